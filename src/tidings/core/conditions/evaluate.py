@@ -1,0 +1,133 @@
+"""The in-memory evaluator: does one contact (and event) meet a condition?
+
+Missing fields read as null. A comparison between values of different kinds (a string
+and a number) is false rather than an error, so one odd attribute never stops a workflow.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from tidings.core.conditions.ast import (
+    And,
+    Compare,
+    Condition,
+    Field,
+    IsNull,
+    Literal,
+    Not,
+    Op,
+    Operand,
+    Or,
+    Truthy,
+)
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What a condition can see: the contact, the event at hand, the journey's trigger, consent."""
+
+    contact: Mapping[str, Any]
+    event: Mapping[str, Any] = field(default_factory=dict)
+    consent: Mapping[str, Any] = field(default_factory=dict)
+    trigger: Mapping[str, Any] = field(default_factory=dict)
+
+
+def evaluate(cond: Condition, facts: Facts) -> bool:
+    """True when `facts` meet `cond`."""
+    match cond:
+        case Compare(op=op, left=left, right=right):
+            return _compare(op, _value(left, facts), _value(right, facts))
+        case IsNull(operand=operand, negated=negated):
+            return (_value(operand, facts) is None) != negated
+        case Truthy(operand=operand):
+            return _is_truthy(_value(operand, facts))
+        case And(items=items):
+            return all(evaluate(item, facts) for item in items)
+        case Or(items=items):
+            return any(evaluate(item, facts) for item in items)
+        case Not(item=item):
+            return not evaluate(item, facts)
+
+
+def _value(operand: Operand, facts: Facts) -> Any:
+    if isinstance(operand, Literal):
+        return operand.value
+    return resolve(operand, facts)
+
+
+def resolve(ref: Field, facts: Facts) -> Any:
+    """The value at a field path, or None when any part of it is missing."""
+    roots = {
+        "contact": facts.contact,
+        "event": facts.event,
+        "consent": facts.consent,
+        "trigger": facts.trigger,
+    }
+    current: Any = roots[ref.root]
+    for key in ref.path:
+        if not isinstance(current, Mapping):
+            return None
+        current = current.get(key)
+    return current
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _is_truthy(value: Any) -> bool:
+    return value not in (None, False, 0, "", [], {})
+
+
+def _same_kind(a: Any, b: Any) -> bool:
+    return (_is_number(a) and _is_number(b)) or (type(a) is type(b) and not _is_number(a))
+
+
+def _compare(op: Op, left: Any, right: Any) -> bool:
+    match op:
+        case Op.EQ:
+            return _equal(left, right)
+        case Op.NE:
+            return not _equal(left, right)
+        case Op.LT | Op.LE | Op.GT | Op.GE:
+            if left is None or right is None or not _same_kind(left, right):
+                return False
+            if not (_is_number(left) or isinstance(left, str)):
+                return False
+            return bool(
+                {
+                    Op.LT: left < right,
+                    Op.LE: left <= right,
+                    Op.GT: left > right,
+                    Op.GE: left >= right,
+                }[op]
+            )
+        case Op.IN:
+            return _member(left, right)
+        case Op.NOT_IN:
+            return left is not None and not _member(left, right)
+        case Op.CONTAINS:
+            return _contains(left, right)
+        case Op.NOT_CONTAINS:
+            return left is not None and not _contains(left, right)
+
+
+def _equal(left: Any, right: Any) -> bool:
+    if left is None or right is None:
+        return left is None and right is None
+    return _same_kind(left, right) and left == right
+
+
+def _member(item: Any, collection: Any) -> bool:
+    if not isinstance(collection, list | tuple | set | frozenset):
+        return False
+    return any(_equal(item, candidate) for candidate in collection)
+
+
+def _contains(container: Any, item: Any) -> bool:
+    if isinstance(container, str):
+        return isinstance(item, str) and item in container
+    return _member(item, container)

@@ -1,0 +1,84 @@
+"""Who may start a workflow, and when they may start it again."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from tidings.core.conditions import Facts, evaluate, parse_condition, parse_field
+from tidings.core.conditions.evaluate import resolve
+from tidings.core.effects import Decision, Start
+from tidings.core.spec import Reentry, Workflow
+from tidings.core.state import ContactView, EnrollmentState, EnrollmentStatus, EventView
+
+
+@dataclass(frozen=True)
+class Deployed:
+    """A workflow version that is live: its spec and its version number."""
+
+    workflow: Workflow
+    version: int
+
+
+@dataclass(frozen=True)
+class Refused:
+    """The contact may not enter, and why (kept in the step log)."""
+
+    decision: Decision
+
+
+def enter(
+    deployed: Deployed,
+    contact: ContactView,
+    past: Sequence[EnrollmentState],
+    now: datetime,
+    trigger: EventView | None = None,
+) -> Start | Refused:
+    """Start `contact` in `deployed` unless its entry condition or re-entry policy says no.
+
+    `past` holds the contact's enrollments in this workflow, open and closed.
+    """
+    wf = deployed.workflow
+    event = trigger.properties if trigger else {}
+    facts = Facts(contact=contact.fields(), event=event, consent=contact.consent, trigger=event)
+
+    def refuse(why: str) -> Refused:
+        line = Decision(None, contact.id, None, "not_enrolled", why, workflow_key=wf.id)
+        return Refused(line)
+
+    if wf.entry.when is not None and not evaluate(parse_condition(wf.entry.when), facts):
+        return refuse(f"entry condition not met: {wf.entry.when}")
+    key = ""
+    if wf.entry.reentry is Reentry.PER_KEY:
+        assert wf.entry.key is not None  # the model requires a key for per_key
+        value = resolve(parse_field(wf.entry.key), facts)
+        if value is None:
+            return refuse(f"no value for the journey key {wf.entry.key}")
+        key = str(value)
+    mine = [p for p in past if p.workflow_key == wf.id]
+    if any(p.status.is_open and p.entry_key == key for p in mine):
+        return refuse("already in this workflow" + (f" for {key!r}" if key else ""))
+    match wf.entry.reentry:
+        case Reentry.ONCE if mine:
+            return refuse("entered before, and this workflow allows one entry")
+        case Reentry.PER_KEY if any(p.entry_key == key for p in mine):
+            return refuse(f"already had a journey for {key!r}")
+        case Reentry.PERIOD if mine:
+            assert wf.entry.period is not None
+            last = max(p.entered_at for p in mine)
+            if now - last < wf.entry.period:
+                return refuse(f"entered {last:%Y-%m-%d %H:%M}, within the re-entry period")
+    first = wf.steps[0].id
+    state = EnrollmentState(
+        id=0,  # the shell assigns the id when it stores the enrollment
+        workflow_key=wf.id,
+        version=deployed.version,
+        contact_id=contact.id,
+        status=EnrollmentStatus.ACTIVE,
+        step_id=first,
+        entered_at=now,
+        trigger=trigger,
+        entry_key=key,
+    )
+    return Start(state)

@@ -1,0 +1,167 @@
+"""An event arrives: who enters, who resumes, who converts, who leaves."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from tidings.core.advance import exit_rule_met
+from tidings.core.conditions import Facts, evaluate, parse_condition
+from tidings.core.effects import Decision, Resume, Save, Start, Transition
+from tidings.core.entry import Deployed, Refused, enter
+from tidings.core.spec import EventTrigger, WaitStep, Workflow
+from tidings.core.state import ContactView, EnrollmentState, EnrollmentStatus, EventView, WaitKind
+from tidings.core.steps.base import end, go_to
+
+#: Events older than this (historical imports, late retries) are stored but start no journey.
+DEFAULT_TRIGGER_HORIZON = timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class Reacted:
+    """What an event changed: enrollments to start, resume or save, and the log lines."""
+
+    transitions: tuple[Transition, ...]
+    decisions: tuple[Decision, ...]
+
+
+def react(
+    event: EventView,
+    contact: ContactView,
+    live: Sequence[Deployed],
+    enrollments: Sequence[tuple[Workflow, EnrollmentState]],
+    now: datetime,
+    trigger_horizon: timedelta = DEFAULT_TRIGGER_HORIZON,
+) -> Reacted:
+    """Apply one event to one contact.
+
+    Args:
+        event: the event, already stored.
+        contact: the contact after the event's profile changes.
+        live: the workflows that are active now, at their current versions.
+        enrollments: every enrollment of this contact, open or closed, with its version's spec.
+        now: the time of processing.
+        trigger_horizon: how old an event may be and still start a journey.
+    """
+    transitions: list[Transition] = []
+    decisions: list[Decision] = []
+    states: list[EnrollmentState] = []
+    for workflow, state in enrollments:
+        new_state, lines = _touch(workflow, state, contact, event, now)
+        decisions += lines
+        if new_state is not state:
+            resumed = new_state.status is EnrollmentStatus.ACTIVE
+            transitions.append(Resume(new_state) if resumed else Save(new_state))
+        states.append(new_state)
+
+    if event.occurred_at >= now - trigger_horizon:
+        for deployed in live:
+            trigger = deployed.workflow.trigger
+            if not (isinstance(trigger, EventTrigger) and trigger.event == event.name):
+                continue
+            outcome = _start(deployed, trigger, contact, event, states, now)
+            if isinstance(outcome, Refused):
+                decisions.append(outcome.decision)
+                continue
+            transitions.append(outcome)
+            states.append(outcome.state)
+    return Reacted(tuple(transitions), tuple(decisions))
+
+
+def _facts(contact: ContactView, event: Mapping[str, Any], trigger: EventView | None) -> Facts:
+    return Facts(
+        contact=contact.fields(),
+        event=event,
+        consent=contact.consent,
+        trigger=trigger.properties if trigger else {},
+    )
+
+
+def _start(
+    deployed: Deployed,
+    trigger: EventTrigger,
+    contact: ContactView,
+    event: EventView,
+    states: Sequence[EnrollmentState],
+    now: datetime,
+) -> Start | Refused:
+    if trigger.where is not None:
+        facts = _facts(contact, event.properties, event)
+        if not evaluate(parse_condition(trigger.where), facts):
+            why = f"{event.name} did not meet the trigger condition {trigger.where}"
+            line = Decision(
+                None, contact.id, None, "not_enrolled", why, workflow_key=deployed.workflow.id
+            )
+            return Refused(line)
+    return enter(deployed, contact, states, now, trigger=event)
+
+
+def _touch(
+    workflow: Workflow,
+    state: EnrollmentState,
+    contact: ContactView,
+    event: EventView,
+    now: datetime,
+) -> tuple[EnrollmentState, list[Decision]]:
+    """Goal, exit rules and awaited events, in that order, for one existing enrollment."""
+    facts = _facts(contact, event.properties, state.trigger)
+
+    def line(action: str, detail: str, **data: Any) -> Decision:
+        return Decision(state.id, state.contact_id, state.step_id, action, detail, data)
+
+    goal = workflow.goal
+    if (
+        goal is not None
+        and state.converted_at is None
+        and goal.event == event.name
+        and state.entered_at <= event.occurred_at <= state.entered_at + goal.within
+        and (goal.where is None or evaluate(parse_condition(goal.where), facts))
+    ):
+        revenue = _number(event.properties.get(goal.revenue)) if goal.revenue else None
+        converted = replace(state, converted_at=event.occurred_at, revenue=revenue)
+        detail = event.name + (f", revenue {revenue:g}" if revenue is not None else "")
+        lines = [line("converted", detail, revenue=revenue, event_id=event.id)]
+        if goal.exit and converted.status.is_open:
+            converted = end(converted, EnrollmentStatus.EXITED, f"goal: {event.name}", now)
+            lines.append(line("exited", f"reached the goal {event.name}"))
+        return converted, lines
+    if not state.status.is_open:
+        return state, []
+
+    for rule in workflow.exit:
+        if rule.event == event.name and (
+            rule.where is None or evaluate(parse_condition(rule.where), facts)
+        ):
+            reason = f"exit event: {event.name}"
+            return end(state, EnrollmentStatus.EXITED, reason, now), [line("exited", reason)]
+    met = exit_rule_met(workflow, contact, state)
+    if met is not None:
+        reason = f"exit rule: {met}"
+        return end(state, EnrollmentStatus.EXITED, reason, now), [line("exited", reason)]
+
+    step = workflow.step(state.step_id)
+    if (
+        isinstance(step, WaitStep)
+        and state.wait_kind is WaitKind.EVENT
+        and step.event == event.name
+        and event.occurred_at >= state.entered_at
+        and (step.where is None or evaluate(parse_condition(step.where), facts))
+    ):
+        target = step.on_event if step.on_event is not None else workflow.next_of(step)
+        return go_to(state, target), [line("event_arrived", f"{event.name} -> {target or 'end'}")]
+    return state, []
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return None
+    return None

@@ -1,0 +1,56 @@
+"""Liquid templates: parsed once, rendered against a contact and the triggering event.
+
+Liquid has no access to Python objects beyond the data it is given, so a marketer's
+template cannot reach the file system, the database or the interpreter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import lru_cache
+from typing import Any
+
+from liquid import Environment
+from liquid.exceptions import LiquidError
+from liquid.template import BoundTemplate
+
+_ENV = Environment(autoescape=False)
+_HTML_ENV = Environment(autoescape=True)
+
+
+class RenderError(Exception):
+    """A template failed to parse or render; the message says where."""
+
+
+@lru_cache(maxsize=2048)
+def compile_template(source: str, *, html: bool = False) -> BoundTemplate:
+    """Parse a Liquid source once; HTML templates escape what they interpolate.
+
+    Raises:
+        RenderError: when the source is not valid Liquid.
+    """
+    try:
+        return (_HTML_ENV if html else _ENV).from_string(source)
+    except LiquidError as exc:
+        raise RenderError(str(exc).splitlines()[0]) from exc
+
+
+def render(source: str, context: Mapping[str, Any], *, html: bool = False) -> str:
+    """Render a Liquid source against `context`.
+
+    Raises:
+        RenderError: when the source does not parse or a filter fails at render time.
+    """
+    template = compile_template(source, html=html)
+    try:
+        return template.render(**context)
+    except LiquidError as exc:
+        raise RenderError(str(exc).splitlines()[0]) from exc
+
+
+def variables_of(source: str) -> list[tuple[str, ...]]:
+    """The global variable paths a template reads, such as ('contact', 'first_name')."""
+    analysis = compile_template(source).analyze()
+    return [
+        tuple(str(s) for s in var.segments) for uses in analysis.globals.values() for var in uses
+    ]

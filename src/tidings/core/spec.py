@@ -1,0 +1,432 @@
+"""Workflow specifications: what a workflow file may say, as pydantic models.
+
+A workflow is data (YAML or JSON). The models here only describe its shape; the rules that
+need the whole workflow (reachable steps, loops, known fields) live in `validate`.
+"""
+
+from __future__ import annotations
+
+from datetime import time, timedelta
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    field_validator,
+    model_validator,
+)
+
+from tidings.core.duration import format_duration, parse_duration
+
+
+def _to_duration(value: Any) -> Any:
+    if isinstance(value, timedelta):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        raise ValueError(
+            f"{value} has no unit; write it like {value}s, {value}m, {value}h or {value}d"
+        )
+    return parse_duration(value)
+
+
+Duration = Annotated[
+    timedelta,
+    BeforeValidator(_to_duration),
+    PlainSerializer(format_duration, return_type=str),
+]
+
+
+def _to_time(value: Any) -> Any:
+    if isinstance(value, time):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        # YAML 1.1 reads an unquoted 09:00 as the base-60 number 540.
+        value = f"{value // 60:02d}:{value % 60:02d}"
+    try:
+        return time.fromisoformat(str(value))
+    except ValueError:
+        raise ValueError(f"{value!r} is not a time of day; write it like 09:00 or 18:30") from None
+
+
+LocalTime = Annotated[
+    time,
+    BeforeValidator(_to_time),
+    PlainSerializer(lambda t: t.strftime("%H:%M"), return_type=str),
+]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class Weekday(StrEnum):
+    """A day of the week as written in workflow files."""
+
+    MON = "mon"  #: Monday
+    TUE = "tue"  #: Tuesday
+    WED = "wed"  #: Wednesday
+    THU = "thu"  #: Thursday
+    FRI = "fri"  #: Friday
+    SAT = "sat"  #: Saturday
+    SUN = "sun"  #: Sunday
+
+
+# ---------------------------------------------------------------- triggers
+
+
+class EventTrigger(_Model):
+    """Start when the contact performs an event that meets `where`."""
+
+    type: Literal["event"] = "event"
+    event: str
+    where: str | None = None
+
+
+class DateTrigger(_Model):
+    """Start every year on a date stored on the contact (birthday), at a local time."""
+
+    type: Literal["date"]
+    field: str
+    at: LocalTime = time(9, 0)
+    offset_days: int = Field(0, ge=-366, le=366)
+
+
+class InactivityTrigger(_Model):
+    """Start when the contact has not performed `event` (any event if unset) for a while."""
+
+    type: Literal["inactivity"]
+    event: str | None = None
+    for_: Duration = Field(alias="for")
+
+
+class EnrolledTrigger(_Model):
+    """Start only when another workflow's `enroll` step enrolls the contact."""
+
+    type: Literal["enrolled"]
+
+
+Trigger = Annotated[
+    EventTrigger | DateTrigger | InactivityTrigger | EnrolledTrigger, Field(discriminator="type")
+]
+
+
+# ---------------------------------------------------------------- entry, exit, goal
+
+
+class Reentry(StrEnum):
+    """When a contact who was in the workflow before may enter again."""
+
+    ONCE = "once"  #: never again
+    ALWAYS = "always"  #: whenever they are not in it right now
+    PERIOD = "period"  #: once per `period`, counted from their last entry
+    PER_KEY = "per_key"  #: once per value of `key` (such as the cart id)
+
+
+class Entry(_Model):
+    """Who may enter, and how often."""
+
+    when: str | None = None
+    reentry: Reentry = Reentry.ONCE
+    period: Duration | None = None
+    key: str | None = None
+
+    @model_validator(mode="after")
+    def _policy_has_its_setting(self) -> Entry:
+        if self.reentry is Reentry.PERIOD and self.period is None:
+            raise ValueError("reentry: period needs `period`, like period: 30d")
+        if self.reentry is Reentry.PER_KEY and not self.key:
+            raise ValueError("reentry: per_key needs `key`, like key: event.cart_id")
+        return self
+
+
+class ExitRule(_Model):
+    """Leave the workflow when an event arrives (`event`) or the contact meets `when`."""
+
+    event: str | None = None
+    where: str | None = None
+    when: str | None = None
+
+    @model_validator(mode="after")
+    def _event_or_when(self) -> ExitRule:
+        if (self.event is None) == (self.when is None):
+            raise ValueError("an exit rule needs either `event` or `when`, not both")
+        if self.where is not None and self.event is None:
+            raise ValueError("`where` filters an exit event; add `event`")
+        return self
+
+
+class Goal(_Model):
+    """The event that counts as a conversion, within a window of entering."""
+
+    event: str
+    where: str | None = None
+    within: Duration = timedelta(days=7)
+    revenue: str | None = None
+    exit: bool = True
+
+
+class MessageTemplate(_Model):
+    """A message's Liquid sources: a subject and HTML for email, text for SMS or plain email."""
+
+    subject: str | None = None
+    html: str | None = None
+    text: str | None = None
+
+    @model_validator(mode="after")
+    def _has_a_body(self) -> MessageTemplate:
+        if self.html is None and self.text is None:
+            raise ValueError("a template needs `html` or `text`")
+        return self
+
+
+# ---------------------------------------------------------------- steps
+
+
+class _Step(_Model):
+    id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_\-]+$")
+    next: str | None = None
+
+
+class Channel(StrEnum):
+    """A channel that reaches a contact."""
+
+    EMAIL = "email"  #: email over SMTP
+    SMS = "sms"  #: text message through an HTTP provider
+
+
+class SendKind(StrEnum):
+    """Whether a message needs marketing consent."""
+
+    MARKETING = "marketing"  #: needs the contact's consent for the channel
+    TRANSACTIONAL = "transactional"  #: a receipt or reset; bypasses marketing rules
+
+
+class Variant(_Model):
+    """One arm of an A/B test on a send."""
+
+    name: str
+    template: str
+    weight: int = Field(1, ge=1)
+
+
+class SendStep(_Step):
+    """Send a message through a channel, rendering its template for this contact."""
+
+    type: Literal["send"]
+    channel: Channel = Channel.EMAIL
+    template: str | None = None
+    variants: tuple[Variant, ...] = ()
+    kind: SendKind = SendKind.MARKETING
+    topic: str | None = None
+
+    @model_validator(mode="after")
+    def _template_or_variants(self) -> SendStep:
+        if (self.template is None) == (not self.variants):
+            raise ValueError("a send needs either `template` or `variants`")
+        return self
+
+
+class UntilTime(_Model):
+    """A local time of day, optionally only on some weekdays."""
+
+    time: LocalTime
+    weekdays: tuple[Weekday, ...] = ()
+
+
+class WaitStep(_Step):
+    """Pause for a duration, until a local time, or until an event (with a timeout)."""
+
+    type: Literal["wait"]
+    for_: Duration | None = Field(None, alias="for")
+    until: UntilTime | None = None
+    event: str | None = None
+    where: str | None = None
+    timeout: Duration | None = None
+    on_event: str | None = None
+    on_timeout: str | None = None
+
+    @model_validator(mode="after")
+    def _one_kind_of_wait(self) -> WaitStep:
+        kinds = [k for k in ("for_", "until", "event") if getattr(self, k) is not None]
+        if len(kinds) != 1:
+            raise ValueError("a wait needs exactly one of `for`, `until` or `event`")
+        if self.event is None:
+            extra = [k for k in ("where", "timeout", "on_event", "on_timeout") if getattr(self, k)]
+            if extra:
+                raise ValueError(f"{', '.join(extra)} only apply to a wait for an `event`")
+        elif self.timeout is None:
+            raise ValueError("a wait for an event needs a `timeout`, like timeout: 3d")
+        return self
+
+
+class BranchRule(_Model):
+    """One arm of a branch: contacts meeting `when` go to `next`."""
+
+    when: str
+    next: str
+
+
+class BranchStep(_Step):
+    """Send the contact down the first arm whose condition holds, else to `else`."""
+
+    type: Literal["branch"]
+    branches: tuple[BranchRule, ...] = Field(min_length=1)
+    else_: str | None = Field(None, alias="else")
+
+
+class SplitPath(_Model):
+    """One path of a random split, taken by `percent` of contacts."""
+
+    name: str
+    percent: float = Field(gt=0, le=100)
+    next: str
+
+
+class SplitStep(_Step):
+    """Send contacts down random paths in fixed proportions (A/B paths, holdouts)."""
+
+    type: Literal["split"]
+    paths: tuple[SplitPath, ...] = Field(min_length=2)
+
+    @field_validator("paths")
+    @classmethod
+    def _adds_up_to_100(cls, paths: tuple[SplitPath, ...]) -> tuple[SplitPath, ...]:
+        total = sum(p.percent for p in paths)
+        if abs(total - 100) > 1e-9:
+            raise ValueError(f"the percents add up to {total:g}; they must add up to 100")
+        return paths
+
+
+class ConsentStatus(StrEnum):
+    """A contact's consent on one channel."""
+
+    SUBSCRIBED = "subscribed"  #: agreed to marketing on this channel
+    UNSUBSCRIBED = "unsubscribed"  #: withdrew consent
+    BOUNCED = "bounced"  #: the address does not exist
+    COMPLAINED = "complained"  #: marked a message as spam
+
+
+class UpdateStep(_Step):
+    """Change the contact: attributes, tags, score, consent."""
+
+    type: Literal["update"]
+    set: dict[str, Any] = Field(default_factory=dict)
+    unset: tuple[str, ...] = ()
+    add_tags: tuple[str, ...] = ()
+    remove_tags: tuple[str, ...] = ()
+    score: float | None = None
+    consent: dict[Channel, ConsentStatus] = Field(default_factory=dict)
+
+
+class WebhookStep(_Step):
+    """Call an HTTP endpoint (a CRM, the shop) with a templated JSON body."""
+
+    type: Literal["webhook"]
+    url: str = Field(pattern=r"^https?://")
+    method: Literal["POST", "PUT", "PATCH"] = "POST"
+    headers: dict[str, str] = Field(default_factory=dict)
+    body: str | None = None
+
+
+class NotifyStep(_Step):
+    """Alert a person inside the business (a sales rep) by email or Slack."""
+
+    type: Literal["notify"]
+    channel: Literal["email", "slack"] = "email"
+    to: str
+    message: str
+
+
+class ApprovalStep(_Step):
+    """Pause until a person approves or rejects, or the timeout passes."""
+
+    type: Literal["approval"]
+    message: str
+    approvers: tuple[str, ...] = ()
+    timeout: Duration
+    on_approve: str | None = None
+    on_reject: str | None = None
+    on_timeout: str | None = None
+
+
+class EnrollStep(_Step):
+    """Enroll the contact in another workflow."""
+
+    type: Literal["enroll"]
+    workflow: str
+
+
+class ExitStep(_Step):
+    """End the contact's journey here."""
+
+    type: Literal["exit"]
+    reason: str | None = None
+
+
+Step = Annotated[
+    SendStep
+    | WaitStep
+    | BranchStep
+    | SplitStep
+    | UpdateStep
+    | WebhookStep
+    | NotifyStep
+    | ApprovalStep
+    | EnrollStep
+    | ExitStep,
+    Field(discriminator="type"),
+]
+
+#: Step kinds that stop the journey to wait for time or a person.
+WAITING_STEPS = (WaitStep, ApprovalStep)
+
+
+class Workflow(_Model):
+    """A whole workflow: how contacts get in, what happens to them, and how they get out."""
+
+    id: str = Field(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9_\-]*$")
+    name: str
+    description: str = ""
+    priority: int = 0
+    trigger: Trigger
+    entry: Entry = Entry()
+    exit: tuple[ExitRule, ...] = ()
+    goal: Goal | None = None
+    templates: dict[str, MessageTemplate] = Field(default_factory=dict)
+    steps: tuple[Step, ...] = Field(min_length=1)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _trigger_type_defaults_to_event(cls, data: Any) -> Any:
+        trigger = data.get("trigger") if isinstance(data, dict) else None
+        if isinstance(trigger, dict) and "type" not in trigger and "event" in trigger:
+            return {**data, "trigger": {"type": "event", **trigger}}
+        return data
+
+    def step(self, step_id: str | None) -> Step | None:
+        """The step with this id, or None."""
+        if step_id is None:
+            return None
+        return self._index().get(step_id)
+
+    def following(self, step_id: str) -> str | None:
+        """The id of the step an implicit `next` leads to: the one listed after it."""
+        ids = [s.id for s in self.steps]
+        position = ids.index(step_id)
+        return ids[position + 1] if position + 1 < len(ids) else None
+
+    def next_of(self, step: Step) -> str | None:
+        """Where a step continues: its `next`, or else the step listed after it."""
+        return step.next if step.next is not None else self.following(step.id)
+
+    def _index(self) -> dict[str, Step]:
+        # Frozen model: compute the index once and keep it on the instance.
+        index: dict[str, Step] | None = self.__dict__.get("_step_index")
+        if index is None:
+            index = {s.id: s for s in self.steps}
+            self.__dict__["_step_index"] = index
+        return index

@@ -1,0 +1,102 @@
+"""An enrollment: one contact's journey through one version of one workflow."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+
+class EnrollmentStatus(StrEnum):
+    """Where an enrollment stands. Stored as these strings."""
+
+    ACTIVE = "active"  #: ready to run its current step now
+    WAITING = "waiting"  #: paused until `wake_at`, an event, or a decision
+    COMPLETED = "completed"  #: walked off the end of the workflow
+    EXITED = "exited"  #: left early: an exit rule, an exit step, or the goal
+
+    @property
+    def is_open(self) -> bool:
+        """True while the journey goes on."""
+        return self in (EnrollmentStatus.ACTIVE, EnrollmentStatus.WAITING)
+
+
+class WaitKind(StrEnum):
+    """What a waiting enrollment waits for."""
+
+    TIMER = "timer"  #: a duration or a local time
+    EVENT = "event"  #: an event, or its timeout
+    APPROVAL = "approval"  #: a person's decision, or its timeout
+
+
+@dataclass(frozen=True)
+class EventView:
+    """An event as the core sees it."""
+
+    name: str
+    properties: Mapping[str, Any]
+    occurred_at: datetime
+    id: int | None = None
+
+
+@dataclass(frozen=True)
+class ContactView:
+    """A snapshot of a contact as the core sees it; the shell builds it from storage."""
+
+    id: int
+    attributes: Mapping[str, Any] = field(default_factory=dict)
+    email: str | None = None
+    phone: str | None = None
+    timezone: str = "UTC"
+    tags: frozenset[str] = frozenset()
+    consent: Mapping[str, str] = field(default_factory=dict)
+    score: float = 0.0
+    external_id: str | None = None
+
+    def fields(self) -> dict[str, Any]:
+        """What `contact.*` means in conditions and templates: attributes plus standard fields."""
+        return {
+            **self.attributes,
+            "id": self.id,
+            "external_id": self.external_id,
+            "email": self.email,
+            "phone": self.phone,
+            "timezone": self.timezone,
+            "tags": sorted(self.tags),
+            "score": self.score,
+        }
+
+
+#: The contact fields every contact has, whatever the workspace's schema says.
+STANDARD_CONTACT_FIELDS = frozenset(
+    {"id", "external_id", "email", "phone", "timezone", "tags", "score", "first_name", "last_name"}
+)
+
+
+@dataclass(frozen=True)
+class EnrollmentState:
+    """Everything the core needs to continue a journey; stored between steps."""
+
+    id: int
+    workflow_key: str
+    version: int
+    contact_id: int
+    status: EnrollmentStatus
+    step_id: str | None
+    entered_at: datetime
+    wake_at: datetime | None = None
+    wait_kind: WaitKind | None = None
+    trigger: EventView | None = None
+    entry_key: str = ""
+    #: How many times each step has been entered; a loop's second send gets a new key.
+    visits: Mapping[str, int] = field(default_factory=dict)
+    exit_reason: str | None = None
+    ended_at: datetime | None = None
+    converted_at: datetime | None = None
+    revenue: float | None = None
+
+    def attempt(self, step_id: str) -> int:
+        """Which visit to `step_id` this is (1 for the first)."""
+        return self.visits.get(step_id, 0)

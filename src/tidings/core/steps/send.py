@@ -1,0 +1,75 @@
+"""The send step: render the template for this contact and queue the message."""
+
+from __future__ import annotations
+
+from tidings.core.calendar import stable_fraction
+from tidings.core.effects import SendMessage
+from tidings.core.render import RenderError, render
+from tidings.core.spec import ConsentStatus, SendKind, SendStep, Variant
+from tidings.core.steps.base import Outcome, StepContext, go_to
+
+
+def pick_variant(variants: tuple[Variant, ...], *seed: object) -> Variant:
+    """The A/B variant for this enrollment, in proportion to the weights, stable across retries."""
+    total = sum(v.weight for v in variants)
+    point = stable_fraction(*seed) * total
+    for variant in variants:
+        point -= variant.weight
+        if point < 0:
+            return variant
+    return variants[-1]
+
+
+def run_send(step: SendStep, ctx: StepContext) -> Outcome:
+    """Queue the message, or hold it with the reason when it must not go out."""
+    state, contact = ctx.state, ctx.contact
+    following = go_to(state, ctx.workflow.next_of(step))
+    variant = pick_variant(step.variants, state.id, step.id) if step.variants else None
+    template_name = variant.template if variant else step.template
+    assert template_name is not None  # the model requires a template or variants
+
+    address = contact.email if step.channel == "email" else contact.phone
+    if not address:
+        why = f"the contact has no {'email address' if step.channel == 'email' else 'phone number'}"
+        return Outcome(following, decisions=(ctx.decision("held", why),))
+    if step.kind is SendKind.MARKETING:
+        consent = contact.consent.get(step.channel)
+        if consent != ConsentStatus.SUBSCRIBED:
+            why = f"no {step.channel} marketing consent (status: {consent or 'unknown'})"
+            return Outcome(following, decisions=(ctx.decision("held", why),))
+        if step.topic and contact.consent.get(f"topic:{step.topic}") == "unsubscribed":
+            why = f"unsubscribed from the topic {step.topic!r}"
+            return Outcome(following, decisions=(ctx.decision("held", why),))
+
+    template = ctx.workflow.templates.get(template_name)
+    if template is None:
+        why = f"the template {template_name!r} does not exist in this version"
+        return Outcome(following, decisions=(ctx.decision("held", why),))
+    data = ctx.template_context()
+    try:
+        subject = render(template.subject, data) if template.subject is not None else None
+        html = render(template.html, data, html=True) if template.html is not None else None
+        text = render(template.text, data) if template.text is not None else None
+    except RenderError as exc:
+        return Outcome(following, decisions=(ctx.decision("held", f"template error: {exc}"),))
+
+    message = SendMessage(
+        enrollment_id=state.id,
+        contact_id=contact.id,
+        step_id=step.id,
+        attempt=state.attempt(step.id),
+        channel=step.channel.value,
+        to=address,
+        kind=step.kind.value,
+        template=template_name,
+        subject=subject,
+        html=html,
+        text=text,
+        variant=variant.name if variant else None,
+        topic=step.topic,
+    )
+    detail = f"{step.channel.value} {template_name!r} to {address}"
+    if variant:
+        detail += f" (variant {variant.name})"
+    decision = ctx.decision("queued", detail, template=template_name, variant=message.variant)
+    return Outcome(following, effects=(message,), decisions=(decision,))

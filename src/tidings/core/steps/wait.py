@@ -1,0 +1,39 @@
+"""The wait step: for a duration, until a local time, or until an event with a timeout."""
+
+from __future__ import annotations
+
+from tidings.core.calendar import next_local_time
+from tidings.core.duration import format_duration
+from tidings.core.spec import WaitStep
+from tidings.core.state import WaitKind
+from tidings.core.steps.base import Outcome, StepContext, go_to, wait_until
+
+
+def start_wait(step: WaitStep, ctx: StepContext) -> Outcome:
+    """Enter the wait: work out when it ends."""
+    now = ctx.now
+    if step.for_ is not None:
+        wake_at, kind, what = now + step.for_, WaitKind.TIMER, "for " + format_duration(step.for_)
+    elif step.until is not None:
+        wake_at = next_local_time(now, ctx.contact.timezone, step.until.time, step.until.weekdays)
+        kind = WaitKind.TIMER
+        days = f" on {', '.join(step.until.weekdays)}" if step.until.weekdays else ""
+        what = f"until {step.until.time:%H:%M}{days} in {ctx.contact.timezone}"
+    else:
+        assert step.timeout is not None  # the model requires a timeout on event waits
+        wake_at, kind = now + step.timeout, WaitKind.EVENT
+        what = f"for {step.event} (at most {format_duration(step.timeout)})"
+    state = wait_until(ctx.state, wake_at, kind)
+    decision = ctx.decision("waiting", what, wake_at=wake_at.isoformat())
+    return Outcome(state, decisions=(decision,))
+
+
+def resume_wait(step: WaitStep, ctx: StepContext) -> Outcome:
+    """The wait's time is up (the scheduler woke it): move on, down the timeout path if any."""
+    if ctx.state.wake_at is not None and ctx.now < ctx.state.wake_at:
+        return Outcome(ctx.state)  # woken early; keep waiting
+    if ctx.state.wait_kind is WaitKind.EVENT:
+        target = step.on_timeout if step.on_timeout is not None else ctx.workflow.next_of(step)
+        decision = ctx.decision("timed_out", f"no {step.event} arrived in time")
+        return Outcome(go_to(ctx.state, target), decisions=(decision,))
+    return Outcome(go_to(ctx.state, ctx.workflow.next_of(step)), decisions=(ctx.decision("woke"),))

@@ -1,0 +1,440 @@
+"""Validate a workflow document: every problem at once, each with its path and a fix.
+
+Three passes over the same raw document, none stopping at the first problem:
+the pydantic models (shapes, types, durations), the step graph (`graph`), and the
+meaning of conditions and templates against the workspace's schema.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import timedelta
+from typing import Any
+
+from pydantic import BaseModel, TypeAdapter, ValidationError
+
+from tidings.core import spec
+from tidings.core.conditions import parse_condition, parse_field
+from tidings.core.conditions.ast import Field, fields_of
+from tidings.core.duration import parse_duration
+from tidings.core.graph import check_graph
+from tidings.core.problems import Problem, suggest
+from tidings.core.render import RenderError, compile_template, variables_of
+from tidings.core.schema import OPEN_SCHEMA, Schema
+from tidings.errors import ConditionSyntaxError
+
+_STEP_MODELS: dict[str, type[BaseModel]] = {
+    "send": spec.SendStep,
+    "wait": spec.WaitStep,
+    "branch": spec.BranchStep,
+    "split": spec.SplitStep,
+    "update": spec.UpdateStep,
+    "webhook": spec.WebhookStep,
+    "notify": spec.NotifyStep,
+    "approval": spec.ApprovalStep,
+    "enroll": spec.EnrollStep,
+    "exit": spec.ExitStep,
+}
+_TRIGGER_MODELS: dict[str, type[BaseModel]] = {
+    "event": spec.EventTrigger,
+    "date": spec.DateTrigger,
+    "inactivity": spec.InactivityTrigger,
+    "enrolled": spec.EnrolledTrigger,
+}
+_WORKFLOW = TypeAdapter(spec.Workflow)
+#: A workflow whose journeys can last longer than this should say when contacts leave.
+LONG_FLOW = timedelta(days=14)
+
+
+def validate_workflow(
+    data: Any,
+    schema: Schema = OPEN_SCHEMA,
+    known_workflows: frozenset[str] | None = None,
+) -> tuple[spec.Workflow | None, list[Problem]]:
+    """Check a workflow document; return the model (when it has no errors) and every problem."""
+    if not isinstance(data, Mapping):
+        return None, [Problem("", "a workflow is a mapping with id, name, trigger and steps")]
+    problems = list(_model_problems(data))
+    problems += check_graph(_list(data.get("steps")))
+    problems += _MeaningChecks(data, schema, known_workflows).run()
+    unique = list(dict.fromkeys(problems))
+    errors = [p for p in unique if p.severity == "error"]
+    workflow = None if errors else _WORKFLOW.validate_python(data)
+    return workflow, unique
+
+
+# ---------------------------------------------------------------- pass 1: shapes and types
+
+
+def _model_problems(data: Mapping[str, Any]) -> Iterator[Problem]:
+    try:
+        _WORKFLOW.validate_python(data)
+    except ValidationError as exc:
+        for error in exc.errors():
+            yield _from_pydantic(data, error)
+
+
+def _from_pydantic(data: Mapping[str, Any], error: Any) -> Problem:
+    path = _path_of(data, error["loc"])
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        name = str(error["loc"][-1])
+        allowed = _allowed_keys(error["loc"][:-1], data)
+        hint = suggest(name, allowed) or (
+            f"expected one of {', '.join(sorted(allowed))}" if allowed else ""
+        )
+        return Problem(path, f"unknown field {name!r}", hint)
+    if kind == "missing":
+        return Problem(path, f"missing required field {str(error['loc'][-1])!r}")
+    if kind == "union_tag_invalid":
+        tag = str(error["input"].get("type")) if isinstance(error["input"], Mapping) else "?"
+        choices = _STEP_MODELS if "steps" in error["loc"] else _TRIGGER_MODELS
+        hint = suggest(tag, choices) or f"use one of {', '.join(choices)}"
+        return Problem(f"{path}.type", f"unknown type {tag!r}", hint)
+    if kind == "union_tag_not_found":
+        choices = _STEP_MODELS if "steps" in error["loc"] else _TRIGGER_MODELS
+        return Problem(path, "missing 'type'", f"use one of {', '.join(choices)}")
+    if kind == "string_pattern_mismatch" and path.endswith("id"):
+        what = "workflow ids" if path == "id" else "step ids"
+        letters = "lowercase letters" if path == "id" else "letters"
+        return Problem(
+            path, f"{error['input']!r} is not a valid id", f"{what} use {letters}, digits, _ and -"
+        )
+    message = str(error["msg"]).removeprefix("Value error, ")
+    return Problem(path, message)
+
+
+def _path_of(data: Mapping[str, Any], loc: Sequence[Any]) -> str:
+    """Turn pydantic's location into `steps[3].branches[0].when`, dropping union tags.
+
+    Pydantic names the member of a tagged union it tried (`steps.3.wait.for`); the document
+    has no such level, so the part right after `trigger` or `steps[i]` is skipped.
+    """
+    path = ""
+    current: Any = data
+    tag_next = False
+    for part in loc:
+        if tag_next:
+            tag_next = False
+            continue
+        if isinstance(part, int) and isinstance(current, list) and part < len(current):
+            path += f"[{part}]"
+            current = current[part]
+            tag_next = path.startswith("steps[") and path.count("[") == 1
+        elif isinstance(current, Mapping) and part in current:
+            path += f".{part}" if path else str(part)
+            current = current[part]
+            tag_next = path == "trigger" and isinstance(current, Mapping)
+        else:
+            path += f".{part}" if path else str(part)
+            current = None
+    return path
+
+
+def _fields(model: type[BaseModel]) -> set[str]:
+    return {f.alias or name for name, f in model.model_fields.items()}
+
+
+def _allowed_keys(loc: Sequence[Any], data: Mapping[str, Any]) -> set[str]:
+    """The field names a location accepts, for 'did you mean' hints."""
+    parts = [p for p in loc if not isinstance(p, int)]
+    raw: Any = data
+    for part in loc:
+        in_list = isinstance(raw, list) and isinstance(part, int) and part < len(raw)
+        if in_list or (isinstance(raw, Mapping) and part in raw):
+            raw = raw[part]
+    kind = raw.get("type") if isinstance(raw, Mapping) else None
+    match parts:
+        case []:
+            return _fields(spec.Workflow)
+        case ["steps", *_] if len(parts) <= 2 and kind in _STEP_MODELS:
+            return _fields(_STEP_MODELS[kind])
+        case ["trigger", *_] if kind in _TRIGGER_MODELS or kind is None:
+            return _fields(_TRIGGER_MODELS[kind or "event"])
+        case ["entry"]:
+            return _fields(spec.Entry)
+        case ["exit"]:
+            return _fields(spec.ExitRule)
+        case ["goal"]:
+            return _fields(spec.Goal)
+        case ["templates", _]:
+            return _fields(spec.MessageTemplate)
+        case ["steps", *_, "branches"]:
+            return _fields(spec.BranchRule)
+        case ["steps", *_, "paths"]:
+            return _fields(spec.SplitPath)
+        case ["steps", *_, "variants"]:
+            return _fields(spec.Variant)
+        case ["steps", *_, "until"]:
+            return _fields(spec.UntilTime)
+    return set()
+
+
+# ---------------------------------------------------------------- pass 3: meaning
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _map(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+class _MeaningChecks:
+    """Conditions, fields, templates and consent, checked against the schema."""
+
+    def __init__(
+        self, data: Mapping[str, Any], schema: Schema, known: frozenset[str] | None
+    ) -> None:
+        self.data = data
+        self.schema = schema
+        self.known_workflows = known
+        self.problems: list[Problem] = []
+        trigger = _map(data.get("trigger"))
+        self.trigger_type = trigger.get("type", "event")
+        self.trigger_event = trigger.get("event") if self.trigger_type == "event" else None
+
+    def add(self, path: str, message: str, hint: str = "", severity: str = "error") -> None:
+        self.problems.append(
+            Problem(path, message, hint, "warning" if severity == "warning" else "error")
+        )
+
+    def run(self) -> list[Problem]:
+        data = self.data
+        trigger = _map(data.get("trigger"))
+        if self.trigger_event is not None:
+            self.event_name("trigger.event", self.trigger_event)
+        if isinstance(trigger.get("where"), str):
+            self.condition("trigger.where", trigger["where"], event=self.trigger_event)
+        if self.trigger_type == "inactivity" and isinstance(trigger.get("event"), str):
+            self.event_name("trigger.event", trigger["event"])
+        if self.trigger_type == "date" and isinstance(trigger.get("field"), str):
+            self.contact_field("trigger.field", trigger["field"])
+        entry = _map(data.get("entry"))
+        if isinstance(entry.get("when"), str):
+            self.condition("entry.when", entry["when"], event=self.trigger_event)
+        if isinstance(entry.get("key"), str):
+            self.field_path("entry.key", entry["key"], event=self.trigger_event)
+        if self.trigger_type == "date" and entry.get("reentry", "once") == "once":
+            self.add(
+                "entry.reentry",
+                "a date trigger with reentry: once fires in the first year only",
+                "use reentry: period with period: 300d",
+                "warning",
+            )
+        for i, rule in enumerate(_list(data.get("exit"))):
+            rule = _map(rule)
+            if isinstance(rule.get("event"), str):
+                self.event_name(f"exit[{i}].event", rule["event"])
+            if isinstance(rule.get("where"), str):
+                self.condition(f"exit[{i}].where", rule["where"], event=rule.get("event"))
+            if isinstance(rule.get("when"), str):
+                self.condition(f"exit[{i}].when", rule["when"], event=self.trigger_event)
+        goal = _map(data.get("goal"))
+        if isinstance(goal.get("event"), str):
+            self.event_name("goal.event", goal["event"])
+            if isinstance(goal.get("where"), str):
+                self.condition("goal.where", goal["where"], event=goal["event"])
+            if isinstance(goal.get("revenue"), str):
+                self.event_property("goal.revenue", goal["event"], goal["revenue"])
+        self.templates()
+        for i, step in enumerate(_list(data.get("steps"))):
+            if isinstance(step, Mapping):
+                self.step(f"steps[{i}]", step)
+        self.long_flow()
+        return self.problems
+
+    # -- fields
+
+    def event_name(self, path: str, name: str) -> None:
+        if self.schema.events and name not in self.schema.events:
+            hint = suggest(name, self.schema.events) or "add it to the schema's events"
+            self.add(path, f"unknown event {name!r}", hint)
+
+    def event_property(self, path: str, event: str | None, prop: str, shown: str = "") -> None:
+        shown = shown or prop
+        if event is None:
+            self.add(
+                path,
+                f"{shown} has no event to read here",
+                "this workflow's trigger is not an event",
+            )
+            return
+        props = self.schema.events.get(event)
+        if props is not None and prop not in props:
+            hint = (
+                suggest(prop, props) or f"{event} has {', '.join(sorted(props)) or 'no properties'}"
+            )
+            self.add(path, f"unknown field {shown} (the {event} event has no {prop!r})", hint)
+
+    def contact_field(self, path: str, name: str, shown: str = "") -> None:
+        if self.schema.strict and name not in self.schema.contact_fields:
+            hint = (
+                suggest(name, self.schema.contact_fields) or "add it to the schema's contact fields"
+            )
+            self.add(path, f"unknown field {shown or 'contact.' + name}", hint)
+
+    def check_field(self, path: str, ref: Field, event: str | None) -> None:
+        head = ref.path[0]
+        match ref.root:
+            case "contact":
+                self.contact_field(path, head, str(ref))
+            case "event":
+                self.event_property(path, event, head, str(ref))
+            case "trigger":
+                self.event_property(path, self.trigger_event, head, str(ref))
+            case "consent":
+                known = self.schema.consent | {f"topic:{t}" for t in self.schema.topics}
+                if head not in known:
+                    self.add(
+                        path,
+                        f"unknown consent channel {head!r}",
+                        suggest(head, known) or f"use {', '.join(sorted(known))}",
+                    )
+
+    def condition(self, path: str, text: str, event: str | None) -> None:
+        try:
+            cond = parse_condition(text)
+        except ConditionSyntaxError as exc:
+            self.add(path, f"{exc.reason} at column {exc.position + 1} of {text!r}")
+            return
+        for ref in fields_of(cond):
+            self.check_field(path, ref, event)
+
+    def field_path(self, path: str, text: str, event: str | None) -> None:
+        try:
+            ref = parse_field(text)
+        except ConditionSyntaxError as exc:
+            self.add(path, exc.reason)
+            return
+        self.check_field(path, ref, event)
+
+    # -- templates
+
+    def liquid(self, path: str, source: str, event: str | None) -> None:
+        try:
+            compile_template(source)
+        except RenderError as exc:
+            self.add(path, f"Liquid syntax error: {exc}")
+            return
+        for var in variables_of(source):
+            if len(var) < 2:
+                if var[0] in ("contact", "event", "trigger", "workflow"):
+                    continue
+                self.add(
+                    path,
+                    f"unknown variable {var[0]!r}",
+                    "templates see contact, event, trigger and workflow",
+                )
+                continue
+            if var[0] in ("contact", "event", "trigger"):
+                self.check_field(path, Field(var[0], var[1:]), event)
+            elif var[0] != "workflow":
+                self.add(
+                    path,
+                    f"unknown variable {'.'.join(var)}",
+                    "templates see contact, event, trigger and workflow",
+                )
+
+    def templates(self) -> None:
+        for name, template in _map(self.data.get("templates")).items():
+            for part in ("subject", "html", "text"):
+                source = _map(template).get(part)
+                if isinstance(source, str):
+                    self.liquid(f"templates.{name}.{part}", source, self.trigger_event)
+
+    # -- steps
+
+    def step(self, path: str, step: Mapping[str, Any]) -> None:
+        kind = step.get("type")
+        templates = _map(self.data.get("templates"))
+        if kind == "send":
+            names = [(f"{path}.template", step.get("template"))]
+            names += [
+                (f"{path}.variants[{j}].template", _map(v).get("template"))
+                for j, v in enumerate(_list(step.get("variants")))
+            ]
+            channel = step.get("channel", "email")
+            for where, name in names:
+                if not isinstance(name, str):
+                    continue
+                if name not in templates:
+                    hint = suggest(name, templates) or "define it under templates:"
+                    self.add(where, f"unknown template {name!r}", hint)
+                elif channel == "email" and not _map(templates[name]).get("subject"):
+                    self.add(f"templates.{name}", "an email template needs a subject")
+                elif channel == "sms" and not _map(templates[name]).get("text"):
+                    self.add(f"templates.{name}", "an SMS template needs text")
+            if step.get("kind", "marketing") == "marketing":
+                if isinstance(channel, str) and channel not in self.schema.consent:
+                    self.add(
+                        path,
+                        f"a marketing send on {channel} has no consent to check",
+                        f"record {channel} consent in the schema, "
+                        "or mark the send kind: transactional",
+                    )
+                topic = step.get("topic")
+                if (
+                    isinstance(topic, str)
+                    and self.schema.topics
+                    and topic not in self.schema.topics
+                ):
+                    self.add(
+                        f"{path}.topic",
+                        f"unknown topic {topic!r}",
+                        suggest(topic, self.schema.topics) or "add it to the schema's topics",
+                    )
+        elif kind == "branch":
+            for j, arm in enumerate(_list(step.get("branches"))):
+                when = _map(arm).get("when")
+                if isinstance(when, str):
+                    self.condition(f"{path}.branches[{j}].when", when, event=self.trigger_event)
+        elif kind == "wait" and isinstance(step.get("event"), str):
+            self.event_name(f"{path}.event", step["event"])
+            if isinstance(step.get("where"), str):
+                self.condition(f"{path}.where", step["where"], event=step["event"])
+        elif kind == "update":
+            for name in list(_map(step.get("set"))) + [
+                u for u in _list(step.get("unset")) if isinstance(u, str)
+            ]:
+                self.contact_field(f"{path}.set", name)
+        elif kind in ("webhook", "notify", "approval"):
+            source = step.get("body" if kind == "webhook" else "message")
+            if isinstance(source, str):
+                self.liquid(
+                    f"{path}.{'body' if kind == 'webhook' else 'message'}",
+                    source,
+                    self.trigger_event,
+                )
+        elif kind == "enroll":
+            target = step.get("workflow")
+            if (
+                isinstance(target, str)
+                and self.known_workflows is not None
+                and target not in self.known_workflows
+            ):
+                hint = suggest(target, self.known_workflows) or "deploy that workflow first"
+                self.add(f"{path}.workflow", f"unknown workflow {target!r}", hint)
+
+    def long_flow(self) -> None:
+        """Long journeys with no way to leave keep messaging people who already bought."""
+        if self.data.get("exit") or (
+            _map(self.data.get("goal")).get("exit", True) and self.data.get("goal")
+        ):
+            return
+        total = timedelta()
+        for step in _list(self.data.get("steps")):
+            step = _map(step)
+            for key in ("for", "timeout"):
+                if isinstance(step.get(key), str):
+                    with contextlib.suppress(ValueError):
+                        total += parse_duration(step[key])
+        if total > LONG_FLOW:
+            self.add(
+                "exit",
+                f"journeys here can last {total.days} days and nothing takes contacts out",
+                "add exit: rules (a purchase, an unsubscribe) or a goal",
+                "warning",
+            )

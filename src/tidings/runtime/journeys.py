@@ -1,0 +1,333 @@
+"""One transaction's journey work: run the core, interpret its effects, write once.
+
+Ingest, the scheduler, approvals and the time sweeps all go through `Journeys`, so an
+effect is interpreted in exactly one place.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from datetime import datetime
+from typing import Any, assert_never
+
+from sqlalchemy import Connection
+
+from tidings.core import advance as core_advance
+from tidings.core.effects import (
+    CallWebhook,
+    Decision,
+    Effect,
+    Enroll,
+    Notify,
+    RequestApproval,
+    Resume,
+    Save,
+    SendMessage,
+    Start,
+    Transition,
+    UpdateContact,
+)
+from tidings.core.entry import Deployed, Refused, enter
+from tidings.core.state import ContactView, EnrollmentState, EventView
+from tidings.core.steps.update import apply_update
+from tidings.storage import approvals, contacts, enrollments, messages, step_log
+from tidings.storage.approvals import ApprovalStatus
+from tidings.storage.enrollments import Stored
+from tidings.storage.messages import MessageStatus
+from tidings.storage.workflows import Catalog
+
+logger = logging.getLogger(__name__)
+
+#: How deep `enroll` steps may chain inside one transaction (A enrolls into B into C ...).
+MAX_ENROLL_DEPTH = 8
+
+
+class Journeys:
+    """Collects the writes of one transaction for one workspace, and flushes them together."""
+
+    def __init__(
+        self, conn: Connection, workspace_id: int, catalog: Catalog, now: datetime
+    ) -> None:
+        self.conn = conn
+        self.workspace_id = workspace_id
+        self.catalog = catalog
+        self.now = now
+        self._contacts: dict[int, ContactView] = {}
+        self._dirty_contacts: set[int] = set()
+        self._enrollments: dict[int, list[Stored]] = {}
+        self._saves: dict[int, EnrollmentState] = {}
+        self._log: list[dict[str, Any]] = []
+        self._messages: list[dict[str, Any]] = []
+        self._approvals: list[dict[str, Any]] = []
+        self._workflow_ids: dict[str, int] = {}
+        self.started = 0
+
+    # ---------------------------------------------------------------- reads, cached
+
+    def preload(self, contact_ids: list[int]) -> None:
+        """Load these contacts and their enrollments in two queries."""
+        missing = [c for c in contact_ids if c not in self._contacts]
+        self._contacts.update(contacts.load_contacts(self.conn, missing))
+        for cid, stored in enrollments.load_for_contacts(self.conn, missing).items():
+            self._enrollments.setdefault(cid, []).extend(stored)
+            for s in stored:
+                self._workflow_ids[s.state.workflow_key] = s.workflow_id
+
+    def contact(self, contact_id: int) -> ContactView:
+        """The contact as this transaction has it, changes included."""
+        if contact_id not in self._contacts:
+            self.preload([contact_id])
+        return self._contacts[contact_id]
+
+    def enrollments_of(self, contact_id: int) -> list[Stored]:
+        """The contact's enrollments as this transaction has them."""
+        if contact_id not in self._enrollments:
+            self.preload([contact_id])
+        return self._enrollments[contact_id]
+
+    def with_specs(self, contact_id: int) -> list[tuple[Any, EnrollmentState]]:
+        """The contact's enrollments paired with their versions' specs, for `react`."""
+        return [
+            (self.catalog.version(self.conn, s.workflow_id, s.state.version), s.state)
+            for s in self.enrollments_of(contact_id)
+        ]
+
+    def know(self, workflow_id: int, deployed: Deployed) -> None:
+        """Remember a live workflow's id by key."""
+        self._workflow_ids[deployed.workflow.id] = workflow_id
+
+    # ---------------------------------------------------------------- journeys
+
+    def apply_transitions(self, transitions: tuple[Transition, ...]) -> None:
+        """Carry out what `react` decided."""
+        for transition in transitions:
+            match transition:
+                case Start(state=state):
+                    self.start(self._workflow_ids[state.workflow_key], state)
+                case Resume(state=state):
+                    self.run(self._workflow_ids[state.workflow_key], state)
+                case Save(state=state):
+                    self.save(self._workflow_ids[state.workflow_key], state)
+                case _:
+                    assert_never(transition)
+
+    def enter(
+        self,
+        workflow_id: int,
+        deployed: Deployed,
+        contact_id: int,
+        trigger: EventView | None,
+        depth: int = 0,
+    ) -> bool:
+        """Enroll a contact if the workflow's entry rules allow; log the refusal otherwise."""
+        self.know(workflow_id, deployed)
+        past = [s.state for s in self.enrollments_of(contact_id)]
+        outcome = enter(deployed, self.contact(contact_id), past, self.now, trigger)
+        if isinstance(outcome, Refused):
+            self.log((outcome.decision,), workflow_id, deployed.version)
+            return False
+        return self.start(workflow_id, outcome.state, depth) is not None
+
+    def start(
+        self, workflow_id: int, state: EnrollmentState, depth: int = 0
+    ) -> EnrollmentState | None:
+        """Store a new enrollment and run it to its first wait."""
+        new_id = enrollments.insert_enrollment(self.conn, self.workspace_id, workflow_id, state)
+        if new_id is None:
+            line = Decision(
+                None,
+                state.contact_id,
+                None,
+                "not_enrolled",
+                "already in this workflow (concurrent entry)",
+                workflow_key=state.workflow_key,
+            )
+            self.log((line,), workflow_id, state.version)
+            return None
+        state = replace(state, id=new_id)
+        self.started += 1
+        trigger = f" by {state.trigger.name}" if state.trigger else ""
+        self.log(
+            (Decision(new_id, state.contact_id, None, "enrolled", f"entered{trigger}"),),
+            workflow_id,
+            state.version,
+        )
+        self._enrollments.setdefault(state.contact_id, []).append(
+            Stored(self.workspace_id, workflow_id, state)
+        )
+        return self.run(workflow_id, state, depth)
+
+    def run(self, workflow_id: int, state: EnrollmentState, depth: int = 0) -> EnrollmentState:
+        """Advance an enrollment until it waits or ends, and record all it did."""
+        spec = self.catalog.version(self.conn, workflow_id, state.version)
+        result = core_advance(spec, state, self.contact(state.contact_id), self.now)
+        if result.contact != self._contacts.get(state.contact_id):
+            self._contacts[state.contact_id] = result.contact
+        self.save(workflow_id, result.state)
+        self.log(result.decisions, workflow_id, state.version)
+        self.apply(result.effects, workflow_id, depth)
+        return result.state
+
+    def save(self, workflow_id: int, state: EnrollmentState) -> None:
+        """Keep an enrollment's new state for the flush."""
+        self._saves[state.id] = state
+        mine = self._enrollments.setdefault(state.contact_id, [])
+        for i, stored in enumerate(mine):
+            if stored.state.id == state.id:
+                mine[i] = replace(stored, state=state)
+                break
+
+    # ---------------------------------------------------------------- effects
+
+    def apply(self, effects: tuple[Effect, ...], workflow_id: int, depth: int = 0) -> None:
+        """Interpret the core's effects: the one place each kind is carried out."""
+        for effect in effects:
+            match effect:
+                case SendMessage():
+                    self._queue(
+                        effect,
+                        workflow_id,
+                        channel=effect.channel,
+                        kind=effect.kind,
+                        recipient=effect.to,
+                        subject=effect.subject,
+                        body_html=effect.html,
+                        body_text=effect.text,
+                        payload={
+                            "template": effect.template,
+                            "variant": effect.variant,
+                            "topic": effect.topic,
+                        },
+                    )
+                case CallWebhook():
+                    self._queue(
+                        effect,
+                        workflow_id,
+                        channel="webhook",
+                        kind="transactional",
+                        recipient=effect.url,
+                        body_text=effect.body,
+                        payload={
+                            "url": effect.url,
+                            "method": effect.method,
+                            "headers": dict(effect.headers),
+                        },
+                    )
+                case Notify():
+                    self._queue(
+                        effect,
+                        workflow_id,
+                        channel=f"alert:{effect.channel}",
+                        kind="internal",
+                        recipient=effect.to,
+                        body_text=effect.text,
+                    )
+                case UpdateContact():
+                    self._contacts[effect.contact_id] = apply_update(
+                        self.contact(effect.contact_id), effect
+                    )
+                    self._dirty_contacts.add(effect.contact_id)
+                case RequestApproval():
+                    self._approvals.append(
+                        {
+                            "workspace_id": self.workspace_id,
+                            "contact_id": effect.contact_id,
+                            "enrollment_id": effect.enrollment_id,
+                            "step_id": effect.step_id,
+                            "attempt": effect.attempt,
+                            "message": effect.message,
+                            "approvers": list(effect.approvers),
+                            "status": ApprovalStatus.PENDING,
+                            "expires_at": effect.expires_at,
+                            "created_at": self.now,
+                        }
+                    )
+                case Enroll():
+                    self._enroll(effect, depth)
+                case _:
+                    assert_never(effect)
+
+    def _enroll(self, effect: Enroll, depth: int) -> None:
+        found = self.catalog.by_key(self.conn, self.workspace_id, effect.workflow_key)
+        if found is None or depth >= MAX_ENROLL_DEPTH:
+            why = "is not active" if found is None else f"is {MAX_ENROLL_DEPTH} enrollments deep"
+            line = Decision(
+                effect.source_enrollment_id,
+                effect.contact_id,
+                None,
+                "not_enrolled",
+                f"{effect.workflow_key} {why}",
+            )
+            self._log_row(line, None, None)
+            return
+        workflow_id, deployed = found
+        self.enter(workflow_id, deployed, effect.contact_id, None, depth + 1)
+
+    def _queue(
+        self,
+        effect: SendMessage | CallWebhook | Notify,
+        workflow_id: int,
+        **fields: Any,
+    ) -> None:
+        self._messages.append(
+            {
+                "workspace_id": self.workspace_id,
+                "contact_id": effect.contact_id,
+                "enrollment_id": effect.enrollment_id,
+                "workflow_id": workflow_id,
+                "step_id": effect.step_id,
+                "idempotency_key": effect.idempotency_key,
+                "subject": None,
+                "body_html": None,
+                "body_text": None,
+                "payload": {},
+                "status": MessageStatus.QUEUED,
+                "created_at": self.now,
+                "send_after": self.now,
+                **fields,
+            }
+        )
+
+    # ---------------------------------------------------------------- the log and the flush
+
+    def log(
+        self, decisions: tuple[Decision, ...], workflow_id: int | None, version: int | None
+    ) -> None:
+        """Keep step log lines for the flush."""
+        for decision in decisions:
+            self._log_row(decision, workflow_id, version)
+
+    def _log_row(self, d: Decision, workflow_id: int | None, version: int | None) -> None:
+        if workflow_id is None and d.workflow_key is not None:
+            workflow_id = self._workflow_ids.get(d.workflow_key)
+        self._log.append(
+            {
+                "workspace_id": self.workspace_id,
+                "contact_id": d.contact_id,
+                "enrollment_id": d.enrollment_id,
+                "workflow_id": workflow_id,
+                "version": version,
+                "step_id": d.step_id,
+                "action": d.action,
+                "enters": d.enters,
+                "detail": d.detail,
+                "data": dict(d.data),
+                "at": self.now,
+            }
+        )
+
+    def flush(self) -> None:
+        """Write everything collected, in a handful of statements."""
+        enrollments.save_enrollments(self.conn, self._saves.values())
+        contacts.save_contacts(
+            self.conn, (self._contacts[c] for c in self._dirty_contacts), self.now
+        )
+        messages.enqueue_messages(self.conn, self._messages)
+        approvals.request_approvals(self.conn, self._approvals)
+        step_log.append_lines(self.conn, self._log)
+        self._saves.clear()
+        self._dirty_contacts.clear()
+        self._messages.clear()
+        self._approvals.clear()
+        self._log.clear()

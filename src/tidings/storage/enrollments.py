@@ -1,0 +1,193 @@
+"""The enrollments table: every journey's state, and the scheduler's claim on due ones."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Row, bindparam, func, select, update
+
+from tidings.core.state import EnrollmentState, EnrollmentStatus, EventView, WaitKind
+from tidings.storage.dialect import insert_for, is_postgres
+from tidings.storage.tables import OPEN_STATUSES, enrollments, workflows
+
+
+@dataclass(frozen=True)
+class Stored:
+    """An enrollment's state with the ids the core does not need."""
+
+    workspace_id: int
+    workflow_id: int
+    state: EnrollmentState
+
+
+def _trigger_to_json(event: EventView | None) -> dict[str, Any] | None:
+    if event is None:
+        return None
+    return {
+        "name": event.name,
+        "properties": dict(event.properties),
+        "occurred_at": event.occurred_at.isoformat(),
+        "id": event.id,
+    }
+
+
+def _trigger_from_json(data: dict[str, Any] | None) -> EventView | None:
+    if data is None:
+        return None
+    return EventView(
+        name=data["name"],
+        properties=data["properties"],
+        occurred_at=datetime.fromisoformat(data["occurred_at"]),
+        id=data.get("id"),
+    )
+
+
+def enrollment_from_row(row: Row[Any]) -> Stored:
+    """Build the core's state from a row joined with its workflow's key."""
+    state = EnrollmentState(
+        id=row.id,
+        workflow_key=row.key,
+        version=row.version,
+        contact_id=row.contact_id,
+        status=EnrollmentStatus(row.status),
+        step_id=row.step_id,
+        entered_at=row.entered_at,
+        wake_at=row.wake_at,
+        wait_kind=WaitKind(row.wait_kind) if row.wait_kind else None,
+        trigger=_trigger_from_json(row.trigger),
+        entry_key=row.entry_key,
+        visits=row.visits,
+        exit_reason=row.exit_reason,
+        ended_at=row.ended_at,
+        converted_at=row.converted_at,
+        revenue=row.revenue,
+    )
+    return Stored(row.workspace_id, row.workflow_id, state)
+
+
+def _values(state: EnrollmentState) -> dict[str, Any]:
+    # An open enrollment always has a wake_at: active ones are due at once, so a crash
+    # between storing and running one leaves it for the scheduler instead of stranding it.
+    wake_at = state.wake_at
+    if state.status is EnrollmentStatus.ACTIVE and wake_at is None:
+        wake_at = state.entered_at
+    return {
+        "status": state.status.value,
+        "step_id": state.step_id,
+        "wake_at": wake_at if state.status.is_open else None,
+        "wait_kind": state.wait_kind.value if state.wait_kind else None,
+        "visits": dict(state.visits),
+        "ended_at": state.ended_at,
+        "exit_reason": state.exit_reason,
+        "converted_at": state.converted_at,
+        "revenue": state.revenue,
+    }
+
+
+_SELECT = select(enrollments, workflows.c.key).join(
+    workflows, workflows.c.id == enrollments.c.workflow_id
+)
+
+
+def insert_enrollment(
+    conn: Connection, workspace_id: int, workflow_id: int, state: EnrollmentState
+) -> int | None:
+    """Store a new enrollment and return its id; None when the contact is already in it.
+
+    The partial unique index on open enrollments decides races between two writers.
+    """
+    stmt = (
+        insert_for(conn, enrollments)
+        .values(
+            workspace_id=workspace_id,
+            workflow_id=workflow_id,
+            version=state.version,
+            contact_id=state.contact_id,
+            entry_key=state.entry_key,
+            trigger=_trigger_to_json(state.trigger),
+            entered_at=state.entered_at,
+            **_values(state),
+        )
+        .on_conflict_do_nothing(
+            index_elements=["workflow_id", "contact_id", "entry_key"],
+            index_where=enrollments.c.status.in_(OPEN_STATUSES),
+        )
+        .returning(enrollments.c.id)
+    )
+    found: int | None = conn.execute(stmt).scalar()
+    return found
+
+
+def save_enrollments(conn: Connection, states: Iterable[EnrollmentState]) -> None:
+    """Write the new state of existing enrollments."""
+    rows = [{"b_id": s.id, **_values(s)} for s in states]
+    if rows:
+        conn.execute(update(enrollments).where(enrollments.c.id == bindparam("b_id")), rows)
+
+
+def load_for_contacts(conn: Connection, contact_ids: Iterable[int]) -> dict[int, list[Stored]]:
+    """Every enrollment of these contacts, open or closed, grouped by contact."""
+    wanted = list(set(contact_ids))
+    grouped: dict[int, list[Stored]] = {c: [] for c in wanted}
+    if not wanted:
+        return grouped
+    for row in conn.execute(
+        _SELECT.where(enrollments.c.contact_id.in_(wanted)).order_by(enrollments.c.id)
+    ):
+        grouped[row.contact_id].append(enrollment_from_row(row))
+    return grouped
+
+
+def load_enrollment(conn: Connection, enrollment_id: int, *, lock: bool = False) -> Stored | None:
+    """One enrollment, locked against other workers on PostgreSQL when `lock` is set."""
+    query = _SELECT.where(enrollments.c.id == enrollment_id)
+    if lock and is_postgres(conn):
+        query = query.with_for_update(of=enrollments)
+    row = conn.execute(query).one_or_none()
+    return enrollment_from_row(row) if row is not None else None
+
+
+def claim_due(conn: Connection, now: datetime, limit: int) -> list[Stored]:
+    """Lock and return up to `limit` open enrollments whose wake time has come.
+
+    On PostgreSQL, FOR UPDATE SKIP LOCKED lets many workers claim disjoint batches; the
+    locks last until the claiming transaction ends, so a worker that dies mid-batch
+    releases its rows untouched for the others. SQLite has one writer at a time, and
+    the caller's IMMEDIATE transaction already excludes the rest.
+    """
+    ids = (
+        select(enrollments.c.id)
+        .where(enrollments.c.status.in_(OPEN_STATUSES), enrollments.c.wake_at <= now)
+        .order_by(enrollments.c.wake_at)
+        .limit(limit)
+    )
+    if is_postgres(conn):
+        ids = ids.with_for_update(skip_locked=True)
+    claimed = [r[0] for r in conn.execute(ids)]
+    if not claimed:
+        return []
+    rows = conn.execute(
+        _SELECT.where(enrollments.c.id.in_(claimed)).order_by(enrollments.c.wake_at)
+    )
+    return [enrollment_from_row(r) for r in rows]
+
+
+def count_by_step(conn: Connection, workflow_id: int) -> dict[tuple[str | None, str], int]:
+    """How many enrollments stand at each (step, status) of a workflow."""
+    rows = conn.execute(
+        select(enrollments.c.step_id, enrollments.c.status, func.count())
+        .where(enrollments.c.workflow_id == workflow_id)
+        .group_by(enrollments.c.step_id, enrollments.c.status)
+    )
+    return {(r[0], r[1]): r[2] for r in rows}
+
+
+def next_wake_at(conn: Connection) -> datetime | None:
+    """The earliest wake time of any open enrollment."""
+    value: datetime | None = conn.execute(
+        select(func.min(enrollments.c.wake_at)).where(enrollments.c.status.in_(OPEN_STATUSES))
+    ).scalar()
+    return value

@@ -1,0 +1,54 @@
+"""The messages table: the outbox. A unique idempotency key per (enrollment, step, visit)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import Connection, Row, bindparam, select, update
+
+from tidings.storage.dialect import insert_for, is_postgres
+from tidings.storage.tables import messages
+
+
+class MessageStatus(StrEnum):
+    """Where a message stands in the outbox."""
+
+    QUEUED = "queued"  #: waiting for the dispatcher
+    SENT = "sent"  #: handed to the channel
+    FAILED = "failed"  #: gave up; `last_error` says why
+
+
+def enqueue_messages(conn: Connection, rows: Sequence[dict[str, Any]]) -> int:
+    """Add messages to the outbox; a key already there is skipped. Return how many were new."""
+    if not rows:
+        return 0
+    stmt = insert_for(conn, messages).on_conflict_do_nothing(
+        index_elements=["workspace_id", "idempotency_key"]
+    )
+    result = conn.execute(stmt.returning(messages.c.id), list(rows))
+    return len(result.all())
+
+
+def claim_queued(conn: Connection, now: datetime, limit: int) -> list[Row[Any]]:
+    """Lock and return queued messages that may go out now, oldest first."""
+    query = (
+        select(messages)
+        .where(messages.c.status == MessageStatus.QUEUED, messages.c.send_after <= now)
+        .order_by(messages.c.send_after, messages.c.id)
+        .limit(limit)
+    )
+    if is_postgres(conn):
+        query = query.with_for_update(skip_locked=True)
+    return list(conn.execute(query))
+
+
+def mark_sent(conn: Connection, ids: Sequence[int], now: datetime) -> None:
+    """Record that these messages were handed to their channel."""
+    if ids:
+        conn.execute(
+            update(messages).where(messages.c.id == bindparam("b_id")),
+            [{"b_id": i, "status": MessageStatus.SENT, "sent_at": now} for i in ids],
+        )

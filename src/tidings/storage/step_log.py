@@ -1,0 +1,44 @@
+"""The step_log table: every decision about a journey, in order, with its reason."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from tidings.storage.tables import step_log, workflows
+
+
+@dataclass(frozen=True)
+class LogLine:
+    """One stored decision, as the contact's story shows it."""
+
+    at: datetime
+    workflow_key: str | None
+    enrollment_id: int | None
+    step_id: str | None
+    action: str
+    detail: str
+    data: dict[str, Any]
+
+
+def append_lines(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
+    """Store log lines (already shaped as rows)."""
+    if rows:
+        conn.execute(step_log.insert(), list(rows))
+
+
+def contact_story(conn: Connection, contact_id: int) -> list[LogLine]:
+    """Every decision about one contact, oldest first."""
+    rows = conn.execute(
+        select(step_log, workflows.c.key)
+        .outerjoin(workflows, workflows.c.id == step_log.c.workflow_id)
+        .where(step_log.c.contact_id == contact_id)
+        .order_by(step_log.c.id)
+    )
+    return [
+        LogLine(r.at, r.key, r.enrollment_id, r.step_id, r.action, r.detail, r.data) for r in rows
+    ]

@@ -1,0 +1,213 @@
+"""Every table Tidings keeps. Only `tidings.storage` knows these names.
+
+Each table carries `workspace_id`, and each table about a contact carries `contact_id`,
+so a distributed PostgreSQL can shard them by contact.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    text,
+)
+
+from tidings.storage.types import Id, Json, UTCDateTime
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+#: Enrollment statuses that are still running; the partial indexes below repeat this list.
+OPEN_STATUSES = ("active", "waiting")
+_OPEN = text("status IN ('active', 'waiting')")
+
+workspaces = Table(
+    "workspaces",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("key", String(64), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+contacts = Table(
+    "contacts",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("workspace_id", ForeignKey("workspaces.id"), nullable=False),
+    Column("external_id", String(200)),
+    Column("anonymous_id", String(200)),
+    Column("email", String(320)),
+    Column("phone", String(32)),
+    Column("timezone", String(64), nullable=False, server_default="UTC"),
+    Column("attributes", Json, nullable=False),
+    Column("tags", Json, nullable=False),
+    Column("consent", Json, nullable=False),
+    Column("score", Float, nullable=False, server_default="0"),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    UniqueConstraint("workspace_id", "external_id"),
+    UniqueConstraint("workspace_id", "anonymous_id"),
+    Index(None, "workspace_id", "email"),
+)
+
+events = Table(
+    "events",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("workspace_id", ForeignKey("workspaces.id"), nullable=False),
+    Column("contact_id", ForeignKey("contacts.id"), nullable=False),
+    Column("message_id", String(200), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("properties", Json, nullable=False),
+    Column("occurred_at", UTCDateTime, nullable=False),
+    Column("received_at", UTCDateTime, nullable=False),
+    UniqueConstraint("workspace_id", "message_id"),
+    Index(None, "contact_id", "name", "occurred_at"),
+)
+
+workflows = Table(
+    "workflows",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("workspace_id", ForeignKey("workspaces.id"), nullable=False),
+    Column("key", String(64), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("current_version", Integer, nullable=False),
+    Column("priority", Integer, nullable=False, server_default="0"),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    UniqueConstraint("workspace_id", "key"),
+)
+
+workflow_versions = Table(
+    "workflow_versions",
+    metadata,
+    Column("workflow_id", ForeignKey("workflows.id"), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("workspace_id", ForeignKey("workspaces.id"), nullable=False),
+    Column("spec", Json, nullable=False),
+    Column("source", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+enrollments = Table(
+    "enrollments",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("workspace_id", ForeignKey("workspaces.id"), nullable=False),
+    Column("workflow_id", ForeignKey("workflows.id"), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("contact_id", ForeignKey("contacts.id"), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("step_id", String(64)),
+    Column("wake_at", UTCDateTime),
+    Column("wait_kind", String(16)),
+    Column("entry_key", String(200), nullable=False, server_default=""),
+    Column("trigger", Json),
+    Column("visits", Json, nullable=False),
+    Column("entered_at", UTCDateTime, nullable=False),
+    Column("ended_at", UTCDateTime),
+    Column("exit_reason", Text),
+    Column("converted_at", UTCDateTime),
+    Column("revenue", Float),
+    Index(None, "contact_id"),
+    # The scheduler's claim scans only open enrollments, in wake order.
+    Index("ix_enrollments_due", "wake_at", sqlite_where=_OPEN, postgresql_where=_OPEN),
+    # No contact is ever in the same workflow twice at once (for the same journey key).
+    Index(
+        "ux_enrollments_open",
+        "workflow_id",
+        "contact_id",
+        "entry_key",
+        unique=True,
+        sqlite_where=_OPEN,
+        postgresql_where=_OPEN,
+    ),
+)
+
+step_log = Table(
+    "step_log",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("workspace_id", ForeignKey("workspaces.id"), nullable=False),
+    Column("contact_id", ForeignKey("contacts.id"), nullable=False),
+    Column("enrollment_id", ForeignKey("enrollments.id")),
+    Column("workflow_id", ForeignKey("workflows.id")),
+    Column("version", Integer),
+    Column("step_id", String(64)),
+    Column("action", String(32), nullable=False),
+    Column("enters", Boolean, nullable=False, server_default="0"),
+    Column("detail", Text, nullable=False),
+    Column("data", Json, nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Index(None, "contact_id", "id"),
+    Index(None, "enrollment_id"),
+    Index(None, "workflow_id", "step_id", "action"),
+)
+
+messages = Table(
+    "messages",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("workspace_id", ForeignKey("workspaces.id"), nullable=False),
+    Column("contact_id", ForeignKey("contacts.id"), nullable=False),
+    Column("enrollment_id", ForeignKey("enrollments.id")),
+    Column("workflow_id", ForeignKey("workflows.id")),
+    Column("step_id", String(64)),
+    # enrollment:step:visit. The unique constraint is what stops a step sending twice.
+    Column("idempotency_key", String(200), nullable=False),
+    Column("channel", String(16), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("recipient", String(320), nullable=False),
+    Column("subject", Text),
+    Column("body_html", Text),
+    Column("body_text", Text),
+    Column("payload", Json, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("last_error", Text),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("send_after", UTCDateTime, nullable=False),
+    Column("sent_at", UTCDateTime),
+    UniqueConstraint("workspace_id", "idempotency_key"),
+    Index(None, "status", "send_after"),
+    Index(None, "contact_id"),
+    Index(None, "workflow_id", "step_id"),
+)
+
+approvals = Table(
+    "approvals",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("workspace_id", ForeignKey("workspaces.id"), nullable=False),
+    Column("contact_id", ForeignKey("contacts.id"), nullable=False),
+    Column("enrollment_id", ForeignKey("enrollments.id"), nullable=False),
+    Column("step_id", String(64), nullable=False),
+    Column("attempt", Integer, nullable=False),
+    Column("message", Text, nullable=False),
+    Column("approvers", Json, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("decided_by", String(200)),
+    Column("decided_at", UTCDateTime),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("enrollment_id", "step_id", "attempt"),
+    Index(None, "workspace_id", "status"),
+)

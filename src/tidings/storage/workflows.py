@@ -1,0 +1,189 @@
+"""The workflows and workflow_versions tables. Versions are immutable once stored."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import Connection, select, update
+
+from tidings.core.entry import Deployed
+from tidings.core.spec import Workflow
+from tidings.errors import WorkflowNotFound
+from tidings.storage.tables import workflow_versions, workflows
+
+
+class WorkflowStatus(StrEnum):
+    """Whether a workflow takes new contacts."""
+
+    ACTIVE = "active"  #: triggers start journeys
+    PAUSED = "paused"  #: no new journeys; running ones go on
+    ARCHIVED = "archived"  #: retired
+
+
+@dataclass(frozen=True)
+class WorkflowRow:
+    """A workflow's identity and current state."""
+
+    id: int
+    key: str
+    name: str
+    status: WorkflowStatus
+    current_version: int
+
+
+def spec_to_json(workflow: Workflow) -> dict[str, Any]:
+    """The stored form of a spec."""
+    return workflow.model_dump(mode="json", by_alias=True, exclude_defaults=True)
+
+
+def deploy_workflow(
+    conn: Connection, workspace_id: int, workflow: Workflow, source: str, now: datetime
+) -> tuple[int, int, bool]:
+    """Store `workflow` and make it live. Return (workflow id, version, whether it is new).
+
+    An unchanged spec keeps its version; a changed one becomes the next version, and
+    enrollments already running stay on the version they started with.
+    """
+    spec = spec_to_json(workflow)
+    row = conn.execute(
+        select(workflows).where(
+            workflows.c.workspace_id == workspace_id, workflows.c.key == workflow.id
+        )
+    ).one_or_none()
+    if row is None:
+        workflow_id = conn.execute(
+            workflows.insert()
+            .values(
+                workspace_id=workspace_id,
+                key=workflow.id,
+                name=workflow.name,
+                status=WorkflowStatus.ACTIVE,
+                current_version=1,
+                priority=workflow.priority,
+                created_at=now,
+                updated_at=now,
+            )
+            .returning(workflows.c.id)
+        ).scalar_one()
+        version = 1
+    else:
+        workflow_id = row.id
+        current = conn.execute(
+            select(workflow_versions.c.spec).where(
+                workflow_versions.c.workflow_id == row.id,
+                workflow_versions.c.version == row.current_version,
+            )
+        ).scalar_one()
+        if current == spec:
+            conn.execute(
+                update(workflows)
+                .where(workflows.c.id == row.id)
+                .values(status=WorkflowStatus.ACTIVE, updated_at=now)
+            )
+            return row.id, row.current_version, False
+        version = row.current_version + 1
+        conn.execute(
+            update(workflows)
+            .where(workflows.c.id == row.id)
+            .values(
+                name=workflow.name,
+                current_version=version,
+                priority=workflow.priority,
+                status=WorkflowStatus.ACTIVE,
+                updated_at=now,
+            )
+        )
+    conn.execute(
+        workflow_versions.insert().values(
+            workflow_id=workflow_id,
+            version=version,
+            workspace_id=workspace_id,
+            spec=spec,
+            source=source,
+            created_at=now,
+        )
+    )
+    return workflow_id, version, True
+
+
+def set_status(
+    conn: Connection, workspace_id: int, key: str, status: WorkflowStatus, now: datetime
+) -> None:
+    """Pause, resume or archive a workflow."""
+    result = conn.execute(
+        update(workflows)
+        .where(workflows.c.workspace_id == workspace_id, workflows.c.key == key)
+        .values(status=status, updated_at=now)
+    )
+    if result.rowcount == 0:
+        raise WorkflowNotFound(f"no workflow {key!r} in this workspace")
+
+
+def list_workflows(conn: Connection, workspace_id: int) -> list[WorkflowRow]:
+    """Every workflow in the workspace, by key."""
+    rows = conn.execute(
+        select(workflows).where(workflows.c.workspace_id == workspace_id).order_by(workflows.c.key)
+    )
+    return [
+        WorkflowRow(r.id, r.key, r.name, WorkflowStatus(r.status), r.current_version) for r in rows
+    ]
+
+
+class Catalog:
+    """Workflow versions by id, parsed once: versions never change, so caching is safe.
+
+    One catalog belongs to one database; ids mean nothing across databases.
+    """
+
+    def __init__(self) -> None:
+        self._versions: dict[tuple[int, int], Workflow] = {}
+        self._ids: dict[tuple[int, str], int] = {}
+
+    def version(self, conn: Connection, workflow_id: int, version: int) -> Workflow:
+        """The spec of one workflow version."""
+        key = (workflow_id, version)
+        found = self._versions.get(key)
+        if found is None:
+            spec = conn.execute(
+                select(workflow_versions.c.spec).where(
+                    workflow_versions.c.workflow_id == workflow_id,
+                    workflow_versions.c.version == version,
+                )
+            ).scalar_one()
+            found = Workflow.model_validate(spec)
+            self._versions[key] = found
+            self._ids[(0, found.id)] = workflow_id
+        return found
+
+    def live(self, conn: Connection, workspace_id: int) -> list[tuple[int, Deployed]]:
+        """The active workflows at their current versions, highest priority first."""
+        rows = conn.execute(
+            select(workflows.c.id, workflows.c.current_version)
+            .where(
+                workflows.c.workspace_id == workspace_id,
+                workflows.c.status == WorkflowStatus.ACTIVE,
+            )
+            .order_by(workflows.c.priority.desc(), workflows.c.id)
+        ).all()
+        return [
+            (r.id, Deployed(self.version(conn, r.id, r.current_version), r.current_version))
+            for r in rows
+        ]
+
+    def by_key(self, conn: Connection, workspace_id: int, key: str) -> tuple[int, Deployed] | None:
+        """An active workflow by key at its current version, or None."""
+        row = conn.execute(
+            select(workflows.c.id, workflows.c.current_version).where(
+                workflows.c.workspace_id == workspace_id,
+                workflows.c.key == key,
+                workflows.c.status == WorkflowStatus.ACTIVE,
+            )
+        ).one_or_none()
+        if row is None:
+            return None
+        return row.id, Deployed(
+            self.version(conn, row.id, row.current_version), row.current_version
+        )
