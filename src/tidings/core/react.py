@@ -109,49 +109,55 @@ def _touch(
     facts = _facts(contact, event.properties, state.trigger)
 
     def line(action: str, detail: str, **data: Any) -> Decision:
-        return Decision(state.id, state.contact_id, state.step_id, action, detail, data)
+        return Decision(
+            state.id, state.contact_id, state.step_id, action, detail, data, state.workflow_key
+        )
 
+    lines: list[Decision] = []
     goal = workflow.goal
     if (
         goal is not None
         and state.converted_at is None
         and goal.event == event.name
-        and state.entered_at <= event.occurred_at <= state.entered_at + goal.within
+        and state.started_at <= event.occurred_at <= state.started_at + goal.within
         and (goal.where is None or evaluate(parse_condition(goal.where), facts))
     ):
         revenue = _number(event.properties.get(goal.revenue)) if goal.revenue else None
-        converted = replace(state, converted_at=event.occurred_at, revenue=revenue)
+        state = replace(state, converted_at=event.occurred_at, revenue=revenue)
         detail = event.name + (f", revenue {revenue:g}" if revenue is not None else "")
-        lines = [line("converted", detail, revenue=revenue, event_id=event.id)]
-        if goal.exit and converted.status.is_open:
-            converted = end(converted, EnrollmentStatus.EXITED, f"goal: {event.name}", now)
+        lines.append(line("converted", detail, revenue=revenue, event_id=event.id))
+        if goal.exit and state.status.is_open:
             lines.append(line("exited", f"reached the goal {event.name}"))
-        return converted, lines
+            return end(state, EnrollmentStatus.EXITED, f"goal: {event.name}", now), lines
     if not state.status.is_open:
-        return state, []
+        return state, lines
 
     for rule in workflow.exit:
         if rule.event == event.name and (
             rule.where is None or evaluate(parse_condition(rule.where), facts)
         ):
             reason = f"exit event: {event.name}"
-            return end(state, EnrollmentStatus.EXITED, reason, now), [line("exited", reason)]
+            return end(state, EnrollmentStatus.EXITED, reason, now), [
+                *lines,
+                line("exited", reason),
+            ]
     met = exit_rule_met(workflow, contact, state)
     if met is not None:
         reason = f"exit rule: {met}"
-        return end(state, EnrollmentStatus.EXITED, reason, now), [line("exited", reason)]
+        return end(state, EnrollmentStatus.EXITED, reason, now), [*lines, line("exited", reason)]
 
     step = workflow.step(state.step_id)
     if (
         isinstance(step, WaitStep)
         and state.wait_kind is WaitKind.EVENT
         and step.event == event.name
-        and event.occurred_at >= state.entered_at
+        and event.occurred_at >= state.started_at
         and (step.where is None or evaluate(parse_condition(step.where), facts))
     ):
         target = step.on_event if step.on_event is not None else workflow.next_of(step)
-        return go_to(state, target), [line("event_arrived", f"{event.name} -> {target or 'end'}")]
-    return state, []
+        arrived = line("event_arrived", f"{event.name} -> {target or 'end'}")
+        return go_to(state, target), [*lines, arrived]
+    return state, lines
 
 
 def _number(value: Any) -> float | None:

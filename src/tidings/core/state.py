@@ -97,6 +97,15 @@ class EnrollmentState:
     converted_at: datetime | None = None
     revenue: float | None = None
 
+    @property
+    def started_at(self) -> datetime:
+        """When the journey logically began: its trigger's time, else when it was stored.
+
+        Goal windows count from here, so a purchase in the same batch as the abandoned
+        cart that started the journey still counts.
+        """
+        return self.trigger.occurred_at if self.trigger else self.entered_at
+
     def attempt(self, step_id: str) -> int:
         """Which visit to `step_id` this is (1 for the first)."""
         return self.visits.get(step_id, 0)

@@ -29,7 +29,7 @@ from tidings.core.effects import (
     UpdateContact,
 )
 from tidings.core.entry import Deployed, Refused, enter
-from tidings.core.state import ContactView, EnrollmentState, EventView
+from tidings.core.state import ContactView, EnrollmentState, EventView, WaitKind
 from tidings.core.steps.update import apply_update
 from tidings.storage import approvals, contacts, enrollments, messages, step_log
 from tidings.storage.approvals import ApprovalStatus
@@ -65,25 +65,33 @@ class Journeys:
 
     # ---------------------------------------------------------------- reads, cached
 
-    def preload(self, contact_ids: list[int]) -> None:
-        """Load these contacts and their enrollments in two queries."""
+    def preload(self, contact_ids: list[int], *, with_enrollments: bool = True) -> None:
+        """Load these contacts (and, unless told not to, their enrollments) in one query each."""
         missing = [c for c in contact_ids if c not in self._contacts]
         self._contacts.update(contacts.load_contacts(self.conn, missing))
-        for cid, stored in enrollments.load_for_contacts(self.conn, missing).items():
-            self._enrollments.setdefault(cid, []).extend(stored)
+        if with_enrollments:
+            self._load_enrollments([c for c in contact_ids if c not in self._enrollments])
+
+    def _load_enrollments(self, contact_ids: list[int]) -> None:
+        for cid, stored in enrollments.load_for_contacts(self.conn, contact_ids).items():
+            # States saved in this transaction but not flushed yet are newer than the rows.
+            self._enrollments[cid] = [
+                replace(s, state=self._saves[s.state.id]) if s.state.id in self._saves else s
+                for s in stored
+            ]
             for s in stored:
                 self._workflow_ids[s.state.workflow_key] = s.workflow_id
 
     def contact(self, contact_id: int) -> ContactView:
         """The contact as this transaction has it, changes included."""
         if contact_id not in self._contacts:
-            self.preload([contact_id])
+            self.preload([contact_id], with_enrollments=False)
         return self._contacts[contact_id]
 
     def enrollments_of(self, contact_id: int) -> list[Stored]:
         """The contact's enrollments as this transaction has them."""
         if contact_id not in self._enrollments:
-            self.preload([contact_id])
+            self._load_enrollments([contact_id])
         return self._enrollments[contact_id]
 
     def with_specs(self, contact_id: int) -> list[tuple[Any, EnrollmentState]]:
@@ -164,19 +172,33 @@ class Journeys:
         result = core_advance(spec, state, self.contact(state.contact_id), self.now)
         if result.contact != self._contacts.get(state.contact_id):
             self._contacts[state.contact_id] = result.contact
-        self.save(workflow_id, result.state)
+        self.save(workflow_id, result.state, before=state)
         self.log(result.decisions, workflow_id, state.version)
         self.apply(result.effects, workflow_id, depth)
         return result.state
 
-    def save(self, workflow_id: int, state: EnrollmentState) -> None:
-        """Keep an enrollment's new state for the flush."""
+    def save(
+        self, workflow_id: int, state: EnrollmentState, before: EnrollmentState | None = None
+    ) -> None:
+        """Keep an enrollment's new state for the flush; `before` is its previous state."""
         self._saves[state.id] = state
-        mine = self._enrollments.setdefault(state.contact_id, [])
+        mine = self._enrollments.get(state.contact_id, [])
         for i, stored in enumerate(mine):
             if stored.state.id == state.id:
+                before = before or stored.state
                 mine[i] = replace(stored, state=state)
                 break
+        if before is not None:
+            self._close_approval(before, state)
+
+    def _close_approval(self, before: EnrollmentState, after: EnrollmentState) -> None:
+        """A journey that stops waiting for a decision closes its request: expired when the
+        deadline passed, cancelled when the journey left for another reason."""
+        if before.wait_kind is not WaitKind.APPROVAL or after.wait_kind is WaitKind.APPROVAL:
+            return
+        timed_out = before.wake_at is not None and self.now >= before.wake_at
+        status = ApprovalStatus.EXPIRED if timed_out else ApprovalStatus.CANCELLED
+        approvals.close_approvals(self.conn, before.id, status, None, self.now)
 
     # ---------------------------------------------------------------- effects
 

@@ -30,7 +30,7 @@ def run_due(engine: Engine, clock: Clock, catalog: Catalog, *, batch: int = 500)
             by_workspace[stored.workspace_id].append(stored)
         for workspace_id, group in by_workspace.items():
             journeys = Journeys(conn, workspace_id, catalog, now)
-            journeys.preload([s.state.contact_id for s in group])
+            journeys.preload([s.state.contact_id for s in group], with_enrollments=False)
             for stored in group:
                 journeys.run(stored.workflow_id, stored.state)
             journeys.flush()

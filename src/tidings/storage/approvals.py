@@ -20,6 +20,7 @@ class ApprovalStatus(StrEnum):
     APPROVED = "approved"  #: a person said yes
     REJECTED = "rejected"  #: a person said no
     EXPIRED = "expired"  #: nobody decided in time
+    CANCELLED = "cancelled"  #: the journey ended before anyone decided
 
 
 def request_approvals(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:

@@ -116,15 +116,17 @@ def upsert_contacts(
     if changed:
         stmt = update(contacts).where(contacts.c.id == bindparam("b_id"))
         conn.execute(stmt, changed)
-    return {
-        row.external_id: row.id
-        for row in conn.execute(
+    ids = {external_id: row.id for external_id, row in existing.items()}
+    if new_rows:
+        # Read back rather than RETURNING: a concurrent writer may have inserted the row.
+        created = conn.execute(
             select(contacts.c.id, contacts.c.external_id).where(
                 contacts.c.workspace_id == workspace_id,
-                contacts.c.external_id.in_(list(merged)),
+                contacts.c.external_id.in_([r["external_id"] for r in new_rows]),
             )
         )
-    }
+        ids.update((row.external_id, row.id) for row in created)
+    return ids
 
 
 def load_contacts(conn: Connection, ids: Iterable[int]) -> dict[int, ContactView]:

@@ -99,26 +99,37 @@ def insert_enrollment(
 
     The partial unique index on open enrollments decides races between two writers.
     """
-    stmt = (
-        insert_for(conn, enrollments)
-        .values(
-            workspace_id=workspace_id,
-            workflow_id=workflow_id,
-            version=state.version,
-            contact_id=state.contact_id,
-            entry_key=state.entry_key,
-            trigger=_trigger_to_json(state.trigger),
-            entered_at=state.entered_at,
-            **_values(state),
-        )
-        .on_conflict_do_nothing(
-            index_elements=["workflow_id", "contact_id", "entry_key"],
-            index_where=enrollments.c.status.in_(OPEN_STATUSES),
-        )
-        .returning(enrollments.c.id)
-    )
-    found: int | None = conn.execute(stmt).scalar()
+    params = {
+        "workspace_id": workspace_id,
+        "workflow_id": workflow_id,
+        "version": state.version,
+        "contact_id": state.contact_id,
+        "entry_key": state.entry_key,
+        "trigger": _trigger_to_json(state.trigger),
+        "entered_at": state.entered_at,
+        **_values(state),
+    }
+    found: int | None = conn.execute(_insert_statement(conn), params).scalar()
     return found
+
+
+_INSERTS: dict[str, Any] = {}
+
+
+def _insert_statement(conn: Connection) -> Any:
+    # Built once per dialect: building the statement per call costs more than running it.
+    stmt = _INSERTS.get(conn.dialect.name)
+    if stmt is None:
+        stmt = (
+            insert_for(conn, enrollments)
+            .on_conflict_do_nothing(
+                index_elements=["workflow_id", "contact_id", "entry_key"],
+                index_where=enrollments.c.status.in_(OPEN_STATUSES),
+            )
+            .returning(enrollments.c.id)
+        )
+        _INSERTS[conn.dialect.name] = stmt
+    return stmt
 
 
 def save_enrollments(conn: Connection, states: Iterable[EnrollmentState]) -> None:

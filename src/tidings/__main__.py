@@ -1,0 +1,5 @@
+"""`python -m tidings` runs the CLI."""
+
+from tidings.cli.main import main
+
+main()

@@ -1,0 +1,104 @@
+"""`tidings demo`: the whole product on a simulated store, in well under a minute."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import typer
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from sqlalchemy import Connection, Engine, func, inspect, select
+
+from tidings.cli.output import console, show_figures, show_story
+from tidings.errors import TidingsError
+from tidings.files import load_workflows
+from tidings.simulation.scenario import run_scenario
+from tidings.storage.engine import create_engine
+from tidings.storage.reports import workflow_figures
+from tidings.storage.step_log import contact_story
+from tidings.storage.tables import contacts, enrollments, messages, workflows
+
+#: The example workflows the demo runs; users copy them as a starting point.
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "workflows"
+DEFAULT_DATABASE = "sqlite:///tidings-demo.db"
+
+
+def demo(
+    contacts_count: int = typer.Option(
+        5000, "--contacts", min=10, max=200_000, help="simulated contacts"
+    ),
+    days: float = typer.Option(30, "--days", min=1, max=366, help="virtual days"),
+    seed: int = typer.Option(7, "--seed", help="seed of the simulated population"),
+    database: str = typer.Option(DEFAULT_DATABASE, "--database", help="an empty database to fill"),
+) -> None:
+    """Run the example workflows on a simulated store for 30 virtual days and report."""
+    started = time.perf_counter()
+    loaded = load_workflows([EXAMPLES])
+    broken = [item for item in loaded if item.errors]
+    if broken:
+        raise TidingsError(f"example workflow {broken[0].path} is invalid: {broken[0].errors[0]}")
+    if database == DEFAULT_DATABASE:
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"tidings-demo.db{suffix}").unlink(missing_ok=True)
+    engine = create_engine(database)
+    _require_empty(engine)
+    console.print(
+        f"[bold]Tidings demo[/bold]: {contacts_count:,} customers of a small online store, "
+        f"{days:g} virtual days, workflows from {EXAMPLES}"
+    )
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%"),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=console, transient=True) as progress:
+        task = progress.add_task("simulating", total=1.0)
+        result = run_scenario(
+            engine,
+            [(item.workflow, item.source) for item in loaded if item.workflow is not None],
+            contacts=contacts_count,
+            days=days,
+            seed=seed,
+            progress=lambda done: progress.update(task, completed=done),
+        )
+    with engine.connect() as conn:
+        show_figures(workflow_figures(conn, result.workspace_id, result.catalog))
+        example = _recovered_customer(conn)
+        if example is not None:
+            external_id, contact_id = example
+            lines = [
+                line for line in contact_story(conn, contact_id) if line.action != "not_enrolled"
+            ]
+            show_story(f"The story of one recovered cart: contact {external_id}", lines[:14])
+            command = f"tidings contact why {external_id} --database {database}"
+            console.print(f"\nAsk about any contact: [bold]{command}[/bold]")
+    elapsed = time.perf_counter() - started
+    console.print(
+        f"{result.totals.events:,} events, {result.totals.delivered:,} messages, "
+        f"{result.totals.steps:,} scheduled steps in {elapsed:.1f}s"
+    )
+
+
+def _require_empty(engine: Engine) -> None:
+    if "contacts" not in inspect(engine).get_table_names():
+        return
+    with engine.connect() as conn:
+        if conn.execute(select(func.count()).select_from(contacts)).scalar():
+            raise TidingsError(
+                "the demo fills a database of its own; give it an empty one with --database"
+            )
+
+
+def _recovered_customer(conn: Connection) -> tuple[str, int] | None:
+    """A contact whose abandoned cart was recovered after a reminder, to show their story."""
+    row = conn.execute(
+        select(contacts.c.external_id, contacts.c.id)
+        .join(enrollments, enrollments.c.contact_id == contacts.c.id)
+        .join(workflows, workflows.c.id == enrollments.c.workflow_id)
+        .join(messages, messages.c.enrollment_id == enrollments.c.id)
+        .where(workflows.c.key == "cart_recovery", enrollments.c.converted_at.is_not(None))
+        .order_by(enrollments.c.id)
+        .limit(1)
+    ).first()
+    return (row[0], row[1]) if row is not None else None

@@ -1,0 +1,127 @@
+"""How the CLI shows things: Rich tables for figures, a readable story for a contact."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+from rich.console import Console
+from rich.table import Table
+
+from tidings.core.problems import Problem
+from tidings.storage.reports import WorkflowFigures
+from tidings.storage.step_log import LogLine
+
+# Piped output (CI logs, files) would otherwise be cut to 80 columns and wrap the tables.
+console = Console(highlight=False, width=None if sys.stdout.isatty() else 130)
+errors = Console(stderr=True, highlight=False)
+
+
+def _rate(part: int, whole: int) -> str:
+    return f"{part:,} [dim]{part / whole:>4.0%}[/dim]" if whole else f"{part:,}"
+
+
+def show_problems(source: str, problems: Sequence[Problem]) -> None:
+    """One line per problem, errors in red and warnings in yellow, each with its path."""
+    for problem in problems:
+        style = "yellow" if problem.severity == "warning" else "red"
+        console.print(f"[{style}]{source}: {problem}[/{style}]", soft_wrap=True)
+
+
+def show_figures(figures: Sequence[WorkflowFigures]) -> None:
+    """A summary table of all workflows, then one table per workflow, step by step."""
+    summary = Table(title="Workflows", title_justify="left")
+    for header in (
+        "workflow",
+        "entered",
+        "sent",
+        "opened",
+        "clicked",
+        "converted",
+        "revenue",
+        "exited",
+        "completed",
+        "waiting",
+    ):
+        summary.add_column(
+            header, justify="left" if header == "workflow" else "right", no_wrap=True
+        )
+    for f in figures:
+        summary.add_row(
+            f"{f.key} [dim]v{f.version}[/dim]",
+            f"{f.entered:,}",
+            f"{f.sent:,}",
+            _rate(f.opened, f.sent),
+            _rate(f.clicked, f.sent),
+            _rate(f.converted, f.entered),
+            f"{f.revenue:,.2f}",
+            f"{f.exited:,}",
+            f"{f.completed:,}",
+            f"{f.waiting:,}",
+        )
+    console.print(summary)
+    for f in figures:
+        table = Table(title=f"{f.name}: step by step", title_justify="left")
+        for header in (
+            "step",
+            "type",
+            "entered",
+            "sent",
+            "opened",
+            "clicked",
+            "converted",
+            "revenue",
+            "exited here",
+            "waiting here",
+        ):
+            table.add_column(
+                header, justify="left" if header in ("step", "type") else "right", no_wrap=True
+            )
+        for s in f.steps:
+            sends = s.kind == "send"
+            table.add_row(
+                s.step_id,
+                s.kind,
+                f"{s.entered:,}",
+                f"{s.sent:,}" if sends else "",
+                _rate(s.opened, s.sent) if sends else "",
+                _rate(s.clicked, s.sent) if sends else "",
+                f"{s.converted:,}",
+                f"{s.revenue:,.2f}",
+                f"{s.exited:,}" if s.exited else "",
+                f"{s.waiting:,}" if s.waiting else "",
+            )
+        console.print(table)
+
+
+_ACTION_STYLE = {
+    "enrolled": "bold green",
+    "converted": "bold green",
+    "exited": "yellow",
+    "completed": "yellow",
+    "held": "red",
+    "not_enrolled": "dim",
+}
+
+
+def show_story(title: str, lines: Sequence[LogLine]) -> None:
+    """Every decision about a contact, oldest first: when, where, what and why."""
+    console.print(f"[bold]{title}[/bold]")
+    if not lines:
+        console.print("  no workflow has considered this contact yet")
+        return
+    for line in lines:
+        where = line.workflow_key or "-"
+        if line.step_id:
+            where += f" > {line.step_id}"
+        style = _ACTION_STYLE.get(line.action, "")
+        action = f"{line.action:<12}"
+        action = f"[{style}]{action}[/{style}]" if style else action
+        values = line.data.get("values") if isinstance(line.data, dict) else None
+        because = ""
+        if values:
+            because = " [dim](" + ", ".join(f"{k} = {v!r}" for k, v in values.items()) + ")[/dim]"
+        console.print(
+            f"  {line.at:%Y-%m-%d %H:%M} UTC  {where:<38} {action:<12} {line.detail}{because}",
+            soft_wrap=True,
+        )

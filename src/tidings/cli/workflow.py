@@ -1,0 +1,133 @@
+"""`tidings workflow ...`: validate, deploy, list, pause, resume, simulate."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import typer
+from rich.progress import Progress
+
+from tidings.cli.context import open_store
+from tidings.cli.output import console, show_figures, show_problems
+from tidings.clock import SystemClock
+from tidings.config import load_settings
+from tidings.files import LoadedWorkflow, load_workflows
+from tidings.simulation.scenario import run_scenario
+from tidings.storage.engine import create_engine
+from tidings.storage.reports import workflow_figures
+from tidings.storage.workflows import WorkflowStatus, deploy_workflow, list_workflows, set_status
+
+app = typer.Typer(help="Check, deploy and simulate workflow files.", no_args_is_help=True)
+
+EXIT_INVALID = 3
+
+Files = typer.Argument(..., help="workflow files (YAML or JSON), or folders of them", exists=True)
+Database = typer.Option(None, "--database", help="database URL (default: TIDINGS_DATABASE_URL)")
+
+
+def _checked(paths: list[Path]) -> list[LoadedWorkflow]:
+    loaded = load_workflows(paths)
+    failed = False
+    for item in loaded:
+        show_problems(str(item.path), item.problems)
+        failed = failed or bool(item.errors)
+    if failed:
+        raise typer.Exit(EXIT_INVALID)
+    return loaded
+
+
+@app.command()
+def validate(paths: list[Path] = Files) -> None:
+    """Check workflow files; print every problem with its path, exit 3 if any is an error."""
+    loaded = load_workflows(paths)
+    errors = 0
+    for item in loaded:
+        show_problems(str(item.path), item.problems)
+        errors += len(item.errors)
+        if not item.errors:
+            warnings = len(item.problems)
+            note = f" ({warnings} warning{'s' * (warnings != 1)})" if warnings else ""
+            console.print(f"[green]{item.path}: ok[/green]{note}")
+    if errors:
+        console.print(f"[red]{errors} error{'s' * (errors != 1)}[/red]")
+        raise typer.Exit(EXIT_INVALID)
+
+
+@app.command()
+def deploy(paths: list[Path] = Files, database: str | None = Database) -> None:
+    """Validate and deploy workflows; a changed file becomes a new version."""
+    loaded = _checked(paths)
+    store = open_store(load_settings(database_url=database))
+    with store.engine.begin() as conn:
+        for item in loaded:
+            assert item.workflow is not None
+            _, version, new = deploy_workflow(
+                conn, store.workspace_id, item.workflow, item.source, SystemClock().now()
+            )
+            state = "deployed" if new else "unchanged"
+            console.print(f"{item.workflow.id}: {state}, version {version}, active")
+
+
+@app.command("list")
+def list_(database: str | None = Database) -> None:
+    """List the workspace's workflows."""
+    store = open_store(load_settings(database_url=database))
+    with store.engine.connect() as conn:
+        rows = list_workflows(conn, store.workspace_id)
+    if not rows:
+        console.print("no workflows yet; deploy one with: tidings workflow deploy FILE")
+    for row in rows:
+        console.print(f"{row.key:<24} v{row.current_version:<4} {row.status.value:<9} {row.name}")
+
+
+def _set(key: str, status: WorkflowStatus, database: str | None) -> None:
+    store = open_store(load_settings(database_url=database))
+    with store.engine.begin() as conn:
+        set_status(conn, store.workspace_id, key, status, SystemClock().now())
+    console.print(f"{key}: {status.value}")
+
+
+@app.command()
+def pause(key: str, database: str | None = Database) -> None:
+    """Stop a workflow taking new contacts; journeys already running go on."""
+    _set(key, WorkflowStatus.PAUSED, database)
+
+
+@app.command()
+def resume(key: str, database: str | None = Database) -> None:
+    """Let a paused workflow take new contacts again."""
+    _set(key, WorkflowStatus.ACTIVE, database)
+
+
+@app.command()
+def simulate(
+    paths: list[Path] = Files,
+    contacts: int = typer.Option(
+        1000, "--contacts", min=1, max=1_000_000, help="simulated contacts"
+    ),
+    days: float = typer.Option(14, "--days", min=0.1, max=366, help="virtual days to run"),
+    seed: int = typer.Option(7, "--seed", help="seed of the simulated population"),
+) -> None:
+    """Dry-run workflows on a simulated store before launch; nothing real is sent."""
+    loaded = _checked(paths)
+    with tempfile.TemporaryDirectory(prefix="tidings-sim-") as folder:
+        engine = create_engine(f"sqlite:///{folder}/simulation.db")
+        with Progress(console=console, transient=True) as progress:
+            task = progress.add_task(
+                f"simulating {contacts:,} contacts for {days:g} days", total=1.0
+            )
+            result = run_scenario(
+                engine,
+                [(i.workflow, i.source) for i in loaded if i.workflow is not None],
+                contacts=contacts,
+                days=days,
+                seed=seed,
+                progress=lambda done: progress.update(task, completed=done),
+            )
+        with engine.connect() as conn:
+            show_figures(workflow_figures(conn, result.workspace_id, result.catalog))
+        engine.dispose()
+    console.print(
+        f"simulated {result.totals.events:,} events and {result.totals.delivered:,} messages"
+    )

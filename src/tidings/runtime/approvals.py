@@ -1,0 +1,36 @@
+"""A person approves or rejects a paused journey."""
+
+from __future__ import annotations
+
+from sqlalchemy import Engine
+
+from tidings.clock import Clock
+from tidings.core.advance import decide
+from tidings.errors import NotFound
+from tidings.runtime.journeys import Journeys
+from tidings.storage import approvals, enrollments
+from tidings.storage.approvals import ApprovalStatus
+from tidings.storage.workflows import Catalog
+
+
+def decide_approval(
+    engine: Engine, clock: Clock, catalog: Catalog, enrollment_id: int, *, approved: bool, by: str
+) -> str:
+    """Apply the decision and run the journey on; return the enrollment's new status."""
+    now = clock.now()
+    with engine.begin() as conn:
+        stored = enrollments.load_enrollment(conn, enrollment_id, lock=True)
+        if stored is None:
+            raise NotFound(f"no enrollment {enrollment_id}")
+        journeys = Journeys(conn, stored.workspace_id, catalog, now)
+        spec = catalog.version(conn, stored.workflow_id, stored.state.version)
+        contact = journeys.contact(stored.state.contact_id)
+        result = decide(spec, stored.state, contact, now, approved=approved, by=by)
+        if result.state != stored.state:
+            status = ApprovalStatus.APPROVED if approved else ApprovalStatus.REJECTED
+            approvals.close_approvals(conn, enrollment_id, status, by, now)
+        journeys.save(stored.workflow_id, result.state)
+        journeys.log(result.decisions, stored.workflow_id, stored.state.version)
+        journeys.apply(result.effects, stored.workflow_id)
+        journeys.flush()
+        return result.state.status.value

@@ -1,0 +1,85 @@
+"""Time-based triggers: inactivity and yearly dates, found by periodic sweeps."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from sqlalchemy import Connection, Engine
+
+from tidings.clock import Clock
+from tidings.core.calendar import anniversary_on, at_local, zone
+from tidings.core.entry import Deployed
+from tidings.core.spec import DateTrigger, InactivityTrigger, Reentry
+from tidings.runtime.journeys import Journeys
+from tidings.storage import sweeps
+from tidings.storage.workflows import Catalog
+
+#: A date trigger still fires if a sweep runs up to this long after its moment.
+DATE_GRACE = timedelta(days=1)
+
+
+def sweep_time_triggers(
+    engine: Engine, clock: Clock, catalog: Catalog, *, batch: int = 1000
+) -> int:
+    """Enroll the contacts whose inactivity or date triggers are due; return how many."""
+    now = clock.now()
+    started = 0
+    with engine.begin() as conn:
+        for workspace_id in sweeps.workspaces_with_live_workflows(conn):
+            journeys = Journeys(conn, workspace_id, catalog, now)
+            for workflow_id, deployed in catalog.live(conn, workspace_id):
+                trigger = deployed.workflow.trigger
+                if isinstance(trigger, InactivityTrigger):
+                    once = deployed.workflow.entry.reentry is Reentry.ONCE
+                    found = sweeps.quiet_contacts(
+                        conn,
+                        workspace_id,
+                        workflow_id,
+                        trigger.event,
+                        now - trigger.for_,
+                        once,
+                        batch,
+                    )
+                    journeys.preload(found)
+                    for contact_id in found:
+                        journeys.enter(workflow_id, deployed, contact_id, None)
+                elif isinstance(trigger, DateTrigger):
+                    _sweep_dates(conn, journeys, workflow_id, deployed, trigger, batch)
+            journeys.flush()
+            started += journeys.started
+    return started
+
+
+def _sweep_dates(
+    conn: Connection,
+    journeys: Journeys,
+    workflow_id: int,
+    deployed: Deployed,
+    trigger: DateTrigger,
+    batch: int,
+) -> None:
+    """Enroll contacts whose yearly date (plus offset) fell due within the grace period.
+
+    Pages through contacts that have the field; the re-entry period keeps one journey a year.
+    """
+    now = journeys.now
+    after = 0
+    while True:
+        page = sweeps.contacts_with_field(conn, journeys.workspace_id, trigger.field, after, batch)
+        if not page:
+            return
+        after = page[-1][0]
+        for contact_id, value, tz_name in page:
+            try:
+                day = date.fromisoformat(str(value)[:10])
+            except ValueError:
+                continue
+            tz = zone(tz_name)
+            local_year = now.astimezone(tz).year
+            for year in (local_year - 1, local_year):
+                moment = at_local(
+                    anniversary_on(day, year) + timedelta(days=trigger.offset_days), trigger.at, tz
+                )
+                if moment <= now < moment + DATE_GRACE:
+                    journeys.enter(workflow_id, deployed, contact_id, None)
+                    break

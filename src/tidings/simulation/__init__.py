@@ -1,0 +1,1 @@
+"""A synthetic population running through real workflows on a virtual clock."""

@@ -1,0 +1,138 @@
+"""The people of a small online store, each with habits and propensities."""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+_FIRST = [
+    "Ada",
+    "Ben",
+    "Chloe",
+    "Dev",
+    "Elena",
+    "Farid",
+    "Grace",
+    "Hiro",
+    "Ines",
+    "Jonas",
+    "Kemi",
+    "Liam",
+    "Mei",
+    "Nora",
+    "Omar",
+    "Priya",
+    "Quinn",
+    "Rosa",
+    "Sam",
+    "Tara",
+    "Uma",
+    "Victor",
+    "Wen",
+    "Yara",
+    "Zoe",
+]
+_LAST = [
+    "Abbott",
+    "Berg",
+    "Costa",
+    "Dubois",
+    "Eriksen",
+    "Fischer",
+    "Garcia",
+    "Haddad",
+    "Ito",
+    "Jensen",
+    "Kowalski",
+    "Lopez",
+    "Moreau",
+    "Nakamura",
+    "Okafor",
+    "Petrov",
+    "Rossi",
+    "Schmidt",
+    "Tanaka",
+    "Varga",
+    "Weber",
+    "Young",
+]
+# Where the store's customers live, weighted roughly like a US/EU shop with some reach beyond.
+_ZONES = [
+    ("America/New_York", 24),
+    ("America/Chicago", 12),
+    ("America/Denver", 5),
+    ("America/Los_Angeles", 14),
+    ("Europe/London", 12),
+    ("Europe/Berlin", 9),
+    ("Europe/Paris", 7),
+    ("Europe/Madrid", 4),
+    ("Asia/Tokyo", 5),
+    ("Australia/Sydney", 5),
+    ("America/Sao_Paulo", 3),
+]
+
+
+@dataclass
+class Person:
+    """One simulated customer. Propensities move as messages reach them."""
+
+    index: int
+    external_id: str
+    email: str
+    first_name: str
+    timezone: str
+    reading_hour: int  # local hour when they usually read email
+    open_p: float  # chance to open a message
+    click_p: float  # chance to click, once opened
+    buy_p: float  # chance to buy after clicking
+    session_rate: float  # visits per day
+    cart_p: float  # chance a visit ends with an abandoned cart
+    buy_organic_p: float  # chance a visit ends with a purchase, unprompted
+    order_value: float  # typical basket, in the store's currency
+    subscribed: bool
+    joins_at: datetime | None  # None: already a customer when the simulation starts
+    last_seen_days_ago: float = 0.0
+    open_cart: tuple[str, float] | None = None
+    orders: int = 0
+    extra: dict[str, float] = field(default_factory=dict)
+
+
+def _beta(rng: random.Random, a: float, b: float) -> float:
+    return rng.betavariate(a, b)
+
+
+def make_population(count: int, start: datetime, days: int, rng: random.Random) -> list[Person]:
+    """`count` people: about 60% already customers (some long quiet), the rest joining later."""
+    zones = [z for z, _ in _ZONES]
+    weights = [w for _, w in _ZONES]
+    people = []
+    for i in range(count):
+        first, last = rng.choice(_FIRST), rng.choice(_LAST)
+        existing = rng.random() < 0.6
+        quiet_days = rng.uniform(0, 160) if existing else 0.0
+        dormant = quiet_days > 90
+        joins = None if existing else start + timedelta(seconds=rng.uniform(0, days * 86400))
+        evening = rng.random() < 0.45
+        people.append(
+            Person(
+                index=i,
+                external_id=f"cus_{i:05d}",
+                email=f"{first.lower()}.{last.lower()}.{i}@example.com",
+                first_name=first,
+                timezone=rng.choices(zones, weights)[0],
+                reading_hour=int(rng.gauss(20 if evening else 8, 1.2)) % 24,
+                open_p=_beta(rng, 2.2, 3.5),
+                click_p=_beta(rng, 1.6, 5.0),
+                buy_p=_beta(rng, 1.8, 4.0),
+                session_rate=(0.01 if dormant else 1.0) * math.exp(rng.gauss(math.log(0.12), 0.7)),
+                cart_p=_beta(rng, 2, 9),
+                buy_organic_p=_beta(rng, 1.2, 14),
+                order_value=round(math.exp(rng.gauss(math.log(55), 0.55)), 2),
+                subscribed=rng.random() < 0.88,
+                joins_at=joins,
+                last_seen_days_ago=quiet_days,
+            )
+        )
+    return people

@@ -1,0 +1,192 @@
+"""Drive real ingest, scheduler and sweeps on a virtual clock with a simulated population."""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import Connection, Engine, select
+
+from tidings.clock import VirtualClock
+from tidings.runtime.ingest import IDENTIFY, Incoming, ingest
+from tidings.runtime.scheduler import run_until_idle
+from tidings.runtime.sweeps import sweep_time_triggers
+from tidings.simulation.behaviour import Act, answer, next_visit, visit
+from tidings.simulation.population import Person
+from tidings.storage import messages
+from tidings.storage.tables import contacts
+from tidings.storage.workflows import Catalog
+
+#: How far the virtual clock moves between rounds of ingest, scheduling and delivery.
+TICK = timedelta(minutes=30)
+#: How often time-based triggers (inactivity, dates) are swept.
+SWEEP_EVERY = timedelta(hours=6)
+_INGEST_CHUNK = 1000
+
+Progress = Callable[[float], None]
+
+
+@dataclass
+class SimulationTotals:
+    """What the simulated people did, by the simulator's own count."""
+
+    events: int = 0
+    delivered: int = 0
+    steps: int = 0
+
+
+class Simulation:
+    """A population of `Person` acting in the store and answering the messages Tidings sends."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        workspace_id: int,
+        people: list[Person],
+        clock: VirtualClock,
+        rng: random.Random,
+        catalog: Catalog | None = None,
+    ) -> None:
+        self.engine = engine
+        self.workspace_id = workspace_id
+        self.people = people
+        self.clock = clock
+        self.rng = rng
+        self.catalog = catalog or Catalog()
+        self.totals = SimulationTotals()
+        self._queue: list[tuple[datetime, int, Act | int]] = []
+        self._serial = itertools.count()
+        self._person_of_contact: dict[int, Person] = {}
+
+    def _push(self, at: datetime, item: Act | int) -> None:
+        # An int is a person's next unprompted visit; an Act is an event to send.
+        heapq.heappush(self._queue, (at, next(self._serial), item))
+
+    def _incoming(self, act: Act) -> Incoming:
+        person = self.people[act.person]
+        return Incoming(
+            message_id=f"sim-{next(self._serial)}",
+            user_id=person.external_id,
+            name=act.name,
+            timestamp=act.at,
+            properties=act.properties,
+        )
+
+    def _identify(self, person: Person, at: datetime) -> Incoming:
+        traits = {
+            "email": person.email,
+            "first_name": person.first_name,
+            "timezone": person.timezone,
+            "consent": {"email": "subscribed" if person.subscribed else "unsubscribed"},
+        }
+        return Incoming(
+            f"sim-{next(self._serial)}", person.external_id, IDENTIFY, at, traits=traits
+        )
+
+    def seed(self) -> None:
+        """Existing customers arrive with their history; newcomers are scheduled to sign up."""
+        start = self.clock.now()
+        history: list[Incoming] = []
+        for person in self.people:
+            if person.joins_at is None:
+                history.append(self._identify(person, start - timedelta(days=400)))
+                seen = start - timedelta(days=person.last_seen_days_ago)
+                history.append(
+                    self._incoming(Act(seen, person.index, "session_started", {"url": "/"}))
+                )
+                self._push(next_visit(person, start, self.rng), person.index)
+            else:
+                self._push(person.joins_at, person.index)
+        for chunk in range(0, len(history), _INGEST_CHUNK):
+            ingest(
+                self.engine,
+                self.workspace_id,
+                history[chunk : chunk + _INGEST_CHUNK],
+                self.clock,
+                self.catalog,
+            )
+        self.totals.events += len(history)
+
+    def run(self, days: float, progress: Progress | None = None) -> SimulationTotals:
+        """Run `days` of virtual time."""
+        start = self.clock.now()
+        end = start + timedelta(days=days)
+        next_sweep = start
+        joined: set[int] = {p.index for p in self.people if p.joins_at is None}
+        while self.clock.now() < end:
+            until = min(self.clock.now() + TICK, end)
+            batch: list[Incoming] = []
+            while self._queue and self._queue[0][0] <= until:
+                at, _, item = heapq.heappop(self._queue)
+                if isinstance(item, Act):
+                    batch.append(self._incoming(item))
+                    continue
+                person = self.people[item]
+                if item not in joined:
+                    joined.add(item)
+                    batch.append(self._identify(person, at))
+                    batch.append(self._incoming(Act(at, item, "signed_up", {"source": "web"})))
+                for act in visit(person, at, self.rng, next(self._serial)):
+                    if act.at <= until:
+                        batch.append(self._incoming(act))
+                    else:
+                        self._push(act.at, act)
+                self._push(next_visit(person, at, self.rng), item)
+            self.clock.set(until)
+            batch.sort(key=lambda i: i.timestamp)
+            for chunk in range(0, len(batch), _INGEST_CHUNK):
+                ingest(
+                    self.engine,
+                    self.workspace_id,
+                    batch[chunk : chunk + _INGEST_CHUNK],
+                    self.clock,
+                    self.catalog,
+                )
+            self.totals.events += len(batch)
+            if self.clock.now() >= next_sweep:
+                sweep_time_triggers(self.engine, self.clock, self.catalog)
+                next_sweep += SWEEP_EVERY
+            self.totals.steps += run_until_idle(self.engine, self.clock, self.catalog)
+            self._deliver()
+            if progress is not None:
+                progress((self.clock.now() - start) / (end - start))
+        return self.totals
+
+    def _deliver(self) -> None:
+        """Stand in for the channels: every queued email reaches its person, who may answer."""
+        now = self.clock.now()
+        with self.engine.begin() as conn:
+            while True:
+                claimed = messages.claim_queued(conn, now, 1000)
+                if not claimed:
+                    break
+                self._learn_contacts(conn, {m.contact_id for m in claimed})
+                messages.mark_sent(conn, [m.id for m in claimed], now)
+                for message in claimed:
+                    self.totals.delivered += 1
+                    person = self._person_of_contact.get(message.contact_id)
+                    if person is None or message.channel != "email":
+                        continue
+                    row = {
+                        "id": message.id,
+                        "workflow_id": message.workflow_id,
+                        "step_id": message.step_id,
+                    }
+                    for act in answer(person, row, now, self.rng):
+                        self._push(act.at, act)
+
+    def _learn_contacts(self, conn: Connection, ids: set[int]) -> None:
+        missing = [i for i in ids if i not in self._person_of_contact]
+        if not missing:
+            return
+        by_external = {p.external_id: p for p in self.people}
+        rows = conn.execute(
+            select(contacts.c.id, contacts.c.external_id).where(contacts.c.id.in_(missing))
+        )
+        for contact_id, external_id in rows:
+            if external_id in by_external:
+                self._person_of_contact[contact_id] = by_external[external_id]
