@@ -7,16 +7,16 @@ from pathlib import Path
 
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-from sqlalchemy import Connection, Engine, func, inspect, select
+from sqlalchemy import Engine, inspect
 
 from tidings.cli.output import console, show_figures, show_story
 from tidings.errors import TidingsError
 from tidings.files import load_workflows
 from tidings.simulation.scenario import run_scenario
+from tidings.storage.contacts import count_contacts
 from tidings.storage.engine import create_engine
-from tidings.storage.reports import workflow_figures
+from tidings.storage.reports import recovered_cart_example, workflow_figures
 from tidings.storage.step_log import contact_story
-from tidings.storage.tables import contacts, enrollments, messages, workflows
 
 #: The example workflows the demo runs; users copy them as a starting point.
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "workflows"
@@ -64,7 +64,7 @@ def demo(
         )
     with engine.connect() as conn:
         show_figures(workflow_figures(conn, result.workspace_id, result.catalog))
-        example = _recovered_customer(conn)
+        example = recovered_cart_example(conn, result.workspace_id, "cart_recovery")
         if example is not None:
             external_id, contact_id = example
             lines = [
@@ -84,21 +84,7 @@ def _require_empty(engine: Engine) -> None:
     if "contacts" not in inspect(engine).get_table_names():
         return
     with engine.connect() as conn:
-        if conn.execute(select(func.count()).select_from(contacts)).scalar():
+        if count_contacts(conn):
             raise TidingsError(
                 "the demo fills a database of its own; give it an empty one with --database"
             )
-
-
-def _recovered_customer(conn: Connection) -> tuple[str, int] | None:
-    """A contact whose abandoned cart was recovered after a reminder, to show their story."""
-    row = conn.execute(
-        select(contacts.c.external_id, contacts.c.id)
-        .join(enrollments, enrollments.c.contact_id == contacts.c.id)
-        .join(workflows, workflows.c.id == enrollments.c.workflow_id)
-        .join(messages, messages.c.enrollment_id == enrollments.c.id)
-        .where(workflows.c.key == "cart_recovery", enrollments.c.converted_at.is_not(None))
-        .order_by(enrollments.c.id)
-        .limit(1)
-    ).first()
-    return (row[0], row[1]) if row is not None else None

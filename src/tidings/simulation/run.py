@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, Engine
 
 from tidings.clock import VirtualClock
 from tidings.runtime.ingest import IDENTIFY, Incoming, ingest
@@ -17,8 +17,7 @@ from tidings.runtime.scheduler import run_until_idle
 from tidings.runtime.sweeps import sweep_time_triggers
 from tidings.simulation.behaviour import Act, answer, next_visit, visit
 from tidings.simulation.population import Person
-from tidings.storage import messages
-from tidings.storage.tables import contacts
+from tidings.storage import contacts, messages
 from tidings.storage.workflows import Catalog
 
 #: How far the virtual clock moves between rounds of ingest, scheduling and delivery.
@@ -184,9 +183,6 @@ class Simulation:
         if not missing:
             return
         by_external = {p.external_id: p for p in self.people}
-        rows = conn.execute(
-            select(contacts.c.id, contacts.c.external_id).where(contacts.c.id.in_(missing))
-        )
-        for contact_id, external_id in rows:
+        for contact_id, external_id in contacts.external_ids(conn, missing).items():
             if external_id in by_external:
                 self._person_of_contact[contact_id] = by_external[external_id]

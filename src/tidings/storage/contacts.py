@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, bindparam, select, update
+from sqlalchemy import Connection, Row, bindparam, func, select, update
 
 from tidings.core.state import ContactView
 from tidings.storage.dialect import insert_for
@@ -167,3 +167,19 @@ def find_contact(conn: Connection, workspace_id: int, ref: str) -> int | None:
         if found is not None:
             return int(found)
     return None
+
+
+def external_ids(conn: Connection, ids: Iterable[int]) -> dict[int, str]:
+    """The business's own user ids of these contacts, by contact id."""
+    wanted = list(set(ids))
+    if not wanted:
+        return {}
+    rows = conn.execute(
+        select(contacts.c.id, contacts.c.external_id).where(contacts.c.id.in_(wanted))
+    )
+    return {row.id: row.external_id for row in rows if row.external_id is not None}
+
+
+def count_contacts(conn: Connection) -> int:
+    """How many contacts the database holds, across workspaces."""
+    return int(conn.execute(select(func.count()).select_from(contacts)).scalar_one())

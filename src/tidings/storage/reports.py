@@ -7,7 +7,15 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, and_, case, func, select
 
-from tidings.storage.tables import OPEN_STATUSES, enrollments, events, messages, step_log, workflows
+from tidings.storage.tables import (
+    OPEN_STATUSES,
+    contacts,
+    enrollments,
+    events,
+    messages,
+    step_log,
+    workflows,
+)
 from tidings.storage.workflows import Catalog
 
 
@@ -166,3 +174,24 @@ def _engagement(
     for workflow_id, step_id, name, count in rows:
         counts[name][(workflow_id, step_id)] = count
     return counts["email_opened"], counts["email_clicked"]
+
+
+def recovered_cart_example(
+    conn: Connection, workspace_id: int, workflow_key: str
+) -> tuple[str, int] | None:
+    """(user id, contact id) of the first contact who converted in `workflow_key` after a
+    message, to show their story."""
+    row = conn.execute(
+        select(contacts.c.external_id, contacts.c.id)
+        .join(enrollments, enrollments.c.contact_id == contacts.c.id)
+        .join(workflows, workflows.c.id == enrollments.c.workflow_id)
+        .join(messages, messages.c.enrollment_id == enrollments.c.id)
+        .where(
+            workflows.c.workspace_id == workspace_id,
+            workflows.c.key == workflow_key,
+            enrollments.c.converted_at.is_not(None),
+        )
+        .order_by(enrollments.c.id)
+        .limit(1)
+    ).first()
+    return (row[0], row[1]) if row is not None else None

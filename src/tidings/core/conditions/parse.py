@@ -38,7 +38,7 @@ _TOKEN = re.compile(
     r"""
     (?P<ws>\s+)
   | (?P<string>"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')
-  | (?P<number>-?\d+(?:\.\d+)?(?![\w.]))
+  | (?P<number>-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?(?![\w.]))
   | (?P<op>==|!=|<=|>=|<|>|=)
   | (?P<punct>[()\[\],])
   | (?P<word>[A-Za-z_][\w]*(?:\.[A-Za-z_$][\w$-]*)*)
@@ -47,7 +47,8 @@ _TOKEN = re.compile(
 )
 _KEYWORDS = {"and", "or", "not", "in", "contains", "is", "null", "true", "false"}
 _OPS = {"==": Op.EQ, "=": Op.EQ, "!=": Op.NE, "<": Op.LT, "<=": Op.LE, ">": Op.GT, ">=": Op.GE}
-_ESCAPES = {"n": "\n", "t": "\t", '"': '"', "'": "'", "\\": "\\"}
+_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f", "/": "/"}
+_ESCAPE = re.compile(r"\\(u[0-9a-fA-F]{4}|.)")
 
 
 @dataclass(frozen=True)
@@ -76,8 +77,15 @@ def _tokenize(text: str) -> list[_Token]:
 
 
 def _unquote(text: str) -> str:
-    body = text[1:-1]
-    return re.sub(r"\\(.)", lambda m: _ESCAPES.get(m.group(1), m.group(1)), body)
+    """The string a quoted literal means: JSON escapes (\\n, \\u001f), plus \\' in single quotes."""
+
+    def unescape(match: re.Match[str]) -> str:
+        code = match.group(1)
+        if code.startswith("u") and len(code) == 5:
+            return chr(int(code[1:], 16))
+        return _ESCAPES.get(code, code)
+
+    return _ESCAPE.sub(unescape, text[1:-1])
 
 
 class _Parser:
@@ -140,6 +148,7 @@ class _Parser:
         return self.parse_comparison()
 
     def parse_comparison(self) -> Condition:
+        start = self.token
         left = self.parse_operand()
         token = self.token
         if token.kind == "op":
@@ -160,16 +169,17 @@ class _Parser:
             negated = True
         if self.at_keyword("in", "contains"):
             word = self.take().text
+            right_token = self.token
             right = self.parse_operand()
             if word == "in":
                 op = Op.NOT_IN if negated else Op.IN
                 if isinstance(right, Literal) and not isinstance(right.value, tuple):
-                    raise self.fail('\'in\' needs a list such as ["a", "b"]', token)
+                    raise self.fail('\'in\' needs a list such as ["a", "b"]', right_token)
             else:
                 op = Op.NOT_CONTAINS if negated else Op.CONTAINS
             return Compare(op, left, right)
         if isinstance(left, Literal):
-            raise self.fail("a constant alone is not a condition; compare it with a field", token)
+            raise self.fail("a constant alone is not a condition; compare it with a field", start)
         return Truthy(left)
 
     def parse_operand(self) -> Operand:
@@ -179,7 +189,8 @@ class _Parser:
             return Literal(_unquote(token.text))
         if token.kind == "number":
             self.take()
-            return Literal(float(token.text) if "." in token.text else int(token.text))
+            is_float = any(c in token.text for c in ".eE")
+            return Literal(float(token.text) if is_float else int(token.text))
         if token.kind == "keyword" and token.text in ("true", "false", "null"):
             self.take()
             return Literal({"true": True, "false": False, "null": None}[token.text])
