@@ -1,0 +1,147 @@
+"""The `tidings` command as a user runs it: a subprocess, a temporary SQLite file."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+EXAMPLES = Path(__file__).parents[2] / "examples" / "workflows"
+
+
+def tidings(*args: str, cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "tidings", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def test_validate_accepts_the_examples(tmp_path: Path) -> None:
+    result = tidings("workflow", "validate", str(EXAMPLES), cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.count(": ok") == 3
+
+
+def test_validate_names_every_mistake_and_exits_3(tmp_path: Path) -> None:
+    (tmp_path / "schema.yaml").write_text(
+        "contact: {cart_value: number}\nevents: {cart_abandoned: [value]}\n"
+    )
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        "id: bad\n"
+        "name: Bad\n"
+        "trigger: {event: cart_abandoned}\n"
+        "templates: {t: {subject: hi, html: '{{ contact.cart_vlue }}'}}\n"
+        "steps:\n"
+        "  - {id: a, type: wait, for: 3 days}\n"
+        "  - {id: b, type: branch, branches: [{when: 'contact.cart_vlaue > 1', next: c}]}\n"
+        "  - {id: c, type: send, template: tt}\n"
+    )
+    result = tidings("workflow", "validate", str(bad), cwd=tmp_path)
+    assert result.returncode == 3
+    out = result.stdout
+    assert f"{bad}: steps[0].for: '3 days' is not a duration" in out
+    assert (
+        "steps[1].branches[0].when: unknown field contact.cart_vlaue (did you mean cart_value?)"
+        in out
+    )
+    assert "steps[2].template: unknown template 'tt' (did you mean t?)" in out
+    assert "templates.t.html: unknown field contact.cart_vlue (did you mean cart_value?)" in out
+
+
+def test_broken_yaml_names_the_line(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("id: x\nsteps: [\n  {id: a\n")
+    result = tidings("workflow", "validate", str(broken), cwd=tmp_path)
+    assert result.returncode == 3
+    assert re.search(r"broken.yaml: line \d+, column \d+: invalid YAML", result.stdout)
+
+
+def test_demo_then_ask_why(tmp_path: Path) -> None:
+    result = tidings("demo", "--contacts", "400", "--days", "8", cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    out = result.stdout
+    for key in ("cart_recovery", "reengagement", "welcome"):
+        assert re.search(rf"│ {key} v1 +│ +[1-9][\d,]* │", out), f"{key} entered nobody:\n{out}"
+    assert "step by step" in out
+    assert (tmp_path / "tidings-demo.db").exists()
+    asked = re.search(r"tidings contact why (cus_\d+) --database (\S+)", out)
+    assert asked is not None, out
+    story = tidings("contact", "why", asked.group(1), "--database", asked.group(2), cwd=tmp_path)
+    assert story.returncode == 0, story.stderr
+    assert (
+        "cart_recovery" in story.stdout
+        and "enrolled" in story.stdout
+        and "converted" in story.stdout
+    )
+
+
+def test_unknown_contact_is_a_clear_error(tmp_path: Path) -> None:
+    result = tidings(
+        "contact", "why", "nobody", "--database", f"sqlite:///{tmp_path}/t.db", cwd=tmp_path
+    )
+    assert result.returncode == 1
+    assert "no contact 'nobody'" in result.stderr
+
+
+def test_deploy_list_pause_and_a_new_version(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path}/t.db"
+    source = (EXAMPLES / "welcome.yaml").read_text()
+    mine = tmp_path / "welcome.yaml"
+    mine.write_text(source)
+    assert (
+        "welcome: deployed, version 1"
+        in tidings("workflow", "deploy", str(mine), "--database", db, cwd=tmp_path).stdout
+    )
+    assert (
+        "welcome: unchanged, version 1"
+        in tidings("workflow", "deploy", str(mine), "--database", db, cwd=tmp_path).stdout
+    )
+    mine.write_text(source.replace("within: 14d", "within: 10d"))
+    assert (
+        "welcome: deployed, version 2"
+        in tidings("workflow", "deploy", str(mine), "--database", db, cwd=tmp_path).stdout
+    )
+    assert (
+        "paused" in tidings("workflow", "pause", "welcome", "--database", db, cwd=tmp_path).stdout
+    )
+    listed = tidings("workflow", "list", "--database", db, cwd=tmp_path).stdout
+    assert re.search(r"welcome\s+v2\s+paused", listed), listed
+
+
+def test_simulate_a_workflow_before_launch(tmp_path: Path) -> None:
+    result = tidings(
+        "workflow",
+        "simulate",
+        str(EXAMPLES / "cart_recovery.yaml"),
+        "--contacts",
+        "300",
+        "--days",
+        "5",
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "cart_recovery v1" in result.stdout and "reminder" in result.stdout
+    assert "welcome" not in result.stdout  # only the workflow under test runs
+
+
+def test_a_bad_setting_names_the_variable(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "tidings", "workflow", "list"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env={"PATH": "/usr/bin:/bin", "TIDINGS_SCHEDULER_BATCH": "many"},
+        check=False,
+    )
+    assert result.returncode == 3
+    assert "TIDINGS_SCHEDULER_BATCH has value 'many'" in result.stderr

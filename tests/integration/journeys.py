@@ -1,0 +1,72 @@
+"""Helpers for integration tests: deploy workflows, send events, read what happened."""
+
+from __future__ import annotations
+
+import itertools
+import textwrap
+from datetime import timedelta
+from typing import Any
+
+import yaml
+from sqlalchemy import text
+
+from tests.integration.conftest import Store
+from tidings.core import validate_workflow
+from tidings.runtime.ingest import IDENTIFY, Incoming, IngestReport, ingest
+from tidings.runtime.scheduler import run_until_idle
+from tidings.storage.workflows import deploy_workflow
+
+_ids = itertools.count()
+
+
+def deploy(store: Store, source: str) -> int:
+    spec, problems = validate_workflow(yaml.safe_load(textwrap.dedent(source)))
+    assert spec is not None, [str(p) for p in problems]
+    with store.engine.begin() as conn:
+        workflow_id, _, _ = deploy_workflow(
+            conn, store.workspace_id, spec, source, store.clock.now()
+        )
+    return workflow_id
+
+
+def track(
+    store: Store, user: str, name: str, message_id: str | None = None, **properties: Any
+) -> IngestReport:
+    item = Incoming(
+        message_id or f"m{next(_ids)}", user, name, store.clock.now(), properties=properties
+    )
+    return ingest(store.engine, store.workspace_id, [item], store.clock, store.catalog)
+
+
+def identify(store: Store, user: str, **traits: Any) -> IngestReport:
+    item = Incoming(f"m{next(_ids)}", user, IDENTIFY, store.clock.now(), traits=traits)
+    return ingest(store.engine, store.workspace_id, [item], store.clock, store.catalog)
+
+
+def subscriber(store: Store, user: str, **traits: Any) -> None:
+    identify(store, user, email=f"{user}@example.com", consent={"email": "subscribed"}, **traits)
+
+
+def tick(store: Store, delta: timedelta) -> int:
+    store.clock.advance(delta)
+    return run_until_idle(store.engine, store.clock, store.catalog)
+
+
+def rows(store: Store, sql: str, **params: Any) -> list[Any]:
+    with store.engine.connect() as conn:
+        return list(conn.execute(text(sql), params))
+
+
+def outbox(store: Store) -> list[tuple[str, str]]:
+    """(idempotency key, subject) of every queued message, oldest first."""
+    return [
+        (r[0], r[1])
+        for r in rows(store, "SELECT idempotency_key, subject FROM messages ORDER BY id")
+    ]
+
+
+def enrollment_states(store: Store) -> list[tuple[str, str | None, str | None]]:
+    return [
+        (r[0], r[1], r[2])
+        for r in rows(store, "SELECT status, step_id, exit_reason FROM enrollments ORDER BY id")
+    ]

@@ -1,0 +1,98 @@
+"""The step log explains where each contact went and why; approvals pause journeys."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from tests.integration.conftest import Store
+from tests.integration.journeys import (
+    deploy,
+    enrollment_states,
+    identify,
+    rows,
+    subscriber,
+    tick,
+    track,
+)
+from tidings.runtime.approvals import decide_approval
+from tidings.storage.step_log import contact_story
+
+ROUTED = """
+id: routed
+name: Routed
+trigger: {event: cart_abandoned}
+templates:
+  big: {subject: "Big cart", text: "discount"}
+  small: {subject: "Small cart", text: "reminder"}
+steps:
+  - {id: pause, type: wait, for: 1h}
+  - {id: size, type: branch, branches: [{when: "event.value >= 100", next: big}], else: small}
+  - {id: big, type: send, template: big, next: done}
+  - {id: small, type: send, template: small}
+  - {id: done, type: exit, reason: finished}
+"""
+
+
+def test_the_story_tells_trigger_branch_values_and_holds(store: Store) -> None:
+    deploy(store, ROUTED)
+    subscriber(store, "rich")
+    identify(store, "nomail", consent={"email": "subscribed"})
+    track(store, "rich", "cart_abandoned", value=250)
+    track(store, "nomail", "cart_abandoned", value=20)
+    tick(store, timedelta(hours=1))
+    with store.engine.connect() as conn:
+        rich = contact_story(conn, 1)
+        nomail = contact_story(conn, 2)
+    assert [(line.step_id, line.action) for line in rich] == [
+        (None, "enrolled"),
+        ("pause", "waiting"),
+        ("pause", "woke"),
+        ("size", "branched"),
+        ("big", "queued"),
+        ("done", "exited"),
+    ]
+    branched = rich[3]
+    assert branched.workflow_key == "routed"
+    assert branched.detail == "arm 1 (event.value >= 100) -> big"
+    assert branched.data["values"] == {"event.value": 250}
+    held = [line for line in nomail if line.action == "held"]
+    assert [(h.step_id, h.detail) for h in held] == [("small", "the contact has no email address")]
+
+
+APPROVED = """
+id: handoff
+name: Sales hand-off
+trigger: {event: demo_requested}
+templates:
+  hi: {subject: "A rep will call", text: "soon"}
+steps:
+  - {id: ask, type: approval, message: "Call {{ contact.email }}?", approvers: [lead@example.com], timeout: 2d, on_reject: done}
+  - {id: hi, type: send, template: hi}
+  - {id: done, type: exit, reason: handled}
+"""
+
+
+def test_an_approved_journey_goes_on_and_the_request_is_closed(store: Store) -> None:
+    deploy(store, APPROVED)
+    subscriber(store, "lead")
+    track(store, "lead", "demo_requested")
+    assert rows(store, "SELECT status, message FROM approvals") == [
+        ("pending", "Call lead@example.com?")
+    ]
+    status = decide_approval(
+        store.engine, store.clock, store.catalog, 1, approved=True, by="lead@example.com"
+    )
+    assert status == "exited"
+    assert rows(store, "SELECT status, decided_by FROM approvals") == [
+        ("approved", "lead@example.com")
+    ]
+    assert [r[0] for r in rows(store, "SELECT subject FROM messages")] == ["A rep will call"]
+
+
+def test_an_unanswered_request_expires_and_the_journey_leaves(store: Store) -> None:
+    deploy(store, APPROVED)
+    subscriber(store, "lead")
+    track(store, "lead", "demo_requested")
+    tick(store, timedelta(days=2))
+    assert rows(store, "SELECT status FROM approvals") == [("expired",)]
+    assert enrollment_states(store) == [("exited", "ask", "approval timed out")]
