@@ -78,3 +78,16 @@ def test_workspaces_do_not_see_each_others_contacts(store: Store) -> None:
         store, "SELECT workspace_id FROM contacts WHERE external_id = 'u1' ORDER BY workspace_id"
     )
     assert [r[0] for r in owners] == [store.workspace_id, other]
+
+
+def test_many_enrollments_on_one_connection(store: Store) -> None:
+    # PostgreSQL prepares a statement after a few runs on a connection; the partial-index
+    # ON CONFLICT must still find its index then (its predicate is literal SQL for that).
+    deploy(store, WELCOME)
+    now = store.clock.now()
+    for batch in range(4):
+        items = [Incoming(f"s{batch}-{i}", f"u{batch}-{i}", "signed_up", now) for i in range(10)]
+        assert (
+            ingest(store.engine, store.workspace_id, items, store.clock, store.catalog).enrolled
+            == 10
+        )

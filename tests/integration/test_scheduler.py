@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
 
 from tests.integration.conftest import Store
 from tests.integration.journeys import deploy, enrollment_states, outbox, subscriber, tick, track
+from tidings.runtime.ingest import Incoming, ingest, ingest_in
 from tidings.runtime.scheduler import run_due
 from tidings.storage import enrollments, messages, tables
+from tidings.storage.workflows import Catalog
 
 SERIES = """
 id: series
@@ -107,3 +111,34 @@ def test_two_workers_claim_disjoint_batches(pg_store: Store) -> None:
         assert first.isdisjoint(second)
         one.rollback()
         two.rollback()
+
+
+@pytest.mark.postgres
+def test_two_writers_racing_to_enroll_one_contact_enroll_it_once(pg_store: Store) -> None:
+    store = pg_store
+    deploy(store, SERIES)
+    subscriber(store, "u1")
+    now = store.clock.now()
+    with store.engine.connect() as first:
+        # Given one transaction that has enrolled u1 but not committed
+        first.begin()
+        ingest_in(
+            first, store.workspace_id, [Incoming("a", "u1", "signed_up", now)], now, Catalog()
+        )
+        # When a second writer enrolls u1 too (it waits on the first's uncommitted row)
+        racer = ThreadPoolExecutor(1).submit(
+            ingest,
+            store.engine,
+            store.workspace_id,
+            [Incoming("b", "u1", "signed_up", now)],
+            store.clock,
+            Catalog(),
+        )
+        time.sleep(0.5)
+        assert not racer.done()  # blocked by the unique index, not failed
+        first.commit()
+        second = racer.result(timeout=10)
+    # Then the second retried, saw the committed journey, and refused
+    assert second.enrolled == 0
+    assert enrollment_states(store) == [("waiting", "pause", None)]
+    assert len(outbox(store)) == 1

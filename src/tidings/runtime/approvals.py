@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from tidings.clock import Clock
 from tidings.core.advance import decide
 from tidings.errors import NotFound
 from tidings.runtime.journeys import Journeys
+from tidings.runtime.transactions import transact
 from tidings.storage import approvals, enrollments
 from tidings.storage.approvals import ApprovalStatus
 from tidings.storage.workflows import Catalog
@@ -18,7 +19,8 @@ def decide_approval(
 ) -> str:
     """Apply the decision and run the journey on; return the enrollment's new status."""
     now = clock.now()
-    with engine.begin() as conn:
+
+    def work(conn: Connection) -> str:
         stored = enrollments.load_enrollment(conn, enrollment_id, lock=True)
         if stored is None:
             raise NotFound(f"no enrollment {enrollment_id}")
@@ -34,3 +36,5 @@ def decide_approval(
         journeys.apply(result.effects, stored.workflow_id)
         journeys.flush()
         return result.state.status.value
+
+    return transact(engine, work)

@@ -7,12 +7,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from tidings.clock import Clock
 from tidings.core.react import DEFAULT_TRIGGER_HORIZON, react
 from tidings.core.state import EventView
 from tidings.runtime.journeys import Journeys
+from tidings.runtime.transactions import transact
 from tidings.storage import contacts, events
 from tidings.storage.contacts import Identity
 from tidings.storage.workflows import Catalog
@@ -51,12 +52,14 @@ def ingest(
     trigger_horizon: timedelta = DEFAULT_TRIGGER_HORIZON,
 ) -> IngestReport:
     """Store a batch and react to it; everything commits together or not at all."""
-    with engine.begin() as conn:
-        return ingest_in(conn, workspace_id, items, clock.now(), catalog, trigger_horizon)
+    now = clock.now()
+    return transact(
+        engine, lambda conn: ingest_in(conn, workspace_id, items, now, catalog, trigger_horizon)
+    )
 
 
 def ingest_in(
-    conn: Any,
+    conn: Connection,
     workspace_id: int,
     items: Sequence[Incoming],
     now: datetime,

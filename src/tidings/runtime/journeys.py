@@ -61,6 +61,8 @@ class Journeys:
         self._messages: list[dict[str, Any]] = []
         self._approvals: list[dict[str, Any]] = []
         self._workflow_ids: dict[str, int] = {}
+        self._new: dict[int, Stored] = {}
+        self._ids = enrollments.IdAllocator(conn)
         self.started = 0
 
     # ---------------------------------------------------------------- reads, cached
@@ -74,10 +76,12 @@ class Journeys:
 
     def _load_enrollments(self, contact_ids: list[int]) -> None:
         for cid, stored in enrollments.load_for_contacts(self.conn, contact_ids).items():
-            # States saved in this transaction but not flushed yet are newer than the rows.
+            # States saved in this transaction but not flushed yet are newer than the rows,
+            # and enrollments started in it have no rows yet.
+            started_here = [n for n in self._new.values() if n.state.contact_id == cid]
             self._enrollments[cid] = [
                 replace(s, state=self._saves[s.state.id]) if s.state.id in self._saves else s
-                for s in stored
+                for s in [*stored, *started_here]
             ]
             for s in stored:
                 self._workflow_ids[s.state.workflow_key] = s.workflow_id
@@ -135,35 +139,21 @@ class Journeys:
         if isinstance(outcome, Refused):
             self.log((outcome.decision,), workflow_id, deployed.version)
             return False
-        return self.start(workflow_id, outcome.state, depth) is not None
+        self.start(workflow_id, outcome.state, depth)
+        return True
 
-    def start(
-        self, workflow_id: int, state: EnrollmentState, depth: int = 0
-    ) -> EnrollmentState | None:
-        """Store a new enrollment and run it to its first wait."""
-        new_id = enrollments.insert_enrollment(self.conn, self.workspace_id, workflow_id, state)
-        if new_id is None:
-            line = Decision(
-                None,
-                state.contact_id,
-                None,
-                "not_enrolled",
-                "already in this workflow (concurrent entry)",
-                workflow_key=state.workflow_key,
-            )
-            self.log((line,), workflow_id, state.version)
-            return None
-        state = replace(state, id=new_id)
+    def start(self, workflow_id: int, state: EnrollmentState, depth: int = 0) -> EnrollmentState:
+        """Begin a new enrollment and run it to its first wait; its row is written at flush."""
+        state = replace(state, id=self._ids.next())
+        stored = Stored(self.workspace_id, workflow_id, state)
+        self._new[state.id] = stored
+        self._saves[state.id] = state
         self.started += 1
         trigger = f" by {state.trigger.name}" if state.trigger else ""
-        self.log(
-            (Decision(new_id, state.contact_id, None, "enrolled", f"entered{trigger}"),),
-            workflow_id,
-            state.version,
-        )
-        self._enrollments.setdefault(state.contact_id, []).append(
-            Stored(self.workspace_id, workflow_id, state)
-        )
+        entered = Decision(state.id, state.contact_id, None, "enrolled", f"entered{trigger}")
+        self.log((entered,), workflow_id, state.version)
+        if state.contact_id in self._enrollments:
+            self._enrollments[state.contact_id].append(stored)
         return self.run(workflow_id, state, depth)
 
     def run(self, workflow_id: int, state: EnrollmentState, depth: int = 0) -> EnrollmentState:
@@ -341,7 +331,10 @@ class Journeys:
 
     def flush(self) -> None:
         """Write everything collected, in a handful of statements."""
-        enrollments.save_enrollments(self.conn, self._saves.values())
+        new = [replace(stored, state=self._saves[i]) for i, stored in self._new.items()]
+        enrollments.insert_enrollments(self.conn, new)
+        changed = (state for i, state in self._saves.items() if i not in self._new)
+        enrollments.save_enrollments(self.conn, changed)
         contacts.save_contacts(
             self.conn, (self._contacts[c] for c in self._dirty_contacts), self.now
         )
@@ -349,6 +342,7 @@ class Journeys:
         approvals.request_approvals(self.conn, self._approvals)
         step_log.append_lines(self.conn, self._log)
         self._saves.clear()
+        self._new.clear()
         self._dirty_contacts.clear()
         self._messages.clear()
         self._approvals.clear()

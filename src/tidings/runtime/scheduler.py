@@ -5,10 +5,11 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from tidings.clock import Clock
 from tidings.runtime.journeys import Journeys
+from tidings.runtime.transactions import transact
 from tidings.storage import enrollments
 from tidings.storage.enrollments import Stored
 from tidings.storage.workflows import Catalog
@@ -23,7 +24,8 @@ def run_due(engine: Engine, clock: Clock, catalog: Catalog, *, batch: int = 500)
     every row as it was, and the outbox rows it would have written never exist.
     """
     now = clock.now()
-    with engine.begin() as conn:
+
+    def work(conn: Connection) -> list[Stored]:
         claimed = enrollments.claim_due(conn, now, batch)
         by_workspace: dict[int, list[Stored]] = defaultdict(list)
         for stored in claimed:
@@ -34,6 +36,9 @@ def run_due(engine: Engine, clock: Clock, catalog: Catalog, *, batch: int = 500)
             for stored in group:
                 journeys.run(stored.workflow_id, stored.state)
             journeys.flush()
+        return claimed
+
+    claimed = transact(engine, work)
     if claimed:
         logger.debug("advanced due enrollments", extra={"action": "run_due", "count": len(claimed)})
     return len(claimed)

@@ -11,6 +11,7 @@ from tidings.core.calendar import anniversary_on, at_local, zone
 from tidings.core.entry import Deployed
 from tidings.core.spec import DateTrigger, InactivityTrigger, Reentry
 from tidings.runtime.journeys import Journeys
+from tidings.runtime.transactions import transact
 from tidings.storage import sweeps
 from tidings.storage.workflows import Catalog
 
@@ -23,8 +24,9 @@ def sweep_time_triggers(
 ) -> int:
     """Enroll the contacts whose inactivity or date triggers are due; return how many."""
     now = clock.now()
-    started = 0
-    with engine.begin() as conn:
+
+    def work(conn: Connection) -> int:
+        started = 0
         for workspace_id in sweeps.workspaces_with_live_workflows(conn):
             journeys = Journeys(conn, workspace_id, catalog, now)
             for workflow_id, deployed in catalog.live(conn, workspace_id):
@@ -47,7 +49,9 @@ def sweep_time_triggers(
                     _sweep_dates(conn, journeys, workflow_id, deployed, trigger, batch)
             journeys.flush()
             started += journeys.started
-    return started
+        return started
+
+    return transact(engine, work)
 
 
 def _sweep_dates(

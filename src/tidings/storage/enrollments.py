@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, bindparam, func, select, update
+from sqlalchemy import Connection, Row, bindparam, func, select, text, update
 
 from tidings.core.state import EnrollmentState, EnrollmentStatus, EventView, WaitKind
 from tidings.storage.dialect import insert_for, is_postgres
-from tidings.storage.tables import OPEN_STATUSES, enrollments, workflows
+from tidings.storage.tables import OPEN_PREDICATE, OPEN_STATUSES, enrollments, workflows
 
 
 @dataclass(frozen=True)
@@ -92,25 +92,76 @@ _SELECT = select(enrollments, workflows.c.key).join(
 )
 
 
-def insert_enrollment(
-    conn: Connection, workspace_id: int, workflow_id: int, state: EnrollmentState
-) -> int | None:
-    """Store a new enrollment and return its id; None when the contact is already in it.
+class IdAllocator:
+    """Hands out enrollment ids before the rows exist, so journeys run first and their rows
+    are inserted together, final state included, in one statement.
 
-    The partial unique index on open enrollments decides races between two writers.
+    PostgreSQL draws blocks from the table's sequence (gaps are harmless). SQLite counts up
+    from the largest id; that is safe because the caller's IMMEDIATE transaction holds the
+    database's only write lock until it commits.
     """
-    params = {
-        "workspace_id": workspace_id,
-        "workflow_id": workflow_id,
-        "version": state.version,
-        "contact_id": state.contact_id,
-        "entry_key": state.entry_key,
-        "trigger": _trigger_to_json(state.trigger),
-        "entered_at": state.entered_at,
-        **_values(state),
-    }
-    found: int | None = conn.execute(_insert_statement(conn), params).scalar()
-    return found
+
+    #: Blocks grow from 1 so a one-event call uses one id; a big batch needs few round trips.
+    MAX_BLOCK = 1024
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+        self._free: list[int] = []
+        self._block = 1
+        self._next_sqlite: int | None = None
+
+    def next(self) -> int:
+        """A new, unused enrollment id."""
+        if not is_postgres(self._conn):
+            if self._next_sqlite is None:
+                top = self._conn.execute(select(func.max(enrollments.c.id))).scalar()
+                self._next_sqlite = (top or 0) + 1
+            allocated = self._next_sqlite
+            self._next_sqlite += 1
+            return allocated
+        if not self._free:
+            rows = self._conn.execute(
+                text(
+                    "SELECT nextval(pg_get_serial_sequence('enrollments', 'id'))"
+                    " FROM generate_series(1, :n)"
+                ),
+                {"n": self._block},
+            )
+            self._free = sorted((r[0] for r in rows), reverse=True)
+            self._block = min(self._block * 4, self.MAX_BLOCK)
+        return self._free.pop()
+
+
+class ConcurrentEntry(Exception):
+    """Another transaction enrolled the same contact in the same journey first; retry."""
+
+
+def insert_enrollments(conn: Connection, new: Sequence[Stored]) -> None:
+    """Insert new enrollments (ids already allocated) with their current state.
+
+    Raises:
+        ConcurrentEntry: when another writer committed the same open journey meanwhile.
+            The partial unique index decides; the caller retries its whole transaction.
+    """
+    if not new:
+        return
+    params = [
+        {
+            "id": s.state.id,
+            "workspace_id": s.workspace_id,
+            "workflow_id": s.workflow_id,
+            "version": s.state.version,
+            "contact_id": s.state.contact_id,
+            "entry_key": s.state.entry_key,
+            "trigger": _trigger_to_json(s.state.trigger),
+            "entered_at": s.state.entered_at,
+            **_values(s.state),
+        }
+        for s in new
+    ]
+    inserted = conn.execute(_insert_statement(conn), params).all()
+    if len(inserted) != len(params):
+        raise ConcurrentEntry(f"{len(params) - len(inserted)} enrollment(s) entered concurrently")
 
 
 _INSERTS: dict[str, Any] = {}
@@ -124,7 +175,7 @@ def _insert_statement(conn: Connection) -> Any:
             insert_for(conn, enrollments)
             .on_conflict_do_nothing(
                 index_elements=["workflow_id", "contact_id", "entry_key"],
-                index_where=enrollments.c.status.in_(OPEN_STATUSES),
+                index_where=OPEN_PREDICATE,
             )
             .returning(enrollments.c.id)
         )
@@ -171,7 +222,8 @@ def claim_due(conn: Connection, now: datetime, limit: int) -> list[Stored]:
     """
     ids = (
         select(enrollments.c.id)
-        .where(enrollments.c.status.in_(OPEN_STATUSES), enrollments.c.wake_at <= now)
+        # The literal predicate lets a prepared plan use the partial ix_enrollments_due.
+        .where(OPEN_PREDICATE, enrollments.c.wake_at <= now)
         .order_by(enrollments.c.wake_at)
         .limit(limit)
     )

@@ -34,7 +34,9 @@ metadata = MetaData(
 
 #: Enrollment statuses that are still running; the partial indexes below repeat this list.
 OPEN_STATUSES = ("active", "waiting")
-_OPEN = text("status IN ('active', 'waiting')")
+#: The partial indexes' predicate, as literal SQL: PostgreSQL can only match an ON CONFLICT
+#: target to a partial index when the statement repeats the predicate without parameters.
+OPEN_PREDICATE = text("status IN ('active', 'waiting')")
 
 workspaces = Table(
     "workspaces",
@@ -129,7 +131,12 @@ enrollments = Table(
     Column("revenue", Float),
     Index(None, "contact_id"),
     # The scheduler's claim scans only open enrollments, in wake order.
-    Index("ix_enrollments_due", "wake_at", sqlite_where=_OPEN, postgresql_where=_OPEN),
+    Index(
+        "ix_enrollments_due",
+        "wake_at",
+        sqlite_where=OPEN_PREDICATE,
+        postgresql_where=OPEN_PREDICATE,
+    ),
     # No contact is ever in the same workflow twice at once (for the same journey key).
     Index(
         "ux_enrollments_open",
@@ -137,8 +144,8 @@ enrollments = Table(
         "contact_id",
         "entry_key",
         unique=True,
-        sqlite_where=_OPEN,
-        postgresql_where=_OPEN,
+        sqlite_where=OPEN_PREDICATE,
+        postgresql_where=OPEN_PREDICATE,
     ),
 )
 

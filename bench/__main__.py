@@ -1,0 +1,183 @@
+"""Run every benchmark and write BENCHMARKS.md with the machine and the date."""
+
+from __future__ import annotations
+
+import os
+import platform
+import sqlite3
+import subprocess
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import text
+
+from bench.setup import database, deployed
+from tidings.runtime.ingest import IDENTIFY, Incoming, ingest
+from tidings.runtime.scheduler import run_until_idle
+
+ROOT = Path(__file__).parents[1]
+
+
+def bench_ingest(kind: str, events: int, batch: int) -> dict[str, float]:
+    """Events per second through ingest -> react -> enroll -> first send in the outbox."""
+    with database(kind) as engine:
+        workspace_id, catalog, clock = deployed(engine)
+        profiles = [
+            Incoming(
+                f"id-{i}",
+                f"user-{i}",
+                IDENTIFY,
+                clock.now(),
+                traits={
+                    "email": f"user{i}@example.com",
+                    "first_name": "Ann",
+                    "consent": {"email": "subscribed"},
+                },
+            )
+            for i in range(events)
+        ]
+        for start in range(0, events, 1000):
+            ingest(engine, workspace_id, profiles[start : start + 1000], clock, catalog)
+        signups = [
+            Incoming(f"su-{i}", f"user-{i}", "signed_up", clock.now()) for i in range(events)
+        ]
+        started = time.perf_counter()
+        for start in range(0, events, batch):
+            ingest(engine, workspace_id, signups[start : start + batch], clock, catalog)
+        elapsed = time.perf_counter() - started
+        with engine.connect() as conn:
+            queued = conn.execute(text("SELECT count(*) FROM messages")).scalar_one()
+        assert queued == events, f"expected {events} messages in the outbox, found {queued}"
+        return {"events": events, "seconds": elapsed, "per_second": events / elapsed}
+
+
+def bench_scheduler(kind: str, sleeping: int) -> dict[str, float]:
+    """Due steps per second: `sleeping` enrollments wake at once and each sends a message."""
+    with database(kind) as engine:
+        workspace_id, catalog, clock = deployed(engine)
+        for start in range(0, sleeping, 2000):
+            batch = []
+            for i in range(start, min(start + 2000, sleeping)):
+                batch.append(
+                    Incoming(
+                        f"id-{i}",
+                        f"user-{i}",
+                        IDENTIFY,
+                        clock.now(),
+                        traits={
+                            "email": f"user{i}@example.com",
+                            "consent": {"email": "subscribed"},
+                        },
+                    )
+                )
+                batch.append(Incoming(f"su-{i}", f"user-{i}", "signed_up", clock.now()))
+            ingest(engine, workspace_id, batch, clock, catalog)
+        clock.advance(timedelta(days=1))
+        started = time.perf_counter()
+        steps = run_until_idle(engine, clock, catalog)
+        elapsed = time.perf_counter() - started
+        assert steps == sleeping, (steps, sleeping)
+        return {"steps": steps, "seconds": elapsed, "per_second": steps / elapsed}
+
+
+def bench_demo() -> dict[str, float]:
+    """Wall time of `tidings demo` (5,000 contacts, 30 days) in a fresh folder."""
+    folder = ROOT / ".bench-demo"
+    folder.mkdir(exist_ok=True)
+    started = time.perf_counter()
+    subprocess.run(
+        [str(ROOT / ".venv/bin/tidings"), "demo"], cwd=folder, check=True, capture_output=True
+    )
+    elapsed = time.perf_counter() - started
+    for leftover in folder.iterdir():
+        leftover.unlink()
+    folder.rmdir()
+    return {"seconds": elapsed}
+
+
+def _machine() -> str:
+    cpu = "unknown CPU"
+    with Path("/proc/cpuinfo").open() as info:
+        for line in info:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    memory_gib = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    pg = (
+        subprocess.run(
+            ["psql", "-h", "127.0.0.1", "-U", "postgres", "-tAc", "SHOW server_version"],
+            capture_output=True,
+            text=True,
+            check=False,
+        ).stdout.strip()
+        or "unreachable"
+    )
+    return (
+        f"{cpu}, {os.cpu_count()} cores, {memory_gib:.0f} GiB; Python {platform.python_version()}, "
+        f"SQLite {sqlite3.sqlite_version}, PostgreSQL {pg}"
+    )
+
+
+def main() -> None:
+    rows: list[str] = []
+
+    def record(name: str, target: str, result: dict[str, float], unit: str) -> None:
+        value = result.get("per_second", result["seconds"])
+        shown = f"{value:,.0f} {unit}" if "per_second" in result else f"{value:.1f} s"
+        detail = (
+            f"{result.get('events', result.get('steps', 0)):,.0f} in {result['seconds']:.2f} s"
+            if "per_second" in result
+            else ""
+        )
+        rows.append(f"| {name} | {shown} | {detail} | {target} |")
+        print(rows[-1], flush=True)
+
+    for kind in ("sqlite", "postgresql"):
+        for batch in (1, 100, 1000):
+            events = 2_000 if batch == 1 else 20_000
+            record(
+                f"ingest → enroll → first send, {kind}, batch {batch}",
+                "≥ 20,000/s SQLite, ≥ 10,000/s PG (batch)",
+                bench_ingest(kind, events, batch),
+                "events/s",
+            )
+        record(
+            f"scheduler due steps, {kind}, 1 worker",
+            "≥ 5,000/s per worker",
+            bench_scheduler(kind, 20_000),
+            "steps/s",
+        )
+    record("tidings demo (5,000 contacts, 30 days)", "≤ 30 s", bench_demo(), "")
+
+    today = datetime.now(UTC).strftime("%Y-%m-%d")
+    body = "\n".join(
+        [
+            "# Benchmarks",
+            "",
+            "Written by `make bench` (`python -m bench`); every number is from the run below.",
+            "Ingest and scheduler figures are measured in-process, without HTTP"
+            " (the server comes later).",
+            "",
+            f"- Date: {today}",
+            f"- Machine: {_machine()}",
+            "",
+            "| benchmark | result | work | target |",
+            "|---|---|---|---|",
+            *rows,
+            "",
+        ]
+    )
+    history = ROOT / "BENCHMARKS.md"
+    previous = history.read_text().split("\n## Earlier runs\n", 1) if history.exists() else [""]
+    earlier = ""
+    if previous[0].strip():
+        earlier = previous[0].replace("# Benchmarks", "### Run", 1)
+        if len(previous) > 1:
+            earlier += "\n" + previous[1]
+    history.write_text(body + ("\n## Earlier runs\n\n" + earlier if earlier else ""))
+    print(f"wrote {history}")
+
+
+if __name__ == "__main__":
+    main()

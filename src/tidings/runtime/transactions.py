@@ -1,0 +1,36 @@
+"""Running a unit of work in one transaction, again if a concurrent writer got there first."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import TypeVar
+
+from sqlalchemy import Connection, Engine
+
+from tidings.storage.enrollments import ConcurrentEntry
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
+
+#: A conflict means another transaction just committed; a fresh try sees its work.
+ATTEMPTS = 3
+
+
+def transact(engine: Engine, work: Callable[[Connection], T]) -> T:
+    """Run `work` in a transaction; roll back and rerun it when two writers raced to enroll.
+
+    The rerun reads the other writer's committed enrollment, so the core decides again on
+    current facts rather than the shell patching a half-applied result.
+    """
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            with engine.begin() as conn:
+                return work(conn)
+        except ConcurrentEntry:
+            if attempt == ATTEMPTS:
+                raise
+            logger.info(
+                "retrying after a concurrent entry", extra={"action": "retry", "attempt": attempt}
+            )
+    raise AssertionError("unreachable")
