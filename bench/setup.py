@@ -5,7 +5,7 @@ from __future__ import annotations
 import textwrap
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from tempfile import TemporaryDirectory
 
@@ -74,3 +74,68 @@ def deployed(engine: Engine) -> tuple[int, Catalog, VirtualClock]:
         workspace_id = ensure_workspace(conn, "bench", "Bench", clock.now())
         deploy_workflow(conn, workspace_id, spec, WORKFLOW, clock.now())
     return workspace_id, Catalog(), clock
+
+
+def seed_sleeping(engine: Engine, workspace_id: int, total: int, due: int, now: datetime) -> None:
+    """`total` subscribed contacts, each asleep in the benchmark workflow's `nap` step.
+
+    The first `due` wake a minute ago; the rest wake over the next 30 days. Written with
+    set-based SQL: ingesting a million events would measure ingest, not the scheduler.
+    """
+    fmt = "%Y-%m-%d %H:%M:%S"
+    with engine.begin() as conn:
+        workflow_id = conn.execute(
+            text("SELECT id FROM workflows WHERE key = 'bench'")
+        ).scalar_one()
+        params = {"ws": workspace_id, "wf": workflow_id, "n": total, "due": due}
+        if engine.dialect.name == "postgresql":
+            series = "generate_series(1, :n) AS s(g)"
+            wake = (
+                "CASE WHEN g <= :due THEN :now - interval '1 minute'"
+                " ELSE :now + (g % 30 + 1) * interval '1 day' END"
+            )
+            params["now"] = now
+        else:
+            series = (
+                "(WITH RECURSIVE s(g) AS (SELECT 1 UNION ALL SELECT g + 1 FROM s WHERE g < :n)"
+                " SELECT g FROM s)"
+            )
+            # SQLite keeps UTC text in the format the column type writes and reads back.
+            wake = (
+                "CASE WHEN g <= :due THEN :due_at ELSE"
+                " strftime('%Y-%m-%d %H:%M:%S', :plain, '+' || (g % 30 + 1) || ' days')"
+                " || '.000000' END"
+            )
+            params.update(
+                now=now.strftime(fmt) + ".000000",
+                plain=now.strftime(fmt),
+                due_at=(now - timedelta(minutes=1)).strftime(fmt) + ".000000",
+            )
+        conn.execute(
+            text(
+                "INSERT INTO contacts (id, workspace_id, external_id, email, timezone, attributes,"
+                " tags, consent, score, created_at, updated_at)"
+                f" SELECT g, :ws, 'user-' || g, 'user' || g || '@example.com', 'UTC', '{{}}', '[]',"
+                f' \'{{"email": "subscribed"}}\', 0, :now, :now FROM {series}'
+            ),
+            params,
+        )
+        conn.execute(
+            text(
+                "INSERT INTO enrollments (id, workspace_id, workflow_id, version, contact_id,"
+                " status, step_id, wake_at, wait_kind, entry_key, visits, entered_at)"
+                f" SELECT g, :ws, :wf, 1, g, 'waiting', 'nap', {wake}, 'timer', '',"
+                f' \'{{"hi": 1, "nap": 1}}\', :now FROM {series}'
+            ),
+            params,
+        )
+        if engine.dialect.name == "postgresql":
+            conn.execute(
+                text("SELECT setval(pg_get_serial_sequence('contacts', 'id'), :n)"), params
+            )
+            conn.execute(
+                text("SELECT setval(pg_get_serial_sequence('enrollments', 'id'), :n)"), params
+            )
+    if engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("VACUUM ANALYZE contacts, enrollments"))

@@ -46,12 +46,11 @@ def test_the_story_tells_trigger_branch_values_and_holds(store: Store) -> None:
     assert [(line.step_id, line.action) for line in rich] == [
         (None, "enrolled"),
         ("pause", "waiting"),
-        ("pause", "woke"),
         ("size", "branched"),
         ("big", "queued"),
         ("done", "exited"),
     ]
-    branched = rich[3]
+    branched = rich[2]
     assert branched.workflow_key == "routed"
     assert branched.detail == "arm 1 (event.value >= 100) -> big"
     assert branched.data["values"] == {"event.value": 250}

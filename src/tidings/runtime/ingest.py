@@ -71,7 +71,8 @@ def ingest_in(
     if not items:
         return report
     identities = [Identity(i.user_id, i.traits) for i in items]
-    contact_ids = contacts.upsert_contacts(conn, workspace_id, identities, now)
+    views = contacts.upsert_contacts(conn, workspace_id, identities, now)
+    contact_ids = {external_id: view.id for external_id, view in views.items()}
     rows = [
         {
             "workspace_id": workspace_id,
@@ -89,6 +90,7 @@ def ingest_in(
     report.duplicates = len(items) - len(new_ids)
 
     journeys = Journeys(conn, workspace_id, catalog, now)
+    journeys.know_contacts(views.values())
     live = catalog.live(conn, workspace_id)
     for workflow_id, deployed in live:
         journeys.know(workflow_id, deployed)

@@ -7,6 +7,7 @@ effect is interpreted in exactly one place.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import replace
 from datetime import datetime
 from typing import Any, assert_never
@@ -73,6 +74,11 @@ class Journeys:
         self._contacts.update(contacts.load_contacts(self.conn, missing))
         if with_enrollments:
             self._load_enrollments([c for c in contact_ids if c not in self._enrollments])
+
+    def know_contacts(self, views: Iterable[ContactView]) -> None:
+        """Take contacts the caller has already read, saving a query."""
+        for view in views:
+            self._contacts.setdefault(view.id, view)
 
     def _load_enrollments(self, contact_ids: list[int]) -> None:
         for cid, stored in enrollments.load_for_contacts(self.conn, contact_ids).items():

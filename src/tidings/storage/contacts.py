@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Row, bindparam, func, select, update
 
 from tidings.core.state import ContactView
-from tidings.storage.dialect import insert_for
+from tidings.storage.dialect import insert_for, prepared
 from tidings.storage.tables import contacts
 
 #: Traits that live in their own columns rather than in `attributes`.
@@ -48,22 +48,18 @@ def _split_traits(traits: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, 
 
 def upsert_contacts(
     conn: Connection, workspace_id: int, identities: Sequence[Identity], now: datetime
-) -> dict[str, int]:
-    """Create or update the contacts named in `identities`; return their ids by external id.
+) -> dict[str, ContactView]:
+    """Create or update the contacts named in `identities`; return them by external id.
 
     Traits only add and overwrite: a trait missing from a call never erases a known value.
     """
     merged: dict[str, dict[str, Any]] = {}
     for ident in identities:
         merged.setdefault(ident.external_id, {}).update(ident.traits)
+    by_external = prepared(conn, "contacts_by_external_id", _by_external_id)
     existing = {
         row.external_id: row
-        for row in conn.execute(
-            select(contacts).where(
-                contacts.c.workspace_id == workspace_id,
-                contacts.c.external_id.in_(list(merged)),
-            )
-        )
+        for row in conn.execute(by_external, {"workspace_id": workspace_id, "ids": list(merged)})
     }
     new_rows = []
     for external_id, traits in merged.items():
@@ -87,11 +83,9 @@ def upsert_contacts(
             }
         )
     if new_rows:
-        stmt = insert_for(conn, contacts).on_conflict_do_nothing(
-            index_elements=["workspace_id", "external_id"]
-        )
-        conn.execute(stmt, new_rows)
+        conn.execute(prepared(conn, "contacts_insert", _insert_new), new_rows)
     changed = []
+    views: dict[str, ContactView] = {}
     for external_id, row in existing.items():
         traits = merged[external_id]
         columns, attributes = _split_traits(traits)
@@ -99,11 +93,10 @@ def upsert_contacts(
         new_attributes = {**row.attributes, **attributes}
         new_consent = {**row.consent, **(consent or {})}
         values = {c: columns.get(c, getattr(row, c)) for c in _COLUMN_TRAITS}
-        if (
-            new_attributes != row.attributes
-            or new_consent != row.consent
-            or any(values[c] != getattr(row, c) for c in _COLUMN_TRAITS)
-        ):
+        views[external_id] = replace(
+            contact_from_row(row), attributes=new_attributes, consent=new_consent, **values
+        )
+        if views[external_id] != contact_from_row(row):
             changed.append(
                 {
                     "b_id": row.id,
@@ -114,19 +107,32 @@ def upsert_contacts(
                 }
             )
     if changed:
-        stmt = update(contacts).where(contacts.c.id == bindparam("b_id"))
-        conn.execute(stmt, changed)
-    ids = {external_id: row.id for external_id, row in existing.items()}
+        conn.execute(prepared(conn, "contacts_update_traits", _update_by_id), changed)
     if new_rows:
         # Read back rather than RETURNING: a concurrent writer may have inserted the row.
         created = conn.execute(
-            select(contacts.c.id, contacts.c.external_id).where(
-                contacts.c.workspace_id == workspace_id,
-                contacts.c.external_id.in_([r["external_id"] for r in new_rows]),
-            )
+            by_external,
+            {"workspace_id": workspace_id, "ids": [r["external_id"] for r in new_rows]},
         )
-        ids.update((row.external_id, row.id) for row in created)
-    return ids
+        views.update((row.external_id, contact_from_row(row)) for row in created)
+    return views
+
+
+def _by_external_id(conn: Connection) -> Any:
+    return select(contacts).where(
+        contacts.c.workspace_id == bindparam("workspace_id"),
+        contacts.c.external_id.in_(bindparam("ids", expanding=True)),
+    )
+
+
+def _insert_new(conn: Connection) -> Any:
+    return insert_for(conn, contacts).on_conflict_do_nothing(
+        index_elements=["workspace_id", "external_id"]
+    )
+
+
+def _update_by_id(conn: Connection) -> Any:
+    return update(contacts).where(contacts.c.id == bindparam("b_id"))
 
 
 def load_contacts(conn: Connection, ids: Iterable[int]) -> dict[int, ContactView]:
@@ -134,8 +140,12 @@ def load_contacts(conn: Connection, ids: Iterable[int]) -> dict[int, ContactView
     wanted = list(set(ids))
     if not wanted:
         return {}
-    rows = conn.execute(select(contacts).where(contacts.c.id.in_(wanted)))
-    return {row.id: contact_from_row(row) for row in rows}
+    stmt = prepared(
+        conn,
+        "contacts_by_id",
+        lambda c: select(contacts).where(contacts.c.id.in_(bindparam("ids", expanding=True))),
+    )
+    return {row.id: contact_from_row(row) for row in conn.execute(stmt, {"ids": wanted})}
 
 
 def save_contacts(conn: Connection, views: Iterable[ContactView], now: datetime) -> None:
@@ -143,6 +153,9 @@ def save_contacts(conn: Connection, views: Iterable[ContactView], now: datetime)
     rows = [
         {
             "b_id": v.id,
+            "email": v.email,
+            "phone": v.phone,
+            "timezone": v.timezone,
             "attributes": dict(v.attributes),
             "tags": sorted(v.tags),
             "consent": dict(v.consent),
@@ -152,7 +165,7 @@ def save_contacts(conn: Connection, views: Iterable[ContactView], now: datetime)
         for v in views
     ]
     if rows:
-        conn.execute(update(contacts).where(contacts.c.id == bindparam("b_id")), rows)
+        conn.execute(prepared(conn, "contacts_update_all", _update_by_id), rows)
 
 
 def find_contact(conn: Connection, workspace_id: int, ref: str) -> int | None:

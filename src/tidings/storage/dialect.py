@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Connection, Table
@@ -18,3 +19,19 @@ def insert_for(conn: Connection, table: Table) -> Any:
 def is_postgres(conn: Connection) -> bool:
     """True on PostgreSQL, where row locks and SKIP LOCKED exist."""
     return conn.dialect.name == "postgresql"
+
+
+_STATEMENTS: dict[tuple[str, str], Any] = {}
+
+
+def prepared(conn: Connection, name: str, build: Callable[[Connection], Any]) -> Any:
+    """A statement built once per dialect and reused, parameters bound at execution.
+
+    Building a SQLAlchemy statement costs more than running a small one (cache keys,
+    coercions); the hot paths build theirs once (measured in bench/).
+    """
+    key = (conn.dialect.name, name)
+    statement = _STATEMENTS.get(key)
+    if statement is None:
+        statement = _STATEMENTS[key] = build(conn)
+    return statement

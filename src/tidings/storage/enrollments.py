@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Connection, Row, bindparam, func, select, text, update
 
 from tidings.core.state import EnrollmentState, EnrollmentStatus, EventView, WaitKind
-from tidings.storage.dialect import insert_for, is_postgres
+from tidings.storage.dialect import insert_for, is_postgres, prepared
 from tidings.storage.tables import OPEN_PREDICATE, OPEN_STATUSES, enrollments, workflows
 
 
@@ -159,35 +159,32 @@ def insert_enrollments(conn: Connection, new: Sequence[Stored]) -> None:
         }
         for s in new
     ]
-    inserted = conn.execute(_insert_statement(conn), params).all()
+    inserted = conn.execute(prepared(conn, "enrollments_insert", _insert_statement), params).all()
     if len(inserted) != len(params):
         raise ConcurrentEntry(f"{len(params) - len(inserted)} enrollment(s) entered concurrently")
 
 
-_INSERTS: dict[str, Any] = {}
-
-
 def _insert_statement(conn: Connection) -> Any:
-    # Built once per dialect: building the statement per call costs more than running it.
-    stmt = _INSERTS.get(conn.dialect.name)
-    if stmt is None:
-        stmt = (
-            insert_for(conn, enrollments)
-            .on_conflict_do_nothing(
-                index_elements=["workflow_id", "contact_id", "entry_key"],
-                index_where=OPEN_PREDICATE,
-            )
-            .returning(enrollments.c.id)
+    return (
+        insert_for(conn, enrollments)
+        .on_conflict_do_nothing(
+            index_elements=["workflow_id", "contact_id", "entry_key"],
+            index_where=OPEN_PREDICATE,
         )
-        _INSERTS[conn.dialect.name] = stmt
-    return stmt
+        .returning(enrollments.c.id)
+    )
 
 
 def save_enrollments(conn: Connection, states: Iterable[EnrollmentState]) -> None:
     """Write the new state of existing enrollments."""
     rows = [{"b_id": s.id, **_values(s)} for s in states]
     if rows:
-        conn.execute(update(enrollments).where(enrollments.c.id == bindparam("b_id")), rows)
+        stmt = prepared(
+            conn,
+            "enrollments_save",
+            lambda c: update(enrollments).where(enrollments.c.id == bindparam("b_id")),
+        )
+        conn.execute(stmt, rows)
 
 
 def load_for_contacts(conn: Connection, contact_ids: Iterable[int]) -> dict[int, list[Stored]]:
@@ -196,9 +193,14 @@ def load_for_contacts(conn: Connection, contact_ids: Iterable[int]) -> dict[int,
     grouped: dict[int, list[Stored]] = {c: [] for c in wanted}
     if not wanted:
         return grouped
-    for row in conn.execute(
-        _SELECT.where(enrollments.c.contact_id.in_(wanted)).order_by(enrollments.c.id)
-    ):
+    stmt = prepared(
+        conn,
+        "enrollments_of_contacts",
+        lambda c: _SELECT.where(
+            enrollments.c.contact_id.in_(bindparam("ids", expanding=True))
+        ).order_by(enrollments.c.id),
+    )
+    for row in conn.execute(stmt, {"ids": wanted}):
         grouped[row.contact_id].append(enrollment_from_row(row))
     return grouped
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from tidings.storage.dialect import insert_for
+from tidings.storage.dialect import insert_for, prepared
 from tidings.storage.tables import events
 
 
@@ -18,10 +18,14 @@ def insert_events(conn: Connection, rows: Sequence[dict[str, Any]]) -> dict[str,
     """
     if not rows:
         return {}
-    stmt = (
-        insert_for(conn, events)
-        .on_conflict_do_nothing(index_elements=["workspace_id", "message_id"])
-        .returning(events.c.id, events.c.message_id)
+    stmt = prepared(
+        conn,
+        "events_insert",
+        lambda c: (
+            insert_for(c, events)
+            .on_conflict_do_nothing(index_elements=["workspace_id", "message_id"])
+            .returning(events.c.id, events.c.message_id)
+        ),
     )
     return {row.message_id: row.id for row in conn.execute(stmt, list(rows))}
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, bindparam, select, update
 
-from tidings.storage.dialect import insert_for, is_postgres
+from tidings.storage.dialect import insert_for, is_postgres, prepared
 from tidings.storage.tables import messages
 
 
@@ -21,15 +21,22 @@ class MessageStatus(StrEnum):
     FAILED = "failed"  #: gave up; `last_error` says why
 
 
-def enqueue_messages(conn: Connection, rows: Sequence[dict[str, Any]]) -> int:
-    """Add messages to the outbox; a key already there is skipped. Return how many were new."""
+def enqueue_messages(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
+    """Add messages to the outbox; a key already there is skipped, never sent twice.
+
+    No RETURNING: PostgreSQL then takes the rows in one pipelined batch, about twice as
+    fast (bench/); nothing needs to know which rows were new.
+    """
     if not rows:
-        return 0
-    stmt = insert_for(conn, messages).on_conflict_do_nothing(
-        index_elements=["workspace_id", "idempotency_key"]
+        return
+    stmt = prepared(
+        conn,
+        "messages_enqueue",
+        lambda c: insert_for(c, messages).on_conflict_do_nothing(
+            index_elements=["workspace_id", "idempotency_key"]
+        ),
     )
-    result = conn.execute(stmt.returning(messages.c.id), list(rows))
-    return len(result.all())
+    conn.execute(stmt, list(rows))
 
 
 def claim_queued(conn: Connection, now: datetime, limit: int) -> list[Row[Any]]:

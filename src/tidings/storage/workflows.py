@@ -7,11 +7,12 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, bindparam, select, update
 
 from tidings.core.entry import Deployed
 from tidings.core.spec import Workflow
 from tidings.errors import WorkflowNotFound
+from tidings.storage.dialect import prepared
 from tidings.storage.tables import workflow_versions, workflows
 
 
@@ -160,14 +161,19 @@ class Catalog:
 
     def live(self, conn: Connection, workspace_id: int) -> list[tuple[int, Deployed]]:
         """The active workflows at their current versions, highest priority first."""
-        rows = conn.execute(
-            select(workflows.c.id, workflows.c.current_version)
-            .where(
-                workflows.c.workspace_id == workspace_id,
-                workflows.c.status == WorkflowStatus.ACTIVE,
-            )
-            .order_by(workflows.c.priority.desc(), workflows.c.id)
-        ).all()
+        stmt = prepared(
+            conn,
+            "workflows_live",
+            lambda c: (
+                select(workflows.c.id, workflows.c.current_version)
+                .where(
+                    workflows.c.workspace_id == bindparam("workspace_id"),
+                    workflows.c.status == WorkflowStatus.ACTIVE.value,
+                )
+                .order_by(workflows.c.priority.desc(), workflows.c.id)
+            ),
+        )
+        rows = conn.execute(stmt, {"workspace_id": workspace_id}).all()
         return [
             (r.id, Deployed(self.version(conn, r.id, r.current_version), r.current_version))
             for r in rows

@@ -36,7 +36,6 @@ def resume_wait(step: WaitStep, ctx: StepContext) -> Outcome:
         target = step.on_timeout if step.on_timeout is not None else ctx.workflow.next_of(step)
         decision = ctx.decision("timed_out", f"no {step.event} arrived in time")
         return Outcome(go_to(ctx.state, target), decisions=(decision,))
-    return Outcome(
-        go_to(ctx.state, ctx.workflow.next_of(step)),
-        decisions=(ctx.decision("woke", "the wait is over"),),
-    )
+    # A timer that ran out needs no line of its own: the next step's line, at the later
+    # time, already tells the story.
+    return Outcome(go_to(ctx.state, ctx.workflow.next_of(step)))
