@@ -166,8 +166,8 @@ class Journeys:
         """Advance an enrollment until it waits or ends, and record all it did."""
         spec = self.catalog.version(self.conn, workflow_id, state.version)
         result = core_advance(spec, state, self.contact(state.contact_id), self.now)
-        if result.contact != self._contacts.get(state.contact_id):
-            self._contacts[state.contact_id] = result.contact
+        # result.contact already includes the run's updates; they are applied here once,
+        # from the UpdateContact effects, like every other effect.
         self.save(workflow_id, result.state, before=state)
         self.log(result.decisions, workflow_id, state.version)
         self.apply(result.effects, workflow_id, depth)

@@ -1,0 +1,68 @@
+"""The scheduler loop on a real (or virtual) clock: run what is due, sweep, sleep, repeat."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import Engine
+
+from tidings.clock import Clock
+from tidings.runtime.scheduler import run_due
+from tidings.runtime.sweeps import sweep_time_triggers
+from tidings.storage import enrollments
+from tidings.storage.workflows import Catalog
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class SchedulerLoop:
+    """Advances due journeys as their time comes, and sweeps time-based triggers.
+
+    It sleeps until the next wake time (at most `max_idle`, so journeys stored by other
+    processes are found soon), and stops between batches when `stop` is set: a batch in
+    hand is always finished and committed.
+    """
+
+    engine: Engine
+    clock: Clock
+    catalog: Catalog = field(default_factory=Catalog)
+    batch: int = 500
+    max_idle: timedelta = timedelta(seconds=1)
+    sweep_every: timedelta = timedelta(minutes=1)
+    stop: threading.Event = field(default_factory=threading.Event)
+    sleep: Callable[[float], None] = time.sleep
+    steps: int = 0
+    _next_sweep: datetime | None = None
+
+    def run_once(self) -> float:
+        """Do what is due now; return how many seconds to sleep before the next round."""
+        now = self.clock.now()
+        if self._next_sweep is None or now >= self._next_sweep:
+            started = sweep_time_triggers(self.engine, self.clock, self.catalog)
+            if started:
+                logger.info("time triggers fired", extra={"action": "sweep", "count": started})
+            self._next_sweep = now + self.sweep_every
+        done = run_due(self.engine, self.clock, self.catalog, batch=self.batch)
+        self.steps += done
+        if done == self.batch:
+            return 0.0  # more may be due: no sleep
+        with self.engine.connect() as conn:
+            wake_at = enrollments.next_wake_at(conn)
+        limit = min(self.max_idle, self._next_sweep - self.clock.now())
+        if wake_at is None:
+            return max(limit.total_seconds(), 0.0)
+        return max(min(wake_at - self.clock.now(), limit).total_seconds(), 0.0)
+
+    def run(self) -> int:
+        """Loop until `stop` is set; return how many steps were advanced."""
+        while not self.stop.is_set():
+            pause = self.run_once()
+            if pause > 0:
+                self.sleep(pause)
+        return self.steps
