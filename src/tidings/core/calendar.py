@@ -22,15 +22,6 @@ def zone(name: str | None) -> ZoneInfo:
         return ZoneInfo("UTC")
 
 
-def is_known_timezone(name: str) -> bool:
-    """True when `name` is an IANA timezone."""
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return False
-    return True
-
-
 def at_local(day: date, at: time, tz: ZoneInfo) -> datetime:
     """The UTC instant of wall-clock `at` on `day` in `tz`, following the DST rules above."""
     return datetime.combine(day, at, tzinfo=tz).astimezone(UTC)

@@ -240,16 +240,6 @@ def claim_due(conn: Connection, now: datetime, limit: int) -> list[Stored]:
     return [enrollment_from_row(r) for r in rows]
 
 
-def count_by_step(conn: Connection, workflow_id: int) -> dict[tuple[str | None, str], int]:
-    """How many enrollments stand at each (step, status) of a workflow."""
-    rows = conn.execute(
-        select(enrollments.c.step_id, enrollments.c.status, func.count())
-        .where(enrollments.c.workflow_id == workflow_id)
-        .group_by(enrollments.c.step_id, enrollments.c.status)
-    )
-    return {(r[0], r[1]): r[2] for r in rows}
-
-
 def next_wake_at(conn: Connection) -> datetime | None:
     """The earliest wake time of any open enrollment."""
     value: datetime | None = conn.execute(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
 from tidings.storage.dialect import insert_for, prepared
 from tidings.storage.tables import events
@@ -28,11 +28,3 @@ def insert_events(conn: Connection, rows: Sequence[dict[str, Any]]) -> dict[str,
         ),
     )
     return {row.message_id: row.id for row in conn.execute(stmt, list(rows))}
-
-
-def last_event_at(conn: Connection, contact_id: int, name: str | None) -> Any:
-    """When the contact last performed `name` (any event when None)."""
-    query = select(events.c.occurred_at).where(events.c.contact_id == contact_id)
-    if name is not None:
-        query = query.where(events.c.name == name)
-    return conn.execute(query.order_by(events.c.occurred_at.desc()).limit(1)).scalar()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -58,7 +58,6 @@ class Outcome:
     effects: tuple[Effect, ...] = ()
     decisions: tuple[Decision, ...] = ()
     contact: ContactView | None = None  # set when the step changed the contact
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def go_to(state: EnrollmentState, step_id: str | None) -> EnrollmentState:
