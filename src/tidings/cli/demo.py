@@ -6,13 +6,11 @@ import time
 from pathlib import Path
 
 import typer
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy import Engine, inspect
 
-from tidings.cli.output import console, show_figures, show_story
+from tidings.cli.output import console, run_with_progress, show_figures, show_story
 from tidings.errors import TidingsError
 from tidings.files import load_workflows
-from tidings.simulation.scenario import run_scenario
 from tidings.storage.contacts import count_contacts
 from tidings.storage.engine import create_engine
 from tidings.storage.reports import recovered_cart_example, workflow_figures
@@ -46,22 +44,7 @@ def demo(
         f"[bold]Tidings demo[/bold]: {contacts_count:,} customers of a small online store, "
         f"{days:g} virtual days, workflows from {EXAMPLES}"
     )
-    columns = (
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TextColumn("{task.percentage:>3.0f}%"),
-        TimeElapsedColumn(),
-    )
-    with Progress(*columns, console=console, transient=True) as progress:
-        task = progress.add_task("simulating", total=1.0)
-        result = run_scenario(
-            engine,
-            [(item.workflow, item.source) for item in loaded if item.workflow is not None],
-            contacts=contacts_count,
-            days=days,
-            seed=seed,
-            progress=lambda done: progress.update(task, completed=done),
-        )
+    result = run_with_progress(engine, loaded, contacts=contacts_count, days=days, seed=seed)
     with engine.connect() as conn:
         show_figures(workflow_figures(conn, result.workspace_id, result.catalog))
         example = recovered_cart_example(conn, result.workspace_id, "cart_recovery")

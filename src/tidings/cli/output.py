@@ -6,9 +6,13 @@ import sys
 from collections.abc import Sequence
 
 from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from sqlalchemy import Engine
 
 from tidings.core.problems import Problem
+from tidings.files import LoadedWorkflow
+from tidings.simulation.scenario import ScenarioResult, run_scenario
 from tidings.storage.reports import WorkflowFigures
 from tidings.storage.step_log import LogLine
 
@@ -28,24 +32,45 @@ def show_problems(source: str, problems: Sequence[Problem]) -> None:
         console.print(f"[{style}]{source}: {problem}[/{style}]", soft_wrap=True)
 
 
+def run_with_progress(
+    engine: Engine,
+    loaded: Sequence[LoadedWorkflow],
+    *,
+    contacts: int,
+    days: float,
+    seed: int,
+) -> ScenarioResult:
+    """Run a simulated scenario with a progress bar that disappears when done."""
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%"),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=console, transient=True) as progress:
+        task = progress.add_task(f"simulating {contacts:,} contacts for {days:g} days", total=1.0)
+        return run_scenario(
+            engine,
+            [(item.workflow, item.source) for item in loaded if item.workflow is not None],
+            contacts=contacts,
+            days=days,
+            seed=seed,
+            progress=lambda done: progress.update(task, completed=done),
+        )
+
+
+def _table(title: str, headers: Sequence[str], left: int) -> Table:
+    """A table whose first `left` columns are text and the rest right-aligned numbers."""
+    table = Table(title=title, title_justify="left")
+    for number, header in enumerate(headers):
+        table.add_column(header, justify="left" if number < left else "right", no_wrap=True)
+    return table
+
+
 def show_figures(figures: Sequence[WorkflowFigures]) -> None:
     """A summary table of all workflows, then one table per workflow, step by step."""
-    summary = Table(title="Workflows", title_justify="left")
-    for header in (
-        "workflow",
-        "entered",
-        "sent",
-        "opened",
-        "clicked",
-        "converted",
-        "revenue",
-        "exited",
-        "completed",
-        "waiting",
-    ):
-        summary.add_column(
-            header, justify="left" if header == "workflow" else "right", no_wrap=True
-        )
+    counts = ("entered", "sent", "opened", "clicked", "converted", "revenue")
+    summary = _table("Workflows", ("workflow", *counts, "exited", "completed", "waiting"), 1)
     for f in figures:
         summary.add_row(
             f"{f.key} [dim]v{f.version}[/dim]",
@@ -61,22 +86,8 @@ def show_figures(figures: Sequence[WorkflowFigures]) -> None:
         )
     console.print(summary)
     for f in figures:
-        table = Table(title=f"{f.name}: step by step", title_justify="left")
-        for header in (
-            "step",
-            "type",
-            "entered",
-            "sent",
-            "opened",
-            "clicked",
-            "converted",
-            "revenue",
-            "exited here",
-            "waiting here",
-        ):
-            table.add_column(
-                header, justify="left" if header in ("step", "type") else "right", no_wrap=True
-            )
+        headers = ("step", "type", *counts, "exited here", "waiting here")
+        table = _table(f"{f.name}: step by step", headers, 2)
         for s in f.steps:
             sends = s.kind == "send"
             table.add_row(

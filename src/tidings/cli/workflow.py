@@ -6,14 +6,12 @@ import tempfile
 from pathlib import Path
 
 import typer
-from rich.progress import Progress
 
 from tidings.cli.context import open_store
-from tidings.cli.output import console, show_figures, show_problems
+from tidings.cli.output import console, run_with_progress, show_figures, show_problems
 from tidings.clock import SystemClock
 from tidings.config import load_settings
 from tidings.files import LoadedWorkflow, load_workflows
-from tidings.simulation.scenario import run_scenario
 from tidings.storage.engine import create_engine
 from tidings.storage.reports import workflow_figures
 from tidings.storage.workflows import WorkflowStatus, deploy_workflow, list_workflows, set_status
@@ -113,18 +111,7 @@ def simulate(
     loaded = _checked(paths)
     with tempfile.TemporaryDirectory(prefix="tidings-sim-") as folder:
         engine = create_engine(f"sqlite:///{folder}/simulation.db")
-        with Progress(console=console, transient=True) as progress:
-            task = progress.add_task(
-                f"simulating {contacts:,} contacts for {days:g} days", total=1.0
-            )
-            result = run_scenario(
-                engine,
-                [(i.workflow, i.source) for i in loaded if i.workflow is not None],
-                contacts=contacts,
-                days=days,
-                seed=seed,
-                progress=lambda done: progress.update(task, completed=done),
-            )
+        result = run_with_progress(engine, loaded, contacts=contacts, days=days, seed=seed)
         with engine.connect() as conn:
             show_figures(workflow_figures(conn, result.workspace_id, result.catalog))
         engine.dispose()

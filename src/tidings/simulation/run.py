@@ -100,15 +100,7 @@ class Simulation:
                 self._push(next_visit(person, start, self.rng), person.index)
             else:
                 self._push(person.joins_at, person.index)
-        for chunk in range(0, len(history), _INGEST_CHUNK):
-            ingest(
-                self.engine,
-                self.workspace_id,
-                history[chunk : chunk + _INGEST_CHUNK],
-                self.clock,
-                self.catalog,
-            )
-        self.totals.events += len(history)
+        self._ingest(history)
 
     def run(self, days: float, progress: Progress | None = None) -> SimulationTotals:
         """Run `days` of virtual time."""
@@ -137,15 +129,7 @@ class Simulation:
                 self._push(next_visit(person, at, self.rng), item)
             self.clock.set(until)
             batch.sort(key=lambda i: i.timestamp)
-            for chunk in range(0, len(batch), _INGEST_CHUNK):
-                ingest(
-                    self.engine,
-                    self.workspace_id,
-                    batch[chunk : chunk + _INGEST_CHUNK],
-                    self.clock,
-                    self.catalog,
-                )
-            self.totals.events += len(batch)
+            self._ingest(batch)
             if self.clock.now() >= next_sweep:
                 sweep_time_triggers(self.engine, self.clock, self.catalog)
                 next_sweep += SWEEP_EVERY
@@ -154,6 +138,12 @@ class Simulation:
             if progress is not None:
                 progress((self.clock.now() - start) / (end - start))
         return self.totals
+
+    def _ingest(self, items: list[Incoming]) -> None:
+        for chunk in range(0, len(items), _INGEST_CHUNK):
+            part = items[chunk : chunk + _INGEST_CHUNK]
+            ingest(self.engine, self.workspace_id, part, self.clock, self.catalog)
+        self.totals.events += len(items)
 
     def _deliver(self) -> None:
         """Stand in for the channels: every queued email reaches its person, who may answer."""

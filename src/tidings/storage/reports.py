@@ -19,12 +19,10 @@ from tidings.storage.tables import (
 from tidings.storage.workflows import Catalog
 
 
-@dataclass
-class StepFigures:
-    """What happened at one step."""
+@dataclass(kw_only=True)
+class Figures:
+    """The counts reported for a workflow and for each of its steps."""
 
-    step_id: str
-    kind: str
     entered: int = 0
     sent: int = 0
     opened: int = 0
@@ -35,22 +33,22 @@ class StepFigures:
     waiting: int = 0
 
 
-@dataclass
-class WorkflowFigures:
+@dataclass(kw_only=True)
+class StepFigures(Figures):
+    """What happened at one step."""
+
+    step_id: str
+    kind: str
+
+
+@dataclass(kw_only=True)
+class WorkflowFigures(Figures):
     """What happened in one workflow, in total and step by step."""
 
     key: str
     name: str
     version: int
-    entered: int = 0
-    sent: int = 0
-    opened: int = 0
-    clicked: int = 0
-    converted: int = 0
-    revenue: float = 0.0
-    exited: int = 0
     completed: int = 0
-    waiting: int = 0
     steps: list[StepFigures] = field(default_factory=list)
 
 
@@ -67,8 +65,8 @@ def workflow_figures(
     opened, clicked = _engagement(conn, workspace_id)
     for wf in wf_rows:
         spec = catalog.version(conn, wf.id, wf.current_version)
-        figures = WorkflowFigures(wf.key, wf.name, wf.current_version)
-        steps = {s.id: StepFigures(s.id, s.type) for s in spec.steps}
+        figures = WorkflowFigures(key=wf.key, name=wf.name, version=wf.current_version)
+        steps = {s.id: StepFigures(step_id=s.id, kind=s.type) for s in spec.steps}
 
         def at(step_id: str | None, steps: dict[str, StepFigures] = steps) -> StepFigures | None:
             return steps.get(step_id) if step_id is not None else None
