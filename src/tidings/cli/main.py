@@ -10,6 +10,7 @@ from tidings import __version__
 from tidings.cli import contact, workflow
 from tidings.cli.demo import demo
 from tidings.cli.output import errors
+from tidings.cli.server import init, serve
 from tidings.errors import ConfigError, SpecInvalid, StorageUnavailable, TidingsError
 
 EXIT_OK = 0
@@ -26,6 +27,8 @@ app = typer.Typer(
 app.add_typer(workflow.app, name="workflow")
 app.add_typer(contact.app, name="contact")
 app.command()(demo)
+app.command()(init)
+app.command()(serve)
 
 _verbose = False
 

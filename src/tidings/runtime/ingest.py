@@ -27,11 +27,17 @@ class Incoming:
     """One tracked event or identify call, already validated."""
 
     message_id: str
-    user_id: str
+    user_id: str | None
     name: str  # IDENTIFY for identify calls
     timestamp: datetime
     properties: Mapping[str, Any] = field(default_factory=dict)
     traits: Mapping[str, Any] = field(default_factory=dict)
+    anonymous_id: str | None = None
+
+    @property
+    def identity(self) -> Identity:
+        """Who the call is about."""
+        return Identity(self.user_id, self.anonymous_id, self.traits)
 
 
 @dataclass
@@ -70,13 +76,12 @@ def ingest_in(
     report = IngestReport()
     if not items:
         return report
-    identities = [Identity(i.user_id, i.traits) for i in items]
-    views = contacts.upsert_contacts(conn, workspace_id, identities, now)
-    contact_ids = {external_id: view.id for external_id, view in views.items()}
+    views = contacts.upsert_contacts(conn, workspace_id, [i.identity for i in items], now)
+    contact_ids = {key: view.id for key, view in views.items()}
     rows = [
         {
             "workspace_id": workspace_id,
-            "contact_id": contact_ids[i.user_id],
+            "contact_id": contact_ids[i.identity.key],
             "message_id": i.message_id,
             "name": i.name,
             "properties": dict(i.traits if i.name == IDENTIFY else i.properties),
@@ -95,13 +100,13 @@ def ingest_in(
     for workflow_id, deployed in live:
         journeys.know(workflow_id, deployed)
     fresh = [i for i in items if new_ids.get(i.message_id) is not None]
-    journeys.preload(list({contact_ids[i.user_id] for i in fresh}))
+    journeys.preload(list({contact_ids[i.identity.key] for i in fresh}))
     seen: set[str] = set()
     for item in fresh:
         if item.message_id in seen:
             continue  # the same message id twice in one batch is one event
         seen.add(item.message_id)
-        contact_id = contact_ids[item.user_id]
+        contact_id = contact_ids[item.identity.key]
         event = EventView(item.name, item.properties, item.timestamp, new_ids[item.message_id])
         reacted = react(
             event,

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, bindparam, func, select, update
+from sqlalchemy import Connection, Row, bindparam, func, or_, select, update
 
 from tidings.core.state import ContactView
 from tidings.storage.dialect import insert_for, prepared
@@ -19,10 +19,20 @@ _COLUMN_TRAITS = ("email", "phone", "timezone")
 
 @dataclass(frozen=True)
 class Identity:
-    """How an incoming call names its contact, and the traits it carries."""
+    """How an incoming call names its contact, and the traits it carries.
 
-    external_id: str
+    `user_id` is the business's own id for a known person; `anonymous_id` names a browser
+    or device before (or besides) that. At least one is set.
+    """
+
+    user_id: str | None
+    anonymous_id: str | None
     traits: Mapping[str, Any]
+
+    @property
+    def key(self) -> str:
+        """What the caller looks the resolved contact up by."""
+        return f"u:{self.user_id}" if self.user_id is not None else f"a:{self.anonymous_id}"
 
 
 def contact_from_row(row: Row[Any]) -> ContactView:
@@ -49,86 +59,178 @@ def _split_traits(traits: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, 
 def upsert_contacts(
     conn: Connection, workspace_id: int, identities: Sequence[Identity], now: datetime
 ) -> dict[str, ContactView]:
-    """Create or update the contacts named in `identities`; return them by external id.
+    """Find or create the contacts named in `identities`, in order; return them by `key`.
 
-    Traits only add and overwrite: a trait missing from a call never erases a known value.
+    A known user id wins. A call with both ids claims the anonymous profile it browsed
+    as, so its history becomes the user's. Traits only add and overwrite: a trait missing
+    from a call never erases a known value.
     """
-    merged: dict[str, dict[str, Any]] = {}
+    user_ids = {i.user_id for i in identities if i.user_id is not None}
+    anonymous_ids = {i.anonymous_id for i in identities if i.anonymous_id is not None}
+    found = conn.execute(
+        prepared(conn, "contacts_by_identity", _by_identity),
+        {"workspace_id": workspace_id, "users": list(user_ids), "anons": list(anonymous_ids)},
+    ).all()
+    records = [_Record.from_row(row) for row in found]
+    by_user = {r.values["external_id"]: r for r in records if r.values["external_id"] is not None}
+    by_anon = {r.values["anonymous_id"]: r for r in records if r.values["anonymous_id"] is not None}
+    resolved: dict[str, _Record] = {}
     for ident in identities:
-        merged.setdefault(ident.external_id, {}).update(ident.traits)
-    by_external = prepared(conn, "contacts_by_external_id", _by_external_id)
-    existing = {
-        row.external_id: row
-        for row in conn.execute(by_external, {"workspace_id": workspace_id, "ids": list(merged)})
-    }
-    new_rows = []
-    for external_id, traits in merged.items():
-        if external_id in existing:
-            continue
-        columns, attributes = _split_traits(traits)
-        consent = traits.get("consent") if isinstance(traits.get("consent"), Mapping) else {}
-        new_rows.append(
+        record = resolved.get(ident.key) or _resolve(ident, by_user, by_anon, workspace_id, now)
+        if ident.user_id is not None:
+            by_user[ident.user_id] = record
+            resolved[f"u:{ident.user_id}"] = record
+        if ident.anonymous_id is not None:
+            if record.values["anonymous_id"] is None and ident.anonymous_id not in by_anon:
+                record.set("anonymous_id", ident.anonymous_id)
+            by_anon.setdefault(ident.anonymous_id, record)
+            resolved.setdefault(f"a:{ident.anonymous_id}", record)
+        record.absorb(ident.traits)
+
+    unique = {id(r): r for r in resolved.values()}.values()
+    created = [r for r in unique if r.id is None]
+    if created:
+        rows = [{**r.values, "workspace_id": workspace_id} for r in created]
+        conn.execute(prepared(conn, "contacts_insert", _insert_new), rows)
+        # Read back rather than RETURNING: a concurrent writer may have inserted the row.
+        again = conn.execute(
+            prepared(conn, "contacts_by_identity", _by_identity),
             {
                 "workspace_id": workspace_id,
-                "external_id": external_id,
-                "email": columns.get("email"),
-                "phone": columns.get("phone"),
-                "timezone": columns.get("timezone", "UTC"),
-                "attributes": attributes,
-                "tags": [],
-                "consent": dict(consent or {}),
-                "score": 0.0,
-                "created_at": now,
-                "updated_at": now,
-            }
-        )
-    if new_rows:
-        conn.execute(prepared(conn, "contacts_insert", _insert_new), new_rows)
-    changed = []
-    views: dict[str, ContactView] = {}
-    for external_id, row in existing.items():
-        traits = merged[external_id]
-        columns, attributes = _split_traits(traits)
-        consent = traits.get("consent") if isinstance(traits.get("consent"), Mapping) else {}
-        new_attributes = {**row.attributes, **attributes}
-        new_consent = {**row.consent, **(consent or {})}
-        values = {c: columns.get(c, getattr(row, c)) for c in _COLUMN_TRAITS}
-        views[external_id] = replace(
-            contact_from_row(row), attributes=new_attributes, consent=new_consent, **values
-        )
-        if views[external_id] != contact_from_row(row):
-            changed.append(
-                {
-                    "b_id": row.id,
-                    **values,
-                    "attributes": new_attributes,
-                    "consent": new_consent,
-                    "updated_at": now,
-                }
+                "users": [r.values["external_id"] for r in created if r.values["external_id"]],
+                "anons": [r.values["anonymous_id"] for r in created if r.values["anonymous_id"]],
+            },
+        ).all()
+        for record in created:
+            record.id = next(
+                row.id
+                for row in again
+                if (
+                    record.values["external_id"] and row.external_id == record.values["external_id"]
+                )
+                or (
+                    record.values["anonymous_id"]
+                    and row.anonymous_id == record.values["anonymous_id"]
+                )
             )
+    changed = [r for r in unique if r.id is not None and r.changed and r not in created]
     if changed:
-        conn.execute(prepared(conn, "contacts_update_traits", _update_by_id), changed)
-    if new_rows:
-        # Read back rather than RETURNING: a concurrent writer may have inserted the row.
-        created = conn.execute(
-            by_external,
-            {"workspace_id": workspace_id, "ids": [r["external_id"] for r in new_rows]},
+        rows = [{"b_id": r.id, **r.values, "updated_at": now} for r in changed]
+        conn.execute(prepared(conn, "contacts_update_identity", _update_by_id), rows)
+    return {key: record.view() for key, record in resolved.items()}
+
+
+class _Record:
+    """A contact row being resolved and changed in memory before one write."""
+
+    COLUMNS = (
+        "external_id",
+        "anonymous_id",
+        "email",
+        "phone",
+        "timezone",
+        "attributes",
+        "tags",
+        "consent",
+        "score",
+    )
+
+    def __init__(self, contact_id: int | None, values: dict[str, Any]) -> None:
+        self.id = contact_id
+        self.values = values
+        self.changed = False
+
+    @classmethod
+    def from_row(cls, row: Row[Any]) -> _Record:
+        return cls(row.id, {c: getattr(row, c) for c in cls.COLUMNS})
+
+    @classmethod
+    def new(cls, ident: Identity, now: datetime) -> _Record:
+        values: dict[str, Any] = {
+            "external_id": ident.user_id,
+            "anonymous_id": ident.anonymous_id,
+            "email": None,
+            "phone": None,
+            "timezone": "UTC",
+            "attributes": {},
+            "tags": [],
+            "consent": {},
+            "score": 0.0,
+            "created_at": now,
+            "updated_at": now,
+        }
+        return cls(None, values)
+
+    def is_row(self, row: Row[Any]) -> bool:
+        """True when `row` is this record's contact, read back after inserting it."""
+        user, anon = self.values["external_id"], self.values["anonymous_id"]
+        return (user is not None and row.external_id == user) or (
+            anon is not None and row.anonymous_id == anon
         )
-        views.update((row.external_id, contact_from_row(row)) for row in created)
-    return views
+
+    def set(self, column: str, value: Any) -> None:
+        if self.values.get(column) != value:
+            self.values[column] = value
+            self.changed = True
+
+    def absorb(self, traits: Mapping[str, Any]) -> None:
+        columns, attributes = _split_traits(traits)
+        for column, value in columns.items():
+            self.set(column, value)
+        if attributes:
+            self.set("attributes", {**self.values["attributes"], **attributes})
+        consent = traits.get("consent")
+        if isinstance(consent, Mapping) and consent:
+            self.set("consent", {**self.values["consent"], **consent})
+
+    def view(self) -> ContactView:
+        assert self.id is not None
+        v = self.values
+        return ContactView(
+            id=self.id,
+            external_id=v["external_id"],
+            email=v["email"],
+            phone=v["phone"],
+            timezone=v["timezone"],
+            attributes=v["attributes"],
+            tags=frozenset(v["tags"]),
+            consent=v["consent"],
+            score=v["score"],
+        )
 
 
-def _by_external_id(conn: Connection) -> Any:
+def _resolve(
+    ident: Identity,
+    by_user: dict[str, _Record],
+    by_anon: dict[str, _Record],
+    workspace_id: int,
+    now: datetime,
+) -> _Record:
+    if ident.user_id is not None and ident.user_id in by_user:
+        return by_user[ident.user_id]
+    if ident.anonymous_id is not None and ident.anonymous_id in by_anon:
+        record = by_anon[ident.anonymous_id]
+        if ident.user_id is None:
+            return record
+        if record.values["external_id"] is None:
+            record.set("external_id", ident.user_id)  # the anonymous visitor signed in
+            return record
+    return _Record.new(ident, now)
+
+
+def _by_identity(conn: Connection) -> Any:
     return select(contacts).where(
         contacts.c.workspace_id == bindparam("workspace_id"),
-        contacts.c.external_id.in_(bindparam("ids", expanding=True)),
+        or_(
+            contacts.c.external_id.in_(bindparam("users", expanding=True)),
+            contacts.c.anonymous_id.in_(bindparam("anons", expanding=True)),
+        ),
     )
 
 
 def _insert_new(conn: Connection) -> Any:
-    return insert_for(conn, contacts).on_conflict_do_nothing(
-        index_elements=["workspace_id", "external_id"]
-    )
+    # No conflict target: a concurrent writer may win on the user id or the anonymous id.
+    return insert_for(conn, contacts).on_conflict_do_nothing()
 
 
 def _update_by_id(conn: Connection) -> Any:
@@ -169,13 +271,13 @@ def save_contacts(conn: Connection, views: Iterable[ContactView], now: datetime)
 
 
 def find_contact(conn: Connection, workspace_id: int, ref: str) -> int | None:
-    """A contact's id from its numeric id, external id or email."""
+    """A contact's id from its numeric id, user id, email or anonymous id."""
     query = select(contacts.c.id).where(contacts.c.workspace_id == workspace_id)
     if ref.isdigit():
         found = conn.execute(query.where(contacts.c.id == int(ref))).scalar()
         if found is not None:
             return int(found)
-    for column in (contacts.c.external_id, contacts.c.email):
+    for column in (contacts.c.external_id, contacts.c.email, contacts.c.anonymous_id):
         found = conn.execute(query.where(column == ref).limit(1)).scalar()
         if found is not None:
             return int(found)

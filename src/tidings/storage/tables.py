@@ -218,3 +218,18 @@ approvals = Table(
     UniqueConstraint("enrollment_id", "step_id", "attempt"),
     Index(None, "workspace_id", "status"),
 )
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("workspace_id", ForeignKey("workspaces.id"), nullable=False),
+    # "write": ingestion only, safe to ship in an app; "secret": the admin API.
+    Column("kind", String(16), nullable=False),
+    # The first characters, to tell keys apart in lists; never enough to use.
+    Column("prefix", String(16), nullable=False),
+    # SHA-256 of the whole key; the key itself is shown once and never stored.
+    Column("key_hash", String(64), nullable=False, unique=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("revoked_at", UTCDateTime),
+)

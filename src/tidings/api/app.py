@@ -1,0 +1,73 @@
+"""The ASGI application: `create_app` builds it around a database."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from sqlalchemy import Engine
+from starlette.concurrency import run_in_threadpool
+
+from tidings import __version__
+from tidings.api import ingest
+from tidings.api.errors import install_error_handlers
+from tidings.api.keys import KeyCache
+from tidings.clock import Clock, SystemClock
+from tidings.runtime.loop import SchedulerLoop
+from tidings.storage.workflows import Catalog
+
+logger = logging.getLogger(__name__)
+
+#: Ingest transactions in flight at once; more calls wait, then get 503.
+DEFAULT_INGEST_SLOTS = 8
+
+
+def create_app(
+    engine: Engine,
+    *,
+    clock: Clock | None = None,
+    catalog: Catalog | None = None,
+    ingest_slots: int = DEFAULT_INGEST_SLOTS,
+    scheduler: SchedulerLoop | None = None,
+) -> FastAPI:
+    """The Tidings HTTP API over `engine` (already migrated).
+
+    With a `scheduler`, the app runs it in a thread for its lifetime; on shutdown the
+    scheduler finishes and commits the batch in hand before the server exits.
+    """
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if scheduler is None:
+            yield
+            return
+        thread = threading.Thread(target=scheduler.run, name="scheduler", daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            scheduler.stop.set()
+            await run_in_threadpool(thread.join, 60)
+            logger.info("scheduler stopped", extra={"action": "stop", "steps": scheduler.steps})
+
+    app = FastAPI(
+        lifespan=lifespan,
+        title="Tidings",
+        version=__version__,
+        description="Self-hosted marketing automation. Ingestion is Segment-compatible.",
+        # A client posting to /v1/track/ must get an answer, never a redirect to follow.
+        redirect_slashes=False,
+    )
+    app.state.ingest = ingest.IngestService(
+        engine=engine,
+        clock=clock or SystemClock(),
+        catalog=catalog or Catalog(),
+        keys=KeyCache(engine),
+        slots=threading.BoundedSemaphore(ingest_slots),
+    )
+    install_error_handlers(app)
+    app.include_router(ingest.router)
+    return app

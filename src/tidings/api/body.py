@@ -1,0 +1,50 @@
+"""Reading request bodies with hard limits, gzip included, before any parsing."""
+
+from __future__ import annotations
+
+import json
+import zlib
+from typing import Any
+
+from fastapi import Request
+
+from tidings.api.errors import ApiError
+
+
+async def read_json(request: Request, limit: int) -> Any:
+    """The body as JSON, at most `limit` bytes once decompressed.
+
+    The limit holds while reading, so neither a huge upload nor a small gzip that inflates
+    to gigabytes (a zip bomb) is ever held in memory whole.
+    """
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise _too_large(limit)
+    raw = bytearray()
+    async for chunk in request.stream():
+        raw += chunk
+        if len(raw) > limit:
+            raise _too_large(limit)
+    encoding = request.headers.get("content-encoding", "identity").strip().lower()
+    if encoding == "gzip":
+        inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        try:
+            data = inflater.decompress(bytes(raw), limit + 1)
+        except zlib.error as exc:
+            raise ApiError(400, "Bad gzip body", f"the body is not valid gzip: {exc}") from exc
+        if len(data) > limit or inflater.unconsumed_tail:
+            raise _too_large(limit)
+    elif encoding in ("identity", ""):
+        data = bytes(raw)
+    else:
+        raise ApiError(
+            415, "Unsupported encoding", f"Content-Encoding {encoding!r}; send gzip or none"
+        )
+    try:
+        return json.loads(data or b"null")
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ApiError(400, "Malformed JSON", f"the body is not JSON: {exc}") from exc
+
+
+def _too_large(limit: int) -> ApiError:
+    return ApiError(413, "Body too large", f"at most {limit:,} bytes (after decompression)")

@@ -1,0 +1,174 @@
+"""Segment-compatible ingestion: /v1/track, identify, page, screen, group, alias and batch.
+
+A 2xx means the events are committed, with the journeys they start or resume. A batch
+answers 200 with the calls it rejected and why; only a wholly unreadable request fails.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import APIRouter, Request
+from sqlalchemy.exc import OperationalError
+from starlette.concurrency import run_in_threadpool
+
+from tidings.api.body import read_json
+from tidings.api.errors import ApiError
+from tidings.api.keys import KeyCache, authenticate
+from tidings.api.segment import MAX_CALL_BYTES, Rejected, read_call
+from tidings.clock import Clock
+from tidings.core.problems import Problem
+from tidings.runtime.ingest import Incoming, IngestReport, ingest
+from tidings.storage.workflows import Catalog
+
+#: The largest batch Segment's API accepts.
+MAX_BATCH_BYTES = 500 * 1024
+#: How long a call waits for a free ingest slot before the server says it is overloaded.
+QUEUE_SECONDS = 2.0
+
+router = APIRouter(prefix="/v1", tags=["ingestion"])
+
+
+@dataclass
+class IngestService:
+    """What the ingestion routes share: the database, a clock, caches and the overload gate."""
+
+    engine: Any
+    clock: Clock
+    catalog: Catalog
+    keys: KeyCache
+    slots: threading.BoundedSemaphore
+
+    def store(self, workspace_id: int, items: list[Incoming]) -> IngestReport:
+        """Commit the calls; 503 when every slot stays busy or the database is locked."""
+        if not self.slots.acquire(timeout=QUEUE_SECONDS):
+            raise _overloaded("every ingest slot is busy")
+        try:
+            return ingest(self.engine, workspace_id, items, self.clock, self.catalog)
+        except OperationalError as exc:
+            if "locked" in str(exc.orig).lower() or "could not serialize" in str(exc.orig).lower():
+                raise _overloaded("the database is busy") from exc
+            raise
+        finally:
+            self.slots.release()
+
+
+def _overloaded(why: str) -> ApiError:
+    return ApiError(503, "Overloaded", f"{why}; retry shortly", headers={"Retry-After": "1"})
+
+
+def _service(request: Request) -> IngestService:
+    service: IngestService = request.app.state.ingest
+    return service
+
+
+_CALL_SCHEMA = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "properties": {
+                        "userId": {"type": "string"},
+                        "anonymousId": {"type": "string"},
+                        "messageId": {"type": "string"},
+                        "event": {"type": "string"},
+                        "name": {"type": "string"},
+                        "groupId": {"type": "string"},
+                        "properties": {"type": "object"},
+                        "traits": {"type": "object"},
+                        "context": {"type": "object"},
+                        "timestamp": {"type": "string", "format": "date-time"},
+                        "sentAt": {"type": "string", "format": "date-time"},
+                        "writeKey": {"type": "string"},
+                    },
+                }
+            }
+        },
+    }
+}
+_BATCH_SCHEMA = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "required": ["batch"],
+                    "properties": {
+                        "batch": {"type": "array", "items": {"type": "object"}},
+                        "sentAt": {"type": "string", "format": "date-time"},
+                        "writeKey": {"type": "string"},
+                    },
+                }
+            }
+        },
+    }
+}
+
+
+async def _single(request: Request, call_type: str) -> dict[str, Any]:
+    service = _service(request)
+    body = await read_json(request, MAX_CALL_BYTES)
+    owner = authenticate(service.keys, request, body)
+    call = read_call(body, "", service.clock.now(), call_type)
+    if isinstance(call, Rejected):
+        raise ApiError(400, "Invalid call", problems=call.problems)
+    await run_in_threadpool(service.store, owner.workspace_id, [call])
+    return {"success": True}
+
+
+def _route(call_type: str) -> Any:
+    async def handle(request: Request) -> dict[str, Any]:
+        return await _single(request, call_type)
+
+    handle.__name__ = call_type
+    handle.__doc__ = f"Record a Segment `{call_type}` call."
+    return handle
+
+
+for _call in ("track", "identify", "page", "screen", "group", "alias"):
+    router.add_api_route(f"/{_call}", _route(_call), methods=["POST"], openapi_extra=_CALL_SCHEMA)
+
+
+@router.post("/batch", openapi_extra=_BATCH_SCHEMA)
+@router.post("/import", openapi_extra=_BATCH_SCHEMA, include_in_schema=False)
+async def batch(request: Request) -> dict[str, Any]:
+    """Record up to 500 KB of calls; each bad call is rejected alone, with its reasons."""
+    service = _service(request)
+    body = await read_json(request, MAX_BATCH_BYTES)
+    owner = authenticate(service.keys, request, body)
+    if not isinstance(body, dict) or not isinstance(body.get("batch"), list):
+        raise ApiError(
+            400, "Invalid batch", problems=[Problem("batch", "expected a list of calls")]
+        )
+    received_at = service.clock.now()
+    sent_at = body.get("sentAt")
+    accepted: list[Incoming] = []
+    rejected: list[dict[str, Any]] = []
+    for index, raw in enumerate(body["batch"]):
+        if isinstance(raw, dict) and sent_at is not None and "sentAt" not in raw:
+            raw = {**raw, "sentAt": sent_at}
+        call = read_call(raw, f"batch[{index}]", received_at)
+        if isinstance(call, Rejected):
+            rejected.append(
+                {
+                    "index": index,
+                    "messageId": call.message_id,
+                    "errors": [{"path": p.path, "message": p.message} for p in call.problems],
+                }
+            )
+        else:
+            accepted.append(call)
+    report = IngestReport()
+    if accepted:
+        report = await run_in_threadpool(service.store, owner.workspace_id, accepted)
+    return {
+        "success": True,
+        "accepted": len(accepted),
+        "duplicates": report.duplicates,
+        "rejected": rejected,
+    }

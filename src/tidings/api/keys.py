@@ -1,0 +1,72 @@
+"""Who is calling: the workspace behind a write key, from Basic auth or the body."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import threading
+import time
+from typing import Any
+
+from fastapi import Request
+from sqlalchemy import Engine
+
+from tidings.api.errors import ApiError
+from tidings.storage.api_keys import KeyOwner, owner_of
+
+#: How long a looked-up key is trusted without asking the database again. A revoked key
+#: stops working within this time.
+CACHE_SECONDS = 30.0
+_CHALLENGE = {"WWW-Authenticate": 'Basic realm="Tidings"'}
+
+
+class KeyCache:
+    """Key lookups, remembered briefly so a busy ingest path skips one query per call."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._known: dict[str, tuple[KeyOwner | None, float]] = {}
+        self._lock = threading.Lock()
+
+    def owner(self, key: str) -> KeyOwner | None:
+        """The owner of `key`, or None when it is unknown or revoked."""
+        now = time.monotonic()
+        with self._lock:
+            hit = self._known.get(key)
+        if hit is not None and hit[1] > now:
+            return hit[0]
+        with self._engine.connect() as conn:
+            owner = owner_of(conn, key)
+        with self._lock:
+            if len(self._known) > 10_000:
+                self._known.clear()
+            self._known[key] = (owner, now + CACHE_SECONDS)
+        return owner
+
+
+def presented_key(request: Request, body: Any) -> str:
+    """The write key: the Basic auth username (Segment's way), or `writeKey` in the body."""
+    header = request.headers.get("authorization", "")
+    if header.lower().startswith("basic "):
+        try:
+            decoded = base64.b64decode(header[6:].strip(), validate=True).decode()
+        except (binascii.Error, UnicodeDecodeError) as exc:
+            raise ApiError(
+                401, "Unauthorized", "malformed Basic credentials", headers=_CHALLENGE
+            ) from exc
+        key = decoded.split(":", 1)[0]
+        if key:
+            return key
+    if isinstance(body, dict) and isinstance(body.get("writeKey"), str) and body["writeKey"]:
+        return str(body["writeKey"])
+    raise ApiError(
+        401, "Unauthorized", "send your write key as the Basic auth username", headers=_CHALLENGE
+    )
+
+
+def authenticate(cache: KeyCache, request: Request, body: Any) -> KeyOwner:
+    """The workspace of the presented key; 401 for a missing, unknown or revoked one."""
+    owner = cache.owner(presented_key(request, body))
+    if owner is None:
+        raise ApiError(401, "Unauthorized", "unknown or revoked key", headers=_CHALLENGE)
+    return owner

@@ -1,0 +1,153 @@
+"""Segment's HTTP tracking calls, read into Tidings' incoming events.
+
+Each call is judged alone, so one bad call in a batch of 500 rejects that call only, with
+the path of every mistake (`batch[12].timestamp: ...`).
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from tidings.core.problems import Problem
+from tidings.runtime.ingest import IDENTIFY, Incoming
+
+#: Largest call, as JSON, Segment's own API accepts.
+MAX_CALL_BYTES = 32 * 1024
+#: Event names Tidings stores for calls that are not `track`.
+PAGE_VIEWED = "page_viewed"
+SCREEN_VIEWED = "screen_viewed"
+GROUP = "$group"
+CALL_TYPES = ("track", "identify", "page", "screen", "group", "alias")
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """A call that cannot be stored, and every reason why."""
+
+    message_id: str | None
+    problems: list[Problem]
+
+
+def read_call(
+    raw: Any, path: str, received_at: datetime, call_type: str | None = None
+) -> Incoming | Rejected:
+    """Read one call; `call_type` is the endpoint's (/v1/track) or None for a batch item."""
+    if not isinstance(raw, Mapping):
+        return Rejected(None, [Problem(path, "a call is a JSON object")])
+    message_id = _text(raw.get("messageId"))
+    problems: list[Problem] = []
+
+    def bad(field: str, message: str) -> None:
+        problems.append(Problem(f"{path}.{field}" if path else field, message))
+
+    size = len(json.dumps(raw, default=str))
+    if size > MAX_CALL_BYTES:
+        bad("", f"the call is {size:,} bytes; at most {MAX_CALL_BYTES:,} are accepted")
+    kind = call_type or raw.get("type")
+    if kind not in CALL_TYPES:
+        bad("type", f"unknown call type {kind!r}; use one of {', '.join(CALL_TYPES)}")
+        return Rejected(message_id, problems)
+    if kind == "alias":
+        bad(
+            "type", "alias (merging two profiles) is not supported yet; send identify with both ids"
+        )
+        return Rejected(message_id, problems)
+
+    user_id = _text(raw.get("userId"))
+    anonymous_id = _text(raw.get("anonymousId"))
+    if user_id is None and anonymous_id is None:
+        bad("userId", "userId or anonymousId is required")
+    properties = _object(raw, "properties", bad)
+    traits = _object(raw, "traits", bad)
+    context = raw.get("context")
+    if isinstance(context, Mapping) and isinstance(context.get("traits"), Mapping):
+        traits = {**context["traits"], **traits}
+    timestamp = _time(raw, "timestamp", bad)
+    sent_at = _time(raw, "sentAt", bad)
+
+    name = IDENTIFY
+    if kind == "track":
+        event = raw.get("event")
+        if not isinstance(event, str) or not event.strip():
+            bad("event", 'track needs the event\'s name, like "Order Completed"')
+        elif event.startswith("$") or len(event) > 200:
+            bad("event", "event names are at most 200 characters and do not start with $")
+        else:
+            name = event
+    elif kind in ("page", "screen"):
+        name = PAGE_VIEWED if kind == "page" else SCREEN_VIEWED
+        for field in ("name", "category"):
+            if raw.get(field) is not None:
+                properties = {**properties, field: raw.get(field)}
+    elif kind == "group":
+        group_id = _text(raw.get("groupId"))
+        if group_id is None:
+            bad("groupId", "group needs a groupId")
+        name = GROUP
+        properties = {**traits, "group_id": group_id}
+        traits = {"group_id": group_id}
+    if problems:
+        return Rejected(message_id, problems)
+
+    return Incoming(
+        message_id=message_id or str(uuid.uuid4()),
+        user_id=user_id,
+        anonymous_id=anonymous_id,
+        name=name,
+        timestamp=_event_time(timestamp, sent_at, received_at),
+        properties=properties,
+        traits=traits,
+    )
+
+
+def _text(value: Any) -> str | None:
+    """Ids may arrive as numbers; they are compared as text."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int | float | str):
+        text = str(value).strip()
+        return text or None
+    return None
+
+
+def _object(raw: Mapping[str, Any], field: str, bad: Any) -> dict[str, Any]:
+    value = raw.get(field)
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        bad(field, f"{field} must be a JSON object")
+        return {}
+    return dict(value)
+
+
+def _time(raw: Mapping[str, Any], field: str, bad: Any) -> datetime | None:
+    value = raw.get(field)
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(str(value))
+    except ValueError:
+        bad(field, f"{value!r} is not an ISO-8601 time, like 2026-03-02T10:00:00Z")
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _event_time(
+    timestamp: datetime | None, sent_at: datetime | None, received_at: datetime
+) -> datetime:
+    """When the event happened, corrected for the sender's clock as Segment does.
+
+    A client that queued events reports when it sent them (`sentAt`); the gap between that
+    and when they arrived is the client clock's error, applied to `timestamp`. Times in the
+    future are taken as now: a wrong clock must not start journeys that lie ahead.
+    """
+    if timestamp is None:
+        return received_at
+    if sent_at is not None:
+        timestamp = timestamp + (received_at - sent_at)
+    return min(timestamp.astimezone(UTC), received_at)

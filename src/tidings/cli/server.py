@@ -1,0 +1,53 @@
+"""`tidings init` (a workspace and its keys) and `tidings serve` (API plus scheduler)."""
+
+from __future__ import annotations
+
+import logging
+
+import typer
+import uvicorn
+
+from tidings.api.app import create_app
+from tidings.cli.context import open_store
+from tidings.cli.output import console
+from tidings.clock import SystemClock
+from tidings.config import load_settings
+from tidings.runtime.loop import SchedulerLoop
+from tidings.storage.api_keys import KeyKind, create_key
+
+logger = logging.getLogger(__name__)
+
+Database = typer.Option(None, "--database", help="database URL (default: TIDINGS_DATABASE_URL)")
+
+
+def init(database: str | None = Database) -> None:
+    """Create the database and workspace, and print a new write key and secret key once."""
+    settings = load_settings(database_url=database)
+    store = open_store(settings)
+    now = SystemClock().now()
+    with store.engine.begin() as conn:
+        write = create_key(conn, store.workspace_id, KeyKind.WRITE, now)
+        secret = create_key(conn, store.workspace_id, KeyKind.SECRET, now)
+    console.print(f"workspace [bold]{settings.workspace}[/bold] in {settings.database_url}")
+    console.print(f"write key  (send events; safe in apps):  [bold]{write}[/bold]")
+    console.print(f"secret key (admin API; keep it secret):   [bold]{secret}[/bold]")
+    console.print(
+        "[dim]Tidings keeps only their hashes: copy them now, they are not shown again.[/dim]"
+    )
+
+
+def serve(
+    host: str = typer.Option("127.0.0.1", "--host", help="address to listen on"),
+    port: int = typer.Option(8000, "--port", min=1, max=65535, help="port to listen on"),
+    database: str | None = Database,
+) -> None:
+    """Run the HTTP API and the scheduler in one process until SIGTERM or Ctrl-C."""
+    settings = load_settings(database_url=database)
+    store = open_store(settings)
+    clock = SystemClock()
+    scheduler = SchedulerLoop(store.engine, clock, store.catalog, batch=settings.scheduler_batch)
+    app = create_app(store.engine, clock=clock, catalog=store.catalog, scheduler=scheduler)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(name)s: %(message)s")
+    # uvicorn stops accepting on SIGTERM or Ctrl-C, lets requests in flight finish, then runs
+    # the app's shutdown, where the scheduler commits its batch in hand.
+    uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="info")).run()

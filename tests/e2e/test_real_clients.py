@@ -1,0 +1,99 @@
+"""The analytics clients shops already use, pointed at a real Tidings server on loopback."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import rudderstack.analytics as rudder
+import segment.analytics as segment
+import uvicorn
+from sqlalchemy import Engine, text
+
+from tidings.api.app import create_app
+from tidings.clock import SystemClock
+from tidings.storage.api_keys import KeyKind, create_key
+from tidings.storage.engine import create_engine
+from tidings.storage.migrate import upgrade
+from tidings.storage.workspaces import ensure_workspace
+
+pytestmark = pytest.mark.e2e
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[tuple[str, str, Engine]]:
+    engine = create_engine(f"sqlite:///{tmp_path / 'tidings.db'}")
+    upgrade(engine)
+    with engine.begin() as conn:
+        workspace = ensure_workspace(conn, "shop", "Shop", SystemClock().now())
+        key = create_key(conn, workspace, KeyKind.WRITE, SystemClock().now())
+    port = _free_port()
+    config = uvicorn.Config(create_app(engine), host="127.0.0.1", port=port, log_level="warning")
+    instance = uvicorn.Server(config)
+    thread = threading.Thread(target=instance.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not instance.started:
+        assert time.monotonic() < deadline, "the server did not start"
+        time.sleep(0.02)
+    yield f"http://127.0.0.1:{port}", key, engine
+    instance.should_exit = True
+    thread.join(timeout=10)
+    engine.dispose()
+
+
+def _stored(engine: Engine) -> list[tuple[str, str | None, str | None]]:
+    with engine.connect() as conn:
+        found = conn.execute(
+            text(
+                "SELECT e.name, c.external_id, c.anonymous_id FROM events e JOIN contacts c ON c.id = e.contact_id ORDER BY e.id"
+            )
+        )
+        return [(r[0], r[1], r[2]) for r in found]
+
+
+def test_segment_analytics_python_unchanged(server: tuple[str, str, Engine]) -> None:
+    host, key, engine = server
+    failures: list[Exception] = []
+    client = segment.Client(
+        key, host=host, on_error=lambda error, _batch: failures.append(error), sync_mode=True
+    )
+    client.identify("u1", {"email": "ann@example.com", "plan": "pro"})
+    client.track("u1", "Order Completed", {"revenue": 42.5})
+    client.page("u1", "Docs", "Pricing", {"url": "https://shop.example/pricing"})
+    client.screen("u1", "App", "Home")
+    client.group("u1", "acme", {"name": "Acme"})
+    client.track(anonymous_id="browser-9", event="Viewed Product")
+    assert failures == []
+    assert _stored(engine) == [
+        ("$identify", "u1", None),
+        ("Order Completed", "u1", None),
+        ("page_viewed", "u1", None),
+        ("screen_viewed", "u1", None),
+        ("$group", "u1", None),
+        ("Viewed Product", None, "browser-9"),
+    ]
+
+
+def test_rudder_sdk_python_unchanged(server: tuple[str, str, Engine]) -> None:
+    host, key, engine = server
+    failures: list[Exception] = []
+    rudder.write_key = key
+    rudder.dataPlaneUrl = host
+    rudder.on_error = lambda error, _batch: failures.append(error)
+    rudder.sync_mode = True
+    rudder.identify("r1", {"email": "bo@example.com"})
+    rudder.track("r1", "Signed Up", {"source": "ads"})
+    rudder.flush()
+    assert failures == []
+    assert _stored(engine) == [("$identify", "r1", None), ("Signed Up", "r1", None)]
