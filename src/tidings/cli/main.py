@@ -10,7 +10,7 @@ from tidings import __version__
 from tidings.cli import contact, workflow
 from tidings.cli.demo import demo
 from tidings.cli.output import errors
-from tidings.cli.server import init, serve
+from tidings.cli.server import init, serve, worker
 from tidings.errors import ConfigError, SpecInvalid, StorageUnavailable, TidingsError
 
 EXIT_OK = 0
@@ -29,6 +29,7 @@ app.add_typer(contact.app, name="contact")
 app.command()(demo)
 app.command()(init)
 app.command()(serve)
+app.command()(worker)
 
 _verbose = False
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import os
+import signal
 
 import typer
 import uvicorn
@@ -51,3 +53,39 @@ def serve(
     # uvicorn stops accepting on SIGTERM or Ctrl-C, lets requests in flight finish, then runs
     # the app's shutdown, where the scheduler commits its batch in hand.
     uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="info")).run()
+
+
+def worker(
+    database: str | None = Database,
+    batch: int | None = typer.Option(
+        None, "--batch", min=1, max=10_000, help="enrollments per transaction"
+    ),
+) -> None:
+    """Advance due journeys until SIGTERM; run several, on PostgreSQL, to scale out.
+
+    Workers claim disjoint batches (FOR UPDATE SKIP LOCKED). A claim is a row lock held by
+    the claiming transaction, so a worker killed at any moment loses its locks with its
+    connection, its uncommitted work rolls back, and the others pick the rows up: nothing is
+    lost and, since state and outbox commit together, nothing is done twice.
+    """
+    settings = load_settings(database_url=database)
+    store = open_store(settings)
+    if store.engine.dialect.name == "sqlite":
+        console.print(
+            "[yellow]SQLite has one writer: extra workers wait on each other;"
+            " use PostgreSQL to scale out[/yellow]"
+        )
+    loop = SchedulerLoop(
+        store.engine, SystemClock(), store.catalog, batch=batch or settings.scheduler_batch
+    )
+
+    def finish(signum: int, _frame: object) -> None:
+        # Stop between batches: the batch in hand is finished and committed first.
+        loop.stop.set()
+
+    signal.signal(signal.SIGTERM, finish)
+    signal.signal(signal.SIGINT, finish)
+    console.print(f"worker {os.getpid()} advancing due journeys in {settings.database_url}")
+    steps = loop.run()
+    store.engine.dispose()
+    console.print(f"worker {os.getpid()} stopped after {steps:,} steps")

@@ -18,7 +18,8 @@ ATTEMPTS = 3
 
 
 def transact(engine: Engine, work: Callable[[Connection], T]) -> T:
-    """Run `work` in a transaction; roll back and rerun it when two writers raced to enroll.
+    """Run `work` in a transaction; roll back and rerun it when it lost a race to another
+    transaction (both enrolled one contact, a deadlock, a serialization failure).
 
     The rerun reads the other writer's committed enrollment, so the core decides again on
     current facts rather than the shell patching a half-applied result.
@@ -34,3 +35,14 @@ def transact(engine: Engine, work: Callable[[Connection], T]) -> T:
                 "retrying after a concurrent entry", extra={"action": "retry", "attempt": attempt}
             )
     raise AssertionError("unreachable")
+
+
+#: PostgreSQL's codes for a transaction aborted only because of another one.
+_RETRYABLE_CODES = {"40001", "40P01"}  # serialization failure, deadlock detected
+
+
+def _worth_retrying(exc: Exception) -> bool:
+    if isinstance(exc, ConcurrentEntry):
+        return True
+    code = getattr(getattr(exc, "orig", None), "sqlstate", None)
+    return code in _RETRYABLE_CODES

@@ -219,12 +219,19 @@ def _resolve(
 
 
 def _by_identity(conn: Connection) -> Any:
-    return select(contacts).where(
-        contacts.c.workspace_id == bindparam("workspace_id"),
-        or_(
-            contacts.c.external_id.in_(bindparam("users", expanding=True)),
-            contacts.c.anonymous_id.in_(bindparam("anons", expanding=True)),
-        ),
+    # Locked, in id order: a transaction that changes a contact holds it until it commits,
+    # and lockers that always go in the same order cannot deadlock one another.
+    return (
+        select(contacts)
+        .where(
+            contacts.c.workspace_id == bindparam("workspace_id"),
+            or_(
+                contacts.c.external_id.in_(bindparam("users", expanding=True)),
+                contacts.c.anonymous_id.in_(bindparam("anons", expanding=True)),
+            ),
+        )
+        .order_by(contacts.c.id)
+        .with_for_update()
     )
 
 
@@ -238,14 +245,23 @@ def _update_by_id(conn: Connection) -> Any:
 
 
 def load_contacts(conn: Connection, ids: Iterable[int]) -> dict[int, ContactView]:
-    """The contacts with these ids, as core views."""
+    """The contacts with these ids, as core views, locked until the transaction ends.
+
+    Journeys change contacts (tags, score, consent); the lock makes two workers touching
+    one contact take turns instead of one overwriting the other's change.
+    """
     wanted = list(set(ids))
     if not wanted:
         return {}
     stmt = prepared(
         conn,
         "contacts_by_id",
-        lambda c: select(contacts).where(contacts.c.id.in_(bindparam("ids", expanding=True))),
+        lambda c: (
+            select(contacts)
+            .where(contacts.c.id.in_(bindparam("ids", expanding=True)))
+            .order_by(contacts.c.id)
+            .with_for_update()
+        ),
     )
     return {row.id: contact_from_row(row) for row in conn.execute(stmt, {"ids": wanted})}
 
