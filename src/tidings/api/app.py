@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
 from tidings import __version__
-from tidings.api import ingest
+from tidings.api import admin, ingest
 from tidings.api.errors import install_error_handlers
 from tidings.api.keys import KeyCache
 from tidings.clock import Clock, SystemClock
@@ -70,4 +70,5 @@ def create_app(
     )
     install_error_handlers(app)
     app.include_router(ingest.router)
+    app.include_router(admin.router)
     return app

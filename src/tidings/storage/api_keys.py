@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, select, update
 
 from tidings.storage.tables import api_keys, workspaces
 
@@ -65,3 +65,17 @@ def owner_of(conn: Connection, key: str) -> KeyOwner | None:
     if row is None:
         return None
     return KeyOwner(row.workspace_id, row.key, KeyKind(row.kind))
+
+
+def revoke_key(conn: Connection, workspace_id: int, key_id: int, now: datetime) -> bool:
+    """Revoke one of the workspace's keys; False when it has no such unrevoked key."""
+    result = conn.execute(
+        update(api_keys)
+        .where(
+            api_keys.c.workspace_id == workspace_id,
+            api_keys.c.id == key_id,
+            api_keys.c.revoked_at.is_(None),
+        )
+        .values(revoked_at=now)
+    )
+    return bool(result.rowcount)

@@ -1,0 +1,213 @@
+"""Benchmarks against real processes: `tidings serve` over HTTP, and `tidings worker`s."""
+
+from __future__ import annotations
+
+import base64
+import json
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from datetime import timedelta
+from http.client import HTTPConnection
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, text
+
+from bench.setup import database, deployed, seed_sleeping
+from tidings.clock import SystemClock
+from tidings.storage.api_keys import KeyKind, create_key
+
+
+def _port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def serving(url: str) -> Iterator[tuple[int, subprocess.Popen[bytes]]]:
+    """`tidings serve` on a free loopback port, until the block ends (then SIGTERM)."""
+    port = _port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tidings", "serve", "--port", str(port), "--database", url],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                break
+        except OSError:
+            if process.poll() is not None:
+                error = process.stderr.read().decode() if process.stderr else ""
+                raise RuntimeError(f"tidings serve exited: {error[-2000:]}") from None
+            if time.monotonic() > deadline:
+                process.kill()
+                raise RuntimeError("tidings serve did not start") from None
+            time.sleep(0.02)
+    try:
+        yield port, process
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=60)
+
+
+def _write_key(engine: Engine, workspace_id: int) -> str:
+    with engine.begin() as conn:
+        return create_key(conn, workspace_id, KeyKind.WRITE, SystemClock().now())
+
+
+def _post(conn: HTTPConnection, auth: str, path: str, body: dict[str, Any]) -> float:
+    payload = json.dumps(body)
+    started = time.perf_counter()
+    conn.request("POST", path, payload, {"Authorization": auth, "Content-Type": "application/json"})
+    response = conn.getresponse()
+    response.read()
+    assert response.status == 200, response.status
+    return time.perf_counter() - started
+
+
+def bench_http_batches(kind: str, batch: int, events: int, clients: int = 4) -> dict[str, float]:
+    """Events per second through POST /v1/batch (ingest, enrollment, outbox committed)."""
+    with database(kind) as engine:
+        workspace_id, _, _ = deployed(engine)
+        auth = "Basic " + base64.b64encode(f"{_write_key(engine, workspace_id)}:".encode()).decode()
+        url = engine.url.render_as_string(hide_password=False)
+        calls = [
+            {
+                "type": "track",
+                "userId": f"user-{i}",
+                "event": "signed_up",
+                "messageId": f"m{i}",
+                "context": {
+                    "traits": {"email": f"user{i}@example.com", "consent": {"email": "subscribed"}}
+                },
+            }
+            for i in range(events)
+        ]
+        chunks = [calls[i : i + batch] for i in range(0, events, batch)]
+        with serving(url) as (port, _):
+
+            def send(part: list[list[dict[str, Any]]]) -> None:
+                conn = HTTPConnection("127.0.0.1", port, timeout=60)
+                for chunk in part:
+                    if batch == 1:
+                        _post(conn, auth, "/v1/track", chunk[0])
+                    else:
+                        _post(conn, auth, "/v1/batch", {"batch": chunk})
+                conn.close()
+
+            started = time.perf_counter()
+            with ThreadPoolExecutor(clients) as pool:
+                list(pool.map(send, [chunks[i::clients] for i in range(clients)]))
+            elapsed = time.perf_counter() - started
+        with engine.connect() as conn:
+            queued = conn.execute(text("SELECT count(*) FROM messages")).scalar_one()
+        assert queued == events, (queued, events)
+        return {"events": events, "seconds": elapsed, "per_second": events / elapsed}
+
+
+def bench_track_latency(kind: str, rate: float, seconds: float) -> dict[str, float]:
+    """Latency of POST /v1/track at a steady rate; a 2xx means the outbox row is committed."""
+    with database(kind) as engine:
+        workspace_id, _, _ = deployed(engine)
+        auth = "Basic " + base64.b64encode(f"{_write_key(engine, workspace_id)}:".encode()).decode()
+        url = engine.url.render_as_string(hide_password=False)
+        total = int(rate * seconds)
+        with serving(url) as (port, _):
+            latencies: list[float] = []
+
+            def one(i: int) -> None:
+                time.sleep(max(0.0, start + i / rate - time.perf_counter()))
+                conn = connections[i % len(connections)]
+                body = {
+                    "userId": f"user-{i}",
+                    "event": "signed_up",
+                    "messageId": f"t{i}",
+                    "context": {
+                        "traits": {"email": f"u{i}@example.com", "consent": {"email": "subscribed"}}
+                    },
+                }
+                latencies.append(_post(conn, auth, "/v1/track", body))
+
+            workers = 16
+            connections = [HTTPConnection("127.0.0.1", port, timeout=30) for _ in range(workers)]
+            start = time.perf_counter()
+
+            def lane(first: int) -> None:
+                for i in range(first, total, workers):
+                    one(i)
+
+            with ThreadPoolExecutor(workers) as pool:
+                list(pool.map(lane, range(workers)))
+        latencies.sort()
+        return {
+            "calls": total,
+            "p50_ms": statistics.median(latencies) * 1000,
+            "p99_ms": latencies[int(len(latencies) * 0.99) - 1] * 1000,
+            "seconds": seconds,
+        }
+
+
+def bench_workers(processes: int, due: int) -> dict[str, float]:
+    """Due steps per second with `processes` worker processes on PostgreSQL."""
+    with database("postgresql") as engine:
+        workspace_id, _, _ = deployed(engine)
+        # Due by the real clock the workers read.
+        seed_sleeping(engine, workspace_id, due, due, SystemClock().now() - timedelta(seconds=1))
+        url = engine.url.render_as_string(hide_password=False)
+        workers = [
+            subprocess.Popen(
+                [sys.executable, "-m", "tidings", "worker", "--database", url, "--batch", "500"],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            for _ in range(processes)
+        ]
+        try:
+            while True:
+                with engine.connect() as conn:
+                    left = conn.execute(
+                        text("SELECT count(*) FROM enrollments WHERE status <> 'completed'")
+                    ).scalar_one()
+                if left == 0:
+                    break
+                time.sleep(0.05)
+            with engine.connect() as conn:
+                first, last = conn.execute(
+                    text("SELECT min(ended_at), max(ended_at) FROM enrollments")
+                ).one()
+            # From the first journey finished to the last: process start-up is not the
+            # scheduler's throughput.
+            elapsed = (last - first).total_seconds()
+        finally:
+            for worker in workers:
+                worker.send_signal(signal.SIGTERM)
+            for worker in workers:
+                worker.wait(timeout=60)
+        return {"steps": due, "seconds": elapsed, "per_second": due / elapsed}
+
+
+def bench_serve_memory(contacts: int) -> dict[str, float]:
+    """Start time and idle memory (RSS) of `tidings serve` with `contacts` stored (SQLite)."""
+    with database("sqlite") as engine:
+        workspace_id, _, clock = deployed(engine)
+        seed_sleeping(engine, workspace_id, contacts, 0, clock.now())
+        url = engine.url.render_as_string(hide_password=False)
+        started = time.perf_counter()
+        with serving(url) as (port, process):
+            start_seconds = time.perf_counter() - started
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/openapi.json").read()
+            time.sleep(3)  # idle: the scheduler finds nothing due
+            with Path(f"/proc/{process.pid}/status").open() as status:
+                rss_kb = next(int(line.split()[1]) for line in status if line.startswith("VmRSS:"))
+        return {"start_seconds": start_seconds, "rss_mb": rss_kb / 1024, "seconds": start_seconds}

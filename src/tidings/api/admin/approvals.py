@@ -1,0 +1,93 @@
+"""Approvals: the inbox of paused journeys, and the decision that lets them go on."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+
+from tidings.api.admin.deps import AdminDep
+from tidings.api.errors import ApiError
+from tidings.errors import NotFound
+from tidings.runtime.approvals import decide_approval
+from tidings.storage import browse
+from tidings.storage.approvals import ApprovalStatus, pending_approvals
+
+router = APIRouter(prefix="/approvals", tags=["approvals"])
+
+
+class ApprovalOut(BaseModel):
+    """A request for a person's decision."""
+
+    id: int
+    enrollment_id: int
+    contact_id: int
+    step_id: str
+    message: str
+    approvers: list[str]
+    expires_at: datetime
+
+
+class Decision(BaseModel):
+    """Who decides (for the step log)."""
+
+    by: str = Field(min_length=1, max_length=200)
+
+
+class Decided(BaseModel):
+    """Where the journey stands after the decision."""
+
+    id: int
+    status: str
+    enrollment_status: str
+
+
+@router.get("", response_model=list[ApprovalOut])
+def pending(admin: AdminDep) -> list[ApprovalOut]:
+    """Requests waiting for a decision, oldest first."""
+    with admin.engine.connect() as conn:
+        rows = pending_approvals(conn, admin.workspace_id)
+    return [
+        ApprovalOut(
+            id=r.id,
+            enrollment_id=r.enrollment_id,
+            contact_id=r.contact_id,
+            step_id=r.step_id,
+            message=r.message,
+            approvers=r.approvers,
+            expires_at=r.expires_at,
+        )
+        for r in rows
+    ]
+
+
+def _decide(approval_id: int, decision: Decision, admin: AdminDep, approved: bool) -> Decided:
+    with admin.engine.connect() as conn:
+        row = browse.get_approval(conn, admin.workspace_id, approval_id)
+    if row is None:
+        raise NotFound(f"no approval {approval_id} in this workspace")
+    if row.status != ApprovalStatus.PENDING:
+        raise ApiError(409, "Already decided", f"approval {approval_id} is {row.status}")
+    status = decide_approval(
+        admin.engine,
+        admin.clock,
+        admin.catalog,
+        row.enrollment_id,
+        approved=approved,
+        by=decision.by,
+    )
+    outcome = ApprovalStatus.APPROVED if approved else ApprovalStatus.REJECTED
+    return Decided(id=approval_id, status=outcome.value, enrollment_status=status)
+
+
+@router.post("/{approval_id}/approve", response_model=Decided)
+def approve(approval_id: int, decision: Decision, admin: AdminDep) -> Decided:
+    """Approve: the journey takes its approve path now."""
+    return _decide(approval_id, decision, admin, approved=True)
+
+
+@router.post("/{approval_id}/reject", response_model=Decided)
+def reject(approval_id: int, decision: Decision, admin: AdminDep) -> Decided:
+    """Reject: the journey takes its reject path, or leaves."""
+    return _decide(approval_id, decision, admin, approved=False)

@@ -1,0 +1,67 @@
+"""API keys: list (prefixes only), create (shown once), revoke."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from fastapi import APIRouter
+from pydantic import BaseModel
+
+from tidings.api.admin.deps import AdminDep
+from tidings.errors import NotFound
+from tidings.storage import browse
+from tidings.storage.api_keys import KeyKind, create_key, revoke_key
+
+router = APIRouter(prefix="/keys", tags=["keys"])
+
+
+class KeyOut(BaseModel):
+    """A key as lists show it: never the key itself."""
+
+    id: int
+    kind: str
+    prefix: str
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+class NewKey(BaseModel):
+    """What kind of key to make."""
+
+    kind: KeyKind
+
+
+class CreatedKey(BaseModel):
+    """A new key: this response is the only time it is shown."""
+
+    kind: str
+    key: str
+
+
+@router.get("", response_model=list[KeyOut])
+def list_all(admin: AdminDep) -> list[KeyOut]:
+    """The workspace's keys."""
+    with admin.engine.connect() as conn:
+        rows = browse.list_keys(conn, admin.workspace_id)
+    return [
+        KeyOut(
+            id=r.id, kind=r.kind, prefix=r.prefix, created_at=r.created_at, revoked_at=r.revoked_at
+        )
+        for r in rows
+    ]
+
+
+@router.post("", response_model=CreatedKey, status_code=201)
+def create(request: NewKey, admin: AdminDep) -> CreatedKey:
+    """A new key; Tidings keeps only its hash, so copy it from this response."""
+    with admin.engine.begin() as conn:
+        key = create_key(conn, admin.workspace_id, request.kind, admin.clock.now())
+    return CreatedKey(kind=request.kind.value, key=key)
+
+
+@router.delete("/{key_id}", status_code=204)
+def revoke(key_id: int, admin: AdminDep) -> None:
+    """Revoke a key: it stops working within the key cache's 30 seconds."""
+    with admin.engine.begin() as conn:
+        if not revoke_key(conn, admin.workspace_id, key_id, admin.clock.now()):
+            raise NotFound(f"no active key {key_id} in this workspace")

@@ -1,0 +1,65 @@
+"""The outbox: what workflows queued, for whom, and where each message stands."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel
+
+from tidings.api.admin.deps import AdminDep
+from tidings.storage import browse
+
+router = APIRouter(prefix="/messages", tags=["messages"])
+
+
+class MessageOut(BaseModel):
+    """One outbox message."""
+
+    id: int
+    contact_id: int
+    enrollment_id: int | None
+    workflow: str | None
+    step_id: str | None
+    channel: str
+    kind: str
+    recipient: str
+    subject: str | None
+    status: str
+    created_at: datetime
+    sent_at: datetime | None
+    payload: dict[str, Any]
+
+
+@router.get("", response_model=list[MessageOut])
+def list_all(
+    admin: AdminDep,
+    contact_id: int | None = Query(None, ge=1),
+    status: str | None = Query(None, pattern="^(queued|sent|failed)$"),
+    after: int = Query(0, ge=0, description="the last id of the previous page"),
+    limit: int = Query(50, ge=1, le=500),
+) -> list[MessageOut]:
+    """Messages in id order, a page at a time, by contact or status."""
+    with admin.engine.connect() as conn:
+        rows = browse.list_messages(
+            conn, admin.workspace_id, contact_id=contact_id, status=status, after=after, limit=limit
+        )
+    return [
+        MessageOut(
+            id=r.id,
+            contact_id=r.contact_id,
+            enrollment_id=r.enrollment_id,
+            workflow=r.workflow_key,
+            step_id=r.step_id,
+            channel=r.channel,
+            kind=r.kind,
+            recipient=r.recipient,
+            subject=r.subject,
+            status=r.status,
+            created_at=r.created_at,
+            sent_at=r.sent_at,
+            payload=r.payload,
+        )
+        for r in rows
+    ]

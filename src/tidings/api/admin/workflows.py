@@ -1,0 +1,226 @@
+"""Workflows: create from YAML or JSON, versions, activate, pause, archive, stats, enrollments."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+import yaml
+from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel
+
+from tidings.api.admin.deps import AdminDep
+from tidings.api.admin.views import EnrollmentOut, enrollment_out
+from tidings.api.errors import ApiError
+from tidings.core.problems import Problem
+from tidings.core.validate import validate_workflow
+from tidings.errors import SpecInvalid, WorkflowNotFound
+from tidings.storage import browse
+from tidings.storage.reports import StepFigures, workflow_figures
+from tidings.storage.workflows import WorkflowStatus, deploy_workflow, list_workflows, set_status
+
+router = APIRouter(prefix="/workflows", tags=["workflows"])
+MAX_SPEC_BYTES = 256 * 1024
+
+
+class WorkflowOut(BaseModel):
+    """A workflow and where it stands."""
+
+    key: str
+    name: str
+    status: str
+    version: int
+
+
+class VersionOut(BaseModel):
+    """One stored version of a workflow."""
+
+    version: int
+    created_at: datetime
+    spec: dict[str, Any]
+
+
+class WorkflowDetail(WorkflowOut):
+    """A workflow with all its versions."""
+
+    versions: list[VersionOut]
+
+
+class Deployed(WorkflowOut):
+    """The result of creating or changing a workflow."""
+
+    created_version: bool
+    warnings: list[dict[str, str]]
+
+
+class StepStats(BaseModel):
+    """Figures for one step."""
+
+    step_id: str
+    kind: str
+    entered: int
+    sent: int
+    opened: int
+    clicked: int
+    converted: int
+    revenue: float
+    exited: int
+    waiting: int
+
+
+class WorkflowStats(BaseModel):
+    """Figures for a workflow and each of its steps."""
+
+    key: str
+    version: int
+    entered: int
+    sent: int
+    opened: int
+    clicked: int
+    converted: int
+    revenue: float
+    exited: int
+    completed: int
+    waiting: int
+    steps: list[StepStats]
+
+
+def _find(admin: AdminDep, key: str) -> Any:
+    with admin.engine.connect() as conn:
+        row = browse.get_workflow(conn, admin.workspace_id, key)
+    if row is None:
+        raise WorkflowNotFound(f"no workflow {key!r} in this workspace")
+    return row
+
+
+@router.get("", response_model=list[WorkflowOut])
+def list_all(admin: AdminDep) -> list[WorkflowOut]:
+    """Every workflow in the workspace."""
+    with admin.engine.connect() as conn:
+        rows = list_workflows(conn, admin.workspace_id)
+    return [
+        WorkflowOut(key=r.key, name=r.name, status=r.status.value, version=r.current_version)
+        for r in rows
+    ]
+
+
+@router.post(
+    "",
+    response_model=Deployed,
+    status_code=201,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/yaml": {"schema": {"type": "string"}},
+                "application/json": {"schema": {"type": "object"}},
+            },
+        }
+    },
+)
+async def create(request: Request, admin: AdminDep) -> Deployed:
+    """Create a workflow, or a new version of it, from YAML or JSON; problems come back as 422."""
+    raw = await request.body()
+    if len(raw) > MAX_SPEC_BYTES:
+        raise ApiError(413, "Body too large", f"at most {MAX_SPEC_BYTES:,} bytes")
+    source = raw.decode("utf-8", errors="replace")
+    try:
+        is_json = "json" in request.headers.get("content-type", "")
+        document = json.loads(source) if is_json else yaml.safe_load(source)
+    except (ValueError, yaml.YAMLError) as exc:
+        raise ApiError(400, "Unreadable workflow", str(exc).splitlines()[0]) from exc
+    workflow, problems = validate_workflow(document)
+    errors = [p for p in problems if p.severity == "error"]
+    if workflow is None or errors:
+        raise SpecInvalid("workflow", errors or [Problem("", "not a workflow")])
+    with admin.engine.begin() as conn:
+        _, version, created = deploy_workflow(
+            conn, admin.workspace_id, workflow, source, admin.clock.now()
+        )
+    warnings = [{"path": p.path, "message": p.message, "hint": p.hint} for p in problems]
+    return Deployed(
+        key=workflow.id,
+        name=workflow.name,
+        status="active",
+        version=version,
+        created_version=created,
+        warnings=warnings,
+    )
+
+
+@router.get("/{key}", response_model=WorkflowDetail)
+def get_one(key: str, admin: AdminDep) -> WorkflowDetail:
+    """A workflow with every version's spec."""
+    row = _find(admin, key)
+    with admin.engine.connect() as conn:
+        versions = browse.workflow_versions_of(conn, row.id)
+    return WorkflowDetail(
+        key=row.key,
+        name=row.name,
+        status=row.status,
+        version=row.current_version,
+        versions=[
+            VersionOut(version=v.version, created_at=v.created_at, spec=v.spec) for v in versions
+        ],
+    )
+
+
+def _set(key: str, admin: AdminDep, status: WorkflowStatus) -> WorkflowOut:
+    with admin.engine.begin() as conn:
+        set_status(conn, admin.workspace_id, key, status, admin.clock.now())
+    row = _find(admin, key)
+    return WorkflowOut(key=row.key, name=row.name, status=row.status, version=row.current_version)
+
+
+@router.post("/{key}/activate", response_model=WorkflowOut)
+def activate(key: str, admin: AdminDep) -> WorkflowOut:
+    """Let the workflow take new contacts."""
+    return _set(key, admin, WorkflowStatus.ACTIVE)
+
+
+@router.post("/{key}/pause", response_model=WorkflowOut)
+def pause(key: str, admin: AdminDep) -> WorkflowOut:
+    """Take no new contacts; journeys already running go on."""
+    return _set(key, admin, WorkflowStatus.PAUSED)
+
+
+@router.post("/{key}/archive", response_model=WorkflowOut)
+def archive(key: str, admin: AdminDep) -> WorkflowOut:
+    """Retire the workflow."""
+    return _set(key, admin, WorkflowStatus.ARCHIVED)
+
+
+@router.get("/{key}/stats", response_model=WorkflowStats)
+def stats(key: str, admin: AdminDep) -> WorkflowStats:
+    """Entered, sent, opened, clicked, converted, revenue, exited and waiting, per step."""
+    _find(admin, key)
+    with admin.engine.connect() as conn:
+        (figures,) = [
+            f for f in workflow_figures(conn, admin.workspace_id, admin.catalog) if f.key == key
+        ]
+
+    def step(s: StepFigures) -> StepStats:
+        return StepStats(**{name: getattr(s, name) for name in StepStats.model_fields})
+
+    fields = {
+        name: getattr(figures, name) for name in WorkflowStats.model_fields if name != "steps"
+    }
+    return WorkflowStats(**fields, steps=[step(s) for s in figures.steps])
+
+
+@router.get("/{key}/enrollments", response_model=list[EnrollmentOut])
+def enrollments(
+    key: str,
+    admin: AdminDep,
+    status: str | None = Query(None, pattern="^(active|waiting|completed|exited)$"),
+    after: int = Query(0, ge=0, description="the last id of the previous page"),
+    limit: int = Query(50, ge=1, le=500),
+) -> list[EnrollmentOut]:
+    """The workflow's enrollments, in id order, a page at a time."""
+    row = _find(admin, key)
+    with admin.engine.connect() as conn:
+        found = browse.list_enrollments(
+            conn, admin.workspace_id, workflow_id=row.id, status=status, after=after, limit=limit
+        )
+    return [enrollment_out(r) for r in found]

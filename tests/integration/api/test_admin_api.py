@@ -1,0 +1,201 @@
+"""The admin API: secret keys only, one workspace's data only, problems with paths."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.integration.conftest import Store
+from tests.integration.journeys import tick
+from tidings.api.app import create_app
+from tidings.storage.api_keys import KeyKind, create_key
+from tidings.storage.workspaces import ensure_workspace
+
+HANDOFF = """
+id: handoff
+name: Sales hand-off
+trigger: {event: demo_requested}
+templates:
+  hi: {subject: "A rep will call", text: "soon"}
+steps:
+  - {id: ask, type: approval, message: "Call {{ contact.email }}?", timeout: 2d, on_reject: done}
+  - {id: hi, type: send, template: hi}
+  - {id: done, type: exit, reason: handled}
+"""
+
+
+class Api:
+    def __init__(self, client: TestClient, write: str, secret: str) -> None:
+        self.client, self.write, self.secret = client, write, secret
+
+    def admin(
+        self, method: str, path: str, headers: dict[str, str] | None = None, **kwargs: Any
+    ) -> Any:
+        headers = {"Authorization": f"Bearer {self.secret}", **(headers or {})}
+        return self.client.request(method, path, headers=headers, **kwargs)
+
+    def track(self, body: dict[str, object]) -> None:
+        assert self.client.post("/v1/track", json=body, auth=(self.write, "")).status_code == 200
+
+
+@pytest.fixture
+def api(store: Store) -> Iterator[Api]:
+    with store.engine.begin() as conn:
+        write = create_key(conn, store.workspace_id, KeyKind.WRITE, store.clock.now())
+        secret = create_key(conn, store.workspace_id, KeyKind.SECRET, store.clock.now())
+    app = create_app(store.engine, clock=store.clock, catalog=store.catalog)
+    with TestClient(app, follow_redirects=False) as client:
+        yield Api(client, write, secret)
+
+
+def test_every_admin_route_needs_a_secret_key(store: Store, api: Api) -> None:
+    paths = api.client.get("/openapi.json").json()["paths"]
+    admin = [
+        (method, path) for path, ops in paths.items() if path.startswith("/api") for method in ops
+    ]
+    assert len(admin) >= 14
+    filled = {"{key}": "handoff", "{contact_id}": "1", "{approval_id}": "1", "{key_id}": "1"}
+    for method, template in admin:
+        path = template
+        for name, value in filled.items():
+            path = path.replace(name, value)
+        for headers in (
+            {},
+            {"Authorization": f"Bearer {api.write}"},
+            {"Authorization": "Bearer tds_forged"},
+        ):
+            response = api.client.request(method.upper(), path, headers=headers, json={})
+            assert response.status_code == 401, (method, path, headers, response.status_code)
+            assert response.headers["content-type"] == "application/problem+json"
+
+
+def test_create_a_workflow_from_yaml_and_see_its_versions(api: Api) -> None:
+    created = api.admin(
+        "POST", "/api/workflows", content=HANDOFF, headers={"content-type": "application/yaml"}
+    )
+    assert created.status_code == 201, created.text
+    assert created.json()["version"] == 1
+    again = api.admin("POST", "/api/workflows", content=HANDOFF.replace("2d", "3d"))
+    assert again.json()["version"] == 2
+    detail = api.admin("GET", "/api/workflows/handoff").json()
+    assert [v["version"] for v in detail["versions"]] == [1, 2]
+    assert detail["versions"][1]["spec"]["steps"][0]["timeout"] == "3d"
+    assert api.admin("POST", "/api/workflows/handoff/pause").json()["status"] == "paused"
+    listed = api.admin("GET", "/api/workflows").json()
+    assert listed == [
+        {"key": "handoff", "name": "Sales hand-off", "status": "paused", "version": 2}
+    ]
+
+
+def test_an_invalid_workflow_comes_back_with_every_problem_and_its_path(api: Api) -> None:
+    broken = HANDOFF.replace("timeout: 2d", "timeout: 2 days").replace("type: send", "type: sned")
+    response = api.admin("POST", "/api/workflows", content=broken)
+    assert response.status_code == 422
+    errors = {e["path"]: e["message"] for e in response.json()["errors"]}
+    assert errors["steps[0].timeout"].startswith("'2 days' is not a duration")
+    assert errors["steps[1].type"] == "unknown type 'sned'"
+    assert api.admin("GET", "/api/workflows").json() == []
+
+
+def test_approvals_inbox_and_decision(store: Store, api: Api) -> None:
+    api.admin("POST", "/api/workflows", content=HANDOFF)
+    api.track(
+        {
+            "userId": "lead",
+            "event": "demo_requested",
+            "context": {
+                "traits": {"email": "lead@example.com", "consent": {"email": "subscribed"}}
+            },
+        }
+    )
+    (request,) = api.admin("GET", "/api/approvals").json()
+    assert request["message"] == "Call lead@example.com?"
+    decided = api.admin(
+        "POST", f"/api/approvals/{request['id']}/approve", json={"by": "maria"}
+    ).json()
+    assert decided == {"id": request["id"], "status": "approved", "enrollment_status": "exited"}
+    assert (
+        api.admin(
+            "POST", f"/api/approvals/{request['id']}/approve", json={"by": "maria"}
+        ).status_code
+        == 409
+    )
+    (message,) = api.admin("GET", "/api/messages").json()
+    assert (message["subject"], message["workflow"], message["step_id"]) == (
+        "A rep will call",
+        "handoff",
+        "hi",
+    )
+
+
+def test_a_contact_with_its_timeline_and_stats(store: Store, api: Api) -> None:
+    api.admin("POST", "/api/workflows", content=HANDOFF)
+    api.track(
+        {
+            "userId": "lead",
+            "event": "demo_requested",
+            "context": {"traits": {"email": "lead@example.com"}},
+        }
+    )
+    tick(store, timedelta(days=2))
+    (contact,) = api.admin("GET", "/api/contacts", params={"email": "lead@example.com"}).json()
+    detail = api.admin("GET", f"/api/contacts/{contact['id']}").json()
+    assert detail["user_id"] == "lead"
+    assert [e["name"] for e in detail["events"]] == ["demo_requested"]
+    assert [(j["workflow"], j["status"], j["exit_reason"]) for j in detail["enrollments"]] == [
+        ("handoff", "exited", "approval timed out")
+    ]
+    assert [s["action"] for s in detail["steps"]] == ["enrolled", "awaiting_approval", "timed_out"]
+    stats = api.admin("GET", "/api/workflows/handoff/stats").json()
+    assert (stats["entered"], stats["exited"], stats["steps"][0]["entered"]) == (1, 1, 1)
+    journeys = api.admin(
+        "GET", "/api/workflows/handoff/enrollments", params={"status": "exited"}
+    ).json()
+    assert [j["contact_id"] for j in journeys] == [contact["id"]]
+
+
+def test_paging_and_tag_filters(store: Store, api: Api) -> None:
+    for i in range(5):
+        api.track({"userId": f"u{i}", "event": "x"})
+    first = api.admin("GET", "/api/contacts", params={"limit": 2}).json()
+    second = api.admin("GET", "/api/contacts", params={"limit": 2, "after": first[-1]["id"]}).json()
+    assert [c["user_id"] for c in first + second] == ["u0", "u1", "u2", "u3"]
+    assert api.admin("GET", "/api/contacts", params={"tag": "vip"}).json() == []
+
+
+def test_another_workspaces_ids_are_not_found(store: Store, api: Api) -> None:
+    api.track({"userId": "mine", "event": "x"})
+    with store.engine.begin() as conn:
+        other = ensure_workspace(conn, "other", "Other", store.clock.now())
+        their_secret = create_key(conn, other, KeyKind.SECRET, store.clock.now())
+    (mine,) = api.admin("GET", "/api/contacts").json()
+    response = api.client.get(
+        f"/api/contacts/{mine['id']}", headers={"Authorization": f"Bearer {their_secret}"}
+    )
+    assert response.status_code == 404
+    assert (
+        api.client.get("/api/contacts", headers={"Authorization": f"Bearer {their_secret}"}).json()
+        == []
+    )
+
+
+def test_keys_are_shown_once_and_can_be_revoked(store: Store, api: Api) -> None:
+    created = api.admin("POST", "/api/keys", json={"kind": "write"}).json()
+    assert created["key"].startswith("tdw_")
+    listed = api.admin("GET", "/api/keys").json()
+    assert all("key" not in k and len(k["prefix"]) == 10 for k in listed)
+    newest = listed[-1]["id"]
+    assert api.admin("DELETE", f"/api/keys/{newest}").status_code == 204
+    assert api.admin("DELETE", f"/api/keys/{newest}").status_code == 404
+    # a fresh app has no cache: the revoked key is refused at once
+    fresh = TestClient(create_app(store.engine, clock=store.clock))
+    assert (
+        fresh.post(
+            "/v1/track", json={"userId": "u", "event": "x"}, auth=(created["key"], "")
+        ).status_code
+        == 401
+    )
