@@ -20,6 +20,7 @@ from tidings.api.keys import KeyCache, authenticate
 from tidings.api.segment import MAX_CALL_BYTES, Rejected, read_call
 from tidings.clock import Clock
 from tidings.core.problems import Problem
+from tidings.runtime.aliases import AliasCall
 from tidings.runtime.ingest import Incoming, IngestReport, ingest
 from tidings.storage.workflows import Catalog
 
@@ -41,7 +42,7 @@ class IngestService:
     keys: KeyCache
     slots: threading.BoundedSemaphore
 
-    def store(self, workspace_id: int, items: list[Incoming]) -> IngestReport:
+    def store(self, workspace_id: int, items: list[Incoming | AliasCall]) -> IngestReport:
         """Commit the calls; 503 when every slot stays busy or the database is locked."""
         if not self.slots.acquire(timeout=QUEUE_SECONDS):
             raise _overloaded("every ingest slot is busy")
@@ -147,7 +148,7 @@ async def batch(request: Request) -> dict[str, Any]:
         )
     received_at = service.clock.now()
     sent_at = body.get("sentAt")
-    accepted: list[Incoming] = []
+    accepted: list[Incoming | AliasCall] = []
     rejected: list[dict[str, Any]] = []
     for index, raw in enumerate(body["batch"]):
         if isinstance(raw, dict) and sent_at is not None and "sentAt" not in raw:

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from tidings.core.problems import Problem
+from tidings.runtime.aliases import AliasCall
 from tidings.runtime.ingest import IDENTIFY, Incoming
 
 #: Largest call, as JSON, Segment's own API accepts.
@@ -35,7 +36,7 @@ class Rejected:
 
 def read_call(
     raw: Any, path: str, received_at: datetime, call_type: str | None = None
-) -> Incoming | Rejected:
+) -> Incoming | AliasCall | Rejected:
     """Read one call; `call_type` is the endpoint's (/v1/track) or None for a batch item."""
     if not isinstance(raw, Mapping):
         return Rejected(None, [Problem(path, "a call is a JSON object")])
@@ -53,10 +54,17 @@ def read_call(
         bad("type", f"unknown call type {kind!r}; use one of {', '.join(CALL_TYPES)}")
         return Rejected(message_id, problems)
     if kind == "alias":
-        bad(
-            "type", "alias (merging two profiles) is not supported yet; send identify with both ids"
-        )
-        return Rejected(message_id, problems)
+        previous_id, user_id = _text(raw.get("previousId")), _text(raw.get("userId"))
+        if previous_id is None:
+            bad("previousId", "alias needs the previousId the person was known by")
+        if user_id is None:
+            bad("userId", "alias needs the userId they are known by now")
+        alias_time = _time(raw, "timestamp", bad)
+        alias_sent = _time(raw, "sentAt", bad)
+        if problems or previous_id is None or user_id is None:
+            return Rejected(message_id, problems)
+        when = _event_time(alias_time, alias_sent, received_at)
+        return AliasCall(message_id or str(uuid.uuid4()), previous_id, user_id, when)
 
     user_id = _text(raw.get("userId"))
     anonymous_id = _text(raw.get("anonymousId"))

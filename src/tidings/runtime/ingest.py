@@ -12,6 +12,7 @@ from sqlalchemy import Connection, Engine
 from tidings.clock import Clock
 from tidings.core.react import DEFAULT_TRIGGER_HORIZON, react
 from tidings.core.state import EventView
+from tidings.runtime.aliases import AliasCall, apply_alias
 from tidings.runtime.journeys import Journeys
 from tidings.runtime.transactions import transact
 from tidings.storage import contacts, events
@@ -52,16 +53,46 @@ class IngestReport:
 def ingest(
     engine: Engine,
     workspace_id: int,
-    items: Sequence[Incoming],
+    items: Sequence[Incoming | AliasCall],
     clock: Clock,
     catalog: Catalog,
     trigger_horizon: timedelta = DEFAULT_TRIGGER_HORIZON,
 ) -> IngestReport:
-    """Store a batch and react to it; everything commits together or not at all."""
+    """Store a batch and react to it; everything commits together or not at all.
+
+    Calls run in order: an alias in the middle of a batch merges the profiles before the
+    calls after it are stored.
+    """
     now = clock.now()
-    return transact(
-        engine, lambda conn: ingest_in(conn, workspace_id, items, now, catalog, trigger_horizon)
-    )
+
+    def work(conn: Connection) -> IngestReport:
+        report = IngestReport()
+        for run in _runs(items):
+            if isinstance(run, AliasCall):
+                applied = apply_alias(conn, workspace_id, run, now)
+                report.stored += int(applied)
+                report.duplicates += int(not applied)
+                continue
+            part = ingest_in(conn, workspace_id, run, now, catalog, trigger_horizon)
+            report.stored += part.stored
+            report.duplicates += part.duplicates
+            report.enrolled += part.enrolled
+        return report
+
+    return transact(engine, work)
+
+
+def _runs(items: Sequence[Incoming | AliasCall]) -> list[list[Incoming] | AliasCall]:
+    """Consecutive events grouped (they are stored in bulk), aliases alone between them."""
+    runs: list[list[Incoming] | AliasCall] = []
+    for item in items:
+        if isinstance(item, AliasCall):
+            runs.append(item)
+        elif runs and isinstance(runs[-1], list):
+            runs[-1].append(item)
+        else:
+            runs.append([item])
+    return runs
 
 
 def ingest_in(

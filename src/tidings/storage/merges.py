@@ -1,0 +1,126 @@
+"""Merging two contacts into one (Segment's alias): history moves, consent withdrawals stay."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, delete, select, update
+
+from tidings.storage.tables import (
+    OPEN_STATUSES,
+    approvals,
+    contacts,
+    enrollments,
+    events,
+    messages,
+    step_log,
+)
+
+#: Consent states that record a withdrawal; a merge never turns one back into consent.
+WITHDRAWN = frozenset({"unsubscribed", "bounced", "complained"})
+
+
+@dataclass(frozen=True)
+class Merged:
+    """What a merge moved from the old contact into the surviving one."""
+
+    events: int
+    journeys: int
+    closed: int
+
+
+def find_by_any_id(conn: Connection, workspace_id: int, ref: str) -> Any:
+    """The contact whose user id, or else anonymous id, is `ref`; locked for the merge."""
+    for column in (contacts.c.external_id, contacts.c.anonymous_id):
+        row = conn.execute(
+            select(contacts)
+            .where(contacts.c.workspace_id == workspace_id, column == ref)
+            .with_for_update()
+        ).one_or_none()
+        if row is not None:
+            return row
+    return None
+
+
+def merged_profile(old: Any, new: Any) -> dict[str, Any]:
+    """The surviving profile: the newer identity wins on conflicts, nothing known is lost,
+    and a consent withdrawal on either side stands."""
+    consent = {**old.consent, **new.consent}
+    for channel, status in old.consent.items():
+        if status in WITHDRAWN:
+            consent[channel] = status
+    return {
+        "email": new.email or old.email,
+        "phone": new.phone or old.phone,
+        "timezone": new.timezone if new.timezone != "UTC" else old.timezone,
+        "anonymous_id": new.anonymous_id or old.anonymous_id,
+        "attributes": {**old.attributes, **new.attributes},
+        "tags": sorted(set(old.tags) | set(new.tags)),
+        "consent": consent,
+        "score": (old.score or 0) + (new.score or 0),
+    }
+
+
+def merge_contacts(conn: Connection, old: Any, new: Any, now: datetime) -> Merged:
+    """Move `old`'s history into `new` and delete `old`.
+
+    A journey both were on at once stays with the survivor; the old one is closed as
+    merged, so no contact is ever twice in one journey.
+    """
+    open_new = {
+        (r.workflow_id, r.entry_key)
+        for r in conn.execute(
+            select(enrollments.c.workflow_id, enrollments.c.entry_key).where(
+                enrollments.c.contact_id == new.id, enrollments.c.status.in_(OPEN_STATUSES)
+            )
+        )
+    }
+    doubled = [
+        r.id
+        for r in conn.execute(
+            select(enrollments.c.id, enrollments.c.workflow_id, enrollments.c.entry_key).where(
+                enrollments.c.contact_id == old.id, enrollments.c.status.in_(OPEN_STATUSES)
+            )
+        )
+        if (r.workflow_id, r.entry_key) in open_new
+    ]
+    if doubled:
+        conn.execute(
+            update(enrollments)
+            .where(enrollments.c.id.in_(doubled))
+            .values(
+                status="exited",
+                exit_reason=f"merged into contact {new.id}",
+                ended_at=now,
+                wake_at=None,
+            )
+        )
+    moved = {}
+    for table in (events, enrollments, step_log, messages, approvals):
+        result = conn.execute(
+            update(table).where(table.c.contact_id == old.id).values(contact_id=new.id)
+        )
+        moved[table.name] = result.rowcount
+    profile = merged_profile(old, new)
+    conn.execute(delete(contacts).where(contacts.c.id == old.id))
+    conn.execute(update(contacts).where(contacts.c.id == new.id).values(**profile, updated_at=now))
+    return Merged(events=moved["events"], journeys=moved["enrollments"], closed=len(doubled))
+
+
+def set_ids(
+    conn: Connection,
+    contact_id: int,
+    now: datetime,
+    *,
+    user_id: str | None = None,
+    anonymous_id: str | None = None,
+) -> None:
+    """Give a contact a user id or an anonymous id (the one it is now also known by)."""
+    values: dict[str, Any] = {"updated_at": now}
+    if user_id is not None:
+        values["external_id"] = user_id
+    if anonymous_id is not None:
+        values["anonymous_id"] = anonymous_id
+    conn.execute(update(contacts).where(contacts.c.id == contact_id).values(**values))
