@@ -24,6 +24,10 @@ PAGE_VIEWED = "page_viewed"
 SCREEN_VIEWED = "screen_viewed"
 GROUP = "$group"
 CALL_TYPES = ("track", "identify", "page", "screen", "group", "alias")
+#: Ids (userId, anonymousId, messageId, previousId, groupId) are at most this long.
+MAX_ID_LENGTH = 200
+#: Traits kept in their own columns, and how long each may be.
+TRAIT_LIMITS = {"email": 320, "phone": 32, "timezone": 64}
 
 
 @dataclass(frozen=True)
@@ -40,21 +44,26 @@ def read_call(
     """Read one call; `call_type` is the endpoint's (/v1/track) or None for a batch item."""
     if not isinstance(raw, Mapping):
         return Rejected(None, [Problem(path, "a call is a JSON object")])
-    message_id = _text(raw.get("messageId"))
     problems: list[Problem] = []
 
     def bad(field: str, message: str) -> None:
-        problems.append(Problem(f"{path}.{field}" if path else field, message))
+        problems.append(Problem(f"{path}.{field}" if path and field else path or field, message))
 
-    size = len(json.dumps(raw, default=str))
-    if size > MAX_CALL_BYTES:
-        bad("", f"the call is {size:,} bytes; at most {MAX_CALL_BYTES:,} are accepted")
+    message_id = _id(raw, "messageId", bad)
+
+    dumped = json.dumps(raw, default=str)
+    if len(dumped) > MAX_CALL_BYTES:
+        bad("", f"the call is {len(dumped):,} bytes; at most {MAX_CALL_BYTES:,} are accepted")
+    if _has_nul(raw):
+        # PostgreSQL stores no NUL in text or JSON; refuse the call rather than half of it.
+        bad("", "the call contains a NUL character (\\u0000), which cannot be stored")
+        return Rejected(message_id, problems)
     kind = call_type or raw.get("type")
     if kind not in CALL_TYPES:
         bad("type", f"unknown call type {kind!r}; use one of {', '.join(CALL_TYPES)}")
         return Rejected(message_id, problems)
     if kind == "alias":
-        previous_id, user_id = _text(raw.get("previousId")), _text(raw.get("userId"))
+        previous_id, user_id = _id(raw, "previousId", bad), _id(raw, "userId", bad)
         if previous_id is None:
             bad("previousId", "alias needs the previousId the person was known by")
         if user_id is None:
@@ -66,9 +75,9 @@ def read_call(
         when = _event_time(alias_time, alias_sent, received_at)
         return AliasCall(message_id or str(uuid.uuid4()), previous_id, user_id, when)
 
-    user_id = _text(raw.get("userId"))
-    anonymous_id = _text(raw.get("anonymousId"))
-    if user_id is None and anonymous_id is None:
+    user_id = _id(raw, "userId", bad)
+    anonymous_id = _id(raw, "anonymousId", bad)
+    if user_id is None and anonymous_id is None and not problems:
         bad("userId", "userId or anonymousId is required")
     properties = _object(raw, "properties", bad)
     traits = _object(raw, "traits", bad)
@@ -77,6 +86,10 @@ def read_call(
         traits = {**context["traits"], **traits}
     timestamp = _time(raw, "timestamp", bad)
     sent_at = _time(raw, "sentAt", bad)
+    for trait, limit in TRAIT_LIMITS.items():
+        value = traits.get(trait)
+        if value is not None and (not isinstance(value, str) or len(value) > limit):
+            bad(f"traits.{trait}", f"{trait} must be text of at most {limit} characters")
 
     name = IDENTIFY
     if kind == "track":
@@ -93,7 +106,7 @@ def read_call(
             if raw.get(field) is not None:
                 properties = {**properties, field: raw.get(field)}
     elif kind == "group":
-        group_id = _text(raw.get("groupId"))
+        group_id = _id(raw, "groupId", bad)
         if group_id is None:
             bad("groupId", "group needs a groupId")
         name = GROUP
@@ -111,6 +124,24 @@ def read_call(
         properties=properties,
         traits=traits,
     )
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, Mapping):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
+def _id(raw: Mapping[str, Any], field: str, bad: Any) -> str | None:
+    value = _text(raw.get(field))
+    if value is not None and len(value) > MAX_ID_LENGTH:
+        bad(field, f"{field} is {len(value)} characters; at most {MAX_ID_LENGTH}")
+        return None
+    return value
 
 
 def _text(value: Any) -> str | None:
@@ -156,6 +187,10 @@ def _event_time(
     """
     if timestamp is None:
         return received_at
-    if sent_at is not None:
-        timestamp = timestamp + (received_at - sent_at)
-    return min(timestamp.astimezone(UTC), received_at)
+    try:
+        if sent_at is not None:
+            timestamp = timestamp + (received_at - sent_at)
+        return min(timestamp.astimezone(UTC), received_at)
+    except OverflowError:
+        # A correction past the calendar's ends means both client clocks are nonsense.
+        return received_at

@@ -8,6 +8,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from tidings.api.admin.deps import AdminDep
+from tidings.api.admin.views import TEXT, IdPath
 from tidings.api.errors import ApiError
 from tidings.errors import NotFound
 from tidings.runtime.approvals import decide_approval
@@ -32,7 +33,7 @@ class ApprovalOut(BaseModel):
 class Decision(BaseModel):
     """Who decides (for the step log)."""
 
-    by: str = Field(min_length=1, max_length=200)
+    by: str = Field(min_length=1, max_length=200, pattern=TEXT)
 
 
 class Decided(BaseModel):
@@ -62,7 +63,7 @@ def pending(admin: AdminDep) -> list[ApprovalOut]:
     ]
 
 
-def _decide(approval_id: int, decision: Decision, admin: AdminDep, approved: bool) -> Decided:
+def _decide(approval_id: IdPath, decision: Decision, admin: AdminDep, approved: bool) -> Decided:
     with admin.engine.connect() as conn:
         row = browse.get_approval(conn, admin.workspace_id, approval_id)
     if row is None:
@@ -82,12 +83,12 @@ def _decide(approval_id: int, decision: Decision, admin: AdminDep, approved: boo
 
 
 @router.post("/{approval_id}/approve", response_model=Decided)
-def approve(approval_id: int, decision: Decision, admin: AdminDep) -> Decided:
+def approve(approval_id: IdPath, decision: Decision, admin: AdminDep) -> Decided:
     """Approve: the journey takes its approve path now."""
     return _decide(approval_id, decision, admin, approved=True)
 
 
 @router.post("/{approval_id}/reject", response_model=Decided)
-def reject(approval_id: int, decision: Decision, admin: AdminDep) -> Decided:
+def reject(approval_id: IdPath, decision: Decision, admin: AdminDep) -> Decided:
     """Reject: the journey takes its reject path, or leaves."""
     return _decide(approval_id, decision, admin, approved=False)

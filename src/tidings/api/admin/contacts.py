@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
 from tidings.api.admin.deps import AdminDep
-from tidings.api.admin.views import EnrollmentOut, enrollment_out
+from tidings.api.admin.views import TEXT, AfterQuery, EnrollmentOut, IdPath, enrollment_out
 from tidings.errors import ContactNotFound
 from tidings.storage import browse
 from tidings.storage.step_log import contact_story
@@ -83,9 +83,9 @@ def _out(row: Any) -> dict[str, Any]:
 @router.get("", response_model=list[ContactOut])
 def list_all(
     admin: AdminDep,
-    email: str | None = Query(None, max_length=320),
-    tag: str | None = Query(None, max_length=200),
-    after: int = Query(0, ge=0, description="the last id of the previous page"),
+    email: str | None = Query(None, max_length=320, pattern=TEXT),
+    tag: str | None = Query(None, max_length=200, pattern=TEXT),
+    after: AfterQuery = 0,
     limit: int = Query(50, ge=1, le=500),
 ) -> list[ContactOut]:
     """Contacts in id order, a page at a time, optionally by email or tag."""
@@ -98,7 +98,7 @@ def list_all(
 
 @router.get("/{contact_id}", response_model=ContactDetail)
 def get_one(
-    contact_id: int,
+    contact_id: IdPath,
     admin: AdminDep,
     events: int = Query(100, ge=0, le=1000, description="how many of the latest events"),
 ) -> ContactDetail:

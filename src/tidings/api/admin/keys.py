@@ -8,6 +8,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel
 
 from tidings.api.admin.deps import AdminDep
+from tidings.api.admin.views import KeyIdPath
 from tidings.errors import NotFound
 from tidings.storage import browse
 from tidings.storage.api_keys import KeyKind, create_key, revoke_key
@@ -60,7 +61,7 @@ def create(request: NewKey, admin: AdminDep) -> CreatedKey:
 
 
 @router.delete("/{key_id}", status_code=204)
-def revoke(key_id: int, admin: AdminDep) -> None:
+def revoke(key_id: KeyIdPath, admin: AdminDep) -> None:
     """Revoke a key: it stops working within the key cache's 30 seconds."""
     with admin.engine.begin() as conn:
         if not revoke_key(conn, admin.workspace_id, key_id, admin.clock.now()):

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
 from tidings.api.admin.deps import AdminDep
+from tidings.api.admin.views import MAX_ID, AfterQuery
 from tidings.storage import browse
 
 router = APIRouter(prefix="/messages", tags=["messages"])
@@ -35,9 +36,9 @@ class MessageOut(BaseModel):
 @router.get("", response_model=list[MessageOut])
 def list_all(
     admin: AdminDep,
-    contact_id: int | None = Query(None, ge=1),
+    contact_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     status: str | None = Query(None, pattern="^(queued|sent|failed)$"),
-    after: int = Query(0, ge=0, description="the last id of the previous page"),
+    after: AfterQuery = 0,
     limit: int = Query(50, ge=1, le=500),
 ) -> list[MessageOut]:
     """Messages in id order, a page at a time, by contact or status."""

@@ -3,9 +3,21 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
+from fastapi import Path, Query
 from pydantic import BaseModel
+
+#: Ids are 64-bit: anything larger is a bad request, not a database error.
+MAX_ID = 2**63 - 1
+IdPath = Annotated[int, Path(ge=1, le=MAX_ID)]
+#: Key ids are 32-bit.
+KeyIdPath = Annotated[int, Path(ge=1, le=2**31 - 1)]
+#: A workflow's key, as workflow files write it.
+WorkflowKey = Annotated[str, Path(max_length=64, pattern=r"^[a-z0-9][a-z0-9_\-]*$")]
+#: Free text in a query: no NUL, which no database column can hold.
+TEXT = r"^[^\x00]*$"
+AfterQuery = Annotated[int, Query(ge=0, le=MAX_ID, description="the last id of the previous page")]
 
 
 class EnrollmentOut(BaseModel):

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel
 
 from tidings.api.admin.deps import AdminDep
-from tidings.api.admin.views import EnrollmentOut, enrollment_out
+from tidings.api.admin.views import AfterQuery, EnrollmentOut, WorkflowKey, enrollment_out
 from tidings.api.errors import ApiError
 from tidings.core.problems import Problem
 from tidings.core.validate import validate_workflow
@@ -125,6 +125,8 @@ async def create(request: Request, admin: AdminDep) -> Deployed:
     if len(raw) > MAX_SPEC_BYTES:
         raise ApiError(413, "Body too large", f"at most {MAX_SPEC_BYTES:,} bytes")
     source = raw.decode("utf-8", errors="replace")
+    if "\x00" in source:
+        raise ApiError(400, "Unreadable workflow", "the body contains a NUL character")
     try:
         is_json = "json" in request.headers.get("content-type", "")
         document = json.loads(source) if is_json else yaml.safe_load(source)
@@ -150,7 +152,7 @@ async def create(request: Request, admin: AdminDep) -> Deployed:
 
 
 @router.get("/{key}", response_model=WorkflowDetail)
-def get_one(key: str, admin: AdminDep) -> WorkflowDetail:
+def get_one(key: WorkflowKey, admin: AdminDep) -> WorkflowDetail:
     """A workflow with every version's spec."""
     row = _find(admin, key)
     with admin.engine.connect() as conn:
@@ -166,7 +168,7 @@ def get_one(key: str, admin: AdminDep) -> WorkflowDetail:
     )
 
 
-def _set(key: str, admin: AdminDep, status: WorkflowStatus) -> WorkflowOut:
+def _set(key: WorkflowKey, admin: AdminDep, status: WorkflowStatus) -> WorkflowOut:
     with admin.engine.begin() as conn:
         set_status(conn, admin.workspace_id, key, status, admin.clock.now())
     row = _find(admin, key)
@@ -174,25 +176,25 @@ def _set(key: str, admin: AdminDep, status: WorkflowStatus) -> WorkflowOut:
 
 
 @router.post("/{key}/activate", response_model=WorkflowOut)
-def activate(key: str, admin: AdminDep) -> WorkflowOut:
+def activate(key: WorkflowKey, admin: AdminDep) -> WorkflowOut:
     """Let the workflow take new contacts."""
     return _set(key, admin, WorkflowStatus.ACTIVE)
 
 
 @router.post("/{key}/pause", response_model=WorkflowOut)
-def pause(key: str, admin: AdminDep) -> WorkflowOut:
+def pause(key: WorkflowKey, admin: AdminDep) -> WorkflowOut:
     """Take no new contacts; journeys already running go on."""
     return _set(key, admin, WorkflowStatus.PAUSED)
 
 
 @router.post("/{key}/archive", response_model=WorkflowOut)
-def archive(key: str, admin: AdminDep) -> WorkflowOut:
+def archive(key: WorkflowKey, admin: AdminDep) -> WorkflowOut:
     """Retire the workflow."""
     return _set(key, admin, WorkflowStatus.ARCHIVED)
 
 
 @router.get("/{key}/stats", response_model=WorkflowStats)
-def stats(key: str, admin: AdminDep) -> WorkflowStats:
+def stats(key: WorkflowKey, admin: AdminDep) -> WorkflowStats:
     """Entered, sent, opened, clicked, converted, revenue, exited and waiting, per step."""
     _find(admin, key)
     with admin.engine.connect() as conn:
@@ -211,10 +213,10 @@ def stats(key: str, admin: AdminDep) -> WorkflowStats:
 
 @router.get("/{key}/enrollments", response_model=list[EnrollmentOut])
 def enrollments(
-    key: str,
+    key: WorkflowKey,
     admin: AdminDep,
     status: str | None = Query(None, pattern="^(active|waiting|completed|exited)$"),
-    after: int = Query(0, ge=0, description="the last id of the previous page"),
+    after: AfterQuery = 0,
     limit: int = Query(50, ge=1, le=500),
 ) -> list[EnrollmentOut]:
     """The workflow's enrollments, in id order, a page at a time."""
