@@ -4,6 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
+NODE_CLIENTS := tests/e2e/node/node_modules/.package-lock.json
+
 .PHONY: demo test check unit bench clean
 
 $(STAMP): pyproject.toml
@@ -23,11 +25,15 @@ check: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/pytest -q tests/unit
 
-test: check
+# The Node analytics clients the end-to-end tests drive (skipped by the test if npm is absent).
+$(NODE_CLIENTS): tests/e2e/node/package-lock.json
+	if command -v npm >/dev/null 2>&1; then npm ci --prefix tests/e2e/node --no-audit --no-fund --loglevel=error; fi
+
+test: check $(NODE_CLIENTS)
 	$(BIN)/pytest -q -n 2 tests
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache tidings.db*
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache tidings.db* tests/e2e/node/node_modules

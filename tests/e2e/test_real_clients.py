@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import socket
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -101,3 +104,27 @@ def test_rudder_sdk_python_unchanged(server: tuple[str, str, Engine]) -> None:
     rudder.flush()
     assert failures == []
     assert _stored(engine) == [("$identify", "r1", None), ("Signed Up", "r1", None)]
+
+
+NODE_PROJECT = Path(__file__).parent / "node"
+
+
+@pytest.mark.parametrize("client", ["segment", "rudder"])
+def test_node_clients_unchanged(server: tuple[str, str, Engine], client: str) -> None:
+    host, key, engine = server
+    if shutil.which("node") is None or not (NODE_PROJECT / "node_modules").exists():
+        message = "Node.js or the clients in tests/e2e/node are missing (make test installs them)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    result = subprocess.run(
+        ["node", "send.mjs", client, host, key],
+        cwd=NODE_PROJECT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    user = f"{client}-node-1"
+    assert _stored(engine) == [("$identify", user, None), ("Signed Up", user, None)]
