@@ -48,3 +48,14 @@ async def read_json(request: Request, limit: int) -> Any:
 
 def _too_large(limit: int) -> ApiError:
     return ApiError(413, "Body too large", f"at most {limit:,} bytes (after decompression)")
+
+
+def has_nul(value: Any) -> bool:
+    """True when any text in a JSON value holds NUL, which no database column can store."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(has_nul(k) or has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(has_nul(v) for v in value)
+    return False

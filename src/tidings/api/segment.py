@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from tidings.api.body import has_nul
 from tidings.core.problems import Problem
 from tidings.runtime.aliases import AliasCall
 from tidings.runtime.ingest import IDENTIFY, Incoming
@@ -54,7 +55,7 @@ def read_call(
     dumped = json.dumps(raw, default=str)
     if len(dumped) > MAX_CALL_BYTES:
         bad("", f"the call is {len(dumped):,} bytes; at most {MAX_CALL_BYTES:,} are accepted")
-    if _has_nul(raw):
+    if has_nul(raw):
         # PostgreSQL stores no NUL in text or JSON; refuse the call rather than half of it.
         bad("", "the call contains a NUL character (\\u0000), which cannot be stored")
         return Rejected(message_id, problems)
@@ -124,16 +125,6 @@ def read_call(
         properties=properties,
         traits=traits,
     )
-
-
-def _has_nul(value: Any) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, Mapping):
-        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_has_nul(v) for v in value)
-    return False
 
 
 def _id(raw: Mapping[str, Any], field: str, bad: Any) -> str | None:

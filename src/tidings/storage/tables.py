@@ -233,3 +233,17 @@ api_keys = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("revoked_at", UTCDateTime),
 )
+
+suppressions = Table(
+    "suppressions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("workspace_id", ForeignKey("workspaces.id"), nullable=False),
+    # What was suppressed: "email", "phone", "user_id" or "anonymous_id".
+    Column("kind", String(16), nullable=False),
+    # SHA-256 of the normalised value: enough to recognise it again, not to recover it.
+    Column("value_hash", String(64), nullable=False),
+    Column("reason", String(200), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("workspace_id", "kind", "value_hash"),
+)

@@ -10,9 +10,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.integration.conftest import Store
-from tests.integration.journeys import tick
+from tests.integration.journeys import rows, tick
 from tidings.api.app import create_app
 from tidings.storage.api_keys import KeyKind, create_key
+from tidings.storage.erasure import is_suppressed
 from tidings.storage.workspaces import ensure_workspace
 
 HANDOFF = """
@@ -199,3 +200,62 @@ def test_keys_are_shown_once_and_can_be_revoked(store: Store, api: Api) -> None:
         ).status_code
         == 401
     )
+
+
+def test_update_a_contact(store: Store, api: Api) -> None:
+    api.track(
+        {"userId": "u1", "event": "x", "context": {"traits": {"plan": "free", "city": "Oslo"}}}
+    )
+    (contact,) = api.admin("GET", "/api/contacts").json()
+    changes = {
+        "timezone": "Europe/Oslo",
+        "attributes": {"plan": "pro", "city": None},
+        "add_tags": ["vip"],
+        "consent": {"email": "unsubscribed"},
+    }
+    updated = api.admin("PATCH", f"/api/contacts/{contact['id']}", json=changes).json()
+    assert (updated["timezone"], updated["attributes"], updated["tags"], updated["consent"]) == (
+        "Europe/Oslo",
+        {"plan": "pro"},
+        ["vip"],
+        {"email": "unsubscribed"},
+    )
+    bad = api.admin(
+        "PATCH",
+        f"/api/contacts/{contact['id']}",
+        json={"timezone": "Mars/Base", "consent": {"email": "maybe"}},
+    )
+    assert bad.status_code == 400
+    paths = {e["path"] for e in bad.json()["errors"]}
+    assert {"body.timezone", "body.consent.email"} <= paths
+
+
+def test_erasure_deletes_everything_and_keeps_only_hashes(store: Store, api: Api) -> None:
+    api.admin("POST", "/api/workflows", content=HANDOFF)
+    api.track(
+        {
+            "userId": "gone",
+            "event": "demo_requested",
+            "context": {"traits": {"email": "Gone@Example.com"}},
+        }
+    )
+    api.track({"userId": "stays", "event": "x"})
+    contacts = {c["user_id"]: c["id"] for c in api.admin("GET", "/api/contacts").json()}
+    assert api.admin("DELETE", f"/api/contacts/{contacts['gone']}").status_code == 204
+    assert api.admin("GET", f"/api/contacts/{contacts['gone']}").status_code == 404
+    for table in ("events", "enrollments", "step_log", "approvals", "messages"):
+        assert (
+            rows(
+                store,
+                f"SELECT count(*) AS n FROM {table} WHERE contact_id = :c",
+                c=contacts["gone"],
+            )[0].n
+            == 0
+        )
+    assert [c["user_id"] for c in api.admin("GET", "/api/contacts").json()] == ["stays"]
+    kept = rows(store, "SELECT kind, value_hash FROM suppressions ORDER BY kind")
+    assert [k.kind for k in kept] == ["email", "user_id"]
+    assert all(len(k.value_hash) == 64 and "gone" not in k.value_hash for k in kept)
+    with store.engine.connect() as conn:
+        assert is_suppressed(conn, store.workspace_id, "email", "gone@example.com")  # case-blind
+        assert not is_suppressed(conn, store.workspace_id, "email", "stays@example.com")

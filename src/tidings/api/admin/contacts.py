@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from tidings.api.admin.deps import AdminDep
 from tidings.api.admin.views import TEXT, AfterQuery, EnrollmentOut, IdPath, enrollment_out
+from tidings.api.body import has_nul
+from tidings.core.spec import Channel, ConsentStatus
 from tidings.errors import ContactNotFound
 from tidings.storage import browse
+from tidings.storage.contacts import contact_from_row, save_contacts
+from tidings.storage.erasure import erase_contact
 from tidings.storage.step_log import contact_story
 
 router = APIRouter(prefix="/contacts", tags=["contacts"])
@@ -94,6 +100,82 @@ def list_all(
             conn, admin.workspace_id, email=email, tag=tag, after=after, limit=limit
         )
     return [ContactOut(**_out(r)) for r in rows]
+
+
+class ContactChanges(BaseModel):
+    """Changes to a profile; an attribute set to null is removed."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    email: str | None = Field(None, max_length=320, pattern=TEXT)
+    phone: str | None = Field(None, max_length=32, pattern=TEXT)
+    timezone: str | None = Field(None, max_length=64)
+    attributes: dict[str, Any] = Field(default_factory=dict)
+    add_tags: list[Annotated[str, Field(max_length=200, pattern=TEXT)]] = Field(
+        default_factory=list
+    )
+    remove_tags: list[str] = Field(default_factory=list)
+    consent: dict[Channel, ConsentStatus] = Field(default_factory=dict)
+
+    @field_validator("timezone")
+    @classmethod
+    def _iana(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                ZoneInfo(value)
+            except (ZoneInfoNotFoundError, ValueError):
+                raise ValueError(f"{value!r} is not an IANA timezone, like Europe/Paris") from None
+        return value
+
+    @field_validator("attributes")
+    @classmethod
+    def _storable(cls, value: dict[str, Any]) -> dict[str, Any]:
+        if has_nul(value):
+            raise ValueError("attributes contain a NUL character, which cannot be stored")
+        return value
+
+
+def _row(admin: AdminDep, contact_id: int, conn: Any) -> Any:
+    row = browse.get_contact(conn, admin.workspace_id, contact_id)
+    if row is None:
+        raise ContactNotFound(f"no contact {contact_id} in this workspace")
+    return row
+
+
+@router.patch("/{contact_id}", response_model=ContactOut)
+def update(contact_id: IdPath, changes: ContactChanges, admin: AdminDep) -> ContactOut:
+    """Change a profile: fields, attributes (null removes), tags, consent per channel."""
+    with admin.engine.begin() as conn:
+        row = _row(admin, contact_id, conn)
+        view = contact_from_row(row)
+        attributes = {**view.attributes, **changes.attributes}
+        attributes = {k: v for k, v in attributes.items() if v is not None}
+        tags = (view.tags | set(changes.add_tags)) - set(changes.remove_tags)
+        consent = {**view.consent, **{str(k): str(v) for k, v in changes.consent.items()}}
+        updated = replace(
+            view,
+            email=changes.email if changes.email is not None else view.email,
+            phone=changes.phone if changes.phone is not None else view.phone,
+            timezone=changes.timezone or view.timezone,
+            attributes=attributes,
+            tags=frozenset(tags),
+            consent=consent,
+        )
+        save_contacts(conn, [updated], admin.clock.now())
+        row = _row(admin, contact_id, conn)
+    return ContactOut(**_out(row))
+
+
+@router.delete("/{contact_id}", status_code=204)
+def erase(contact_id: IdPath, admin: AdminDep) -> None:
+    """Erase a contact and everything about them (the GDPR right to erasure).
+
+    Only hashes of their email, phone and ids remain, on the suppression list, so an import
+    that brings them back can be recognised without keeping their data.
+    """
+    with admin.engine.begin() as conn:
+        row = _row(admin, contact_id, conn)
+        erase_contact(conn, admin.workspace_id, row, "erased through the API", admin.clock.now())
 
 
 @router.get("/{contact_id}", response_model=ContactDetail)
