@@ -14,8 +14,18 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="TIDINGS_", env_file=".env", extra="ignore")
 
     database_url: str = Field("sqlite:///tidings.db", description="SQLAlchemy URL of the database")
-    workspace: str = Field("default", description="the workspace commands act on")
+    workspace: str = Field(
+        "default",
+        min_length=1,
+        max_length=64,
+        pattern=r"^[a-z0-9][a-z0-9_\-]*$",
+        description="the workspace commands act on",
+    )
     scheduler_batch: int = Field(500, ge=1, le=10_000, description="enrollments per transaction")
+
+
+#: The command-line options that set a setting, for messages that name both.
+_OPTIONS = {"database_url": "--database", "workspace": "--workspace"}
 
 
 def load_settings(**overrides: object) -> Settings:
@@ -25,6 +35,8 @@ def load_settings(**overrides: object) -> Settings:
     except ValidationError as exc:
         lines = []
         for error in exc.errors():
-            key = "TIDINGS_" + str(error["loc"][0]).upper()
+            name = str(error["loc"][0])
+            option = _OPTIONS.get(name)
+            key = f"TIDINGS_{name.upper()}" + (f" ({option})" if option else "")
             lines.append(f"{key} has value {error.get('input')!r}: {error['msg']}")
-        raise ConfigError("; ".join(lines)) from exc
+        raise ConfigError("; ".join(lines)) from None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 
 import typer
+from rich.markup import escape
 
 from tidings import __version__
 from tidings.cli import contact, workflow
@@ -63,6 +64,6 @@ def main() -> None:
             raise
         cause: BaseException | None = exc
         while cause is not None:
-            errors.print(f"[red]{cause}[/red]", soft_wrap=True)
+            errors.print(f"[red]{escape(str(cause))}[/red]", soft_wrap=True)
             cause = cause.__cause__
         sys.exit(_exit_code(exc))

@@ -6,6 +6,7 @@ import sys
 from collections.abc import Sequence
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from sqlalchemy import Engine
@@ -29,7 +30,7 @@ def show_problems(source: str, problems: Sequence[Problem]) -> None:
     """One line per problem, errors in red and warnings in yellow, each with its path."""
     for problem in problems:
         style = "yellow" if problem.severity == "warning" else "red"
-        console.print(f"[{style}]{source}: {problem}[/{style}]", soft_wrap=True)
+        console.print(f"[{style}]{escape(f'{source}: {problem}')}[/{style}]", soft_wrap=True)
 
 
 def run_with_progress(
@@ -131,7 +132,8 @@ def show_story(title: str, lines: Sequence[LogLine]) -> None:
         values = line.data.get("values") if isinstance(line.data, dict) else None
         because = ""
         if values:
-            because = " [dim](" + ", ".join(f"{k} = {v!r}" for k, v in values.items()) + ")[/dim]"
+            shown = ", ".join(f"{k} = {v!r}" for k, v in values.items())
+            because = f" [dim]({escape(shown)})[/dim]"
         console.print(
             f"  {line.at:%Y-%m-%d %H:%M} UTC  {where:<38} {action:<12} {line.detail}{because}",
             soft_wrap=True,

@@ -22,9 +22,20 @@ logger = logging.getLogger(__name__)
 Database = typer.Option(None, "--database", help="database URL (default: TIDINGS_DATABASE_URL)")
 
 
-def init(database: str | None = Database) -> None:
-    """Create the database and workspace, and print a new write key and secret key once."""
-    settings = load_settings(database_url=database)
+def init(
+    database: str | None = Database,
+    workspace: str | None = typer.Option(
+        None,
+        "--workspace",
+        help="the workspace to create (default: TIDINGS_WORKSPACE or 'default')",
+    ),
+) -> None:
+    """Create the database and a workspace, and print a new write key and secret key once.
+
+    Run it again with another --workspace for each brand or client the install serves;
+    every key sees only its own workspace.
+    """
+    settings = load_settings(database_url=database, workspace=workspace)
     store = open_store(settings)
     now = SystemClock().now()
     with store.engine.begin() as conn:

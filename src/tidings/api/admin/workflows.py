@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import tempfile
 from datetime import datetime
 from typing import Any
 
@@ -16,8 +17,10 @@ from tidings.api.errors import ApiError
 from tidings.core.problems import Problem
 from tidings.core.validate import validate_workflow
 from tidings.errors import SpecInvalid, WorkflowNotFound
+from tidings.simulation.scenario import run_scenario
 from tidings.storage import browse
-from tidings.storage.reports import StepFigures, workflow_figures
+from tidings.storage.engine import create_engine
+from tidings.storage.reports import StepFigures, WorkflowFigures, workflow_figures
 from tidings.storage.workflows import WorkflowStatus, deploy_workflow, list_workflows, set_status
 
 router = APIRouter(prefix="/workflows", tags=["workflows"])
@@ -201,7 +204,10 @@ def stats(key: WorkflowKey, admin: AdminDep) -> WorkflowStats:
         (figures,) = [
             f for f in workflow_figures(conn, admin.workspace_id, admin.catalog) if f.key == key
         ]
+    return _stats_of(figures)
 
+
+def _stats_of(figures: WorkflowFigures) -> WorkflowStats:
     def step(s: StepFigures) -> StepStats:
         return StepStats(**{name: getattr(s, name) for name in StepStats.model_fields})
 
@@ -226,3 +232,42 @@ def enrollments(
             conn, admin.workspace_id, workflow_id=row.id, status=status, after=after, limit=limit
         )
     return [enrollment_out(r) for r in found]
+
+
+class SimulationOut(BaseModel):
+    """A dry run's figures: what the workflow would have done to a simulated store."""
+
+    contacts: int
+    days: float
+    events: int
+    messages: int
+    stats: WorkflowStats
+
+
+@router.post("/{key}/simulate", response_model=SimulationOut)
+def simulate(
+    key: WorkflowKey,
+    admin: AdminDep,
+    contacts: int = Query(500, ge=10, le=5_000, description="simulated contacts"),
+    days: float = Query(7, ge=0.5, le=60, description="virtual days"),
+    seed: int = Query(7, ge=0, le=2**31 - 1),
+) -> SimulationOut:
+    """Run the current version on a simulated store (its own scratch database); nothing is sent."""
+    row = _find(admin, key)
+    with admin.engine.connect() as conn:
+        spec = admin.catalog.version(conn, row.id, row.current_version)
+    with tempfile.TemporaryDirectory(prefix="tidings-sim-") as folder:
+        engine = create_engine(f"sqlite:///{folder}/simulation.db")
+        try:
+            result = run_scenario(engine, [(spec, "")], contacts=contacts, days=days, seed=seed)
+            with engine.connect() as conn:
+                (figures,) = workflow_figures(conn, result.workspace_id, result.catalog)
+        finally:
+            engine.dispose()
+    return SimulationOut(
+        contacts=contacts,
+        days=days,
+        events=result.totals.events,
+        messages=result.totals.delivered,
+        stats=_stats_of(figures),
+    )
