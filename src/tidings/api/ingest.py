@@ -65,50 +65,46 @@ def _service(request: Request) -> IngestService:
     return service
 
 
-_CALL_SCHEMA = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "application/json": {
-                "schema": {
-                    "type": "object",
-                    "properties": {
-                        "userId": {"type": "string"},
-                        "anonymousId": {"type": "string"},
-                        "messageId": {"type": "string"},
-                        "event": {"type": "string"},
-                        "name": {"type": "string"},
-                        "groupId": {"type": "string"},
-                        "properties": {"type": "object"},
-                        "traits": {"type": "object"},
-                        "context": {"type": "object"},
-                        "timestamp": {"type": "string", "format": "date-time"},
-                        "sentAt": {"type": "string", "format": "date-time"},
-                        "writeKey": {"type": "string"},
-                    },
-                }
-            }
+def _json_body(schema: dict[str, Any]) -> dict[str, Any]:
+    """OpenAPI for a JSON body the route reads itself (to judge each call alone)."""
+    return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}
+
+
+_TIME = {"type": "string", "format": "date-time"}
+_CALL_SCHEMA = _json_body(
+    {
+        "type": "object",
+        "properties": {
+            **{
+                field: {"type": "string"}
+                for field in (
+                    "userId",
+                    "anonymousId",
+                    "messageId",
+                    "previousId",
+                    "event",
+                    "name",
+                    "groupId",
+                    "writeKey",
+                )
+            },
+            **{field: {"type": "object"} for field in ("properties", "traits", "context")},
+            "timestamp": _TIME,
+            "sentAt": _TIME,
         },
     }
-}
-_BATCH_SCHEMA = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "application/json": {
-                "schema": {
-                    "type": "object",
-                    "required": ["batch"],
-                    "properties": {
-                        "batch": {"type": "array", "items": {"type": "object"}},
-                        "sentAt": {"type": "string", "format": "date-time"},
-                        "writeKey": {"type": "string"},
-                    },
-                }
-            }
+)
+_BATCH_SCHEMA = _json_body(
+    {
+        "type": "object",
+        "required": ["batch"],
+        "properties": {
+            "batch": {"type": "array", "items": {"type": "object"}},
+            "sentAt": _TIME,
+            "writeKey": {"type": "string"},
         },
     }
-}
+)
 
 
 async def _single(request: Request, call_type: str) -> dict[str, Any]:

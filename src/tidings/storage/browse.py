@@ -34,12 +34,14 @@ def list_contacts(
     limit: int = 50,
 ) -> list[Row[Any]]:
     """Contacts in id order after `after`, optionally by email or tag."""
-    query = select(contacts).where(contacts.c.workspace_id == workspace_id, contacts.c.id > after)
-    if email is not None:
-        query = query.where(contacts.c.email == email.strip())
+    query = select(contacts)
     if tag is not None:
         query = query.where(_has_tag(conn, tag))
-    return list(conn.execute(query.order_by(contacts.c.id).limit(limit)).all())
+    filters = {
+        contacts.c.workspace_id: workspace_id,
+        contacts.c.email: email.strip() if email else None,
+    }
+    return _page(conn, query, contacts.c.id, filters, after, limit)
 
 
 def _has_tag(conn: Connection, tag: str) -> Any:
@@ -86,16 +88,25 @@ def list_messages(
     limit: int = 50,
 ) -> list[Row[Any]]:
     """Outbox messages in id order after `after`."""
-    query = (
-        select(messages, workflows.c.key.label("workflow_key"))
-        .outerjoin(workflows, workflows.c.id == messages.c.workflow_id)
-        .where(messages.c.workspace_id == workspace_id, messages.c.id > after)
+    query = select(messages, workflows.c.key.label("workflow_key")).outerjoin(
+        workflows, workflows.c.id == messages.c.workflow_id
     )
-    if contact_id is not None:
-        query = query.where(messages.c.contact_id == contact_id)
-    if status is not None:
-        query = query.where(messages.c.status == status)
-    return list(conn.execute(query.order_by(messages.c.id).limit(limit)).all())
+    filters = {
+        messages.c.workspace_id: workspace_id,
+        messages.c.contact_id: contact_id,
+        messages.c.status: status,
+    }
+    return _page(conn, query, messages.c.id, filters, after, limit)
+
+
+def _page(
+    conn: Connection, query: Any, id_column: Any, filters: dict[Any, Any], after: int, limit: int
+) -> list[Row[Any]]:
+    """Keyset paging: rows after `after` in id order, with the filters that have a value."""
+    for column, value in filters.items():
+        if value is not None:
+            query = query.where(column == value)
+    return list(conn.execute(query.where(id_column > after).order_by(id_column).limit(limit)).all())
 
 
 def get_workflow(conn: Connection, workspace_id: int, key: str) -> Row[Any] | None:
@@ -131,18 +142,16 @@ def list_enrollments(
     limit: int = 50,
 ) -> list[Row[Any]]:
     """Enrollments in id order after `after`, by workflow, contact or status."""
-    query = (
-        select(enrollments, workflows.c.key.label("workflow_key"))
-        .join(workflows, workflows.c.id == enrollments.c.workflow_id)
-        .where(enrollments.c.workspace_id == workspace_id, enrollments.c.id > after)
+    query = select(enrollments, workflows.c.key.label("workflow_key")).join(
+        workflows, workflows.c.id == enrollments.c.workflow_id
     )
-    if workflow_id is not None:
-        query = query.where(enrollments.c.workflow_id == workflow_id)
-    if contact_id is not None:
-        query = query.where(enrollments.c.contact_id == contact_id)
-    if status is not None:
-        query = query.where(enrollments.c.status == status)
-    return list(conn.execute(query.order_by(enrollments.c.id).limit(limit)).all())
+    filters = {
+        enrollments.c.workspace_id: workspace_id,
+        enrollments.c.workflow_id: workflow_id,
+        enrollments.c.contact_id: contact_id,
+        enrollments.c.status: status,
+    }
+    return _page(conn, query, enrollments.c.id, filters, after, limit)
 
 
 def get_approval(conn: Connection, workspace_id: int, approval_id: int) -> Row[Any] | None:

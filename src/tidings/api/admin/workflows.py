@@ -20,7 +20,7 @@ from tidings.errors import SpecInvalid, WorkflowNotFound
 from tidings.simulation.scenario import run_scenario
 from tidings.storage import browse
 from tidings.storage.engine import create_engine
-from tidings.storage.reports import StepFigures, WorkflowFigures, workflow_figures
+from tidings.storage.reports import WorkflowFigures, workflow_figures
 from tidings.storage.workflows import WorkflowStatus, deploy_workflow, list_workflows, set_status
 
 router = APIRouter(prefix="/workflows", tags=["workflows"])
@@ -55,38 +55,6 @@ class Deployed(WorkflowOut):
 
     created_version: bool
     warnings: list[dict[str, str]]
-
-
-class StepStats(BaseModel):
-    """Figures for one step."""
-
-    step_id: str
-    kind: str
-    entered: int
-    sent: int
-    opened: int
-    clicked: int
-    converted: int
-    revenue: float
-    exited: int
-    waiting: int
-
-
-class WorkflowStats(BaseModel):
-    """Figures for a workflow and each of its steps."""
-
-    key: str
-    version: int
-    entered: int
-    sent: int
-    opened: int
-    clicked: int
-    converted: int
-    revenue: float
-    exited: int
-    completed: int
-    waiting: int
-    steps: list[StepStats]
 
 
 def _find(admin: AdminDep, key: str) -> Any:
@@ -196,25 +164,15 @@ def archive(key: WorkflowKey, admin: AdminDep) -> WorkflowOut:
     return _set(key, admin, WorkflowStatus.ARCHIVED)
 
 
-@router.get("/{key}/stats", response_model=WorkflowStats)
-def stats(key: WorkflowKey, admin: AdminDep) -> WorkflowStats:
+@router.get("/{key}/stats", response_model=WorkflowFigures)
+def stats(key: WorkflowKey, admin: AdminDep) -> WorkflowFigures:
     """Entered, sent, opened, clicked, converted, revenue, exited and waiting, per step."""
     _find(admin, key)
     with admin.engine.connect() as conn:
         (figures,) = [
             f for f in workflow_figures(conn, admin.workspace_id, admin.catalog) if f.key == key
         ]
-    return _stats_of(figures)
-
-
-def _stats_of(figures: WorkflowFigures) -> WorkflowStats:
-    def step(s: StepFigures) -> StepStats:
-        return StepStats(**{name: getattr(s, name) for name in StepStats.model_fields})
-
-    fields = {
-        name: getattr(figures, name) for name in WorkflowStats.model_fields if name != "steps"
-    }
-    return WorkflowStats(**fields, steps=[step(s) for s in figures.steps])
+    return figures
 
 
 @router.get("/{key}/enrollments", response_model=list[EnrollmentOut])
@@ -241,7 +199,7 @@ class SimulationOut(BaseModel):
     days: float
     events: int
     messages: int
-    stats: WorkflowStats
+    stats: WorkflowFigures
 
 
 @router.post("/{key}/simulate", response_model=SimulationOut)
@@ -269,5 +227,5 @@ def simulate(
         days=days,
         events=result.totals.events,
         messages=result.totals.delivered,
-        stats=_stats_of(figures),
+        stats=figures,
     )
