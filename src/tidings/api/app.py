@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 
 from tidings import __version__
 from tidings.api import admin, ingest
+from tidings.api.committer import GroupCommitter
 from tidings.api.errors import install_error_handlers
 from tidings.api.keys import KeyCache
 from tidings.clock import Clock, SystemClock
@@ -40,18 +41,23 @@ def create_app(
     """
 
     @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        if scheduler is None:
-            yield
-            return
-        thread = threading.Thread(target=scheduler.run, name="scheduler", daemon=True)
-        thread.start()
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        service: ingest.IngestService = app.state.ingest
+        # One committer: ingest is CPU-bound Python, so more threads only take turns (measured).
+        service.committer = GroupCommitter(service.store)
+        thread = None
+        if scheduler is not None:
+            thread = threading.Thread(target=scheduler.run, name="scheduler", daemon=True)
+            thread.start()
         try:
             yield
         finally:
-            scheduler.stop.set()
-            await run_in_threadpool(thread.join, 60)
-            logger.info("scheduler stopped", extra={"action": "stop", "steps": scheduler.steps})
+            await run_in_threadpool(service.committer.close)
+            service.committer = None
+            if scheduler is not None and thread is not None:
+                scheduler.stop.set()
+                await run_in_threadpool(thread.join, 60)
+                logger.info("scheduler stopped", extra={"action": "stop", "steps": scheduler.steps})
 
     app = FastAPI(
         lifespan=lifespan,

@@ -6,6 +6,7 @@ answers 200 with the calls it rejected and why; only a wholly unreadable request
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from dataclasses import dataclass
 from typing import Any
@@ -15,6 +16,7 @@ from sqlalchemy.exc import OperationalError
 from starlette.concurrency import run_in_threadpool
 
 from tidings.api.body import read_json
+from tidings.api.committer import GroupCommitter
 from tidings.api.errors import ApiError
 from tidings.api.keys import KeyCache, authenticate
 from tidings.api.segment import MAX_CALL_BYTES, Rejected, read_call
@@ -41,6 +43,7 @@ class IngestService:
     catalog: Catalog
     keys: KeyCache
     slots: threading.BoundedSemaphore
+    committer: GroupCommitter | None = None
 
     def store(self, workspace_id: int, items: list[Incoming | AliasCall]) -> IngestReport:
         """Commit the calls; 503 when every slot stays busy or the database is locked."""
@@ -114,7 +117,10 @@ async def _single(request: Request, call_type: str) -> dict[str, Any]:
     call = read_call(body, "", service.clock.now(), call_type)
     if isinstance(call, Rejected):
         raise ApiError(400, "Invalid call", problems=call.problems)
-    await run_in_threadpool(service.store, owner.workspace_id, [call])
+    if service.committer is None:
+        await run_in_threadpool(service.store, owner.workspace_id, [call])
+    else:
+        await asyncio.wrap_future(service.committer.submit(owner.workspace_id, call))
     return {"success": True}
 
 
