@@ -9,6 +9,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -19,11 +20,13 @@ from http.client import HTTPConnection
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, select, text, update
 
 from bench.setup import database, deployed, seed_sleeping
 from tidings.clock import SystemClock
+from tidings.runtime.loop import SchedulerLoop
 from tidings.storage.api_keys import KeyKind, create_key
+from tidings.storage.tables import enrollments
 
 
 def _port() -> int:
@@ -211,3 +214,43 @@ def bench_serve_memory(contacts: int) -> dict[str, float]:
             with Path(f"/proc/{process.pid}/status").open() as status:
                 rss_kb = next(int(line.split()[1]) for line in status if line.startswith("VmRSS:"))
         return {"start_seconds": start_seconds, "rss_mb": rss_kb / 1024, "seconds": start_seconds}
+
+
+def bench_timer_lateness(
+    kind: str, sleeping: int, due: int, spread_seconds: float
+) -> dict[str, float]:
+    """How late timers fire on the real clock: `due` journeys wake spread over a few seconds,
+    among `sleeping` asleep, while one scheduler loop runs."""
+    with database(kind) as engine:
+        workspace_id, catalog, _ = deployed(engine)
+        seed_sleeping(engine, workspace_id, sleeping, 0, SystemClock().now())
+        start = SystemClock().now() + timedelta(seconds=2)
+        wakes = {
+            i: start + timedelta(seconds=spread_seconds * (i - 1) / due) for i in range(1, due + 1)
+        }
+        with engine.begin() as conn:
+            for i, wake in wakes.items():
+                conn.execute(update(enrollments).where(enrollments.c.id == i).values(wake_at=wake))
+        loop = SchedulerLoop(engine, SystemClock(), catalog, batch=500)
+        thread = threading.Thread(target=loop.run, daemon=True)
+        thread.start()
+        deadline = time.monotonic() + spread_seconds + 60
+        while loop.steps < due and time.monotonic() < deadline:
+            time.sleep(0.1)
+        loop.stop.set()
+        thread.join(timeout=30)
+        with engine.connect() as conn:
+            ended = dict(
+                conn.execute(
+                    select(enrollments.c.id, enrollments.c.ended_at).where(enrollments.c.id <= due)
+                ).all()
+            )
+        late = sorted(
+            (ended[i] - wakes[i]).total_seconds() for i in wakes if ended.get(i) is not None
+        )
+        assert len(late) == due, (len(late), due)
+        return {
+            "p50_s": statistics.median(late),
+            "p99_s": late[int(len(late) * 0.99) - 1],
+            "seconds": spread_seconds,
+        }
