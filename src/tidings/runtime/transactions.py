@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import OperationalError
 
 from tidings.storage.enrollments import ConcurrentEntry
 
@@ -28,12 +29,10 @@ def transact(engine: Engine, work: Callable[[Connection], T]) -> T:
         try:
             with engine.begin() as conn:
                 return work(conn)
-        except ConcurrentEntry:
-            if attempt == ATTEMPTS:
+        except (ConcurrentEntry, OperationalError) as exc:
+            if attempt == ATTEMPTS or not _worth_retrying(exc):
                 raise
-            logger.info(
-                "retrying after a concurrent entry", extra={"action": "retry", "attempt": attempt}
-            )
+            logger.info("retrying after a conflict", extra={"action": "retry", "attempt": attempt})
     raise AssertionError("unreachable")
 
 

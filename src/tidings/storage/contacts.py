@@ -102,17 +102,7 @@ def upsert_contacts(
             },
         ).all()
         for record in created:
-            record.id = next(
-                row.id
-                for row in again
-                if (
-                    record.values["external_id"] and row.external_id == record.values["external_id"]
-                )
-                or (
-                    record.values["anonymous_id"]
-                    and row.anonymous_id == record.values["anonymous_id"]
-                )
-            )
+            record.id = next(row.id for row in again if record.is_row(row))
     changed = [r for r in unique if r.id is not None and r.changed and r not in created]
     if changed:
         rows = [{"b_id": r.id, **r.values, "updated_at": now} for r in changed]
