@@ -7,6 +7,13 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import settings
+
+# CI replays the same examples every run, so a red build is reproducible; local runs keep
+# exploring new ones (and remember failures in .hypothesis/).
+settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 
 @pytest.fixture(autouse=True)
