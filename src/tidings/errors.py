@@ -7,8 +7,7 @@ TidingsError
 ├── NotFound
 │   ├── WorkflowNotFound
 │   └── ContactNotFound
-├── StorageUnavailable     the database cannot be reached or migrated
-└── InvariantBroken        a bug: state that validation should have made impossible
+└── StorageUnavailable     the database cannot be reached or migrated
 """
 
 from __future__ import annotations
@@ -65,7 +64,3 @@ class ContactNotFound(NotFound):
 
 class StorageUnavailable(TidingsError):
     """The database could not be reached."""
-
-
-class InvariantBroken(TidingsError):
-    """An internal rule was broken; this is a bug in Tidings."""

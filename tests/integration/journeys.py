@@ -18,6 +18,19 @@ from tidings.storage.workflows import deploy_workflow
 
 _ids = itertools.count()
 
+#: A sales hand-off that waits for a person's approval (two days) before writing to the lead.
+HANDOFF = """
+id: handoff
+name: Sales hand-off
+trigger: {event: demo_requested}
+templates:
+  hi: {subject: "A rep will call", text: "soon"}
+steps:
+  - {id: ask, type: approval, message: "Call {{ contact.email }}?", approvers: [lead@example.com], timeout: 2d, on_reject: done}
+  - {id: hi, type: send, template: hi}
+  - {id: done, type: exit, reason: handled}
+"""
+
 
 def deploy(store: Store, source: str) -> int:
     spec, problems = validate_workflow(yaml.safe_load(textwrap.dedent(source)))

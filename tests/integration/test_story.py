@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from tests.integration.conftest import Store
 from tests.integration.journeys import (
+    HANDOFF,
     deploy,
     enrollment_states,
     identify,
@@ -58,21 +59,8 @@ def test_the_story_tells_trigger_branch_values_and_holds(store: Store) -> None:
     assert [(h.step_id, h.detail) for h in held] == [("small", "the contact has no email address")]
 
 
-APPROVED = """
-id: handoff
-name: Sales hand-off
-trigger: {event: demo_requested}
-templates:
-  hi: {subject: "A rep will call", text: "soon"}
-steps:
-  - {id: ask, type: approval, message: "Call {{ contact.email }}?", approvers: [lead@example.com], timeout: 2d, on_reject: done}
-  - {id: hi, type: send, template: hi}
-  - {id: done, type: exit, reason: handled}
-"""
-
-
 def test_an_approved_journey_goes_on_and_the_request_is_closed(store: Store) -> None:
-    deploy(store, APPROVED)
+    deploy(store, HANDOFF)
     subscriber(store, "lead")
     track(store, "lead", "demo_requested")
     assert rows(store, "SELECT status, message FROM approvals") == [
@@ -89,7 +77,7 @@ def test_an_approved_journey_goes_on_and_the_request_is_closed(store: Store) -> 
 
 
 def test_an_unanswered_request_expires_and_the_journey_leaves(store: Store) -> None:
-    deploy(store, APPROVED)
+    deploy(store, HANDOFF)
     subscriber(store, "lead")
     track(store, "lead", "demo_requested")
     tick(store, timedelta(days=2))

@@ -381,9 +381,6 @@ Step = Annotated[
     Field(discriminator="type"),
 ]
 
-#: Step kinds that stop the journey to wait for time or a person.
-WAITING_STEPS = (WaitStep, ApprovalStep)
-
 
 class Workflow(_Model):
     """A whole workflow: how contacts get in, what happens to them, and how they get out."""

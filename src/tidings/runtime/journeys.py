@@ -137,16 +137,15 @@ class Journeys:
         contact_id: int,
         trigger: EventView | None,
         depth: int = 0,
-    ) -> bool:
+    ) -> None:
         """Enroll a contact if the workflow's entry rules allow; log the refusal otherwise."""
         self.know(workflow_id, deployed)
         past = [s.state for s in self.enrollments_of(contact_id)]
         outcome = enter(deployed, self.contact(contact_id), past, self.now, trigger)
         if isinstance(outcome, Refused):
             self.log((outcome.decision,), workflow_id, deployed.version)
-            return False
+            return
         self.start(workflow_id, outcome.state, depth)
-        return True
 
     def start(self, workflow_id: int, state: EnrollmentState, depth: int = 0) -> EnrollmentState:
         """Begin a new enrollment and run it to its first wait; its row is written at flush."""

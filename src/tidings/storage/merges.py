@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Connection, delete, select, update
 
 from tidings.storage.tables import (
-    OPEN_STATUSES,
+    OPEN_PREDICATE,
     approvals,
     contacts,
     enrollments,
@@ -73,7 +73,7 @@ def merge_contacts(conn: Connection, old: Any, new: Any, now: datetime) -> Merge
         (r.workflow_id, r.entry_key)
         for r in conn.execute(
             select(enrollments.c.workflow_id, enrollments.c.entry_key).where(
-                enrollments.c.contact_id == new.id, enrollments.c.status.in_(OPEN_STATUSES)
+                enrollments.c.contact_id == new.id, OPEN_PREDICATE
             )
         )
     }
@@ -81,7 +81,7 @@ def merge_contacts(conn: Connection, old: Any, new: Any, now: datetime) -> Merge
         r.id
         for r in conn.execute(
             select(enrollments.c.id, enrollments.c.workflow_id, enrollments.c.entry_key).where(
-                enrollments.c.contact_id == old.id, enrollments.c.status.in_(OPEN_STATUSES)
+                enrollments.c.contact_id == old.id, OPEN_PREDICATE
             )
         )
         if (r.workflow_id, r.entry_key) in open_new

@@ -11,23 +11,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.integration.conftest import Store
-from tests.integration.journeys import rows, tick
+from tests.integration.journeys import HANDOFF, rows, tick
 from tidings.api.app import create_app
 from tidings.storage.api_keys import KeyKind, create_key
 from tidings.storage.erasure import is_suppressed
 from tidings.storage.workspaces import ensure_workspace
-
-HANDOFF = """
-id: handoff
-name: Sales hand-off
-trigger: {event: demo_requested}
-templates:
-  hi: {subject: "A rep will call", text: "soon"}
-steps:
-  - {id: ask, type: approval, message: "Call {{ contact.email }}?", timeout: 2d, on_reject: done}
-  - {id: hi, type: send, template: hi}
-  - {id: done, type: exit, reason: handled}
-"""
 
 
 class Api:
