@@ -22,6 +22,28 @@ class Settings(BaseSettings):
         description="the workspace commands act on",
     )
     scheduler_batch: int = Field(500, ge=1, le=10_000, description="enrollments per transaction")
+    public_url: str = Field(
+        "http://localhost:8000",
+        pattern=r"^https?://[^/\s]+(/[^\s]*)?$",
+        description="the address people reach this server at: links in messages point here",
+    )
+    smtp_url: str | None = Field(
+        None, description="smtp://user:pass@host:587?starttls=1 or smtps://...; unset: no email"
+    )
+    dkim_selector: str | None = Field(None, description="DKIM selector, with dkim_key_file")
+    dkim_key_file: str | None = Field(None, description="PEM private key that signs mail")
+    sms_url: str | None = Field(None, description="Twilio-compatible API base URL; unset: no SMS")
+    sms_account: str = Field("", description="the SMS account id (Twilio: Account SID)")
+    sms_token: str = Field("", description="the SMS auth token; also checks inbound signatures")
+    sms_from: str = Field("", description="the number texts come from, in E.164")
+    sms_region: str | None = Field(None, description="region for numbers without +, like US")
+    webhook_allow: str = Field(
+        "", description="comma-separated hosts or networks webhooks may call though private"
+    )
+    dispatch_batch: int = Field(100, ge=1, le=10_000, description="messages per dispatch round")
+    send_lease: int = Field(
+        300, ge=5, le=86_400, description="seconds a worker holds a message while sending it"
+    )
 
 
 #: The command-line options that set a setting, for messages that name both.

@@ -12,11 +12,12 @@ from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
 from tidings import __version__
-from tidings.api import admin, ingest
+from tidings.api import admin, inbound, ingest, tracking
 from tidings.api.committer import GroupCommitter
 from tidings.api.errors import install_error_handlers
 from tidings.api.keys import KeyCache
 from tidings.clock import Clock, SystemClock
+from tidings.runtime.dispatch import Dispatcher
 from tidings.runtime.loop import SchedulerLoop
 from tidings.storage.workflows import Catalog
 
@@ -33,6 +34,10 @@ def create_app(
     catalog: Catalog | None = None,
     ingest_slots: int = DEFAULT_INGEST_SLOTS,
     scheduler: SchedulerLoop | None = None,
+    dispatcher: Dispatcher | None = None,
+    public_url: str = "http://localhost:8000",
+    sms_token: str = "",
+    sms_region: str | None = None,
 ) -> FastAPI:
     """The Tidings HTTP API over `engine` (already migrated).
 
@@ -45,10 +50,13 @@ def create_app(
         service: ingest.IngestService = app.state.ingest
         # One committer: ingest is CPU-bound Python, so more threads only take turns (measured).
         service.committer = GroupCommitter(service.store)
-        thread = None
+        thread = sending = None
         if scheduler is not None:
             thread = threading.Thread(target=scheduler.run, name="scheduler", daemon=True)
             thread.start()
+        if dispatcher is not None:
+            sending = threading.Thread(target=dispatcher.run, name="dispatcher", daemon=True)
+            sending.start()
         try:
             yield
         finally:
@@ -58,6 +66,11 @@ def create_app(
                 scheduler.stop.set()
                 await run_in_threadpool(thread.join, 60)
                 logger.info("scheduler stopped", extra={"action": "stop", "steps": scheduler.steps})
+            if dispatcher is not None and sending is not None:
+                dispatcher.stop.set()
+                await run_in_threadpool(sending.join, 60)
+                dispatcher.channels.close()
+                logger.info("dispatcher stopped", extra={"action": "stop"})
 
     app = FastAPI(
         lifespan=lifespan,
@@ -74,7 +87,17 @@ def create_app(
         keys=KeyCache(engine),
         slots=threading.BoundedSemaphore(ingest_slots),
     )
+    app.state.links = tracking.LinkService(
+        engine=engine,
+        clock=app.state.ingest.clock,
+        catalog=app.state.ingest.catalog,
+        public_url=public_url.rstrip("/"),
+        sms_token=sms_token,
+        sms_region=sms_region,
+    )
     install_error_handlers(app)
     app.include_router(ingest.router)
+    app.include_router(inbound.router)
     app.include_router(admin.router)
+    app.include_router(tracking.router)
     return app

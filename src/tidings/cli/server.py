@@ -1,21 +1,27 @@
-"""`tidings init` (a workspace and its keys) and `tidings serve` (API plus scheduler)."""
+"""`tidings init` (a workspace and its keys), `tidings serve` (API, scheduler, dispatcher) and
+`tidings worker` (scheduler and dispatcher)."""
 
 from __future__ import annotations
 
 import logging
 import os
 import signal
+import threading
+from datetime import timedelta
 
 import typer
 import uvicorn
+from sqlalchemy import Engine
 
 from tidings.api.app import create_app
 from tidings.cli.context import open_store
 from tidings.cli.output import console
-from tidings.clock import SystemClock
-from tidings.config import load_settings
+from tidings.clock import Clock, SystemClock
+from tidings.config import Settings, load_settings
+from tidings.runtime.dispatch import Channels, Dispatcher
 from tidings.runtime.loop import SchedulerLoop
 from tidings.storage.api_keys import KeyKind, create_key
+from tidings.storage.workflows import Catalog
 
 logger = logging.getLogger(__name__)
 
@@ -59,8 +65,19 @@ def serve(
     store = open_store(settings)
     clock = SystemClock()
     scheduler = SchedulerLoop(store.engine, clock, store.catalog, batch=settings.scheduler_batch)
-    app = create_app(store.engine, clock=clock, catalog=store.catalog, scheduler=scheduler)
+    dispatcher = make_dispatcher(settings, store.engine, clock, store.catalog)
+    app = create_app(
+        store.engine,
+        clock=clock,
+        catalog=store.catalog,
+        scheduler=scheduler,
+        dispatcher=dispatcher,
+        public_url=settings.public_url,
+        sms_token=settings.sms_token,
+        sms_region=settings.sms_region,
+    )
     logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(name)s: %(message)s")
+    _say_channels(dispatcher)
     # uvicorn stops accepting on SIGTERM or Ctrl-C, lets requests in flight finish, then runs
     # the app's shutdown, where the scheduler commits its batch in hand.
     uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="info")).run()
@@ -70,6 +87,9 @@ def worker(
     database: str | None = Database,
     batch: int | None = typer.Option(
         None, "--batch", min=1, max=10_000, help="enrollments per transaction"
+    ),
+    send: bool = typer.Option(
+        True, "--send/--no-send", help="also send queued messages (the dispatcher)"
     ),
 ) -> None:
     """Advance due journeys until SIGTERM; run several, on PostgreSQL, to scale out.
@@ -86,17 +106,56 @@ def worker(
             "[yellow]SQLite has one writer: extra workers wait on each other;"
             " use PostgreSQL to scale out[/yellow]"
         )
+    clock = SystemClock()
     loop = SchedulerLoop(
-        store.engine, SystemClock(), store.catalog, batch=batch or settings.scheduler_batch
+        store.engine, clock, store.catalog, batch=batch or settings.scheduler_batch
     )
+    dispatcher = make_dispatcher(settings, store.engine, clock, store.catalog) if send else None
 
     def finish(signum: int, _frame: object) -> None:
         # Stop between batches: the batch in hand is finished and committed first.
         loop.stop.set()
+        if dispatcher is not None:
+            dispatcher.stop.set()
 
     signal.signal(signal.SIGTERM, finish)
     signal.signal(signal.SIGINT, finish)
     console.print(f"worker {os.getpid()} advancing due journeys in {settings.database_url}")
+    sending = None
+    if dispatcher is not None:
+        _say_channels(dispatcher)
+        sending = threading.Thread(target=dispatcher.run, name="dispatcher", daemon=True)
+        sending.start()
     steps = loop.run()
+    if dispatcher is not None and sending is not None:
+        dispatcher.stop.set()
+        sending.join(60)
+        dispatcher.channels.close()
     store.engine.dispose()
     console.print(f"worker {os.getpid()} stopped after {steps:,} steps")
+
+
+def make_dispatcher(
+    settings: Settings, engine: Engine, clock: Clock, catalog: Catalog
+) -> Dispatcher:
+    """The dispatcher over the channels the settings configure."""
+    return Dispatcher(
+        engine,
+        clock,
+        Channels.from_settings(settings),
+        catalog,
+        batch=settings.dispatch_batch,
+        lease=timedelta(seconds=settings.send_lease),
+    )
+
+
+def _say_channels(dispatcher: Dispatcher) -> None:
+    channels = dispatcher.channels
+    missing = []
+    if channels.smtp is None:
+        missing.append("email (set TIDINGS_SMTP_URL)")
+    if channels.sms is None:
+        missing.append("SMS (set TIDINGS_SMS_URL)")
+    logger.info("sending through %s", ", ".join(channels.names()))
+    if missing:
+        logger.warning("not configured, their messages wait in the outbox: %s", "; ".join(missing))

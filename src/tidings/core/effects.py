@@ -30,6 +30,8 @@ class SendMessage:
     text: str | None = None
     variant: str | None = None
     topic: str | None = None
+    priority: int = 0
+    expires_at: datetime | None = None
 
     @property
     def idempotency_key(self) -> str:

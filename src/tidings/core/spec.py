@@ -222,6 +222,9 @@ class SendStep(_Step):
     variants: tuple[Variant, ...] = ()
     kind: SendKind = SendKind.MARKETING
     topic: str | None = None
+    #: How long after the step the message is still worth sending; a message that send-time
+    #: policies would delay past this is dropped instead of arriving late.
+    valid_for: Duration | None = None
 
     @model_validator(mode="after")
     def _template_or_variants(self) -> SendStep:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -11,7 +11,7 @@ from sqlalchemy import Connection, Engine
 
 from tidings.clock import Clock
 from tidings.core.react import DEFAULT_TRIGGER_HORIZON, react
-from tidings.core.state import EventView
+from tidings.core.state import ContactView, EventView
 from tidings.runtime.aliases import AliasCall, apply_alias
 from tidings.runtime.journeys import Journeys
 from tidings.runtime.transactions import transact
@@ -108,36 +108,81 @@ def ingest_in(
     if not items:
         return report
     views = contacts.upsert_contacts(conn, workspace_id, [i.identity for i in items], now)
-    contact_ids = {key: view.id for key, view in views.items()}
+    owners = [views[i.identity.key].id for i in items]
+    return _store_and_react(
+        conn, workspace_id, items, owners, views.values(), now, catalog, trigger_horizon
+    )
+
+
+def record_events(
+    conn: Connection,
+    workspace_id: int,
+    items: Sequence[tuple[int, Incoming]],
+    now: datetime,
+    catalog: Catalog,
+) -> IngestReport:
+    """Store events about known contacts (opens, clicks, unsubscribes, bounces) and let
+    workflows react to them, in the caller's transaction."""
+    if not items:
+        return IngestReport()
+    found = contacts.load_contacts(conn, {contact_id for contact_id, _ in items})
+    kept = [(contact_id, item) for contact_id, item in items if contact_id in found]
+    return _store_and_react(
+        conn,
+        workspace_id,
+        [item for _, item in kept],
+        [contact_id for contact_id, _ in kept],
+        found.values(),
+        now,
+        catalog,
+        DEFAULT_TRIGGER_HORIZON,
+    )
+
+
+def _store_and_react(
+    conn: Connection,
+    workspace_id: int,
+    items: Sequence[Incoming],
+    owners: Sequence[int],
+    views: Iterable[ContactView],
+    now: datetime,
+    catalog: Catalog,
+    trigger_horizon: timedelta,
+) -> IngestReport:
+    """Insert the events (`owners[i]` is the contact of `items[i]`) and run the journeys."""
+    report = IngestReport()
     rows = [
         {
             "workspace_id": workspace_id,
-            "contact_id": contact_ids[i.identity.key],
+            "contact_id": owner,
             "message_id": i.message_id,
             "name": i.name,
             "properties": dict(i.traits if i.name == IDENTIFY else i.properties),
             "occurred_at": i.timestamp,
             "received_at": now,
         }
-        for i in items
+        for i, owner in zip(items, owners, strict=True)
     ]
     new_ids = events.insert_events(conn, rows)
     report.stored = len(new_ids)
     report.duplicates = len(items) - len(new_ids)
 
     journeys = Journeys(conn, workspace_id, catalog, now)
-    journeys.know_contacts(views.values())
+    journeys.know_contacts(views)
     live = catalog.live(conn, workspace_id)
     for workflow_id, deployed in live:
         journeys.know(workflow_id, deployed)
-    fresh = [i for i in items if new_ids.get(i.message_id) is not None]
-    journeys.preload(list({contact_ids[i.identity.key] for i in fresh}))
+    fresh = [
+        (i, owner)
+        for i, owner in zip(items, owners, strict=True)
+        if new_ids.get(i.message_id) is not None
+    ]
+    journeys.preload(list({owner for _, owner in fresh}))
     seen: set[str] = set()
-    for item in fresh:
+    for item, contact_id in fresh:
         if item.message_id in seen:
             continue  # the same message id twice in one batch is one event
         seen.add(item.message_id)
-        contact_id = contact_ids[item.identity.key]
         event = EventView(item.name, item.properties, item.timestamp, new_ids[item.message_id])
         reacted = react(
             event,

@@ -211,6 +211,8 @@ class Journeys:
                         subject=effect.subject,
                         body_html=effect.html,
                         body_text=effect.text,
+                        priority=effect.priority,
+                        expires_at=effect.expires_at,
                         payload={
                             "template": effect.template,
                             "variant": effect.variant,
@@ -302,6 +304,8 @@ class Journeys:
                 "status": MessageStatus.QUEUED,
                 "created_at": self.now,
                 "send_after": self.now,
+                "priority": 0,
+                "expires_at": None,
                 **fields,
             }
         )

@@ -304,3 +304,14 @@ def external_ids(conn: Connection, ids: Iterable[int]) -> dict[int, str]:
 def count_contacts(conn: Connection) -> int:
     """How many contacts the database holds, across workspaces."""
     return int(conn.execute(select(func.count()).select_from(contacts)).scalar_one())
+
+
+def contacts_by_address(conn: Connection, workspace_id: int, kind: str, value: str) -> list[int]:
+    """The contacts with this email (any case) or phone number."""
+    column = contacts.c.email if kind == "email" else contacts.c.phone
+    wanted = value.strip().lower() if kind == "email" else value.strip()
+    match = func.lower(column) == wanted if kind == "email" else column == wanted
+    rows = conn.execute(
+        select(contacts.c.id).where(contacts.c.workspace_id == workspace_id, match).limit(100)
+    )
+    return [int(r) for r in rows.scalars()]

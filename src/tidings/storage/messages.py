@@ -16,9 +16,11 @@ from tidings.storage.tables import messages
 class MessageStatus(StrEnum):
     """Where a message stands in the outbox."""
 
-    QUEUED = "queued"  #: waiting for the dispatcher
-    SENT = "sent"  #: handed to the channel
-    FAILED = "failed"  #: gave up; `last_error` says why
+    QUEUED = "queued"  #: waiting for the dispatcher (or deferred: `send_after` says until when)
+    SENDING = "sending"  #: a worker holds it until `lease_until` while it talks to the channel
+    SENT = "sent"  #: the channel accepted it
+    FAILED = "failed"  #: the dead letter: gave up after retries, `last_error` says why
+    DROPPED = "dropped"  #: a send-time policy refused it, `last_error` says which and why
 
 
 def enqueue_messages(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:

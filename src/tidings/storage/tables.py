@@ -45,6 +45,10 @@ workspaces = Table(
     Column("key", String(64), nullable=False, unique=True),
     Column("name", String(200), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
+    # Signs the tokens in links (clicks, opens, unsubscribes) and webhooks; never shown in links.
+    Column("secret", String(64), nullable=False, server_default=""),
+    # Delivery settings: sender identity, send-time policies, topics, alert targets.
+    Column("settings", Json, nullable=False, server_default="{}"),
 )
 
 contacts = Table(
@@ -193,8 +197,21 @@ messages = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("send_after", UTCDateTime, nullable=False),
     Column("sent_at", UTCDateTime),
+    # The workflow's priority: wins a contact's last free slot under a frequency cap.
+    Column("priority", Integer, nullable=False, server_default="0"),
+    # Past this the message is stale (its step's useful window): dropped, never sent late.
+    Column("expires_at", UTCDateTime),
+    # A message being sent belongs to its worker until then; after it, another takes it over.
+    Column("lease_until", UTCDateTime),
+    # Times a worker stopped mid-send and another sent again: the one duplicate window.
+    Column("resends", Integer, nullable=False, server_default="0"),
+    # The provider's id for the message (SMTP Message-ID, SMS sid), to match bounces.
+    Column("provider_id", String(200)),
+    Column("opened_at", UTCDateTime),
+    Column("clicked_at", UTCDateTime),
     UniqueConstraint("workspace_id", "idempotency_key"),
     Index(None, "status", "send_after"),
+    Index(None, "provider_id"),
     Index(None, "contact_id"),
     Index(None, "workflow_id", "step_id"),
 )
@@ -232,6 +249,18 @@ api_keys = Table(
     Column("key_hash", String(64), nullable=False, unique=True),
     Column("created_at", UTCDateTime, nullable=False),
     Column("revoked_at", UTCDateTime),
+)
+
+endpoints = Table(
+    "endpoints",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("workspace_id", ForeignKey("workspaces.id"), nullable=False),
+    Column("url", String(2048), nullable=False),
+    # A receiver answered 410 Gone: nothing more goes to this URL until it is enabled again.
+    Column("disabled_at", UTCDateTime),
+    Column("reason", String(200)),
+    UniqueConstraint("workspace_id", "url"),
 )
 
 suppressions = Table(

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import secrets
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, select, update
 
 from tidings.storage.dialect import insert_for
 from tidings.storage.tables import workspaces
@@ -12,7 +15,9 @@ from tidings.storage.tables import workspaces
 
 def ensure_workspace(conn: Connection, key: str, name: str, now: datetime) -> int:
     """The id of the workspace `key`, creating it if it does not exist."""
-    stmt = insert_for(conn, workspaces).values(key=key, name=name, created_at=now)
+    stmt = insert_for(conn, workspaces).values(
+        key=key, name=name, created_at=now, secret=secrets.token_urlsafe(32), settings={}
+    )
     conn.execute(stmt.on_conflict_do_nothing(index_elements=["key"]))
     found = find_workspace(conn, key)
     assert found is not None
@@ -22,3 +27,32 @@ def ensure_workspace(conn: Connection, key: str, name: str, now: datetime) -> in
 def find_workspace(conn: Connection, key: str) -> int | None:
     """The id of the workspace `key`, or None."""
     return conn.execute(select(workspaces.c.id).where(workspaces.c.key == key)).scalar()
+
+
+@dataclass(frozen=True)
+class WorkspaceRecord:
+    """A workspace's key, signing secret and stored delivery settings."""
+
+    id: int
+    key: str
+    secret: str
+    settings: dict[str, Any]
+
+
+def load_workspace(conn: Connection, workspace_id: int) -> WorkspaceRecord | None:
+    """One workspace with its secret and settings."""
+    row = conn.execute(
+        select(workspaces.c.id, workspaces.c.key, workspaces.c.secret, workspaces.c.settings).where(
+            workspaces.c.id == workspace_id
+        )
+    ).first()
+    if row is None:
+        return None
+    return WorkspaceRecord(row.id, row.key, row.secret, dict(row.settings or {}))
+
+
+def save_settings(conn: Connection, workspace_id: int, settings: dict[str, Any]) -> None:
+    """Replace the workspace's delivery settings."""
+    conn.execute(
+        update(workspaces).where(workspaces.c.id == workspace_id).values(settings=settings)
+    )

@@ -2,8 +2,8 @@
 
 from fastapi import APIRouter
 
-from tidings.api.admin import approvals, contacts, keys, messages, workflows
+from tidings.api.admin import approvals, contacts, delivery, keys, messages, workflows
 
 router = APIRouter(prefix="/api")
-for _module in (workflows, contacts, approvals, messages, keys):
+for _module in (workflows, contacts, approvals, messages, keys, delivery):
     router.include_router(_module.router)

@@ -67,6 +67,8 @@ def run_send(step: SendStep, ctx: StepContext) -> Outcome:
         text=text,
         variant=variant.name if variant else None,
         topic=step.topic,
+        priority=ctx.workflow.priority,
+        expires_at=ctx.now + step.valid_for if step.valid_for is not None else None,
     )
     detail = f"{step.channel.value} {template_name!r} to {address}"
     if variant:

@@ -1,0 +1,327 @@
+"""Delivery administration: settings, bounces and complaints, the suppression list,
+disabled webhook endpoints, and double opt-in requests."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Body, Request
+from pydantic import BaseModel, Field
+from sqlalchemy import Connection
+
+from tidings.api.admin.deps import AdminDep
+from tidings.api.admin.views import IdPath
+from tidings.api.errors import ApiError
+from tidings.api.tracking import LinkService, confirmation_token
+from tidings.delivery.dsn import NotAReport, parse_report
+from tidings.delivery.results import Bounce
+from tidings.delivery.settings import DeliverySettings
+from tidings.delivery.webhooks import webhook_secret
+from tidings.errors import ContactNotFound, NotFound
+from tidings.runtime import engagement
+from tidings.runtime.transactions import transact
+from tidings.storage import browse, delivery
+from tidings.storage.contacts import contacts_by_address, load_contacts
+from tidings.storage.messages import MessageStatus, enqueue_messages
+from tidings.storage.workspaces import load_workspace, save_settings
+
+router = APIRouter(tags=["delivery"])
+
+
+class SettingsOut(DeliverySettings):
+    """The workspace's delivery settings, with the secret receivers check webhooks by."""
+
+    webhook_secret: str
+
+
+@router.get("/settings", response_model=SettingsOut)
+def get_settings(admin: AdminDep) -> SettingsOut:
+    """Sender identity, send-time policies, topics and alert targets."""
+    with admin.engine.connect() as conn:
+        record = load_workspace(conn, admin.workspace_id)
+    assert record is not None
+    current = DeliverySettings.model_validate(record.settings)
+    return SettingsOut(**current.model_dump(), webhook_secret=webhook_secret(record.secret))
+
+
+@router.put("/settings", response_model=SettingsOut)
+def put_settings(settings: DeliverySettings, admin: AdminDep) -> SettingsOut:
+    """Replace the delivery settings; the dispatcher uses them from its next round."""
+    with admin.engine.begin() as conn:
+        save_settings(conn, admin.workspace_id, settings.model_dump(mode="json", by_alias=True))
+    return get_settings(admin)
+
+
+# ---------------------------------------------------------------- bounces and complaints
+
+
+class BounceIn(BaseModel):
+    """A bounce or complaint reported by a provider's webhook or by hand."""
+
+    address: str = Field(min_length=3, max_length=320, description="the email or phone number")
+    channel: Literal["email", "sms"] = "email"
+    type: Bounce
+    reason: str = Field("", max_length=500)
+    message_id: str | None = Field(
+        None, max_length=200, description="the Message-ID (or SMS id) of the message it is about"
+    )
+
+
+class BounceOut(BaseModel):
+    """What a report changed."""
+
+    address: str
+    type: Bounce
+    contacts: list[int]
+    suppressed: bool
+
+
+def _apply(
+    conn: Connection,
+    workspace_id: int,
+    report: BounceIn,
+    now: datetime,
+    admin: Any,
+) -> BounceOut:
+    message = delivery.find_by_provider_id(conn, report.message_id) if report.message_id else None
+    if message is not None and message.workspace_id != workspace_id:
+        message = None
+    kind = "email" if report.channel == "email" else "phone"
+    owners = contacts_by_address(conn, workspace_id, kind, report.address)
+    if message is not None and message.contact_id not in owners:
+        owners.append(message.contact_id)
+    reason = report.reason or report.type.value
+    for contact_id in owners:
+        mine = message if message is not None and message.contact_id == contact_id else None
+        engagement.bounced(
+            conn,
+            workspace_id,
+            contact_id,
+            report.channel,
+            report.address,
+            report.type,
+            reason,
+            now,
+            admin.catalog,
+            message=mine,
+        )
+    suppressed = report.type is not Bounce.SOFT
+    if suppressed and not owners:
+        delivery.suppress(conn, workspace_id, kind, report.address, f"{report.type}: {reason}", now)
+    return BounceOut(
+        address=report.address, type=report.type, contacts=owners, suppressed=suppressed
+    )
+
+
+@router.post("/bounces", response_model=BounceOut)
+def report_bounce(report: BounceIn, admin: AdminDep) -> BounceOut:
+    """Record a bounce or complaint: hard bounces and complaints suppress the address."""
+    now = admin.clock.now()
+    result: BounceOut = transact(
+        admin.engine, lambda conn: _apply(conn, admin.workspace_id, report, now, admin)
+    )
+    return result
+
+
+@router.post(
+    "/bounces/dsn",
+    response_model=list[BounceOut],
+    openapi_extra={
+        "requestBody": {
+            # Any content type is read as the raw message; text/plain is the one documented.
+            "content": {"text/plain": {"schema": {"type": "string"}}},
+            "required": True,
+        }
+    },
+)
+async def report_dsn(request: Request, admin: AdminDep) -> list[BounceOut]:
+    """Read a bounce message (RFC 3464 delivery status) or complaint (ARF) as received."""
+    raw = await request.body()
+    if len(raw) > 5_000_000:
+        raise ApiError(413, "Payload Too Large", "a report over 5 MB is not a bounce")
+    try:
+        reports = parse_report(raw)
+    except NotAReport as exc:
+        raise ApiError(422, "Not a bounce report", str(exc)) from None
+    now = admin.clock.now()
+
+    def work(conn: Connection) -> list[BounceOut]:
+        return [
+            _apply(
+                conn,
+                admin.workspace_id,
+                BounceIn(
+                    address=r.recipient, type=r.kind, reason=r.reason[:500], message_id=r.message_id
+                ),
+                now,
+                admin,
+            )
+            for r in reports
+        ]
+
+    found: list[BounceOut] = transact(admin.engine, work)
+    return found
+
+
+# ---------------------------------------------------------------- suppression list
+
+
+class SuppressionIn(BaseModel):
+    """An address that must never be sent to."""
+
+    address: str = Field(min_length=3, max_length=320)
+    channel: Literal["email", "sms"] = "email"
+    reason: str = Field("added by hand", max_length=200)
+
+
+class SuppressionOut(BaseModel):
+    """Whether an address is on the list, and why."""
+
+    address: str
+    suppressed: bool
+    reason: str | None = None
+
+
+@router.post("/suppressions", response_model=SuppressionOut, status_code=201)
+def add_suppression(entry: SuppressionIn, admin: AdminDep) -> SuppressionOut:
+    """Add an address to the suppression list (stored as a hash)."""
+    kind = "email" if entry.channel == "email" else "phone"
+    with admin.engine.begin() as conn:
+        delivery.suppress(
+            conn, admin.workspace_id, kind, entry.address, entry.reason, admin.clock.now()
+        )
+    return SuppressionOut(address=entry.address, suppressed=True, reason=entry.reason)
+
+
+@router.get("/suppressions/check", response_model=SuppressionOut)
+def check_suppression(
+    admin: AdminDep, address: str, channel: Literal["email", "sms"] = "email"
+) -> SuppressionOut:
+    """Whether an address is suppressed (the list keeps hashes, so it cannot be listed)."""
+    kind = "email" if channel == "email" else "phone"
+    with admin.engine.connect() as conn:
+        found = delivery.suppressed(conn, admin.workspace_id, [(kind, address)])
+    reason = found.get((kind, address))
+    return SuppressionOut(address=address, suppressed=reason is not None, reason=reason)
+
+
+@router.delete("/suppressions", status_code=204)
+def remove_suppression(
+    admin: AdminDep, address: str, channel: Literal["email", "sms"] = "email"
+) -> None:
+    """Take an address off the suppression list (after the person asked to come back)."""
+    kind = "email" if channel == "email" else "phone"
+    with admin.engine.begin() as conn:
+        if not delivery.unsuppress(conn, admin.workspace_id, kind, address):
+            raise NotFound(f"{address} is not on the suppression list")
+
+
+# ---------------------------------------------------------------- webhook endpoints
+
+
+class EndpointOut(BaseModel):
+    """A webhook URL that no longer receives calls."""
+
+    url: str
+    reason: str | None
+    disabled_at: datetime | None
+
+
+@router.get("/endpoints", response_model=list[EndpointOut])
+def disabled(admin: AdminDep) -> list[EndpointOut]:
+    """Webhook endpoints disabled after answering 410 Gone."""
+    with admin.engine.connect() as conn:
+        rows = delivery.list_endpoints(conn, admin.workspace_id)
+    return [EndpointOut(url=r.url, reason=r.reason, disabled_at=r.disabled_at) for r in rows]
+
+
+class EndpointIn(BaseModel):
+    """The endpoint to enable again."""
+
+    url: str = Field(max_length=2048)
+
+
+@router.post("/endpoints/enable", status_code=204)
+def enable(endpoint: EndpointIn, admin: AdminDep) -> None:
+    """Let calls go to a disabled endpoint again (messages already dropped stay dropped)."""
+    with admin.engine.begin() as conn:
+        if not delivery.enable_endpoint(conn, admin.workspace_id, endpoint.url):
+            raise NotFound(f"{endpoint.url} is not disabled")
+
+
+# ---------------------------------------------------------------- double opt-in
+
+
+class ConfirmationIn(BaseModel):
+    """Which channel to ask the contact to confirm."""
+
+    channel: Literal["email"] = "email"
+    subject: str = Field("Please confirm your subscription", max_length=200)
+
+
+class ConfirmationOut(BaseModel):
+    """The confirmation request queued."""
+
+    contact_id: int
+    channel: str
+    status: str
+
+
+@router.post("/contacts/{contact_id}/confirmation", response_model=ConfirmationOut, status_code=202)
+def request_confirmation(
+    contact_id: IdPath,
+    admin: AdminDep,
+    request: Request,
+    body: Annotated[ConfirmationIn, Body()] = ConfirmationIn(),
+) -> ConfirmationOut:
+    """Double opt-in: mark the channel pending and send a link that confirms it."""
+    links: LinkService = request.app.state.links
+    now = admin.clock.now()
+
+    def work(conn: Connection) -> ConfirmationOut:
+        contact = load_contacts(conn, [contact_id]).get(contact_id)
+        record = load_workspace(conn, admin.workspace_id)
+        mine = browse.get_contact(conn, admin.workspace_id, contact_id) is not None
+        if contact is None or record is None or not mine:
+            raise ContactNotFound(f"no contact {contact_id} in this workspace")
+        if not contact.email:
+            raise ApiError(422, "No address", f"contact {contact_id} has no email address")
+        if contact.consent.get(body.channel) == "subscribed":
+            return ConfirmationOut(contact_id=contact_id, channel=body.channel, status="subscribed")
+        engagement.set_consent(conn, contact_id, {body.channel: "pending"}, now)
+        token = confirmation_token(admin.workspace_id, record.secret, contact_id, body.channel)
+        url = f"{links.public_url}/confirm/{token}"
+        enqueue_messages(
+            conn,
+            [
+                {
+                    "workspace_id": admin.workspace_id,
+                    "contact_id": contact_id,
+                    "enrollment_id": None,
+                    "workflow_id": None,
+                    "step_id": None,
+                    "idempotency_key": f"confirm:{contact_id}:{body.channel}:{now.isoformat()}",
+                    "channel": "email",
+                    "kind": "transactional",
+                    "recipient": contact.email,
+                    "subject": body.subject,
+                    "body_html": (
+                        "<p>Please confirm that you want to hear from us.</p>"
+                        f'<p><a href="{url}">Confirm my subscription</a></p>'
+                        "<p>If you did not ask for this, ignore this message.</p>"
+                    ),
+                    "body_text": None,
+                    "payload": {"template": "double_opt_in", "untracked": True},
+                    "status": MessageStatus.QUEUED,
+                    "created_at": now,
+                    "send_after": now,
+                    "priority": 100,
+                    "expires_at": None,
+                }
+            ],
+        )
+        return ConfirmationOut(contact_id=contact_id, channel=body.channel, status="pending")
+
+    result: ConfirmationOut = transact(admin.engine, work)
+    return result

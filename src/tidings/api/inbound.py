@@ -1,0 +1,58 @@
+"""Inbound SMS from a Twilio-compatible provider: STOP and START keywords change consent."""
+
+from __future__ import annotations
+
+import hmac
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from sqlalchemy import Connection
+from starlette.concurrency import run_in_threadpool
+
+from tidings.api.errors import ApiError
+from tidings.api.tracking import LinkService
+from tidings.delivery.sms import START_WORDS, STOP_WORDS, to_e164, twilio_signature
+from tidings.runtime import engagement
+from tidings.runtime.transactions import transact
+from tidings.storage.contacts import contacts_by_address
+from tidings.storage.workspaces import find_workspace
+
+router = APIRouter(include_in_schema=False)
+
+_EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
+
+
+@router.post("/v1/sms/inbound/{workspace}")
+async def inbound_sms(workspace: str, request: Request) -> Response:
+    """A text to the workspace's number. Set this URL as the number's messaging webhook."""
+    service: LinkService = request.app.state.links
+    form = await request.form()
+    fields = {str(k): v for k, v in form.items() if isinstance(v, str)}
+    if service.sms_token:
+        url = service.public_url + request.url.path
+        expected = twilio_signature(service.sms_token, url, fields)
+        given = request.headers.get("x-twilio-signature", "")
+        if not hmac.compare_digest(expected, given):
+            raise ApiError(403, "Forbidden", "the X-Twilio-Signature does not match this request")
+    sender = fields.get("From", "")
+    word = fields.get("Body", "").strip().upper()
+    if word in STOP_WORDS:
+        status = "unsubscribed"
+    elif word in START_WORDS:
+        status = "subscribed"
+    else:
+        return Response(_EMPTY_TWIML, media_type="text/xml")
+    number = to_e164(sender, service.sms_region) or sender
+    now = service.clock.now()
+
+    def work(conn: Connection) -> None:
+        workspace_id = find_workspace(conn, workspace)
+        if workspace_id is None:
+            raise ApiError(404, "Not Found", f"no workspace {workspace!r}")
+        for contact_id in contacts_by_address(conn, workspace_id, "phone", number):
+            engagement.consent_changed(
+                conn, workspace_id, contact_id, {"sms": status}, f"SMS {word}", now, service.catalog
+            )
+
+    await run_in_threadpool(transact, service.engine, work)
+    return Response(_EMPTY_TWIML, media_type="text/xml")

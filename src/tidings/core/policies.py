@@ -1,0 +1,349 @@
+"""Send-time policies: one ordered set of rules every outgoing message passes through.
+
+`decide` takes a message, what is known about its recipient at this moment, the
+workspace's policies and `now`, and answers allow, defer until a time, or drop, always
+with the reason. The dispatcher stores the answer on the contact's timeline.
+
+Order: the rules that forbid a message outright come first (suppression, consent, a
+disabled endpoint, a recent purchase); then the rules that only move it later (quiet
+hours, frequency caps, the alert budget), which are applied together until the time
+satisfies all of them; last, a message that would now arrive after its useful window is
+dropped rather than sent late.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from tidings.core.calendar import at_local, zone
+from tidings.core.duration import format_duration
+from tidings.core.spec import Channel, ConsentStatus, Duration, LocalTime
+
+#: Consent statuses that withdraw a channel: even transactional messages stop.
+WITHDRAWN = frozenset({ConsentStatus.UNSUBSCRIBED, ConsentStatus.BOUNCED, ConsentStatus.COMPLAINED})
+
+#: Rounds of "move later" before giving up; each round satisfies at least one more rule.
+_MAX_ROUNDS = 16
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class FrequencyCap(_Model):
+    """At most `limit` marketing messages per `per`, on one channel or (unset) on all."""
+
+    limit: int = Field(ge=1, le=1000)
+    per: Duration
+    channel: Channel | None = None
+
+    def covers(self, channel: str) -> bool:
+        """Whether a message on `channel` counts against (and is held by) this cap."""
+        return self.channel is None or self.channel.value == channel
+
+    @property
+    def label(self) -> str:
+        """How the cap reads in a reason."""
+        what = f"{self.channel.value} " if self.channel else ""
+        return f"{self.limit} marketing {what}messages per {_span(self.per)}"
+
+
+class QuietHours(_Model):
+    """No marketing messages between `start` and `end` in the contact's own timezone."""
+
+    start: LocalTime
+    end: LocalTime
+    channels: tuple[Channel, ...] = (Channel.EMAIL, Channel.SMS)
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> QuietHours:
+        if self.start == self.end:
+            raise ValueError("quiet hours need different `start` and `end` times")
+        return self
+
+
+class AfterPurchase(_Model):
+    """Hold back marketing for a while after the contact buys (`event`)."""
+
+    event: str = "order_completed"
+    for_: Duration = Field(alias="for")
+
+
+class AlertBudget(_Model):
+    """At most `per_day` internal alerts a day (in `timezone`); the rest wait for tomorrow."""
+
+    per_day: int = Field(ge=1, le=100_000)
+
+
+class Policies(_Model):
+    """A workspace's send-time policies. Every rule is off until it is set."""
+
+    caps: tuple[FrequencyCap, ...] = ()
+    quiet_hours: QuietHours | None = None
+    after_purchase: AfterPurchase | None = None
+    alert_budget: AlertBudget | None = None
+    #: The workspace's own timezone: the alert budget's day, and contacts with none set.
+    timezone: str = "UTC"
+
+    @property
+    def longest_cap(self) -> timedelta:
+        """How far back the sends that caps count reach."""
+        return max((cap.per for cap in self.caps), default=timedelta(0))
+
+
+class Action(StrEnum):
+    """What happens to a message now."""
+
+    ALLOW = "allow"  #: send it now
+    DEFER = "defer"  #: keep it, try again at `until`
+    DROP = "drop"  #: never send it
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """A policy decision with its reason, as the contact's timeline shows it."""
+
+    action: Action
+    reason: str
+    until: datetime | None = None
+    rule: str = ""
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """The message being decided."""
+
+    id: int
+    channel: str  # email, sms, webhook, alert:email, alert:slack
+    kind: str  # marketing, transactional, internal
+    created_at: datetime
+    priority: int = 0
+    topic: str | None = None
+    expires_at: datetime | None = None
+
+    @property
+    def is_marketing(self) -> bool:
+        """Marketing messages need consent and obey caps, quiet hours and purchase windows."""
+        return self.kind == "marketing"
+
+    @property
+    def is_alert(self) -> bool:
+        """Internal alerts to people in the business."""
+        return self.channel.startswith("alert:")
+
+    def precedes(self, other: Rival) -> bool:
+        """Whether this message goes before `other` when both want the same slot."""
+        return (-self.priority, self.created_at, self.id) < (
+            -other.priority,
+            other.created_at,
+            other.id,
+        )
+
+
+@dataclass(frozen=True)
+class Rival:
+    """Another marketing message for the same contact, due now and not yet decided."""
+
+    id: int
+    channel: str
+    priority: int
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class Circumstances:
+    """What the dispatcher knows about the recipient at this moment."""
+
+    consent: Mapping[str, str]
+    timezone: str | None = None
+    suppressed: str | None = None  # why the address is on the suppression list
+    endpoint_disabled: str | None = None  # why a webhook's endpoint no longer takes calls
+    #: (when, channel) of the contact's marketing messages sent within the longest cap.
+    sent: tuple[tuple[datetime, str], ...] = ()
+    rivals: tuple[Rival, ...] = ()
+    last_purchase_at: datetime | None = None
+    alerts_today: int = 0
+
+
+def decide(message: Outgoing, facts: Circumstances, policies: Policies, now: datetime) -> Verdict:
+    """Allow, defer or drop `message` now, and say why."""
+    refusal = _refusal(message, facts, policies, now)
+    if refusal is not None:
+        return Verdict(Action.DROP, refusal[1], rule=refusal[0])
+    if message.expires_at is not None and now > message.expires_at:
+        return Verdict(
+            Action.DROP,
+            f"its useful window ended at {_when(message.expires_at)}",
+            rule="window",
+        )
+
+    at, reasons = now, list[Deferral]()
+    for _ in range(_MAX_ROUNDS):
+        moved = False
+        for rule, later in _deferrals(message, facts, policies, now, at):
+            if later is not None and later > at:
+                at, moved = later, True
+                reasons.append(rule)
+        if not moved:
+            break
+    if at == now:
+        return Verdict(Action.ALLOW, _allowance(message, facts, policies, now), rule="allow")
+
+    why = "; ".join(dict.fromkeys(r[1] for r in reasons))
+    rule_name = reasons[-1][0]
+    if message.expires_at is not None and at > message.expires_at:
+        return Verdict(
+            Action.DROP,
+            f"{why}; the next allowed time {_when(at)} is after its useful window "
+            f"({_when(message.expires_at)})",
+            rule=rule_name,
+        )
+    return Verdict(Action.DEFER, f"{why}; deferred to {_when(at)}", until=at, rule=rule_name)
+
+
+# ---------------------------------------------------------------- rules that drop
+
+
+def _refusal(
+    message: Outgoing, facts: Circumstances, policies: Policies, now: datetime
+) -> tuple[str, str] | None:
+    if facts.suppressed is not None:
+        return "suppression", f"the address is on the suppression list ({facts.suppressed})"
+    if message.channel == "webhook":
+        if facts.endpoint_disabled is not None:
+            return "endpoint", f"the endpoint is disabled ({facts.endpoint_disabled})"
+        return None
+    if message.is_alert:
+        return None
+    status = facts.consent.get(message.channel)
+    if status in WITHDRAWN:
+        return "consent", f"{message.channel} consent is {status}"
+    if not message.is_marketing:
+        return None
+    if status != ConsentStatus.SUBSCRIBED:
+        return "consent", f"no {message.channel} marketing consent (status: {status or 'unknown'})"
+    if message.topic and facts.consent.get(f"topic:{message.topic}") in WITHDRAWN:
+        return "consent", f"unsubscribed from the topic {message.topic!r}"
+    window = policies.after_purchase
+    bought = facts.last_purchase_at
+    if window is not None and bought is not None and now - window.for_ < bought <= now:
+        return "after_purchase", (
+            f"the contact bought ({window.event}) at {_when(bought)}: marketing waits "
+            f"{_span(window.for_)} after a purchase"
+        )
+    return None
+
+
+# ---------------------------------------------------------------- rules that defer
+
+
+Deferral = tuple[str, str]
+
+
+def _deferrals(
+    message: Outgoing, facts: Circumstances, policies: Policies, now: datetime, at: datetime
+) -> list[tuple[Deferral, datetime | None]]:
+    """Each deferring rule with the earliest time from `at` on that it allows."""
+    found: list[tuple[Deferral, datetime | None]] = []
+    if message.is_alert and policies.alert_budget is not None:
+        found.append(_alert_budget(facts, policies, now, at))
+    if not message.is_marketing:
+        return found
+    quiet = policies.quiet_hours
+    if quiet is not None and message.channel in {c.value for c in quiet.channels}:
+        found.append(_quiet_hours(quiet, facts.timezone or policies.timezone, at))
+    for cap in policies.caps:
+        if cap.covers(message.channel):
+            found.append(_cap(cap, message, facts, at))
+    return found
+
+
+def _quiet_hours(quiet: QuietHours, tz_name: str, at: datetime) -> tuple[Deferral, datetime | None]:
+    """The end of the quiet spell `at` falls in, in the contact's wall-clock time."""
+    tz = zone(tz_name)
+    local = at.astimezone(tz)
+    day, clock = local.date(), local.time()
+    rule = ("quiet_hours", f"quiet hours {_hm(quiet.start)}-{_hm(quiet.end)} in {tz.key}")
+    if quiet.start < quiet.end:  # within one day, e.g. 12:00-14:00
+        inside = quiet.start <= clock < quiet.end
+        end_day = day
+    else:  # across midnight, e.g. 21:00-08:00
+        inside = clock >= quiet.start or clock < quiet.end
+        end_day = day + timedelta(days=1) if clock >= quiet.start else day
+    if not inside:
+        return rule, None
+    return rule, at_local(end_day, quiet.end, tz)
+
+
+def _cap(
+    cap: FrequencyCap, message: Outgoing, facts: Circumstances, at: datetime
+) -> tuple[Deferral, datetime | None]:
+    """The first time from `at` with a free slot under `cap` for this message.
+
+    Messages that go before this one (higher priority, or older at the same priority)
+    and are due now take their slots first, as if sent at `at`.
+    """
+    sends = sorted(when for when, channel in facts.sent if cap.covers(channel))
+    ahead = sum(1 for r in facts.rivals if cap.covers(r.channel) and not message.precedes(r))
+    taken = sorted([*sends, *([at] * ahead)])
+    in_window = [when for when in taken if when > at - cap.per]
+    rule = ("cap", f"frequency cap of {cap.label}")
+    if len(in_window) < cap.limit:
+        return rule, None
+    if ahead and len([w for w in sends if w > at - cap.per]) < cap.limit:
+        rule = (
+            "cap",
+            f"the last free slot under the cap of {cap.label} goes to a higher-priority message",
+        )
+    return rule, in_window[-cap.limit] + cap.per
+
+
+def _alert_budget(
+    facts: Circumstances, policies: Policies, now: datetime, at: datetime
+) -> tuple[Deferral, datetime | None]:
+    """Tomorrow in the workspace's timezone, when today's alerts have used the budget."""
+    budget = policies.alert_budget
+    assert budget is not None
+    rule = ("alert_budget", f"the daily budget of {budget.per_day} internal alerts is spent")
+    tz = zone(policies.timezone)
+    today = now.astimezone(tz).date()
+    if facts.alerts_today < budget.per_day or at.astimezone(tz).date() > today:
+        return rule, None
+    tomorrow = today + timedelta(days=1)
+    return rule, at_local(tomorrow, time(0, 0), tz)
+
+
+# ---------------------------------------------------------------- reasons
+
+
+def _allowance(message: Outgoing, facts: Circumstances, policies: Policies, now: datetime) -> str:
+    if message.channel == "webhook":
+        return "allowed: webhooks only stop for a disabled endpoint"
+    if message.is_alert:
+        return "allowed: internal alert"
+    if not message.is_marketing:
+        return f"allowed: {message.kind} messages skip marketing caps and quiet hours"
+    counts = [
+        f"{sum(1 for when, ch in facts.sent if cap.covers(ch) and when > now - cap.per)} "
+        f"of {cap.label}"
+        for cap in policies.caps
+        if cap.covers(message.channel)
+    ]
+    return "allowed: consent given" + (f"; {', '.join(counts)} already used" if counts else "")
+
+
+def _hm(value: time) -> str:
+    return value.strftime("%H:%M")
+
+
+def _when(value: datetime) -> str:
+    return value.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _span(value: timedelta) -> str:
+    return format_duration(value)

@@ -1,0 +1,1 @@
+"""Delivery: composing messages, the channels that carry them, and the links that come back."""

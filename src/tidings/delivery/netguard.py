@@ -1,0 +1,104 @@
+"""Refusing calls to private and loopback addresses (server-side request forgery).
+
+A workflow author, or whoever edits a workspace's settings, chooses the URLs Tidings calls.
+Without a guard, `http://169.254.169.254/` or `http://localhost:5432/` would let them
+reach the machine's own services. The guard resolves the host once, refuses it if any
+address is not public (unless allow-listed), and the caller connects to the address it
+checked, so a DNS answer that changes between the check and the call changes nothing.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from urllib.parse import SplitResult, urlsplit
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+Resolver = Callable[[str, int], list[str]]
+
+
+class Refused(ValueError):
+    """The URL may not be called; the message says why."""
+
+
+def _resolve(host: str, port: int) -> list[str]:
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))
+
+
+def _is_public(address: IPAddress) -> bool:
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return address.is_global and not address.is_multicast
+
+
+@dataclass(frozen=True)
+class Target:
+    """A checked URL: where to connect, and the name to present (Host header, TLS SNI)."""
+
+    url: str  # with the host replaced by the checked address
+    host: str
+    address: str
+
+
+@dataclass(frozen=True)
+class NetGuard:
+    """Which non-public hosts and networks calls may still reach (for an internal CRM)."""
+
+    allow_hosts: frozenset[str] = frozenset()
+    allow_networks: tuple[IPNetwork, ...] = ()
+    resolver: Resolver = field(default=_resolve, compare=False)
+
+    @classmethod
+    def from_list(cls, entries: Iterable[str], resolver: Resolver | None = None) -> NetGuard:
+        """From settings like `crm.internal, 10.0.0.0/8, 127.0.0.1`."""
+        hosts, networks = set(), []
+        for entry in (e.strip() for e in entries):
+            if not entry:
+                continue
+            try:
+                networks.append(ipaddress.ip_network(entry, strict=False))
+            except ValueError:
+                hosts.add(entry.lower())
+        return cls(frozenset(hosts), tuple(networks), resolver or _resolve)
+
+    def check(self, url: str) -> Target:
+        """The address to call for `url`, or `Refused` with the reason."""
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https"):
+            raise Refused(f"only http and https URLs can be called, not {parts.scheme or 'none'}")
+        host = (parts.hostname or "").lower()
+        if not host:
+            raise Refused("the URL has no host")
+        if parts.username or parts.password:
+            raise Refused("credentials in the URL are not allowed; use headers")
+        try:
+            port = parts.port or (443 if parts.scheme == "https" else 80)
+        except ValueError:
+            raise Refused("the URL's port is not a number from 0 to 65535") from None
+        try:
+            addresses = self.resolver(host, port)
+        except (OSError, UnicodeError) as exc:
+            raise Refused(f"cannot resolve {host}: {exc}") from None
+        if not addresses:
+            raise Refused(f"{host} resolves to no address")
+        for text in addresses:
+            address = ipaddress.ip_address(text.split("%", 1)[0])
+            if not _is_public(address) and not self._allowed(host, address):
+                raise Refused(
+                    f"{host} resolves to {address}, a private, loopback or reserved address; "
+                    "add it to TIDINGS_WEBHOOK_ALLOW to call it anyway"
+                )
+        return Target(_with_address(parts, addresses[0]), host, addresses[0])
+
+    def _allowed(self, host: str, address: IPAddress) -> bool:
+        return host in self.allow_hosts or any(address in net for net in self.allow_networks)
+
+
+def _with_address(parts: SplitResult, address: str) -> str:
+    literal = f"[{address}]" if ":" in address else address
+    netloc = f"{literal}:{parts.port}" if parts.port else literal
+    return parts._replace(netloc=netloc).geturl()

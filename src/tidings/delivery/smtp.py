@@ -1,0 +1,122 @@
+"""Email over SMTP to any provider: plain, STARTTLS or implicit TLS, with or without login.
+
+One connection is kept open across messages and opened again when the server drops it.
+"""
+
+from __future__ import annotations
+
+import smtplib
+import ssl
+from dataclasses import dataclass
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from tidings.delivery.results import Failed, Result, Sent
+from tidings.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class SmtpConfig:
+    """Where to hand mail over. From a URL:
+
+    `smtp://host:25` (no TLS), `smtp://user:pass@host:587?starttls=1` (STARTTLS),
+    `smtps://user:pass@host:465` (TLS from the start).
+    """
+
+    host: str
+    port: int
+    security: str = "none"  # none, starttls or tls
+    username: str | None = None
+    password: str | None = None
+    timeout: float = 30.0
+
+    @classmethod
+    def from_url(cls, url: str, timeout: float = 30.0) -> SmtpConfig:
+        """Parse TIDINGS_SMTP_URL, naming what is wrong."""
+        parts = urlsplit(url)
+        if parts.scheme not in ("smtp", "smtps"):
+            raise ConfigError(
+                f"TIDINGS_SMTP_URL must start with smtp:// or smtps://, not {parts.scheme!r}"
+            )
+        if not parts.hostname:
+            raise ConfigError("TIDINGS_SMTP_URL has no host, like smtp://mail.example.com:587")
+        query = parse_qs(parts.query)
+        starttls = query.get("starttls", ["0"])[0].lower() in ("1", "true", "yes")
+        security = "tls" if parts.scheme == "smtps" else "starttls" if starttls else "none"
+        try:
+            port = parts.port or (465 if security == "tls" else 587 if starttls else 25)
+        except ValueError:
+            raise ConfigError("TIDINGS_SMTP_URL has a port that is not a number") from None
+        return cls(
+            host=parts.hostname,
+            port=port,
+            security=security,
+            username=unquote(parts.username) if parts.username else None,
+            password=unquote(parts.password) if parts.password else None,
+            timeout=timeout,
+        )
+
+
+class SmtpChannel:
+    """Sends raw messages; classifies the server's answers into retry, bounce or give up."""
+
+    def __init__(self, config: SmtpConfig, tls: ssl.SSLContext | None = None) -> None:
+        self.config = config
+        self.tls = tls or ssl.create_default_context()
+        self._client: smtplib.SMTP | None = None
+
+    def _connect(self) -> smtplib.SMTP:
+        c = self.config
+        client: smtplib.SMTP
+        if c.security == "tls":
+            client = smtplib.SMTP_SSL(c.host, c.port, timeout=c.timeout, context=self.tls)
+        else:
+            client = smtplib.SMTP(c.host, c.port, timeout=c.timeout)
+            if c.security == "starttls":
+                client.starttls(context=self.tls)
+        if c.username:
+            client.login(c.username, c.password or "")
+        return client
+
+    def send(self, sender: str, recipient: str, raw: bytes) -> Result:
+        """Hand one message to the server."""
+        for attempt in (1, 2):
+            try:
+                if self._client is None:
+                    self._client = self._connect()
+                self._client.sendmail(sender, [recipient], raw)
+                return Sent()
+            except smtplib.SMTPRecipientsRefused as exc:
+                code, reply = next(iter(exc.recipients.values()))
+                return _answer(code, reply, bounce=True)
+            except smtplib.SMTPSenderRefused as exc:
+                return _answer(exc.smtp_code, exc.smtp_error, bounce=False)
+            except smtplib.SMTPDataError as exc:
+                return _answer(exc.smtp_code, exc.smtp_error, bounce=False)
+            except smtplib.SMTPAuthenticationError as exc:
+                self.close()
+                return Failed(f"the SMTP server refused the login: {exc.smtp_code}")
+            except (smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError, OSError) as exc:
+                self.close()
+                if attempt == 2:
+                    return Failed(f"cannot reach the SMTP server: {exc}")
+            except smtplib.SMTPException as exc:
+                self.close()
+                return Failed(f"SMTP error: {exc}")
+        raise AssertionError("unreachable")
+
+    def close(self) -> None:
+        """Say goodbye to the server, if connected."""
+        client, self._client = self._client, None
+        if client is not None:
+            try:
+                client.quit()
+            except (smtplib.SMTPException, OSError):
+                client.close()
+
+
+def _answer(code: int, reply: bytes | str, *, bounce: bool) -> Failed:
+    text = reply.decode(errors="replace") if isinstance(reply, bytes) else reply
+    error = f"SMTP {code}: {text}"
+    if 500 <= code < 600:
+        return Failed(error, permanent=True, bounce=bounce)
+    return Failed(error)

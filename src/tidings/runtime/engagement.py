@@ -1,0 +1,195 @@
+"""What people do with messages, coming back: opens, clicks, unsubscribes, bounces,
+complaints and consent changes. Each becomes an event workflows can use, and each that
+says so changes the contact's consent, in the caller's transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Row
+
+from tidings.delivery.results import Bounce
+from tidings.runtime.ingest import Incoming, record_events
+from tidings.storage import delivery
+from tidings.storage.contacts import load_contacts, save_contacts
+from tidings.storage.workflows import Catalog
+
+#: Events this module records, by name (workflows wait for and branch on these).
+OPENED, CLICKED = "email_opened", "email_clicked"
+UNSUBSCRIBED, SUBSCRIBED = "unsubscribed", "subscribed"
+BOUNCED, COMPLAINED = "message_bounced", "message_complained"
+
+
+def _about(message: Row[Any]) -> dict[str, Any]:
+    """Event properties naming the message, so a workflow can ask "opened *this* email"."""
+    payload = message.payload or {}
+    return {
+        "message_id": message.id,
+        "channel": message.channel,
+        "workflow_id": message.workflow_id,
+        "step": message.step_id,
+        "template": payload.get("template"),
+        "variant": payload.get("variant"),
+    }
+
+
+def _event(
+    conn: Connection,
+    workspace_id: int,
+    contact_id: int,
+    key: str,
+    name: str,
+    properties: Mapping[str, Any],
+    now: datetime,
+    catalog: Catalog,
+) -> bool:
+    """Record one event (once per `key`); True when it was new."""
+    item = Incoming(message_id=key, user_id=None, name=name, timestamp=now, properties=properties)
+    report = record_events(conn, workspace_id, [(contact_id, item)], now, catalog)
+    return report.stored > 0
+
+
+def set_consent(
+    conn: Connection, contact_id: int, changes: Mapping[str, str], now: datetime
+) -> dict[str, str]:
+    """Change some of a contact's consent entries; return the ones that really changed."""
+    found = load_contacts(conn, [contact_id]).get(contact_id)
+    if found is None:
+        return {}
+    changed = {k: v for k, v in changes.items() if found.consent.get(k) != v}
+    if changed:
+        save_contacts(conn, [replace(found, consent={**found.consent, **changed})], now)
+    return changed
+
+
+def opened(
+    conn: Connection, workspace_id: int, message: Row[Any], now: datetime, catalog: Catalog
+) -> bool:
+    """The open pixel loaded: the first time, the message is opened and an event says so."""
+    if not delivery.record_engagement(conn, message.id, "opened_at", now):
+        return False
+    _event(
+        conn,
+        workspace_id,
+        message.contact_id,
+        f"open:{message.id}",
+        OPENED,
+        _about(message),
+        now,
+        catalog,
+    )
+    return True
+
+
+def clicked(
+    conn: Connection,
+    workspace_id: int,
+    message: Row[Any],
+    index: int,
+    now: datetime,
+    catalog: Catalog,
+) -> str | None:
+    """A tracked link was followed: the URL stored for it at send time, or None.
+
+    A click is also an open (images are often blocked); each link's first click is an event.
+    """
+    links = (message.payload or {}).get("links") or []
+    if not 0 <= index < len(links):
+        return None
+    url = str(links[index])
+    opened(conn, workspace_id, message, now, catalog)
+    delivery.record_engagement(conn, message.id, "clicked_at", now)
+    _event(
+        conn,
+        workspace_id,
+        message.contact_id,
+        f"click:{message.id}:{index}",
+        CLICKED,
+        {**_about(message), "url": url, "link": index},
+        now,
+        catalog,
+    )
+    return url
+
+
+def unsubscribed(
+    conn: Connection, workspace_id: int, message: Row[Any], now: datetime, catalog: Catalog
+) -> str:
+    """The one-click unsubscribe: from the message's topic if it had one, else from
+    marketing on its channel. Returns what the contact left, for the page to say."""
+    topic = (message.payload or {}).get("topic")
+    key = f"topic:{topic}" if topic else message.channel
+    if set_consent(conn, message.contact_id, {key: "unsubscribed"}, now):
+        properties = {**_about(message), "from": key}
+        _event(
+            conn,
+            workspace_id,
+            message.contact_id,
+            f"unsubscribe:{message.id}",
+            UNSUBSCRIBED,
+            properties,
+            now,
+            catalog,
+        )
+    return f"the topic {topic}" if topic else f"marketing {message.channel}"
+
+
+def consent_changed(
+    conn: Connection,
+    workspace_id: int,
+    contact_id: int,
+    changes: Mapping[str, str],
+    source: str,
+    now: datetime,
+    catalog: Catalog,
+) -> dict[str, str]:
+    """A preference center, an SMS keyword or a confirmation changed consent: record an
+    event per entry that really changed."""
+    changed = set_consent(conn, contact_id, changes, now)
+    for key, status in changed.items():
+        name = SUBSCRIBED if status == "subscribed" else UNSUBSCRIBED
+        stamp = now.isoformat()
+        _event(
+            conn,
+            workspace_id,
+            contact_id,
+            f"consent:{contact_id}:{key}:{status}:{stamp}",
+            name,
+            {"from" if name == UNSUBSCRIBED else "to": key, "source": source},
+            now,
+            catalog,
+        )
+    return changed
+
+
+def bounced(
+    conn: Connection,
+    workspace_id: int,
+    contact_id: int,
+    channel: str,
+    address: str,
+    kind: Bounce,
+    reason: str,
+    now: datetime,
+    catalog: Catalog,
+    message: Row[Any] | None = None,
+) -> None:
+    """A delivery failed for good (hard), for now (soft), or the person complained.
+
+    Hard bounces and complaints put the address on the suppression list and mark the
+    channel's consent, so nothing is sent to it again.
+    """
+    if kind is not Bounce.SOFT:
+        status = "bounced" if kind is Bounce.HARD else "complained"
+        what = "email" if channel in ("email", "alert:email") else "phone"
+        delivery.suppress(conn, workspace_id, what, address, f"{status}: {reason}", now)
+        set_consent(conn, contact_id, {channel: status}, now)
+    about = _about(message) if message is not None else {"channel": channel}
+    name = COMPLAINED if kind is Bounce.COMPLAINT else BOUNCED
+    key = f"{name}:{message.id if message is not None else address}:{kind.value}"
+    properties = {**about, "type": kind.value, "reason": reason[:500]}
+    _event(conn, workspace_id, contact_id, key, name, properties, now, catalog)

@@ -1,0 +1,322 @@
+"""The dispatcher's queries: claim messages, read what policies need, record outcomes.
+
+A message's life: queued -> sending (leased to one worker) -> sent, or back to queued
+with a later `send_after` (deferred, or a transient failure to retry), or failed (the
+dead letter) or dropped (a policy refused it).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, Row, and_, bindparam, delete, func, or_, select, update
+
+from tidings.core.policies import Rival
+from tidings.storage.dialect import insert_for, is_postgres
+from tidings.storage.erasure import identifier_hash
+from tidings.storage.messages import MessageStatus
+from tidings.storage.tables import contacts, endpoints, events, messages, suppressions
+
+#: Statuses that used a slot under a frequency cap (sending counts: it may have gone out).
+SPENT = (MessageStatus.SENDING, MessageStatus.SENT)
+
+
+def claim_messages(
+    conn: Connection, now: datetime, limit: int, channels: Sequence[str]
+) -> list[Row[Any]]:
+    """Lock due messages for this worker: queued ones whose time has come, and ones whose
+    sender's lease ran out (it stopped mid-send). Higher priority first at the same time.
+    """
+    query = (
+        select(messages)
+        .where(
+            messages.c.channel.in_(list(channels)),
+            or_(
+                and_(messages.c.status == MessageStatus.QUEUED, messages.c.send_after <= now),
+                and_(messages.c.status == MessageStatus.SENDING, messages.c.lease_until <= now),
+            ),
+        )
+        .order_by(messages.c.send_after, messages.c.priority.desc(), messages.c.id)
+        .limit(limit)
+    )
+    if is_postgres(conn):
+        query = query.with_for_update(skip_locked=True)
+    return list(conn.execute(query))
+
+
+def lock_contacts(conn: Connection, ids: Iterable[int]) -> dict[int, Row[Any]]:
+    """The recipients, locked in id order: two workers deciding caps for one contact take
+    turns, so neither counts before the other's send is recorded."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    query = select(contacts).where(contacts.c.id.in_(wanted)).order_by(contacts.c.id)
+    if is_postgres(conn):
+        query = query.with_for_update()
+    return {row.id: row for row in conn.execute(query)}
+
+
+def recent_marketing(
+    conn: Connection, contact_ids: Sequence[int], since: datetime
+) -> dict[int, list[tuple[datetime, str]]]:
+    """Each contact's marketing messages that took a slot since `since`: (when, channel)."""
+    found: dict[int, list[tuple[datetime, str]]] = defaultdict(list)
+    if not contact_ids:
+        return found
+    rows = conn.execute(
+        select(messages.c.contact_id, messages.c.sent_at, messages.c.channel).where(
+            messages.c.contact_id.in_(list(contact_ids)),
+            messages.c.kind == "marketing",
+            messages.c.status.in_(SPENT),
+            messages.c.sent_at > since,
+        )
+    )
+    for contact_id, sent_at, channel in rows:
+        found[contact_id].append((sent_at, channel))
+    return found
+
+
+def due_rivals(
+    conn: Connection, contact_ids: Sequence[int], now: datetime
+) -> dict[int, list[Rival]]:
+    """Queued marketing messages due now per contact, claimed by anyone: they compete for
+    the same free slots, and the higher priority wins."""
+    found: dict[int, list[Rival]] = defaultdict(list)
+    if not contact_ids:
+        return found
+    rows = conn.execute(
+        select(
+            messages.c.id,
+            messages.c.contact_id,
+            messages.c.channel,
+            messages.c.priority,
+            messages.c.created_at,
+        ).where(
+            messages.c.contact_id.in_(list(contact_ids)),
+            messages.c.kind == "marketing",
+            messages.c.status == MessageStatus.QUEUED,
+            messages.c.send_after <= now,
+        )
+    )
+    for row in rows:
+        found[row.contact_id].append(Rival(row.id, row.channel, row.priority, row.created_at))
+    return found
+
+
+def last_events(conn: Connection, contact_ids: Sequence[int], name: str) -> dict[int, datetime]:
+    """When each contact last performed `name` (a purchase, for the purchase window)."""
+    if not contact_ids:
+        return {}
+    rows = conn.execute(
+        select(events.c.contact_id, func.max(events.c.occurred_at))
+        .where(events.c.contact_id.in_(list(contact_ids)), events.c.name == name)
+        .group_by(events.c.contact_id)
+    )
+    return {row[0]: row[1] for row in rows}
+
+
+def alerts_since(conn: Connection, workspace_id: int, since: datetime) -> int:
+    """Internal alerts sent (or being sent) since `since`."""
+    return int(
+        conn.execute(
+            select(func.count()).where(
+                messages.c.workspace_id == workspace_id,
+                messages.c.channel.like("alert:%"),
+                messages.c.status.in_(SPENT),
+                messages.c.sent_at >= since,
+            )
+        ).scalar_one()
+    )
+
+
+def suppressed(
+    conn: Connection, workspace_id: int, addresses: Iterable[tuple[str, str]]
+) -> dict[tuple[str, str], str]:
+    """The (kind, address) pairs on the suppression list, with the reason."""
+    by_hash = {identifier_hash(kind, value): (kind, value) for kind, value in addresses}
+    if not by_hash:
+        return {}
+    rows = conn.execute(
+        select(suppressions.c.value_hash, suppressions.c.reason).where(
+            suppressions.c.workspace_id == workspace_id,
+            suppressions.c.value_hash.in_(list(by_hash)),
+        )
+    )
+    return {by_hash[value_hash]: reason for value_hash, reason in rows}
+
+
+def suppress(
+    conn: Connection, workspace_id: int, kind: str, value: str, reason: str, now: datetime
+) -> None:
+    """Put an address on the suppression list (kept as a hash; a second entry is a no-op)."""
+    stmt = insert_for(conn, suppressions).values(
+        workspace_id=workspace_id,
+        kind=kind,
+        value_hash=identifier_hash(kind, value),
+        reason=reason[:200],
+        created_at=now,
+    )
+    conn.execute(stmt.on_conflict_do_nothing(index_elements=["workspace_id", "kind", "value_hash"]))
+
+
+def unsuppress(conn: Connection, workspace_id: int, kind: str, value: str) -> bool:
+    """Take an address off the suppression list; False when it was not on it."""
+    done = conn.execute(
+        delete(suppressions).where(
+            suppressions.c.workspace_id == workspace_id,
+            suppressions.c.kind == kind,
+            suppressions.c.value_hash == identifier_hash(kind, value),
+        )
+    )
+    return bool(done.rowcount)
+
+
+def list_endpoints(conn: Connection, workspace_id: int) -> list[Row[Any]]:
+    """The disabled webhook endpoints, newest first."""
+    return list(
+        conn.execute(
+            select(endpoints)
+            .where(endpoints.c.workspace_id == workspace_id, endpoints.c.disabled_at.is_not(None))
+            .order_by(endpoints.c.disabled_at.desc())
+        )
+    )
+
+
+def enable_endpoint(conn: Connection, workspace_id: int, url: str) -> bool:
+    """Let calls go to `url` again; False when it was not disabled."""
+    done = conn.execute(
+        delete(endpoints).where(endpoints.c.workspace_id == workspace_id, endpoints.c.url == url)
+    )
+    return bool(done.rowcount)
+
+
+def disabled_endpoints(conn: Connection, workspace_id: int, urls: Iterable[str]) -> dict[str, str]:
+    """The URLs among `urls` that are disabled, with why."""
+    wanted = list(set(urls))
+    if not wanted:
+        return {}
+    rows = conn.execute(
+        select(endpoints.c.url, endpoints.c.reason, endpoints.c.disabled_at).where(
+            endpoints.c.workspace_id == workspace_id,
+            endpoints.c.url.in_(wanted),
+            endpoints.c.disabled_at.is_not(None),
+        )
+    )
+    return {url: f"{reason} at {at:%Y-%m-%d %H:%M} UTC" for url, reason, at in rows}
+
+
+def disable_endpoint(
+    conn: Connection, workspace_id: int, url: str, reason: str, now: datetime
+) -> None:
+    """Stop calling `url` until an admin enables it again."""
+    stmt = insert_for(conn, endpoints).values(
+        workspace_id=workspace_id, url=url, disabled_at=now, reason=reason[:200]
+    )
+    conn.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["workspace_id", "url"],
+            set_={"disabled_at": now, "reason": reason[:200]},
+        )
+    )
+
+
+@dataclass(frozen=True)
+class Lease:
+    """A message taken for sending: its new payload (links as stored at send time)."""
+
+    id: int
+    payload: dict[str, Any]
+    provider_id: str | None
+    recovered: bool
+
+
+def mark_sending(
+    conn: Connection, leases: Sequence[Lease], now: datetime, lease_until: datetime
+) -> None:
+    """Take the slot and hand the messages to this worker until `lease_until`."""
+    if not leases:
+        return
+    conn.execute(
+        update(messages)
+        .where(messages.c.id == bindparam("b_id"))
+        .values(
+            status=MessageStatus.SENDING,
+            attempts=messages.c.attempts + 1,
+            resends=messages.c.resends + bindparam("b_resend"),
+            sent_at=now,
+            lease_until=lease_until,
+            payload=bindparam("b_payload"),
+            provider_id=bindparam("b_provider"),
+        ),
+        [
+            {
+                "b_id": lease.id,
+                "b_resend": int(lease.recovered),
+                "b_payload": lease.payload,
+                "b_provider": lease.provider_id,
+            }
+            for lease in leases
+        ],
+    )
+
+
+def leased(conn: Connection, expected: dict[int, int]) -> set[int]:
+    """Which of these messages are still being sent by the caller: status `sending` with
+    the attempt count the caller's claim gave them (a takeover would have raised it).
+    Locked, so no other worker takes them over while the outcome is written."""
+    if not expected:
+        return set()
+    query = select(messages.c.id, messages.c.attempts).where(
+        messages.c.id.in_(list(expected)), messages.c.status == MessageStatus.SENDING
+    )
+    if is_postgres(conn):
+        query = query.with_for_update()
+    return {i for i, attempts in conn.execute(query) if expected.get(i) == attempts}
+
+
+def set_outcomes(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
+    """Write each message's new status (and whatever else changed), keyed by `b_id`."""
+    by_shape: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        by_shape[tuple(sorted(row))].append(row)
+    for shape, group in by_shape.items():
+        values: dict[str, Any] = {c: bindparam(f"v_{c}") for c in shape if c != "b_id"}
+        params = [{("b_id" if k == "b_id" else f"v_{k}"): v for k, v in r.items()} for r in group]
+        conn.execute(
+            update(messages).where(messages.c.id == bindparam("b_id")).values(values), params
+        )
+
+
+def retry_delay(attempts: int, base: timedelta, cap: timedelta, jitter: float) -> timedelta:
+    """Exponential backoff with jitter: base * 2^(attempts-1), capped, times 0.5..1.
+
+    `jitter` in [0, 1) comes from the caller (random in production), so many messages
+    failing together do not all retry in the same second.
+    """
+    delay: timedelta = min(base * (2 ** max(attempts - 1, 0)), cap)
+    return delay * (0.5 + jitter / 2)
+
+
+def find_by_provider_id(conn: Connection, provider_id: str) -> Row[Any] | None:
+    """The message a bounce or complaint is about, by the id the channel gave it."""
+    return conn.execute(
+        select(messages).where(messages.c.provider_id == provider_id).limit(1)
+    ).first()
+
+
+def message_by_id(conn: Connection, message_id: int) -> Row[Any] | None:
+    """One message."""
+    return conn.execute(select(messages).where(messages.c.id == message_id)).first()
+
+
+def record_engagement(conn: Connection, message_id: int, column: str, now: datetime) -> bool:
+    """Set `opened_at` or `clicked_at` the first time; True when this was the first."""
+    target = messages.c[column]
+    done = conn.execute(
+        update(messages).where(messages.c.id == message_id, target.is_(None)).values({column: now})
+    )
+    return bool(done.rowcount)
