@@ -79,7 +79,7 @@ def smtp_server(
             and isinstance(data, LoginPassword)
             and (data.login.decode(), data.password.decode()) == credentials
         )
-        return AuthResult(success=ok)
+        return AuthResult(success=ok, handled=False)
 
     options: dict[str, Any] = {}
     if credentials is not None:

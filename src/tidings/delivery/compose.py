@@ -7,14 +7,19 @@ id and the workspace's sender settings, so it is done at send time.
 from __future__ import annotations
 
 import html as html_lib
+import io
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from email.headerregistry import Address
-from email.message import EmailMessage
-from email.policy import SMTP
-from email.utils import format_datetime
+from email import charset
+from email.generator import BytesGenerator
+from email.header import Header
+from email.message import Message
+from email.mime.multipart import MIMEMultipart
+from email.mime.nonmultipart import MIMENonMultipart
+from email.policy import compat32
+from email.utils import format_datetime, formataddr
 
 from tidings.delivery.settings import Sender
 
@@ -24,7 +29,10 @@ _BODY_END = re.compile(r"</body\s*>", re.IGNORECASE)
 
 #: SMTP line endings; headers are not folded below the protocol's limit, so a long
 #: List-Unsubscribe URL stays on one line for receivers that read it naively.
-MAIL = SMTP.clone(max_line_length=998)
+_WIRE = compat32.clone(linesep="\r\n")
+#: UTF-8 bodies as quoted-printable: readable in the raw, safe for 7-bit relays.
+_QP = charset.Charset("utf-8")
+_QP.body_encoding = charset.QP
 
 #: Headers a DKIM signature covers: identity, content, and the unsubscribe pair (RFC 8058
 #: requires the signature to cover both List-Unsubscribe headers).
@@ -111,23 +119,50 @@ def _footer_text(links: Links, postal: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _header_text(value: str) -> str:
+    """A header value on one line: line breaks in rendered text must not add headers."""
+    return " ".join(value.split())
+
+
+def _encoded(value: str) -> str:
+    """ASCII stays as it is; anything else is RFC 2047 encoded."""
+    value = _header_text(value)
+    return value if value.isascii() else Header(value, "utf-8").encode()
+
+
+def _part(body: str, subtype: str) -> MIMENonMultipart:
+    part = MIMENonMultipart("text", subtype)
+    part.set_payload(body, _QP)
+    return part
+
+
+def _base_headers(
+    message: Message, sender: Sender, to: str, subject: str, msgid: str, now: datetime
+) -> None:
+    message["From"] = formataddr((_header_text(sender.from_name), sender.from_email), "utf-8")
+    message["To"] = to
+    message["Subject"] = _encoded(subject)
+    message["Date"] = format_datetime(now)
+    message["Message-ID"] = msgid
+    if sender.reply_to:
+        message["Reply-To"] = sender.reply_to
+
+
+def to_bytes(message: Message) -> bytes:
+    """The message as sent: CRLF line ends, headers never folded below 998 characters."""
+    out = io.BytesIO()
+    BytesGenerator(out, mangle_from_=False, maxheaderlen=0, policy=_WIRE).flatten(message)
+    return out.getvalue()
+
+
 def build_email(
     out: Outgoing, sender: Sender, links: Links, now: datetime
-) -> tuple[EmailMessage, list[str]]:
-    """The MIME message (multipart/alternative when there is HTML) and its tracked links."""
-    msg = EmailMessage(policy=MAIL)
-    msg["From"] = Address(sender.from_name, addr_spec=sender.from_email)
-    msg["To"] = out.to
-    msg["Subject"] = out.subject
-    msg["Date"] = format_datetime(now)
-    msg["Message-ID"] = out.message_id
-    if sender.reply_to:
-        msg["Reply-To"] = sender.reply_to
-    if out.marketing:
-        # RFC 8058: a POST to this HTTPS URL unsubscribes with no further step.
-        msg["List-Unsubscribe"] = f"<{links.unsubscribe}>"
-        msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+) -> tuple[Message, list[str]]:
+    """The MIME message (multipart/alternative when there is HTML) and its tracked links.
 
+    Built with the email package's classic API: the same bytes as the newer one for this
+    shape of message, in a fifth of the time (bench/).
+    """
     tracked: list[str] = []
     html = out.html
     if html is not None:
@@ -141,24 +176,32 @@ def build_email(
     text = out.text if out.text is not None else text_from_html(html or "")
     if out.marketing:
         text = text.rstrip("\n") + "\n" + _footer_text(links, out.postal_address)
-    msg.set_content(text, subtype="plain", charset="utf-8")
-    if html is not None:
-        msg.add_alternative(html, subtype="html", charset="utf-8")
-    return msg, tracked
+
+    message: Message
+    if html is None:
+        message = _part(text, "plain")
+    else:
+        message = MIMEMultipart("alternative")
+        message.attach(_part(text, "plain"))
+        message.attach(_part(html, "html"))
+    _base_headers(message, sender, out.to, out.subject, out.message_id, now)
+    if out.marketing:
+        # RFC 8058: a POST to this HTTPS URL unsubscribes with no further step.
+        message["List-Unsubscribe"] = f"<{links.unsubscribe}>"
+        message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    return message, tracked
 
 
 def build_alert_email(
     to: str, subject: str, text: str, sender: Sender, message_id: str, now: datetime
-) -> EmailMessage:
+) -> Message:
     """A plain internal alert to a person in the business: no tracking, no footer."""
-    msg = EmailMessage(policy=MAIL)
-    msg["From"] = Address(sender.from_name or "Tidings", addr_spec=sender.from_email)
-    msg["To"] = to
-    msg["Subject"] = subject
-    msg["Date"] = format_datetime(now)
-    msg["Message-ID"] = message_id
-    msg.set_content(text, charset="utf-8")
-    return msg
+    message = _part(text, "plain")
+    alert_sender = (
+        sender if sender.from_name else sender.model_copy(update={"from_name": "Tidings"})
+    )
+    _base_headers(message, alert_sender, to, subject, message_id, now)
+    return message
 
 
 def dkim_sign(raw: bytes, selector: str, domain: str, private_key: bytes) -> bytes:

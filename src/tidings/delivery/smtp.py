@@ -71,10 +71,14 @@ class SmtpChannel:
             client = smtplib.SMTP_SSL(c.host, c.port, timeout=c.timeout, context=self.tls)
         else:
             client = smtplib.SMTP(c.host, c.port, timeout=c.timeout)
+        try:
             if c.security == "starttls":
                 client.starttls(context=self.tls)
-        if c.username:
-            client.login(c.username, c.password or "")
+            if c.username:
+                client.login(c.username, c.password or "")
+        except BaseException:
+            client.close()
+            raise
         return client
 
     def send(self, sender: str, recipient: str, raw: bytes) -> Result:

@@ -337,7 +337,7 @@ class Dispatcher:
             mail = compose.build_alert_email(
                 row.recipient, subject, row.body_text or "", sender, message_id, now
             )
-            raw = mail.as_bytes()
+            raw = compose.to_bytes(mail)
             return _Ready(
                 row,
                 lambda: smtp.send(sender.from_email, row.recipient, raw),
@@ -422,7 +422,7 @@ class Dispatcher:
             track=not payload.get("untracked"),
         )
         mail, tracked = compose.build_email(out, sender, links, now)
-        raw = mail.as_bytes()
+        raw = compose.to_bytes(mail)
         if self.channels.dkim is not None:
             selector, key = self.channels.dkim
             raw = compose.dkim_sign(raw, selector, sender.domain, key)

@@ -117,3 +117,132 @@ def test_transactional_email_has_no_unsubscribe_headers(
     assert message["List-Unsubscribe"] is None
     assert message.get_content_type() == "text/plain"
     assert message.get_content().strip() == "Thanks for order A-17."
+
+
+def _welcome_ready(store: Store, user: str = "ann") -> None:
+    deploy(store, WELCOME)
+    subscriber(store, user, first_name="Ann")
+    track(store, user, "signed_up")
+
+
+def test_dkim_signature_covers_the_unsubscribe_headers_and_verifies(
+    store: Store, dispatcher: Dispatcher, smtp: tuple[SmtpSink, int]
+) -> None:
+    import base64
+
+    import dkim
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.TraditionalOpenSSL,
+        serialization.NoEncryption(),
+    )
+    public = key.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    record = b"v=DKIM1; k=rsa; p=" + base64.b64encode(public)
+    dispatcher.channels.dkim = ("mail2026", pem)
+    configure(store, sender={"from_email": "news@shop.example"})
+    _welcome_ready(store)
+    dispatcher.run_once()
+
+    raw = smtp[0].received[0].data
+    asked: list[bytes] = []
+
+    def dns(name: bytes, timeout: int = 5) -> bytes:
+        asked.append(name)
+        return record
+
+    assert dkim.verify(raw, dnsfunc=dns)
+    assert asked == [b"mail2026._domainkey.shop.example."]
+    signature = raw.split(b"\r\n\r\n", 1)[0].replace(b"\r\n ", b" ").replace(b"\r\n\t", b" ")
+    signed = next(line for line in signature.split(b"\r\n") if line.startswith(b"DKIM-Signature"))
+    headers = signed.split(b" h=", 1)[1].split(b";", 1)[0].replace(b" ", b"").lower().split(b":")
+    assert b"list-unsubscribe" in headers and b"list-unsubscribe-post" in headers
+    # A changed header breaks the signature.
+    tampered = raw.replace(b"List-Unsubscribe-Post: List-Unsubscribe=One-Click", b"List-Unsubscribe-Post: nope")
+    assert not dkim.verify(tampered, dnsfunc=dns)
+
+
+def test_starttls_and_login_to_the_smtp_server(store: Store) -> None:
+    import ssl
+
+    import trustme
+
+    from tests.servers import smtp_server
+    from tidings.delivery.netguard import NetGuard
+    from tidings.delivery.smtp import SmtpChannel, SmtpConfig
+    from tidings.delivery.webhooks import HttpChannel
+    from tidings.runtime.dispatch import Channels
+
+    authority = trustme.CA()
+    server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    authority.issue_cert("127.0.0.1").configure_cert(server_tls)
+    client_tls = ssl.create_default_context()
+    authority.configure_trust(client_tls)
+    with smtp_server(tls=server_tls, credentials=("shop", "s3cret")) as (sink, port):
+        config = SmtpConfig.from_url(f"smtp://shop:s3cret@127.0.0.1:{port}?starttls=1")
+        assert config.security == "starttls" and config.username == "shop"
+        channels = Channels(PUBLIC, HttpChannel(NetGuard()), smtp=SmtpChannel(config, client_tls))
+        dispatcher = Dispatcher(store.engine, store.clock, channels, store.catalog)
+        _welcome_ready(store)
+        assert dispatcher.run_once().sent == 1
+        assert sink.received[0].rcpt_to == ["ann@example.com"]
+
+        # The wrong password is a failure to retry (the settings may be fixed), not a bounce.
+        wrong = SmtpChannel(SmtpConfig.from_url(f"smtp://shop:nope@127.0.0.1:{port}?starttls=1"), client_tls)
+        result = wrong.send("news@shop.example", "x@example.com", b"Subject: x\r\n\r\nx\r\n")
+        assert not getattr(result, "permanent", True) and "refused the login" in getattr(result, "error", "")
+        channels.close()
+
+
+def test_rejected_recipient_is_a_hard_bounce_that_suppresses_the_address(
+    store: Store, dispatcher: Dispatcher, smtp: tuple[SmtpSink, int]
+) -> None:
+    sink, _ = smtp
+    sink.reject["ann@example.com"] = "550 5.1.1 <ann@example.com>: no such user"
+    _welcome_ready(store)
+    done = dispatcher.run_once()
+    assert done.failed == 1 and done.sent == 0
+    [message] = rows(store, "SELECT status, last_error FROM messages")
+    assert message.status == "failed" and "550" in message.last_error
+    [contact] = rows(store, "SELECT consent FROM contacts")
+    consent = contact.consent if isinstance(contact.consent, dict) else __import__("json").loads(contact.consent)
+    assert consent["email"] == "bounced"
+    names = [r.name for r in rows(store, "SELECT name FROM events ORDER BY id")]
+    assert "message_bounced" in names
+    from tidings.storage.delivery import suppressed
+
+    with store.engine.connect() as conn:
+        assert suppressed(conn, store.workspace_id, [("email", "ANN@example.com ")])
+
+
+def test_temporary_failure_retries_with_backoff_then_dead_letters(
+    store: Store, dispatcher: Dispatcher, smtp: tuple[SmtpSink, int]
+) -> None:
+    from datetime import timedelta
+
+    sink, _ = smtp
+    sink.reject["ann@example.com"] = "451 4.7.1 try again later"
+    dispatcher.max_attempts = 3
+    _welcome_ready(store)
+    assert dispatcher.run_once().retried == 1
+    [first] = rows(store, "SELECT status, send_after, attempts, last_error FROM messages")
+    assert first.status == "queued" and first.attempts == 1 and "451" in first.last_error
+    # jitter=1.0 in the fixture: the first retry waits the whole base delay.
+    assert dispatcher.run_once().claimed == 0  # not due yet
+    store.clock.advance(timedelta(seconds=30))
+    assert dispatcher.run_once().retried == 1
+    store.clock.advance(timedelta(seconds=59))
+    assert dispatcher.run_once().claimed == 0  # the second wait is twice as long
+    store.clock.advance(timedelta(seconds=1))
+    assert dispatcher.run_once().failed == 1
+    [last] = rows(store, "SELECT status, attempts, last_error FROM messages")
+    assert last.status == "failed" and last.attempts == 3
+    assert last.last_error.startswith("gave up after 3 attempts")
+    actions = [r.action for r in rows(store, "SELECT action FROM step_log WHERE action IN ('retrying', 'failed') ORDER BY id")]
+    assert actions == ["retrying", "retrying", "failed"]
+    assert not sink.received

@@ -1,0 +1,121 @@
+"""A worker that stops mid-send: the message is sent again once its lease runs out, and
+the possible duplicate is counted and keeps its Message-ID."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import timedelta
+
+import pytest
+from aiosmtpd.smtp import SMTP, Envelope, Session
+
+from tests.integration.conftest import Store
+from tests.integration.delivery.test_email import WELCOME
+from tests.integration.journeys import deploy, rows, subscriber, track
+from tests.servers import Received, SmtpSink, smtp_server
+from tidings.runtime.dispatch import Dispatcher
+from tidings.runtime.transactions import transact
+
+
+def test_a_claim_never_recorded_is_sent_again_after_the_lease(
+    store: Store, dispatcher: Dispatcher, smtp: tuple[SmtpSink, int]
+) -> None:
+    deploy(store, WELCOME)
+    subscriber(store, "ann")
+    track(store, "ann", "signed_up")
+    now = store.clock.now()
+    # The claim commits, then the worker dies before sending or recording anything.
+    ready, _ = transact(store.engine, lambda conn: dispatcher._claim(conn, now))
+    assert len(ready) == 1
+    [held] = rows(store, "SELECT status, provider_id FROM messages")
+    assert held.status == "sending"
+
+    assert dispatcher.run_once().claimed == 0  # the lease still holds it
+    store.clock.advance(dispatcher.lease)
+    assert dispatcher.run_once().sent == 1
+    [row] = rows(store, "SELECT status, resends, attempts, provider_id FROM messages")
+    assert (row.status, row.resends, row.attempts) == ("sent", 1, 2)
+    assert row.provider_id == held.provider_id
+    assert smtp[0].received[0].message["Message-ID"] == held.provider_id
+    [line] = rows(store, "SELECT detail FROM step_log WHERE action = 'resent'")
+    assert "may have reached the recipient" in line.detail
+
+
+class StallingSink(SmtpSink):
+    """Keeps the first message, then does not answer: the worker is killed while it waits,
+    after the server already has the message."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.in_data = False
+
+    async def handle_DATA(  # noqa: N802 - aiosmtpd's hook name
+        self, server: SMTP, session: Session, envelope: Envelope
+    ) -> str:
+        content = envelope.original_content or b""
+        # Like a mail server that queued the message before its reply was lost.
+        self.received.append(Received(str(envelope.mail_from), list(envelope.rcpt_tos), content))
+        if not self.in_data:
+            self.in_data = True
+            await asyncio.sleep(30)
+        return "250 OK"
+
+
+@pytest.mark.e2e
+def test_worker_killed_while_the_server_holds_the_message(
+    store: Store, dispatcher: Dispatcher
+) -> None:
+    from aiosmtpd.controller import Controller
+
+    from tests.servers import free_port
+
+    sink = StallingSink()
+    port = free_port()
+    controller = Controller(sink, hostname="127.0.0.1", port=port)
+    controller.start()
+    deploy(store, WELCOME)
+    subscriber(store, "ann")
+    track(store, "ann", "signed_up")
+    url = store.engine.url.render_as_string(hide_password=False)
+    env = {
+        **os.environ,
+        "TIDINGS_SMTP_URL": f"smtp://127.0.0.1:{port}",
+        "TIDINGS_SEND_LEASE": "5",
+        "PYTHONUNBUFFERED": "1",
+    }
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "tidings", "worker", "--database", url],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=env,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while not sink.in_data:
+            assert time.monotonic() < deadline and worker.poll() is None, "the worker never sent"
+            time.sleep(0.02)
+        worker.send_signal(signal.SIGKILL)
+        worker.wait(10)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+    [held] = rows(store, "SELECT status, resends FROM messages")
+    assert held.status == "sending"
+
+    # Another worker takes over once the lease has run out, and counts the resend.
+    from tidings.delivery.smtp import SmtpChannel, SmtpConfig
+
+    dispatcher.channels.smtp = SmtpChannel(SmtpConfig("127.0.0.1", port, timeout=10))
+    dispatcher.clock.set(dispatcher.clock.now() + timedelta(days=400))  # past the lease
+    assert dispatcher.run_once().sent == 1
+    controller.stop()
+    [row] = rows(store, "SELECT status, resends, provider_id FROM messages")
+    assert (row.status, row.resends) == ("sent", 1)
+    # The one duplicate window: both copies arrived, with one Message-ID to drop it by.
+    assert len(sink.received) == 2
+    assert {m.message["Message-ID"] for m in sink.received} == {row.provider_id}

@@ -1,0 +1,225 @@
+"""The links in a sent email, followed over HTTP: open pixel, clicks, unsubscribe,
+preferences and double opt-in; forged and tampered tokens refused."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.integration.conftest import Store
+from tests.integration.delivery.conftest import PUBLIC, configure
+from tests.integration.delivery.test_email import WELCOME
+from tests.integration.journeys import deploy, identify, rows, subscriber, track
+from tests.servers import SmtpSink
+from tidings.api.app import create_app
+from tidings.delivery.tokens import Purpose, make_token
+from tidings.runtime.dispatch import Dispatcher
+from tidings.storage.api_keys import KeyKind, create_key
+
+
+@pytest.fixture
+def client(store: Store) -> Iterator[TestClient]:
+    app = create_app(store.engine, clock=store.clock, catalog=store.catalog, public_url=PUBLIC)
+    with TestClient(app, follow_redirects=False) as found:
+        yield found
+
+
+def _sent_links(store: Store, dispatcher: Dispatcher, sink: SmtpSink) -> dict[str, Any]:
+    deploy(store, WELCOME)
+    subscriber(store, "ann", first_name="Ann", phone="+14155550100")
+    track(store, "ann", "signed_up")
+    assert dispatcher.run_once().sent == 1
+    message = sink.received[-1].message
+    html_part = message.get_body(preferencelist=("html",))
+    assert html_part is not None
+    html = html_part.get_content()
+    path = lambda url: url.removeprefix(PUBLIC)  # noqa: E731
+    return {
+        "clicks": [path(u) for u in re.findall(rf"""href=["']({re.escape(PUBLIC)}/t/c/[^"']+)""", html)],
+        "open": path(re.findall(rf'src="({re.escape(PUBLIC)}/t/o/[^"]+)"', html)[0]),
+        "unsubscribe": path(message["List-Unsubscribe"].strip("<>")),
+        "preferences": path(re.findall(rf'href="({re.escape(PUBLIC)}/p/[^"]+)"', html)[0]),
+    }
+
+
+def _event_names(store: Store) -> list[str]:
+    return [r.name for r in rows(store, "SELECT name FROM events ORDER BY id")]
+
+
+def _consent(store: Store) -> dict[str, str]:
+    [row] = rows(store, "SELECT consent FROM contacts")
+    value = row.consent
+    return value if isinstance(value, dict) else json.loads(value)
+
+
+def test_open_pixel_records_one_open_event(
+    store: Store, dispatcher: Dispatcher, smtp: tuple[SmtpSink, int], client: TestClient
+) -> None:
+    links = _sent_links(store, dispatcher, smtp[0])
+    for _ in range(3):
+        response = client.get(links["open"])
+        assert response.status_code == 200
+        assert response.headers["content-type"] == "image/gif"
+        assert "set-cookie" not in response.headers
+    assert _event_names(store).count("email_opened") == 1
+    [message] = rows(store, "SELECT opened_at FROM messages")
+    assert message.opened_at is not None
+
+
+def test_click_redirects_only_to_the_stored_url_and_counts(
+    store: Store, dispatcher: Dispatcher, smtp: tuple[SmtpSink, int], client: TestClient
+) -> None:
+    links = _sent_links(store, dispatcher, smtp[0])
+    first, second = links["clicks"]
+    response = client.get(first)
+    assert response.status_code == 302
+    assert response.headers["location"] == "https://shop.example/new?utm=a&b=2"
+    assert client.get(second).headers["location"] == "https://shop.example/sale"
+    names = _event_names(store)
+    assert names.count("email_clicked") == 2
+    assert names.count("email_opened") == 1  # a click is an open too
+    [event] = rows(store, "SELECT properties FROM events WHERE name = 'email_clicked' ORDER BY id LIMIT 1")
+    properties = event.properties if isinstance(event.properties, dict) else json.loads(event.properties)
+    assert properties["url"] == "https://shop.example/new?utm=a&b=2"
+    assert properties["step"] == "hello"
+
+
+def test_forged_and_tampered_tokens_lead_nowhere(
+    store: Store, dispatcher: Dispatcher, smtp: tuple[SmtpSink, int], client: TestClient
+) -> None:
+    links = _sent_links(store, dispatcher, smtp[0])
+    token = links["clicks"][0].removeprefix("/t/c/")
+    workspace, signed = token.split(".", 1)
+    [message] = rows(store, "SELECT id FROM messages")
+    forged = [
+        # A link index the message does not have, signed with a guessed secret.
+        make_token(int(workspace), "guessed-secret", Purpose.CLICK, message.id, 7),
+        # The right payload for another purpose: an unsubscribe token is no click token.
+        links["unsubscribe"].removeprefix("/u/"),
+        # One character changed in the signature, and in the payload.
+        token[:-1] + ("A" if token[-1] != "A" else "B"),
+        f"{workspace}.{signed[1:]}",
+        # Another workspace's number on this workspace's token.
+        f"{int(workspace) + 1}.{signed}",
+        "not-a-token",
+        f"{workspace}.https%3A%2F%2Fevil.example",
+    ]
+    for bad in forged:
+        response = client.get(f"/t/c/{bad}")
+        assert response.status_code == 404, bad
+        assert "location" not in response.headers
+    # Even a validly signed token can only name a stored link, never a URL.
+    with store.engine.connect() as conn:
+        from tidings.storage.workspaces import load_workspace
+
+        record = load_workspace(conn, store.workspace_id)
+    assert record is not None
+    beyond = make_token(store.workspace_id, record.secret, Purpose.CLICK, message.id, 5)
+    assert client.get(f"/t/c/{beyond}").status_code == 404
+    assert "email_clicked" not in _event_names(store)
+    # The pixel stays a pixel for a bad token, and records nothing.
+    assert client.get("/t/o/1.forged").headers["content-type"] == "image/gif"
+    assert "email_opened" not in _event_names(store)
+
+
+def test_unsubscribe_get_only_asks_post_unsubscribes(
+    store: Store, dispatcher: Dispatcher, smtp: tuple[SmtpSink, int], client: TestClient
+) -> None:
+    links = _sent_links(store, dispatcher, smtp[0])
+    page = client.get(links["unsubscribe"])
+    assert page.status_code == 200 and "<form method=\"post\">" in page.text
+    assert _consent(store)["email"] == "subscribed"  # a link scanner changed nothing
+
+    # What a mailbox provider sends for RFC 8058 one-click: a POST with no cookie.
+    done = client.post(links["unsubscribe"], data={"List-Unsubscribe": "One-Click"})
+    assert done.status_code == 200
+    assert "location" not in done.headers and "set-cookie" not in done.headers
+    assert "no longer receive marketing email" in done.text
+    assert _consent(store)["email"] == "unsubscribed"
+    assert _event_names(store).count("unsubscribed") == 1
+    # A second POST is harmless.
+    assert client.post(links["unsubscribe"]).status_code == 200
+    assert _event_names(store).count("unsubscribed") == 1
+    # Nothing more goes out to the address.
+    track(store, "ann", "signed_up", message_id="again")
+    dispatcher.run_once()
+    assert len(smtp[0].received) == 1
+    assert client.post("/u/1.forged").status_code == 404
+
+
+def test_unsubscribe_from_a_topic_keeps_the_rest(
+    store: Store, dispatcher: Dispatcher, smtp: tuple[SmtpSink, int], client: TestClient
+) -> None:
+    deploy(
+        store,
+        """
+        id: offers
+        name: Offers
+        trigger: {event: browsed}
+        templates:
+          o: {subject: "Deal", html: "<p>deal</p>"}
+        steps:
+          - {id: o, type: send, template: o, topic: offers}
+        """,
+    )
+    subscriber(store, "ann")
+    track(store, "ann", "browsed")
+    dispatcher.run_once()
+    url = smtp[0].received[0].message["List-Unsubscribe"].strip("<>").removeprefix(PUBLIC)
+    assert "the topic offers" in client.post(url).text
+    consent = _consent(store)
+    assert consent["topic:offers"] == "unsubscribed" and consent["email"] == "subscribed"
+
+
+def test_preference_center_switches_channels_and_topics(
+    store: Store, dispatcher: Dispatcher, smtp: tuple[SmtpSink, int], client: TestClient
+) -> None:
+    configure(store, topics=[{"key": "news", "name": "Product news"}, {"key": "offers", "name": "Offers & deals"}])
+    links = _sent_links(store, dispatcher, smtp[0])
+    page = client.get(links["preferences"])
+    assert page.status_code == 200
+    assert "Offers &amp; deals" in page.text  # escaped
+    assert 'name="email" value=on checked' in page.text
+    assert 'name="sms" value=on>' in page.text  # phone known, no SMS consent yet
+    saved = client.post(links["preferences"], data={"sms": "on", "topic:news": "on"})
+    assert saved.status_code == 200 and "Saved." in saved.text
+    consent = _consent(store)
+    assert consent["email"] == "unsubscribed"
+    assert consent["sms"] == "subscribed"
+    assert consent["topic:news"] == "subscribed" and consent["topic:offers"] == "unsubscribed"
+    names = _event_names(store)
+    assert names.count("subscribed") == 2 and names.count("unsubscribed") == 2
+    assert client.get("/p/1.forged").status_code == 404
+
+
+def test_double_opt_in_sends_a_link_that_confirms_on_post(
+    store: Store, dispatcher: Dispatcher, smtp: tuple[SmtpSink, int], client: TestClient
+) -> None:
+    with store.engine.begin() as conn:
+        secret = create_key(conn, store.workspace_id, KeyKind.SECRET, store.clock.now())
+    identify(store, "cy", email="cy@example.com")
+    [contact] = rows(store, "SELECT id FROM contacts")
+    asked = client.post(
+        f"/api/contacts/{contact.id}/confirmation",
+        json={"channel": "email"},
+        headers={"Authorization": f"Bearer {secret}"},
+    )
+    assert asked.status_code == 202 and asked.json()["status"] == "pending"
+    assert _consent(store)["email"] == "pending"
+    assert dispatcher.run_once().sent == 1  # transactional: no marketing consent needed
+    message = smtp[0].received[0].message
+    assert message["List-Unsubscribe"] is None
+    html_part = message.get_body(preferencelist=("html",))
+    assert html_part is not None
+    [link] = re.findall(rf'href="{re.escape(PUBLIC)}(/confirm/[^"]+)"', html_part.get_content())
+    assert client.get(link).status_code == 200
+    assert _consent(store)["email"] == "pending"
+    assert client.post(link).status_code == 200
+    assert _consent(store)["email"] == "subscribed"
+    assert "subscribed" in _event_names(store)
+    assert client.post(link[:-2] + "xx").status_code == 404
