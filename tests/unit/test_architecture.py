@@ -26,6 +26,7 @@ ALLOWED_IN_CORE = {
     "zoneinfo",
     "pydantic",
     "liquid",
+    "inscriptis",  # HTML to text: a pure function of its input
     "tidings",
 }
 FORBIDDEN_TIDINGS = (
@@ -36,6 +37,8 @@ FORBIDDEN_TIDINGS = (
     "tidings.clock",
     "tidings.config",
     "tidings.files",
+    "tidings.delivery",
+    "tidings.api",
 )
 
 

@@ -54,3 +54,23 @@ def variables_of(source: str) -> list[tuple[str, ...]]:
     return [
         tuple(str(s) for s in var.segments) for uses in analysis.globals.values() for var in uses
     ]
+
+
+@lru_cache(maxsize=512)
+def text_source_from_html(source: str) -> str | None:
+    """A plain-text Liquid source derived once from an HTML one, for the text part of an
+    email that has no text of its own: rendering it per contact is much cheaper than
+    turning each rendered HTML into text. Links show after their words, `[words](url)`.
+
+    None when the derived source is not valid Liquid (a tag split across HTML
+    attributes, say); the caller then derives the text from the rendered HTML.
+    """
+    from inscriptis import get_text  # imported when first needed: it pulls in lxml
+    from inscriptis.model.config import ParserConfig
+
+    text: str = get_text(source, ParserConfig(display_links=True)).strip() + "\n"
+    try:
+        compile_template(text)
+    except RenderError:
+        return None
+    return text

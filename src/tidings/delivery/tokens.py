@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any
 
 from itsdangerous import BadSignature, URLSafeSerializer
@@ -38,10 +39,15 @@ class Opened:
     payload: list[Any]
 
 
+@lru_cache(maxsize=256)
+def _serializer(secret: str, purpose: Purpose) -> URLSafeSerializer:
+    # Building one derives its key; an email carries several tokens (measured in bench/).
+    return URLSafeSerializer(secret, salt=f"tidings.{purpose.value}")
+
+
 def make_token(workspace_id: int, secret: str, purpose: Purpose, *payload: Any) -> str:
     """Sign `payload` for `purpose` in this workspace."""
-    serializer = URLSafeSerializer(secret, salt=f"tidings.{purpose.value}")
-    return f"{workspace_id}.{serializer.dumps(list(payload))}"
+    return f"{workspace_id}.{_serializer(secret, purpose).dumps(list(payload))}"
 
 
 def read_token(token: str, purpose: Purpose, secret_of: Callable[[int], str | None]) -> Opened:
@@ -53,9 +59,8 @@ def read_token(token: str, purpose: Purpose, secret_of: Callable[[int], str | No
     secret = secret_of(workspace_id)
     if not secret:
         raise BadToken("unknown workspace")
-    serializer = URLSafeSerializer(secret, salt=f"tidings.{purpose.value}")
     try:
-        payload = serializer.loads(signed)
+        payload = _serializer(secret, purpose).loads(signed)
     except BadSignature:
         raise BadToken("bad signature") from None
     if not isinstance(payload, list):

@@ -36,7 +36,7 @@ from sqlalchemy import Connection, Engine, Row
 from tidings.clock import Clock
 from tidings.config import Settings
 from tidings.core.calendar import at_local, zone
-from tidings.core.policies import Action, Circumstances, Outgoing, Verdict, decide
+from tidings.core.policies import Action, Circumstances, Outgoing, Rival, Verdict, decide
 from tidings.delivery import compose
 from tidings.delivery.netguard import NetGuard
 from tidings.delivery.results import Bounce, Failed, Result, Sent
@@ -44,6 +44,7 @@ from tidings.delivery.settings import DeliverySettings
 from tidings.delivery.sms import SmsChannel, SmsConfig, to_e164
 from tidings.delivery.smtp import SmtpChannel, SmtpConfig
 from tidings.delivery.tokens import Purpose, make_token
+from tidings.delivery.transports import HttpTransport, MailTransport, TextTransport
 from tidings.delivery.webhooks import Call, HttpChannel, webhook_secret
 from tidings.runtime import engagement
 from tidings.runtime.transactions import transact
@@ -62,9 +63,9 @@ class Channels:
     messages queued until it is configured."""
 
     public_url: str
-    http: HttpChannel
-    smtp: SmtpChannel | None = None
-    sms: SmsChannel | None = None
+    http: HttpTransport
+    smtp: MailTransport | None = None
+    sms: TextTransport | None = None
     sms_region: str | None = None
     dkim: tuple[str, bytes] | None = None  # (selector, private key PEM)
 
@@ -129,6 +130,8 @@ class Round:
 
     claimed: int = 0
     sent: int = 0
+    #: The rows of the messages sent (the simulator answers them).
+    sent_rows: list[Row[Any]] = field(default_factory=list)
     deferred: int = 0
     dropped: int = 0
     retried: int = 0
@@ -150,8 +153,11 @@ class Dispatcher:
     max_attempts: int = 8
     jitter: Callable[[], float] = random.random
     max_idle: float = 1.0
+    #: Seconds a workspace's settings are kept before being read again.
+    settings_ttl: float = 5.0
     stop: threading.Event = field(default_factory=threading.Event)
     totals: Round = field(default_factory=Round)
+    _workspaces: dict[int, tuple[float, _Workspace]] = field(default_factory=dict)
 
     # ---------------------------------------------------------------- the loop
 
@@ -163,11 +169,15 @@ class Dispatcher:
                 self.stop.wait(self.max_idle)
         return self.totals
 
-    def run_until_idle(self) -> Round:
-        """Rounds until nothing is due at the clock's time (tests, the simulator)."""
-        while self.run_once().claimed == self.batch:
-            pass
-        return self.totals
+    def run_until_idle(self) -> list[Row[Any]]:
+        """Rounds until nothing is due at the clock's time (tests, the simulator); return
+        the messages sent."""
+        sent: list[Row[Any]] = []
+        while True:
+            done = self.run_once()
+            sent += done.sent_rows
+            if done.claimed < self.batch:
+                return sent
 
     def run_once(self) -> Round:
         """Claim, decide, send, record: one round."""
@@ -175,13 +185,15 @@ class Dispatcher:
         ready, result = transact(self.engine, lambda conn: self._claim(conn, now))
         if ready:
             outcomes = [(item, self._send(item)) for item in ready]
-            recorded = transact(self.engine, lambda conn: self._record(conn, outcomes))
-            result.sent, result.retried, result.failed = recorded
+            sent, result.retried, result.failed = transact(
+                self.engine, lambda conn: self._record(conn, outcomes)
+            )
+            result.sent, result.sent_rows = len(sent), sent
         self._add(result)
         return result
 
     def _add(self, part: Round) -> None:
-        for name in vars(part):
+        for name in ("claimed", "sent", "deferred", "dropped", "retried", "failed"):
             setattr(self.totals, name, getattr(self.totals, name) + getattr(part, name))
 
     @staticmethod
@@ -223,12 +235,17 @@ class Dispatcher:
         return ready, result
 
     def _workspace(self, conn: Connection, workspace_id: int) -> _Workspace | None:
+        """The workspace's secret and settings, read again after `settings_ttl` seconds."""
+        cached = self._workspaces.get(workspace_id)
+        if cached is not None and time.monotonic() - cached[0] < self.settings_ttl:
+            return cached[1]
         record = load_workspace(conn, workspace_id)
         if record is None:
             return None
-        return _Workspace(
-            record.id, record.secret, DeliverySettings.model_validate(record.settings)
-        )
+        settings = DeliverySettings.model_validate(record.settings)
+        found = _Workspace(record.id, record.secret, settings)
+        self._workspaces[workspace_id] = (time.monotonic(), found)
+        return found
 
     def _decide_all(
         self,
@@ -243,13 +260,17 @@ class Dispatcher:
         policies = ws.settings.policies
         contact_ids = sorted({r.contact_id for r in rows})
         people = delivery.lock_contacts(conn, contact_ids)
-        history = delivery.recent_marketing(conn, contact_ids, now - policies.longest_cap)
-        rivals = delivery.due_rivals(conn, contact_ids, now)
+        # Caps need each contact's recent sends and the messages competing for a slot.
+        history: dict[int, list[tuple[datetime, str]]] = defaultdict(list)
+        rivals: dict[int, list[Rival]] = {}
+        if policies.caps:
+            history = delivery.recent_marketing(conn, contact_ids, now - policies.longest_cap)
+            rivals = delivery.due_rivals(conn, contact_ids, now)
         purchases: dict[int, datetime] = {}
         if policies.after_purchase is not None:
             purchases = delivery.last_events(conn, contact_ids, policies.after_purchase.event)
         alerts_today = 0
-        if policies.alert_budget is not None:
+        if policies.alert_budget is not None and any(r.channel.startswith("alert:") for r in rows):
             tz = zone(policies.timezone)
             midnight = at_local(now.astimezone(tz).date(), datetime.min.time(), tz)
             alerts_today = delivery.alerts_since(conn, ws.id, midnight)
@@ -334,10 +355,9 @@ class Dispatcher:
             smtp, sender = self.channels.smtp, ws.settings.sender
             message_id = _message_id(ws, row)
             subject = f"Tidings alert: {str(row.body_text or '').splitlines()[0][:80]}"
-            mail = compose.build_alert_email(
+            raw = compose.build_alert_email(
                 row.recipient, subject, row.body_text or "", sender, message_id, now
             )
-            raw = compose.to_bytes(mail)
             return _Ready(
                 row,
                 lambda: smtp.send(sender.from_email, row.recipient, raw),
@@ -421,8 +441,7 @@ class Dispatcher:
             postal_address=sender.postal_address,
             track=not payload.get("untracked"),
         )
-        mail, tracked = compose.build_email(out, sender, links, now)
-        raw = compose.to_bytes(mail)
+        raw, tracked = compose.build_email(out, sender, links, now)
         if self.channels.dkim is not None:
             selector, key = self.channels.dkim
             raw = compose.dkim_sign(raw, selector, sender.domain, key)
@@ -437,10 +456,12 @@ class Dispatcher:
 
     def _record(
         self, conn: Connection, outcomes: Sequence[tuple[_Ready, Result]]
-    ) -> tuple[int, int, int]:
-        """Write each outcome; return how many were sent, retried and given up."""
+    ) -> tuple[list[Row[Any]], int, int]:
+        """Write each outcome; return the messages sent, and how many were retried and
+        given up."""
         now = self.clock.now()
-        sent = retried = failed = 0
+        sent: list[Row[Any]] = []
+        retried = failed = 0
         rows: list[dict[str, Any]] = []
         log: list[dict[str, Any]] = []
         still_ours = delivery.leased(
@@ -451,7 +472,7 @@ class Dispatcher:
             if row.id not in still_ours:
                 continue  # the lease ran out and another worker took the message over
             if isinstance(outcome, Sent):
-                sent += 1
+                sent.append(row)
                 change: dict[str, Any] = {"b_id": row.id, "status": MessageStatus.SENT}
                 if outcome.provider_id and row.channel in ("sms", "alert:slack"):
                     change["provider_id"] = outcome.provider_id

@@ -12,12 +12,14 @@ from datetime import datetime, timedelta
 from sqlalchemy import Connection, Engine
 
 from tidings.clock import VirtualClock
+from tidings.delivery.transports import Recorder
+from tidings.runtime.dispatch import Channels, Dispatcher
 from tidings.runtime.ingest import IDENTIFY, Incoming, ingest
 from tidings.runtime.scheduler import run_until_idle
 from tidings.runtime.sweeps import sweep_time_triggers
 from tidings.simulation.behaviour import Act, answer, next_visit, visit
 from tidings.simulation.population import Person
-from tidings.storage import contacts, messages
+from tidings.storage import contacts
 from tidings.storage.workflows import Catalog
 
 #: How far the virtual clock moves between rounds of ingest, scheduling and delivery.
@@ -25,6 +27,8 @@ TICK = timedelta(minutes=30)
 #: How often time-based triggers (inactivity, dates) are swept.
 SWEEP_EVERY = timedelta(hours=6)
 _INGEST_CHUNK = 1000
+#: Where a simulated message's links point: nowhere real.
+SIMULATED_URL = "https://tidings.invalid"
 
 Progress = Callable[[float], None]
 
@@ -49,6 +53,7 @@ class Simulation:
         clock: VirtualClock,
         rng: random.Random,
         catalog: Catalog | None = None,
+        channels: Channels | None = None,
     ) -> None:
         self.engine = engine
         self.workspace_id = workspace_id
@@ -60,6 +65,17 @@ class Simulation:
         self._queue: list[tuple[datetime, int, Act | int]] = []
         self._serial = itertools.count()
         self._person_of_contact: dict[int, Person] = {}
+        # The real dispatcher and its policies; only the wire is a stand-in, unless the
+        # caller passes real channels (the demo's --smtp).
+        stand_in = Recorder()
+        self.dispatcher = Dispatcher(
+            engine,
+            clock,
+            channels or Channels(SIMULATED_URL, http=stand_in, smtp=stand_in, sms=stand_in),
+            self.catalog,
+            batch=500,
+            jitter=rng.random,
+        )
 
     def _push(self, at: datetime, item: Act | int) -> None:
         # An int is a person's next unprompted visit; an Act is an event to send.
@@ -146,27 +162,22 @@ class Simulation:
         self.totals.events += len(items)
 
     def _deliver(self) -> None:
-        """Stand in for the channels: every queued email reaches its person, who may answer."""
+        """Send what is due through the dispatcher; each email that went out reaches its
+        person, who may answer it."""
         now = self.clock.now()
-        with self.engine.begin() as conn:
-            while True:
-                claimed = messages.claim_queued(conn, now, 1000)
-                if not claimed:
-                    break
-                self._learn_contacts(conn, {m.contact_id for m in claimed})
-                messages.mark_sent(conn, [m.id for m in claimed], now)
-                for message in claimed:
-                    self.totals.delivered += 1
-                    person = self._person_of_contact.get(message.contact_id)
-                    if person is None or message.channel != "email":
-                        continue
-                    row = {
-                        "id": message.id,
-                        "workflow_id": message.workflow_id,
-                        "step_id": message.step_id,
-                    }
-                    for act in answer(person, row, now, self.rng):
-                        self._push(act.at, act)
+        sent = self.dispatcher.run_until_idle()
+        if not sent:
+            return
+        with self.engine.connect() as conn:
+            self._learn_contacts(conn, {m.contact_id for m in sent})
+        self.totals.delivered += len(sent)
+        for message in sent:
+            person = self._person_of_contact.get(message.contact_id)
+            if person is None or message.channel != "email":
+                continue
+            row = {"id": message.id, "workflow_id": message.workflow_id, "step_id": message.step_id}
+            for act in answer(person, row, now, self.rng):
+                self._push(act.at, act)
 
     def _learn_contacts(self, conn: Connection, ids: set[int]) -> None:
         missing = [i for i in ids if i not in self._person_of_contact]

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import Connection, Row, and_, bindparam, delete, func, or_, select, update
 
 from tidings.core.policies import Rival
-from tidings.storage.dialect import insert_for, is_postgres
+from tidings.storage.dialect import insert_for, is_postgres, prepared
 from tidings.storage.erasure import identifier_hash
 from tidings.storage.messages import MessageStatus
 from tidings.storage.tables import contacts, endpoints, events, messages, suppressions
@@ -31,21 +31,28 @@ def claim_messages(
     """Lock due messages for this worker: queued ones whose time has come, and ones whose
     sender's lease ran out (it stopped mid-send). Higher priority first at the same time.
     """
-    query = (
-        select(messages)
-        .where(
-            messages.c.channel.in_(list(channels)),
-            or_(
-                and_(messages.c.status == MessageStatus.QUEUED, messages.c.send_after <= now),
-                and_(messages.c.status == MessageStatus.SENDING, messages.c.lease_until <= now),
-            ),
+
+    def build(c: Connection) -> Any:
+        now_: Any = bindparam("now")
+        channels_: Any = bindparam("channels", expanding=True)
+        query = (
+            select(messages)
+            .where(
+                messages.c.channel.in_(channels_),
+                or_(
+                    and_(messages.c.status == MessageStatus.QUEUED, messages.c.send_after <= now_),
+                    and_(
+                        messages.c.status == MessageStatus.SENDING, messages.c.lease_until <= now_
+                    ),
+                ),
+            )
+            .order_by(messages.c.send_after, messages.c.priority.desc(), messages.c.id)
+            .limit(bindparam("limit"))
         )
-        .order_by(messages.c.send_after, messages.c.priority.desc(), messages.c.id)
-        .limit(limit)
-    )
-    if is_postgres(conn):
-        query = query.with_for_update(skip_locked=True)
-    return list(conn.execute(query))
+        return query.with_for_update(skip_locked=True) if is_postgres(c) else query
+
+    stmt = prepared(conn, "messages_claim", build)
+    return list(conn.execute(stmt, {"now": now, "channels": list(channels), "limit": limit}))
 
 
 def lock_contacts(conn: Connection, ids: Iterable[int]) -> dict[int, Row[Any]]:
@@ -54,10 +61,14 @@ def lock_contacts(conn: Connection, ids: Iterable[int]) -> dict[int, Row[Any]]:
     wanted = sorted(set(ids))
     if not wanted:
         return {}
-    query = select(contacts).where(contacts.c.id.in_(wanted)).order_by(contacts.c.id)
-    if is_postgres(conn):
-        query = query.with_for_update()
-    return {row.id: row for row in conn.execute(query)}
+
+    def build(c: Connection) -> Any:
+        ids: Any = bindparam("ids", expanding=True)
+        query = select(contacts).where(contacts.c.id.in_(ids)).order_by(contacts.c.id)
+        return query.with_for_update() if is_postgres(c) else query
+
+    stmt = prepared(conn, "delivery_lock_contacts", build)
+    return {row.id: row for row in conn.execute(stmt, {"ids": wanted})}
 
 
 def recent_marketing(
@@ -140,12 +151,15 @@ def suppressed(
     by_hash = {identifier_hash(kind, value): (kind, value) for kind, value in addresses}
     if not by_hash:
         return {}
-    rows = conn.execute(
-        select(suppressions.c.value_hash, suppressions.c.reason).where(
-            suppressions.c.workspace_id == workspace_id,
-            suppressions.c.value_hash.in_(list(by_hash)),
-        )
+    stmt = prepared(
+        conn,
+        "delivery_suppressed",
+        lambda c: select(suppressions.c.value_hash, suppressions.c.reason).where(
+            suppressions.c.workspace_id == bindparam("workspace_id"),
+            suppressions.c.value_hash.in_(bindparam("hashes", expanding=True)),
+        ),
     )
+    rows = conn.execute(stmt, {"workspace_id": workspace_id, "hashes": list(by_hash)})
     return {by_hash[value_hash]: reason for value_hash, reason in rows}
 
 
@@ -240,22 +254,31 @@ def mark_sending(
     """Take the slot and hand the messages to this worker until `lease_until`."""
     if not leases:
         return
-    conn.execute(
-        update(messages)
-        .where(messages.c.id == bindparam("b_id"))
-        .values(
-            status=MessageStatus.SENDING,
-            attempts=messages.c.attempts + 1,
-            resends=messages.c.resends + bindparam("b_resend"),
-            sent_at=now,
-            lease_until=lease_until,
-            payload=bindparam("b_payload"),
-            provider_id=bindparam("b_provider"),
+    stmt = prepared(
+        conn,
+        "delivery_mark_sending",
+        lambda c: (
+            update(messages)
+            .where(messages.c.id == bindparam("b_id"))
+            .values(
+                status=MessageStatus.SENDING,
+                attempts=messages.c.attempts + 1,
+                resends=messages.c.resends + bindparam("b_resend"),
+                sent_at=bindparam("b_now"),
+                lease_until=bindparam("b_lease"),
+                payload=bindparam("b_payload"),
+                provider_id=bindparam("b_provider"),
+            )
         ),
+    )
+    conn.execute(
+        stmt,
         [
             {
                 "b_id": lease.id,
                 "b_resend": int(lease.recovered),
+                "b_now": now,
+                "b_lease": lease_until,
                 "b_payload": lease.payload,
                 "b_provider": lease.provider_id,
             }

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Connection, Row, bindparam, select, update
+from sqlalchemy import Connection
 
-from tidings.storage.dialect import insert_for, is_postgres, prepared
+from tidings.storage.dialect import insert_for, prepared
 from tidings.storage.tables import messages
 
 
@@ -39,25 +38,3 @@ def enqueue_messages(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
         ),
     )
     conn.execute(stmt, list(rows))
-
-
-def claim_queued(conn: Connection, now: datetime, limit: int) -> list[Row[Any]]:
-    """Lock and return queued messages that may go out now, oldest first."""
-    query = (
-        select(messages)
-        .where(messages.c.status == MessageStatus.QUEUED, messages.c.send_after <= now)
-        .order_by(messages.c.send_after, messages.c.id)
-        .limit(limit)
-    )
-    if is_postgres(conn):
-        query = query.with_for_update(skip_locked=True)
-    return list(conn.execute(query))
-
-
-def mark_sent(conn: Connection, ids: Sequence[int], now: datetime) -> None:
-    """Record that these messages were handed to their channel."""
-    if ids:
-        conn.execute(
-            update(messages).where(messages.c.id == bindparam("b_id")),
-            [{"b_id": i, "status": MessageStatus.SENT, "sent_at": now} for i in ids],
-        )

@@ -86,14 +86,18 @@ def test_hard_bounce_report_suppresses_and_names_the_message(
     store: Store, dispatcher: Dispatcher, smtp: tuple[SmtpSink, int], admin: TestClient
 ) -> None:
     message_id = _sent(store, dispatcher)
-    response = admin.post("/api/bounces/dsn", content=dsn("ann@example.com", "5.1.1", "failed", message_id))
+    response = admin.post(
+        "/api/bounces/dsn", content=dsn("ann@example.com", "5.1.1", "failed", message_id)
+    )
     assert response.status_code == 200, response.text
     [result] = response.json()
     assert result["type"] == "hard" and result["suppressed"] is True
     assert _consent(store)["email"] == "bounced"
     assert _is_suppressed(store, "ann@example.com")
     [event] = rows(store, "SELECT properties FROM events WHERE name = 'message_bounced'")
-    properties = event.properties if isinstance(event.properties, dict) else json.loads(event.properties)
+    properties = (
+        event.properties if isinstance(event.properties, dict) else json.loads(event.properties)
+    )
     assert properties["type"] == "hard" and properties["step"] == "hello"
     assert "5.1.1" in properties["reason"]
 
@@ -102,7 +106,9 @@ def test_soft_bounce_is_recorded_but_suppresses_nothing(
     store: Store, dispatcher: Dispatcher, smtp: tuple[SmtpSink, int], admin: TestClient
 ) -> None:
     message_id = _sent(store, dispatcher)
-    response = admin.post("/api/bounces/dsn", content=dsn("ann@example.com", "4.2.2", "delayed", message_id))
+    response = admin.post(
+        "/api/bounces/dsn", content=dsn("ann@example.com", "4.2.2", "delayed", message_id)
+    )
     assert response.json()[0]["type"] == "soft"
     assert _consent(store)["email"] == "subscribed"
     assert not _is_suppressed(store, "ann@example.com")
@@ -117,7 +123,9 @@ def test_complaint_report_suppresses_and_marks_consent(
     assert response.json()[0]["type"] == "complaint"
     assert _consent(store)["email"] == "complained"
     assert _is_suppressed(store, "ann@example.com")
-    assert rows(store, "SELECT count(*) AS n FROM events WHERE name = 'message_complained'")[0].n == 1
+    assert (
+        rows(store, "SELECT count(*) AS n FROM events WHERE name = 'message_complained'")[0].n == 1
+    )
 
 
 def test_bounce_as_json_for_an_unknown_address_still_suppresses(

@@ -17,7 +17,7 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 from tests.integration.conftest import Store
 from tests.integration.delivery.test_email import WELCOME
 from tests.integration.journeys import deploy, rows, subscriber, track
-from tests.servers import Received, SmtpSink, smtp_server
+from tests.servers import Received, SmtpSink
 from tidings.runtime.dispatch import Dispatcher
 from tidings.runtime.transactions import transact
 
@@ -54,9 +54,7 @@ class StallingSink(SmtpSink):
         super().__init__()
         self.in_data = False
 
-    async def handle_DATA(  # noqa: N802 - aiosmtpd's hook name
-        self, server: SMTP, session: Session, envelope: Envelope
-    ) -> str:
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         content = envelope.original_content or b""
         # Like a mail server that queued the message before its reply was lost.
         self.received.append(Received(str(envelope.mail_from), list(envelope.rcpt_tos), content))

@@ -163,7 +163,9 @@ def test_dkim_signature_covers_the_unsubscribe_headers_and_verifies(
     headers = signed.split(b" h=", 1)[1].split(b";", 1)[0].replace(b" ", b"").lower().split(b":")
     assert b"list-unsubscribe" in headers and b"list-unsubscribe-post" in headers
     # A changed header breaks the signature.
-    tampered = raw.replace(b"List-Unsubscribe-Post: List-Unsubscribe=One-Click", b"List-Unsubscribe-Post: nope")
+    tampered = raw.replace(
+        b"List-Unsubscribe-Post: List-Unsubscribe=One-Click", b"List-Unsubscribe-Post: nope"
+    )
     assert not dkim.verify(tampered, dnsfunc=dns)
 
 
@@ -193,9 +195,13 @@ def test_starttls_and_login_to_the_smtp_server(store: Store) -> None:
         assert sink.received[0].rcpt_to == ["ann@example.com"]
 
         # The wrong password is a failure to retry (the settings may be fixed), not a bounce.
-        wrong = SmtpChannel(SmtpConfig.from_url(f"smtp://shop:nope@127.0.0.1:{port}?starttls=1"), client_tls)
+        wrong = SmtpChannel(
+            SmtpConfig.from_url(f"smtp://shop:nope@127.0.0.1:{port}?starttls=1"), client_tls
+        )
         result = wrong.send("news@shop.example", "x@example.com", b"Subject: x\r\n\r\nx\r\n")
-        assert not getattr(result, "permanent", True) and "refused the login" in getattr(result, "error", "")
+        assert not getattr(result, "permanent", True) and "refused the login" in getattr(
+            result, "error", ""
+        )
         channels.close()
 
 
@@ -210,7 +216,11 @@ def test_rejected_recipient_is_a_hard_bounce_that_suppresses_the_address(
     [message] = rows(store, "SELECT status, last_error FROM messages")
     assert message.status == "failed" and "550" in message.last_error
     [contact] = rows(store, "SELECT consent FROM contacts")
-    consent = contact.consent if isinstance(contact.consent, dict) else __import__("json").loads(contact.consent)
+    consent = (
+        contact.consent
+        if isinstance(contact.consent, dict)
+        else __import__("json").loads(contact.consent)
+    )
     assert consent["email"] == "bounced"
     names = [r.name for r in rows(store, "SELECT name FROM events ORDER BY id")]
     assert "message_bounced" in names
@@ -243,6 +253,11 @@ def test_temporary_failure_retries_with_backoff_then_dead_letters(
     [last] = rows(store, "SELECT status, attempts, last_error FROM messages")
     assert last.status == "failed" and last.attempts == 3
     assert last.last_error.startswith("gave up after 3 attempts")
-    actions = [r.action for r in rows(store, "SELECT action FROM step_log WHERE action IN ('retrying', 'failed') ORDER BY id")]
+    actions = [
+        r.action
+        for r in rows(
+            store, "SELECT action FROM step_log WHERE action IN ('retrying', 'failed') ORDER BY id"
+        )
+    ]
     assert actions == ["retrying", "retrying", "failed"]
     assert not sink.received

@@ -68,7 +68,7 @@ def test_webhook_is_signed_per_standard_webhooks(
     payload = Webhook(_secret(store)).verify(call.body, call.headers)
     assert payload == {"email": "ann@example.com", "plan": "pro"}
     # ...and refuses it for a changed body.
-    with pytest.raises(Exception, match="(?i)signature"):
+    with pytest.raises(Exception, match=r"(?i)signature"):
         Webhook(_secret(store)).verify(call.body.replace(b"pro", b"max"), call.headers)
 
 
@@ -105,7 +105,9 @@ def test_410_disables_the_endpoint_until_enabled_again(
     assert "endpoint is disabled (410 Gone" in dropped.last_error
 
 
-def test_redirects_are_not_followed(store: Store, dispatcher: Dispatcher, receiver: HttpSink) -> None:
+def test_redirects_are_not_followed(
+    store: Store, dispatcher: Dispatcher, receiver: HttpSink
+) -> None:
     def bounce_to_metadata(request: Request) -> tuple[int, dict[str, str], bytes]:
         return 307, {"location": "http://169.254.169.254/latest/meta-data/"}, b""
 
@@ -127,7 +129,7 @@ def test_private_addresses_are_refused_unless_allowed(
     identify(store, "ann", email="ann@example.com")
     track(store, "ann", "signed_up")
     assert dispatcher.run_once().failed == 1
-    status, error, _ = _message(store)
+    _status, error, _ = _message(store)
     assert error is not None and "127.0.0.1, a private, loopback or reserved address" in error
     assert receiver.requests == []
 
@@ -176,7 +178,11 @@ def test_sms_goes_to_the_provider_in_e164(
     from urllib.parse import parse_qs
 
     form = {k: v[0] for k, v in parse_qs(call.body.decode()).items()}
-    assert form == {"To": "+14155550100", "From": "+15005550006", "Body": "Your order A1 is on its way"}
+    assert form == {
+        "To": "+14155550100",
+        "From": "+15005550006",
+        "Body": "Your order A1 is on its way",
+    }
     [row] = rows(store, "SELECT provider_id FROM messages")
     assert row.provider_id == "SM42"
 

@@ -40,7 +40,9 @@ def _sent_links(store: Store, dispatcher: Dispatcher, sink: SmtpSink) -> dict[st
     html = html_part.get_content()
     path = lambda url: url.removeprefix(PUBLIC)  # noqa: E731
     return {
-        "clicks": [path(u) for u in re.findall(rf"""href=["']({re.escape(PUBLIC)}/t/c/[^"']+)""", html)],
+        "clicks": [
+            path(u) for u in re.findall(rf"""href=["']({re.escape(PUBLIC)}/t/c/[^"']+)""", html)
+        ],
         "open": path(re.findall(rf'src="({re.escape(PUBLIC)}/t/o/[^"]+)"', html)[0]),
         "unsubscribe": path(message["List-Unsubscribe"].strip("<>")),
         "preferences": path(re.findall(rf'href="({re.escape(PUBLIC)}/p/[^"]+)"', html)[0]),
@@ -83,8 +85,12 @@ def test_click_redirects_only_to_the_stored_url_and_counts(
     names = _event_names(store)
     assert names.count("email_clicked") == 2
     assert names.count("email_opened") == 1  # a click is an open too
-    [event] = rows(store, "SELECT properties FROM events WHERE name = 'email_clicked' ORDER BY id LIMIT 1")
-    properties = event.properties if isinstance(event.properties, dict) else json.loads(event.properties)
+    [event] = rows(
+        store, "SELECT properties FROM events WHERE name = 'email_clicked' ORDER BY id LIMIT 1"
+    )
+    properties = (
+        event.properties if isinstance(event.properties, dict) else json.loads(event.properties)
+    )
     assert properties["url"] == "https://shop.example/new?utm=a&b=2"
     assert properties["step"] == "hello"
 
@@ -132,7 +138,7 @@ def test_unsubscribe_get_only_asks_post_unsubscribes(
 ) -> None:
     links = _sent_links(store, dispatcher, smtp[0])
     page = client.get(links["unsubscribe"])
-    assert page.status_code == 200 and "<form method=\"post\">" in page.text
+    assert page.status_code == 200 and '<form method="post">' in page.text
     assert _consent(store)["email"] == "subscribed"  # a link scanner changed nothing
 
     # What a mailbox provider sends for RFC 8058 one-click: a POST with no cookie.
@@ -179,7 +185,13 @@ def test_unsubscribe_from_a_topic_keeps_the_rest(
 def test_preference_center_switches_channels_and_topics(
     store: Store, dispatcher: Dispatcher, smtp: tuple[SmtpSink, int], client: TestClient
 ) -> None:
-    configure(store, topics=[{"key": "news", "name": "Product news"}, {"key": "offers", "name": "Offers & deals"}])
+    configure(
+        store,
+        topics=[
+            {"key": "news", "name": "Product news"},
+            {"key": "offers", "name": "Offers & deals"},
+        ],
+    )
     links = _sent_links(store, dispatcher, smtp[0])
     page = client.get(links["preferences"])
     assert page.status_code == 200

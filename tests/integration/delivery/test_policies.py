@@ -136,7 +136,9 @@ def test_suppressed_address_is_dropped_and_the_timeline_says_why(
     deploy(store, promo("tips"))
     subscriber(store, "ann")
     with store.engine.begin() as conn:
-        suppress(conn, store.workspace_id, "email", "Ann@Example.com", "complaint", store.clock.now())
+        suppress(
+            conn, store.workspace_id, "email", "Ann@Example.com", "complaint", store.clock.now()
+        )
     track(store, "ann", "tips_due")
     assert dispatcher.run_once().dropped == 1
     [line] = rows(store, "SELECT action, detail FROM step_log WHERE action = 'dropped'")
@@ -163,7 +165,7 @@ def test_alert_budget_holds_extra_alerts_until_tomorrow(
         """,
     )
     subscriber(store, "ann")
-    for n in range(3):
+    for _n in range(3):
         track(store, "ann", "demo_requested")
         store.clock.advance(timedelta(seconds=1))
     done = dispatcher.run_once()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tidings.core.calendar import stable_fraction
 from tidings.core.effects import SendMessage
-from tidings.core.render import RenderError, render
+from tidings.core.render import RenderError, render, text_source_from_html
 from tidings.core.spec import ConsentStatus, SendKind, SendStep, Variant
 from tidings.core.steps.base import Outcome, StepContext, go_to
 
@@ -50,6 +50,9 @@ def run_send(step: SendStep, ctx: StepContext) -> Outcome:
         subject = render(template.subject, data) if template.subject is not None else None
         html = render(template.html, data, html=True) if template.html is not None else None
         text = render(template.text, data) if template.text is not None else None
+        if text is None and template.html is not None:
+            derived = text_source_from_html(template.html)
+            text = render(derived, data) if derived is not None else None
     except RenderError as exc:
         return Outcome(following, decisions=(ctx.decision("held", f"template error: {exc}"),))
 
