@@ -145,3 +145,42 @@ def test_a_bad_setting_names_the_variable(tmp_path: Path) -> None:
     )
     assert result.returncode == 3
     assert "TIDINGS_SCHEDULER_BATCH has value 'many'" in result.stderr
+
+
+def test_demo_delivers_through_a_real_smtp_server(tmp_path: Path) -> None:
+    import sqlite3
+
+    from tests.servers import smtp_server
+
+    with smtp_server() as (sink, port):
+        result = tidings(
+            "demo",
+            "--contacts",
+            "300",
+            "--days",
+            "6",
+            "--smtp",
+            f"smtp://127.0.0.1:{port}",
+            "--database",
+            f"sqlite:///{tmp_path}/smtp.db",
+            cwd=tmp_path,
+        )
+    assert result.returncode == 0, result.stdout + result.stderr
+    with sqlite3.connect(tmp_path / "smtp.db") as db:
+        sent = db.execute("SELECT count(*) FROM messages WHERE status = 'sent'").fetchone()[0]
+        recipients = {
+            r[0] for r in db.execute("SELECT recipient FROM messages WHERE status = 'sent'")
+        }
+    assert sent > 50
+    assert f"{sent:,} messages to smtp://127.0.0.1:{port}" in result.stdout
+    # Every message the store says it sent arrived, as a real email.
+    assert len(sink.received) == sent
+    assert {r.rcpt_to[0] for r in sink.received} == recipients
+    for received in sink.received:
+        message = received.message
+        assert message["From"] == "Fernhill <hello@fernhill.example>"
+        assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+        assert message["List-Unsubscribe"].startswith("<http://localhost:8000/u/")
+        assert message.get_body(preferencelist=("plain",)) is not None
+        html = message.get_body(preferencelist=("html",))
+        assert html is not None and "12 Orchard Lane" in html.get_content()

@@ -9,8 +9,12 @@ import typer
 from sqlalchemy import Engine, inspect
 
 from tidings.cli.output import console, run_with_progress, show_figures, show_story
+from tidings.delivery.smtp import SmtpChannel, SmtpConfig
+from tidings.delivery.transports import Recorder
 from tidings.errors import TidingsError
 from tidings.files import load_workflows
+from tidings.runtime.dispatch import Channels
+from tidings.simulation.scenario import DEMO_SETTINGS
 from tidings.storage.contacts import count_contacts
 from tidings.storage.engine import create_engine
 from tidings.storage.reports import recovered_cart_example, workflow_figures
@@ -28,6 +32,11 @@ def demo(
     days: float = typer.Option(30, "--days", min=1, max=366, help="virtual days"),
     seed: int = typer.Option(7, "--seed", help="seed of the simulated population"),
     database: str = typer.Option(DEFAULT_DATABASE, "--database", help="an empty database to fill"),
+    smtp: str | None = typer.Option(
+        None,
+        "--smtp",
+        help="deliver the demo's email through this SMTP server, like smtp://127.0.0.1:1025",
+    ),
 ) -> None:
     """Run the example workflows on a simulated store for 30 virtual days and report."""
     started = time.perf_counter()
@@ -44,7 +53,27 @@ def demo(
         f"[bold]Tidings demo[/bold]: {contacts_count:,} customers of a small online store, "
         f"{days:g} virtual days, workflows from {EXAMPLES}"
     )
-    result = run_with_progress(engine, loaded, contacts=contacts_count, days=days, seed=seed)
+    channels = None
+    if smtp is not None:
+        channels = Channels(
+            "http://localhost:8000",
+            http=Recorder(),
+            smtp=SmtpChannel(SmtpConfig.from_url(smtp, timeout=10)),
+            sms=Recorder(),
+        )
+    try:
+        result = run_with_progress(
+            engine,
+            loaded,
+            contacts=contacts_count,
+            days=days,
+            seed=seed,
+            channels=channels,
+            settings=DEMO_SETTINGS,
+        )
+    finally:
+        if channels is not None:
+            channels.close()
     with engine.connect() as conn:
         show_figures(workflow_figures(conn, result.workspace_id, result.catalog))
         example = recovered_cart_example(conn, result.workspace_id, "cart_recovery")
@@ -57,8 +86,14 @@ def demo(
             command = f"tidings contact why {external_id} --database {database}"
             console.print(f"\nAsk about any contact: [bold]{command}[/bold]")
     elapsed = time.perf_counter() - started
+    held = result.deliveries
     console.print(
-        f"{result.totals.events:,} events, {result.totals.delivered:,} messages, "
+        f"Send-time policies: {held.deferred:,} messages deferred (quiet hours, the cap of "
+        f"3 emails a week), {held.dropped:,} dropped; every decision is on the timeline"
+    )
+    where = f" to {smtp}" if smtp else " (simulated; --smtp URL sends them to a real server)"
+    console.print(
+        f"{result.totals.events:,} events, {result.totals.delivered:,} messages{where}, "
         f"{result.totals.steps:,} scheduled steps in {elapsed:.1f}s"
     )
 

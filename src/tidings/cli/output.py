@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
@@ -13,6 +14,7 @@ from sqlalchemy import Engine
 
 from tidings.core.problems import Problem
 from tidings.files import LoadedWorkflow
+from tidings.runtime.dispatch import Channels
 from tidings.simulation.scenario import ScenarioResult, run_scenario
 from tidings.storage.reports import WorkflowFigures
 from tidings.storage.step_log import LogLine
@@ -40,6 +42,8 @@ def run_with_progress(
     contacts: int,
     days: float,
     seed: int,
+    channels: Channels | None = None,
+    settings: dict[str, Any] | None = None,
 ) -> ScenarioResult:
     """Run a simulated scenario with a progress bar that disappears when done."""
     columns = (
@@ -57,6 +61,8 @@ def run_with_progress(
             days=days,
             seed=seed,
             progress=lambda done: progress.update(task, completed=done),
+            channels=channels,
+            settings=settings,
         )
 
 

@@ -3,21 +3,38 @@
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import Engine
 
 from tidings.clock import VirtualClock
 from tidings.core.spec import Workflow
+from tidings.delivery.settings import DeliverySettings
+from tidings.runtime.dispatch import Channels, Round
 from tidings.simulation.population import make_population
 from tidings.simulation.run import Progress, Simulation, SimulationTotals
 from tidings.storage.migrate import upgrade
 from tidings.storage.workflows import Catalog, deploy_workflow
-from tidings.storage.workspaces import ensure_workspace
+from tidings.storage.workspaces import ensure_workspace, save_settings
 
 #: Virtual runs start here, so two runs with the same seed tell the same story.
 SIMULATION_START = datetime(2026, 3, 2, 0, 0, tzinfo=UTC)
+
+
+#: The demo store's delivery settings: a sender, and the policies a careful shop sets.
+DEMO_SETTINGS: dict[str, Any] = {
+    "sender": {
+        "from_email": "hello@fernhill.example",
+        "from_name": "Fernhill",
+        "postal_address": "Fernhill Goods, 12 Orchard Lane, Bristol BS1 4DJ, UK",
+    },
+    "policies": {
+        "caps": [{"limit": 3, "per": "7d", "channel": "email"}],
+    },
+    "topics": [{"key": "offers", "name": "Offers and discounts"}],
+}
 
 
 @dataclass(frozen=True)
@@ -29,6 +46,7 @@ class ScenarioResult:
     totals: SimulationTotals
     started_at: datetime
     ended_at: datetime
+    deliveries: Round = field(default_factory=Round)
 
 
 def run_scenario(
@@ -39,18 +57,37 @@ def run_scenario(
     days: float,
     seed: int = 7,
     progress: Progress | None = None,
+    channels: Channels | None = None,
+    settings: dict[str, Any] | None = None,
 ) -> ScenarioResult:
-    """Deploy `workflows` (spec, source) into a fresh database and simulate `days` days."""
+    """Deploy `workflows` (spec, source) into a fresh database and simulate `days` days.
+
+    Messages go through the real dispatcher and the workspace's `settings` (policies,
+    sender); `channels` sends them for real (the demo's --smtp), else nothing leaves.
+    """
     upgrade(engine)
     clock = VirtualClock(SIMULATION_START)
     with engine.begin() as conn:
         workspace_id = ensure_workspace(conn, "default", "Fernhill (simulated store)", clock.now())
+        if settings is not None:
+            save_settings(
+                conn,
+                workspace_id,
+                DeliverySettings.model_validate(settings).model_dump(mode="json", by_alias=True),
+            )
         for workflow, source in workflows:
             deploy_workflow(conn, workspace_id, workflow, source, clock.now())
     rng = random.Random(seed)
     people = make_population(contacts, clock.now(), int(days), rng)
     catalog = Catalog()
-    simulation = Simulation(engine, workspace_id, people, clock, rng, catalog)
+    simulation = Simulation(engine, workspace_id, people, clock, rng, catalog, channels)
     simulation.seed()
     totals = simulation.run(days, progress)
-    return ScenarioResult(workspace_id, catalog, totals, SIMULATION_START, clock.now())
+    return ScenarioResult(
+        workspace_id,
+        catalog,
+        totals,
+        SIMULATION_START,
+        clock.now(),
+        simulation.dispatcher.totals,
+    )

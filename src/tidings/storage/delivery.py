@@ -78,16 +78,20 @@ def recent_marketing(
     found: dict[int, list[tuple[datetime, str]]] = defaultdict(list)
     if not contact_ids:
         return found
+    # Status is checked here, not in SQL: given `status IN (...)`, SQLite's planner may
+    # walk the whole status index instead of each recipient's few rows (measured: 7 ms).
     rows = conn.execute(
-        select(messages.c.contact_id, messages.c.sent_at, messages.c.channel).where(
+        select(
+            messages.c.contact_id, messages.c.sent_at, messages.c.channel, messages.c.status
+        ).where(
             messages.c.contact_id.in_(list(contact_ids)),
             messages.c.kind == "marketing",
-            messages.c.status.in_(SPENT),
             messages.c.sent_at > since,
         )
     )
-    for contact_id, sent_at, channel in rows:
-        found[contact_id].append((sent_at, channel))
+    for contact_id, sent_at, channel, status in rows:
+        if status in SPENT:
+            found[contact_id].append((sent_at, channel))
     return found
 
 
@@ -106,15 +110,14 @@ def due_rivals(
             messages.c.channel,
             messages.c.priority,
             messages.c.created_at,
-        ).where(
-            messages.c.contact_id.in_(list(contact_ids)),
-            messages.c.kind == "marketing",
-            messages.c.status == MessageStatus.QUEUED,
-            messages.c.send_after <= now,
-        )
+            messages.c.status,
+            messages.c.send_after,
+        ).where(messages.c.contact_id.in_(list(contact_ids)), messages.c.kind == "marketing")
     )
+    # Filtered here for the reason `recent_marketing` gives: a recipient has few rows.
     for row in rows:
-        found[row.contact_id].append(Rival(row.id, row.channel, row.priority, row.created_at))
+        if row.status == MessageStatus.QUEUED and row.send_after <= now:
+            found[row.contact_id].append(Rival(row.id, row.channel, row.priority, row.created_at))
     return found
 
 

@@ -212,6 +212,8 @@ messages = Table(
     UniqueConstraint("workspace_id", "idempotency_key"),
     Index(None, "status", "send_after"),
     Index(None, "provider_id"),
+    # Frequency caps read each recipient's recent sends.
+    Index(None, "contact_id", "sent_at"),
     Index(None, "contact_id"),
     Index(None, "workflow_id", "step_id"),
 )

@@ -109,7 +109,7 @@ def test_worker_killed_while_the_server_holds_the_message(
     from tidings.delivery.smtp import SmtpChannel, SmtpConfig
 
     dispatcher.channels.smtp = SmtpChannel(SmtpConfig("127.0.0.1", port, timeout=10))
-    dispatcher.clock.set(dispatcher.clock.now() + timedelta(days=400))  # past the lease
+    store.clock.set(store.clock.now() + timedelta(days=400))  # past the lease
     assert dispatcher.run_once().sent == 1
     controller.stop()
     [row] = rows(store, "SELECT status, resends, provider_id FROM messages")

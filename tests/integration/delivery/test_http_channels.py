@@ -75,7 +75,9 @@ def test_webhook_is_signed_per_standard_webhooks(
 def test_retries_keep_the_same_webhook_id(
     store: Store, dispatcher: Dispatcher, receiver: HttpSink
 ) -> None:
-    answers = iter([(503, {}, b"busy"), (200, {}, b"ok")])
+    answers: Iterator[tuple[int, dict[str, str], bytes]] = iter(
+        [(503, {}, b"busy"), (200, {}, b"ok")]
+    )
     receiver.respond = lambda _r: next(answers)
     deploy(store, crm_hook(f"{receiver.url}/crm"))
     identify(store, "ann", email="ann@example.com")

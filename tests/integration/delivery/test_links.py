@@ -38,7 +38,10 @@ def _sent_links(store: Store, dispatcher: Dispatcher, sink: SmtpSink) -> dict[st
     html_part = message.get_body(preferencelist=("html",))
     assert html_part is not None
     html = html_part.get_content()
-    path = lambda url: url.removeprefix(PUBLIC)  # noqa: E731
+
+    def path(url: str) -> str:
+        return url.removeprefix(PUBLIC)
+
     return {
         "clicks": [
             path(u) for u in re.findall(rf"""href=["']({re.escape(PUBLIC)}/t/c/[^"']+)""", html)

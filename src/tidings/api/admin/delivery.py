@@ -6,12 +6,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Request
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, Body, Query, Request
+from pydantic import BaseModel, Field, model_validator
 from sqlalchemy import Connection
 
 from tidings.api.admin.deps import AdminDep
-from tidings.api.admin.views import IdPath
+from tidings.api.admin.views import TEXT, IdPath
+from tidings.api.body import has_nul
 from tidings.api.errors import ApiError
 from tidings.api.tracking import LinkService, confirmation_token
 from tidings.delivery.dsn import NotAReport, parse_report
@@ -27,6 +28,20 @@ from tidings.storage.messages import MessageStatus, enqueue_messages
 from tidings.storage.workspaces import load_workspace, save_settings
 
 router = APIRouter(tags=["delivery"])
+
+
+class _In(BaseModel):
+    """A request body; NUL characters are refused (PostgreSQL cannot store them)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nul(cls, data: Any) -> Any:
+        if has_nul(data):
+            raise ValueError("text must not contain NUL (\\u0000) characters")
+        return data
+
+
+Address = Annotated[str, Query(min_length=3, max_length=320, pattern=TEXT)]
 
 
 class SettingsOut(DeliverySettings):
@@ -47,7 +62,9 @@ def get_settings(admin: AdminDep) -> SettingsOut:
 
 @router.put("/settings", response_model=SettingsOut)
 def put_settings(settings: DeliverySettings, admin: AdminDep) -> SettingsOut:
-    """Replace the delivery settings; the dispatcher uses them from its next round."""
+    """Replace the delivery settings; the dispatcher uses them within seconds."""
+    if has_nul(settings.model_dump(mode="json")):
+        raise ApiError(400, "Bad Request", "settings must not contain NUL (\\u0000) characters")
     with admin.engine.begin() as conn:
         save_settings(conn, admin.workspace_id, settings.model_dump(mode="json", by_alias=True))
     return get_settings(admin)
@@ -56,7 +73,7 @@ def put_settings(settings: DeliverySettings, admin: AdminDep) -> SettingsOut:
 # ---------------------------------------------------------------- bounces and complaints
 
 
-class BounceIn(BaseModel):
+class BounceIn(_In):
     """A bounce or complaint reported by a provider's webhook or by hand."""
 
     address: str = Field(min_length=3, max_length=320, description="the email or phone number")
@@ -167,7 +184,7 @@ async def report_dsn(request: Request, admin: AdminDep) -> list[BounceOut]:
 # ---------------------------------------------------------------- suppression list
 
 
-class SuppressionIn(BaseModel):
+class SuppressionIn(_In):
     """An address that must never be sent to."""
 
     address: str = Field(min_length=3, max_length=320)
@@ -196,7 +213,7 @@ def add_suppression(entry: SuppressionIn, admin: AdminDep) -> SuppressionOut:
 
 @router.get("/suppressions/check", response_model=SuppressionOut)
 def check_suppression(
-    admin: AdminDep, address: str, channel: Literal["email", "sms"] = "email"
+    admin: AdminDep, address: Address, channel: Literal["email", "sms"] = "email"
 ) -> SuppressionOut:
     """Whether an address is suppressed (the list keeps hashes, so it cannot be listed)."""
     kind = "email" if channel == "email" else "phone"
@@ -208,7 +225,7 @@ def check_suppression(
 
 @router.delete("/suppressions", status_code=204)
 def remove_suppression(
-    admin: AdminDep, address: str, channel: Literal["email", "sms"] = "email"
+    admin: AdminDep, address: Address, channel: Literal["email", "sms"] = "email"
 ) -> None:
     """Take an address off the suppression list (after the person asked to come back)."""
     kind = "email" if channel == "email" else "phone"
@@ -236,7 +253,7 @@ def disabled(admin: AdminDep) -> list[EndpointOut]:
     return [EndpointOut(url=r.url, reason=r.reason, disabled_at=r.disabled_at) for r in rows]
 
 
-class EndpointIn(BaseModel):
+class EndpointIn(_In):
     """The endpoint to enable again."""
 
     url: str = Field(max_length=2048)
@@ -253,7 +270,7 @@ def enable(endpoint: EndpointIn, admin: AdminDep) -> None:
 # ---------------------------------------------------------------- double opt-in
 
 
-class ConfirmationIn(BaseModel):
+class ConfirmationIn(_In):
     """Which channel to ask the contact to confirm."""
 
     channel: Literal["email"] = "email"

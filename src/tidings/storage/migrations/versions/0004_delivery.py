@@ -47,6 +47,7 @@ def upgrade() -> None:
         batch.add_column(sa.Column("opened_at", UTCDateTime(), nullable=True))
         batch.add_column(sa.Column("clicked_at", UTCDateTime(), nullable=True))
         batch.create_index(op.f("ix_messages_provider_id"), ["provider_id"])
+        batch.create_index(op.f("ix_messages_contact_id_sent_at"), ["contact_id", "sent_at"])
     op.create_table(
         "endpoints",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -65,6 +66,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("endpoints")
     with op.batch_alter_table("messages") as batch:
+        batch.drop_index(op.f("ix_messages_contact_id_sent_at"))
         batch.drop_index(op.f("ix_messages_provider_id"))
         for column in (
             "clicked_at",
