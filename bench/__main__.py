@@ -12,6 +12,12 @@ from pathlib import Path
 
 from sqlalchemy import text
 
+from bench.delivery import (
+    bench_dispatch_decisions,
+    bench_dispatch_smtp,
+    bench_dispatch_webhook,
+    bench_policy_cost,
+)
 from bench.server import (
     bench_http_batches,
     bench_serve_memory,
@@ -184,6 +190,29 @@ def main() -> None:
         "tidings serve, 1,000,000 contacts stored (SQLite): idle memory, start",
         "≤ 150 MB, ≤ 2 s",
         (f"{memory['rss_mb']:.0f} MB, {memory['start_seconds']:.1f} s", "RSS after 3 s idle"),
+    )
+    for kind in ("sqlite", "postgresql"):
+        record(
+            f"dispatcher → loopback SMTP server (aiosmtpd process), {kind}, 8 connections",
+            "measured (issue 4)",
+            _rate(bench_dispatch_smtp(kind, 5_000), "emails/s"),
+        )
+        record(
+            f"dispatcher, nothing on the wire (claim, policies, compose, record), {kind}",
+            "measured (issue 4)",
+            _rate(bench_dispatch_decisions(kind, 10_000), "messages/s"),
+        )
+    for delay in (0.0, 0.02):
+        record(
+            f"dispatcher → loopback webhook receiver answering in {delay * 1000:.0f} ms, sqlite",
+            "measured (issue 4)",
+            _rate(bench_dispatch_webhook("sqlite", 3_000, delay=delay), "calls/s"),
+        )
+    cost = bench_policy_cost()
+    record(
+        "send-time policy decision (cap, quiet hours, purchase window)",
+        "measured (issue 4)",
+        (f"{1e6 / cost['per_second']:.0f} µs per message", f"{cost['events']:,.0f} decisions"),
     )
     demo = bench_demo()
     record("tidings demo (5,000 contacts, 30 days)", "≤ 30 s", (f"{demo['seconds']:.1f} s", ""))

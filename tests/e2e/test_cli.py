@@ -184,3 +184,26 @@ def test_demo_delivers_through_a_real_smtp_server(tmp_path: Path) -> None:
         assert message.get_body(preferencelist=("plain",)) is not None
         html = message.get_body(preferencelist=("html",))
         assert html is not None and "12 Orchard Lane" in html.get_content()
+
+
+def test_bounces_read_applies_a_saved_report(tmp_path: Path) -> None:
+    from tests.integration.delivery.test_bounces import dsn
+
+    database = f"sqlite:///{tmp_path}/b.db"
+    assert tidings("init", "--database", database, cwd=tmp_path).returncode == 0
+    report = tmp_path / "bounce.eml"
+    report.write_bytes(dsn("gone@example.com", "5.1.1", "failed", "<x@shop.example>"))
+    junk = tmp_path / "junk.eml"
+    junk.write_bytes(b"Subject: hello\r\n\r\nnot a report\r\n")
+    result = tidings(
+        "bounces", "read", str(report), str(junk), "--database", database, cwd=tmp_path
+    )
+    assert result.returncode == 1
+    assert "hard for gone@example.com (0 contacts): 5.1.1" in result.stdout
+    assert "junk.eml: not a bounce or complaint report" in result.stdout
+    assert "1 of 2 messages were not reports" in result.stderr
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "b.db") as db:
+        reasons = [r[0] for r in db.execute("SELECT reason FROM suppressions")]
+    assert reasons == ["hard: 5.1.1 550 5.1.1 mailbox problem"]

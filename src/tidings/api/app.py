@@ -69,7 +69,7 @@ def create_app(
             if dispatcher is not None and sending is not None:
                 dispatcher.stop.set()
                 await run_in_threadpool(sending.join, 60)
-                dispatcher.channels.close()
+                dispatcher.close()
                 logger.info("dispatcher stopped", extra={"action": "stop"})
 
     app = FastAPI(

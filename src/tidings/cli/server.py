@@ -130,7 +130,7 @@ def worker(
     if dispatcher is not None and sending is not None:
         dispatcher.stop.set()
         sending.join(60)
-        dispatcher.channels.close()
+        dispatcher.close()
     store.engine.dispose()
     console.print(f"worker {os.getpid()} stopped after {steps:,} steps")
 

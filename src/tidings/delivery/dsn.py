@@ -92,7 +92,8 @@ def _delivery_status(message: Message, original: str | None) -> list[Report]:
             if not recipient or action not in ("failed", "delayed"):
                 continue
             hard = action == "failed" and status.startswith("5")
-            diagnostic = " ".join((block.get("Diagnostic-Code") or "").split())
+            # "smtp; 550 5.1.1 no such user": the part after the type says what happened.
+            diagnostic = " ".join((block.get("Diagnostic-Code") or "").split(";", 1)[-1].split())
             reason = f"{status} {diagnostic}".strip() or action
             found.append(Report(Bounce.HARD if hard else Bounce.SOFT, recipient, reason, original))
     if not found:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import smtplib
 import ssl
+import threading
 from dataclasses import dataclass
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -57,12 +58,30 @@ class SmtpConfig:
 
 
 class SmtpChannel:
-    """Sends raw messages; classifies the server's answers into retry, bounce or give up."""
+    """Sends raw messages; classifies the server's answers into retry, bounce or give up.
+
+    Each sending thread keeps its own connection (the dispatcher sends several messages
+    at once: a provider's round trips, not the CPU, set the pace).
+    """
 
     def __init__(self, config: SmtpConfig, tls: ssl.SSLContext | None = None) -> None:
         self.config = config
         self.tls = tls or ssl.create_default_context()
-        self._client: smtplib.SMTP | None = None
+        self._local = threading.local()
+        self._open: set[smtplib.SMTP] = set()
+        self._lock = threading.Lock()
+
+    @property
+    def _client(self) -> smtplib.SMTP | None:
+        client: smtplib.SMTP | None = getattr(self._local, "client", None)
+        return client
+
+    @_client.setter
+    def _client(self, client: smtplib.SMTP | None) -> None:
+        self._local.client = client
+        if client is not None:
+            with self._lock:
+                self._open.add(client)
 
     def _connect(self) -> smtplib.SMTP:
         c = self.config
@@ -97,25 +116,39 @@ class SmtpChannel:
             except smtplib.SMTPDataError as exc:
                 return _answer(exc.smtp_code, exc.smtp_error, bounce=False)
             except smtplib.SMTPAuthenticationError as exc:
-                self.close()
+                self._drop()
                 return Failed(f"the SMTP server refused the login: {exc.smtp_code}")
             except (smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError, OSError) as exc:
-                self.close()
+                self._drop()
                 if attempt == 2:
                     return Failed(f"cannot reach the SMTP server: {exc}")
             except smtplib.SMTPException as exc:
-                self.close()
+                self._drop()
                 return Failed(f"SMTP error: {exc}")
         raise AssertionError("unreachable")
 
-    def close(self) -> None:
-        """Say goodbye to the server, if connected."""
-        client, self._client = self._client, None
+    def _drop(self) -> None:
+        """Forget this thread's connection after an error."""
+        client, self._local.client = self._client, None
         if client is not None:
-            try:
-                client.quit()
-            except (smtplib.SMTPException, OSError):
-                client.close()
+            with self._lock:
+                self._open.discard(client)
+            _goodbye(client)
+
+    def close(self) -> None:
+        """Say goodbye to the server on every connection."""
+        with self._lock:
+            clients, self._open = list(self._open), set()
+        self._local = threading.local()
+        for client in clients:
+            _goodbye(client)
+
+
+def _goodbye(client: smtplib.SMTP) -> None:
+    try:
+        client.quit()
+    except (smtplib.SMTPException, OSError):
+        client.close()
 
 
 def _answer(code: int, reply: bytes | str, *, bounce: bool) -> Failed:

@@ -26,6 +26,7 @@ import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -155,9 +156,12 @@ class Dispatcher:
     max_idle: float = 1.0
     #: Seconds a workspace's settings are kept before being read again.
     settings_ttl: float = 5.0
+    #: Messages sent at once in a round (each thread keeps its own connection).
+    concurrency: int = 8
     stop: threading.Event = field(default_factory=threading.Event)
     totals: Round = field(default_factory=Round)
     _workspaces: dict[int, tuple[float, _Workspace]] = field(default_factory=dict)
+    _pool: ThreadPoolExecutor | None = None
 
     # ---------------------------------------------------------------- the loop
 
@@ -184,7 +188,7 @@ class Dispatcher:
         now = self.clock.now()
         ready, result = transact(self.engine, lambda conn: self._claim(conn, now))
         if ready:
-            outcomes = [(item, self._send(item)) for item in ready]
+            outcomes = list(zip(ready, self._send_all(ready), strict=True))
             sent, result.retried, result.failed = transact(
                 self.engine, lambda conn: self._record(conn, outcomes)
             )
@@ -195,6 +199,21 @@ class Dispatcher:
     def _add(self, part: Round) -> None:
         for name in ("claimed", "sent", "deferred", "dropped", "retried", "failed"):
             setattr(self.totals, name, getattr(self.totals, name) + getattr(part, name))
+
+    def _send_all(self, ready: list[_Ready]) -> list[Result]:
+        """Hand the round's messages to their channels, `concurrency` at a time."""
+        if self.concurrency <= 1 or len(ready) == 1:
+            return [self._send(item) for item in ready]
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(self.concurrency, thread_name_prefix="send")
+        return list(self._pool.map(self._send, ready))
+
+    def close(self) -> None:
+        """Stop the sending threads and close the channels' connections."""
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._pool = None
+        self.channels.close()
 
     @staticmethod
     def _send(item: _Ready) -> Result:

@@ -15,7 +15,7 @@ from sqlalchemy import Connection, Row
 from tidings.delivery.results import Bounce
 from tidings.runtime.ingest import Incoming, record_events
 from tidings.storage import delivery
-from tidings.storage.contacts import load_contacts, save_contacts
+from tidings.storage.contacts import contacts_by_address, load_contacts, save_contacts
 from tidings.storage.workflows import Catalog
 
 #: Events this module records, by name (workflows wait for and branch on these).
@@ -193,3 +193,32 @@ def bounced(
     key = f"{name}:{message.id if message is not None else address}:{kind.value}"
     properties = {**about, "type": kind.value, "reason": reason[:500]}
     _event(conn, workspace_id, contact_id, key, name, properties, now, catalog)
+
+
+def report_failure(
+    conn: Connection,
+    workspace_id: int,
+    channel: str,
+    address: str,
+    kind: Bounce,
+    reason: str,
+    provider_id: str | None,
+    now: datetime,
+    catalog: Catalog,
+) -> list[int]:
+    """A bounce or complaint report (from an API call or a parsed DSN) applied to every
+    contact with the address; an address nobody has is still suppressed. Returns the
+    contacts it was applied to."""
+    message = delivery.find_by_provider_id(conn, provider_id) if provider_id else None
+    if message is not None and message.workspace_id != workspace_id:
+        message = None
+    what = "email" if channel == "email" else "phone"
+    owners = contacts_by_address(conn, workspace_id, what, address)
+    if message is not None and message.contact_id not in owners:
+        owners.append(message.contact_id)
+    for contact_id in owners:
+        mine = message if message is not None and message.contact_id == contact_id else None
+        bounced(conn, workspace_id, contact_id, channel, address, kind, reason, now, catalog, mine)
+    if kind is not Bounce.SOFT and not owners:
+        delivery.suppress(conn, workspace_id, what, address, f"{kind.value}: {reason}", now)
+    return owners

@@ -238,3 +238,108 @@ def test_double_opt_in_sends_a_link_that_confirms_on_post(
     assert _consent(store)["email"] == "subscribed"
     assert "subscribed" in _event_names(store)
     assert client.post(link[:-2] + "xx").status_code == 404
+
+
+def test_a_workflow_branches_on_the_open(
+    store: Store, dispatcher: Dispatcher, smtp: tuple[SmtpSink, int], client: TestClient
+) -> None:
+    deploy(
+        store,
+        """
+        id: nudge
+        name: Nudge
+        trigger: {event: signed_up}
+        templates:
+          hi: {subject: "Hi", html: "<p>hi</p>"}
+          thanks: {subject: "Glad you read it", text: "thanks"}
+          again: {subject: "Did you see?", text: "again"}
+        steps:
+          - {id: hi, type: send, template: hi}
+          - id: seen
+            type: wait
+            event: email_opened
+            where: event.step == "hi"
+            timeout: 2d
+            on_event: thanks
+            on_timeout: again
+          - {id: thanks, type: send, template: thanks, next: done}
+          - {id: again, type: send, template: again}
+          - {id: done, type: exit}
+        """,
+    )
+    subscriber(store, "ann")
+    subscriber(store, "bob")
+    track(store, "ann", "signed_up")
+    track(store, "bob", "signed_up")
+    assert dispatcher.run_once().sent == 2
+    ann = next(m for m in smtp[0].received if m.rcpt_to == ["ann@example.com"]).message
+    html_part = ann.get_body(preferencelist=("html",))
+    assert html_part is not None
+    [pixel] = re.findall(rf'src="{re.escape(PUBLIC)}(/t/o/[^"]+)"', html_part.get_content())
+    client.get(pixel)  # Ann opens; Bob does not
+    from datetime import timedelta
+
+    from tests.integration.journeys import tick
+
+    tick(store, timedelta(days=2))
+    subjects = [
+        r.subject
+        for r in rows(
+            store,
+            "SELECT m.subject FROM messages m JOIN contacts c ON c.id = m.contact_id WHERE c.external_id = 'ann' ORDER BY m.id",
+        )
+    ]
+    assert subjects == ["Hi", "Glad you read it"]
+    subjects = [
+        r.subject
+        for r in rows(
+            store,
+            "SELECT m.subject FROM messages m JOIN contacts c ON c.id = m.contact_id WHERE c.external_id = 'bob' ORDER BY m.id",
+        )
+    ]
+    assert subjects == ["Hi", "Did you see?"]
+
+
+def test_settings_round_trip_and_bad_settings_name_the_field(
+    store: Store, client: TestClient
+) -> None:
+    with store.engine.begin() as conn:
+        secret = create_key(conn, store.workspace_id, KeyKind.SECRET, store.clock.now())
+    auth = {"Authorization": f"Bearer {secret}"}
+    current = client.get("/api/settings", headers=auth).json()
+    assert current["webhook_secret"].startswith("whsec_")
+    assert current["policies"]["caps"] == []
+    wanted = {
+        "sender": {"from_email": "news@shop.example", "postal_address": "1 Main St"},
+        "policies": {
+            "caps": [{"limit": 2, "per": "1w"}],
+            "quiet_hours": {"start": "22:00", "end": "07:00"},
+        },
+        "topics": [{"key": "offers", "name": "Offers"}],
+    }
+    saved = client.put("/api/settings", json=wanted, headers=auth)
+    assert saved.status_code == 200, saved.text
+    assert saved.json()["policies"]["quiet_hours"] == {
+        "start": "22:00",
+        "end": "07:00",
+        "channels": ["email", "sms"],
+    }
+    bad = client.put(
+        "/api/settings",
+        json={
+            "sender": {"from_email": "not an address"},
+            "policies": {"caps": [{"limit": 0, "per": "soon"}]},
+        },
+        headers=auth,
+    )
+    assert bad.status_code == 400
+    paths = {e["path"] for e in bad.json()["errors"]}
+    assert {
+        "body.sender.from_email",
+        "body.policies.caps.0.limit",
+        "body.policies.caps.0.per",
+    } <= paths
+    assert (
+        client.get("/api/settings", headers=auth).json()["sender"]["from_email"]
+        == "news@shop.example"
+    )

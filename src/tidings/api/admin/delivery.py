@@ -23,7 +23,7 @@ from tidings.errors import ContactNotFound, NotFound
 from tidings.runtime import engagement
 from tidings.runtime.transactions import transact
 from tidings.storage import browse, delivery
-from tidings.storage.contacts import contacts_by_address, load_contacts
+from tidings.storage.contacts import load_contacts
 from tidings.storage.messages import MessageStatus, enqueue_messages
 from tidings.storage.workspaces import load_workspace, save_settings
 
@@ -95,37 +95,20 @@ class BounceOut(BaseModel):
 
 
 def _apply(
-    conn: Connection,
-    workspace_id: int,
-    report: BounceIn,
-    now: datetime,
-    admin: Any,
+    conn: Connection, workspace_id: int, report: BounceIn, now: datetime, admin: Any
 ) -> BounceOut:
-    message = delivery.find_by_provider_id(conn, report.message_id) if report.message_id else None
-    if message is not None and message.workspace_id != workspace_id:
-        message = None
-    kind = "email" if report.channel == "email" else "phone"
-    owners = contacts_by_address(conn, workspace_id, kind, report.address)
-    if message is not None and message.contact_id not in owners:
-        owners.append(message.contact_id)
-    reason = report.reason or report.type.value
-    for contact_id in owners:
-        mine = message if message is not None and message.contact_id == contact_id else None
-        engagement.bounced(
-            conn,
-            workspace_id,
-            contact_id,
-            report.channel,
-            report.address,
-            report.type,
-            reason,
-            now,
-            admin.catalog,
-            message=mine,
-        )
+    owners = engagement.report_failure(
+        conn,
+        workspace_id,
+        report.channel,
+        report.address,
+        report.type,
+        report.reason or report.type.value,
+        report.message_id,
+        now,
+        admin.catalog,
+    )
     suppressed = report.type is not Bounce.SOFT
-    if suppressed and not owners:
-        delivery.suppress(conn, workspace_id, kind, report.address, f"{report.type}: {reason}", now)
     return BounceOut(
         address=report.address, type=report.type, contacts=owners, suppressed=suppressed
     )
