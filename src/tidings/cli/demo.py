@@ -88,8 +88,8 @@ def demo(
     elapsed = time.perf_counter() - started
     held = result.deliveries
     console.print(
-        f"Send-time policies: {held.deferred:,} messages deferred (quiet hours, the cap of "
-        f"3 emails a week), {held.dropped:,} dropped; every decision is on the timeline"
+        f"Send-time policies: {held.deferred:,} messages deferred by the cap of 3 emails a "
+        f"week, {held.dropped:,} dropped as duplicates; each decision is on the contact's timeline"
     )
     where = f" to {smtp}" if smtp else " (simulated; --smtp URL sends them to a real server)"
     console.print(

@@ -157,5 +157,12 @@ def _say_channels(dispatcher: Dispatcher) -> None:
     if channels.sms is None:
         missing.append("SMS (set TIDINGS_SMS_URL)")
     logger.info("sending through %s", ", ".join(channels.names()))
+    host = channels.public_url.split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0]
+    if channels.public_url.startswith("http:") and host not in ("localhost", "127.0.0.1"):
+        logger.warning(
+            "TIDINGS_PUBLIC_URL is %s: mailbox providers only honour one-click unsubscribe "
+            "(RFC 8058) at an https:// address",
+            channels.public_url,
+        )
     if missing:
         logger.warning("not configured, their messages wait in the outbox: %s", "; ".join(missing))

@@ -74,6 +74,13 @@ class AfterPurchase(_Model):
     for_: Duration = Field(alias="for")
 
 
+class Duplicates(_Model):
+    """Drop a marketing message identical (same channel and subject) to one the contact got
+    within `within`: two journeys must not send the same email twice in a row."""
+
+    within: Duration
+
+
 class AlertBudget(_Model):
     """At most `per_day` internal alerts a day (in `timezone`); the rest wait for tomorrow."""
 
@@ -86,14 +93,18 @@ class Policies(_Model):
     caps: tuple[FrequencyCap, ...] = ()
     quiet_hours: QuietHours | None = None
     after_purchase: AfterPurchase | None = None
+    duplicates: Duplicates | None = None
     alert_budget: AlertBudget | None = None
     #: The workspace's own timezone: the alert budget's day, and contacts with none set.
     timezone: str = "UTC"
 
     @property
-    def longest_cap(self) -> timedelta:
-        """How far back the sends that caps count reach."""
-        return max((cap.per for cap in self.caps), default=timedelta(0))
+    def history(self) -> timedelta:
+        """How far back the contact's sends matter: the longest cap or duplicate window."""
+        spans = [cap.per for cap in self.caps]
+        if self.duplicates is not None:
+            spans.append(self.duplicates.within)
+        return max(spans, default=timedelta(0))
 
 
 class Action(StrEnum):
@@ -168,6 +179,8 @@ class Circumstances:
     rivals: tuple[Rival, ...] = ()
     last_purchase_at: datetime | None = None
     alerts_today: int = 0
+    #: When the same message (channel and subject) last went to the contact, if ever.
+    same_sent_at: datetime | None = None
 
 
 def decide(message: Outgoing, facts: Circumstances, policies: Policies, now: datetime) -> Verdict:
@@ -229,6 +242,11 @@ def _refusal(
         return "consent", f"no {message.channel} marketing consent (status: {status or 'unknown'})"
     if message.topic and facts.consent.get(f"topic:{message.topic}") in WITHDRAWN:
         return "consent", f"unsubscribed from the topic {message.topic!r}"
+    twin, last = policies.duplicates, facts.same_sent_at
+    if twin is not None and last is not None and now - last < twin.within:
+        return "duplicate", (
+            f"the same message went to this contact at {_when(last)}, within {_span(twin.within)}"
+        )
     window = policies.after_purchase
     bought = facts.last_purchase_at
     if window is not None and bought is not None and now - window.for_ < bought <= now:

@@ -279,11 +279,13 @@ class Dispatcher:
         policies = ws.settings.policies
         contact_ids = sorted({r.contact_id for r in rows})
         people = delivery.lock_contacts(conn, contact_ids)
-        # Caps need each contact's recent sends and the messages competing for a slot.
-        history: dict[int, list[tuple[datetime, str]]] = defaultdict(list)
+        # Caps and duplicate checks need each contact's recent sends; caps also the
+        # messages competing for a slot.
+        history: dict[int, list[tuple[datetime, str, str | None]]] = defaultdict(list)
         rivals: dict[int, list[Rival]] = {}
+        if policies.caps or policies.duplicates is not None:
+            history = delivery.recent_marketing(conn, contact_ids, now - policies.history)
         if policies.caps:
-            history = delivery.recent_marketing(conn, contact_ids, now - policies.longest_cap)
             rivals = delivery.due_rivals(conn, contact_ids, now)
         purchases: dict[int, datetime] = {}
         if policies.after_purchase is not None:
@@ -310,7 +312,15 @@ class Dispatcher:
                 timezone=person.timezone if person is not None else None,
                 suppressed=blocked.get(address) if address else None,
                 endpoint_disabled=gone.get(row.recipient) if row.channel == "webhook" else None,
-                sent=tuple(history.get(row.contact_id, ())),
+                sent=tuple((at, channel) for at, channel, _ in history.get(row.contact_id, ())),
+                same_sent_at=max(
+                    (
+                        at
+                        for at, channel, subject in history.get(row.contact_id, ())
+                        if channel == row.channel and subject == row.subject
+                    ),
+                    default=None,
+                ),
                 rivals=tuple(
                     r
                     for r in rivals.get(row.contact_id, ())
@@ -330,7 +340,7 @@ class Dispatcher:
                 assert isinstance(prepared, _Ready)
                 ready.append(prepared)
                 if row.kind == "marketing":
-                    history[row.contact_id].append((now, row.channel))
+                    history[row.contact_id].append((now, row.channel, row.subject))
                 if row.channel.startswith("alert:"):
                     alerts_today += 1
                 if prepared.lease.recovered:

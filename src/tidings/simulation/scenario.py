@@ -32,6 +32,7 @@ DEMO_SETTINGS: dict[str, Any] = {
     },
     "policies": {
         "caps": [{"limit": 3, "per": "7d", "channel": "email"}],
+        "duplicates": {"within": "1d"},
     },
     "topics": [{"key": "offers", "name": "Offers and discounts"}],
 }

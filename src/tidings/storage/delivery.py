@@ -73,25 +73,30 @@ def lock_contacts(conn: Connection, ids: Iterable[int]) -> dict[int, Row[Any]]:
 
 def recent_marketing(
     conn: Connection, contact_ids: Sequence[int], since: datetime
-) -> dict[int, list[tuple[datetime, str]]]:
-    """Each contact's marketing messages that took a slot since `since`: (when, channel)."""
-    found: dict[int, list[tuple[datetime, str]]] = defaultdict(list)
+) -> dict[int, list[tuple[datetime, str, str | None]]]:
+    """Each contact's marketing messages that went out since `since`: (when, channel,
+    subject)."""
+    found: dict[int, list[tuple[datetime, str, str | None]]] = defaultdict(list)
     if not contact_ids:
         return found
     # Status is checked here, not in SQL: given `status IN (...)`, SQLite's planner may
     # walk the whole status index instead of each recipient's few rows (measured: 7 ms).
     rows = conn.execute(
         select(
-            messages.c.contact_id, messages.c.sent_at, messages.c.channel, messages.c.status
+            messages.c.contact_id,
+            messages.c.sent_at,
+            messages.c.channel,
+            messages.c.subject,
+            messages.c.status,
         ).where(
             messages.c.contact_id.in_(list(contact_ids)),
             messages.c.kind == "marketing",
             messages.c.sent_at > since,
         )
     )
-    for contact_id, sent_at, channel, status in rows:
+    for contact_id, sent_at, channel, subject, status in rows:
         if status in SPENT:
-            found[contact_id].append((sent_at, channel))
+            found[contact_id].append((sent_at, channel, subject))
     return found
 
 

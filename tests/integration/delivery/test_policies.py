@@ -175,3 +175,32 @@ def test_alert_budget_holds_extra_alerts_until_tomorrow(
     ] * 2
     store.clock.set(datetime(2026, 3, 3, 0, 0, tzinfo=UTC))
     assert dispatcher.run_once().sent == 1
+
+
+def test_two_journeys_sending_the_same_email_send_it_once(
+    store: Store, dispatcher: Dispatcher, smtp: tuple[SmtpSink, int]
+) -> None:
+    configure(store, policies={"duplicates": {"within": "1d"}})
+    deploy(
+        store,
+        """
+        id: cart
+        name: Cart
+        trigger: {event: cart_abandoned}
+        entry: {reentry: per_key, key: event.cart_id}
+        templates:
+          r: {subject: "You left something behind", html: "<p>come back</p>"}
+        steps:
+          - {id: r, type: send, template: r}
+        """,
+    )
+    subscriber(store, "ann")
+    track(store, "ann", "cart_abandoned", cart_id="c1")
+    track(store, "ann", "cart_abandoned", cart_id="c2")
+    done = dispatcher.run_once()
+    assert (done.sent, done.dropped) == (1, 1)
+    [dropped] = rows(store, "SELECT last_error FROM messages WHERE status = 'dropped'")
+    assert "the same message went to this contact" in dropped.last_error
+    store.clock.advance(timedelta(days=1))
+    track(store, "ann", "cart_abandoned", cart_id="c3")
+    assert dispatcher.run_once().sent == 1  # a day later it may go again

@@ -287,3 +287,17 @@ def test_a_deferral_lands_on_a_time_every_rule_allows(
         assert verdict.until is not None and verdict.until > now
         again = decide(email(created_at=now), circumstances, rules, verdict.until)
         assert again.action is Action.ALLOW, again.reason
+
+
+def test_the_same_message_twice_within_the_window_is_dropped() -> None:
+    rules = policies(duplicates={"within": "1d"})
+    recent = facts(same_sent_at=NOW - timedelta(hours=3))
+    verdict = decide(email(), recent, rules, NOW)
+    assert verdict.action is Action.DROP and verdict.rule == "duplicate"
+    assert "the same message went to this contact" in verdict.reason
+    assert (
+        decide(email(), facts(same_sent_at=NOW - timedelta(days=1)), rules, NOW).action
+        is Action.ALLOW
+    )
+    assert decide(email("transactional"), recent, rules, NOW).action is Action.ALLOW
+    assert decide(email(), recent, Policies(), NOW).action is Action.ALLOW
