@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 import textwrap
 from datetime import timedelta
 from typing import Any
@@ -83,3 +84,16 @@ def enrollment_states(store: Store) -> list[tuple[str, str | None, str | None]]:
         (r[0], r[1], r[2])
         for r in rows(store, "SELECT status, step_id, exit_reason FROM enrollments ORDER BY id")
     ]
+
+
+def stored_json(value: Any) -> Any:
+    """A JSON column as read by raw SQL: a dict on PostgreSQL, text on SQLite."""
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def consent_of(store: Store, user: str | None = None) -> dict[str, str]:
+    """A contact's consent: the one contact's, or `user`'s."""
+    where = "" if user is None else " WHERE external_id = :user"
+    [row] = rows(store, f"SELECT consent FROM contacts{where}", user=user)
+    found: dict[str, str] = stored_json(row.consent)
+    return found

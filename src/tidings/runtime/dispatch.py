@@ -123,6 +123,8 @@ class _Ready:
     row: Row[Any]
     send: Callable[[], Result]
     lease: Lease
+    #: Why the policies allowed it, for the timeline's "sent" line.
+    allowed: str = ""
 
 
 @dataclass
@@ -221,12 +223,13 @@ class Dispatcher:
         try:
             return item.send()
         except Exception as exc:  # a channel bug must not lose the round's other outcomes
-            logger.exception("channel failed", extra={"message": item.row.id})
+            # ("message" is a LogRecord attribute of its own: extra may not reuse it.)
+            logger.exception("channel failed", extra={"message_id": item.row.id})
             return Failed(f"internal error while sending: {exc!r}")
         finally:
             logger.debug(
                 "sent",
-                extra={"message": item.row.id, "seconds": time.perf_counter() - started},
+                extra={"message_id": item.row.id, "seconds": time.perf_counter() - started},
             )
 
     # ---------------------------------------------------------------- step 1: claim
@@ -338,6 +341,7 @@ class Dispatcher:
                     verdict = Verdict(Action.DROP, prepared, rule="address")
             if verdict.action is Action.ALLOW:
                 assert isinstance(prepared, _Ready)
+                prepared.allowed = verdict.reason
                 ready.append(prepared)
                 if row.kind == "marketing":
                     history[row.contact_id].append((now, row.channel, row.subject))
@@ -383,7 +387,8 @@ class Dispatcher:
             assert self.channels.smtp is not None
             smtp, sender = self.channels.smtp, ws.settings.sender
             message_id = _message_id(ws, row)
-            subject = f"Tidings alert: {str(row.body_text or '').splitlines()[0][:80]}"
+            first_line = next(iter((row.body_text or "").splitlines()), "")
+            subject = f"Tidings alert: {first_line[:80]}"
             raw = compose.build_alert_email(
                 row.recipient, subject, row.body_text or "", sender, message_id, now
             )
@@ -507,7 +512,8 @@ class Dispatcher:
                     change["provider_id"] = outcome.provider_id
                 change.update(lease_until=None, last_error=None)
                 rows.append(change)
-                log.append(_line(row.workspace_id, row, "sent", _sent_detail(row), now))
+                detail = f"{row.channel} to {row.recipient}; {item.allowed}"
+                log.append(_line(row.workspace_id, row, "sent", detail, now))
                 continue
             attempts = row.attempts + 1
             if outcome.permanent or attempts >= self.max_attempts:
@@ -598,10 +604,6 @@ def _outgoing(row: Row[Any]) -> Outgoing:
 
 def _message_id(ws: _Workspace, row: Row[Any]) -> str:
     return f"<{row.id}.{ws.id}.tidings@{ws.settings.sender.domain}>"
-
-
-def _sent_detail(row: Row[Any]) -> str:
-    return f"{row.channel} to {row.recipient}"
 
 
 def _line(

@@ -7,6 +7,7 @@ dead letter) or dropped (a policy refused it).
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -332,11 +333,21 @@ def retry_delay(attempts: int, base: timedelta, cap: timedelta, jitter: float) -
     return delay * (0.5 + jitter / 2)
 
 
+#: The Message-ID Tidings gives an email: `<message id.workspace id.tidings@domain>`.
+_OUR_MESSAGE_ID = re.compile(r"^<(\d{1,18})\.\d{1,9}\.tidings@[^>]+>$")
+
+
 def find_by_provider_id(conn: Connection, provider_id: str) -> Row[Any] | None:
-    """The message a bounce or complaint is about, by the id the channel gave it."""
-    return conn.execute(
-        select(messages).where(messages.c.provider_id == provider_id).limit(1)
-    ).first()
+    """The message a bounce or complaint is about, by its Message-ID.
+
+    Our Message-IDs carry the message's id, so no index on `provider_id` is needed (one less
+    index to write on the outbox's insert path); the stored value must still match.
+    """
+    found = _OUR_MESSAGE_ID.match(provider_id.strip())
+    if found is None:
+        return None
+    row = message_by_id(conn, int(found.group(1)))
+    return row if row is not None and row.provider_id == provider_id.strip() else None
 
 
 def message_by_id(conn: Connection, message_id: int) -> Row[Any] | None:

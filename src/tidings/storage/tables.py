@@ -211,10 +211,8 @@ messages = Table(
     Column("clicked_at", UTCDateTime),
     UniqueConstraint("workspace_id", "idempotency_key"),
     Index(None, "status", "send_after"),
-    Index(None, "provider_id"),
-    # Frequency caps read each recipient's recent sends.
+    # A recipient's messages by time: frequency caps, duplicates, erasure.
     Index(None, "contact_id", "sent_at"),
-    Index(None, "contact_id"),
     Index(None, "workflow_id", "step_id"),
 )
 

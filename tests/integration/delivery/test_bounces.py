@@ -3,7 +3,6 @@ abuse (ARF) messages parsed from their raw bytes."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 
 import pytest
@@ -11,7 +10,7 @@ from fastapi.testclient import TestClient
 
 from tests.integration.conftest import Store
 from tests.integration.delivery.test_email import WELCOME
-from tests.integration.journeys import deploy, rows, subscriber, track
+from tests.integration.journeys import consent_of, deploy, rows, stored_json, subscriber, track
 from tests.servers import SmtpSink
 from tidings.api.app import create_app
 from tidings.runtime.dispatch import Dispatcher
@@ -73,8 +72,7 @@ def _sent(store: Store, dispatcher: Dispatcher) -> str:
 
 
 def _consent(store: Store) -> dict[str, str]:
-    [row] = rows(store, "SELECT consent FROM contacts")
-    return row.consent if isinstance(row.consent, dict) else json.loads(row.consent)
+    return consent_of(store)
 
 
 def _is_suppressed(store: Store, address: str) -> bool:
@@ -95,9 +93,7 @@ def test_hard_bounce_report_suppresses_and_names_the_message(
     assert _consent(store)["email"] == "bounced"
     assert _is_suppressed(store, "ann@example.com")
     [event] = rows(store, "SELECT properties FROM events WHERE name = 'message_bounced'")
-    properties = (
-        event.properties if isinstance(event.properties, dict) else json.loads(event.properties)
-    )
+    properties = stored_json(event.properties)
     assert properties["type"] == "hard" and properties["step"] == "hello"
     assert "5.1.1" in properties["reason"]
 

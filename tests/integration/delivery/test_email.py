@@ -5,10 +5,13 @@ from __future__ import annotations
 import re
 from email.message import EmailMessage
 
+import pytest
+
 from tests.integration.conftest import Store
 from tests.integration.delivery.conftest import PUBLIC, configure
-from tests.integration.journeys import deploy, rows, subscriber, track
+from tests.integration.journeys import consent_of, deploy, rows, stored_json, subscriber, track
 from tests.servers import SmtpSink
+from tidings.delivery.results import Result
 from tidings.runtime.dispatch import Dispatcher
 
 WELCOME = """
@@ -80,11 +83,7 @@ def test_marketing_email_arrives_with_headers_parts_and_tracking(
     [stored] = rows(store, "SELECT status, provider_id, payload FROM messages")
     assert stored.status == "sent"
     assert stored.provider_id == message["Message-ID"]
-    payload = (
-        stored.payload
-        if isinstance(stored.payload, dict)
-        else __import__("json").loads(stored.payload)
-    )
+    payload = stored_json(stored.payload)
     # The URLs the redirects may lead to, stored at send time, unescaped.
     assert payload["links"] == ["https://shop.example/new?utm=a&b=2", "https://shop.example/sale"]
     actions = [r.action for r in rows(store, "SELECT action FROM step_log ORDER BY id")]
@@ -215,13 +214,7 @@ def test_rejected_recipient_is_a_hard_bounce_that_suppresses_the_address(
     assert done.failed == 1 and done.sent == 0
     [message] = rows(store, "SELECT status, last_error FROM messages")
     assert message.status == "failed" and "550" in message.last_error
-    [contact] = rows(store, "SELECT consent FROM contacts")
-    consent = (
-        contact.consent
-        if isinstance(contact.consent, dict)
-        else __import__("json").loads(contact.consent)
-    )
-    assert consent["email"] == "bounced"
+    assert consent_of(store)["email"] == "bounced"
     names = [r.name for r in rows(store, "SELECT name FROM events ORDER BY id")]
     assert "message_bounced" in names
     from tidings.storage.delivery import suppressed
@@ -261,3 +254,82 @@ def test_temporary_failure_retries_with_backoff_then_dead_letters(
     ]
     assert actions == ["retrying", "retrying", "failed"]
     assert not sink.received
+
+
+def test_a_channel_that_raises_is_a_failure_to_retry_not_a_lost_round(
+    store: Store, dispatcher: Dispatcher, caplog: pytest.LogCaptureFixture
+) -> None:
+    import logging
+
+    class Broken:
+        def send(self, sender: str, recipient: str, raw: bytes) -> Result:
+            raise RuntimeError("boom")
+
+        def close(self) -> None:
+            pass
+
+    caplog.set_level(logging.DEBUG, logger="tidings")
+    dispatcher.channels.smtp = Broken()
+    _welcome_ready(store)
+    assert dispatcher.run_once().retried == 1
+    [message] = rows(store, "SELECT status, last_error FROM messages")
+    assert message.status == "queued"
+    assert message.last_error == "internal error while sending: RuntimeError('boom')"
+    assert "channel failed" in caplog.text
+
+
+def test_implicit_tls_smtps(store: Store) -> None:
+    import ssl
+
+    import trustme
+    from aiosmtpd.controller import Controller
+
+    from tests.servers import SmtpSink, free_port
+    from tidings.delivery.netguard import NetGuard
+    from tidings.delivery.smtp import SmtpChannel, SmtpConfig
+    from tidings.delivery.webhooks import HttpChannel
+    from tidings.runtime.dispatch import Channels
+
+    authority = trustme.CA()
+    server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    authority.issue_cert("127.0.0.1").configure_cert(server_tls)
+    client_tls = ssl.create_default_context()
+    authority.configure_trust(client_tls)
+    sink, port = SmtpSink(), free_port()
+    controller = Controller(sink, hostname="127.0.0.1", port=port, ssl_context=server_tls)
+    controller.start()
+    try:
+        config = SmtpConfig.from_url(f"smtps://127.0.0.1:{port}")
+        assert config.security == "tls"
+        channels = Channels(PUBLIC, HttpChannel(NetGuard()), smtp=SmtpChannel(config, client_tls))
+        dispatcher = Dispatcher(store.engine, store.clock, channels, store.catalog)
+        _welcome_ready(store)
+        assert dispatcher.run_once().sent == 1
+        assert sink.received[0].rcpt_to == ["ann@example.com"]
+        dispatcher.close()
+    finally:
+        controller.stop()
+
+
+def test_internal_alert_by_email_is_plain_and_untracked(
+    store: Store, dispatcher: Dispatcher, smtp: tuple[SmtpSink, int]
+) -> None:
+    deploy(
+        store,
+        """
+        id: hot
+        name: Hot lead
+        trigger: {event: demo_requested}
+        steps:
+          - {id: tell, type: notify, channel: email, to: rep@shop.example, message: "Call {{ contact.email }} today"}
+        """,
+    )
+    subscriber(store, "ann")
+    track(store, "ann", "demo_requested")
+    assert dispatcher.run_once().sent == 1
+    [mail] = smtp[0].received
+    assert mail.rcpt_to == ["rep@shop.example"]
+    message = mail.message
+    assert message["Subject"] == "Tidings alert: Call ann@example.com today"
+    assert message["List-Unsubscribe"] is None
+    assert message.get_content().strip() == "Call ann@example.com today"

@@ -13,7 +13,7 @@ from standardwebhooks.webhooks import Webhook
 
 from tests.integration.conftest import Store
 from tests.integration.delivery.conftest import PUBLIC
-from tests.integration.journeys import deploy, identify, rows, track
+from tests.integration.journeys import consent_of, deploy, identify, rows, track
 from tests.servers import HttpSink, Request
 from tidings.api.app import create_app
 from tidings.delivery.netguard import NetGuard
@@ -203,9 +203,7 @@ def test_sms_to_an_invalid_number_is_dropped_and_unreachable_bounces(
     identify(store, "bob", phone="+1 212 555 0199", consent={"sms": "subscribed"})
     track(store, "bob", "shipped", order="B2")
     assert dispatcher.run_once().failed == 1
-    [bob] = rows(store, "SELECT consent FROM contacts WHERE external_id = 'bob'")
-    consent = bob.consent if isinstance(bob.consent, dict) else json.loads(bob.consent)
-    assert consent["sms"] == "bounced"
+    assert consent_of(store, "bob")["sms"] == "bounced"
 
 
 @pytest.fixture
@@ -218,10 +216,7 @@ def client(store: Store) -> Iterator[TestClient]:
 
 
 def _sms_consent(store: Store) -> str | None:
-    [row] = rows(store, "SELECT consent FROM contacts")
-    consent = row.consent if isinstance(row.consent, dict) else json.loads(row.consent)
-    value: str | None = consent.get("sms")
-    return value
+    return consent_of(store).get("sms")
 
 
 def test_inbound_stop_and_start_change_sms_consent(store: Store, client: TestClient) -> None:

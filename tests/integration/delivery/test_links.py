@@ -3,7 +3,6 @@ preferences and double opt-in; forged and tampered tokens refused."""
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -14,7 +13,15 @@ from fastapi.testclient import TestClient
 from tests.integration.conftest import Store
 from tests.integration.delivery.conftest import PUBLIC, configure
 from tests.integration.delivery.test_email import WELCOME
-from tests.integration.journeys import deploy, identify, rows, subscriber, track
+from tests.integration.journeys import (
+    consent_of,
+    deploy,
+    identify,
+    rows,
+    stored_json,
+    subscriber,
+    track,
+)
 from tests.servers import SmtpSink
 from tidings.api.app import create_app
 from tidings.delivery.tokens import Purpose, make_token
@@ -62,9 +69,7 @@ def _event_names(store: Store) -> list[str]:
 
 
 def _consent(store: Store) -> dict[str, str]:
-    [row] = rows(store, "SELECT consent FROM contacts")
-    value = row.consent
-    return value if isinstance(value, dict) else json.loads(value)
+    return consent_of(store)
 
 
 def test_open_pixel_records_one_open_event(
@@ -96,9 +101,7 @@ def test_click_redirects_only_to_the_stored_url_and_counts(
     [event] = rows(
         store, "SELECT properties FROM events WHERE name = 'email_clicked' ORDER BY id LIMIT 1"
     )
-    properties = (
-        event.properties if isinstance(event.properties, dict) else json.loads(event.properties)
-    )
+    properties = stored_json(event.properties)
     assert properties["url"] == "https://shop.example/new?utm=a&b=2"
     assert properties["step"] == "hello"
 

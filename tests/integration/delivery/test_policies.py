@@ -204,3 +204,35 @@ def test_two_journeys_sending_the_same_email_send_it_once(
     store.clock.advance(timedelta(days=1))
     track(store, "ann", "cart_abandoned", cart_id="c3")
     assert dispatcher.run_once().sent == 1  # a day later it may go again
+
+
+def test_the_timeline_says_why_each_message_went_or_waited(
+    store: Store, dispatcher: Dispatcher, smtp: tuple[SmtpSink, int]
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from tidings.api.app import create_app
+    from tidings.storage.api_keys import KeyKind, create_key
+
+    configure(store, policies={"caps": [{"limit": 1, "per": "7d", "channel": "email"}]})
+    deploy(store, promo("first"))
+    deploy(store, promo("second"))
+    subscriber(store, "ann")
+    track(store, "ann", "first_due")
+    track(store, "ann", "second_due")
+    dispatcher.run_once()
+    with store.engine.begin() as conn:
+        secret = create_key(conn, store.workspace_id, KeyKind.SECRET, store.clock.now())
+    [contact] = rows(store, "SELECT id FROM contacts")
+    with TestClient(create_app(store.engine, clock=store.clock, catalog=store.catalog)) as client:
+        detail = client.get(
+            f"/api/contacts/{contact.id}", headers={"Authorization": f"Bearer {secret}"}
+        ).json()
+    lines = {
+        s["action"]: s["detail"] for s in detail["steps"] if s["action"] in ("sent", "deferred")
+    }
+    assert lines["sent"] == (
+        "email to ann@example.com; allowed: consent given; "
+        "0 of 1 marketing email messages per 1w already used"
+    )
+    assert lines["deferred"].startswith("frequency cap of 1 marketing email messages per 1w")

@@ -46,7 +46,9 @@ def upgrade() -> None:
         batch.add_column(sa.Column("provider_id", sa.String(200), nullable=True))
         batch.add_column(sa.Column("opened_at", UTCDateTime(), nullable=True))
         batch.add_column(sa.Column("clicked_at", UTCDateTime(), nullable=True))
-        batch.create_index(op.f("ix_messages_provider_id"), ["provider_id"])
+        # The recipient index gains the send time (caps read recent sends): no new index
+        # on the outbox's hot insert path.
+        batch.drop_index(op.f("ix_messages_contact_id"))
         batch.create_index(op.f("ix_messages_contact_id_sent_at"), ["contact_id", "sent_at"])
     op.create_table(
         "endpoints",
@@ -67,7 +69,7 @@ def downgrade() -> None:
     op.drop_table("endpoints")
     with op.batch_alter_table("messages") as batch:
         batch.drop_index(op.f("ix_messages_contact_id_sent_at"))
-        batch.drop_index(op.f("ix_messages_provider_id"))
+        batch.create_index(op.f("ix_messages_contact_id"), ["contact_id"])
         for column in (
             "clicked_at",
             "opened_at",
