@@ -28,12 +28,14 @@ async def inbound_sms(workspace: str, request: Request) -> Response:
     service: LinkService = request.app.state.links
     form = await request.form()
     fields = {str(k): v for k, v in form.items() if isinstance(v, str)}
-    if service.sms_token:
-        url = service.public_url + request.url.path
-        expected = twilio_signature(service.sms_token, url, fields)
-        given = request.headers.get("x-twilio-signature", "")
-        if not hmac.compare_digest(expected, given):
-            raise ApiError(403, "Forbidden", "the X-Twilio-Signature does not match this request")
+    if not service.sms_token:
+        # Unsigned texts could subscribe anyone: without the provider's token, none are taken.
+        raise ApiError(403, "Forbidden", "inbound SMS needs TIDINGS_SMS_TOKEN to check signatures")
+    url = service.public_url + request.url.path
+    expected = twilio_signature(service.sms_token, url, fields)
+    given = request.headers.get("x-twilio-signature", "")
+    if not hmac.compare_digest(expected, given):
+        raise ApiError(403, "Forbidden", "the X-Twilio-Signature does not match this request")
     sender = fields.get("From", "")
     word = fields.get("Body", "").strip().upper()
     if word in STOP_WORDS:

@@ -6,6 +6,7 @@ template cannot reach the file system, the database or the interpreter.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
@@ -16,6 +17,16 @@ from liquid.template import BoundTemplate
 
 _ENV = Environment(autoescape=False)
 _HTML_ENV = Environment(autoescape=True)
+
+
+def _json(value: Any) -> str:
+    """Shopify's `json` filter: a value as a JSON literal, for webhook bodies that must stay
+    valid JSON whatever a contact's name contains."""
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
+for _env in (_ENV, _HTML_ENV):
+    _env.filters["json"] = _json
 
 
 class RenderError(Exception):

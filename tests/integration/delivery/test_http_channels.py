@@ -239,3 +239,15 @@ def test_inbound_stop_and_start_change_sms_consent(store: Store, client: TestCli
     assert _sms_consent(store) == "subscribed"
     names = [r.name for r in rows(store, "SELECT name FROM events ORDER BY id")]
     assert names.count("unsubscribed") == 1 and names.count("subscribed") == 1
+
+
+def test_inbound_texts_are_refused_without_a_token_to_check_them(store: Store) -> None:
+    identify(store, "ann", phone="+14155550100", consent={"sms": "unsubscribed"})
+    app = create_app(store.engine, clock=store.clock, catalog=store.catalog, public_url=PUBLIC)
+    with TestClient(app) as client:
+        response = client.post(
+            "/v1/sms/inbound/test", data={"From": "+14155550100", "Body": "START"}
+        )
+    assert response.status_code == 403
+    assert "TIDINGS_SMS_TOKEN" in response.json()["detail"]
+    assert _sms_consent(store) == "unsubscribed"
