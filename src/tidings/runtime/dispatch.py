@@ -37,7 +37,7 @@ from sqlalchemy import Connection, Engine, Row
 from tidings.clock import Clock
 from tidings.config import Settings
 from tidings.core.calendar import at_local, zone
-from tidings.core.policies import Action, Circumstances, Outgoing, Rival, Verdict, decide
+from tidings.core.policies import Action, Circumstances, Outgoing, Verdict, decide
 from tidings.delivery import compose
 from tidings.delivery.netguard import NetGuard
 from tidings.delivery.results import Bounce, Failed, Result, Sent
@@ -284,12 +284,10 @@ class Dispatcher:
         people = delivery.lock_contacts(conn, contact_ids)
         # Caps and duplicate checks need each contact's recent sends; caps also the
         # messages competing for a slot.
-        history: dict[int, list[tuple[datetime, str, str | None]]] = defaultdict(list)
-        rivals: dict[int, list[Rival]] = {}
+        recipients = delivery.Recipients()
         if policies.caps or policies.duplicates is not None:
-            history = delivery.recent_marketing(conn, contact_ids, now - policies.history)
-        if policies.caps:
-            rivals = delivery.due_rivals(conn, contact_ids, now)
+            recipients = delivery.marketing_of(conn, contact_ids, now - policies.history, now)
+        history, rivals = recipients.sent, recipients.due
         purchases: dict[int, datetime] = {}
         if policies.after_purchase is not None:
             purchases = delivery.last_events(conn, contact_ids, policies.after_purchase.event)

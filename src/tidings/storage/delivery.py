@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -72,41 +72,28 @@ def lock_contacts(conn: Connection, ids: Iterable[int]) -> dict[int, Row[Any]]:
     return {row.id: row for row in conn.execute(stmt, {"ids": wanted})}
 
 
-def recent_marketing(
-    conn: Connection, contact_ids: Sequence[int], since: datetime
-) -> dict[int, list[tuple[datetime, str, str | None]]]:
-    """Each contact's marketing messages that went out since `since`: (when, channel,
-    subject)."""
-    found: dict[int, list[tuple[datetime, str, str | None]]] = defaultdict(list)
-    if not contact_ids:
-        return found
-    # Status is checked here, not in SQL: given `status IN (...)`, SQLite's planner may
-    # walk the whole status index instead of each recipient's few rows (measured: 7 ms).
-    rows = conn.execute(
-        select(
-            messages.c.contact_id,
-            messages.c.sent_at,
-            messages.c.channel,
-            messages.c.subject,
-            messages.c.status,
-        ).where(
-            messages.c.contact_id.in_(list(contact_ids)),
-            messages.c.kind == "marketing",
-            messages.c.sent_at > since,
-        )
+@dataclass
+class Recipients:
+    """What caps and duplicate checks need to know of each recipient's marketing messages."""
+
+    #: (when, channel, subject) of the messages that went out since the window's start.
+    sent: dict[int, list[tuple[datetime, str, str | None]]] = field(
+        default_factory=lambda: defaultdict(list)
     )
-    for contact_id, sent_at, channel, subject, status in rows:
-        if status in SPENT:
-            found[contact_id].append((sent_at, channel, subject))
-    return found
+    #: Queued messages due now, claimed by anyone: they compete for the same free slots.
+    due: dict[int, list[Rival]] = field(default_factory=lambda: defaultdict(list))
 
 
-def due_rivals(
-    conn: Connection, contact_ids: Sequence[int], now: datetime
-) -> dict[int, list[Rival]]:
-    """Queued marketing messages due now per contact, claimed by anyone: they compete for
-    the same free slots, and the higher priority wins."""
-    found: dict[int, list[Rival]] = defaultdict(list)
+def marketing_of(
+    conn: Connection, contact_ids: Sequence[int], since: datetime, now: datetime
+) -> Recipients:
+    """Each recipient's recent and due marketing messages, in one query.
+
+    Status and times are checked here, not in SQL: given `status IN (...)`, SQLite's
+    planner may walk the whole status index instead of each recipient's few rows (7 ms
+    instead of 0.1, measured).
+    """
+    found = Recipients()
     if not contact_ids:
         return found
     rows = conn.execute(
@@ -114,16 +101,20 @@ def due_rivals(
             messages.c.id,
             messages.c.contact_id,
             messages.c.channel,
+            messages.c.subject,
+            messages.c.status,
+            messages.c.sent_at,
+            messages.c.send_after,
             messages.c.priority,
             messages.c.created_at,
-            messages.c.status,
-            messages.c.send_after,
         ).where(messages.c.contact_id.in_(list(contact_ids)), messages.c.kind == "marketing")
     )
-    # Filtered here for the reason `recent_marketing` gives: a recipient has few rows.
     for row in rows:
-        if row.status == MessageStatus.QUEUED and row.send_after <= now:
-            found[row.contact_id].append(Rival(row.id, row.channel, row.priority, row.created_at))
+        if row.status in SPENT and row.sent_at is not None and row.sent_at > since:
+            found.sent[row.contact_id].append((row.sent_at, row.channel, row.subject))
+        elif row.status == MessageStatus.QUEUED and row.send_after <= now:
+            rival = Rival(row.id, row.channel, row.priority, row.created_at)
+            found.due[row.contact_id].append(rival)
     return found
 
 
