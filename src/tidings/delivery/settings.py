@@ -15,6 +15,11 @@ from tidings.core.policies import Policies
 _ADDRESS = re.compile(r"^[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\"]+$|^[^@\s<>\"]+@localhost$")
 
 
+def is_address(value: str) -> bool:
+    """A single plain email address: no spaces, brackets, quotes or second address."""
+    return bool(_ADDRESS.match(value)) and "," not in value and len(value) <= 320
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -22,13 +27,17 @@ class _Model(BaseModel):
 class Sender(_Model):
     """Who the workspace's email is from, and the postal address the law asks for."""
 
-    from_email: str = "hello@example.com"
-    from_name: str = ""
-    reply_to: str | None = None
+    from_email: str = Field("hello@example.com", max_length=320)
+    from_name: str = Field("", max_length=200)
+    reply_to: str | None = Field(None, max_length=320)
     #: Shown in every marketing email's footer (CAN-SPAM, and good manners).
-    postal_address: str = ""
+    postal_address: str = Field("", max_length=500)
     #: Signs outgoing mail as this domain; defaults to the domain of `from_email`.
-    dkim_domain: str | None = None
+    dkim_domain: str | None = Field(
+        None,
+        max_length=253,
+        pattern=r"^[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9\-]+)*$",
+    )
 
     @field_validator("from_email", "reply_to")
     @classmethod

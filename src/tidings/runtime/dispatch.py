@@ -41,7 +41,7 @@ from tidings.core.policies import Action, Circumstances, Outgoing, Verdict, deci
 from tidings.delivery import compose
 from tidings.delivery.netguard import NetGuard
 from tidings.delivery.results import Bounce, Failed, Result, Sent
-from tidings.delivery.settings import DeliverySettings
+from tidings.delivery.settings import DeliverySettings, is_address
 from tidings.delivery.sms import SmsChannel, SmsConfig, to_e164
 from tidings.delivery.smtp import SmtpChannel, SmtpConfig
 from tidings.delivery.tokens import Purpose, make_token
@@ -379,6 +379,9 @@ class Dispatcher:
         recovered = row.status == MessageStatus.SENDING
         payload = dict(row.payload or {})
         channel = row.channel
+        if channel in ("email", "alert:email") and not is_address(row.recipient):
+            # Goes into the To header and the SMTP envelope: nothing else may ride along.
+            return f"{row.recipient!r} is not a valid email address"
         if channel == "email":
             return self._prepare_email(ws, row, payload, recovered, now)
         if channel == "alert:email":

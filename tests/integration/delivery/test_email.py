@@ -333,3 +333,19 @@ def test_internal_alert_by_email_is_plain_and_untracked(
     assert message["Subject"] == "Tidings alert: Call ann@example.com today"
     assert message["List-Unsubscribe"] is None
     assert message.get_content().strip() == "Call ann@example.com today"
+
+
+def test_an_address_that_would_add_recipients_is_dropped(
+    store: Store, dispatcher: Dispatcher, smtp: tuple[SmtpSink, int]
+) -> None:
+    from tests.integration.journeys import identify
+
+    deploy(store, WELCOME)
+    identify(
+        store, "eve", email="eve@example.com>, victim@example.com", consent={"email": "subscribed"}
+    )
+    track(store, "eve", "signed_up")
+    assert dispatcher.run_once().dropped == 1
+    [message] = rows(store, "SELECT status, last_error FROM messages")
+    assert message.status == "dropped" and "is not a valid email address" in message.last_error
+    assert smtp[0].received == []
