@@ -40,7 +40,6 @@ class SmtpSink:
 
     received: list[Received] = field(default_factory=list)
     reject: dict[str, str] = field(default_factory=dict)  # recipient -> "550 5.1.1 no such user"
-    ehlo_count: int = 0
 
     async def handle_RCPT(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]

@@ -143,3 +143,17 @@ def test_a_message_that_is_not_a_report_is_refused(store: Store, admin: TestClie
     bad_type = admin.post("/api/bounces", json={"address": "a@example.com", "type": "bouncy"})
     assert bad_type.status_code == 400
     assert bad_type.json()["errors"][0]["path"] == "body.type"
+
+
+def test_suppression_list_by_hand(store: Store, admin: TestClient) -> None:
+    added = admin.post(
+        "/api/suppressions", json={"address": "Ann@Example.com", "reason": "asked by phone"}
+    )
+    assert added.status_code == 201
+    check = admin.get("/api/suppressions/check", params={"address": "ann@example.com"}).json()
+    assert check == {"address": "ann@example.com", "suppressed": True, "reason": "asked by phone"}
+    other = admin.get("/api/suppressions/check", params={"address": "bob@example.com"}).json()
+    assert other["suppressed"] is False
+    assert (
+        admin.delete("/api/suppressions", params={"address": "bob@example.com"}).status_code == 404
+    )
