@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+import ssl
 from email.message import EmailMessage
 
 import pytest
+import trustme
 
 from tests.integration.conftest import Store
 from tests.integration.delivery.conftest import PUBLIC, configure
@@ -168,22 +170,24 @@ def test_dkim_signature_covers_the_unsubscribe_headers_and_verifies(
     assert not dkim.verify(tampered, dnsfunc=dns)
 
 
+def _tls_pair() -> tuple[ssl.SSLContext, ssl.SSLContext]:
+    """A server context with a certificate for 127.0.0.1, and a client context trusting it."""
+    authority = trustme.CA()
+    server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    authority.issue_cert("127.0.0.1").configure_cert(server_tls)
+    client_tls = ssl.create_default_context()
+    authority.configure_trust(client_tls)
+    return server_tls, client_tls
+
+
 def test_starttls_and_login_to_the_smtp_server(store: Store) -> None:
-    import ssl
-
-    import trustme
-
     from tests.servers import smtp_server
     from tidings.delivery.netguard import NetGuard
     from tidings.delivery.smtp import SmtpChannel, SmtpConfig
     from tidings.delivery.webhooks import HttpChannel
     from tidings.runtime.dispatch import Channels
 
-    authority = trustme.CA()
-    server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    authority.issue_cert("127.0.0.1").configure_cert(server_tls)
-    client_tls = ssl.create_default_context()
-    authority.configure_trust(client_tls)
+    server_tls, client_tls = _tls_pair()
     with smtp_server(tls=server_tls, credentials=("shop", "s3cret")) as (sink, port):
         config = SmtpConfig.from_url(f"smtp://shop:s3cret@127.0.0.1:{port}?starttls=1")
         assert config.security == "starttls" and config.username == "shop"
@@ -279,9 +283,6 @@ def test_a_channel_that_raises_is_a_failure_to_retry_not_a_lost_round(
 
 
 def test_implicit_tls_smtps(store: Store) -> None:
-    import ssl
-
-    import trustme
     from aiosmtpd.controller import Controller
 
     from tests.servers import SmtpSink, free_port
@@ -290,11 +291,7 @@ def test_implicit_tls_smtps(store: Store) -> None:
     from tidings.delivery.webhooks import HttpChannel
     from tidings.runtime.dispatch import Channels
 
-    authority = trustme.CA()
-    server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    authority.issue_cert("127.0.0.1").configure_cert(server_tls)
-    client_tls = ssl.create_default_context()
-    authority.configure_trust(client_tls)
+    server_tls, client_tls = _tls_pair()
     sink, port = SmtpSink(), free_port()
     controller = Controller(sink, hostname="127.0.0.1", port=port, ssl_context=server_tls)
     controller.start()
