@@ -20,7 +20,7 @@ from http.client import HTTPConnection
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, select, text, update
+from sqlalchemy import Engine, bindparam, select, text, update
 
 from bench.setup import database, deployed, seed_sleeping
 from tidings.clock import SystemClock
@@ -224,16 +224,23 @@ def bench_timer_lateness(
     with database(kind) as engine:
         workspace_id, catalog, _ = deployed(engine)
         seed_sleeping(engine, workspace_id, sleeping, 0, SystemClock().now())
-        start = SystemClock().now() + timedelta(seconds=2)
+        # The head start must cover setting the wake times and starting the loop: a setup
+        # that ran past the first wake time was once counted as the scheduler's lateness.
+        start = SystemClock().now() + timedelta(seconds=5)
         wakes = {
             i: start + timedelta(seconds=spread_seconds * (i - 1) / due) for i in range(1, due + 1)
         }
         with engine.begin() as conn:
-            for i, wake in wakes.items():
-                conn.execute(update(enrollments).where(enrollments.c.id == i).values(wake_at=wake))
+            conn.execute(
+                update(enrollments)
+                .where(enrollments.c.id == bindparam("b_id"))
+                .values(wake_at=bindparam("b_wake")),
+                [{"b_id": i, "b_wake": wake} for i, wake in wakes.items()],
+            )
         loop = SchedulerLoop(engine, SystemClock(), catalog, batch=500)
         thread = threading.Thread(target=loop.run, daemon=True)
         thread.start()
+        assert SystemClock().now() < start, "the setup ran past the first wake time"
         deadline = time.monotonic() + spread_seconds + 60
         while loop.steps < due and time.monotonic() < deadline:
             time.sleep(0.1)
