@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import base64
 import html
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
 from tidings.clock import Clock
@@ -108,10 +107,6 @@ def _message_of(service: LinkService, token: str, purpose: Purpose) -> tuple[int
     return opened.workspace_id, message, opened.payload
 
 
-def _in_transaction(service: LinkService, work: Callable[[Connection], Any]) -> Any:
-    return transact(service.engine, work)
-
-
 # ---------------------------------------------------------------- opens and clicks
 
 
@@ -126,8 +121,8 @@ async def open_pixel(token: str, request: Request) -> Response:
         except BadToken:
             return
         now = service.clock.now()
-        _in_transaction(
-            service,
+        transact(
+            service.engine,
             lambda conn: engagement.opened(conn, workspace_id, message, now, service.catalog),
         )
 
@@ -148,8 +143,8 @@ async def click(token: str, request: Request) -> Response:
         if len(payload) != 2 or not isinstance(payload[1], int):
             return None
         now = service.clock.now()
-        found: str | None = _in_transaction(
-            service,
+        found: str | None = transact(
+            service.engine,
             lambda conn: engagement.clicked(
                 conn, workspace_id, message, payload[1], now, service.catalog
             ),
@@ -194,8 +189,8 @@ async def unsubscribe(token: str, request: Request) -> Response:
         except BadToken:
             return None
         now = service.clock.now()
-        left: str = _in_transaction(
-            service,
+        left: str = transact(
+            service.engine,
             lambda conn: engagement.unsubscribed(conn, workspace_id, message, now, service.catalog),
         )
         return left
@@ -277,14 +272,13 @@ async def save_preferences(token: str, request: Request) -> Response:
             for key, _ in _choices(settings, contact)
         }
         now = service.clock.now()
-        _in_transaction(
-            service,
+        transact(
+            service.engine,
             lambda conn: engagement.consent_changed(
                 conn, workspace_id, contact.id, changes, "preference center", now, service.catalog
             ),
         )
-        _, fresh, _ = _contact_of(service, token)
-        return fresh, settings
+        return replace(contact, consent={**contact.consent, **changes}), settings
 
     saved = await run_in_threadpool(run)
     if saved is None:
@@ -333,8 +327,8 @@ async def confirm(token: str, request: Request) -> Response:
         except BadToken:
             return False
         now = service.clock.now()
-        _in_transaction(
-            service,
+        transact(
+            service.engine,
             lambda conn: engagement.consent_changed(
                 conn,
                 workspace_id,

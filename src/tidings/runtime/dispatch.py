@@ -52,6 +52,7 @@ from tidings.runtime.transactions import transact
 from tidings.storage import delivery, step_log
 from tidings.storage.delivery import Lease
 from tidings.storage.messages import MessageStatus
+from tidings.storage.suppressions import suppressed
 from tidings.storage.workflows import Catalog
 from tidings.storage.workspaces import load_workspace
 
@@ -297,7 +298,7 @@ class Dispatcher:
             midnight = at_local(now.astimezone(tz).date(), datetime.min.time(), tz)
             alerts_today = delivery.alerts_since(conn, ws.id, midnight)
         addresses = [a for a in (_address(r) for r in rows) if a is not None]
-        blocked = delivery.suppressed(conn, ws.id, addresses)
+        blocked = suppressed(conn, ws.id, addresses)
         gone = delivery.disabled_endpoints(
             conn, ws.id, [r.recipient for r in rows if r.channel == "webhook"]
         )

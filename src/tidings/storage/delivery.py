@@ -18,9 +18,8 @@ from sqlalchemy import Connection, Row, and_, bindparam, delete, func, or_, sele
 
 from tidings.core.policies import Rival
 from tidings.storage.dialect import insert_for, is_postgres, prepared
-from tidings.storage.erasure import identifier_hash
 from tidings.storage.messages import MessageStatus
-from tidings.storage.tables import contacts, endpoints, events, messages, suppressions
+from tidings.storage.tables import contacts, endpoints, events, messages
 
 #: Statuses that used a slot under a frequency cap (sending counts: it may have gone out).
 SPENT = (MessageStatus.SENDING, MessageStatus.SENT)
@@ -142,51 +141,6 @@ def alerts_since(conn: Connection, workspace_id: int, since: datetime) -> int:
             )
         ).scalar_one()
     )
-
-
-def suppressed(
-    conn: Connection, workspace_id: int, addresses: Iterable[tuple[str, str]]
-) -> dict[tuple[str, str], str]:
-    """The (kind, address) pairs on the suppression list, with the reason."""
-    by_hash = {identifier_hash(kind, value): (kind, value) for kind, value in addresses}
-    if not by_hash:
-        return {}
-    stmt = prepared(
-        conn,
-        "delivery_suppressed",
-        lambda c: select(suppressions.c.value_hash, suppressions.c.reason).where(
-            suppressions.c.workspace_id == bindparam("workspace_id"),
-            suppressions.c.value_hash.in_(bindparam("hashes", expanding=True)),
-        ),
-    )
-    rows = conn.execute(stmt, {"workspace_id": workspace_id, "hashes": list(by_hash)})
-    return {by_hash[value_hash]: reason for value_hash, reason in rows}
-
-
-def suppress(
-    conn: Connection, workspace_id: int, kind: str, value: str, reason: str, now: datetime
-) -> None:
-    """Put an address on the suppression list (kept as a hash; a second entry is a no-op)."""
-    stmt = insert_for(conn, suppressions).values(
-        workspace_id=workspace_id,
-        kind=kind,
-        value_hash=identifier_hash(kind, value),
-        reason=reason[:200],
-        created_at=now,
-    )
-    conn.execute(stmt.on_conflict_do_nothing(index_elements=["workspace_id", "kind", "value_hash"]))
-
-
-def unsuppress(conn: Connection, workspace_id: int, kind: str, value: str) -> bool:
-    """Take an address off the suppression list; False when it was not on it."""
-    done = conn.execute(
-        delete(suppressions).where(
-            suppressions.c.workspace_id == workspace_id,
-            suppressions.c.kind == kind,
-            suppressions.c.value_hash == identifier_hash(kind, value),
-        )
-    )
-    return bool(done.rowcount)
 
 
 def list_endpoints(conn: Connection, workspace_id: int) -> list[Row[Any]]:

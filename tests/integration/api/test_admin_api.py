@@ -14,7 +14,7 @@ from tests.integration.conftest import Store
 from tests.integration.journeys import HANDOFF, rows, tick
 from tidings.api.app import create_app
 from tidings.storage.api_keys import KeyKind, create_key
-from tidings.storage.erasure import is_suppressed
+from tidings.storage.suppressions import suppressed
 from tidings.storage.workspaces import ensure_workspace
 
 
@@ -246,8 +246,8 @@ def test_erasure_deletes_everything_and_keeps_only_hashes(store: Store, api: Api
     assert [k.kind for k in kept] == ["email", "user_id"]
     assert all(len(k.value_hash) == 64 and "gone" not in k.value_hash for k in kept)
     with store.engine.connect() as conn:
-        assert is_suppressed(conn, store.workspace_id, "email", "gone@example.com")  # case-blind
-        assert not is_suppressed(conn, store.workspace_id, "email", "stays@example.com")
+        assert suppressed(conn, store.workspace_id, [("email", "gone@example.com")])  # case-blind
+        assert not suppressed(conn, store.workspace_id, [("email", "stays@example.com")])
 
 
 def test_simulate_a_workflow_before_it_meets_real_contacts(store: Store, api: Api) -> None:

@@ -15,7 +15,7 @@ from tests.servers import SmtpSink
 from tidings.api.app import create_app
 from tidings.runtime.dispatch import Dispatcher
 from tidings.storage.api_keys import KeyKind, create_key
-from tidings.storage.delivery import suppressed
+from tidings.storage.suppressions import suppressed
 
 
 @pytest.fixture

@@ -221,7 +221,7 @@ def test_rejected_recipient_is_a_hard_bounce_that_suppresses_the_address(
     assert consent_of(store)["email"] == "bounced"
     names = [r.name for r in rows(store, "SELECT name FROM events ORDER BY id")]
     assert "message_bounced" in names
-    from tidings.storage.delivery import suppressed
+    from tidings.storage.suppressions import suppressed
 
     with store.engine.connect() as conn:
         assert suppressed(conn, store.workspace_id, [("email", "ANN@example.com ")])

@@ -163,10 +163,24 @@ def test_unsubscribe_get_only_asks_post_unsubscribes(
     # A second POST is harmless.
     assert client.post(links["unsubscribe"]).status_code == 200
     assert _event_names(store).count("unsubscribed") == 1
-    # Nothing more goes out to the address.
-    track(store, "ann", "signed_up", message_id="again")
+    # Nothing more goes out to the address, from any workflow.
+    deploy(
+        store,
+        """
+        id: tips
+        name: Tips
+        trigger: {event: browsed}
+        templates:
+          t: {subject: "Tips", html: "<p>tips</p>"}
+        steps:
+          - {id: t, type: send, template: t}
+        """,
+    )
+    track(store, "ann", "browsed")
     dispatcher.run_once()
     assert len(smtp[0].received) == 1
+    held = rows(store, "SELECT detail FROM step_log WHERE action = 'held'")
+    assert [h.detail for h in held] == ["no email marketing consent (status: unsubscribed)"]
     assert client.post("/u/1.forged").status_code == 404
 
 

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Body, Query, Request
 from pydantic import BaseModel, Field, model_validator
 from sqlalchemy import Connection
 
-from tidings.api.admin.deps import AdminDep
+from tidings.api.admin.deps import Admin, AdminDep
 from tidings.api.admin.views import TEXT, IdPath
 from tidings.api.body import has_nul
 from tidings.api.errors import ApiError
@@ -23,8 +23,9 @@ from tidings.errors import ContactNotFound, NotFound
 from tidings.runtime import engagement
 from tidings.runtime.transactions import transact
 from tidings.storage import browse, delivery
-from tidings.storage.contacts import load_contacts
+from tidings.storage.contacts import contact_from_row
 from tidings.storage.messages import MessageStatus, enqueue_messages
+from tidings.storage.suppressions import suppress, suppressed, unsuppress
 from tidings.storage.workspaces import load_workspace, save_settings
 
 router = APIRouter(tags=["delivery"])
@@ -95,7 +96,7 @@ class BounceOut(BaseModel):
 
 
 def _apply(
-    conn: Connection, workspace_id: int, report: BounceIn, now: datetime, admin: Any
+    conn: Connection, workspace_id: int, report: BounceIn, now: datetime, admin: Admin
 ) -> BounceOut:
     owners = engagement.report_failure(
         conn,
@@ -188,10 +189,11 @@ def add_suppression(entry: SuppressionIn, admin: AdminDep) -> SuppressionOut:
     """Add an address to the suppression list (stored as a hash)."""
     kind = "email" if entry.channel == "email" else "phone"
     with admin.engine.begin() as conn:
-        delivery.suppress(
-            conn, admin.workspace_id, kind, entry.address, entry.reason, admin.clock.now()
-        )
-    return SuppressionOut(address=entry.address, suppressed=True, reason=entry.reason)
+        suppress(conn, admin.workspace_id, [(kind, entry.address)], entry.reason, admin.clock.now())
+        # An address already on the list keeps its first reason: say which.
+        found = suppressed(conn, admin.workspace_id, [(kind, entry.address)])
+    reason = found.get((kind, entry.address))
+    return SuppressionOut(address=entry.address, suppressed=True, reason=reason)
 
 
 @router.get("/suppressions/check", response_model=SuppressionOut)
@@ -201,7 +203,7 @@ def check_suppression(
     """Whether an address is suppressed (the list keeps hashes, so it cannot be listed)."""
     kind = "email" if channel == "email" else "phone"
     with admin.engine.connect() as conn:
-        found = delivery.suppressed(conn, admin.workspace_id, [(kind, address)])
+        found = suppressed(conn, admin.workspace_id, [(kind, address)])
     reason = found.get((kind, address))
     return SuppressionOut(address=address, suppressed=reason is not None, reason=reason)
 
@@ -213,7 +215,7 @@ def remove_suppression(
     """Take an address off the suppression list (after the person asked to come back)."""
     kind = "email" if channel == "email" else "phone"
     with admin.engine.begin() as conn:
-        if not delivery.unsuppress(conn, admin.workspace_id, kind, address):
+        if not unsuppress(conn, admin.workspace_id, kind, address):
             raise NotFound(f"{address} is not on the suppression list")
 
 
@@ -280,11 +282,11 @@ def request_confirmation(
     now = admin.clock.now()
 
     def work(conn: Connection) -> ConfirmationOut:
-        contact = load_contacts(conn, [contact_id]).get(contact_id)
+        row = browse.get_contact(conn, admin.workspace_id, contact_id)
         record = load_workspace(conn, admin.workspace_id)
-        mine = browse.get_contact(conn, admin.workspace_id, contact_id) is not None
-        if contact is None or record is None or not mine:
+        if row is None or record is None:
             raise ContactNotFound(f"no contact {contact_id} in this workspace")
+        contact = contact_from_row(row)
         if not contact.email:
             raise ApiError(422, "No address", f"contact {contact_id} has no email address")
         if contact.consent.get(body.channel) == "subscribed":
