@@ -71,17 +71,14 @@ class SmtpChannel:
         self._open: set[smtplib.SMTP] = set()
         self._lock = threading.Lock()
 
-    @property
-    def _client(self) -> smtplib.SMTP | None:
+    def _connection(self) -> smtplib.SMTP:
+        """This thread's connection, opened on first use."""
         client: smtplib.SMTP | None = getattr(self._local, "client", None)
-        return client
-
-    @_client.setter
-    def _client(self, client: smtplib.SMTP | None) -> None:
-        self._local.client = client
-        if client is not None:
+        if client is None:
+            client = self._local.client = self._connect()
             with self._lock:
                 self._open.add(client)
+        return client
 
     def _connect(self) -> smtplib.SMTP:
         c = self.config
@@ -104,9 +101,7 @@ class SmtpChannel:
         """Hand one message to the server."""
         for attempt in (1, 2):
             try:
-                if self._client is None:
-                    self._client = self._connect()
-                self._client.sendmail(sender, [recipient], raw)
+                self._connection().sendmail(sender, [recipient], raw)
                 return Sent()
             except smtplib.SMTPRecipientsRefused as exc:
                 code, reply = next(iter(exc.recipients.values()))
@@ -129,7 +124,7 @@ class SmtpChannel:
 
     def _drop(self) -> None:
         """Forget this thread's connection after an error."""
-        client, self._local.client = self._client, None
+        client, self._local.client = getattr(self._local, "client", None), None
         if client is not None:
             with self._lock:
                 self._open.discard(client)
