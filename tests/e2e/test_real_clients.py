@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import threading
 import time
@@ -17,6 +16,7 @@ import segment.analytics as segment
 import uvicorn
 from sqlalchemy import Engine, text
 
+from tests.servers import free_port
 from tidings.api.app import create_app
 from tidings.clock import SystemClock
 from tidings.storage.api_keys import KeyKind, create_key
@@ -27,12 +27,6 @@ from tidings.storage.workspaces import ensure_workspace
 pytestmark = pytest.mark.e2e
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[tuple[str, str, Engine]]:
     engine = create_engine(f"sqlite:///{tmp_path / 'tidings.db'}")
@@ -40,7 +34,7 @@ def server(tmp_path: Path) -> Iterator[tuple[str, str, Engine]]:
     with engine.begin() as conn:
         workspace = ensure_workspace(conn, "shop", "Shop", SystemClock().now())
         key = create_key(conn, workspace, KeyKind.WRITE, SystemClock().now())
-    port = _free_port()
+    port = free_port()
     config = uvicorn.Config(create_app(engine), host="127.0.0.1", port=port, log_level="warning")
     instance = uvicorn.Server(config)
     thread = threading.Thread(target=instance.run, daemon=True)
