@@ -16,7 +16,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from tidings.core import spec
 from tidings.core.conditions import parse_condition, parse_field
-from tidings.core.conditions.ast import Field, fields_of
+from tidings.core.conditions.ast import Field, behaviours_of, fields_of, to_text
 from tidings.core.duration import parse_duration
 from tidings.core.graph import check_graph
 from tidings.core.problems import Problem, suggest
@@ -302,6 +302,13 @@ class _MeaningChecks:
             return
         for ref in fields_of(cond):
             self.check_field(path, ref, event)
+        for rule in behaviours_of(cond):
+            self.add(
+                path,
+                f"{to_text(rule)} reads the contact's history, which only a segment can",
+                "define a segment with this rule and use trigger: {type: segment, segment: KEY}",
+            )
+            break
 
     def field_path(self, path: str, text: str, event: str | None) -> None:
         try:

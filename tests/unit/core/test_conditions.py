@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from tidings.core.conditions import Facts, evaluate, parse_condition, to_text
 from tidings.core.conditions.ast import (
+    Aggregate,
     And,
+    Behaviour,
     Compare,
     Condition,
     Field,
@@ -19,6 +24,7 @@ from tidings.core.conditions.ast import (
     Or,
     Truthy,
 )
+from tidings.core.state import EventView
 from tidings.errors import ConditionSyntaxError
 
 FACTS = Facts(
@@ -93,6 +99,15 @@ def test_evaluates_as_a_marketer_would_expect(text: str, expected: bool | None) 
         ("5", 1, "a constant alone is not a condition"),
         ("", 1, "empty"),
         ("(contact.x == 1", 16, "expected ')'"),
+        ("performed", 10, "expected an event name"),
+        ("performed x at least 2", 23, "expected 'times'"),
+        ("performed x at least -1 times", 22, "a whole number"),
+        ("performed x within 7", 20, "expected a duration"),
+        ("total of x > 5", 7, "name the event property"),
+        ("total event.revenue of x", 25, "compare the total with a number"),
+        ("last x more than 60d", 21, "expected 'ago'"),
+        ("last x", 7, "more than 60d ago"),
+        ("contact.x > 3d", 13, "expected a field or a value"),
     ],
 )
 def test_syntax_errors_point_at_the_column(text: str, column: int, fragment: str) -> None:
@@ -100,6 +115,44 @@ def test_syntax_errors_point_at_the_column(text: str, column: int, fragment: str
         parse_condition(text)
     assert info.value.position + 1 == column
     assert fragment in str(info.value)
+
+
+def test_behaviour_rules_count_the_contact_s_events() -> None:
+    now = datetime(2026, 6, 1, tzinfo=UTC)
+
+    def ago(days: float) -> datetime:
+        return now - timedelta(days=days)
+
+    history = [
+        EventView("page_viewed", {"url": "/pricing"}, ago(1)),
+        EventView("page_viewed", {"url": "/pricing/teams"}, ago(3)),
+        EventView("page_viewed", {"url": "/blog"}, ago(2)),
+        EventView("page_viewed", {"url": "/pricing"}, ago(8)),
+        EventView("order_completed", {"revenue": 300}, ago(70)),
+        EventView("order_completed", {"revenue": 250.5}, ago(65)),
+        EventView("order_completed", {"revenue": "lots"}, ago(64)),  # not a number: ignored
+    ]
+    facts = Facts(contact={"plan": "pro"}, history=history, now=now)
+    expected = {
+        'performed page_viewed where event.url contains "/pricing" at least 2 times within 7d': True,
+        'performed page_viewed where event.url contains "/pricing" at least 3 times within 7d': False,
+        'performed page_viewed where event.url contains "/pricing" at least 3 times': True,
+        "not performed email_opened within 90d": True,
+        "performed email_opened exactly 0 times": True,
+        "last order_completed more than 60d ago": True,
+        "last order_completed more than 65d ago": False,
+        "last page_viewed within 1d12h": True,
+        "total event.revenue of order_completed > 500": True,
+        "total event.revenue of order_completed within 64d12h > 0": False,
+        "average event.revenue of order_completed == 275.25": True,
+        "max event.revenue of order_completed >= 300 and contact.plan == 'pro'": True,
+        "min event.revenue of page_viewed < 1": False,  # no numbers: unknown, never less
+        "count of any event within 7d == 4": False,
+        "count of any event within 7d == 3": True,
+        'performed "order_completed" fewer than 3 times': False,
+    }
+    for text, want in expected.items():
+        assert evaluate(parse_condition(text), facts) is want, text
 
 
 def test_eval_is_never_used_on_input() -> None:
@@ -134,9 +187,25 @@ memberships = st.builds(
     fields,
     st.builds(Literal, st.tuples(scalars, scalars)),
 )
-leaves = st.one_of(
+plain_leaves = st.one_of(
     compares, memberships, st.builds(IsNull, fields, st.booleans()), st.builds(Truthy, fields)
 )
+event_names = st.one_of(
+    st.none(),
+    st.sampled_from(["page_viewed", "Order Completed", "any", "where", "a.b", "x"]),
+    st.text(st.characters(codec="utf-8", exclude_characters="\x00"), min_size=1, max_size=6),
+)
+behaviours = st.builds(
+    Behaviour,
+    event=event_names,
+    op=st.sampled_from([Op.EQ, Op.NE, Op.LT, Op.LE, Op.GT, Op.GE]),
+    value=st.one_of(st.integers(-5, 10**6), st.sampled_from([0.5, 2.25])),
+    where=st.one_of(st.none(), plain_leaves),
+    within=st.one_of(st.none(), st.integers(1, 10**7).map(lambda s: timedelta(seconds=s))),
+    aggregate=st.sampled_from(list(Aggregate)),
+    prop=st.sampled_from([("revenue",), ("a", "b")]),
+).map(lambda b: b if b.aggregate is not Aggregate.COUNT else replace(b, prop=()))
+leaves = st.one_of(plain_leaves, behaviours)
 
 
 def _flat(kind: type[And] | type[Or], items: list[Condition]) -> Condition:

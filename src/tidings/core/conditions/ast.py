@@ -1,11 +1,15 @@
-"""The condition language's syntax tree, shared by every evaluator (memory now, SQL later)."""
+"""The condition language's syntax tree, shared by both evaluators (in memory, and SQL)."""
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from enum import StrEnum
+
+from tidings.core.duration import format_duration
 
 Scalar = str | int | float | bool | None
 
@@ -99,7 +103,45 @@ class Not:
     item: Condition
 
 
-Condition = Compare | IsNull | Truthy | And | Or | Not
+class Aggregate(StrEnum):
+    """How a behaviour rule adds up the matching events."""
+
+    COUNT = "count"  #: how many there were
+    TOTAL = "total"  #: the sum of a numeric property (0 when there are none)
+    AVERAGE = "average"  #: the mean of a numeric property (unknown when there are none)
+    MIN = "min"  #: the smallest value of a numeric property
+    MAX = "max"  #: the largest value of a numeric property
+
+
+@dataclass(frozen=True)
+class Behaviour:
+    """A rule over the contact's events, compared with a number.
+
+    `performed page_viewed where event.url contains "/pricing" at least 3 times within 7d`
+    is `count(page_viewed events meeting where, in the last 7 days) >= 3`;
+    `total event.revenue of order_completed > 500` sums a property instead.
+    Only numeric property values count towards total, average, min and max.
+    """
+
+    event: str | None  #: the event name; None for any event
+    op: Op  #: one of the ordering or equality operators
+    value: int | float
+    where: Condition | None = None  #: a condition on each event (`event.*` is that event)
+    within: timedelta | None = None  #: only events this recent count; None for all time
+    aggregate: Aggregate = Aggregate.COUNT
+    prop: tuple[str, ...] = ()  #: the event property that total/average/min/max read
+
+
+Condition = Compare | IsNull | Truthy | And | Or | Not | Behaviour
+
+#: How `performed ... N times` prints each count comparison.
+_COUNT_WORDS = {
+    Op.GE: "at least",
+    Op.LE: "at most",
+    Op.EQ: "exactly",
+    Op.GT: "more than",
+    Op.LT: "fewer than",
+}
 
 
 def _scalar_text(value: Scalar) -> str:
@@ -129,7 +171,49 @@ def to_text(cond: Condition) -> str:
             return " or ".join(_wrapped(item, And) for item in items)
         case Not(item=item):
             inner = to_text(item)
-            return f"not {inner}" if isinstance(item, Truthy | Not) else f"not ({inner})"
+            bare = isinstance(item, Truthy | Not | Behaviour)
+            return f"not {inner}" if bare else f"not ({inner})"
+        case Behaviour():
+            return _behaviour_text(cond)
+
+
+def _behaviour_text(rule: Behaviour) -> str:
+    name = "any event" if rule.event is None else _event_name_text(rule.event)
+    where = f" where ({to_text(rule.where)})" if rule.where is not None else ""
+    within = f" within {_days(rule.within)}" if rule.within is not None else ""
+    if rule.aggregate is Aggregate.COUNT and rule.op is Op.GE and rule.value == 1:
+        return f"performed {name}{where}{within}"
+    if rule.aggregate is Aggregate.COUNT and rule.op in _COUNT_WORDS and _whole(rule.value):
+        times = "time" if rule.value == 1 else "times"
+        count = f" {_COUNT_WORDS[rule.op]} {_scalar_text(rule.value)} {times}"
+        return f"performed {name}{where}{count}{within}"
+    prop = ".".join(("event", *rule.prop))
+    head = "count" if rule.aggregate is Aggregate.COUNT else f"{rule.aggregate.value} {prop}"
+    return f"{head} of {name}{where}{within} {rule.op.value} {_scalar_text(rule.value)}"
+
+
+def _days(delta: timedelta) -> str:
+    # Marketers count behaviour in days ("within 90d"), not weeks and days.
+    whole_days, rest = divmod(int(delta.total_seconds()), 86400)
+    return f"{whole_days}d" if whole_days and not rest else format_duration(delta)
+
+
+def _whole(value: int | float) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _event_name_text(name: str) -> str:
+    plain = _PLAIN_NAME.fullmatch(name) is not None and name.lower() not in _RESERVED_EVENT_WORDS
+    return name if plain else json.dumps(name, ensure_ascii=False)
+
+
+_PLAIN_NAME = re.compile(r"[A-Za-z_]\w*")
+
+#: Words that read as part of a behaviour rule, so an event with one of these names is quoted.
+_RESERVED_EVENT_WORDS = frozenset(
+    {"any", "where", "within", "at", "exactly", "more", "fewer", "and", "or", "not", "of"}
+    | {"in", "contains", "is", "null", "true", "false"}
+)
 
 
 def _wrapped(cond: Condition, looser: type) -> str:
@@ -153,3 +237,20 @@ def fields_of(cond: Condition) -> Iterator[Field]:
                 yield from fields_of(item)
         case Not(item=item):
             yield from fields_of(item)
+        case Behaviour():
+            # A behaviour's `where` reads its own events, not the workflow's; see behaviours_of.
+            return
+
+
+def behaviours_of(cond: Condition) -> Iterator[Behaviour]:
+    """Every behaviour rule in a condition, in order of appearance."""
+    match cond:
+        case And(items=items) | Or(items=items):
+            for item in items:
+                yield from behaviours_of(item)
+        case Not(item=item):
+            yield from behaviours_of(item)
+        case Behaviour():
+            yield cond
+        case _:
+            return

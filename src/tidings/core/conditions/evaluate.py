@@ -2,16 +2,20 @@
 
 Missing fields read as null. A comparison between values of different kinds (a string
 and a number) is false rather than an error, so one odd attribute never stops a workflow.
+Behaviour rules read the contact's events from `Facts.history`, counted back from `Facts.now`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import Any
 
 from tidings.core.conditions.ast import (
+    Aggregate,
     And,
+    Behaviour,
     Compare,
     Condition,
     Field,
@@ -23,6 +27,7 @@ from tidings.core.conditions.ast import (
     Or,
     Truthy,
 )
+from tidings.core.state import EventView
 
 
 @dataclass(frozen=True)
@@ -33,6 +38,10 @@ class Facts:
     event: Mapping[str, Any] = field(default_factory=dict)
     consent: Mapping[str, Any] = field(default_factory=dict)
     trigger: Mapping[str, Any] = field(default_factory=dict)
+    #: The contact's events, for behaviour rules; only needed when the condition has some.
+    history: Sequence[EventView] = ()
+    #: The moment `within` counts back from; behaviour rules with `within` need it.
+    now: datetime | None = None
 
 
 def evaluate(cond: Condition, facts: Facts) -> bool:
@@ -50,6 +59,40 @@ def evaluate(cond: Condition, facts: Facts) -> bool:
             return any(evaluate(item, facts) for item in items)
         case Not(item=item):
             return not evaluate(item, facts)
+        case Behaviour():
+            return _behaviour(cond, facts)
+
+
+def _behaviour(rule: Behaviour, facts: Facts) -> bool:
+    since = None
+    if rule.within is not None:
+        if facts.now is None:
+            raise ValueError("a behaviour rule with 'within' needs Facts.now")
+        since = facts.now - rule.within
+    matching = [
+        e
+        for e in facts.history
+        if (rule.event is None or e.name == rule.event)
+        and (since is None or e.occurred_at >= since)
+        and (rule.where is None or evaluate(rule.where, replace(facts, event=e.properties)))
+    ]
+    if rule.aggregate is Aggregate.COUNT:
+        return _compare(rule.op, len(matching), rule.value)
+    ref = Field("event", rule.prop)
+    numbers = [
+        v for e in matching if _is_number(v := resolve(ref, Facts(contact={}, event=e.properties)))
+    ]
+    total: int | float | None
+    match rule.aggregate:
+        case Aggregate.TOTAL:
+            total = sum(numbers)
+        case Aggregate.AVERAGE:
+            total = sum(numbers) / len(numbers) if numbers else None
+        case Aggregate.MIN:
+            total = min(numbers, default=None)
+        case Aggregate.MAX:
+            total = max(numbers, default=None)
+    return _compare(rule.op, total, rule.value)
 
 
 def _value(operand: Operand, facts: Facts) -> Any:

@@ -5,21 +5,35 @@ Grammar (lowest precedence first):
     condition  := or
     or         := and ("or" and)*
     and        := not ("and" not)*
-    not        := "not" not | "(" condition ")" | comparison
+    not        := "not" not | "(" condition ")" | behaviour | comparison
     comparison := operand [ op operand | "is" ["not"] "null" | ["not"] ("in"|"contains") operand ]
     operand    := field | string | number | true | false | null | "[" literal, ... "]"
     field      := ("contact" | "event" | "trigger" | "consent") ("." name)+
+
+    behaviour  := "performed" events [where] [count] [within]
+                | "last" events [where] ("more than" duration "ago" | within)
+                | ("total" | "average" | "min" | "max") field "of" events [where] [within] op number
+                | "count" "of" events [where] [within] op number
+    events     := "any" ["event"] | name | string
+    where      := "where" not          (parenthesise a where that joins with and/or)
+    count      := ("at least" | "at most" | "exactly" | "more than" | "fewer than") number "times"
+    within     := "within" duration    (30m, 7d, 2w, 1d12h)
+
+`last X more than 60d ago` means X happened, and not within the last 60 days.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import lru_cache
 
 from tidings.core.conditions.ast import (
     ROOTS,
+    Aggregate,
     And,
+    Behaviour,
     Compare,
     Condition,
     Field,
@@ -32,12 +46,14 @@ from tidings.core.conditions.ast import (
     Scalar,
     Truthy,
 )
+from tidings.core.duration import parse_duration
 from tidings.errors import ConditionSyntaxError
 
 _TOKEN = re.compile(
     r"""
     (?P<ws>\s+)
   | (?P<string>"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')
+  | (?P<duration>(?:\d+[smhdw])+(?![\w.]))
   | (?P<number>-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?(?![\w.]))
   | (?P<op>==|!=|<=|>=|<|>|=)
   | (?P<punct>[()\[\],])
@@ -47,6 +63,22 @@ _TOKEN = re.compile(
 )
 _KEYWORDS = {"and", "or", "not", "in", "contains", "is", "null", "true", "false"}
 _OPS = {"==": Op.EQ, "=": Op.EQ, "!=": Op.NE, "<": Op.LT, "<=": Op.LE, ">": Op.GT, ">=": Op.GE}
+_AGGREGATES = {
+    "total": Aggregate.TOTAL,
+    "sum": Aggregate.TOTAL,
+    "average": Aggregate.AVERAGE,
+    "avg": Aggregate.AVERAGE,
+    "min": Aggregate.MIN,
+    "max": Aggregate.MAX,
+    "count": Aggregate.COUNT,
+}
+_COUNTS = {
+    ("at", "least"): Op.GE,
+    ("at", "most"): Op.LE,
+    ("more", "than"): Op.GT,
+    ("fewer", "than"): Op.LT,
+    ("less", "than"): Op.LT,
+}
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f", "/": "/"}
 _ESCAPE = re.compile(r"\\(u[0-9a-fA-F]{4}|.)")
 
@@ -145,7 +177,127 @@ class _Parser:
             cond = self.parse_or()
             self.expect_punct(")")
             return cond
+        if self.at_word("performed", "last", *_AGGREGATES):
+            return self.parse_behaviour()
         return self.parse_comparison()
+
+    # -- behaviour rules
+
+    def at_word(self, *words: str) -> bool:
+        return self.token.kind == "word" and self.token.text.lower() in words
+
+    def expect_word(self, word: str, why: str) -> None:
+        if not self.at_word(word):
+            raise self.fail(f"expected {word!r} {why}")
+        self.take()
+
+    def parse_behaviour(self) -> Condition:
+        word = self.take().text.lower()
+        if word == "performed":
+            return self.parse_performed()
+        if word == "last":
+            return self.parse_last()
+        aggregate = _AGGREGATES[word]
+        prop: tuple[str, ...] = ()
+        if aggregate is not Aggregate.COUNT:
+            token = self.token
+            is_field = token.kind == "word" and "." in token.text
+            operand = self.parse_operand() if is_field else None
+            if not (isinstance(operand, Field) and operand.root == "event"):
+                raise self.fail(f"name the event property to add up, like {word} event.revenue")
+            prop = operand.path
+        self.expect_word("of", f"after {word}: {word} ... of EVENT")
+        event = self.parse_event_name()
+        where = self.parse_where()
+        within = self.parse_within()
+        token = self.token
+        if token.kind != "op":
+            raise self.fail(f"compare the {word} with a number, like > 500")
+        self.take()
+        value = self.parse_number("a number to compare with")
+        return Behaviour(event, _OPS[token.text], value, where, within, aggregate, prop)
+
+    def parse_performed(self) -> Behaviour:
+        event = self.parse_event_name()
+        where = self.parse_where()
+        op, count = Op.GE, 1
+        first, second = (t.text.lower() for t in self.tokens[self.index : self.index + 2])
+        words = (first, second)
+        if words in _COUNTS or self.at_word("exactly"):
+            op = _COUNTS.get(words, Op.EQ)
+            self.index += 1 if op is Op.EQ else 2
+            count_token = self.token
+            times = self.parse_number("how many times")
+            if not isinstance(times, int) or times < 0:
+                raise self.fail("a number of times is a whole number, 0 or more", count_token)
+            count = times
+            if not self.at_word("time", "times"):
+                raise self.fail("expected 'times' after the count")
+            self.take()
+        within = self.parse_within()
+        return Behaviour(event, op, count, where, within)
+
+    def parse_last(self) -> Condition:
+        event = self.parse_event_name()
+        where = self.parse_where()
+        if self.at_word("within"):
+            return Behaviour(event, Op.GE, 1, where, self.parse_within())
+        if tuple(t.text.lower() for t in self.tokens[self.index : self.index + 2]) != (
+            "more",
+            "than",
+        ):
+            raise self.fail("expected 'more than 60d ago' or 'within 60d' after last EVENT")
+        self.index += 2
+        age = self.parse_duration_token()
+        self.expect_word("ago", "after the age: more than 60d ago")
+        ever = Behaviour(event, Op.GE, 1, where)
+        return And((ever, Not(Behaviour(event, Op.GE, 1, where, age))))
+
+    def parse_event_name(self) -> str | None:
+        token = self.token
+        if token.kind == "word" and token.text.lower() == "any":
+            self.take()
+            if self.at_word("event"):
+                self.take()
+            return None
+        if token.kind == "string":
+            self.take()
+            name = _unquote(token.text)
+        elif token.kind == "word" and "." not in token.text:
+            self.take()
+            name = token.text
+        else:
+            raise self.fail("expected an event name (or 'any event')")
+        if not name:
+            raise self.fail("an event name cannot be empty", token)
+        return name
+
+    def parse_where(self) -> Condition | None:
+        if not self.at_word("where"):
+            return None
+        self.take()
+        return self.parse_not()
+
+    def parse_within(self) -> timedelta | None:
+        if not self.at_word("within"):
+            return None
+        self.take()
+        return self.parse_duration_token()
+
+    def parse_duration_token(self) -> timedelta:
+        token = self.token
+        if token.kind != "duration":
+            raise self.fail("expected a duration such as 30m, 7d or 2w")
+        self.take()
+        return parse_duration(token.text)
+
+    def parse_number(self, what: str) -> int | float:
+        token = self.token
+        if token.kind != "number":
+            raise self.fail(f"expected {what}")
+        self.take()
+        is_float = any(c in token.text for c in ".eE")
+        return float(token.text) if is_float else int(token.text)
 
     def parse_comparison(self) -> Condition:
         start = self.token
