@@ -6,7 +6,8 @@ TidingsError
 ├── ConfigError            a TIDINGS_* setting has a bad value
 ├── NotFound
 │   ├── WorkflowNotFound
-│   └── ContactNotFound
+│   ├── ContactNotFound
+│   └── SegmentNotFound
 └── StorageUnavailable     the database cannot be reached or migrated
 """
 
@@ -26,11 +27,12 @@ class TidingsError(Exception):
 
 
 class SpecInvalid(TidingsError):
-    """The workflow specification has problems."""
+    """The workflow specification (or segment, or import) has problems."""
 
-    def __init__(self, source: str, problems: list[Problem]) -> None:
+    def __init__(self, source: str, problems: list[Problem], kind: str = "workflow") -> None:
         self.source = source
         self.problems = problems
+        self.kind = kind
         lines = "\n".join(f"  {p}" for p in problems)
         super().__init__(f"{source}: {len(problems)} problem(s)\n{lines}")
 
@@ -60,6 +62,10 @@ class WorkflowNotFound(NotFound):
 
 class ContactNotFound(NotFound):
     """No contact with that id exists in this workspace."""
+
+
+class SegmentNotFound(NotFound):
+    """No segment with that key exists in this workspace."""
 
 
 class StorageUnavailable(TidingsError):

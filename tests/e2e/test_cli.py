@@ -84,6 +84,26 @@ def test_demo_then_ask_why(tmp_path: Path) -> None:
         and "converted" in story.stdout
     )
 
+    database = ("--database", asked.group(2))
+    buyers = "total event.revenue of order_completed > 0"
+    previewed = tidings("segment", "preview", buyers, *database, cwd=tmp_path)
+    assert previewed.returncode == 0, previewed.stderr
+    size = int(previewed.stdout.split()[0].replace(",", ""))
+    assert 0 < size < 400
+    made = tidings("segment", "define", "buyers", "-c", buyers, *database, cwd=tmp_path)
+    assert made.returncode == 0, made.stderr
+    assert f"segment buyers created: {size:,} contacts" in made.stdout
+    listed = tidings("segment", "list", *database, cwd=tmp_path)
+    assert "buyers" in listed.stdout and f"{size:,}" in listed.stdout
+    exported = tidings("segment", "export", "buyers", "-o", "buyers.csv", *database, cwd=tmp_path)
+    assert exported.returncode == 0, exported.stderr
+    assert len((tmp_path / "buyers.csv").read_text().splitlines()) == size + 1
+    broken = tidings(
+        "segment", "define", "bad", "-c", "performed x within", *database, cwd=tmp_path
+    )
+    assert broken.returncode == 3
+    assert "condition: expected a duration" in broken.stdout
+
 
 def test_unknown_contact_is_a_clear_error(tmp_path: Path) -> None:
     result = tidings(

@@ -65,7 +65,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(SpecInvalid)
     async def _spec(_: Request, exc: SpecInvalid) -> JSONResponse:
-        return problem_response(422, "Invalid workflow", exc.source, exc.problems)
+        return problem_response(422, f"Invalid {exc.kind}", exc.source, exc.problems)
 
     @app.exception_handler(NotFound)
     async def _missing(_: Request, exc: NotFound) -> JSONResponse:

@@ -11,7 +11,7 @@ from tidings.core.advance import exit_rule_met
 from tidings.core.conditions import Facts, evaluate, parse_condition
 from tidings.core.effects import Decision, Resume, Save, Start, Transition
 from tidings.core.entry import Deployed, Refused, enter
-from tidings.core.spec import EventTrigger, WaitStep, Workflow
+from tidings.core.spec import EventTrigger, SegmentTrigger, Trigger, WaitStep, Workflow
 from tidings.core.state import ContactView, EnrollmentState, EnrollmentStatus, EventView, WaitKind
 from tidings.core.steps.base import end, go_to
 
@@ -59,7 +59,7 @@ def react(
     if event.occurred_at >= now - trigger_horizon:
         for deployed in live:
             trigger = deployed.workflow.trigger
-            if not (isinstance(trigger, EventTrigger) and trigger.event == event.name):
+            if not _starts(trigger, event):
                 continue
             outcome = _start(deployed, trigger, contact, event, states, now)
             if isinstance(outcome, Refused):
@@ -68,6 +68,15 @@ def react(
             transitions.append(outcome)
             states.append(outcome.state)
     return Reacted(tuple(transitions), tuple(decisions))
+
+
+def _starts(trigger: Trigger, event: EventView) -> bool:
+    """Whether this event is the kind that starts the workflow (its `where` aside)."""
+    if isinstance(trigger, EventTrigger):
+        return trigger.event == event.name
+    if isinstance(trigger, SegmentTrigger):
+        return trigger.event == event.name and event.properties.get("segment") == trigger.segment
+    return False
 
 
 def _facts(contact: ContactView, event: Mapping[str, Any], trigger: EventView | None) -> Facts:
@@ -81,13 +90,13 @@ def _facts(contact: ContactView, event: Mapping[str, Any], trigger: EventView | 
 
 def _start(
     deployed: Deployed,
-    trigger: EventTrigger,
+    trigger: Trigger,
     contact: ContactView,
     event: EventView,
     states: Sequence[EnrollmentState],
     now: datetime,
 ) -> Start | Refused:
-    if trigger.where is not None:
+    if isinstance(trigger, EventTrigger) and trigger.where is not None:
         facts = _facts(contact, event.properties, event)
         if not evaluate(parse_condition(trigger.where), facts):
             why = f"{event.name} did not meet the trigger condition {trigger.where}"

@@ -103,6 +103,20 @@ class InactivityTrigger(_Model):
     for_: Duration = Field(alias="for")
 
 
+class SegmentTrigger(_Model):
+    """Start when the contact enters (or leaves) a segment."""
+
+    type: Literal["segment"]
+    segment: str = Field(min_length=1, max_length=64)
+    # Not `on:`, which YAML 1.1 reads as the boolean true.
+    direction: Literal["enter", "exit"] = "enter"
+
+    @property
+    def event(self) -> str:
+        """The event that announces it."""
+        return "segment_entered" if self.direction == "enter" else "segment_exited"
+
+
 class EnrolledTrigger(_Model):
     """Start only when another workflow's `enroll` step enrolls the contact."""
 
@@ -110,7 +124,8 @@ class EnrolledTrigger(_Model):
 
 
 Trigger = Annotated[
-    EventTrigger | DateTrigger | InactivityTrigger | EnrolledTrigger, Field(discriminator="type")
+    EventTrigger | DateTrigger | InactivityTrigger | SegmentTrigger | EnrolledTrigger,
+    Field(discriminator="type"),
 ]
 
 

@@ -40,6 +40,7 @@ _TRIGGER_MODELS: dict[str, type[BaseModel]] = {
     "event": spec.EventTrigger,
     "date": spec.DateTrigger,
     "inactivity": spec.InactivityTrigger,
+    "segment": spec.SegmentTrigger,
     "enrolled": spec.EnrolledTrigger,
 }
 _WORKFLOW = TypeAdapter(spec.Workflow)

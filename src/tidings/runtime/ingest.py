@@ -12,8 +12,10 @@ from sqlalchemy import Connection, Engine
 from tidings.clock import Clock
 from tidings.core.react import DEFAULT_TRIGGER_HORIZON, react
 from tidings.core.state import ContactView, EventView
+from tidings.runtime import segments as segment_changes
 from tidings.runtime.aliases import AliasCall, apply_alias
 from tidings.runtime.journeys import Journeys
+from tidings.runtime.segments import Announcement
 from tidings.runtime.transactions import transact
 from tidings.storage import contacts, events
 from tidings.storage.contacts import Identity
@@ -120,9 +122,11 @@ def record_events(
     items: Sequence[tuple[int, Incoming]],
     now: datetime,
     catalog: Catalog,
+    *,
+    follow_segments: bool = True,
 ) -> IngestReport:
-    """Store events about known contacts (opens, clicks, unsubscribes, bounces) and let
-    workflows react to them, in the caller's transaction."""
+    """Store events about known contacts (opens, clicks, unsubscribes, bounces, segment
+    changes) and let workflows react to them, in the caller's transaction."""
     if not items:
         return IngestReport()
     found = contacts.load_contacts(conn, {contact_id for contact_id, _ in items})
@@ -136,7 +140,26 @@ def record_events(
         now,
         catalog,
         DEFAULT_TRIGGER_HORIZON,
+        follow_segments=follow_segments,
     )
+
+
+def announce(
+    conn: Connection,
+    workspace_id: int,
+    news: Sequence[Announcement],
+    now: datetime,
+    catalog: Catalog,
+) -> IngestReport:
+    """Store segment entries and exits as events, and let workflows react to them."""
+    items = [
+        (
+            a.contact_id,
+            Incoming(a.message_id, None, a.name, now, properties=a.properties),
+        )
+        for a in news
+    ]
+    return record_events(conn, workspace_id, items, now, catalog, follow_segments=False)
 
 
 def _store_and_react(
@@ -148,8 +171,11 @@ def _store_and_react(
     now: datetime,
     catalog: Catalog,
     trigger_horizon: timedelta,
+    *,
+    follow_segments: bool = True,
 ) -> IngestReport:
-    """Insert the events (`owners[i]` is the contact of `items[i]`) and run the journeys."""
+    """Insert the events (`owners[i]` is the contact of `items[i]`), run the journeys, and
+    bring the segments these events can change up to date for these contacts."""
     report = IngestReport()
     rows = [
         {
@@ -196,4 +222,9 @@ def _store_and_react(
         journeys.apply_transitions(reacted.transitions)
     journeys.flush()
     report.enrolled = journeys.started
+    if follow_segments:
+        touched = [(contact_id, item.name) for item, contact_id in fresh]
+        news = segment_changes.follow_events(conn, workspace_id, touched, now)
+        if news:
+            report.enrolled += announce(conn, workspace_id, news, now, catalog).enrolled
     return report

@@ -13,7 +13,7 @@ from sqlalchemy import Engine
 
 from tidings.clock import Clock
 from tidings.runtime.scheduler import run_due
-from tidings.runtime.sweeps import sweep_time_triggers
+from tidings.runtime.sweeps import sweep_segments, sweep_time_triggers
 from tidings.storage import enrollments
 from tidings.storage.workflows import Catalog
 
@@ -47,6 +47,9 @@ class SchedulerLoop:
             started = sweep_time_triggers(self.engine, self.clock, self.catalog)
             if started:
                 logger.info("time triggers fired", extra={"action": "sweep", "count": started})
+            moved = sweep_segments(self.engine, self.clock, self.catalog)
+            if moved:
+                logger.info("segments changed", extra={"action": "segments", "count": moved})
             self._next_sweep = now + self.sweep_every
         done = run_due(self.engine, self.clock, self.catalog, batch=self.batch)
         self.steps += done

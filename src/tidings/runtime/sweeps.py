@@ -1,4 +1,5 @@
-"""Time-based triggers: inactivity and yearly dates, found by periodic sweeps."""
+"""Time-based triggers (inactivity, yearly dates) and segment membership, kept by periodic
+sweeps."""
 
 from __future__ import annotations
 
@@ -10,9 +11,11 @@ from tidings.clock import Clock
 from tidings.core.calendar import anniversary_on, at_local, zone
 from tidings.core.entry import Deployed
 from tidings.core.spec import DateTrigger, InactivityTrigger, Reentry
+from tidings.runtime.ingest import announce
 from tidings.runtime.journeys import Journeys
+from tidings.runtime.segments import refresh_segment
 from tidings.runtime.transactions import transact
-from tidings.storage import sweeps
+from tidings.storage import segments, sweeps
 from tidings.storage.workflows import Catalog
 
 #: A date trigger still fires if a sweep runs up to this long after its moment.
@@ -52,6 +55,36 @@ def sweep_time_triggers(
         return started
 
     return transact(engine, work)
+
+
+def sweep_segments(engine: Engine, clock: Clock, catalog: Catalog) -> int:
+    """Recompute every segment for everyone, one transaction per segment, announcing who
+    entered and left; return how many memberships changed."""
+    with engine.connect() as conn:
+        found = [
+            (workspace_id, segment)
+            for workspace_id in sweeps.workspaces_with_segments(conn)
+            for segment in segments.list_segments(conn, workspace_id)
+        ]
+    changed = 0
+    for workspace_id, segment in found:
+
+        def work(conn: Connection, workspace_id: int = workspace_id, key: str = segment.key) -> int:
+            now = clock.now()
+            current = segments.find_segment(conn, workspace_id, key)
+            if current is None:  # deleted since the list was read
+                return 0
+            changes, news = refresh_segment(conn, workspace_id, current, now)
+            for start in range(0, len(news), ANNOUNCE_CHUNK):
+                announce(conn, workspace_id, news[start : start + ANNOUNCE_CHUNK], now, catalog)
+            return len(changes.entered) + len(changes.exited)
+
+        changed += transact(engine, work)
+    return changed
+
+
+#: Segment events are stored and reacted to this many at a time.
+ANNOUNCE_CHUNK = 1000
 
 
 def _sweep_dates(

@@ -9,7 +9,15 @@ from typing import Any
 from sqlalchemy import Connection, delete
 
 from tidings.storage.suppressions import suppress
-from tidings.storage.tables import approvals, contacts, enrollments, events, messages, step_log
+from tidings.storage.tables import (
+    approvals,
+    contacts,
+    enrollments,
+    events,
+    messages,
+    segment_members,
+    step_log,
+)
 
 
 def erase_contact(
@@ -31,7 +39,7 @@ def erase_contact(
     ]
     kept = suppress(conn, workspace_id, identifiers, reason, now)
     # Children first: the foreign keys point at the contact and at its enrollments.
-    for table in (step_log, messages, approvals, enrollments, events):
+    for table in (step_log, messages, approvals, enrollments, events, segment_members):
         conn.execute(delete(table).where(table.c.contact_id == contact.id))
     conn.execute(delete(contacts).where(contacts.c.id == contact.id))
     return kept

@@ -15,6 +15,7 @@ from tidings.storage.tables import (
     enrollments,
     events,
     messages,
+    segment_members,
     step_log,
 )
 
@@ -104,6 +105,8 @@ def merge_contacts(conn: Connection, old: Any, new: Any, now: datetime) -> Merge
         )
         moved[table.name] = result.rowcount
     profile = merged_profile(old, new)
+    # The survivor's memberships are recomputed from its merged profile and history.
+    conn.execute(delete(segment_members).where(segment_members.c.contact_id == old.id))
     conn.execute(delete(contacts).where(contacts.c.id == old.id))
     conn.execute(update(contacts).where(contacts.c.id == new.id).values(**profile, updated_at=now))
     return Merged(events=moved["events"], journeys=moved["enrollments"], closed=len(doubled))

@@ -6,7 +6,14 @@ from datetime import datetime
 
 from sqlalchemy import Connection, exists, func, select
 
-from tidings.storage.tables import contacts, enrollments, events, step_log, workflows
+from tidings.storage.tables import (
+    contacts,
+    enrollments,
+    events,
+    segments,
+    step_log,
+    workflows,
+)
 
 
 def workspaces_with_live_workflows(conn: Connection) -> list[int]:
@@ -14,6 +21,12 @@ def workspaces_with_live_workflows(conn: Connection) -> list[int]:
     rows = conn.execute(
         select(workflows.c.workspace_id).where(workflows.c.status == "active").distinct()
     )
+    return [r[0] for r in rows]
+
+
+def workspaces_with_segments(conn: Connection) -> list[int]:
+    """Workspaces that have at least one segment."""
+    rows = conn.execute(select(segments.c.workspace_id).distinct())
     return [r[0] for r in rows]
 
 

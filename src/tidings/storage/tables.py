@@ -276,3 +276,29 @@ suppressions = Table(
     Column("created_at", UTCDateTime, nullable=False),
     UniqueConstraint("workspace_id", "kind", "value_hash"),
 )
+
+segments = Table(
+    "segments",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("workspace_id", ForeignKey("workspaces.id"), nullable=False),
+    Column("key", String(64), nullable=False),
+    Column("name", String(200), nullable=False),
+    # The condition as its author wrote it; parsed again on load (the parser caches).
+    Column("condition", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    # When membership was last recomputed for everyone; None until the first fill.
+    Column("refreshed_at", UTCDateTime),
+    UniqueConstraint("workspace_id", "key"),
+)
+
+segment_members = Table(
+    "segment_members",
+    metadata,
+    Column("segment_id", ForeignKey("segments.id"), primary_key=True),
+    Column("contact_id", ForeignKey("contacts.id"), primary_key=True),
+    Column("workspace_id", ForeignKey("workspaces.id"), nullable=False),
+    Column("entered_at", UTCDateTime, nullable=False),
+    Index(None, "contact_id"),
+)

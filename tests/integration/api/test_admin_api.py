@@ -268,3 +268,49 @@ def test_simulate_a_workflow_before_it_meets_real_contacts(store: Store, api: Ap
         ).status_code
         == 400
     )
+
+
+def test_segments_defined_previewed_paged_and_exported(store: Store, api: Api) -> None:
+    for n, plan in enumerate(["pro", "pro", "free"]):
+        api.track({"userId": f"u{n}", "event": "signed_up", "properties": {"plan": plan}})
+        identify = {"userId": f"u{n}", "traits": {"plan": plan, "email": f"u{n}@example.com"}}
+        assert (
+            api.client.post("/v1/identify", json=identify, auth=(api.write, "")).status_code == 200
+        )
+
+    previewed = api.admin(
+        "POST", "/api/segments/preview", json={"condition": 'contact.plan == "pro"'}
+    )
+    assert previewed.status_code == 200
+    assert previewed.json()["size"] == 2
+    assert [m["external_id"] for m in previewed.json()["sample"]] == ["u0", "u1"]
+
+    bad = api.admin(
+        "PUT", "/api/segments/pro", json={"name": "Pro", "condition": "contact.plan =="}
+    )
+    assert bad.status_code == 422
+    assert bad.json()["title"] == "Invalid segment"
+    assert bad.json()["errors"][0]["path"] == "condition"
+
+    made = api.admin(
+        "PUT",
+        "/api/segments/signups",
+        json={"name": "Signed up", "condition": "performed signed_up at least 1 time"},
+    )
+    assert made.status_code == 200 and made.json()["size"] == 3
+    listed = api.admin("GET", "/api/segments").json()
+    assert [(s["key"], s["size"]) for s in listed] == [("signups", 3)]
+    page = api.admin("GET", "/api/segments/signups?limit=2").json()
+    assert [m["external_id"] for m in page["members"]] == ["u0", "u1"]
+    after = page["members"][-1]["id"]
+    rest = api.admin("GET", f"/api/segments/signups?limit=2&after={after}").json()
+    assert [m["external_id"] for m in rest["members"]] == ["u2"]
+
+    exported = api.admin("GET", "/api/segments/signups/export")
+    assert exported.status_code == 200
+    assert exported.headers["content-type"].startswith("text/csv")
+    lines = exported.text.strip().splitlines()
+    assert lines[0].startswith("id,external_id,email") and len(lines) == 4
+
+    assert api.admin("DELETE", "/api/segments/signups").status_code == 204
+    assert api.admin("GET", "/api/segments/signups").status_code == 404

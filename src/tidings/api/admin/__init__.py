@@ -2,8 +2,16 @@
 
 from fastapi import APIRouter
 
-from tidings.api.admin import approvals, contacts, delivery, keys, messages, workflows
+from tidings.api.admin import (
+    approvals,
+    contacts,
+    delivery,
+    keys,
+    messages,
+    segments,
+    workflows,
+)
 
 router = APIRouter(prefix="/api")
-for _module in (workflows, contacts, approvals, messages, keys, delivery):
+for _module in (workflows, contacts, segments, approvals, messages, keys, delivery):
     router.include_router(_module.router)

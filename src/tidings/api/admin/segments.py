@@ -1,0 +1,158 @@
+"""Segments: define, list with sizes, preview a condition, page members, export as CSV."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+
+from fastapi import APIRouter, Query
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, Field
+
+from tidings.api.admin.deps import AdminDep
+from tidings.api.admin.views import AfterQuery, WorkflowKey
+from tidings.errors import SegmentNotFound
+from tidings.runtime.exports import segment_csv_lines
+from tidings.runtime.segments import define_segment, preview
+from tidings.storage import contacts as contact_store
+from tidings.storage import segments as store
+from tidings.storage.segments import Segment
+
+router = APIRouter(prefix="/segments", tags=["segments"])
+
+
+class SegmentIn(BaseModel):
+    """A segment's name and condition (the key is in the path)."""
+
+    name: str = Field(min_length=1, max_length=200)
+    condition: str = Field(min_length=1, max_length=10_000)
+
+
+class ConditionIn(BaseModel):
+    """A condition to preview."""
+
+    condition: str = Field(min_length=1, max_length=10_000)
+
+
+class SegmentOut(BaseModel):
+    """A segment and how many contacts are in it."""
+
+    key: str
+    name: str
+    condition: str
+    size: int
+    refreshed_at: datetime | None
+
+
+class MemberOut(BaseModel):
+    """One member, enough to recognise them."""
+
+    id: int
+    external_id: str | None
+    email: str | None
+
+
+class SegmentDetail(SegmentOut):
+    """A segment with its first members."""
+
+    members: list[MemberOut]
+
+
+class PreviewOut(BaseModel):
+    """What a condition would hold now; nothing is stored."""
+
+    size: int
+    sample: list[MemberOut]
+
+
+def _out(segment: Segment, size: int) -> SegmentOut:
+    return SegmentOut(
+        key=segment.key,
+        name=segment.name,
+        condition=segment.condition,
+        size=size,
+        refreshed_at=segment.refreshed_at,
+    )
+
+
+def _find(admin: AdminDep, key: str) -> Segment:
+    with admin.engine.connect() as conn:
+        segment = store.find_segment(conn, admin.workspace_id, key)
+    if segment is None:
+        raise SegmentNotFound(f"no segment {key!r} in this workspace")
+    return segment
+
+
+def _members(admin: AdminDep, ids: list[int]) -> list[MemberOut]:
+    with admin.engine.connect() as conn:
+        found = contact_store.load_contacts(conn, ids)
+    return [
+        MemberOut(id=i, external_id=found[i].external_id, email=found[i].email)
+        for i in ids
+        if i in found
+    ]
+
+
+@router.get("", response_model=list[SegmentOut])
+def list_all(admin: AdminDep) -> list[SegmentOut]:
+    """Every segment with its current size."""
+    with admin.engine.connect() as conn:
+        found = store.list_segments(conn, admin.workspace_id)
+        sizes = store.sizes(conn, admin.workspace_id)
+    return [_out(s, sizes.get(s.id, 0)) for s in found]
+
+
+@router.put("/{key}", response_model=SegmentOut)
+def put(key: WorkflowKey, body: SegmentIn, admin: AdminDep) -> SegmentOut:
+    """Create or change a segment; it is filled before the answer (nobody is announced as
+    entering on the first fill). Problems with the condition come back as 422."""
+    defined = define_segment(
+        admin.engine, admin.workspace_id, key, body.name, body.condition, admin.clock.now()
+    )
+    return _out(defined.segment, defined.size)
+
+
+@router.post("/preview", response_model=PreviewOut)
+def preview_condition(body: ConditionIn, admin: AdminDep) -> PreviewOut:
+    """How many contacts a condition holds now, and the first 20, without saving it."""
+    size, sample = preview(admin.engine, admin.workspace_id, body.condition, admin.clock.now())
+    return PreviewOut(size=size, sample=_members(admin, sample))
+
+
+@router.get("/{key}", response_model=SegmentDetail)
+def get_one(
+    key: WorkflowKey,
+    admin: AdminDep,
+    after: AfterQuery = 0,
+    limit: int = Query(50, ge=1, le=1000),
+) -> SegmentDetail:
+    """A segment, its size, and a page of members in id order (pass `after` for the next)."""
+    segment = _find(admin, key)
+    with admin.engine.connect() as conn:
+        size = store.sizes(conn, admin.workspace_id).get(segment.id, 0)
+        ids = store.member_ids(conn, segment, after, limit)
+    return SegmentDetail(**_out(segment, size).model_dump(), members=_members(admin, ids))
+
+
+@router.get("/{key}/export", response_class=StreamingResponse)
+def export(key: WorkflowKey, admin: AdminDep) -> StreamingResponse:
+    """The members as CSV, streamed page by page."""
+    segment = _find(admin, key)
+
+    def lines() -> Iterator[str]:
+        with admin.engine.connect() as conn:
+            yield from segment_csv_lines(conn, segment)
+
+    return StreamingResponse(
+        lines(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="segment-{segment.key}.csv"'},
+    )
+
+
+@router.delete("/{key}", status_code=204)
+def remove(key: WorkflowKey, admin: AdminDep) -> None:
+    """Delete a segment and its memberships (workflows triggered by it stop starting)."""
+    segment = _find(admin, key)
+    with admin.engine.begin() as conn:
+        store.delete_segment(conn, segment)

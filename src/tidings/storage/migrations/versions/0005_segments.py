@@ -1,0 +1,70 @@
+"""segments: named conditions and their current members
+
+Revision ID: 0005
+Revises: 0004
+Create Date: 2026-11-22 04:10:00
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+
+def UTCDateTime() -> sa.DateTime:
+    return sa.DateTime(timezone=True)
+
+
+revision = "0005"
+down_revision = "0004"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "segments",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("workspace_id", sa.Integer(), nullable=False),
+        sa.Column("key", sa.String(length=64), nullable=False),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("condition", sa.Text(), nullable=False),
+        sa.Column("created_at", UTCDateTime(), nullable=False),
+        sa.Column("updated_at", UTCDateTime(), nullable=False),
+        sa.Column("refreshed_at", UTCDateTime(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["workspace_id"], ["workspaces.id"], name=op.f("fk_segments_workspace_id_workspaces")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_segments")),
+        sa.UniqueConstraint("workspace_id", "key", name=op.f("uq_segments_workspace_id_key")),
+    )
+    op.create_table(
+        "segment_members",
+        sa.Column("segment_id", sa.Integer(), nullable=False),
+        sa.Column(
+            "contact_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("workspace_id", sa.Integer(), nullable=False),
+        sa.Column("entered_at", UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["segment_id"], ["segments.id"], name=op.f("fk_segment_members_segment_id_segments")
+        ),
+        sa.ForeignKeyConstraint(
+            ["contact_id"], ["contacts.id"], name=op.f("fk_segment_members_contact_id_contacts")
+        ),
+        sa.ForeignKeyConstraint(
+            ["workspace_id"],
+            ["workspaces.id"],
+            name=op.f("fk_segment_members_workspace_id_workspaces"),
+        ),
+        sa.PrimaryKeyConstraint("segment_id", "contact_id", name=op.f("pk_segment_members")),
+    )
+    op.create_index(
+        op.f("ix_segment_members_contact_id"), "segment_members", ["contact_id"], unique=False
+    )
+
+
+def downgrade() -> None:
+    op.drop_index(op.f("ix_segment_members_contact_id"), table_name="segment_members")
+    op.drop_table("segment_members")
+    op.drop_table("segments")
