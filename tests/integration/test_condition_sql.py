@@ -58,6 +58,8 @@ contact_fields = st.sampled_from(
         ("contact", ("tags",)),
         ("contact", ("timezone",)),
         ("contact", ("missing",)),
+        ("contact", ("scores", "fit")),
+        ("contact", ("scores",)),
         ("consent", ("email",)),
     ]
 ).map(lambda rp: Field(*rp))
@@ -113,6 +115,7 @@ people = st.fixed_dictionaries(
     {
         "email": st.one_of(st.none(), st.sampled_from(["ann@example.com", "pro", ""])),
         "score": st.sampled_from([0.0, 2.5, -1.5, 3.0]),
+        "scores": st.dictionaries(st.sampled_from(["fit", "engagement"]), numbers),
         "timezone": st.sampled_from(["UTC", "Europe/Paris"]),
         "tags": st.lists(st.sampled_from(["a", "vip", "pro"]), unique=True, max_size=2).map(sorted),
         "consent": st.dictionaries(
@@ -144,6 +147,7 @@ def _store(engine: Engine, population: list[dict[str, Any]]) -> tuple[int, dict[
                     "workspace_id": workspace_id,
                     "email": person["email"],
                     "score": person["score"],
+                    "scores": person["scores"],
                     "timezone": person["timezone"],
                     "tags": person["tags"],
                     "consent": person["consent"],
@@ -180,6 +184,7 @@ def _store(engine: Engine, population: list[dict[str, Any]]) -> tuple[int, dict[
                 tags=frozenset(person["tags"]),
                 consent=person["consent"],
                 score=person["score"],
+                scores=person["scores"],
             )
             facts[contact_id] = Facts(
                 contact=view.fields(), consent=view.consent, history=history, now=NOW
@@ -202,13 +207,14 @@ def test_sql_and_memory_pick_the_same_contacts(
     workspace_id, facts = _store(engine, population)
     with engine.connect() as conn:
         for cond in conds:
-            query = select(contacts.c.id).where(
-                contacts.c.workspace_id == workspace_id,
-                condition_sql(cond, engine.dialect.name, NOW),
-            )
-            in_sql = {row[0] for row in conn.execute(query)}
             in_memory = {cid for cid, f in facts.items() if evaluate(cond, f)}
-            assert in_sql == in_memory, to_text(cond)
+            for whole in (False, True):  # both shapes: per contact, and grouped
+                query = select(contacts.c.id).where(
+                    contacts.c.workspace_id == workspace_id,
+                    condition_sql(cond, engine.dialect.name, NOW, whole=whole),
+                )
+                in_sql = {row[0] for row in conn.execute(query)}
+                assert in_sql == in_memory, (whole, to_text(cond))
 
 
 def test_the_issue_s_own_rules_find_the_hand_counted_contacts(engine: Engine) -> None:
@@ -229,6 +235,7 @@ def test_the_issue_s_own_rules_find_the_hand_counted_contacts(engine: Engine) ->
         {
             "email": None,
             "score": 0.0,
+            "scores": {},
             "timezone": "UTC",
             "tags": [],
             "consent": {},
@@ -252,7 +259,7 @@ def test_the_issue_s_own_rules_find_the_hand_counted_contacts(engine: Engine) ->
             cond = parse_condition(text)
             query = select(contacts.c.id).where(
                 contacts.c.workspace_id == workspace_id,
-                condition_sql(cond, engine.dialect.name, NOW),
+                condition_sql(cond, engine.dialect.name, NOW, whole=True),
             )
             assert {row[0] for row in conn.execute(query)} == wanted, text
             assert {cid for cid, f in facts.items() if evaluate(cond, f)} == wanted, text

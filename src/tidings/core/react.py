@@ -11,7 +11,14 @@ from tidings.core.advance import exit_rule_met
 from tidings.core.conditions import Facts, evaluate, parse_condition
 from tidings.core.effects import Decision, Resume, Save, Start, Transition
 from tidings.core.entry import Deployed, Refused, enter
-from tidings.core.spec import EventTrigger, SegmentTrigger, Trigger, WaitStep, Workflow
+from tidings.core.spec import (
+    EventTrigger,
+    ScoreTrigger,
+    SegmentTrigger,
+    Trigger,
+    WaitStep,
+    Workflow,
+)
 from tidings.core.state import ContactView, EnrollmentState, EnrollmentStatus, EventView, WaitKind
 from tidings.core.steps.base import end, go_to
 
@@ -76,6 +83,12 @@ def _starts(trigger: Trigger, event: EventView) -> bool:
         return trigger.event == event.name
     if isinstance(trigger, SegmentTrigger):
         return trigger.event == event.name and event.properties.get("segment") == trigger.segment
+    if isinstance(trigger, ScoreTrigger):
+        return (
+            event.name == "score_crossed"
+            and event.properties.get("threshold") == trigger.threshold
+            and event.properties.get("direction") == trigger.direction
+        )
     return False
 
 

@@ -117,6 +117,14 @@ class SegmentTrigger(_Model):
         return "segment_entered" if self.direction == "enter" else "segment_exited"
 
 
+class ScoreTrigger(_Model):
+    """Start when a lead score crosses one of the scoring model's thresholds."""
+
+    type: Literal["score"]
+    threshold: str = Field(min_length=1, max_length=64)
+    direction: Literal["up", "down"] = "up"
+
+
 class EnrolledTrigger(_Model):
     """Start only when another workflow's `enroll` step enrolls the contact."""
 
@@ -124,7 +132,12 @@ class EnrolledTrigger(_Model):
 
 
 Trigger = Annotated[
-    EventTrigger | DateTrigger | InactivityTrigger | SegmentTrigger | EnrolledTrigger,
+    EventTrigger
+    | DateTrigger
+    | InactivityTrigger
+    | SegmentTrigger
+    | ScoreTrigger
+    | EnrolledTrigger,
     Field(discriminator="type"),
 ]
 

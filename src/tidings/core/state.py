@@ -54,6 +54,8 @@ class ContactView:
     consent: Mapping[str, str] = field(default_factory=dict)
     score: float = 0.0
     external_id: str | None = None
+    #: Named lead scores, as last computed (`contact.scores.engagement`).
+    scores: Mapping[str, float] = field(default_factory=dict)
 
     def fields(self) -> dict[str, Any]:
         """What `contact.*` means in conditions and templates: attributes plus standard fields."""
@@ -66,12 +68,24 @@ class ContactView:
             "timezone": self.timezone,
             "tags": sorted(self.tags),
             "score": self.score,
+            "scores": dict(self.scores),
         }
 
 
 #: The contact fields every contact has, whatever the workspace's schema says.
 STANDARD_CONTACT_FIELDS = frozenset(
-    {"id", "external_id", "email", "phone", "timezone", "tags", "score", "first_name", "last_name"}
+    {
+        "id",
+        "external_id",
+        "email",
+        "phone",
+        "timezone",
+        "tags",
+        "score",
+        "scores",
+        "first_name",
+        "last_name",
+    }
 )
 
 

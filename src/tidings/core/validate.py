@@ -41,6 +41,7 @@ _TRIGGER_MODELS: dict[str, type[BaseModel]] = {
     "date": spec.DateTrigger,
     "inactivity": spec.InactivityTrigger,
     "segment": spec.SegmentTrigger,
+    "score": spec.ScoreTrigger,
     "enrolled": spec.EnrolledTrigger,
 }
 _WORKFLOW = TypeAdapter(spec.Workflow)

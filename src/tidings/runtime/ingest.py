@@ -15,6 +15,7 @@ from tidings.core.state import ContactView, EventView
 from tidings.runtime import segments as segment_changes
 from tidings.runtime.aliases import AliasCall, apply_alias
 from tidings.runtime.journeys import Journeys
+from tidings.runtime.scoring import load_scoring, score_batch
 from tidings.runtime.segments import Announcement
 from tidings.runtime.transactions import transact
 from tidings.storage import contacts, events
@@ -82,6 +83,28 @@ def ingest(
         return report
 
     return transact(engine, work)
+
+
+def _score(
+    conn: Connection,
+    workspace_id: int,
+    fresh: Sequence[tuple[Incoming, int]],
+    new_ids: Mapping[str, int | None],
+    journeys: Journeys,
+    now: datetime,
+) -> list[Announcement]:
+    """Points for the batch's events, fit re-checked for its contacts (after the journeys'
+    own profile updates); returns threshold crossings to announce."""
+    scoring = load_scoring(conn, workspace_id)
+    if not scoring.scores:
+        return []
+    happened = [
+        (cid, EventView(i.name, i.properties, i.timestamp, new_ids[i.message_id]))
+        for i, cid in fresh
+        if i.name != IDENTIFY
+    ]
+    profiles = {cid: journeys.contact(cid) for _, cid in fresh}
+    return score_batch(conn, workspace_id, scoring, happened, profiles, now)
 
 
 def _runs(items: Sequence[Incoming | AliasCall]) -> list[list[Incoming] | AliasCall]:
@@ -223,8 +246,9 @@ def _store_and_react(
     journeys.flush()
     report.enrolled = journeys.started
     if follow_segments:
+        news = _score(conn, workspace_id, fresh, new_ids, journeys, now)
         touched = [(contact_id, item.name) for item, contact_id in fresh]
-        news = segment_changes.follow_events(conn, workspace_id, touched, now)
+        news += segment_changes.follow_events(conn, workspace_id, touched, now)
         if news:
             report.enrolled += announce(conn, workspace_id, news, now, catalog).enrolled
     return report

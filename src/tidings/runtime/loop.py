@@ -13,7 +13,7 @@ from sqlalchemy import Engine
 
 from tidings.clock import Clock
 from tidings.runtime.scheduler import run_due
-from tidings.runtime.sweeps import sweep_segments, sweep_time_triggers
+from tidings.runtime.sweeps import sweep_scores, sweep_segments, sweep_time_triggers
 from tidings.storage import enrollments
 from tidings.storage.workflows import Catalog
 
@@ -47,6 +47,7 @@ class SchedulerLoop:
             started = sweep_time_triggers(self.engine, self.clock, self.catalog)
             if started:
                 logger.info("time triggers fired", extra={"action": "sweep", "count": started})
+            sweep_scores(self.engine, self.clock, self.catalog)
             moved = sweep_segments(self.engine, self.clock, self.catalog)
             if moved:
                 logger.info("segments changed", extra={"action": "segments", "count": moved})

@@ -13,6 +13,7 @@ from tidings.core.entry import Deployed
 from tidings.core.spec import DateTrigger, InactivityTrigger, Reentry
 from tidings.runtime.ingest import announce
 from tidings.runtime.journeys import Journeys
+from tidings.runtime.scoring import decay_scores, load_scoring
 from tidings.runtime.segments import refresh_segment
 from tidings.runtime.transactions import transact
 from tidings.storage import segments, sweeps
@@ -81,6 +82,32 @@ def sweep_segments(engine: Engine, clock: Clock, catalog: Catalog) -> int:
 
         changed += transact(engine, work)
     return changed
+
+
+def sweep_scores(engine: Engine, clock: Clock, catalog: Catalog, *, batch: int = 1000) -> int:
+    """Write down faded lead scores, a page of contacts per transaction, announcing the
+    thresholds they fall below; return how many contacts were rescored."""
+    with engine.connect() as conn:
+        workspace_ids = sweeps.all_workspaces(conn)
+    done = 0
+    for workspace_id in workspace_ids:
+        while True:
+
+            def work(conn: Connection, workspace_id: int = workspace_id) -> int:
+                scoring = load_scoring(conn, workspace_id)
+                if not scoring.scores:
+                    return 0
+                now = clock.now()
+                count, news = decay_scores(conn, workspace_id, scoring, now, batch)
+                if news:
+                    announce(conn, workspace_id, news, now, catalog)
+                return count
+
+            count = transact(engine, work)
+            done += count
+            if count < batch:
+                break
+    return done
 
 
 #: Segment events are stored and reacted to this many at a time.

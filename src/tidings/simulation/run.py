@@ -16,7 +16,7 @@ from tidings.delivery.transports import Recorder
 from tidings.runtime.dispatch import Channels, Dispatcher
 from tidings.runtime.ingest import IDENTIFY, Incoming, ingest
 from tidings.runtime.scheduler import run_until_idle
-from tidings.runtime.sweeps import sweep_segments, sweep_time_triggers
+from tidings.runtime.sweeps import sweep_scores, sweep_segments, sweep_time_triggers
 from tidings.simulation.behaviour import Act, answer, next_visit, visit
 from tidings.simulation.population import Person
 from tidings.storage import contacts
@@ -148,6 +148,7 @@ class Simulation:
             self._ingest(batch)
             if self.clock.now() >= next_sweep:
                 sweep_time_triggers(self.engine, self.clock, self.catalog)
+                sweep_scores(self.engine, self.clock, self.catalog)
                 sweep_segments(self.engine, self.clock, self.catalog)
                 next_sweep += SWEEP_EVERY
             self.totals.steps += run_until_idle(self.engine, self.clock, self.catalog)

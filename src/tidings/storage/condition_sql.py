@@ -233,10 +233,10 @@ class _Json(_Ref):
         if isinstance(value, tuple):
             return false()
         if self.pg:
-            array = case((self._kind_is("array"), self._value()), else_=_jsonb([]))
-            items = func.jsonb_array_elements(array).table_valued("value").alias("item")
-            wanted = _jsonb(value)
-            return _sure(select(1).select_from(items).where(items.c.value == wanted).exists())
+            items = func.jsonb_array_elements(self._value()).table_valued("value").alias("item")
+            found = select(1).select_from(items).where(items.c.value == _jsonb(value)).exists()
+            # CASE, not AND: only CASE promises not to look inside what is not an array.
+            return _sure(case((self._kind_is("array"), found), else_=false()))
         items = func.json_each(self.column, self.sqlite_path).table_valued("value", "type")
         item = items.alias("item")
         return _sure(
@@ -286,9 +286,10 @@ def _sqlite_item_is(item: Any, value: Scalar) -> ColumnElement[bool]:
 
 
 class _Compiler:
-    def __init__(self, pg: bool, now: datetime | None) -> None:
+    def __init__(self, pg: bool, now: datetime | None, whole: bool) -> None:
         self.pg = pg
         self.now = now
+        self.whole = whole
         self.event_row: FromClause | None = None
         self.aliases = count()
 
@@ -337,6 +338,8 @@ class _Compiler:
                     return _Column(self.pg, contacts.c[head], kind)
                 if head == "tags":
                     return _Absent(self.pg) if rest else _Json(self.pg, contacts.c.tags, ())
+                if head == "scores":
+                    return _Json(self.pg, contacts.c.scores, rest)
                 return _Json(self.pg, contacts.c.attributes, ref.path)
             case "consent":
                 return _Json(self.pg, contacts.c.consent, ref.path)
@@ -417,8 +420,11 @@ class _Compiler:
     # -- behaviour
 
     def behaviour(self, rule: Behaviour) -> ColumnElement[bool]:
+        """Two shapes, the same meaning. For a few contacts, one indexed look-up of each
+        contact's events; for everyone, one pass that groups the events by contact (the
+        look-up per contact is several times slower over a million of them: bench/)."""
         row = events.alias(f"ev{next(self.aliases)}")
-        tests: list[ColumnElement[bool]] = [row.c.contact_id == contacts.c.id]
+        tests: list[ColumnElement[bool]] = []
         if rule.event is not None:
             tests.append(row.c.name == rule.event)
         if rule.within is not None:
@@ -439,16 +445,44 @@ class _Compiler:
                 measure = func.coalesce(func.sum(value), 0)
             else:
                 measure = getattr(func, _SQL_AGGREGATES[rule.aggregate])(value)
-        total = select(measure).where(*tests).scalar_subquery()
-        if rule.op is Op.NE:  # an average of no events is unknown, and unknown != 0
-            return not_(_sure(total == rule.value))
-        return _sure(_ordered(rule.op, total, rule.value))
+        if not self.whole:
+            total = select(measure).where(row.c.contact_id == contacts.c.id, *tests)
+            return _measured(rule, total.scalar_subquery())
+        # Grouping sees only contacts with matching events; those without are the empty
+        # case, decided here once: `not performed X` holds for them, `performed X` does not.
+        holds_for_none = evaluate(rule, Facts(contact={}, now=self.now))
+        test = _measured(rule, measure)
+        grouped = select(row.c.contact_id).where(*tests).group_by(row.c.contact_id)
+        grouped = grouped.having(not_(test) if holds_for_none else test)
+        if self.pg:
+            # EXISTS over the grouped rows becomes a hashed semi- or anti-join; NOT IN
+            # would be hashed only when the planner guesses the ids fit in work_mem, and
+            # is quadratic when it guesses wrong.
+            found = grouped.subquery()
+            hit: ColumnElement[bool] = (
+                select(1).select_from(found).where(found.c.contact_id == contacts.c.id).exists()
+            )
+        else:
+            hit = contacts.c.id.in_(grouped)  # SQLite indexes the ids of an IN once
+        return not_(hit) if holds_for_none else hit
 
 
-def condition_sql(cond: Condition, dialect: str, now: datetime | None) -> ColumnElement[bool]:
+def _measured(rule: Behaviour, total: Any) -> ColumnElement[bool]:
+    """The rule's comparison on its aggregate, true or false even when it is unknown."""
+    if rule.op is Op.NE:  # an average of no numbers is unknown, and unknown != 0
+        return not_(_sure(total == rule.value))
+    return _sure(_ordered(rule.op, total, rule.value))
+
+
+def condition_sql(
+    cond: Condition, dialect: str, now: datetime | None, *, whole: bool = False
+) -> ColumnElement[bool]:
     """`cond` as a SQL test on a row of `contacts`, true exactly where `evaluate` is.
+
+    `whole` picks the shape for scanning every contact (a segment's fill, a preview)
+    over the shape for a handful of known contacts (membership after a batch of events).
 
     Raises:
         NotInSql: for what a segment cannot compute (two fields compared, trigger fields).
     """
-    return _Compiler(dialect == "postgresql", now).compile(cond)
+    return _Compiler(dialect == "postgresql", now, whole).compile(cond)

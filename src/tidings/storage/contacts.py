@@ -47,6 +47,7 @@ def contact_from_row(row: Row[Any]) -> ContactView:
         tags=frozenset(row.tags),
         consent=row.consent,
         score=row.score,
+        scores=row.scores or {},
     )
 
 

@@ -15,6 +15,7 @@ from tidings.storage.tables import (
     enrollments,
     events,
     messages,
+    score_awards,
     segment_members,
     step_log,
 )
@@ -39,7 +40,8 @@ def erase_contact(
     ]
     kept = suppress(conn, workspace_id, identifiers, reason, now)
     # Children first: the foreign keys point at the contact and at its enrollments.
-    for table in (step_log, messages, approvals, enrollments, events, segment_members):
+    tables = (step_log, messages, approvals, enrollments, events, segment_members, score_awards)
+    for table in tables:
         conn.execute(delete(table).where(table.c.contact_id == contact.id))
     conn.execute(delete(contacts).where(contacts.c.id == contact.id))
     return kept

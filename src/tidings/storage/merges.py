@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, delete, select, update
@@ -15,9 +15,13 @@ from tidings.storage.tables import (
     enrollments,
     events,
     messages,
+    score_awards,
     segment_members,
     step_log,
 )
+
+#: A scored_at so old that the next decay sweep recomputes the contact's scores first.
+RESCORE = datetime(1970, 1, 1, tzinfo=UTC)
 
 #: Consent states that record a withdrawal; a merge never turns one back into consent.
 WITHDRAWN = frozenset({"unsubscribed", "bounced", "complained"})
@@ -61,6 +65,8 @@ def merged_profile(old: Any, new: Any) -> dict[str, Any]:
         "tags": sorted(set(old.tags) | set(new.tags)),
         "consent": consent,
         "score": (old.score or 0) + (new.score or 0),
+        # Named scores are recomputed from the merged ledger by the next decay sweep.
+        "scored_at": RESCORE if (old.scored_at or new.scored_at) else None,
     }
 
 
@@ -99,7 +105,13 @@ def merge_contacts(conn: Connection, old: Any, new: Any, now: datetime) -> Merge
             )
         )
     moved = {}
-    for table in (events, enrollments, step_log, messages, approvals):
+    # Fit points follow the profile: the survivor's fit is judged again on its next event.
+    conn.execute(
+        delete(score_awards).where(
+            score_awards.c.contact_id == old.id, score_awards.c.kind == "fit"
+        )
+    )
+    for table in (events, enrollments, step_log, messages, approvals, score_awards):
         result = conn.execute(
             update(table).where(table.c.contact_id == old.id).values(contact_id=new.id)
         )

@@ -114,10 +114,14 @@ def delete_segment(conn: Connection, segment: Segment) -> None:
     conn.execute(delete(segments).where(segments.c.id == segment.id))
 
 
-def matching(conn: Connection, workspace_id: int, cond: Condition, now: datetime) -> Select[Any]:
-    """The ids of the workspace's contacts who meet `cond` now."""
+def matching(
+    conn: Connection, workspace_id: int, cond: Condition, now: datetime, *, whole: bool = True
+) -> Select[Any]:
+    """The ids of the workspace's contacts who meet `cond` now; `whole` when the query
+    will scan everyone rather than a few named contacts."""
     return select(contacts.c.id).where(
-        contacts.c.workspace_id == workspace_id, condition_sql(cond, conn.dialect.name, now)
+        contacts.c.workspace_id == workspace_id,
+        condition_sql(cond, conn.dialect.name, now, whole=whole),
     )
 
 
@@ -177,7 +181,7 @@ def _refresh_where(
     ids: list[int] | None,
 ) -> Changes:
     cond = segment.parsed
-    meets = matching(conn, workspace_id, cond, now)
+    meets = matching(conn, workspace_id, cond, now, whole=ids is None)
     member = exists().where(
         segment_members.c.segment_id == segment.id,
         segment_members.c.contact_id == contacts.c.id,
@@ -197,7 +201,8 @@ def _refresh_where(
         .returning(segment_members.c.contact_id)
     )
     entered_ids = sorted(r[0] for r in entered)
-    still = matching(conn, workspace_id, cond, now).where(
+    # Per member: a look-up of that contact, so the correlated shape.
+    still = matching(conn, workspace_id, cond, now, whole=False).where(
         contacts.c.id == segment_members.c.contact_id
     )
     leaving = delete(segment_members).where(

@@ -13,6 +13,7 @@ from tidings.storage.tables import (
     segments,
     step_log,
     workflows,
+    workspaces,
 )
 
 
@@ -22,6 +23,11 @@ def workspaces_with_live_workflows(conn: Connection) -> list[int]:
         select(workflows.c.workspace_id).where(workflows.c.status == "active").distinct()
     )
     return [r[0] for r in rows]
+
+
+def all_workspaces(conn: Connection) -> list[int]:
+    """Every workspace's id."""
+    return [r[0] for r in conn.execute(select(workspaces.c.id).order_by(workspaces.c.id))]
 
 
 def workspaces_with_segments(conn: Connection) -> list[int]:

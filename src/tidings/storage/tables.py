@@ -49,6 +49,8 @@ workspaces = Table(
     Column("secret", String(64), nullable=False, server_default=""),
     # Delivery settings: sender identity, send-time policies, topics, alert targets.
     Column("settings", Json, nullable=False, server_default="{}"),
+    # The lead-scoring model: named scores, their rules and thresholds.
+    Column("scoring", Json, nullable=False, server_default="{}"),
 )
 
 contacts = Table(
@@ -67,9 +69,14 @@ contacts = Table(
     Column("score", Float, nullable=False, server_default="0"),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+    # Named lead scores ({"engagement": 42.5}) as of `scored_at`; the ledger is score_awards.
+    Column("scores", Json, nullable=False, server_default="{}"),
+    Column("scored_at", UTCDateTime),
     UniqueConstraint("workspace_id", "external_id"),
     UniqueConstraint("workspace_id", "anonymous_id"),
     Index(None, "workspace_id", "email"),
+    # The decay sweep visits contacts whose scores are oldest.
+    Index(None, "scored_at"),
 )
 
 events = Table(
@@ -301,4 +308,19 @@ segment_members = Table(
     Column("workspace_id", ForeignKey("workspaces.id"), nullable=False),
     Column("entered_at", UTCDateTime, nullable=False),
     Index(None, "contact_id"),
+)
+
+score_awards = Table(
+    "score_awards",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("workspace_id", ForeignKey("workspaces.id"), nullable=False),
+    Column("contact_id", ForeignKey("contacts.id"), nullable=False),
+    Column("score", String(64), nullable=False),
+    Column("rule", String(64), nullable=False),
+    Column("kind", String(8), nullable=False),
+    Column("points", Float, nullable=False),
+    Column("awarded_at", UTCDateTime, nullable=False),
+    Column("why", Text, nullable=False),
+    Index(None, "contact_id", "score"),
 )

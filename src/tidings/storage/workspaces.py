@@ -51,6 +51,19 @@ def load_workspace(conn: Connection, workspace_id: int) -> WorkspaceRecord | Non
     return WorkspaceRecord(row.id, row.key, row.secret, dict(row.settings or {}))
 
 
+def load_scoring_document(conn: Connection, workspace_id: int) -> dict[str, Any]:
+    """The workspace's stored lead-scoring model (empty when there is none)."""
+    found = conn.execute(
+        select(workspaces.c.scoring).where(workspaces.c.id == workspace_id)
+    ).scalar_one_or_none()
+    return dict(found or {})
+
+
+def save_scoring_document(conn: Connection, workspace_id: int, document: dict[str, Any]) -> None:
+    """Replace the workspace's lead-scoring model."""
+    conn.execute(update(workspaces).where(workspaces.c.id == workspace_id).values(scoring=document))
+
+
 def save_settings(conn: Connection, workspace_id: int, settings: dict[str, Any]) -> None:
     """Replace the workspace's delivery settings."""
     conn.execute(

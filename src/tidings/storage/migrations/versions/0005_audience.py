@@ -1,4 +1,4 @@
-"""segments: named conditions and their current members
+"""audience: segments and their members, named lead scores and their ledger
 
 Revision ID: 0005
 Revises: 0004
@@ -9,6 +9,10 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import postgresql
+
+Json = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
+Id = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
 def UTCDateTime() -> sa.DateTime:
@@ -41,9 +45,7 @@ def upgrade() -> None:
     op.create_table(
         "segment_members",
         sa.Column("segment_id", sa.Integer(), nullable=False),
-        sa.Column(
-            "contact_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
-        ),
+        sa.Column("contact_id", Id, nullable=False),
         sa.Column("workspace_id", sa.Integer(), nullable=False),
         sa.Column("entered_at", UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(
@@ -63,8 +65,47 @@ def upgrade() -> None:
         op.f("ix_segment_members_contact_id"), "segment_members", ["contact_id"], unique=False
     )
 
+    with op.batch_alter_table("workspaces") as batch:
+        batch.add_column(sa.Column("scoring", Json, nullable=False, server_default="{}"))
+    with op.batch_alter_table("contacts") as batch:
+        batch.add_column(sa.Column("scores", Json, nullable=False, server_default="{}"))
+        batch.add_column(sa.Column("scored_at", UTCDateTime(), nullable=True))
+        batch.create_index(batch.f("ix_contacts_scored_at"), ["scored_at"], unique=False)
+    op.create_table(
+        "score_awards",
+        sa.Column("id", Id, autoincrement=True, nullable=False),
+        sa.Column("workspace_id", sa.Integer(), nullable=False),
+        sa.Column("contact_id", Id, nullable=False),
+        sa.Column("score", sa.String(length=64), nullable=False),
+        sa.Column("rule", sa.String(length=64), nullable=False),
+        sa.Column("kind", sa.String(length=8), nullable=False),
+        sa.Column("points", sa.Float(), nullable=False),
+        sa.Column("awarded_at", UTCDateTime(), nullable=False),
+        sa.Column("why", sa.Text(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["workspace_id"],
+            ["workspaces.id"],
+            name=op.f("fk_score_awards_workspace_id_workspaces"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["contact_id"], ["contacts.id"], name=op.f("fk_score_awards_contact_id_contacts")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_score_awards")),
+    )
+    op.create_index(
+        op.f("ix_score_awards_contact_id_score"), "score_awards", ["contact_id", "score"]
+    )
+
 
 def downgrade() -> None:
+    op.drop_index(op.f("ix_score_awards_contact_id_score"), table_name="score_awards")
+    op.drop_table("score_awards")
+    with op.batch_alter_table("contacts") as batch:
+        batch.drop_index(batch.f("ix_contacts_scored_at"))
+        batch.drop_column("scored_at")
+        batch.drop_column("scores")
+    with op.batch_alter_table("workspaces") as batch:
+        batch.drop_column("scoring")
     op.drop_index(op.f("ix_segment_members_contact_id"), table_name="segment_members")
     op.drop_table("segment_members")
     op.drop_table("segments")
