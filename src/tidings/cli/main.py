@@ -8,7 +8,7 @@ import typer
 from rich.markup import escape
 
 from tidings import __version__
-from tidings.cli import bounces, contact, segment, workflow
+from tidings.cli import bounces, contact, scoring, segment, workflow
 from tidings.cli.demo import demo
 from tidings.cli.output import errors
 from tidings.cli.server import init, serve, worker
@@ -28,6 +28,7 @@ app = typer.Typer(
 app.add_typer(workflow.app, name="workflow")
 app.add_typer(contact.app, name="contact")
 app.add_typer(segment.app, name="segment")
+app.add_typer(scoring.app, name="scoring")
 app.add_typer(bounces.app, name="bounces")
 app.command()(demo)
 app.command()(init)

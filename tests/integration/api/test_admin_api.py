@@ -314,3 +314,25 @@ def test_segments_defined_previewed_paged_and_exported(store: Store, api: Api) -
 
     assert api.admin("DELETE", "/api/segments/signups").status_code == 204
     assert api.admin("GET", "/api/segments/signups").status_code == 404
+
+
+def test_a_scoring_model_through_the_api(store: Store, api: Api) -> None:
+    bad = api.admin("PUT", "/api/scoring", json={"scores": {"e": {"half_life": "3 days"}}})
+    assert bad.status_code == 422
+    assert bad.json()["title"] == "Invalid scoring model"
+    assert bad.json()["errors"][0]["path"] == "scores.e.half_life"
+    model = {
+        "scores": {
+            "engagement": {
+                "half_life": "30d",
+                "rules": [{"id": "pricing", "event": "page_viewed", "points": 10}],
+            }
+        }
+    }
+    assert api.admin("PUT", "/api/scoring", json=model).json() == model
+    assert api.admin("GET", "/api/scoring").json() == model
+    api.track({"userId": "ann", "event": "page_viewed", "properties": {"url": "/pricing"}})
+    [contact] = api.admin("GET", "/api/contacts").json()
+    assert contact["scores"] == {"engagement": 10}
+    detail = api.admin("GET", f"/api/contacts/{contact['id']}").json()
+    assert any("engagement +10 by rule pricing" in line["detail"] for line in detail["steps"])

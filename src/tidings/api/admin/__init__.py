@@ -8,10 +8,11 @@ from tidings.api.admin import (
     delivery,
     keys,
     messages,
+    scoring,
     segments,
     workflows,
 )
 
 router = APIRouter(prefix="/api")
-for _module in (workflows, contacts, segments, approvals, messages, keys, delivery):
+for _module in (workflows, contacts, segments, scoring, approvals, messages, keys, delivery):
     router.include_router(_module.router)

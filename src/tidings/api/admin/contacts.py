@@ -36,6 +36,8 @@ class ContactOut(BaseModel):
     tags: list[str]
     consent: dict[str, str]
     score: float
+    #: Named lead scores as last computed (they fade between events; see /api/scoring).
+    scores: dict[str, float]
     created_at: datetime
     updated_at: datetime
 
@@ -81,6 +83,7 @@ def _out(row: Any) -> dict[str, Any]:
         "tags": row.tags,
         "consent": row.consent,
         "score": row.score,
+        "scores": row.scores or {},
         "created_at": row.created_at,
         "updated_at": row.updated_at,
     }
