@@ -74,9 +74,9 @@ def test_demo_then_ask_why(tmp_path: Path) -> None:
         assert re.search(rf"│ {key} v1 +│ +[1-9][\d,]* │", out), f"{key} entered nobody:\n{out}"
     assert "step by step" in out
     assert (tmp_path / "tidings-demo.db").exists()
-    asked = re.search(r"tidings contact why (cus_\d+) --database (\S+)", out)
+    asked = re.search(r"tidings contacts why (cus_\d+) --database (\S+)", out)
     assert asked is not None, out
-    story = tidings("contact", "why", asked.group(1), "--database", asked.group(2), cwd=tmp_path)
+    story = tidings("contacts", "why", asked.group(1), "--database", asked.group(2), cwd=tmp_path)
     assert story.returncode == 0, story.stderr
     assert (
         "cart_recovery" in story.stdout
@@ -227,3 +227,30 @@ def test_bounces_read_applies_a_saved_report(tmp_path: Path) -> None:
     with sqlite3.connect(tmp_path / "b.db") as db:
         reasons = [r[0] for r in db.execute("SELECT reason FROM suppressions")]
     assert reasons == ["hard: 5.1.1 550 5.1.1 mailbox problem"]
+
+
+def test_contacts_import_with_a_dry_run_first(tmp_path: Path) -> None:
+    database = ("--database", f"sqlite:///{tmp_path}/t.db")
+    (tmp_path / "people.csv").write_text(
+        "Email,Mobile,Plan\nAnn@Example.com,(415) 253-0123,pro\nbob@,,free\nann@example.com,,\n",
+        encoding="utf-8",
+    )
+    dry = tidings(
+        "contacts", "import", "people.csv", "--region", "us", "--dry-run", *database, cwd=tmp_path
+    )
+    assert dry.returncode == 0, dry.stderr
+    assert "3 rows: dry run, nothing written; would be 1 created" in dry.stdout
+    assert "row 3: column 'Email': 'bob@' is not an email address" in dry.stdout
+    assert "row 4: the same person as row 2, merged" in dry.stdout
+    done = tidings("contacts", "import", "people.csv", "--region", "US", *database, cwd=tmp_path)
+    assert "3 rows: 1 created" in done.stdout
+    story = tidings("contacts", "why", "ann@example.com", *database, cwd=tmp_path)
+    assert story.returncode == 0, story.stderr
+    (tmp_path / "latin.csv").write_bytes("email,name\nzoe@example.com,Zo\xeb\n".encode("cp1252"))
+    bad = tidings("contacts", "import", "latin.csv", *database, cwd=tmp_path)
+    assert bad.returncode == 3
+    assert "is not utf-8-sig text" in bad.stderr and "--encoding cp1252" in bad.stderr
+    fixed = tidings(
+        "contacts", "import", "latin.csv", "--encoding", "cp1252", *database, cwd=tmp_path
+    )
+    assert "1 rows: 1 created" in fixed.stdout

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from tidings.api.body import has_nul
+from tidings.cleaning import Unclean, clean_email, clean_phone, clean_text, clean_timezone
 from tidings.core.problems import Problem
 from tidings.runtime.aliases import AliasCall
 from tidings.runtime.ingest import IDENTIFY, Incoming
@@ -91,6 +92,8 @@ def read_call(
         value = traits.get(trait)
         if value is not None and (not isinstance(value, str) or len(value) > limit):
             bad(f"traits.{trait}", f"{trait} must be text of at most {limit} characters")
+    if not problems:
+        traits = _cleaned(traits, bad)
 
     name = IDENTIFY
     if kind == "track":
@@ -115,7 +118,6 @@ def read_call(
         traits = {"group_id": group_id}
     if problems:
         return Rejected(message_id, problems)
-
     return Incoming(
         message_id=message_id or str(uuid.uuid4()),
         user_id=user_id,
@@ -125,6 +127,36 @@ def read_call(
         properties=properties,
         traits=traits,
     )
+
+
+def _cleaned(traits: dict[str, Any], bad: Any) -> dict[str, Any]:
+    """Standard traits in one form: emails lowercased and checked, phones in E.164 when
+    they carry their country, timezones as IANA names, names trimmed. An empty one is
+    treated as absent (a form field left blank never erases what is known)."""
+    out = dict(traits)
+    for trait, clean in (("email", clean_email), ("timezone", clean_timezone)):
+        value = out.get(trait)
+        if isinstance(value, str):
+            if not clean_text(value):
+                del out[trait]
+                continue
+            try:
+                out[trait] = clean(value)
+            except Unclean as exc:
+                bad(f"traits.{trait}", str(exc))
+    phone = out.get("phone")
+    if isinstance(phone, str):
+        if not clean_text(phone):
+            del out["phone"]
+        else:
+            try:
+                out["phone"] = clean_phone(phone)
+            except Unclean:
+                out["phone"] = clean_text(phone)  # a local number: the SMS region reads it
+    for name in ("first_name", "last_name", "name"):
+        if isinstance(out.get(name), str):
+            out[name] = clean_text(out[name])
+    return out
 
 
 def _id(raw: Mapping[str, Any], field: str, bad: Any) -> str | None:

@@ -83,7 +83,7 @@ def demo(
                 line for line in contact_story(conn, contact_id) if line.action != "not_enrolled"
             ]
             show_story(f"The story of one recovered cart: contact {external_id}", lines[:14])
-            command = f"tidings contact why {external_id} --database {database}"
+            command = f"tidings contacts why {external_id} --database {database}"
             console.print(f"\nAsk about any contact: [bold]{command}[/bold]")
     elapsed = time.perf_counter() - started
     held = result.deliveries

@@ -26,7 +26,8 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(workflow.app, name="workflow")
-app.add_typer(contact.app, name="contact")
+app.add_typer(contact.app, name="contacts")
+app.add_typer(contact.app, name="contact", hidden=True)  # the earlier, singular name
 app.add_typer(segment.app, name="segment")
 app.add_typer(scoring.app, name="scoring")
 app.add_typer(bounces.app, name="bounces")

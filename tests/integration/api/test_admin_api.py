@@ -336,3 +336,30 @@ def test_a_scoring_model_through_the_api(store: Store, api: Api) -> None:
     assert contact["scores"] == {"engagement": 10}
     detail = api.admin("GET", f"/api/contacts/{contact['id']}").json()
     assert any("engagement +10 by rule pricing" in line["detail"] for line in detail["steps"])
+
+
+def test_import_duplicates_and_personal_data_through_the_api(store: Store, api: Api) -> None:
+    csv_body = "Mail,Plan\nann@example.com,pro\nnot-an-email,free\n"
+    headers = {"Content-Type": "text/csv"}
+    dry = api.admin(
+        "POST",
+        "/api/contacts/import?dry_run=true&map=Mail%3Demail",
+        content=csv_body,
+        headers=headers,
+    )
+    assert dry.status_code == 200, dry.text
+    assert dry.json()["created"] == 1 and dry.json()["dry_run"] is True
+    assert dry.json()["rejected"][0]["row"] == 3
+    assert api.admin("GET", "/api/contacts").json() == []
+    done = api.admin(
+        "POST", "/api/contacts/import?map=Mail%3Demail", content=csv_body, headers=headers
+    )
+    assert done.json()["created"] == 1
+    [ann] = api.admin("GET", "/api/contacts").json()
+    assert ann["attributes"] == {"plan": "pro"}
+
+    assert api.admin("GET", "/api/contacts/duplicates").json() == []
+    exported = api.admin("GET", f"/api/contacts/{ann['id']}/export")
+    assert exported.status_code == 200
+    assert exported.json()["profile"]["email"] == "ann@example.com"
+    assert "attachment" in exported.headers["content-disposition"]

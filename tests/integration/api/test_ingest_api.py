@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.integration.conftest import Store
-from tests.integration.journeys import deploy, outbox, rows
+from tests.integration.journeys import deploy, outbox, rows, stored_json
 from tidings.api import ingest as ingest_module
 from tidings.api.app import create_app
 from tidings.storage.api_keys import KeyKind, create_key
@@ -310,3 +310,39 @@ def test_the_openapi_document_describes_ingestion(api: tuple[TestClient, str]) -
     assert {"/v1/track", "/v1/identify", "/v1/page", "/v1/screen", "/v1/group", "/v1/batch"} <= set(
         paths
     )
+
+
+def test_identify_traits_are_cleaned_and_a_bad_email_rejects_only_its_call(
+    store: Store, api: tuple[TestClient, str]
+) -> None:
+    client, key = api
+    batch = [
+        {
+            "type": "identify",
+            "userId": "ann",
+            "messageId": "a",
+            "traits": {
+                "email": "  Ann.Smith@Example.COM ",
+                "timezone": "europe/paris",
+                "phone": "+44 20 7946 0958",
+                "first_name": "  Ann ",
+            },
+        },
+        {"type": "identify", "userId": "bob", "messageId": "b", "traits": {"email": "bob@@x"}},
+        {"type": "identify", "userId": "cid", "messageId": "c", "traits": {"timezone": "Mars"}},
+        {"type": "identify", "userId": "ann", "messageId": "d", "traits": {"email": ""}},
+    ]
+    body = post(client, key, "/v1/batch", {"batch": batch}).json()
+    assert body["accepted"] == 2
+    assert [(r["index"], r["errors"][0]["path"]) for r in body["rejected"]] == [
+        (1, "batch[1].traits.email"),
+        (2, "batch[2].traits.timezone"),
+    ]
+    assert "'bob@@x' is not an email address" in body["rejected"][0]["errors"][0]["message"]
+    [ann] = rows(store, "SELECT email, phone, timezone, attributes FROM contacts")
+    assert (ann.email, ann.phone, ann.timezone) == (
+        "ann.smith@example.com",  # the blank email of the second call erased nothing
+        "+442079460958",
+        "Europe/Paris",
+    )
+    assert stored_json(ann.attributes)["first_name"] == "Ann"

@@ -4,6 +4,7 @@ from fastapi import APIRouter
 
 from tidings.api.admin import (
     approvals,
+    contact_data,
     contacts,
     delivery,
     keys,
@@ -14,5 +15,16 @@ from tidings.api.admin import (
 )
 
 router = APIRouter(prefix="/api")
-for _module in (workflows, contacts, segments, scoring, approvals, messages, keys, delivery):
+# contact_data before contacts: /contacts/duplicates must not be read as a contact id.
+for _module in (
+    workflows,
+    contact_data,
+    contacts,
+    segments,
+    scoring,
+    approvals,
+    messages,
+    keys,
+    delivery,
+):
     router.include_router(_module.router)
