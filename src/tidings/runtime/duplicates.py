@@ -67,5 +67,3 @@ def merge_duplicates(
         if dry_run:
             transaction.rollback()
     return results
-
-
