@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import event, insert
+
 from tests.integration.conftest import Store
 from tests.integration.journeys import deploy, identify, rows, subscriber, track
 from tidings.runtime.sweeps import sweep_time_triggers
+from tidings.storage.tables import contacts
 
 QUIET = """
 id: winback
@@ -92,3 +95,66 @@ def test_a_leap_day_birthday_is_celebrated_on_28_february(store: Store) -> None:
     subscriber(store, "leap", birthday="1992-02-29")
     store.clock.set(datetime(2027, 2, 28, 9, 30, tzinfo=UTC))
     assert sweep(store) == 1
+
+
+def test_in_a_leap_year_29_february_is_celebrated_on_the_day(store: Store) -> None:
+    deploy(store, BIRTHDAY)
+    subscriber(store, "leap", birthday="1992-02-29")
+    store.clock.set(datetime(2028, 2, 28, 9, 30, tzinfo=UTC))
+    assert sweep(store) == 0
+    store.clock.set(datetime(2028, 2, 29, 9, 30, tzinfo=UTC))
+    assert sweep(store) == 1
+
+
+def test_the_date_sweep_reads_only_the_contacts_whose_day_it_is(store: Store) -> None:
+    """Thousands of birthdays on other days cost the sweep nothing: the same statements as a
+    handful, and only the due contact is enrolled (a sweep that paged through everyone
+    would issue a query per page)."""
+    deploy(store, BIRTHDAY)
+    now = store.clock.now()  # 2026-03-02 12:00 UTC
+
+    def people(start: int, count: int, day: str) -> None:
+        with store.engine.begin() as conn:
+            conn.execute(
+                insert(contacts),
+                [
+                    {
+                        "workspace_id": store.workspace_id,
+                        "external_id": f"p{n}",
+                        "email": f"p{n}@example.com",
+                        "timezone": "Europe/Paris" if n % 2 else "UTC",
+                        "attributes": {"birthday": day},
+                        "tags": [],
+                        "consent": {"email": "subscribed"},
+                        "created_at": now,
+                        "updated_at": now,
+                    }
+                    for n in range(start, start + count)
+                ],
+            )
+
+    def statements() -> tuple[int, int]:
+        seen: list[str] = []
+
+        def count(conn: object, cursor: object, sql: str, *args: object) -> None:
+            seen.append(sql)
+
+        event.listen(store.engine, "before_cursor_execute", count)
+        try:
+            started = sweep(store)
+        finally:
+            event.remove(store.engine, "before_cursor_execute", count)
+        return started, len(seen)
+
+    people(0, 10, "1980-07-14")
+    people(10, 1, "1990-03-02")  # today; 09:00 local has passed in both zones
+    started, few = statements()
+    assert started == 1
+    people(11, 5000, "1980-07-14")
+    people(5011, 1, "1985-03-02")
+    started, many = statements()
+    assert started == 1
+    # 5,000 more contacts on other days add nothing (the second sweep also finds the
+    # workflow's spec already cached: one statement fewer).
+    assert many <= few
+    assert statements()[0] == 0  # and nobody twice

@@ -51,6 +51,30 @@ def anniversary_on(value: date, year: int) -> date:
         return date(year, 2, 28)
 
 
+def anniversaries_due(
+    now: datetime, tz: ZoneInfo, at: time, offset_days: int, grace: timedelta
+) -> set[str]:
+    """The month-days ("03-03") whose yearly moment, `offset_days` later at local `at` in
+    `tz`, fell in the last `grace` before `now`. A 29 February date is due with the 28th
+    in common years."""
+    local_today = now.astimezone(tz).date()
+    due: set[str] = set()
+    for shift in (-2, -1, 0, 1):
+        local_day = local_today + timedelta(days=shift)
+        moment = at_local(local_day, at, tz)
+        if not now - grace < moment <= now:
+            continue
+        day = local_day - timedelta(days=offset_days)
+        due.add(day.strftime("%m-%d"))
+        if (day.month, day.day) == (2, 28) and not _is_leap(day.year):
+            due.add("02-29")
+    return due
+
+
+def _is_leap(year: int) -> bool:
+    return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
+
+
 def stable_fraction(*parts: object) -> float:
     """A number in [0, 1) fixed by `parts`: the same enrollment and step always get the same one.
 

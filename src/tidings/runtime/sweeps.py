@@ -3,12 +3,12 @@ sweeps."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from sqlalchemy import Connection, Engine
 
 from tidings.clock import Clock
-from tidings.core.calendar import anniversary_on, at_local, zone
+from tidings.core.calendar import anniversaries_due, zone
 from tidings.core.entry import Deployed
 from tidings.core.spec import DateTrigger, InactivityTrigger, Reentry
 from tidings.runtime.ingest import announce
@@ -124,26 +124,34 @@ def _sweep_dates(
 ) -> None:
     """Enroll contacts whose yearly date (plus offset) fell due within the grace period.
 
-    Pages through contacts that have the field; the re-entry period keeps one journey a year.
+    Python works out, per timezone in use, which month-days are due now; the database
+    finds the contacts with those days. The re-entry period keeps one journey a year, and
+    contacts enrolled or refused in the last two grace periods are not asked again.
     """
     now = journeys.now
+    by_days: dict[tuple[str, ...], list[str]] = {}
+    for name in sweeps.timezones_in_use(conn, journeys.workspace_id):
+        days = anniversaries_due(now, zone(name), trigger.at, trigger.offset_days, DATE_GRACE)
+        if days:
+            by_days.setdefault(tuple(sorted(days)), []).append(name)
+    if not by_days:
+        return
+    due = [(names, days) for days, names in by_days.items()]
     after = 0
     while True:
-        page = sweeps.contacts_with_field(conn, journeys.workspace_id, trigger.field, after, batch)
+        page = sweeps.anniversary_contacts(
+            conn,
+            journeys.workspace_id,
+            workflow_id,
+            trigger.field,
+            due,
+            now - 2 * DATE_GRACE,
+            after,
+            batch,
+        )
         if not page:
             return
-        after = page[-1][0]
-        for contact_id, value, tz_name in page:
-            try:
-                day = date.fromisoformat(str(value)[:10])
-            except ValueError:
-                continue
-            tz = zone(tz_name)
-            local_year = now.astimezone(tz).year
-            for year in (local_year - 1, local_year):
-                moment = at_local(
-                    anniversary_on(day, year) + timedelta(days=trigger.offset_days), trigger.at, tz
-                )
-                if moment <= now < moment + DATE_GRACE:
-                    journeys.enter(workflow_id, deployed, contact_id, None)
-                    break
+        after = page[-1]
+        journeys.preload(page)
+        for contact_id in page:
+            journeys.enter(workflow_id, deployed, contact_id, None)

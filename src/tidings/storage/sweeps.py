@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Connection, exists, func, select
+from sqlalchemy import Connection, and_, exists, func, or_, select
 
 from tidings.storage.tables import (
     contacts,
@@ -84,17 +85,53 @@ def quiet_contacts(
     return [r[0] for r in conn.execute(query)]
 
 
-def contacts_with_field(
-    conn: Connection, workspace_id: int, field: str, after_id: int, limit: int
-) -> list[tuple[int, str, str]]:
-    """(id, value, timezone) of contacts whose attribute `field` is set, in id order, paged."""
-    value = contacts.c.attributes[field].as_string()
+def timezones_in_use(conn: Connection, workspace_id: int) -> list[str]:
+    """The distinct timezone names the workspace's contacts have (an index-only scan)."""
     rows = conn.execute(
-        select(contacts.c.id, value, contacts.c.timezone)
+        select(contacts.c.timezone).where(contacts.c.workspace_id == workspace_id).distinct()
+    )
+    return [r[0] for r in rows]
+
+
+def anniversary_contacts(
+    conn: Connection,
+    workspace_id: int,
+    workflow_id: int,
+    field: str,
+    due: Sequence[tuple[Sequence[str], Sequence[str]]],
+    since: datetime,
+    after_id: int,
+    limit: int,
+) -> list[int]:
+    """Contacts whose ISO date attribute `field` falls on a due month-day for their
+    timezone (`due` pairs timezone names with month-days), not enrolled in or refused by
+    the workflow since `since`; in id order after `after_id`. The database does the
+    matching: only the contacts whose day it is are read."""
+    month_day = func.substr(contacts.c.attributes[field].as_string(), 6, 5)
+    today = or_(
+        *(and_(contacts.c.timezone.in_(list(tzs)), month_day.in_(list(days))) for tzs, days in due)
+    )
+    handled = exists().where(
+        enrollments.c.workflow_id == workflow_id,
+        enrollments.c.contact_id == contacts.c.id,
+        enrollments.c.entered_at >= since,
+    )
+    refused = exists().where(
+        step_log.c.contact_id == contacts.c.id,
+        step_log.c.workflow_id == workflow_id,
+        step_log.c.action == "not_enrolled",
+        step_log.c.at >= since,
+    )
+    rows = conn.execute(
+        select(contacts.c.id)
         .where(
-            contacts.c.workspace_id == workspace_id, contacts.c.id > after_id, value.is_not(None)
+            contacts.c.workspace_id == workspace_id,
+            contacts.c.id > after_id,
+            today,
+            ~handled,
+            ~refused,
         )
         .order_by(contacts.c.id)
         .limit(limit)
     )
-    return [(r[0], r[1], r[2]) for r in rows]
+    return [r[0] for r in rows]

@@ -77,6 +77,8 @@ contacts = Table(
     Index(None, "workspace_id", "email"),
     # The decay sweep visits contacts whose scores are oldest.
     Index(None, "scored_at"),
+    # Date triggers ask which timezones are in use, then match days within each.
+    Index(None, "workspace_id", "timezone"),
 )
 
 events = Table(

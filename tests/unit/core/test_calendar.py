@@ -60,3 +60,23 @@ def test_stable_fraction_is_fixed_by_its_parts_and_spread_evenly() -> None:
     assert all(0 <= d < 1 for d in draws)
     below_half = sum(d < 0.5 for d in draws) / len(draws)
     assert 0.48 < below_half < 0.52
+
+
+def test_anniversaries_due_per_timezone_with_leap_days() -> None:
+    from datetime import UTC, datetime, time, timedelta
+    from zoneinfo import ZoneInfo
+
+    from tidings.core.calendar import anniversaries_due
+
+    grace = timedelta(days=1)
+    nine = time(9, 0)
+    # 2026-03-03 00:30 UTC: 09:30 on 3 March in Tokyo, still 2 March evening in New York.
+    now = datetime(2026, 3, 3, 0, 30, tzinfo=UTC)
+    assert anniversaries_due(now, ZoneInfo("Asia/Tokyo"), nine, 0, grace) == {"03-03"}
+    assert anniversaries_due(now, ZoneInfo("America/New_York"), nine, 0, grace) == {"03-02"}
+    # A week-before reminder (offset -7) is due for the 10th.
+    assert anniversaries_due(now, ZoneInfo("Asia/Tokyo"), nine, -7, grace) == {"03-10"}
+    common = datetime(2027, 2, 28, 10, tzinfo=UTC)
+    assert anniversaries_due(common, ZoneInfo("UTC"), nine, 0, grace) == {"02-28", "02-29"}
+    leap = datetime(2028, 2, 28, 10, tzinfo=UTC)
+    assert anniversaries_due(leap, ZoneInfo("UTC"), nine, 0, grace) == {"02-28"}

@@ -71,6 +71,9 @@ def upgrade() -> None:
         batch.add_column(sa.Column("scores", Json, nullable=False, server_default="{}"))
         batch.add_column(sa.Column("scored_at", UTCDateTime(), nullable=True))
         batch.create_index(batch.f("ix_contacts_scored_at"), ["scored_at"], unique=False)
+        batch.create_index(
+            batch.f("ix_contacts_workspace_id_timezone"), ["workspace_id", "timezone"], unique=False
+        )
     op.create_table(
         "score_awards",
         sa.Column("id", Id, autoincrement=True, nullable=False),
@@ -101,6 +104,7 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_score_awards_contact_id_score"), table_name="score_awards")
     op.drop_table("score_awards")
     with op.batch_alter_table("contacts") as batch:
+        batch.drop_index(batch.f("ix_contacts_workspace_id_timezone"))
         batch.drop_index(batch.f("ix_contacts_scored_at"))
         batch.drop_column("scored_at")
         batch.drop_column("scores")
