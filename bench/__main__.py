@@ -12,6 +12,12 @@ from pathlib import Path
 
 from sqlalchemy import text
 
+from bench.audience import (
+    SEGMENTS,
+    bench_import,
+    bench_membership_on_ingest,
+    bench_segments,
+)
 from bench.delivery import (
     bench_dispatch_decisions,
     bench_dispatch_smtp,
@@ -214,6 +220,37 @@ def main() -> None:
         "measured (issue 4)",
         (f"{1e6 / cost['per_second']:.0f} µs per message", f"{cost['events']:,.0f} decisions"),
     )
+    for kind in ("postgresql", "sqlite"):
+        found = bench_segments(kind, 1_000_000, 10_000_000)
+        for key, figures in found.items():
+            record(
+                f"segment {key!r} over 1,000,000 contacts and 10,000,000 events, {kind}",
+                "≤ 2 s on PostgreSQL",
+                (
+                    f"count {figures['count_s']:.2f} s, fill {figures['fill_s']:.2f} s",
+                    f"{figures['size']:,.0f} members: {SEGMENTS[key]}",
+                ),
+            )
+        imported = bench_import(kind, 100_000)
+        record(
+            f"contacts import (CSV, cleaned, matched, written), {kind}",
+            "measured (issue 5)",
+            (
+                f"{imported['rows'] / imported['new_s']:,.0f} rows/s new,"
+                f" {imported['rows'] / imported['again_s']:,.0f} rows/s again",
+                f"{imported['rows']:,.0f} rows",
+            ),
+        )
+    for kind in ("sqlite", "postgresql"):
+        rates = bench_membership_on_ingest(kind, 10_000, 100)
+        record(
+            f"ingest by 100 with four segments kept current on each event, {kind}",
+            "measured (issue 5)",
+            (
+                f"{rates['with']:,.0f} events/s (without segments {rates['without']:,.0f})",
+                "10,000 page views over 100,000 contacts, 1,000,000 events",
+            ),
+        )
     demo = bench_demo()
     record("tidings demo (5,000 contacts, 30 days)", "≤ 30 s", (f"{demo['seconds']:.1f} s", ""))
 

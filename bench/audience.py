@@ -3,6 +3,7 @@ kept current on ingest, and contact imports."""
 
 from __future__ import annotations
 
+import io
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -11,6 +12,7 @@ from sqlalchemy import Connection, Engine, text
 
 from bench.setup import database, deployed
 from tidings.core.conditions import parse_condition
+from tidings.runtime.imports import import_contacts, report_text
 from tidings.runtime.ingest import Incoming, ingest
 from tidings.runtime.segments import define_segment
 from tidings.storage import segments as store
@@ -177,3 +179,26 @@ def bench_membership_on_ingest(kind: str, events: int, batch: int) -> dict[str, 
             elapsed = time.perf_counter() - started
             rates["with" if with_segments else "without"] = events / elapsed
     return rates
+
+
+def bench_import(kind: str, rows: int) -> dict[str, float]:
+    """Rows per second through `import_contacts`: a fresh import, then the same file again
+    (every row found, nothing changed)."""
+    lines = ["Customer ID,Email,Phone,First Name,Plan,Company Size"]
+    lines += [
+        f"c{n},User{n}@Example.com,+1 415 {200 + n // 10000:03d} {n % 10000:04d},user{n},"
+        f"{('free', 'pro', 'team')[n % 3]},{n % 500}"
+        for n in range(rows)
+    ]
+    text = "\n".join(lines) + "\n"
+    with database(kind) as engine:
+        workspace_id, _, _ = deployed(engine)
+        started = time.perf_counter()
+        report = import_contacts(engine, workspace_id, io.StringIO(text), NOW)
+        first = time.perf_counter() - started
+        assert report.created == rows and not report.rejected, report_text(report)
+        started = time.perf_counter()
+        again = import_contacts(engine, workspace_id, io.StringIO(text), NOW)
+        second = time.perf_counter() - started
+        assert again.unchanged == rows, report_text(again)
+    return {"rows": rows, "new_s": first, "again_s": second}

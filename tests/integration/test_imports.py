@@ -130,3 +130,14 @@ def test_a_mapping_renames_and_skips_columns_and_is_checked(store: Store) -> Non
     message = str(info.value)
     assert "map.Mial: no such column" in message
     assert "map.Plan: unknown field 'emial'" in message
+
+
+def test_two_user_ids_sharing_an_address_stay_two_people(store: Store) -> None:
+    text = "user_id,email\nmom,home@example.com\nkid,home@example.com\n,home@example.com\n"
+    report = run(store, text)
+    assert (report.created, report.merged) == (2, [(4, 2)]), report_text(report)
+    assert rows(store, "SELECT count(*) FROM contacts")[0][0] == 2
+    again = run(store, "user_id,email,plan\nkid,home@example.com,pro\n")
+    assert again.updated == 1
+    assert contact(store, "kid")["attributes"] == {"plan": "pro"}
+    assert contact(store, "mom")["attributes"] == {}

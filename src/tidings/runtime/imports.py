@@ -129,7 +129,9 @@ class Parsed:
     duplicate: bool = False
 
     def identities(self) -> list[str]:
-        """What identifies the person, strongest first."""
+        """What identifies the person, strongest first. Two different user ids are two
+        people even when they share an email or phone (a family address, a switchboard):
+        see `_same_person`."""
         found = [f"u:{self.external_id}"] if self.external_id else []
         found += [f"e:{self.email}"] if self.email else []
         return found + ([f"p:{self.phone}"] if self.phone else [])
@@ -281,7 +283,8 @@ def import_contacts(
         raise SpecInvalid("column mapping", problems, kind="import")
     report = ImportReport(dry_run=dry_run)
     with engine.connect() as conn, conn.begin() as transaction:
-        seen: dict[str, int] = {}  # identity key -> the first row that named it
+        # identity key -> (the first row that named it, that row's user id)
+        seen: dict[str, tuple[int, str | None]] = {}
         batch: list[Parsed] = []
         for item in rows:
             if isinstance(item, Rejection):
@@ -294,16 +297,25 @@ def import_contacts(
             if isinstance(parsed, Rejection):
                 report.rejected.append(parsed)
                 continue
-            earlier = next((seen[k] for k in parsed.identities() if k in seen), None)
+            earlier = next(
+                (
+                    seen[k][0]
+                    for k in parsed.identities()
+                    if k in seen and _same_person(seen[k][1], parsed.external_id)
+                ),
+                None,
+            )
             if earlier is not None:
                 report.merged.append((line, earlier))
                 parsed.duplicate = True
             for key in parsed.identities():
-                seen.setdefault(key, earlier or line)
+                seen.setdefault(key, (earlier or line, parsed.external_id))
             batch.append(parsed)
             if len(batch) >= BATCH:
                 _write(conn, workspace_id, batch, report, now)
                 batch = []
+                if report.rows % (BATCH * 10) < BATCH:
+                    store.refresh_statistics(conn)
                 if progress is not None:
                     progress(report.rows)
         _write(conn, workspace_id, batch, report, now)
@@ -336,10 +348,22 @@ def _write(
     counted_ids: set[int] = set()
     for parsed in batch:
         row: dict[str, Any] | None = next(
-            (index[k] for k in parsed.identities() if k in index), None
+            (
+                index[k]
+                for k in parsed.identities()
+                if k in index and _same_person(index[k]["external_id"], parsed.external_id)
+            ),
+            None,
         )
         if row is None:
-            into = next((fresh[k] for k in parsed.identities() if k in fresh), None)
+            into = next(
+                (
+                    fresh[k]
+                    for k in parsed.identities()
+                    if k in fresh and _same_person(fresh[k].external_id, parsed.external_id)
+                ),
+                None,
+            )
             if into is None:
                 fresh[parsed.identities()[0]] = parsed
                 into = parsed
@@ -363,6 +387,11 @@ def _write(
     created = list({id(p): p for p in fresh.values()}.values())
     store.insert_contacts(conn, workspace_id, [_new_row(p, now) for p in created])
     store.update_contacts(conn, list(touched.values()), now)
+
+
+def _same_person(known: str | None, incoming: str | None) -> bool:
+    """An email or phone match is the same person unless both carry different user ids."""
+    return known is None or incoming is None or known == incoming
 
 
 def _row_keys(row: Mapping[str, Any]) -> list[str]:

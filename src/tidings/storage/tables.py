@@ -79,6 +79,8 @@ contacts = Table(
     Index(None, "scored_at"),
     # Date triggers ask which timezones are in use, then match days within each.
     Index(None, "workspace_id", "timezone"),
+    # Imports, duplicate searches and inbound SMS find people by phone.
+    Index(None, "workspace_id", "phone"),
 )
 
 events = Table(

@@ -74,6 +74,9 @@ def upgrade() -> None:
         batch.create_index(
             batch.f("ix_contacts_workspace_id_timezone"), ["workspace_id", "timezone"], unique=False
         )
+        batch.create_index(
+            batch.f("ix_contacts_workspace_id_phone"), ["workspace_id", "phone"], unique=False
+        )
     op.create_table(
         "score_awards",
         sa.Column("id", Id, autoincrement=True, nullable=False),
@@ -104,6 +107,7 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_score_awards_contact_id_score"), table_name="score_awards")
     op.drop_table("score_awards")
     with op.batch_alter_table("contacts") as batch:
+        batch.drop_index(batch.f("ix_contacts_workspace_id_phone"))
         batch.drop_index(batch.f("ix_contacts_workspace_id_timezone"))
         batch.drop_index(batch.f("ix_contacts_scored_at"))
         batch.drop_column("scored_at")
