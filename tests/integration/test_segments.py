@@ -93,6 +93,24 @@ def test_an_event_only_recomputes_the_segments_it_can_change(store: Store) -> No
     assert not any("segment_members" in sql for sql in statements)
 
 
+def test_a_profile_segment_is_recomputed_only_when_a_profile_changed(store: Store) -> None:
+    define(store, "pro", 'contact.plan == "pro"')
+    identify(store, "ann", plan="free")
+    statements: list[str] = []
+
+    def seen(conn: object, cursor: object, sql: str, *args: object) -> None:
+        statements.append(sql)
+
+    event.listen(store.engine, "before_cursor_execute", seen)
+    try:
+        track(store, "ann", "page_viewed")  # no profile changed
+        assert not any("segment_members" in sql for sql in statements)
+        identify(store, "ann", plan="pro")
+    finally:
+        event.remove(store.engine, "before_cursor_execute", seen)
+    assert members(store, "pro") == ["ann"]
+
+
 def test_profile_changes_enter_and_leave_and_workflows_follow(store: Store) -> None:
     deploy(
         store,

@@ -92,19 +92,20 @@ def _score(
     new_ids: Mapping[str, int | None],
     journeys: Journeys,
     now: datetime,
-) -> list[Announcement]:
+) -> tuple[list[Announcement], bool]:
     """Points for the batch's events, fit re-checked for its contacts (after the journeys'
-    own profile updates); returns threshold crossings to announce."""
+    own profile updates); returns threshold crossings to announce, and whether scoring is
+    on (scores may have changed)."""
     scoring = load_scoring(conn, workspace_id)
     if not scoring.scores:
-        return []
+        return [], False
     happened = [
         (cid, EventView(i.name, i.properties, i.timestamp, new_ids[i.message_id]))
         for i, cid in fresh
         if i.name != IDENTIFY
     ]
     profiles = {cid: journeys.contact(cid) for _, cid in fresh}
-    return score_batch(conn, workspace_id, scoring, happened, profiles, now)
+    return score_batch(conn, workspace_id, scoring, happened, profiles, now), True
 
 
 def _runs(items: Sequence[Incoming | AliasCall]) -> list[list[Incoming] | AliasCall]:
@@ -164,6 +165,9 @@ def record_events(
         catalog,
         DEFAULT_TRIGGER_HORIZON,
         follow_segments=follow_segments,
+        # Opens and clicks leave profiles alone, but unsubscribes, consent changes and
+        # bounces change consent before they are recorded: assume a profile changed.
+        changes_profiles=True,
     )
 
 
@@ -196,6 +200,7 @@ def _store_and_react(
     trigger_horizon: timedelta,
     *,
     follow_segments: bool = True,
+    changes_profiles: bool = False,
 ) -> IngestReport:
     """Insert the events (`owners[i]` is the contact of `items[i]`), run the journeys, and
     bring the segments these events can change up to date for these contacts."""
@@ -246,9 +251,15 @@ def _store_and_react(
     journeys.flush()
     report.enrolled = journeys.started
     if follow_segments:
-        news = _score(conn, workspace_id, fresh, new_ids, journeys, now)
+        news, scored = _score(conn, workspace_id, fresh, new_ids, journeys, now)
         touched = [(contact_id, item.name) for item, contact_id in fresh]
-        news += segment_changes.follow_events(conn, workspace_id, touched, now)
+        profiles_changed = (
+            changes_profiles
+            or scored
+            or journeys.profiles_changed
+            or any(item.name == IDENTIFY for item, _ in fresh)
+        )
+        news += segment_changes.follow_events(conn, workspace_id, touched, now, profiles_changed)
         if news:
             report.enrolled += announce(conn, workspace_id, news, now, catalog).enrolled
     return report

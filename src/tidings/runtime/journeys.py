@@ -56,6 +56,8 @@ class Journeys:
         self.now = now
         self._contacts: dict[int, ContactView] = {}
         self._dirty_contacts: set[int] = set()
+        #: Whether any workflow changed a profile in this transaction (segments care).
+        self.profiles_changed = False
         self._enrollments: dict[int, list[Stored]] = {}
         self._saves: dict[int, EnrollmentState] = {}
         self._log: list[dict[str, Any]] = []
@@ -247,6 +249,7 @@ class Journeys:
                         self.contact(effect.contact_id), effect
                     )
                     self._dirty_contacts.add(effect.contact_id)
+                    self.profiles_changed = True
                 case RequestApproval():
                     self._approvals.append(
                         {

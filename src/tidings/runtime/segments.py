@@ -41,13 +41,13 @@ class Announcement:
     properties: dict[str, Any] = field(default_factory=dict)
 
 
-def changed_by(cond: Condition, event_names: Iterable[str]) -> bool:
+def changed_by(cond: Condition, event_names: Iterable[str], profiles_changed: bool) -> bool:
     """Whether events with these names can change who meets `cond`.
 
-    A rule on the profile may change with any call (identify, or a workflow's update
-    reacting to the event); a behaviour rule only with events of its name.
+    A rule on the profile changes only when a profile did (an identify call, a workflow's
+    update, a consent change, a score); a behaviour rule only with events of its name.
     """
-    if next(fields_of(cond), None) is not None:
+    if profiles_changed and next(fields_of(cond), None) is not None:
         return True
     names = set(event_names)
     return any(rule.event is None or rule.event in names for rule in behaviours_of(cond))
@@ -69,6 +69,7 @@ def follow_events(
     workspace_id: int,
     touched: Sequence[tuple[int, str]],
     now: datetime,
+    profiles_changed: bool = True,
 ) -> list[Announcement]:
     """Recompute the segments that these (contact, event name) pairs can change, for those
     contacts only; return the segment events to store."""
@@ -79,7 +80,7 @@ def follow_events(
     out: list[Announcement] = []
     for segment in store.list_segments(conn, workspace_id):
         # A segment not yet filled is filled whole, silently, by the sweep or its creator.
-        if segment.refreshed_at is None or not changed_by(segment.parsed, names):
+        if segment.refreshed_at is None or not changed_by(segment.parsed, names, profiles_changed):
             continue
         changes = store.refresh(conn, workspace_id, segment, now, contact_ids)
         out += announcements(segment, changes, now)
