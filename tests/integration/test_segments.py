@@ -166,6 +166,36 @@ steps:
     assert [r[0] for r in rows(store, "SELECT subject FROM messages")] == ["We miss you"]
 
 
+def test_a_journey_can_wait_for_a_segment_entry(store: Store) -> None:
+    deploy(
+        store,
+        """
+id: trial
+name: Trial nudge
+trigger: {event: trial_started}
+templates:
+  nudge: {subject: "Try the pricing page", text: "go"}
+  sales: {subject: "A call?", text: "call"}
+steps:
+  - id: hot
+    type: wait
+    event: segment_entered
+    where: 'event.segment == "hot"'
+    timeout: 7d
+    on_event: sales
+    on_timeout: nudge
+  - {id: nudge, type: send, template: nudge}
+  - {id: sales, type: send, template: sales}
+""",
+    )
+    define(store, "hot", PRICING)
+    subscriber(store, "ann")
+    track(store, "ann", "trial_started")
+    for _ in range(3):
+        track(store, "ann", "page_viewed", url="/pricing")
+    assert [r[0] for r in rows(store, "SELECT subject FROM messages")] == ["A call?"]
+
+
 def test_bad_definitions_say_what_and_where(store: Store) -> None:
     with pytest.raises(SpecInvalid) as info:
         define_segment(
