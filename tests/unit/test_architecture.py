@@ -21,7 +21,9 @@ ALLOWED_IN_CORE = {
     "functools",
     "hashlib",
     "json",
+    "math",
     "re",
+    "statistics",  # NormalDist: pure arithmetic
     "typing",
     "zoneinfo",
     "pydantic",

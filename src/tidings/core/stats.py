@@ -1,0 +1,144 @@
+"""The statistics behind experiment and holdout verdicts: differences with confidence
+intervals and two-sided p-values, for rates (conversions, clicks) and for means (revenue per
+recipient). Pure functions of counts and sums; no I/O.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from statistics import NormalDist
+
+_NORMAL = NormalDist()
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """B against A: both estimates, their difference (B - A), its interval and the p-value."""
+
+    a: float
+    b: float
+    difference: float
+    low: float
+    high: float
+    p_value: float
+
+    def significant(self, alpha: float = 0.05) -> bool:
+        """Whether the difference is unlikely to be chance at level `alpha`."""
+        return self.p_value < alpha
+
+
+def compare_rates(
+    hits_a: int, n_a: int, hits_b: int, n_b: int, confidence: float = 0.95
+) -> Comparison:
+    """Two proportions: a pooled two-proportion z-test for the p-value, and the unpooled
+    (Wald) interval for the difference.
+
+    Raises:
+        ValueError: when a group is empty or has more hits than members.
+    """
+    for hits, n in ((hits_a, n_a), (hits_b, n_b)):
+        if n <= 0 or not 0 <= hits <= n:
+            raise ValueError(f"{hits} hits out of {n} is not a rate")
+    rate_a, rate_b = hits_a / n_a, hits_b / n_b
+    difference = rate_b - rate_a
+    pooled = (hits_a + hits_b) / (n_a + n_b)
+    se_pooled = math.sqrt(pooled * (1 - pooled) * (1 / n_a + 1 / n_b))
+    # No spread at all (everyone or no one converted in both): nothing to tell apart.
+    p_value = 1.0 if se_pooled == 0 else 2 * (1 - _NORMAL.cdf(abs(difference) / se_pooled))
+    se = math.sqrt(rate_a * (1 - rate_a) / n_a + rate_b * (1 - rate_b) / n_b)
+    z = _NORMAL.inv_cdf(0.5 + confidence / 2)
+    return Comparison(rate_a, rate_b, difference, difference - z * se, difference + z * se, p_value)
+
+
+@dataclass(frozen=True)
+class Sample:
+    """A group's values summed up: enough for a mean and its variance without the values."""
+
+    n: int
+    total: float
+    total_squares: float
+
+    @property
+    def mean(self) -> float:
+        """The average value."""
+        return self.total / self.n
+
+    @property
+    def variance(self) -> float:
+        """The unbiased sample variance (0 for fewer than two values)."""
+        if self.n < 2:
+            return 0.0
+        return max((self.total_squares - self.total**2 / self.n) / (self.n - 1), 0.0)
+
+
+def compare_means(a: Sample, b: Sample, confidence: float = 0.95) -> Comparison:
+    """Two means (revenue per recipient): Welch's t-test, which does not assume equal
+    variances, with the Welch-Satterthwaite degrees of freedom.
+
+    Raises:
+        ValueError: when a group has fewer than two values.
+    """
+    if a.n < 2 or b.n < 2:
+        raise ValueError("each group needs at least two values")
+    va, vb = a.variance / a.n, b.variance / b.n
+    difference = b.mean - a.mean
+    se = math.sqrt(va + vb)
+    if se == 0:
+        return Comparison(a.mean, b.mean, difference, difference, difference, 1.0)
+    df = (va + vb) ** 2 / (va**2 / (a.n - 1) + vb**2 / (b.n - 1))
+    t = abs(difference) / se
+    p_value = 2 * (1 - student_t_cdf(t, df))
+    margin = student_t_quantile(0.5 + confidence / 2, df) * se
+    return Comparison(a.mean, b.mean, difference, difference - margin, difference + margin, p_value)
+
+
+def student_t_cdf(t: float, df: float) -> float:
+    """P(T <= t) for Student's t with `df` degrees of freedom."""
+    x = df / (df + t * t)
+    tail = 0.5 * _incomplete_beta(df / 2, 0.5, x)
+    return 1 - tail if t >= 0 else tail
+
+
+def student_t_quantile(p: float, df: float) -> float:
+    """The t with P(T <= t) = p, by bisection on the distribution function."""
+    if not 0 < p < 1:
+        raise ValueError("p must be strictly between 0 and 1")
+    low, high = -1e3, 1e3
+    for _ in range(200):
+        middle = (low + high) / 2
+        if student_t_cdf(middle, df) < p:
+            low = middle
+        else:
+            high = middle
+    return (low + high) / 2
+
+
+def _incomplete_beta(a: float, b: float, x: float) -> float:
+    """The regularized incomplete beta function I_x(a, b), by Lentz's continued fraction."""
+    if x <= 0:
+        return 0.0
+    if x >= 1:
+        return 1.0
+    log_front = (
+        math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b) + a * math.log(x) + b * math.log1p(-x)
+    )
+    if x > (a + 1) / (a + b + 2):  # the fraction converges fast only on this side
+        return 1 - _incomplete_beta(b, a, 1 - x)
+    tiny = 1e-300
+    c, d = 1.0, 1 - (a + b) * x / (a + 1)
+    d = 1 / (d if abs(d) > tiny else tiny)
+    result = d
+    for m in range(1, 500):
+        for numerator in (
+            m * (b - m) * x / ((a + 2 * m - 1) * (a + 2 * m)),
+            -(a + m) * (a + b + m) * x / ((a + 2 * m) * (a + 2 * m + 1)),
+        ):
+            d = 1 + numerator * d
+            d = 1 / (d if abs(d) > tiny else tiny)
+            c = 1 + numerator / c
+            c = c if abs(c) > tiny else tiny
+            result *= d * c
+        if abs(d * c - 1) < 1e-15:
+            break
+    return math.exp(log_front) * result / a
