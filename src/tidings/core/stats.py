@@ -142,3 +142,20 @@ def _incomplete_beta(a: float, b: float, x: float) -> float:
         if abs(d * c - 1) < 1e-15:
             break
     return math.exp(log_front) * result / a
+
+
+#: Fewer members than this in either group and no verdict is given, whatever the p-value:
+#: early peeks at small groups are how A/B tests declare winners that are not.
+MIN_SAMPLE = 100
+
+
+def verdict(
+    found: Comparison, n_a: int, n_b: int, *, alpha: float = 0.05, min_sample: int = MIN_SAMPLE
+) -> str:
+    """What a person may conclude: "too early", "b is better", "a is better", or
+    "no difference found" (which is not proof of no difference)."""
+    if min(n_a, n_b) < min_sample:
+        return "too early"
+    if not found.significant(alpha):
+        return "no difference found"
+    return "b is better" if found.difference > 0 else "a is better"

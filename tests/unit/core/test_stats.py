@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import random
 
 import pytest
 
@@ -12,6 +13,7 @@ from tidings.core.stats import (
     compare_rates,
     student_t_cdf,
     student_t_quantile,
+    verdict,
 )
 
 
@@ -65,3 +67,28 @@ def test_two_means_by_welch_as_published() -> None:
     assert found.low > 0  # the interval excludes no difference, as p < 0.05 says
     flat = compare_means(sample([1.0, 1.0]), sample([1.0, 1.0]))
     assert flat.p_value == 1.0
+
+
+def test_no_verdict_before_the_minimum_sample_and_none_without_significance() -> None:
+    early = compare_rates(1, 10, 8, 10)
+    assert early.significant() and verdict(early, 10, 10) == "too early"
+    assert verdict(compare_rates(200, 1000, 250, 1000), 1000, 1000) == "b is better"
+    assert verdict(compare_rates(250, 1000, 200, 1000), 1000, 1000) == "a is better"
+    assert verdict(compare_rates(200, 1000, 205, 1000), 1000, 1000) == "no difference found"
+
+
+def test_with_no_effect_winners_are_declared_about_alpha_of_the_time() -> None:
+    rng = random.Random(7)
+
+    def converted(n: int, rate: float) -> int:
+        return sum(rng.random() < rate for _ in range(n))
+
+    def winners(rate_a: float, rate_b: float, runs: int = 400, n: int = 1000) -> int:
+        return sum(
+            verdict(compare_rates(converted(n, rate_a), n, converted(n, rate_b), n), n, n)
+            in ("a is better", "b is better")
+            for _ in range(runs)
+        )
+
+    assert 0.02 * 400 <= winners(0.1, 0.1) <= 0.09 * 400  # false alarms near 5%
+    assert winners(0.1, 0.15) >= 0.9 * 400  # a planted 5-point lift is found
