@@ -159,3 +159,28 @@ def verdict(
     if not found.significant(alpha):
         return "no difference found"
     return "b is better" if found.difference > 0 else "a is better"
+
+
+@dataclass(frozen=True)
+class Lift:
+    """What a workflow added over its holdout: per contact, and in total over the treated."""
+
+    per_contact: Comparison  #: holdout (a) against treated (b)
+    incremental: float  #: per_contact.difference times the treated contacts
+    low: float
+    high: float
+
+
+def holdout_lift(holdout: Sample, treated: Sample, *, rate: bool, confidence: float = 0.95) -> Lift:
+    """The true lift of a workflow: treated against the holdout that entered but was never
+    messaged. With `rate`, samples hold 0/1 outcomes (conversions) and the rate test is
+    used; otherwise values (revenue) and Welch's test. The incremental total scales the
+    per-contact difference and its interval by the treated group's size."""
+    if rate:
+        found = compare_rates(
+            round(holdout.total), holdout.n, round(treated.total), treated.n, confidence
+        )
+    else:
+        found = compare_means(holdout, treated, confidence)
+    n = treated.n
+    return Lift(found, found.difference * n, found.low * n, found.high * n)

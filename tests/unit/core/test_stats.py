@@ -11,6 +11,7 @@ from tidings.core.stats import (
     Sample,
     compare_means,
     compare_rates,
+    holdout_lift,
     student_t_cdf,
     student_t_quantile,
     verdict,
@@ -92,3 +93,19 @@ def test_with_no_effect_winners_are_declared_about_alpha_of_the_time() -> None:
 
     assert 0.02 * 400 <= winners(0.1, 0.1) <= 0.09 * 400  # false alarms near 5%
     assert winners(0.1, 0.15) >= 0.9 * 400  # a planted 5-point lift is found
+
+
+def test_a_known_holdout_lift_is_recovered_within_its_interval() -> None:
+    rng = random.Random(11)
+    treated_n, holdout_n = 9000, 1000
+    # Truth: treated contacts convert at 12%, the holdout at 8%, and each order is ~50.
+    treated = [50.0 + rng.gauss(0, 10) if rng.random() < 0.12 else 0.0 for _ in range(treated_n)]
+    holdout = [50.0 + rng.gauss(0, 10) if rng.random() < 0.08 else 0.0 for _ in range(holdout_n)]
+    conversions = holdout_lift(
+        sample([float(v > 0) for v in holdout]), sample([float(v > 0) for v in treated]), rate=True
+    )
+    assert conversions.per_contact.low < 0.04 < conversions.per_contact.high
+    assert conversions.low < 0.04 * treated_n < conversions.high
+    revenue = holdout_lift(sample(holdout), sample(treated), rate=False)
+    assert revenue.per_contact.low < 0.04 * 50 < revenue.per_contact.high  # 2.0 per contact
+    assert revenue.per_contact.significant()
