@@ -44,19 +44,30 @@ def clean_email(raw: str) -> str:
     return checked.normalized.lower()
 
 
+def to_e164(raw: str, region: str | None) -> str | None:
+    """The number in E.164 (+14155550100), or None when it is not a valid number.
+
+    `region` (like "US" or "DE") reads numbers written without a country code.
+    """
+    try:
+        number = phonenumbers.parse(raw, region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
 def clean_phone(raw: str, region: str | None = None) -> str:
     """The number in E.164 (+14155550123); local numbers read in `region` (US, FR, ...)."""
     text = clean_text(raw)
     if not text:
         raise Unclean("the phone number is empty")
-    try:
-        number = phonenumbers.parse(text, region)
-    except phonenumbers.NumberParseException as exc:
+    number = to_e164(text, region)
+    if number is None:
         hint = "" if region else "; give a region for local numbers, or write +country"
-        raise Unclean(f"{text!r} is not a phone number{hint}") from exc
-    if not phonenumbers.is_valid_number(number):
-        raise Unclean(f"{text!r} is not a valid phone number")
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+        raise Unclean(f"{text!r} is not a valid phone number{hint}")
+    return number
 
 
 def clean_name(raw: str) -> str:

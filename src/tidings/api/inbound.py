@@ -11,7 +11,8 @@ from starlette.concurrency import run_in_threadpool
 
 from tidings.api.errors import ApiError
 from tidings.api.tracking import LinkService
-from tidings.delivery.sms import START_WORDS, STOP_WORDS, to_e164, twilio_signature
+from tidings.cleaning import to_e164
+from tidings.delivery.sms import START_WORDS, STOP_WORDS, twilio_signature
 from tidings.runtime import engagement
 from tidings.runtime.transactions import transact
 from tidings.storage.contacts import contacts_by_address

@@ -17,7 +17,6 @@ from tidings.errors import SegmentNotFound, SpecInvalid
 from tidings.runtime.exports import write_segment_csv
 from tidings.runtime.segments import define_segment, preview
 from tidings.runtime.sweeps import sweep_segments
-from tidings.storage import contacts as contact_store
 from tidings.storage import segments as segment_store
 from tidings.storage.segments import Segment
 
@@ -40,6 +39,13 @@ def _find(store: Store, key: str) -> Segment:
     if segment is None:
         raise SegmentNotFound(f"no segment {key!r}; `tidings segment list` shows them")
     return segment
+
+
+def _print_members(store: Store, ids: list[int]) -> None:
+    with store.engine.connect() as conn:
+        found = segment_store.who(conn, ids)
+    for contact_id, user_id, email in found:
+        console.print(f"  {contact_id}  {escape(user_id or '')}  {escape(email or '')}")
 
 
 @app.command()
@@ -92,16 +98,11 @@ def show(
     store = _store(database)
     segment = _find(store, key)
     with store.engine.connect() as conn:
-        size = segment_store.sizes(conn, store.workspace_id).get(segment.id, 0)
+        size = segment_store.size_of(conn, segment)
         ids = segment_store.member_ids(conn, segment, 0, limit)
-        people = contact_store.load_contacts(conn, ids)
     console.print(f"[bold]{escape(segment.name)}[/bold] ({escape(segment.key)}): {size:,} contacts")
     console.print(f"  {escape(segment.condition)}")
-    for contact_id in ids:
-        person = people[contact_id]
-        console.print(
-            f"  {contact_id}  {escape(person.external_id or '')}  {escape(person.email or '')}"
-        )
+    _print_members(store, ids)
 
 
 @app.command("preview")
@@ -117,13 +118,7 @@ def preview_condition(
         show_problems(exc.source, exc.problems)
         raise typer.Exit(EXIT_INVALID) from exc
     console.print(f"{size:,} contacts")
-    with store.engine.connect() as conn:
-        people = contact_store.load_contacts(conn, sample)
-    for contact_id in sample:
-        person = people[contact_id]
-        console.print(
-            f"  {contact_id}  {escape(person.external_id or '')}  {escape(person.email or '')}"
-        )
+    _print_members(store, sample)
 
 
 @app.command()

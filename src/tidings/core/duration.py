@@ -26,6 +26,13 @@ def parse_duration(text: str) -> timedelta:
     return timedelta(seconds=seconds)
 
 
+def format_days(delta: timedelta) -> str:
+    """Whole days as marketers count them ("90d", not "12w6d"); anything else as
+    `format_duration` writes it."""
+    whole_days, rest = divmod(int(delta.total_seconds()), 86400)
+    return f"{whole_days}d" if whole_days and not rest else format_duration(delta)
+
+
 def format_duration(delta: timedelta) -> str:
     """The shortest text that `parse_duration` reads back as `delta`."""
     seconds = int(delta.total_seconds())

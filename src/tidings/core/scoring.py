@@ -24,7 +24,7 @@ from pydantic import (
 )
 
 from tidings.core.conditions import Facts, evaluate, parse_condition
-from tidings.core.duration import parse_duration
+from tidings.core.duration import format_days, parse_duration
 from tidings.core.problems import Problem
 from tidings.core.state import EventView
 from tidings.errors import ConditionSyntaxError
@@ -196,7 +196,7 @@ def event_awards(
             why = f"{event.name}" + (f" where {rule.where}" if rule.where else "")
             if points != rule.points:
                 why += f" (capped at {rule.cap:g}" + (
-                    f" per {_days(rule.per)})" if rule.per else ")"
+                    f" per {format_days(rule.per)})" if rule.per else ")"
                 )
             earned.append(Award(name, rule.id, points, event.occurred_at, "event", why))
     return earned
@@ -256,10 +256,3 @@ def crossings(
         elif new < threshold.at <= old:
             found.append(Crossing(name, threshold.score, threshold.at, "down", new))
     return found
-
-
-def _days(delta: timedelta | None) -> str:
-    if delta is None:
-        return ""
-    whole, rest = divmod(int(delta.total_seconds()), 86400)
-    return f"{whole}d" if not rest else f"{delta.total_seconds():g}s"

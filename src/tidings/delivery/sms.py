@@ -1,4 +1,4 @@
-"""SMS through a Twilio-compatible HTTP API, and phone numbers in E.164."""
+"""SMS through a Twilio-compatible HTTP API."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import httpx
-import phonenumbers
 
 from tidings.delivery.results import Failed, Result, Sent
 
@@ -19,20 +18,6 @@ _UNREACHABLE_CODES = {21211, 21214, 21217, 21407, 21408, 21610, 21612, 21614}
 #: Replies that withdraw or give back SMS consent (the carriers' standard keywords).
 STOP_WORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "OPTOUT"})
 START_WORDS = frozenset({"START", "YES", "UNSTOP", "OPTIN"})
-
-
-def to_e164(raw: str, region: str | None) -> str | None:
-    """The number in E.164 (+14155550100), or None when it is not a valid number.
-
-    `region` (like "US" or "DE") reads numbers written without a country code.
-    """
-    try:
-        number = phonenumbers.parse(raw, region)
-    except phonenumbers.NumberParseException:
-        return None
-    if not phonenumbers.is_valid_number(number):
-        return None
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, Row
 
+from tidings.cleaning import to_e164
 from tidings.clock import Clock
 from tidings.config import Settings
 from tidings.core.calendar import at_local, zone
@@ -42,7 +43,7 @@ from tidings.delivery import compose
 from tidings.delivery.netguard import NetGuard
 from tidings.delivery.results import Bounce, Failed, Result, Sent
 from tidings.delivery.settings import DeliverySettings, is_address
-from tidings.delivery.sms import SmsChannel, SmsConfig, to_e164
+from tidings.delivery.sms import SmsChannel, SmsConfig
 from tidings.delivery.smtp import SmtpChannel, SmtpConfig
 from tidings.delivery.tokens import Purpose, make_token
 from tidings.delivery.transports import HttpTransport, MailTransport, TextTransport

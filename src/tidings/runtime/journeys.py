@@ -326,19 +326,19 @@ class Journeys:
         if workflow_id is None and d.workflow_key is not None:
             workflow_id = self._workflow_ids.get(d.workflow_key)
         self._log.append(
-            {
-                "workspace_id": self.workspace_id,
-                "contact_id": d.contact_id,
-                "enrollment_id": d.enrollment_id,
-                "workflow_id": workflow_id,
-                "version": version,
-                "step_id": d.step_id,
-                "action": d.action,
-                "enters": d.enters,
-                "detail": d.detail,
-                "data": dict(d.data),
-                "at": self.now,
-            }
+            step_log.line(
+                self.workspace_id,
+                d.contact_id,
+                d.action,
+                d.detail,
+                self.now,
+                data=d.data,
+                enrollment_id=d.enrollment_id,
+                workflow_id=workflow_id,
+                version=version,
+                step_id=d.step_id,
+                enters=d.enters,
+            )
         )
 
     def flush(self) -> None:

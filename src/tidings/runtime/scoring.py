@@ -100,7 +100,22 @@ def score_batch(
         after = values(scoring, [*past, *earned], now)
         changed[cid] = after
         new += [(cid, award) for award in earned]
-        lines += [_line(workspace_id, cid, award, after[award.score], now) for award in earned]
+        lines += [
+            step_log.line(
+                workspace_id,
+                cid,
+                "scored",
+                f"{a.score} {a.points:+g} by rule {a.rule}: {a.why}; now {after[a.score]:g}",
+                now,
+                data={
+                    "score": a.score,
+                    "rule": a.rule,
+                    "points": a.points,
+                    "value": after[a.score],
+                },
+            )
+            for a in earned
+        ]
         news += _announce(cid, crossings(scoring, before, after), now)
     ledger_store.add_awards(conn, workspace_id, new)
     ledger_store.save_scores(conn, changed, now)
@@ -126,26 +141,6 @@ def decay_scores(
         news += _announce(cid, crossings(scoring, before, current[cid]), now)
     ledger_store.save_scores(conn, current, now)
     return len(ids), news
-
-
-def _line(
-    workspace_id: int, contact_id: int, award: Award, value: float, now: datetime
-) -> dict[str, Any]:
-    return {
-        "workspace_id": workspace_id,
-        "contact_id": contact_id,
-        "enrollment_id": None,
-        "workflow_id": None,
-        "version": None,
-        "step_id": None,
-        "action": "scored",
-        "enters": False,
-        "detail": (
-            f"{award.score} {award.points:+g} by rule {award.rule}: {award.why}; now {value:g}"
-        ),
-        "data": {"score": award.score, "rule": award.rule, "points": award.points, "value": value},
-        "at": now,
-    }
 
 
 def _announce(contact_id: int, found: Sequence[Crossing], now: datetime) -> list[Announcement]:

@@ -125,7 +125,7 @@ def define_segment(
             store.refresh(conn, workspace_id, segment, now)
         saved = store.find_segment(conn, workspace_id, key)
         assert saved is not None
-        return Defined(saved, created, store.sizes(conn, workspace_id).get(saved.id, 0))
+        return Defined(saved, created, store.size_of(conn, saved))
 
     return transact(engine, work)
 

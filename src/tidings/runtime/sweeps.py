@@ -19,6 +19,8 @@ from tidings.runtime.transactions import transact
 from tidings.storage import segments, sweeps
 from tidings.storage.workflows import Catalog
 
+#: Segment events are stored and reacted to this many at a time.
+ANNOUNCE_CHUNK = 1000
 #: A date trigger still fires if a sweep runs up to this long after its moment.
 DATE_GRACE = timedelta(days=1)
 
@@ -108,10 +110,6 @@ def sweep_scores(engine: Engine, clock: Clock, catalog: Catalog, *, batch: int =
             if count < batch:
                 break
     return done
-
-
-#: Segment events are stored and reacted to this many at a time.
-ANNOUNCE_CHUNK = 1000
 
 
 def _sweep_dates(

@@ -226,6 +226,25 @@ def sizes(conn: Connection, workspace_id: int) -> dict[int, int]:
     return {r[0]: int(r[1]) for r in rows}
 
 
+def size_of(conn: Connection, segment: Segment) -> int:
+    """How many members one segment has."""
+    query = select(func.count()).where(segment_members.c.segment_id == segment.id)
+    return int(conn.execute(query).scalar_one())
+
+
+def who(conn: Connection, contact_ids: Sequence[int]) -> list[tuple[int, str | None, str | None]]:
+    """(id, user id, email) of these contacts in id order, enough to recognise them; a plain
+    read, no row locks (a preview changes nothing)."""
+    if not contact_ids:
+        return []
+    rows = conn.execute(
+        select(contacts.c.id, contacts.c.external_id, contacts.c.email)
+        .where(contacts.c.id.in_(list(contact_ids)))
+        .order_by(contacts.c.id)
+    )
+    return [(r[0], r[1], r[2]) for r in rows]
+
+
 def member_ids(conn: Connection, segment: Segment, after: int = 0, limit: int = 1000) -> list[int]:
     """Member contact ids in id order, after `after`: a page."""
     rows = conn.execute(

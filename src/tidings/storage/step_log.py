@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -25,6 +25,37 @@ class LogLine:
     action: str
     detail: str
     data: dict[str, Any]
+
+
+def line(
+    workspace_id: int,
+    contact_id: int,
+    action: str,
+    detail: str,
+    at: datetime,
+    *,
+    data: Mapping[str, Any] | None = None,
+    enrollment_id: int | None = None,
+    workflow_id: int | None = None,
+    version: int | None = None,
+    step_id: str | None = None,
+    enters: bool = False,
+) -> dict[str, Any]:
+    """One log line shaped as a row for `append_lines`; the journey fields stay empty for
+    decisions about the contact alone (a score awarded)."""
+    return {
+        "workspace_id": workspace_id,
+        "contact_id": contact_id,
+        "enrollment_id": enrollment_id,
+        "workflow_id": workflow_id,
+        "version": version,
+        "step_id": step_id,
+        "action": action,
+        "enters": enters,
+        "detail": detail,
+        "data": dict(data or {}),
+        "at": at,
+    }
 
 
 #: From how many lines COPY beats a pipelined INSERT on PostgreSQL.

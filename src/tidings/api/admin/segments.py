@@ -8,13 +8,13 @@ from datetime import datetime
 from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
+from sqlalchemy import Connection
 
 from tidings.api.admin.deps import AdminDep
-from tidings.api.admin.views import AfterQuery, WorkflowKey
+from tidings.api.admin.views import AfterQuery, SegmentKey
 from tidings.errors import SegmentNotFound
 from tidings.runtime.exports import segment_csv_lines
 from tidings.runtime.segments import define_segment, preview
-from tidings.storage import contacts as contact_store
 from tidings.storage import segments as store
 from tidings.storage.segments import Segment
 
@@ -83,14 +83,8 @@ def _find(admin: AdminDep, key: str) -> Segment:
     return segment
 
 
-def _members(admin: AdminDep, ids: list[int]) -> list[MemberOut]:
-    with admin.engine.connect() as conn:
-        found = contact_store.load_contacts(conn, ids)
-    return [
-        MemberOut(id=i, external_id=found[i].external_id, email=found[i].email)
-        for i in ids
-        if i in found
-    ]
+def _members(conn: Connection, ids: list[int]) -> list[MemberOut]:
+    return [MemberOut(id=i, external_id=u, email=e) for i, u, e in store.who(conn, ids)]
 
 
 @router.get("", response_model=list[SegmentOut])
@@ -103,7 +97,7 @@ def list_all(admin: AdminDep) -> list[SegmentOut]:
 
 
 @router.put("/{key}", response_model=SegmentOut)
-def put(key: WorkflowKey, body: SegmentIn, admin: AdminDep) -> SegmentOut:
+def put(key: SegmentKey, body: SegmentIn, admin: AdminDep) -> SegmentOut:
     """Create or change a segment; it is filled before the answer (nobody is announced as
     entering on the first fill). Problems with the condition come back as 422."""
     defined = define_segment(
@@ -116,12 +110,13 @@ def put(key: WorkflowKey, body: SegmentIn, admin: AdminDep) -> SegmentOut:
 def preview_condition(body: ConditionIn, admin: AdminDep) -> PreviewOut:
     """How many contacts a condition holds now, and the first 20, without saving it."""
     size, sample = preview(admin.engine, admin.workspace_id, body.condition, admin.clock.now())
-    return PreviewOut(size=size, sample=_members(admin, sample))
+    with admin.engine.connect() as conn:
+        return PreviewOut(size=size, sample=_members(conn, sample))
 
 
 @router.get("/{key}", response_model=SegmentDetail)
 def get_one(
-    key: WorkflowKey,
+    key: SegmentKey,
     admin: AdminDep,
     after: AfterQuery = 0,
     limit: int = Query(50, ge=1, le=1000),
@@ -129,13 +124,13 @@ def get_one(
     """A segment, its size, and a page of members in id order (pass `after` for the next)."""
     segment = _find(admin, key)
     with admin.engine.connect() as conn:
-        size = store.sizes(conn, admin.workspace_id).get(segment.id, 0)
-        ids = store.member_ids(conn, segment, after, limit)
-    return SegmentDetail(**_out(segment, size).model_dump(), members=_members(admin, ids))
+        size = store.size_of(conn, segment)
+        members = _members(conn, store.member_ids(conn, segment, after, limit))
+    return SegmentDetail(**_out(segment, size).model_dump(), members=members)
 
 
 @router.get("/{key}/export", response_class=StreamingResponse)
-def export(key: WorkflowKey, admin: AdminDep) -> StreamingResponse:
+def export(key: SegmentKey, admin: AdminDep) -> StreamingResponse:
     """The members as CSV, streamed page by page."""
     segment = _find(admin, key)
 
@@ -151,7 +146,7 @@ def export(key: WorkflowKey, admin: AdminDep) -> StreamingResponse:
 
 
 @router.delete("/{key}", status_code=204)
-def remove(key: WorkflowKey, admin: AdminDep) -> None:
+def remove(key: SegmentKey, admin: AdminDep) -> None:
     """Delete a segment and its memberships (workflows triggered by it stop starting)."""
     segment = _find(admin, key)
     with admin.engine.begin() as conn:

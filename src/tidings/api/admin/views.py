@@ -15,6 +15,8 @@ IdPath = Annotated[int, Path(ge=1, le=MAX_ID)]
 KeyIdPath = Annotated[int, Path(ge=1, le=2**31 - 1)]
 #: A workflow's key, as workflow files write it.
 WorkflowKey = Annotated[str, Path(max_length=64, pattern=r"^[a-z0-9][a-z0-9_\-]*$")]
+#: Segment keys follow the same rules as workflow keys.
+SegmentKey = WorkflowKey
 #: Free text in a query: no NUL, which no database column can hold.
 TEXT = r"^[^\x00]*$"
 AfterQuery = Annotated[int, Query(ge=0, le=MAX_ID, description="the last id of the previous page")]

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
 
-from tidings.core.duration import format_duration
+from tidings.core.duration import format_days
 
 Scalar = str | int | float | bool | None
 
@@ -180,7 +180,7 @@ def to_text(cond: Condition) -> str:
 def _behaviour_text(rule: Behaviour) -> str:
     name = "any event" if rule.event is None else _event_name_text(rule.event)
     where = f" where ({to_text(rule.where)})" if rule.where is not None else ""
-    within = f" within {_days(rule.within)}" if rule.within is not None else ""
+    within = f" within {format_days(rule.within)}" if rule.within is not None else ""
     if rule.aggregate is Aggregate.COUNT and rule.op is Op.GE and rule.value == 1:
         return f"performed {name}{where}{within}"
     if rule.aggregate is Aggregate.COUNT and rule.op in _COUNT_WORDS and _whole(rule.value):
@@ -190,12 +190,6 @@ def _behaviour_text(rule: Behaviour) -> str:
     prop = ".".join(("event", *rule.prop))
     head = "count" if rule.aggregate is Aggregate.COUNT else f"{rule.aggregate.value} {prop}"
     return f"{head} of {name}{where}{within} {rule.op.value} {_scalar_text(rule.value)}"
-
-
-def _days(delta: timedelta) -> str:
-    # Marketers count behaviour in days ("within 90d"), not weeks and days.
-    whole_days, rest = divmod(int(delta.total_seconds()), 86400)
-    return f"{whole_days}d" if whole_days and not rest else format_duration(delta)
 
 
 def _whole(value: int | float) -> bool:
