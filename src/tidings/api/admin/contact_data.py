@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from dataclasses import asdict
 from typing import Any
 
 from fastapi import APIRouter, Query, Request
@@ -92,30 +93,13 @@ async def import_csv(
         region=phone_region,
         dry_run=dry_run,
     )
-    return ImportOut(
-        dry_run=report.dry_run,
-        rows=report.rows,
-        created=report.created,
-        updated=report.updated,
-        unchanged=report.unchanged,
-        merged=report.merged,
-        rejected=[RejectionOut(row=r.row, reason=r.reason) for r in report.rejected],
-    )
+    # The report's fields are the answer's; pydantic reads the dataclasses as they are.
+    return ImportOut.model_validate(asdict(report))
 
 
 def _merges(admin: AdminDep, dry_run: bool) -> list[MergeOut]:
     found = merge_duplicates(admin.engine, admin.workspace_id, admin.clock.now(), dry_run=dry_run)
-    return [
-        MergeOut(
-            shared=m.shared,
-            survivor=m.survivor,
-            merged=list(m.merged),
-            events=m.events,
-            journeys=m.journeys,
-            skipped=m.skipped,
-        )
-        for m in found
-    ]
+    return [MergeOut.model_validate(asdict(m)) for m in found]
 
 
 @router.get("/duplicates", response_model=list[MergeOut])
