@@ -38,4 +38,4 @@ bench: $(STAMP)
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache tidings.db* tests/e2e/node/node_modules
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache tidings.db* tidings-demo.db* tidings-demo-report.html tests/e2e/node/node_modules

@@ -6,18 +6,22 @@ import time
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 from sqlalchemy import Engine, inspect
 
 from tidings.cli.output import console, run_with_progress, show_figures, show_story
+from tidings.cli.report import show_experiments
 from tidings.delivery.smtp import SmtpChannel, SmtpConfig
 from tidings.delivery.transports import Recorder
 from tidings.errors import TidingsError
 from tidings.files import load_workflows
+from tidings.reporting.build import build_report
+from tidings.reporting.html import write_html
 from tidings.runtime.dispatch import Channels
-from tidings.simulation.scenario import DEMO_SETTINGS
+from tidings.simulation.scenario import DEMO_APPEAL, DEMO_SETTINGS
 from tidings.storage.contacts import count_contacts
 from tidings.storage.engine import create_engine
-from tidings.storage.reports import recovered_cart_example, workflow_figures
+from tidings.storage.reports import recovered_cart_example
 from tidings.storage.step_log import contact_story
 
 #: The example workflows the demo runs; users copy them as a starting point.
@@ -36,6 +40,9 @@ def demo(
         None,
         "--smtp",
         help="deliver the demo's email through this SMTP server, like smtp://127.0.0.1:1025",
+    ),
+    report: Path = typer.Option(
+        Path("tidings-demo-report.html"), "--report", help="where to write the HTML report"
     ),
 ) -> None:
     """Run the example workflows on a simulated store for 30 virtual days and report."""
@@ -70,12 +77,15 @@ def demo(
             seed=seed,
             channels=channels,
             settings=DEMO_SETTINGS,
+            appeal=DEMO_APPEAL,
         )
     finally:
         if channels is not None:
             channels.close()
     with engine.connect() as conn:
-        show_figures(workflow_figures(conn, result.workspace_id, result.catalog))
+        found = build_report(conn, result.workspace_id, result.catalog, result.ended_at)
+        show_figures(found.workflows)
+        show_experiments(found)
         example = recovered_cart_example(conn, result.workspace_id, "cart_recovery")
         if example is not None:
             external_id, contact_id = example
@@ -85,6 +95,12 @@ def demo(
             show_story(f"The story of one recovered cart: contact {external_id}", lines[:14])
             command = f"tidings contacts why {external_id} --database {database}"
             console.print(f"\nAsk about any contact: [bold]{command}[/bold]")
+    written = write_html(found, Path(report), title="Fernhill (simulated store): Tidings report")
+    console.print(
+        f"Planted in the simulation: customers click the free-shipping offer "
+        f"{DEMO_APPEAL['first_order_shipping']:g}x as often; the experiment above should find it."
+    )
+    console.print(f"The full report, with charts: [bold]{escape(str(written))}[/bold]")
     elapsed = time.perf_counter() - started
     held = result.deliveries
     console.print(

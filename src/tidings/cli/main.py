@@ -11,6 +11,7 @@ from tidings import __version__
 from tidings.cli import bounces, contact, scoring, segment, workflow
 from tidings.cli.demo import demo
 from tidings.cli.output import errors
+from tidings.cli.report import report
 from tidings.cli.server import init, serve, worker
 from tidings.errors import ConfigError, SpecInvalid, StorageUnavailable, TidingsError
 
@@ -32,6 +33,7 @@ app.add_typer(segment.app, name="segment")
 app.add_typer(scoring.app, name="scoring")
 app.add_typer(bounces.app, name="bounces")
 app.command()(demo)
+app.command()(report)
 app.command()(init)
 app.command()(serve)
 app.command()(worker)

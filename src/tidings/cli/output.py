@@ -44,6 +44,7 @@ def run_with_progress(
     seed: int,
     channels: Channels | None = None,
     settings: dict[str, Any] | None = None,
+    appeal: dict[str, float] | None = None,
 ) -> ScenarioResult:
     """Run a simulated scenario with a progress bar that disappears when done."""
     columns = (
@@ -63,10 +64,11 @@ def run_with_progress(
             progress=lambda done: progress.update(task, completed=done),
             channels=channels,
             settings=settings,
+            appeal=appeal,
         )
 
 
-def _table(title: str, headers: Sequence[str], left: int) -> Table:
+def make_table(title: str, headers: Sequence[str], left: int) -> Table:
     """A table whose first `left` columns are text and the rest right-aligned numbers."""
     table = Table(title=title, title_justify="left")
     for number, header in enumerate(headers):
@@ -77,37 +79,41 @@ def _table(title: str, headers: Sequence[str], left: int) -> Table:
 def show_figures(figures: Sequence[WorkflowFigures]) -> None:
     """A summary table of all workflows, then one table per workflow, step by step."""
     counts = ("entered", "sent", "opened", "clicked", "converted", "revenue")
-    summary = _table("Workflows", ("workflow", *counts, "exited", "completed", "waiting"), 1)
+    summary = make_table(
+        "Workflows", ("workflow", *counts, "unsubscribed", "bounced", "exited", "waiting"), 1
+    )
     for f in figures:
         summary.add_row(
-            f"{f.key} [dim]v{f.version}[/dim]",
+            f"{escape(f.key)} [dim]v{f.version}[/dim]",
             f"{f.entered:,}",
             f"{f.sent:,}",
-            _rate(f.opened, f.sent),
-            _rate(f.clicked, f.sent),
+            _rate(f.opened, f.delivered),
+            _rate(f.clicked, f.delivered),
             _rate(f.converted, f.entered),
             f"{f.revenue:,.2f}",
+            f"{f.unsubscribed:,}",
+            f"{f.bounced:,}",
             f"{f.exited:,}",
-            f"{f.completed:,}",
             f"{f.waiting:,}",
         )
     console.print(summary)
     for f in figures:
-        headers = ("step", "type", *counts, "exited here", "waiting here")
-        table = _table(f"{f.name}: step by step", headers, 2)
+        headers = ("step", "type", *counts, "waiting here", "left here", "drop-off")
+        table = make_table(f"{escape(f.name)}: step by step", headers, 2)
         for s in f.steps:
             sends = s.kind == "send"
             table.add_row(
-                s.step_id,
+                escape(s.step_id),
                 s.kind,
                 f"{s.entered:,}",
                 f"{s.sent:,}" if sends else "",
-                _rate(s.opened, s.sent) if sends else "",
-                _rate(s.clicked, s.sent) if sends else "",
+                _rate(s.opened, s.delivered) if sends else "",
+                _rate(s.clicked, s.delivered) if sends else "",
                 f"{s.converted:,}",
                 f"{s.revenue:,.2f}",
-                f"{s.exited:,}" if s.exited else "",
                 f"{s.waiting:,}" if s.waiting else "",
+                f"{s.left:,}" if s.left else "",
+                f"{s.drop_off:.0%}" if s.drop_off is not None else "",
             )
         console.print(table)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -100,12 +101,18 @@ def exit_rule_met(workflow: Workflow, contact: ContactView, state: EnrollmentSta
 
 
 def advance(
-    workflow: Workflow, state: EnrollmentState, contact: ContactView, now: datetime
+    workflow: Workflow,
+    state: EnrollmentState,
+    contact: ContactView,
+    now: datetime,
+    arms: Mapping[str, Mapping[str, tuple[int, int]]] | None = None,
 ) -> Advanced:
     """Run `state` until it waits or ends.
 
     A waiting enrollment whose time has come takes its timeout path; one woken early stays.
+    `arms` holds the tallies of sends that pick their own winner (see `Winner`).
     """
+    tallies = arms or {}
     effects: list[Effect] = []
     decisions: list[Decision] = []
     for _ in range(MAX_STEPS_PER_RUN):
@@ -127,13 +134,13 @@ def advance(
             decisions.append(_line(state, "exited", reason))
             break
         if state.status is EnrollmentStatus.WAITING:
-            outcome = _wake(step, StepContext(workflow, state, contact, now))
+            outcome = _wake(step, StepContext(workflow, state, contact, now, tallies))
             if outcome.state == state:
                 break  # not due yet
         else:
             visits = {**state.visits, step.id: state.attempt(step.id) + 1}
             state = replace(state, visits=visits)
-            outcome = _enter(step, StepContext(workflow, state, contact, now))
+            outcome = _enter(step, StepContext(workflow, state, contact, now, tallies))
             if outcome.decisions:
                 first = replace(outcome.decisions[0], enters=True)
                 outcome = replace(outcome, decisions=(first, *outcome.decisions[1:]))
@@ -160,6 +167,7 @@ def decide(
     *,
     approved: bool,
     by: str,
+    arms: Mapping[str, Mapping[str, tuple[int, int]]] | None = None,
 ) -> Advanced:
     """Apply a person's approval or rejection, then run on until the next wait."""
     step = workflow.step(state.step_id)
@@ -171,7 +179,7 @@ def decide(
         line = _line(state, "ignored", "a decision arrived but no approval is pending")
         return Advanced(state=state, effects=(), decisions=(line,), contact=contact)
     outcome = decide_approval(step, StepContext(workflow, state, contact, now), approved, by)
-    rest = advance(workflow, outcome.state, contact, now)
+    rest = advance(workflow, outcome.state, contact, now, arms)
     return replace(rest, decisions=(*outcome.decisions, *rest.decisions))
 
 

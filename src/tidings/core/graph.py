@@ -95,6 +95,7 @@ def check_graph(steps: Sequence[Any]) -> list[Problem]:
         return problems  # with a broken link or a doubled id the shape cannot be judged yet
     reachable = _reach(nodes[0].id, succ)
     problems += _loops_without_wait(by_id, succ, reachable)
+    problems += _messaged_holdouts(steps, by_id, succ)
     for node in by_id.values():
         if node.id not in reachable:
             problems.append(
@@ -122,6 +123,37 @@ def check_graph(steps: Sequence[Any]) -> list[Problem]:
                     "add a path to an exit step or to the end",
                 )
             )
+    return problems
+
+
+def _messaged_holdouts(
+    steps: Sequence[Any], by_id: Mapping[str, _Node], succ: Mapping[str, list[str]]
+) -> list[Problem]:
+    """A holdout path that can lead to a send would message the group meant to measure
+    what messages add."""
+    problems = []
+    for node in by_id.values():
+        if node.kind != "split":
+            continue
+        for j, path in enumerate(steps[node.index].get("paths") or []):
+            if not (isinstance(path, Mapping) and path.get("holdout") is True):
+                continue
+            target = _str(path.get("next"))
+            if target is None or target not in by_id:
+                continue
+            sends = sorted(
+                (by_id[n] for n in _reach(target, succ) if n in by_id and by_id[n].kind == "send"),
+                key=lambda n: n.index,
+            )
+            if sends:
+                problems.append(
+                    Problem(
+                        f"steps[{node.index}].paths[{j}]",
+                        f"the holdout path reaches the send step {sends[0].id!r} "
+                        f"(steps[{sends[0].index}]); a holdout must never be messaged",
+                        "send the holdout to its own wait and exit, apart from the treated path",
+                    )
+                )
     return problems
 
 

@@ -241,6 +241,32 @@ class Variant(_Model):
     weight: int = Field(1, ge=1)
 
 
+class WinnerMetric(StrEnum):
+    """What makes a variant the better one."""
+
+    CLICKS = "clicks"  #: clicks per message sent
+    CONVERSIONS = "conversions"  #: the workflow's goal reached, per message sent
+
+
+class WinnerChoice(StrEnum):
+    """How a test with an automatic winner shares out its sends."""
+
+    #: Split by the weights until one variant wins at significance (after a minimum sample
+    #: in every arm), then send only the winner.
+    PROMOTE = "promote"
+    #: Thompson sampling: each send goes to a variant with the chance that it is the best,
+    #: so a test spends fewer sends on a loser while it learns.
+    THOMPSON = "thompson"
+
+
+class Winner(_Model):
+    """An A/B test that picks its winner by itself."""
+
+    metric: WinnerMetric = WinnerMetric.CLICKS
+    choose: WinnerChoice = WinnerChoice.PROMOTE
+    min_sample: int = Field(100, ge=10)
+
+
 class SendStep(_Step):
     """Send a message through a channel, rendering its template for this contact."""
 
@@ -248,6 +274,7 @@ class SendStep(_Step):
     channel: Channel = Channel.EMAIL
     template: str | None = None
     variants: tuple[Variant, ...] = ()
+    winner: Winner | None = None
     kind: SendKind = SendKind.MARKETING
     topic: str | None = None
     #: How long after the step the message is still worth sending; a message that send-time
@@ -258,6 +285,8 @@ class SendStep(_Step):
     def _template_or_variants(self) -> SendStep:
         if (self.template is None) == (not self.variants):
             raise ValueError("a send needs either `template` or `variants`")
+        if self.winner is not None and len(self.variants) < 2:
+            raise ValueError("`winner` picks among variants; give the send two or more")
         return self
 
 
@@ -315,6 +344,9 @@ class SplitPath(_Model):
     name: str
     percent: float = Field(gt=0, le=100)
     next: str
+    #: A holdout enters the workflow but is never messaged: reports measure the workflow's
+    #: true lift against it. Validation refuses a holdout path that can reach a send.
+    holdout: bool = False
 
 
 class SplitStep(_Step):

@@ -6,6 +6,7 @@ recipient). Pure functions of counts and sums; no I/O.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from statistics import NormalDist
 
@@ -161,6 +162,32 @@ def verdict(
     return "b is better" if found.difference > 0 else "a is better"
 
 
+def pick_winner(
+    arms: Sequence[tuple[int, int]], *, alpha: float = 0.05, min_sample: int = MIN_SAMPLE
+) -> int | None:
+    """The arm to promote among (hits, n), the first being the control: the best arm that
+    beats the control at significance, or the control when every other arm loses to it;
+    None while any arm is below `min_sample` or nothing is significant. The level is split
+    among the comparisons (Bonferroni), so trying more arms does not make a false winner
+    likelier."""
+    if len(arms) < 2 or min(n for _, n in arms) < min_sample:
+        return None
+    level = alpha / (len(arms) - 1)
+    hits_a, n_a = arms[0]
+    better: list[tuple[float, int]] = []
+    worse = 0
+    for index, (hits, n) in enumerate(arms[1:], start=1):
+        found = compare_rates(hits_a, n_a, hits, n)
+        if found.significant(level):
+            if found.difference > 0:
+                better.append((found.difference, index))
+            else:
+                worse += 1
+    if better:
+        return max(better)[1]
+    return 0 if worse == len(arms) - 1 else None
+
+
 @dataclass(frozen=True)
 class Lift:
     """What a workflow added over its holdout: per contact, and in total over the treated."""
@@ -184,3 +211,115 @@ def holdout_lift(holdout: Sample, treated: Sample, *, rate: bool, confidence: fl
         found = compare_means(holdout, treated, confidence)
     n = treated.n
     return Lift(found, found.difference * n, found.low * n, found.high * n)
+
+
+def beta_cdf(x: float, a: float, b: float) -> float:
+    """P(X <= x) for X ~ Beta(a, b)."""
+    return _incomplete_beta(a, b, x)
+
+
+def beta_quantile(p: float, a: float, b: float) -> float:
+    """The x with P(X <= x) = p for X ~ Beta(a, b), by bisection."""
+    low, high = 0.0, 1.0
+    for _ in range(60):
+        middle = (low + high) / 2
+        if _incomplete_beta(a, b, middle) < p:
+            low = middle
+        else:
+            high = middle
+    return (low + high) / 2
+
+
+def _beta_log_pdf(x: float, a: float, b: float) -> float:
+    return (
+        math.lgamma(a + b)
+        - math.lgamma(a)
+        - math.lgamma(b)
+        + (a - 1) * math.log(x)
+        + (b - 1) * math.log1p(-x)
+    )
+
+
+def probability_best(arms: Sequence[tuple[int, int]], points: int = 2000) -> list[float]:
+    """For arms of (hits, n), the posterior probability that each has the highest rate,
+    with a uniform prior: P(i best) = integral of f_i(x) * prod_j F_j(x) dx, integrated on
+    a grid spread over where the posteriors have their mass (no random draws, so the same
+    counts always give the same answer)."""
+    if not arms:
+        return []
+    shapes = [(1 + hits, 1 + n - hits) for hits, n in arms]
+    spans = []
+    for a, b in shapes:
+        mean = a / (a + b)
+        sd = math.sqrt(a * b / ((a + b) ** 2 * (a + b + 1)))
+        spans.append((mean - 9 * sd, mean + 9 * sd))
+    low = max(min(s[0] for s in spans), 1e-12)
+    high = min(max(s[1] for s in spans), 1 - 1e-12)
+    step = (high - low) / points
+    grid = [low + (i + 0.5) * step for i in range(points)]
+    cdfs = [[_incomplete_beta(a, b, x) for x in grid] for a, b in shapes]
+    found = []
+    for i, (a, b) in enumerate(shapes):
+        total = 0.0
+        for k, x in enumerate(grid):
+            others = 1.0
+            for j in range(len(shapes)):
+                if j != i:
+                    others *= cdfs[j][k]
+            if others > 0:
+                total += math.exp(_beta_log_pdf(x, a, b)) * others * step
+        found.append(total)
+    norm = sum(found)
+    return [p / norm for p in found] if norm > 0 else [1 / len(arms)] * len(arms)
+
+
+def thompson_pick(arms: Sequence[tuple[int, int]], draws: Sequence[float]) -> int:
+    """Thompson sampling: draw each arm's rate from its Beta posterior (uniform prior) by
+    inverting its distribution at the given uniform `draws`, and pick the highest. The
+    caller supplies the uniforms, so a retry of the same send picks the same arm."""
+    if len(draws) != len(arms) or not arms:
+        raise ValueError("one uniform draw per arm is needed")
+    sampled = [
+        beta_quantile(min(max(u, 1e-9), 1 - 1e-9), 1 + hits, 1 + n - hits)
+        for (hits, n), u in zip(arms, draws, strict=True)
+    ]
+    return max(range(len(arms)), key=lambda i: sampled[i])
+
+
+@dataclass(frozen=True)
+class Distribution:
+    """How values spread: count, total, mean and quantiles."""
+
+    count: int
+    total: float
+    mean: float
+    p25: float
+    median: float
+    p75: float
+    p90: float
+    max: float
+
+
+def distribution(values: Sequence[float]) -> Distribution:
+    """The spread of `values` (all zeros for none), quantiles by linear interpolation."""
+    if not values:
+        return Distribution(0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
+    ordered = sorted(values)
+
+    def quantile(q: float) -> float:
+        position = q * (len(ordered) - 1)
+        below = math.floor(position)
+        above = min(below + 1, len(ordered) - 1)
+        return ordered[below] + (ordered[above] - ordered[below]) * (position - below)
+
+    total = math.fsum(ordered)
+    return Distribution(
+        count=len(ordered),
+        total=total,
+        mean=total / len(ordered),
+        p25=quantile(0.25),
+        median=quantile(0.5),
+        p75=quantile(0.75),
+        p90=quantile(0.9),
+        max=ordered[-1],
+    )

@@ -5,7 +5,7 @@ says so changes the contact's consent, in the caller's transaction.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -49,7 +49,7 @@ def _event(
     catalog: Catalog,
 ) -> bool:
     """Record one event (once per `key`); True when it was new."""
-    item = Incoming(message_id=key, user_id=None, name=name, timestamp=now, properties=properties)
+    item = _incoming(key, name, properties, now)
     report = record_events(conn, workspace_id, [(contact_id, item)], now, catalog)
     return report.stored > 0
 
@@ -67,23 +67,44 @@ def set_consent(
     return changed
 
 
+def _open(message: Row[Any], at: datetime, conn: Connection) -> list[tuple[int, Incoming]]:
+    """Mark the message opened; the event to record when this was its first open."""
+    if not delivery.record_engagement(conn, message.id, "opened_at", at):
+        return []
+    return [(message.contact_id, _incoming(f"open:{message.id}", OPENED, _about(message), at))]
+
+
+def _click(
+    message: Row[Any], index: int, at: datetime, conn: Connection
+) -> tuple[str | None, list[tuple[int, Incoming]]]:
+    """The URL of link `index` (None if the message has no such link) and the events to
+    record: a click is also an open (images are often blocked); each link's first click
+    is an event."""
+    links = (message.payload or {}).get("links") or []
+    if not 0 <= index < len(links):
+        return None, []
+    url = str(links[index])
+    found = _open(message, at, conn)
+    delivery.record_engagement(conn, message.id, "clicked_at", at)
+    properties = {**_about(message), "url": url, "link": index}
+    found.append(
+        (message.contact_id, _incoming(f"click:{message.id}:{index}", CLICKED, properties, at))
+    )
+    return url, found
+
+
+def _incoming(key: str, name: str, properties: Mapping[str, Any], at: datetime) -> Incoming:
+    return Incoming(message_id=key, user_id=None, name=name, timestamp=at, properties=properties)
+
+
 def opened(
     conn: Connection, workspace_id: int, message: Row[Any], now: datetime, catalog: Catalog
 ) -> bool:
     """The open pixel loaded: the first time, the message is opened and an event says so."""
-    if not delivery.record_engagement(conn, message.id, "opened_at", now):
-        return False
-    _event(
-        conn,
-        workspace_id,
-        message.contact_id,
-        f"open:{message.id}",
-        OPENED,
-        _about(message),
-        now,
-        catalog,
-    )
-    return True
+    found = _open(message, now, conn)
+    if found:
+        record_events(conn, workspace_id, found, now, catalog)
+    return bool(found)
 
 
 def clicked(
@@ -94,27 +115,50 @@ def clicked(
     now: datetime,
     catalog: Catalog,
 ) -> str | None:
-    """A tracked link was followed: the URL stored for it at send time, or None.
-
-    A click is also an open (images are often blocked); each link's first click is an event.
-    """
-    links = (message.payload or {}).get("links") or []
-    if not 0 <= index < len(links):
-        return None
-    url = str(links[index])
-    opened(conn, workspace_id, message, now, catalog)
-    delivery.record_engagement(conn, message.id, "clicked_at", now)
-    _event(
-        conn,
-        workspace_id,
-        message.contact_id,
-        f"click:{message.id}:{index}",
-        CLICKED,
-        {**_about(message), "url": url, "link": index},
-        now,
-        catalog,
-    )
+    """A tracked link was followed: the URL stored for it at send time, or None."""
+    url, found = _click(message, index, now, conn)
+    if found:
+        record_events(conn, workspace_id, found, now, catalog)
     return url
+
+
+def engaged_many(
+    conn: Connection,
+    workspace_id: int,
+    acts: Sequence[tuple[Row[Any], int | None, datetime]],
+    now: datetime,
+    catalog: Catalog,
+) -> int:
+    """Many opens (link None) and clicks (a link index), each at its own moment, in time
+    order: two statements mark the messages, one ingest records the events. Whether an
+    open is a message's first is read from the rows given, which the caller loaded in this
+    transaction; a repeat that slips through is caught by the events' idempotency keys.
+    Returns how many events were new."""
+    first_open: dict[int, datetime] = {}
+    first_click: dict[int, datetime] = {}
+    found: list[tuple[int, Incoming]] = []
+    for message, link, at in acts:
+        if message.opened_at is None and message.id not in first_open:
+            first_open[message.id] = at
+            found.append(
+                (message.contact_id, _incoming(f"open:{message.id}", OPENED, _about(message), at))
+            )
+        if link is None:
+            continue
+        links = (message.payload or {}).get("links") or []
+        if not 0 <= link < len(links):
+            continue
+        if message.clicked_at is None:
+            first_click.setdefault(message.id, at)
+        properties = {**_about(message), "url": str(links[link]), "link": link}
+        found.append(
+            (message.contact_id, _incoming(f"click:{message.id}:{link}", CLICKED, properties, at))
+        )
+    delivery.record_engagements(conn, "opened_at", first_open)
+    delivery.record_engagements(conn, "clicked_at", first_click)
+    if not found:
+        return 0
+    return record_events(conn, workspace_id, found, now, catalog).stored
 
 
 def unsubscribed(

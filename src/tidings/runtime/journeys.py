@@ -7,7 +7,7 @@ effect is interpreted in exactly one place.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import replace
 from datetime import datetime
 from typing import Any, assert_never
@@ -30,9 +30,10 @@ from tidings.core.effects import (
     UpdateContact,
 )
 from tidings.core.entry import Deployed, Refused, enter
+from tidings.core.spec import SendStep, WinnerMetric, Workflow
 from tidings.core.state import ContactView, EnrollmentState, EventView, WaitKind
 from tidings.core.steps.update import apply_update
-from tidings.storage import approvals, contacts, enrollments, messages, step_log
+from tidings.storage import approvals, contacts, enrollments, experiments, messages, step_log
 from tidings.storage.approvals import ApprovalStatus
 from tidings.storage.enrollments import Stored
 from tidings.storage.messages import MessageStatus
@@ -42,6 +43,31 @@ logger = logging.getLogger(__name__)
 
 #: How deep `enroll` steps may chain inside one transaction (A enrolls into B into C ...).
 MAX_ENROLL_DEPTH = 8
+
+
+class _Tallies(Mapping[str, Mapping[str, tuple[int, int]]]):
+    """A workflow's A/B tallies, read from the outbox on first use: most journey runs never
+    reach a self-deciding send, and they should not pay for the query."""
+
+    def __init__(self, conn: Connection, workflow_id: int, tests: dict[str, WinnerMetric]) -> None:
+        self._conn, self._workflow_id, self._tests = conn, workflow_id, tests
+        self._found: dict[str, dict[str, tuple[int, int]]] | None = None
+
+    def _load(self) -> dict[str, dict[str, tuple[int, int]]]:
+        if self._found is None:
+            self._found = experiments.winner_tallies(self._conn, self._workflow_id, self._tests)
+        return self._found
+
+    def __getitem__(self, step_id: str) -> Mapping[str, tuple[int, int]]:
+        if step_id not in self._tests:
+            raise KeyError(step_id)
+        return self._load()[step_id]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._tests)
+
+    def __len__(self) -> int:
+        return len(self._tests)
 
 
 class Journeys:
@@ -66,6 +92,7 @@ class Journeys:
         self._workflow_ids: dict[str, int] = {}
         self._new: dict[int, Stored] = {}
         self._ids = enrollments.IdAllocator(conn)
+        self._arms: dict[int, _Tallies] = {}
         self.started = 0
 
     # ---------------------------------------------------------------- reads, cached
@@ -112,6 +139,20 @@ class Journeys:
             (self.catalog.version(self.conn, s.workflow_id, s.state.version), s.state)
             for s in self.enrollments_of(contact_id)
         ]
+
+    def arms(self, workflow_id: int, spec: Workflow) -> Mapping[str, Mapping[str, tuple[int, int]]]:
+        """Tallies for the workflow's sends that pick their own winner: read when a journey
+        first reaches such a send in this transaction, then shared by the batch."""
+        tests = {
+            step.id: step.winner.metric
+            for step in spec.steps
+            if isinstance(step, SendStep) and step.winner is not None
+        }
+        if not tests:
+            return {}
+        if workflow_id not in self._arms:
+            self._arms[workflow_id] = _Tallies(self.conn, workflow_id, tests)
+        return self._arms[workflow_id]
 
     def know(self, workflow_id: int, deployed: Deployed) -> None:
         """Remember a live workflow's id by key."""
@@ -166,7 +207,8 @@ class Journeys:
     def run(self, workflow_id: int, state: EnrollmentState, depth: int = 0) -> EnrollmentState:
         """Advance an enrollment until it waits or ends, and record all it did."""
         spec = self.catalog.version(self.conn, workflow_id, state.version)
-        result = core_advance(spec, state, self.contact(state.contact_id), self.now)
+        arms = self.arms(workflow_id, spec)
+        result = core_advance(spec, state, self.contact(state.contact_id), self.now, arms)
         # result.contact already includes the run's updates; they are applied here once,
         # from the UpdateContact effects, like every other effect.
         self.save(workflow_id, result.state, before=state)

@@ -45,26 +45,35 @@ def visit(person: Person, at: datetime, rng: random.Random, serial: int) -> list
     return acts
 
 
+#: What a person does with a message comes back through the tracking pixel and the click
+#: redirect, not as ordinary events: the simulator hands these acts to the engagement code.
+OPENED, CLICKED = "email_opened", "email_clicked"
+
+
 def answer(
-    person: Person, message: dict[str, Any], delivered_at: datetime, rng: random.Random
+    person: Person,
+    message: dict[str, Any],
+    delivered_at: datetime,
+    rng: random.Random,
+    appeal: float = 1.0,
 ) -> list[Act]:
-    """What the person does with a message: maybe open it at their reading hour, click, buy."""
+    """What the person does with a message: maybe open it at their reading hour, click, buy.
+
+    `appeal` multiplies the chance to click once opened: a scenario plants a truly better
+    message this way, so that reports can be checked against a known effect.
+    """
     opened = rng.random() < person.open_p
     if not opened:
         person.open_p *= 0.97  # ignored mail makes the next one easier to ignore
         return []
-    ref = {
-        "message_id": message["id"],
-        "workflow_id": message["workflow_id"],
-        "step": message["step_id"],
-    }
+    ref = {"message_id": message["id"]}
     open_at = _reading_time(person, delivered_at, rng)
-    acts = [Act(open_at, person.index, "email_opened", ref)]
+    acts = [Act(open_at, person.index, OPENED, ref)]
     person.session_rate = min(person.session_rate * 1.04 + 0.002, 2.0)
-    if rng.random() >= person.click_p:
+    if rng.random() >= min(person.click_p * appeal, 1.0):
         return acts
     click_at = open_at + timedelta(minutes=rng.uniform(0.5, 8))
-    acts.append(Act(click_at, person.index, "email_clicked", ref))
+    acts.append(Act(click_at, person.index, CLICKED, {**ref, "link": 0}))
     acts.append(
         Act(
             click_at + timedelta(seconds=20),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import random
+import zlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -93,10 +94,32 @@ class Person:
     order_value: float  # typical basket, in the store's currency
     subscribed: bool
     joins_at: datetime | None  # None: already a customer when the simulation starts
+    source: str = "search"  # where they came from (the contact attribute `source`)
     last_seen_days_ago: float = 0.0
     open_cart: tuple[str, float] | None = None
     orders: int = 0
     extra: dict[str, float] = field(default_factory=dict)
+
+
+#: Acquisition sources: (name, share in percent, how much more than usual they spend).
+_SOURCES = [
+    ("search", 35, 1.0),
+    ("instagram", 25, 0.8),
+    ("referral", 15, 1.35),
+    ("newsletter", 15, 1.1),
+    ("ads", 10, 0.75),
+]
+
+
+def _source(index: int) -> tuple[str, float]:
+    """A person's source, from a hash of their index: it leaves the random stream (and so
+    every other trait of the population) as it was."""
+    point = zlib.crc32(f"source:{index}".encode()) % 100
+    for name, share, spend in _SOURCES:
+        if point < share:
+            return name, spend
+        point -= share
+    return _SOURCES[-1][0], _SOURCES[-1][2]
 
 
 def _beta(rng: random.Random, a: float, b: float) -> float:
@@ -115,6 +138,7 @@ def make_population(count: int, start: datetime, days: int, rng: random.Random) 
         dormant = quiet_days > 90
         joins = None if existing else start + timedelta(seconds=rng.uniform(0, days * 86400))
         evening = rng.random() < 0.45
+        source, spend = _source(i)
         people.append(
             Person(
                 index=i,
@@ -129,9 +153,10 @@ def make_population(count: int, start: datetime, days: int, rng: random.Random) 
                 session_rate=(0.01 if dormant else 1.0) * math.exp(rng.gauss(math.log(0.12), 0.7)),
                 cart_p=_beta(rng, 2, 9),
                 buy_organic_p=_beta(rng, 1.2, 14),
-                order_value=round(math.exp(rng.gauss(math.log(55), 0.55)), 2),
+                order_value=round(math.exp(rng.gauss(math.log(55), 0.55)) * spend, 2),
                 subscribed=rng.random() < 0.88,
                 joins_at=joins,
+                source=source,
                 last_seen_days_ago=quiet_days,
             )
         )

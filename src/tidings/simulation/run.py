@@ -5,7 +5,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -13,13 +13,14 @@ from sqlalchemy import Connection, Engine
 
 from tidings.clock import VirtualClock
 from tidings.delivery.transports import Recorder
+from tidings.runtime import engagement
 from tidings.runtime.dispatch import Channels, Dispatcher
 from tidings.runtime.ingest import IDENTIFY, Incoming, ingest
 from tidings.runtime.scheduler import run_until_idle
 from tidings.runtime.sweeps import sweep_scores, sweep_segments, sweep_time_triggers
-from tidings.simulation.behaviour import Act, answer, next_visit, visit
+from tidings.simulation.behaviour import CLICKED, OPENED, Act, answer, next_visit, visit
 from tidings.simulation.population import Person
-from tidings.storage import contacts
+from tidings.storage import contacts, delivery
 from tidings.storage.workflows import Catalog
 
 #: How far the virtual clock moves between rounds of ingest, scheduling and delivery.
@@ -54,8 +55,12 @@ class Simulation:
         rng: random.Random,
         catalog: Catalog | None = None,
         channels: Channels | None = None,
+        appeal: Mapping[str, float] | None = None,
     ) -> None:
         self.engine = engine
+        #: Per template, how much more (or less) people click it than their habit says.
+        self.appeal = dict(appeal or {})
+        self._engaged: list[Act] = []
         self.workspace_id = workspace_id
         self.people = people
         self.clock = clock
@@ -96,6 +101,7 @@ class Simulation:
             "email": person.email,
             "first_name": person.first_name,
             "timezone": person.timezone,
+            "source": person.source,
             "consent": {"email": "subscribed" if person.subscribed else "unsubscribed"},
         }
         return Incoming(
@@ -130,7 +136,10 @@ class Simulation:
             while self._queue and self._queue[0][0] <= until:
                 at, _, item = heapq.heappop(self._queue)
                 if isinstance(item, Act):
-                    batch.append(self._incoming(item))
+                    if item.name in (OPENED, CLICKED):
+                        self._engaged.append(item)
+                    else:
+                        batch.append(self._incoming(item))
                     continue
                 person = self.people[item]
                 if item not in joined:
@@ -146,6 +155,7 @@ class Simulation:
             self.clock.set(until)
             batch.sort(key=lambda i: i.timestamp)
             self._ingest(batch)
+            self._engage()
             if self.clock.now() >= next_sweep:
                 sweep_time_triggers(self.engine, self.clock, self.catalog)
                 sweep_scores(self.engine, self.clock, self.catalog)
@@ -163,6 +173,33 @@ class Simulation:
             ingest(self.engine, self.workspace_id, part, self.clock, self.catalog)
         self.totals.events += len(items)
 
+    def _engage(self) -> None:
+        """Opens and clicks go through the same code as the tracking pixel and the click
+        redirect, at the moment the person acted."""
+        if not self._engaged:
+            return
+        acts, self._engaged = sorted(self._engaged, key=lambda a: a.at), []
+        with self.engine.begin() as conn:
+            found = delivery.messages_by_id(
+                conn, sorted({int(a.properties["message_id"]) for a in acts})
+            )
+            engagement.engaged_many(
+                conn,
+                self.workspace_id,
+                [
+                    (
+                        found[int(a.properties["message_id"])],
+                        None if a.name == OPENED else int(a.properties.get("link", 0)),
+                        a.at,
+                    )
+                    for a in acts
+                    if int(a.properties["message_id"]) in found
+                ],
+                self.clock.now(),
+                self.catalog,
+            )
+        self.totals.events += len(acts)
+
     def _deliver(self) -> None:
         """Send what is due through the dispatcher; each email that went out reaches its
         person, who may answer it."""
@@ -178,7 +215,8 @@ class Simulation:
             if person is None or message.channel != "email":
                 continue
             row = {"id": message.id, "workflow_id": message.workflow_id, "step_id": message.step_id}
-            for act in answer(person, row, now, self.rng):
+            appeal = self.appeal.get((message.payload or {}).get("template") or "", 1.0)
+            for act in answer(person, row, now, self.rng, appeal):
                 self._push(act.at, act)
 
     def _learn_contacts(self, conn: Connection, ids: set[int]) -> None:

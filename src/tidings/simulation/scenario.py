@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -38,6 +39,12 @@ DEMO_SETTINGS: dict[str, Any] = {
 }
 
 
+#: The demo's planted effect: its simulated customers click the free-shipping offer 1.8
+#: times as often as their habit says, so the welcome series' A/B test has a true winner
+#: for the report to find.
+DEMO_APPEAL: dict[str, float] = {"first_order_shipping": 1.8}
+
+
 @dataclass(frozen=True)
 class ScenarioResult:
     """What a run left behind: where to look, and the simulator's own counts."""
@@ -60,6 +67,7 @@ def run_scenario(
     progress: Progress | None = None,
     channels: Channels | None = None,
     settings: dict[str, Any] | None = None,
+    appeal: Mapping[str, float] | None = None,
 ) -> ScenarioResult:
     """Deploy `workflows` (spec, source) into a fresh database and simulate `days` days.
 
@@ -81,7 +89,7 @@ def run_scenario(
     rng = random.Random(seed)
     people = make_population(contacts, clock.now(), int(days), rng)
     catalog = Catalog()
-    simulation = Simulation(engine, workspace_id, people, clock, rng, catalog, channels)
+    simulation = Simulation(engine, workspace_id, people, clock, rng, catalog, channels, appeal)
     simulation.seed()
     totals = simulation.run(days, progress)
     return ScenarioResult(

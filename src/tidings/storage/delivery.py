@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -295,9 +295,33 @@ def find_by_provider_id(conn: Connection, provider_id: str) -> Row[Any] | None:
     return row if row is not None and row.provider_id == provider_id.strip() else None
 
 
+def messages_by_id(conn: Connection, ids: Sequence[int]) -> dict[int, Row[Any]]:
+    """Messages by id; ids that name no message are left out."""
+    found: dict[int, Row[Any]] = {}
+    for start in range(0, len(ids), 1000):
+        chunk = list(ids[start : start + 1000])
+        found.update(
+            (row.id, row) for row in conn.execute(select(messages).where(messages.c.id.in_(chunk)))
+        )
+    return found
+
+
 def message_by_id(conn: Connection, message_id: int) -> Row[Any] | None:
     """One message."""
     return conn.execute(select(messages).where(messages.c.id == message_id)).first()
+
+
+def record_engagements(conn: Connection, column: str, first: Mapping[int, datetime]) -> None:
+    """Set `opened_at` or `clicked_at` on many messages at once, where not set yet."""
+    if not first:
+        return
+    target = messages.c[column]
+    conn.execute(
+        update(messages)
+        .where(messages.c.id == bindparam("message_id"), target.is_(None))
+        .values({column: bindparam("at")}),
+        [{"message_id": mid, "at": at} for mid, at in first.items()],
+    )
 
 
 def record_engagement(conn: Connection, message_id: int, column: str, now: datetime) -> bool:

@@ -1,11 +1,29 @@
-"""Per-workflow and per-step figures, straight from the enrollments, step log and outbox."""
+"""Per-workflow, per-version, per-step and per-day figures, from the enrollments, step log,
+outbox and the events that name a message.
+
+Each count is of what happened inside the period, by the moment it happened: entries by
+`entered_at`, sends by `sent_at`, opens by `opened_at` (set by the tracking pixel and the
+click redirect, once per message), conversions by `converted_at`. What is
+waiting is as of now, whatever the period. Every query groups the whole workspace at once,
+so the cost does not grow with the number of workflows.
+"""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Connection, and_, case, func, select
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    and_,
+    case,
+    func,
+    literal_column,
+    select,
+    true,
+)
 
 from tidings.storage.tables import (
     OPEN_STATUSES,
@@ -18,6 +36,33 @@ from tidings.storage.tables import (
 )
 from tidings.storage.workflows import Catalog
 
+#: Events that name the message they are about and count against it.
+UNSUBSCRIBED, BOUNCED = "unsubscribed", "message_bounced"
+
+
+@dataclass(frozen=True)
+class Period:
+    """From `since` (included) to `until` (excluded); either end may be open."""
+
+    since: datetime | None = None
+    until: datetime | None = None
+
+    def holds(self, column: Any) -> ColumnElement[bool]:
+        """SQL: the column's moment lies inside the period (and is set)."""
+        parts: list[ColumnElement[bool]] = [column.is_not(None)]
+        if self.since is not None:
+            parts.append(column >= self.since)
+        if self.until is not None:
+            parts.append(column < self.until)
+        return and_(true(), *parts)
+
+
+def day_of(conn: Connection, column: ColumnElement[Any]) -> ColumnElement[str]:
+    """SQL: the UTC calendar day of a moment, as YYYY-MM-DD text."""
+    if conn.dialect.name == "postgresql":
+        return func.to_char(func.timezone("UTC", column), "YYYY-MM-DD")
+    return func.substr(column, 1, 10)
+
 
 @dataclass(kw_only=True)
 class Figures:
@@ -25,8 +70,35 @@ class Figures:
 
     entered: int = 0
     sent: int = 0
+    delivered: int = 0
     opened: int = 0
     clicked: int = 0
+    converted: int = 0
+    revenue: float = 0.0
+    unsubscribed: int = 0
+    bounced: int = 0
+    exited: int = 0
+    waiting: int = 0
+
+
+@dataclass(kw_only=True)
+class StepFigures(Figures):
+    """What happened at one step. `exited` and `waiting` count those who stopped *here*;
+    `left` those who ended here without converting; `drop_off` the share of arrivals that
+    went no further."""
+
+    step_id: str
+    kind: str
+    left: int = 0
+    drop_off: float | None = None
+
+
+@dataclass(kw_only=True)
+class VersionFigures:
+    """Enrollments on one version of a workflow."""
+
+    version: int
+    entered: int = 0
     converted: int = 0
     revenue: float = 0.0
     exited: int = 0
@@ -34,122 +106,211 @@ class Figures:
 
 
 @dataclass(kw_only=True)
-class StepFigures(Figures):
-    """What happened at one step."""
+class DayFigures:
+    """One UTC day of a workflow."""
 
-    step_id: str
-    kind: str
+    day: str
+    entered: int = 0
+    sent: int = 0
+    opened: int = 0
+    clicked: int = 0
+    converted: int = 0
+    revenue: float = 0.0
 
 
 @dataclass(kw_only=True)
 class WorkflowFigures(Figures):
-    """What happened in one workflow, in total and step by step."""
+    """What happened in one workflow: in total, per version, step by step and day by day."""
 
     key: str
     name: str
     version: int
+    status: str = "active"
+    has_goal: bool = False
     completed: int = 0
     steps: list[StepFigures] = field(default_factory=list)
+    versions: list[VersionFigures] = field(default_factory=list)
+    days: list[DayFigures] = field(default_factory=list)
 
 
 def workflow_figures(
-    conn: Connection, workspace_id: int, catalog: Catalog
+    conn: Connection,
+    workspace_id: int,
+    catalog: Catalog,
+    period: Period = Period(),
+    *,
+    daily: bool = False,
 ) -> list[WorkflowFigures]:
-    """Figures for every workflow in the workspace, steps in the order of the current version."""
-    result = []
+    """Figures for every workflow in the workspace, steps in the order of the current
+    version; with `daily`, a row per UTC day that saw activity."""
     wf_rows = conn.execute(
-        select(workflows.c.id, workflows.c.key, workflows.c.name, workflows.c.current_version)
+        select(
+            workflows.c.id,
+            workflows.c.key,
+            workflows.c.name,
+            workflows.c.status,
+            workflows.c.current_version,
+        )
         .where(workflows.c.workspace_id == workspace_id)
         .order_by(workflows.c.key)
     ).all()
-    opened, clicked = _engagement(conn, workspace_id)
+    by_id: dict[int, WorkflowFigures] = {}
+    steps: dict[tuple[int, str], StepFigures] = {}
     for wf in wf_rows:
         spec = catalog.version(conn, wf.id, wf.current_version)
-        figures = WorkflowFigures(key=wf.key, name=wf.name, version=wf.current_version)
-        steps = {s.id: StepFigures(step_id=s.id, kind=s.type) for s in spec.steps}
-
-        def at(step_id: str | None, steps: dict[str, StepFigures] = steps) -> StepFigures | None:
-            return steps.get(step_id) if step_id is not None else None
-
-        totals = conn.execute(
-            select(
-                func.count(),
-                func.count(enrollments.c.converted_at),
-                func.coalesce(func.sum(enrollments.c.revenue), 0.0),
-                func.sum(case((enrollments.c.status == "exited", 1), else_=0)),
-                func.sum(case((enrollments.c.status == "completed", 1), else_=0)),
-                func.sum(case((enrollments.c.status.in_(OPEN_STATUSES), 1), else_=0)),
-            ).where(enrollments.c.workflow_id == wf.id)
-        ).one()
-        figures.entered, figures.converted, figures.revenue = totals[0], totals[1], float(totals[2])
-        figures.exited, figures.completed, figures.waiting = (
-            totals[3] or 0,
-            totals[4] or 0,
-            totals[5] or 0,
+        figures = WorkflowFigures(
+            key=wf.key,
+            name=wf.name,
+            version=wf.current_version,
+            status=wf.status,
+            has_goal=spec.goal is not None,
         )
+        figures.steps = [StepFigures(step_id=s.id, kind=s.type) for s in spec.steps]
+        for step in figures.steps:
+            steps[(wf.id, step.step_id)] = step
+        by_id[wf.id] = figures
+    if not by_id:
+        return []
+    _enrollment_totals(conn, workspace_id, period, by_id)
+    _stopped_at_steps(conn, workspace_id, period, steps)
+    _step_entries(conn, workspace_id, period, steps)
+    _message_counts(conn, workspace_id, period, steps)
+    _message_events(conn, workspace_id, period, steps)
+    for figures in by_id.values():
+        for name in ("sent", "delivered", "opened", "clicked", "unsubscribed", "bounced"):
+            setattr(figures, name, sum(getattr(s, name) for s in figures.steps))
+        for step in figures.steps:
+            if step.entered and step.kind != "exit":
+                step.drop_off = (step.waiting + step.left) / step.entered
+    if daily:
+        _days(conn, workspace_id, period, by_id)
+    return list(by_id.values())
 
-        for step_id, status, count in conn.execute(
-            select(enrollments.c.step_id, enrollments.c.status, func.count())
-            .where(
-                enrollments.c.workflow_id == wf.id,
-                enrollments.c.status.in_(("exited", *OPEN_STATUSES)),
+
+def _count_if(condition: ColumnElement[bool]) -> ColumnElement[int]:
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+def _enrollment_totals(
+    conn: Connection, workspace_id: int, period: Period, by_id: dict[int, WorkflowFigures]
+) -> None:
+    e = enrollments.c
+    ended = period.holds(e.ended_at)
+    rows = conn.execute(
+        select(
+            e.workflow_id,
+            e.version,
+            _count_if(period.holds(e.entered_at)),
+            _count_if(period.holds(e.converted_at)),
+            func.coalesce(func.sum(case((period.holds(e.converted_at), e.revenue), else_=0.0)), 0),
+            _count_if(and_(ended, e.status == "exited")),
+            _count_if(and_(ended, e.status == "completed")),
+            _count_if(e.status.in_(OPEN_STATUSES)),
+        )
+        .where(e.workspace_id == workspace_id)
+        .group_by(e.workflow_id, e.version)
+        .order_by(e.workflow_id, e.version)
+    )
+    for workflow_id, version, entered, converted, revenue, exited, completed, waiting in rows:
+        figures = by_id.get(workflow_id)
+        if figures is None:
+            continue
+        figures.versions.append(
+            VersionFigures(
+                version=version,
+                entered=entered,
+                converted=converted,
+                revenue=float(revenue),
+                exited=exited,
+                waiting=waiting,
             )
-            .group_by(enrollments.c.step_id, enrollments.c.status)
-        ):
-            step = at(step_id)
-            if step is not None:
-                if status == "exited":
-                    step.exited += count
-                else:
-                    step.waiting += count
-        for step_id, count in conn.execute(
-            select(step_log.c.step_id, func.count())
-            .where(step_log.c.workflow_id == wf.id, step_log.c.enters.is_(True))
-            .group_by(step_log.c.step_id)
-        ):
-            if (step := at(step_id)) is not None:
-                step.entered = count
-        for step_id, count, revenue in conn.execute(
-            select(
-                step_log.c.step_id,
-                func.count(func.distinct(enrollments.c.id)),
-                func.sum(enrollments.c.revenue),
-            )
-            .join(enrollments, enrollments.c.id == step_log.c.enrollment_id)
-            .where(
-                step_log.c.workflow_id == wf.id,
-                step_log.c.enters.is_(True),
-                enrollments.c.converted_at.is_not(None),
-            )
-            .group_by(step_log.c.step_id)
-        ):
-            if (step := at(step_id)) is not None:
-                step.converted, step.revenue = count, float(revenue or 0)
-        for step_id, count in conn.execute(
-            select(messages.c.step_id, func.count())
-            .where(messages.c.workflow_id == wf.id, messages.c.status == "sent")
-            .group_by(messages.c.step_id)
-        ):
-            if (step := at(step_id)) is not None:
-                step.sent = count
-        for step in steps.values():
-            step.opened = opened.get((wf.id, step.step_id), 0)
-            step.clicked = clicked.get((wf.id, step.step_id), 0)
-        figures.steps = list(steps.values())
-        figures.sent = sum(s.sent for s in figures.steps)
-        figures.opened = sum(s.opened for s in figures.steps)
-        figures.clicked = sum(s.clicked for s in figures.steps)
-        result.append(figures)
-    return result
+        )
+        figures.entered += entered
+        figures.converted += converted
+        figures.revenue += float(revenue)
+        figures.exited += exited
+        figures.completed += completed
+        figures.waiting += waiting
 
 
-def _engagement(
-    conn: Connection, workspace_id: int
-) -> tuple[dict[tuple[int, str], int], dict[tuple[int, str], int]]:
-    """Distinct messages opened and clicked, by (workflow id, step id).
+def _stopped_at_steps(
+    conn: Connection, workspace_id: int, period: Period, steps: dict[tuple[int, str], StepFigures]
+) -> None:
+    """Where journeys stand or ended: waiting at a step now, or ended there in the period."""
+    e = enrollments.c
+    waiting = e.status.in_(OPEN_STATUSES)
+    ended = and_(e.status.in_(("exited", "completed")), period.holds(e.ended_at))
+    rows = conn.execute(
+        select(
+            e.workflow_id,
+            e.step_id,
+            _count_if(waiting),
+            _count_if(and_(ended, e.status == "exited")),
+            _count_if(and_(ended, e.converted_at.is_(None))),
+        )
+        .where(e.workspace_id == workspace_id, e.step_id.is_not(None))
+        .group_by(e.workflow_id, e.step_id)
+    )
+    for workflow_id, step_id, waiting_here, exited_here, left_here in rows:
+        if (step := steps.get((workflow_id, step_id))) is not None:
+            step.waiting, step.exited, step.left = waiting_here, exited_here, left_here
 
-    Open and click events carry the message id they came from; each message counts once.
-    """
+
+def _step_entries(
+    conn: Connection, workspace_id: int, period: Period, steps: dict[tuple[int, str], StepFigures]
+) -> None:
+    """Arrivals at each step, and how many of those journeys converted and for how much."""
+    s, e = step_log.c, enrollments.c
+    arrivals = and_(s.workspace_id == workspace_id, s.enters.is_(True), period.holds(s.at))
+    for workflow_id, step_id, count in conn.execute(
+        select(s.workflow_id, s.step_id, func.count())
+        .where(arrivals)
+        .group_by(s.workflow_id, s.step_id)
+    ):
+        if (step := steps.get((workflow_id, step_id))) is not None:
+            step.entered = count
+    # A journey that passed a step twice still converted once; count it once per step.
+    passed = select(s.workflow_id, s.step_id, s.enrollment_id).where(arrivals).distinct().subquery()
+    for workflow_id, step_id, count, revenue in conn.execute(
+        select(
+            passed.c.workflow_id,
+            passed.c.step_id,
+            func.count(),
+            func.coalesce(func.sum(e.revenue), 0.0),
+        )
+        .join(enrollments, e.id == passed.c.enrollment_id)
+        .where(e.converted_at.is_not(None))
+        .group_by(passed.c.workflow_id, passed.c.step_id)
+    ):
+        if (step := steps.get((workflow_id, step_id))) is not None:
+            step.converted, step.revenue = count, float(revenue)
+
+
+def _message_counts(
+    conn: Connection, workspace_id: int, period: Period, steps: dict[tuple[int, str], StepFigures]
+) -> None:
+    m = messages.c
+    rows = conn.execute(
+        select(
+            m.workflow_id,
+            m.step_id,
+            _count_if(and_(m.status == "sent", period.holds(m.sent_at))),
+            _count_if(period.holds(m.opened_at)),
+            _count_if(period.holds(m.clicked_at)),
+        )
+        .where(m.workspace_id == workspace_id, m.workflow_id.is_not(None))
+        .group_by(m.workflow_id, m.step_id)
+    )
+    for workflow_id, step_id, sent, opened, clicked in rows:
+        if (step := steps.get((workflow_id, step_id))) is not None:
+            step.sent = step.delivered = sent
+            step.opened, step.clicked = opened, clicked
+
+
+def _message_events(
+    conn: Connection, workspace_id: int, period: Period, steps: dict[tuple[int, str], StepFigures]
+) -> None:
+    """Unsubscribes and bounces, each counted once per message it names."""
     message_id = events.c.properties["message_id"].as_integer()
     rows = conn.execute(
         select(
@@ -164,14 +325,60 @@ def _engagement(
         )
         .where(
             events.c.workspace_id == workspace_id,
-            events.c.name.in_(("email_opened", "email_clicked")),
+            events.c.name.in_((UNSUBSCRIBED, BOUNCED)),
+            period.holds(events.c.occurred_at),
         )
         .group_by(messages.c.workflow_id, messages.c.step_id, events.c.name)
     )
-    counts: dict[str, dict[tuple[int, str], int]] = defaultdict(dict)
     for workflow_id, step_id, name, count in rows:
-        counts[name][(workflow_id, step_id)] = count
-    return counts["email_opened"], counts["email_clicked"]
+        if (step := steps.get((workflow_id, step_id))) is None:
+            continue
+        if name == UNSUBSCRIBED:
+            step.unsubscribed = count
+        else:
+            step.bounced = count
+            step.delivered = max(step.sent - count, 0)
+
+
+def _days(
+    conn: Connection, workspace_id: int, period: Period, by_id: dict[int, WorkflowFigures]
+) -> None:
+    days: dict[tuple[int, str], DayFigures] = {}
+
+    def add(workflow_id: int, day: str, name: str, value: float) -> None:
+        row = days.setdefault((workflow_id, day), DayFigures(day=day))
+        setattr(row, name, getattr(row, name) + value)
+
+    e, m = enrollments.c, messages.c
+    for name, column in (("entered", e.entered_at), ("converted", e.converted_at)):
+        day = day_of(conn, column)
+        revenue = (
+            func.coalesce(func.sum(e.revenue), 0.0) if name == "converted" else literal_column("0")
+        )
+        for workflow_id, on, count, total in conn.execute(
+            select(e.workflow_id, day, func.count(), revenue)
+            .where(e.workspace_id == workspace_id, period.holds(column))
+            .group_by(e.workflow_id, day)
+        ):
+            add(workflow_id, on, name, count)
+            if name == "converted":
+                add(workflow_id, on, "revenue", float(total))
+    sent = and_(m.status == "sent", period.holds(m.sent_at))
+    for name, column, condition in (
+        ("sent", m.sent_at, sent),
+        ("opened", m.opened_at, period.holds(m.opened_at)),
+        ("clicked", m.clicked_at, period.holds(m.clicked_at)),
+    ):
+        day = day_of(conn, column)
+        for workflow_id, on, count in conn.execute(
+            select(m.workflow_id, day, func.count())
+            .where(m.workspace_id == workspace_id, m.workflow_id.is_not(None), condition)
+            .group_by(m.workflow_id, day)
+        ):
+            add(workflow_id, on, name, count)
+    for (workflow_id, _), row in sorted(days.items(), key=lambda item: item[0]):
+        if (figures := by_id.get(workflow_id)) is not None:
+            figures.days.append(row)
 
 
 def recovered_cart_example(

@@ -207,3 +207,23 @@ def test_the_example_workflows_are_clean() -> None:
     assert all(item.workflow is not None and item.problems == [] for item in loaded), [
         (item.path.name, [str(p) for p in item.problems]) for item in loaded
     ]
+
+
+def test_a_holdout_path_must_never_reach_a_send() -> None:
+    steps = """\
+  - id: split
+    type: split
+    paths:
+      - {name: treated, percent: 90, next: remind}
+      - {name: holdout, percent: 10, next: hold, holdout: true}
+  - {id: remind, type: send, template: t, next: done}
+  - {id: hold, type: wait, for: 1d, next: remind}
+  - {id: done, type: exit}
+"""
+    assert problems(steps) == [
+        "steps[0].paths[1]: the holdout path reaches the send step 'remind' (steps[1]); a "
+        "holdout must never be messaged (send the holdout to its own wait and exit, apart "
+        "from the treated path)"
+    ]
+    apart = steps.replace("next: remind}\n  - {id: done", "next: done}\n  - {id: done")
+    assert problems(apart) == []

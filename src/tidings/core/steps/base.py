@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -20,6 +21,8 @@ class StepContext:
     state: EnrollmentState
     contact: ContactView
     now: datetime
+    #: For sends that pick their own winner: per step id, per variant, (hits, sent) so far.
+    arms: Mapping[str, Mapping[str, tuple[int, int]]] = field(default_factory=dict)
 
     def facts(self) -> Facts:
         """What conditions at this step can see."""

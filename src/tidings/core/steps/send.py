@@ -5,7 +5,8 @@ from __future__ import annotations
 from tidings.core.calendar import stable_fraction
 from tidings.core.effects import SendMessage
 from tidings.core.render import RenderError, render, text_source_from_html
-from tidings.core.spec import ConsentStatus, SendKind, SendStep, Variant
+from tidings.core.spec import ConsentStatus, SendKind, SendStep, Variant, WinnerChoice
+from tidings.core.stats import pick_winner, thompson_pick
 from tidings.core.steps.base import Outcome, StepContext, go_to
 
 
@@ -20,11 +21,31 @@ def pick_variant(variants: tuple[Variant, ...], *seed: object) -> Variant:
     return variants[-1]
 
 
+def choose_variant(step: SendStep, ctx: StepContext) -> tuple[Variant, str]:
+    """The variant this send uses, and why when a test chose it by its results so far."""
+    seed = (ctx.state.id, step.id)
+    winner = step.winner
+    if winner is None:
+        return pick_variant(step.variants, *seed), ""
+    tallies = ctx.arms.get(step.id, {})
+    counts = [tallies.get(v.name, (0, 0)) for v in step.variants]
+    if winner.choose is WinnerChoice.PROMOTE:
+        won = pick_winner(counts, min_sample=winner.min_sample)
+        if won is None:
+            return pick_variant(step.variants, *seed), ""
+        hits, sent = counts[won]
+        why = f"promoted: won on {winner.metric.value} ({hits} of {sent})"
+        return step.variants[won], why
+    draws = [stable_fraction(*seed, "thompson", v.name) for v in step.variants]
+    chosen = step.variants[thompson_pick(counts, draws)]
+    return chosen, f"Thompson sampling on {winner.metric.value}"
+
+
 def run_send(step: SendStep, ctx: StepContext) -> Outcome:
     """Queue the message, or hold it with the reason when it must not go out."""
     state, contact = ctx.state, ctx.contact
     following = go_to(state, ctx.workflow.next_of(step))
-    variant = pick_variant(step.variants, state.id, step.id) if step.variants else None
+    variant, chosen_by = choose_variant(step, ctx) if step.variants else (None, "")
     template_name = variant.template if variant else step.template
     assert template_name is not None  # the model requires a template or variants
 
@@ -75,6 +96,6 @@ def run_send(step: SendStep, ctx: StepContext) -> Outcome:
     )
     detail = f"{step.channel.value} {template_name!r} to {address}"
     if variant:
-        detail += f" (variant {variant.name})"
+        detail += f" (variant {variant.name}{'; ' + chosen_by if chosen_by else ''})"
     decision = ctx.decision("queued", detail, template=template_name, variant=message.variant)
     return Outcome(following, effects=(message,), decisions=(decision,))

@@ -1,0 +1,1 @@
+"""Measurement reports: built once, shown in the terminal, as HTML and through the API."""
