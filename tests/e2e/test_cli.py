@@ -104,6 +104,27 @@ def test_demo_then_ask_why(tmp_path: Path) -> None:
     assert broken.returncode == 3
     assert "condition: expected a duration" in broken.stdout
 
+    # The demo ended by writing its report; `tidings report` rebuilds it, now with the
+    # segment just made, in the terminal and as a page.
+    written = re.search(r"The full report, with charts: (\S+)", out)
+    assert written is not None and Path(written.group(1)) == tmp_path / "tidings-demo-report.html"
+    page = Path(written.group(1)).read_text()
+    for section in ("Workflows", "Experiments", "Holdout lift", "Attribution", "Audit"):
+        assert f">{section}</h2>" in page
+    assert "<svg" in page and "<script" not in page and "http://" not in page
+    shown = tidings("report", *database, cwd=tmp_path)
+    assert shown.returncode == 0, shown.stderr
+    assert "Attribution: revenue credited" in shown.stdout and "Audit" in shown.stdout
+    assert re.search(r"│ buyers +│ +" + f"{size:,}" + r" +│", shown.stdout), shown.stdout
+    html = tidings(
+        "report", "--html", "out/report.html", "--since", "2026-03-01", *database, cwd=tmp_path
+    )
+    assert html.returncode == 0, html.stderr
+    assert "buyers" in (tmp_path / "out" / "report.html").read_text()
+    wrong = tidings("report", "--since", "March", *database, cwd=tmp_path)
+    assert wrong.returncode == 3
+    assert "--since: 'March' is not a date; write it as YYYY-MM-DD" in wrong.stderr
+
 
 def test_unknown_contact_is_a_clear_error(tmp_path: Path) -> None:
     result = tidings(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import typer
@@ -21,11 +21,11 @@ from tidings.storage.reports import Period
 Database = typer.Option(None, "--database", help="database URL (default: TIDINGS_DATABASE_URL)")
 
 
-def _day(value: str | None, option: str) -> datetime | None:
+def _day(value: str | None, option: str) -> date | None:
     if value is None:
         return None
     try:
-        return datetime.combine(date.fromisoformat(value), datetime.min.time(), UTC)
+        return date.fromisoformat(value)
     except ValueError as exc:
         raise ConfigError(f"{option}: {value!r} is not a date; write it as YYYY-MM-DD") from exc
 
@@ -48,13 +48,11 @@ def report(
     database: str | None = Database,
 ) -> None:
     """Funnels, experiments, holdout lift, attribution, customer value and the audit."""
-    start, end = _day(since, "--since"), _day(until, "--until")
-    if end is not None:
-        end += timedelta(days=1)
-    if start is not None and end is not None and start >= end:
-        raise ConfigError("--since must come before --until")
+    first, last = _day(since, "--since"), _day(until, "--until")
+    if first is not None and last is not None and first > last:
+        raise ConfigError("--since must be on or before --until")
     options = Options(
-        period=Period(start, end),
+        period=Period.of_days(first, last),
         attribution_window=_duration(window, "--window"),
         half_life=_duration(half_life, "--half-life"),
     )

@@ -90,7 +90,8 @@ def bottom_performers(
     records: Sequence[WorkflowRecord], thresholds: Thresholds = Thresholds()
 ) -> list[Finding]:
     """The worst `bottom_share` of active workflows with enough contacts to judge, by the
-    rate each is judged by; nothing to rank with fewer than two."""
+    rate each is judged by; nothing to rank with fewer than two, and a workflow at the
+    median is not flagged however the ranks fall (equal workflows have no bottom)."""
     rated = [(r, found) for r in records if r.active and (found := r.rate()) is not None]
     if len(rated) < 2:
         return []
@@ -99,6 +100,8 @@ def bottom_performers(
     count = max(1, math.ceil(thresholds.bottom_share * len(rated)))
     findings = []
     for rank, (record, (metric, hits, n)) in enumerate(rated[:count], start=1):
+        if hits / n >= median:
+            continue
         findings.append(
             Finding(
                 kind="bottom",

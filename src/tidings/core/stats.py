@@ -162,14 +162,49 @@ def verdict(
     return "b is better" if found.difference > 0 else "a is better"
 
 
+#: The mixing spread of the sequential test: the size of difference in rates (5 points) it
+#: is most ready to find. Smaller differences are still found, with more data.
+SEQUENTIAL_TAU = 0.05
+
+
+def always_valid_p(
+    hits_a: int, n_a: int, hits_b: int, n_b: int, tau: float = SEQUENTIAL_TAU
+) -> float:
+    """A p-value for two rates that stays valid however often it is looked at: the mixture
+    sequential probability ratio test (mSPRT) of Johari, Pekelis and Walsh (2017), with a
+    normal mixture of spread `tau` over the difference and the pooled variance.
+
+    A test that checks the ordinary p-value after every send and stops at the first p < 0.05
+    declares a false winner far more often than 5% of the time; stopping when this one
+    drops below alpha keeps that chance under alpha.
+    """
+    if min(n_a, n_b) <= 0:
+        return 1.0
+    pooled = (hits_a + hits_b) / (n_a + n_b)
+    variance = pooled * (1 - pooled) * (1 / n_a + 1 / n_b)
+    if variance == 0:
+        return 1.0
+    spread = tau * tau
+    difference = hits_b / n_b - hits_a / n_a
+    log_ratio = 0.5 * math.log(variance / (variance + spread)) + spread * difference**2 / (
+        2 * variance * (variance + spread)
+    )
+    return min(1.0, math.exp(-log_ratio))
+
+
 def pick_winner(
-    arms: Sequence[tuple[int, int]], *, alpha: float = 0.05, min_sample: int = MIN_SAMPLE
+    arms: Sequence[tuple[int, int]],
+    *,
+    alpha: float = 0.05,
+    min_sample: int = MIN_SAMPLE,
+    sequential: bool = False,
 ) -> int | None:
     """The arm to promote among (hits, n), the first being the control: the best arm that
     beats the control at significance, or the control when every other arm loses to it;
     None while any arm is below `min_sample` or nothing is significant. The level is split
     among the comparisons (Bonferroni), so trying more arms does not make a false winner
-    likelier."""
+    likelier. `sequential` judges by `always_valid_p`, for a test that is looked at after
+    every send and acts on what it sees."""
     if len(arms) < 2 or min(n for _, n in arms) < min_sample:
         return None
     level = alpha / (len(arms) - 1)
@@ -178,7 +213,8 @@ def pick_winner(
     worse = 0
     for index, (hits, n) in enumerate(arms[1:], start=1):
         found = compare_rates(hits_a, n_a, hits, n)
-        if found.significant(level):
+        p_value = always_valid_p(hits_a, n_a, hits, n) if sequential else found.p_value
+        if p_value < level:
             if found.difference > 0:
                 better.append((found.difference, index))
             else:

@@ -13,7 +13,7 @@ from sqlalchemy import Connection
 
 from tidings.core import audit as auditing
 from tidings.core.attribution import MODELS, Credit, attribute
-from tidings.core.spec import SendStep, SplitStep, WinnerMetric
+from tidings.core.spec import SendStep, SplitStep, Winner, WinnerChoice, WinnerMetric
 from tidings.core.stats import (
     Comparison,
     Distribution,
@@ -54,20 +54,16 @@ class Arm:
     clicked: int
     converted: int
     revenue: float
-    holdout: bool = False
     probability_best: float | None = None
+    click_rate: float | None = field(init=False)
+    conversion_rate: float | None = field(init=False)
+    revenue_per_contact: float | None = field(init=False)
 
-    @property
-    def click_rate(self) -> float | None:
-        return self.clicked / self.assigned if self.assigned else None
-
-    @property
-    def conversion_rate(self) -> float | None:
-        return self.converted / self.assigned if self.assigned else None
-
-    @property
-    def revenue_per_contact(self) -> float | None:
-        return self.revenue / self.assigned if self.assigned else None
+    def __post_init__(self) -> None:
+        n = self.assigned
+        self.click_rate = self.clicked / n if n else None
+        self.conversion_rate = self.converted / n if n else None
+        self.revenue_per_contact = self.revenue / n if n else None
 
 
 @dataclass
@@ -91,6 +87,7 @@ class Experiment:
     arms: list[Arm]
     comparisons: list[Versus] = field(default_factory=list)
     winner: str | None = None
+    promotes: bool = False  #: the send promotes its winner by itself
     conclusion: str = ""
 
 
@@ -187,15 +184,19 @@ def build_report(
     for (wf_id, step_id), arms in _grouped(variant_arms(conn, workspace_id, period)).items():
         key = keys[wf_id][0]
         send = specs[wf_id].step(step_id)
+        if isinstance(send, SendStep):
+            arms = _in_order(arms, [v.name for v in send.variants])
         test = send.winner if isinstance(send, SendStep) else None
         if test is not None:
             metric = "click rate" if test.metric is WinnerMetric.CLICKS else "conversion rate"
         else:
             metric = "conversion rate" if has_goal[key] else "click rate"
-        experiments.append(_experiment(key, step_id, "variants", arms, metric))
+        experiments.append(_experiment(key, step_id, "variants", arms, metric, test))
     for (wf_id, step_id), arms in _grouped(split_arms(conn, workspace_id, period)).items():
         key = keys[wf_id][0]
         step = specs[wf_id].step(step_id)
+        if isinstance(step, SplitStep):
+            arms = _in_order(arms, [p.name for p in step.paths])
         held = {p.name for p in step.paths if p.holdout} if isinstance(step, SplitStep) else set()
         holdouts = [a for a in arms if a.arm in held]
         treated = [a for a in arms if a.arm not in held]
@@ -223,6 +224,13 @@ def _grouped(arms: Sequence[ArmCounts]) -> dict[tuple[int, str], list[ArmCounts]
     return found
 
 
+def _in_order(arms: Sequence[ArmCounts], names: Sequence[str]) -> list[ArmCounts]:
+    """Arms in the order the step lists them (the first is the control); arms the current
+    version no longer has come last."""
+    rank = {name: i for i, name in enumerate(names)}
+    return sorted(arms, key=lambda a: (rank.get(a.arm, len(rank)), a.arm))
+
+
 def _sample(arm: ArmCounts) -> Sample:
     return Sample(arm.assigned, arm.revenue, arm.revenue_squares)
 
@@ -247,7 +255,12 @@ def _hits(arm: ArmCounts, metric: str) -> int:
 
 
 def _experiment(
-    workflow: str, step: str, kind: str, counts: Sequence[ArmCounts], metric: str
+    workflow: str,
+    step: str,
+    kind: str,
+    counts: Sequence[ArmCounts],
+    metric: str,
+    test: Winner | None = None,
 ) -> Experiment:
     """Each arm against the first (the control), on clicks (sends), conversions and revenue
     per contact; the winner is chosen on `metric` exactly as a send that promotes its own
@@ -283,7 +296,13 @@ def _experiment(
                 else "too early"
             )
             experiment.comparisons.append(Versus(other.arm, name, found, said))
-    won = pick_winner([(_hits(a, metric), a.assigned) for a in counts], alpha=ALPHA)
+    tallies = [(_hits(a, metric), a.assigned) for a in counts]
+    if test is not None and test.choose is WinnerChoice.PROMOTE:
+        # The send decides with the sequential test as results come in; say what it did.
+        won = pick_winner(tallies, alpha=ALPHA, min_sample=test.min_sample, sequential=True)
+        experiment.promotes = True
+    else:
+        won = pick_winner(tallies, alpha=ALPHA)
     experiment.winner = counts[won].arm if won is not None else None
     experiment.conclusion = _conclusion(experiment, control, alpha)
     return experiment
@@ -291,6 +310,11 @@ def _experiment(
 
 def _conclusion(experiment: Experiment, control: ArmCounts, alpha: float) -> str:
     smallest = min(a.assigned for a in experiment.arms)
+    if experiment.winner is not None and experiment.promotes:
+        return (
+            f"{experiment.winner} won on {experiment.metric} by the sequential test (valid "
+            "however often it is checked); the send now goes only to it"
+        )
     if experiment.winner is not None:
         return (
             f"{experiment.winner} wins on {experiment.metric} (significant at "
@@ -339,9 +363,17 @@ def _lift(
             "the interval below is wide"
         )
     elif said == "b is better":
+        c = converted.per_contact
+        money = (
+            f"{earned.incremental:,.2f} incremental revenue ({earned.low:,.2f} to "
+            f"{earned.high:,.2f}) of {given.revenue:,.2f} attributed"
+        )
+        if not earned.per_contact.significant():
+            money += ", the revenue lift not yet significant"
         result.conclusion = (
-            f"the workflow works: {earned.incremental:,.2f} incremental revenue "
-            f"({earned.low:,.2f} to {earned.high:,.2f}) of {given.revenue:,.2f} attributed"
+            f"the workflow works: {c.difference * 100:+.1f} pts conversion "
+            f"({c.low * 100:+.1f} to {c.high * 100:+.1f}), about {converted.incremental:,.0f} "
+            f"incremental conversions; {money}"
         )
     elif said == "a is better":
         result.conclusion = "the holdout converts better: the workflow costs conversions"
@@ -358,7 +390,7 @@ def _attribution(
     window = options.attribution_window
     touched = {c.contact_id for c in found_conversions}
     first = found_conversions[0].at if found_conversions else now
-    since = (options.period.since or first) - window
+    since = Period(options.period.since or first).widened(window) or first
     until = options.period.until or now
     touches = outcomes.touches(conn, workspace_id, touched, since, until)
     credit = attribute(
@@ -403,7 +435,7 @@ def _value(
     keys: dict[int, tuple[str, int]],
 ) -> ValueReport:
     goals = outcomes.goal_events(conn, workspace_id, catalog)
-    values = outcomes.contact_values(conn, workspace_id, goals, options.period.until or now)
+    values = outcomes.contact_values(conn, workspace_id, goals, options.period.until)
     by_source: dict[str, list[outcomes.ContactValue]] = defaultdict(list)
     for v in values:
         by_source[v.source].append(v)

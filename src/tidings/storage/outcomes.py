@@ -129,20 +129,20 @@ class ContactValue:
 
 
 def contact_values(
-    conn: Connection, workspace_id: int, goals: Mapping[str, str | None], until: datetime
+    conn: Connection, workspace_id: int, goals: Mapping[str, str | None], until: datetime | None
 ) -> list[ContactValue]:
-    """Every contact with their revenue from goal events up to `until` (zero if none)."""
+    """Every contact known before `until` (None: ever) with their revenue from goal events
+    before it (zero if none)."""
     revenue: dict[int, float] = defaultdict(float)
     orders: dict[int, int] = defaultdict(int)
     for item in conversions(conn, workspace_id, goals, Period(None, until)):
         revenue[item.contact_id] += item.revenue
         orders[item.contact_id] += 1
     source = contacts.c.attributes[SOURCE_ATTRIBUTE].as_string()
-    rows = conn.execute(
-        select(contacts.c.id, source).where(
-            contacts.c.workspace_id == workspace_id, contacts.c.created_at < until
-        )
-    )
+    query = select(contacts.c.id, source).where(contacts.c.workspace_id == workspace_id)
+    if until is not None:
+        query = query.where(contacts.c.created_at < until)
+    rows = conn.execute(query)
     return [
         ContactValue(cid, src or UNKNOWN_SOURCE, revenue.get(cid, 0.0), orders.get(cid, 0))
         for cid, src in rows

@@ -11,7 +11,7 @@ so the cost does not grow with the number of workflows.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -46,6 +46,24 @@ class Period:
 
     since: datetime | None = None
     until: datetime | None = None
+
+    @classmethod
+    def of_days(cls, first: date | None, last: date | None) -> Period:
+        """Whole UTC days, `first` to `last` included; an end at the edge of the calendar
+        is an open end."""
+        since = datetime.combine(first, time.min, UTC) if first else None
+        until = None
+        if last is not None and last < date.max:
+            until = datetime.combine(last + timedelta(days=1), time.min, UTC)
+        return cls(since, until)
+
+    def widened(self, before: timedelta) -> datetime | None:
+        """The start moved `before` earlier (None when open), stopping at the calendar's
+        first day."""
+        if self.since is None:
+            return None
+        floor = datetime.min.replace(tzinfo=UTC)
+        return self.since - before if self.since - floor > before else floor
 
     def holds(self, column: Any) -> ColumnElement[bool]:
         """SQL: the column's moment lies inside the period (and is set)."""

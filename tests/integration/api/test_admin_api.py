@@ -363,3 +363,44 @@ def test_import_duplicates_and_personal_data_through_the_api(store: Store, api: 
     assert exported.status_code == 200
     assert exported.json()["profile"]["email"] == "ann@example.com"
     assert "attachment" in exported.headers["content-disposition"]
+
+
+def test_reports_as_json_and_as_a_page(store: Store, api: Api) -> None:
+    cart = (Path(__file__).parents[3] / "examples" / "workflows" / "cart_recovery.yaml").read_text()
+    api.admin("POST", "/api/workflows", content=cart)
+    for user in ("ann", "bob", "cy"):
+        traits = {
+            "email": f"{user}@example.com",
+            "source": "ads",
+            "consent": {"email": "subscribed"},
+        }
+        assert api.client.post("/v1/identify", json={"userId": user, "traits": traits}, auth=(api.write, "")).status_code == 200  # fmt: skip
+        api.track({"userId": user, "event": "cart_abandoned", "properties": {"cart_id": f"c-{user}", "value": 40}})  # fmt: skip
+    api.track({"userId": "ann", "event": "order_completed", "properties": {"cart_id": "c-ann", "revenue": 40}})  # fmt: skip
+    found = api.admin("GET", "/api/reports", params={"window": "3d"})
+    assert found.status_code == 200, found.text
+    body = found.json()
+    (figures,) = body["workflows"]
+    assert (figures["key"], figures["entered"], figures["converted"]) == ("cart_recovery", 3, 1)
+    assert figures["revenue"] == 40.0 and figures["days"][0]["entered"] == 3
+    assert body["attribution"]["window"] == 3 * 86400 and body["attribution"]["conversions"] == 1
+    assert body["value"]["by_source"][0]["group"] == "ads"
+    assert body["value"]["by_source"][0]["value"]["total"] == 40.0
+    assert {lift["workflow"] for lift in body["lifts"]} <= {"cart_recovery"}
+    day = store.clock.now().date().isoformat()
+    stats = api.admin(
+        "GET", "/api/workflows/cart_recovery/stats", params={"since": day, "daily": True}
+    )
+    assert stats.json()["entered"] == 3 and len(stats.json()["days"]) == 1
+    later = api.admin("GET", "/api/workflows/cart_recovery/stats", params={"since": "2030-01-01"})
+    assert later.json()["entered"] == 0
+    page = api.admin("GET", "/api/reports/html")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert "default-src 'none'" in page.headers["content-security-policy"]
+    assert "Abandoned cart recovery" in page.text
+    bad = api.admin("GET", "/api/reports", params={"window": "a week"})
+    assert bad.status_code == 422 and "window:" in bad.json()["detail"]
+    backwards = api.admin(
+        "GET", "/api/reports", params={"since": "2026-05-02", "until": "2026-05-01"}
+    )
+    assert backwards.status_code == 422

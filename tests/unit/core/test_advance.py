@@ -107,6 +107,53 @@ def test_ab_variants_split_by_weight_and_stay_put(now: datetime) -> None:
     assert isinstance(again, SendMessage) and again.variant == picks[17].variant  # type: ignore[union-attr]
 
 
+def _test(choose: str) -> Workflow:
+    return flow(
+        "  - {id: s, type: send, variants: [{name: a, template: hello}, {name: b, template: other}],"
+        f" winner: {{metric: clicks, choose: {choose}, min_sample: 100}}}}"
+    )
+
+
+def _picks(wf: Workflow, now: datetime, arms: dict[str, tuple[int, int]], n: int = 2000) -> float:
+    """The share of `n` journeys sent variant b, given the tallies so far."""
+    picks = [
+        advance(wf, begin(wf, now, i), contact(), now, {"s": arms}).effects[0] for i in range(n)
+    ]
+    return sum(isinstance(p, SendMessage) and p.variant == "b" for p in picks) / n
+
+
+def test_a_promoting_test_splits_until_a_significant_winner_then_sends_only_it(
+    now: datetime,
+) -> None:
+    wf = _test("promote")
+    # Before any result, and while below the minimum sample: the even split.
+    assert 0.45 < _picks(wf, now, {}) < 0.55
+    assert 0.45 < _picks(wf, now, {"a": (5, 60), "b": (30, 60)}) < 0.55
+    # Enough sends and no significant difference: still split.
+    assert 0.45 < _picks(wf, now, {"a": (20, 200), "b": (24, 200)}) < 0.55
+    # b clicks 15% against a's 8% over 400 sends each (p < 0.01): only b from now on,
+    # and the journal says why.
+    won = {"a": (32, 400), "b": (60, 400)}
+    assert _picks(wf, now, won, 200) == 1.0
+    result = advance(wf, begin(wf, now), contact(), now, {"s": won})
+    assert "promoted: won on clicks (60 of 400)" in result.decisions[0].detail
+    # A control that wins is promoted too.
+    assert _picks(wf, now, {"a": (60, 400), "b": (32, 400)}, 200) == 0.0
+
+
+def test_thompson_sampling_leans_toward_the_likely_best_and_stays_stable(now: datetime) -> None:
+    wf = _test("thompson")
+    assert 0.4 < _picks(wf, now, {}) < 0.6  # no data: a coin toss
+    leaning = _picks(wf, now, {"a": (10, 100), "b": (16, 100)})
+    assert 0.75 < leaning < 0.98  # likely better, not certain: mostly b, still some a
+    assert _picks(wf, now, {"a": (80, 1000), "b": (160, 1000)}, 500) > 0.99
+    arms = {"s": {"a": (10, 100), "b": (16, 100)}}
+    first = advance(wf, begin(wf, now, 5), contact(), now, arms).effects[0]
+    again = advance(wf, begin(wf, now, 5), contact(), now, arms).effects[0]
+    assert isinstance(first, SendMessage) and isinstance(again, SendMessage)
+    assert first.variant == again.variant  # a retry of the same send picks the same arm
+
+
 def test_wait_for_a_duration_then_continue(now: datetime) -> None:
     wf = flow("  - {id: w, type: wait, for: 3d}\n  - {id: s, type: send, template: hello}")
     waiting = advance(wf, begin(wf, now), contact(), now).state

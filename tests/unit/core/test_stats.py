@@ -9,11 +9,18 @@ import pytest
 
 from tidings.core.stats import (
     Sample,
+    always_valid_p,
+    beta_cdf,
+    beta_quantile,
     compare_means,
     compare_rates,
+    distribution,
     holdout_lift,
+    pick_winner,
+    probability_best,
     student_t_cdf,
     student_t_quantile,
+    thompson_pick,
     verdict,
 )
 
@@ -109,3 +116,76 @@ def test_a_known_holdout_lift_is_recovered_within_its_interval() -> None:
     revenue = holdout_lift(sample(holdout), sample(treated), rate=False)
     assert revenue.per_contact.low < 0.04 * 50 < revenue.per_contact.high  # 2.0 per contact
     assert revenue.per_contact.significant()
+
+
+def test_the_beta_distribution_matches_closed_forms() -> None:
+    # Beta(1, 1) is uniform; Beta(2, 1) has F(x) = x^2; Beta(1, 3) has F(x) = 1 - (1 - x)^3.
+    assert beta_cdf(0.3, 1, 1) == pytest.approx(0.3)
+    assert beta_cdf(0.5, 2, 1) == pytest.approx(0.25)
+    assert beta_cdf(0.2, 1, 3) == pytest.approx(1 - 0.8**3)
+    assert beta_quantile(0.25, 2, 1) == pytest.approx(0.5, abs=1e-9)
+    assert beta_quantile(0.5, 30, 30) == pytest.approx(0.5, abs=1e-9)
+
+
+def test_probability_to_be_best_matches_the_normal_approximation() -> None:
+    # 90/1000 against 120/1000: the posteriors are close to normal, and P(b > a) is
+    # Phi(0.03 / sqrt(0.09 * 0.91 / 1000 + 0.12 * 0.88 / 1000)) = Phi(2.191) = 0.9858.
+    low, high = probability_best([(90, 1000), (120, 1000)])
+    assert high == pytest.approx(0.9858, abs=0.003)
+    assert low + high == pytest.approx(1.0)
+    assert probability_best([(10, 100)] * 3) == pytest.approx([1 / 3] * 3, abs=1e-6)
+    # Beta(2, 1) against Beta(1, 1): P(X > U) = integral of 2x * x dx = 2/3.
+    assert probability_best([(0, 0), (1, 1)]) == pytest.approx([1 / 3, 2 / 3], abs=1e-3)
+
+
+def test_thompson_draws_invert_each_posterior() -> None:
+    # With the same uniform for both arms, the arm whose posterior lies higher wins.
+    assert thompson_pick([(10, 100), (30, 100)], [0.5, 0.5]) == 1
+    # A low draw for the better arm and a high one for the worse can still pick the worse:
+    # that is how Thompson sampling keeps exploring.
+    assert thompson_pick([(10, 100), (14, 100)], [0.99, 0.01]) == 0
+    with pytest.raises(ValueError):
+        thompson_pick([(1, 2)], [])
+
+
+def test_a_winner_needs_the_minimum_sample_and_significance() -> None:
+    assert pick_winner([(8, 99), (30, 99)]) is None  # below 100 an arm
+    assert pick_winner([(80, 1000), (120, 1000)]) == 1
+    assert pick_winner([(120, 1000), (80, 1000)]) == 0  # the control wins
+    assert pick_winner([(100, 1000), (110, 1000)]) is None
+    # With three arms the level is halved: pooled 0.22, z = 0.04 / 0.018526 = 2.159,
+    # p = 0.031 wins alone at 0.05, not among three at 0.025.
+    two = [(200, 1000), (240, 1000)]
+    assert compare_rates(*two[0], *two[1]).p_value == pytest.approx(0.0308, abs=0.0005)
+    assert pick_winner(two) == 1
+    assert pick_winner([*two, (205, 1000)]) is None
+
+
+def test_distribution_quantiles_interpolate() -> None:
+    found = distribution([0.0, 0.0, 10.0, 20.0, 70.0])
+    assert (found.count, found.total, found.mean) == (5, 100.0, 20.0)
+    assert (found.median, found.p75, found.max) == (10.0, 20.0, 70.0)
+    assert found.p90 == pytest.approx(50.0)  # 90% of the way from 20 to 70
+    assert distribution([]).count == 0
+
+
+def test_peeking_after_every_batch_inflates_the_z_test_but_not_the_sequential_one() -> None:
+    # 300 A/A tests (both arms click 10%), looked at every 50 sends an arm up to 2,000:
+    # stopping at the first p < 0.05 finds a "winner" in far more than 5% of them; the
+    # always-valid p-value, which the self-promoting send uses, keeps it under 5%.
+    rng = random.Random(3)
+    naive = sequential = 0
+    for _ in range(300):
+        hits = [0, 0]
+        n = 0
+        naive_hit = sequential_hit = False
+        while n < 2000:
+            for arm in (0, 1):
+                hits[arm] += sum(rng.random() < 0.1 for _ in range(50))
+            n += 50
+            naive_hit = naive_hit or compare_rates(hits[0], n, hits[1], n).p_value < 0.05
+            sequential_hit = sequential_hit or always_valid_p(hits[0], n, hits[1], n) < 0.05
+        naive += naive_hit
+        sequential += sequential_hit
+    assert naive / 300 > 0.15
+    assert sequential / 300 <= 0.05

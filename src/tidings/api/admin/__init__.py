@@ -9,6 +9,7 @@ from tidings.api.admin import (
     delivery,
     keys,
     messages,
+    reports,
     scoring,
     segments,
     workflows,
@@ -26,5 +27,6 @@ for _module in (
     messages,
     keys,
     delivery,
+    reports,
 ):
     router.include_router(_module.router)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import tempfile
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import yaml
@@ -20,7 +20,7 @@ from tidings.errors import SpecInvalid, WorkflowNotFound
 from tidings.simulation.scenario import run_scenario
 from tidings.storage import browse
 from tidings.storage.engine import create_engine
-from tidings.storage.reports import WorkflowFigures, workflow_figures
+from tidings.storage.reports import Period, WorkflowFigures, workflow_figures
 from tidings.storage.workflows import WorkflowStatus, deploy_workflow, list_workflows, set_status
 
 router = APIRouter(prefix="/workflows", tags=["workflows"])
@@ -165,12 +165,22 @@ def archive(key: WorkflowKey, admin: AdminDep) -> WorkflowOut:
 
 
 @router.get("/{key}/stats", response_model=WorkflowFigures)
-def stats(key: WorkflowKey, admin: AdminDep) -> WorkflowFigures:
-    """Entered, sent, opened, clicked, converted, revenue, exited and waiting, per step."""
+def stats(
+    key: WorkflowKey,
+    admin: AdminDep,
+    since: date | None = Query(None, description="first day included, YYYY-MM-DD (UTC)"),
+    until: date | None = Query(None, description="last day included, YYYY-MM-DD (UTC)"),
+    daily: bool = Query(False, description="add a row per UTC day"),
+) -> WorkflowFigures:
+    """Entered, sent, delivered, opened, clicked, converted, revenue, unsubscribed, bounced,
+    exited and waiting: in total, per version, per step (with drop-off) and per day."""
     _find(admin, key)
+    period = Period.of_days(since, until)
     with admin.engine.connect() as conn:
         (figures,) = [
-            f for f in workflow_figures(conn, admin.workspace_id, admin.catalog) if f.key == key
+            f
+            for f in workflow_figures(conn, admin.workspace_id, admin.catalog, period, daily=daily)
+            if f.key == key
         ]
     return figures
 

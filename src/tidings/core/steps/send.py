@@ -30,7 +30,7 @@ def choose_variant(step: SendStep, ctx: StepContext) -> tuple[Variant, str]:
     tallies = ctx.arms.get(step.id, {})
     counts = [tallies.get(v.name, (0, 0)) for v in step.variants]
     if winner.choose is WinnerChoice.PROMOTE:
-        won = pick_winner(counts, min_sample=winner.min_sample)
+        won = pick_winner(counts, min_sample=winner.min_sample, sequential=True)
         if won is None:
             return pick_variant(step.variants, *seed), ""
         hits, sent = counts[won]
