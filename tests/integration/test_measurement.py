@@ -20,6 +20,7 @@ from tidings.reporting.build import Options, Report, build_report
 from tidings.reporting.html import render_html
 from tidings.runtime import engagement
 from tidings.runtime.dispatch import Channels, Dispatcher
+from tidings.runtime.ingest import Incoming, ingest
 from tidings.storage.delivery import message_by_id
 from tidings.storage.reports import Period
 from tidings.storage.workspaces import save_settings
@@ -234,3 +235,17 @@ steps:
     assert found[("overload", "contacts")].numbers == {"contacts": 1, "most": 3}
     for key in ("one", "two", "three"):
         assert found[("untouched", key)].numbers == {"days": 100}
+
+
+def test_events_that_name_no_real_message_leave_the_report_whole(store: Store) -> None:
+    deploy(store, OFFER)
+    subscriber(store, "ann")
+    track(store, "ann", "signed_up")
+    # Anyone may send these through the API: a message id that is text, a fraction, null.
+    for i, ref in enumerate(("abc", 1.5, None, "12")):
+        item = Incoming(
+            f"odd-{i}", "ann", "unsubscribed", store.clock.now(), properties={"message_id": ref}
+        )
+        ingest(store.engine, store.workspace_id, [item], store.clock, store.catalog)
+    (figures,) = _report(store).workflows
+    assert (figures.entered, figures.unsubscribed, figures.bounced) == (1, 0, 0)

@@ -86,8 +86,11 @@ def funnel(stages: Sequence[tuple[str, float, int | None]]) -> Chart:
     return chart
 
 
-def daily(days: Sequence[str], series: Sequence[tuple[str, Sequence[float]]]) -> Chart:
-    """Lines over days (one point per day), sharing a vertical axis from zero."""
+def daily(
+    days: Sequence[str], series: Sequence[tuple[str, Sequence[float]]], percent: bool = False
+) -> Chart:
+    """Lines over days (one point per day), sharing a vertical axis from zero; with
+    `percent`, the values are shares and the axis reads in percent."""
     height, left, bottom, top_pad = 180.0, 40.0, 24.0, 10.0
     chart = Chart(height=height)
     if not days:
@@ -105,7 +108,7 @@ def daily(days: Sequence[str], series: Sequence[tuple[str, Sequence[float]]]) ->
         chart.lines.append(Line(points, label, color))
         chart.legend.append((color, label))
     for value in (0, top / 2, top):
-        chart.ticks.append((y_of(value), f"{value:,.0f}"))
+        chart.ticks.append((y_of(value), f"{value:.0%}" if percent else f"{value:,.0f}"))
     return chart
 
 

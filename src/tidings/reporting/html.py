@@ -11,6 +11,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from tidings.core.attribution import MODELS
 from tidings.reporting import charts
 from tidings.reporting.build import Report
+from tidings.storage.reports import DayFigures
 
 _ENV = Environment(
     loader=PackageLoader("tidings.reporting", "templates"),
@@ -45,6 +46,14 @@ _ENV.filters.update(pct=_pct, money=_money)
 _ENV.globals.update(part=_part, model_names=MODEL_NAMES)
 
 
+def _share(per_day: dict[str, DayFigures], day: str, part: str, whole: str) -> float:
+    """A day's rate (0 on a day with nothing to divide by)."""
+    row = per_day.get(day)
+    if row is None or not getattr(row, whole):
+        return 0.0
+    return float(getattr(row, part)) / float(getattr(row, whole))
+
+
 def _charts(report: Report) -> dict[str, Any]:
     funnels = {
         f.key: charts.funnel(
@@ -68,6 +77,17 @@ def _charts(report: Report) -> dict[str, Any]:
                 (name, [getattr(per_day[d], name) if d in per_day else 0 for d in days])
                 for name in ("entered", "sent", "clicked", "converted")
             ],
+        )
+    rates = {}
+    for f in report.workflows:
+        per_day = {d.day: d for d in f.days}
+        rates[f.key] = charts.daily(
+            days,
+            [
+                ("click rate", [_share(per_day, d, "clicked", "sent") for d in days]),
+                ("conversion rate", [_share(per_day, d, "converted", "entered") for d in days]),
+            ],
+            percent=True,
         )
     rows = []
     for x in report.experiments:
@@ -94,6 +114,7 @@ def _charts(report: Report) -> dict[str, Any]:
     return {
         "funnels": funnels,
         "over_time": over_time,
+        "rates": rates,
         "intervals": charts.intervals(rows),
         "attribution": compared,
     }

@@ -15,12 +15,15 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     ColumnElement,
     Connection,
     and_,
     case,
+    cast,
     func,
     literal_column,
+    null,
     select,
     true,
 )
@@ -73,6 +76,26 @@ class Period:
         if self.until is not None:
             parts.append(column < self.until)
         return and_(true(), *parts)
+
+
+def message_reference(conn: Connection) -> ColumnElement[int]:
+    """SQL: the message id an event names in its `message_id` property, or null.
+
+    Anyone can send an event called `unsubscribed` with any properties; a `message_id`
+    that is not a number must not make the cast fail and the report with it."""
+    prop = events.c.properties["message_id"]
+    if conn.dialect.name == "postgresql":
+        return case(
+            (
+                func.jsonb_typeof(prop) == "number",
+                cast(prop.as_float(), BigInteger),
+            ),
+            else_=null(),
+        )
+    return case(
+        (func.json_type(events.c.properties, "$.message_id") == "integer", prop.as_integer()),
+        else_=null(),
+    )
 
 
 def day_of(conn: Connection, column: ColumnElement[Any]) -> ColumnElement[str]:
@@ -329,7 +352,7 @@ def _message_events(
     conn: Connection, workspace_id: int, period: Period, steps: dict[tuple[int, str], StepFigures]
 ) -> None:
     """Unsubscribes and bounces, each counted once per message it names."""
-    message_id = events.c.properties["message_id"].as_integer()
+    message_id = message_reference(conn)
     rows = conn.execute(
         select(
             messages.c.workflow_id,

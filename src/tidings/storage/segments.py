@@ -182,18 +182,28 @@ def _refresh_where(
 ) -> Changes:
     cond = segment.parsed
     meets = matching(conn, workspace_id, cond, now, whole=ids is None)
-    member = exists().where(
-        segment_members.c.segment_id == segment.id,
-        segment_members.c.contact_id == contacts.c.id,
-    )
     in_scope: ColumnElement[bool] | None = None
     if ids is not None:
         meets = meets.where(contacts.c.id.in_(bindparam("ids", ids, expanding=True)))
         in_scope = segment_members.c.contact_id.in_(bindparam("ids2", ids, expanding=True))
-    newcomers = meets.where(~member).with_only_columns(
+    if segment.refreshed_at is not None:
+        # Skipping present members up front is cheaper than letting each one conflict
+        # (a sweep of a full segment: 0.27 s against 0.34 s at 80,000 members).
+        member = exists().where(
+            segment_members.c.segment_id == segment.id,
+            segment_members.c.contact_id == contacts.c.id,
+        )
+        meets = meets.where(~member)
+    # The first fill has no such filter: against a segment_members that was empty when the
+    # statement was planned, PostgreSQL picks a nested loop that scans the table being
+    # filled once per candidate, reading every row this same statement has inserted
+    # (invisible, but on the pages): 266,669 members took 280 s at 1M contacts (bench/).
+    # Either way, members already there are skipped by the conflict on the primary key and
+    # RETURNING names only the rows really added; another transaction adding the same
+    # member first wins the same way.
+    newcomers = meets.with_only_columns(
         literal(segment.id), contacts.c.id, literal(workspace_id), literal(now, UTCDateTime())
     )
-    # Another transaction may add the same member first: it wins, this one skips the row.
     entered = conn.execute(
         insert_for(conn, segment_members)
         .from_select(["segment_id", "contact_id", "workspace_id", "entered_at"], newcomers)
