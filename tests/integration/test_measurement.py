@@ -22,7 +22,7 @@ from tidings.runtime import engagement
 from tidings.runtime.dispatch import Channels, Dispatcher
 from tidings.runtime.ingest import Incoming, ingest
 from tidings.storage.delivery import message_by_id
-from tidings.storage.reports import Period
+from tidings.storage.reports import Period, workflow_figures
 from tidings.storage.workspaces import save_settings
 
 OFFER = """
@@ -249,3 +249,26 @@ def test_events_that_name_no_real_message_leave_the_report_whole(store: Store) -
         ingest(store.engine, store.workspace_id, [item], store.clock, store.catalog)
     (figures,) = _report(store).workflows
     assert (figures.entered, figures.unsubscribed, figures.bounced) == (1, 0, 0)
+
+
+def test_figures_for_one_version_count_only_its_journeys(store: Store) -> None:
+    deploy(store, OFFER)
+    for user in ("a1", "a2", "a3", "a4"):
+        subscriber(store, user)
+        track(store, user, "signed_up")
+    deploy(store, OFFER.replace("name: First-order offer", "name: First-order offer, again"))
+    for user in ("b1", "b2", "b3"):
+        subscriber(store, user)
+        track(store, user, "signed_up")
+    _dispatch(store)
+    with store.engine.connect() as conn:
+        (both,) = workflow_figures(conn, store.workspace_id, store.catalog)
+        (first,) = workflow_figures(conn, store.workspace_id, store.catalog, version=1)
+        (second,) = workflow_figures(conn, store.workspace_id, store.catalog, version=2)
+    assert [(v.version, v.entered) for v in both.versions] == [(1, 4), (2, 3)]
+    assert (both.version, both.entered, both.steps[0].entered) == (2, 7, 7)
+    assert (first.version, first.entered, first.steps[0].entered) == (1, 4, 4)
+    assert (second.version, second.entered, second.steps[0].entered) == (2, 3, 3)
+    # Messages count with their journey's version.
+    assert both.sent > 0 and first.sent + second.sent == both.sent
+    assert first.sent <= 4 and second.sent <= 3

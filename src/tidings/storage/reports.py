@@ -181,9 +181,12 @@ def workflow_figures(
     period: Period = Period(),
     *,
     daily: bool = False,
+    version: int | None = None,
 ) -> list[WorkflowFigures]:
     """Figures for every workflow in the workspace, steps in the order of the current
-    version; with `daily`, a row per UTC day that saw activity."""
+    version; with `daily`, a row per UTC day that saw activity. With `version`, only the
+    journeys on that version count, and the steps are that version's (a workflow without
+    it shows its current steps, with nothing counted)."""
     wf_rows = conn.execute(
         select(
             workflows.c.id,
@@ -198,11 +201,12 @@ def workflow_figures(
     by_id: dict[int, WorkflowFigures] = {}
     steps: dict[tuple[int, str], StepFigures] = {}
     for wf in wf_rows:
-        spec = catalog.version(conn, wf.id, wf.current_version)
+        shown = version if version is not None and version <= wf.current_version else None
+        spec = catalog.version(conn, wf.id, shown or wf.current_version)
         figures = WorkflowFigures(
             key=wf.key,
             name=wf.name,
-            version=wf.current_version,
+            version=shown or wf.current_version,
             status=wf.status,
             has_goal=spec.goal is not None,
         )
@@ -212,11 +216,12 @@ def workflow_figures(
         by_id[wf.id] = figures
     if not by_id:
         return []
-    _enrollment_totals(conn, workspace_id, period, by_id)
-    _stopped_at_steps(conn, workspace_id, period, steps)
-    _step_entries(conn, workspace_id, period, steps)
-    _message_counts(conn, workspace_id, period, steps)
-    _message_events(conn, workspace_id, period, steps)
+    scope = _Scope(period, version)
+    _enrollment_totals(conn, workspace_id, scope, by_id)
+    _stopped_at_steps(conn, workspace_id, scope, steps)
+    _step_entries(conn, workspace_id, scope, steps)
+    _message_counts(conn, workspace_id, scope, steps)
+    _message_events(conn, workspace_id, scope, steps)
     for figures in by_id.values():
         for name in ("sent", "delivered", "opened", "clicked", "unsubscribed", "bounced"):
             setattr(figures, name, sum(getattr(s, name) for s in figures.steps))
@@ -224,8 +229,29 @@ def workflow_figures(
             if step.entered and step.kind != "exit":
                 step.drop_off = (step.waiting + step.left) / step.entered
     if daily:
-        _days(conn, workspace_id, period, by_id)
+        _days(conn, workspace_id, scope, by_id)
     return list(by_id.values())
+
+
+@dataclass(frozen=True)
+class _Scope:
+    """What the figures cover: a period, and perhaps one version's journeys."""
+
+    period: Period
+    version: int | None
+
+    def enrollments(self) -> ColumnElement[bool]:
+        e = enrollments.c
+        return true() if self.version is None else e.version == self.version
+
+    def log(self) -> ColumnElement[bool]:
+        return true() if self.version is None else step_log.c.version == self.version
+
+    def messages(self) -> ColumnElement[bool]:
+        if self.version is None:
+            return true()
+        on_version = select(enrollments.c.id).where(enrollments.c.version == self.version)
+        return messages.c.enrollment_id.in_(on_version)
 
 
 def _count_if(condition: ColumnElement[bool]) -> ColumnElement[int]:
@@ -233,9 +259,9 @@ def _count_if(condition: ColumnElement[bool]) -> ColumnElement[int]:
 
 
 def _enrollment_totals(
-    conn: Connection, workspace_id: int, period: Period, by_id: dict[int, WorkflowFigures]
+    conn: Connection, workspace_id: int, scope: _Scope, by_id: dict[int, WorkflowFigures]
 ) -> None:
-    e = enrollments.c
+    e, period = enrollments.c, scope.period
     ended = period.holds(e.ended_at)
     rows = conn.execute(
         select(
@@ -248,7 +274,7 @@ def _enrollment_totals(
             _count_if(and_(ended, e.status == "completed")),
             _count_if(e.status.in_(OPEN_STATUSES)),
         )
-        .where(e.workspace_id == workspace_id)
+        .where(e.workspace_id == workspace_id, scope.enrollments())
         .group_by(e.workflow_id, e.version)
         .order_by(e.workflow_id, e.version)
     )
@@ -275,10 +301,10 @@ def _enrollment_totals(
 
 
 def _stopped_at_steps(
-    conn: Connection, workspace_id: int, period: Period, steps: dict[tuple[int, str], StepFigures]
+    conn: Connection, workspace_id: int, scope: _Scope, steps: dict[tuple[int, str], StepFigures]
 ) -> None:
     """Where journeys stand or ended: waiting at a step now, or ended there in the period."""
-    e = enrollments.c
+    e, period = enrollments.c, scope.period
     waiting = e.status.in_(OPEN_STATUSES)
     ended = and_(e.status.in_(("exited", "completed")), period.holds(e.ended_at))
     rows = conn.execute(
@@ -289,7 +315,7 @@ def _stopped_at_steps(
             _count_if(and_(ended, e.status == "exited")),
             _count_if(and_(ended, e.converted_at.is_(None))),
         )
-        .where(e.workspace_id == workspace_id, e.step_id.is_not(None))
+        .where(e.workspace_id == workspace_id, e.step_id.is_not(None), scope.enrollments())
         .group_by(e.workflow_id, e.step_id)
     )
     for workflow_id, step_id, waiting_here, exited_here, left_here in rows:
@@ -298,11 +324,13 @@ def _stopped_at_steps(
 
 
 def _step_entries(
-    conn: Connection, workspace_id: int, period: Period, steps: dict[tuple[int, str], StepFigures]
+    conn: Connection, workspace_id: int, scope: _Scope, steps: dict[tuple[int, str], StepFigures]
 ) -> None:
     """Arrivals at each step, and how many of those journeys converted and for how much."""
     s, e = step_log.c, enrollments.c
-    arrivals = and_(s.workspace_id == workspace_id, s.enters.is_(True), period.holds(s.at))
+    arrivals = and_(
+        s.workspace_id == workspace_id, s.enters.is_(True), scope.period.holds(s.at), scope.log()
+    )
     for workflow_id, step_id, count in conn.execute(
         select(s.workflow_id, s.step_id, func.count())
         .where(arrivals)
@@ -328,9 +356,9 @@ def _step_entries(
 
 
 def _message_counts(
-    conn: Connection, workspace_id: int, period: Period, steps: dict[tuple[int, str], StepFigures]
+    conn: Connection, workspace_id: int, scope: _Scope, steps: dict[tuple[int, str], StepFigures]
 ) -> None:
-    m = messages.c
+    m, period = messages.c, scope.period
     rows = conn.execute(
         select(
             m.workflow_id,
@@ -339,7 +367,7 @@ def _message_counts(
             _count_if(period.holds(m.opened_at)),
             _count_if(period.holds(m.clicked_at)),
         )
-        .where(m.workspace_id == workspace_id, m.workflow_id.is_not(None))
+        .where(m.workspace_id == workspace_id, m.workflow_id.is_not(None), scope.messages())
         .group_by(m.workflow_id, m.step_id)
     )
     for workflow_id, step_id, sent, opened, clicked in rows:
@@ -349,7 +377,7 @@ def _message_counts(
 
 
 def _message_events(
-    conn: Connection, workspace_id: int, period: Period, steps: dict[tuple[int, str], StepFigures]
+    conn: Connection, workspace_id: int, scope: _Scope, steps: dict[tuple[int, str], StepFigures]
 ) -> None:
     """Unsubscribes and bounces, each counted once per message it names."""
     message_id = message_reference(conn)
@@ -367,7 +395,8 @@ def _message_events(
         .where(
             events.c.workspace_id == workspace_id,
             events.c.name.in_((UNSUBSCRIBED, BOUNCED)),
-            period.holds(events.c.occurred_at),
+            scope.period.holds(events.c.occurred_at),
+            scope.messages(),
         )
         .group_by(messages.c.workflow_id, messages.c.step_id, events.c.name)
     )
@@ -382,8 +411,9 @@ def _message_events(
 
 
 def _days(
-    conn: Connection, workspace_id: int, period: Period, by_id: dict[int, WorkflowFigures]
+    conn: Connection, workspace_id: int, scope: _Scope, by_id: dict[int, WorkflowFigures]
 ) -> None:
+    period = scope.period
     days: dict[tuple[int, str], DayFigures] = {}
 
     def add(workflow_id: int, day: str, name: str, value: float) -> None:
@@ -398,7 +428,7 @@ def _days(
         )
         for workflow_id, on, count, total in conn.execute(
             select(e.workflow_id, day, func.count(), revenue)
-            .where(e.workspace_id == workspace_id, period.holds(column))
+            .where(e.workspace_id == workspace_id, period.holds(column), scope.enrollments())
             .group_by(e.workflow_id, day)
         ):
             add(workflow_id, on, name, count)
@@ -413,7 +443,12 @@ def _days(
         day = day_of(conn, column)
         for workflow_id, on, count in conn.execute(
             select(m.workflow_id, day, func.count())
-            .where(m.workspace_id == workspace_id, m.workflow_id.is_not(None), condition)
+            .where(
+                m.workspace_id == workspace_id,
+                m.workflow_id.is_not(None),
+                condition,
+                scope.messages(),
+            )
             .group_by(m.workflow_id, day)
         ):
             add(workflow_id, on, name, count)

@@ -171,6 +171,7 @@ def stats(
     since: date | None = Query(None, description="first day included, YYYY-MM-DD (UTC)"),
     until: date | None = Query(None, description="last day included, YYYY-MM-DD (UTC)"),
     daily: bool = Query(False, description="add a row per UTC day"),
+    version: int | None = Query(None, ge=1, description="only journeys on this version"),
 ) -> WorkflowFigures:
     """Entered, sent, delivered, opened, clicked, converted, revenue, unsubscribed, bounced,
     exited and waiting: in total, per version, per step (with drop-off) and per day."""
@@ -179,7 +180,9 @@ def stats(
     with admin.engine.connect() as conn:
         (figures,) = [
             f
-            for f in workflow_figures(conn, admin.workspace_id, admin.catalog, period, daily=daily)
+            for f in workflow_figures(
+                conn, admin.workspace_id, admin.catalog, period, daily=daily, version=version
+            )
             if f.key == key
         ]
     return figures
