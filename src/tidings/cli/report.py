@@ -15,6 +15,7 @@ from tidings.config import load_settings
 from tidings.core.duration import parse_duration
 from tidings.errors import ConfigError
 from tidings.reporting.build import Options, Report, build_report
+from tidings.reporting.formats import money, percent
 from tidings.reporting.html import MODEL_NAMES, write_html
 from tidings.storage.reports import Period
 
@@ -75,14 +76,6 @@ def show_report(found: Report) -> None:
     show_findings(found)
 
 
-def _pct(value: float | None) -> str:
-    return "-" if value is None else f"{value:.1%}"
-
-
-def _money(value: float | None) -> str:
-    return "-" if value is None else f"{value:,.2f}"
-
-
 def show_experiments(found: Report) -> None:
     """Each experiment's arms and verdicts, then each holdout's lift."""
     for x in found.experiments:
@@ -98,10 +91,10 @@ def show_experiments(found: Report) -> None:
             table.add_row(
                 escape(arm.name) + mark,
                 f"{arm.assigned:,}",
-                f"{arm.clicked:,} {_pct(arm.click_rate)}" if x.kind == "variants" else "",
-                f"{arm.converted:,} {_pct(arm.conversion_rate)}",
-                _money(arm.revenue_per_contact),
-                _pct(arm.probability_best),
+                f"{arm.clicked:,} {percent(arm.click_rate)}" if x.kind == "variants" else "",
+                f"{arm.converted:,} {percent(arm.conversion_rate)}",
+                money(arm.revenue_per_contact),
+                percent(arm.probability_best),
             )
         console.print(table)
         for v in x.comparisons:
@@ -112,11 +105,8 @@ def show_experiments(found: Report) -> None:
                 shown = f"{c.difference:+.2f} ({c.low:+.2f} to {c.high:+.2f})"
             else:
                 shown = f"{c.difference * 100:+.1f} pts ({c.low * 100:+.1f} to {c.high * 100:+.1f})"
-            said = v.verdict.replace("b is better", f"{v.arm} is better").replace(
-                "a is better", "the control is better"
-            )
             console.print(
-                escape(f"  {v.arm} vs control, {v.metric}: {shown}, p = {c.p_value:.3f}: {said}")
+                escape(f"  {v.arm} vs control, {v.metric}: {shown}, p = {c.p_value:.3f}: {v.said}")
             )
         console.print(f"  [bold]{escape(x.conclusion)}[/bold]")
     for lift in found.lifts:
@@ -145,7 +135,7 @@ def show_attribution(found: Report) -> None:
         1,
     )
     for row in a.workflows:
-        table.add_row(escape(row.workflow), *(_money(row.credits[m].revenue) for m in a.models))
+        table.add_row(escape(row.workflow), *(money(row.credits[m].revenue) for m in a.models))
     console.print(table)
     console.print(
         f"  {a.conversions:,} conversions worth {a.revenue:,.2f}; {a.untouched:,} "
@@ -166,9 +156,9 @@ def show_value(found: Report) -> None:
             escape(spread.group),
             f"{spread.contacts:,}",
             f"{spread.buyers:,}",
-            _money(spread.value.mean),
-            _money(spread.value.median),
-            _money(spread.value.p90),
+            money(spread.value.mean),
+            money(spread.value.median),
+            money(spread.value.p90),
         )
     console.print(table)
     timing = make_table(

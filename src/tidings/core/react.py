@@ -144,7 +144,7 @@ def _touch(
         and state.started_at <= event.occurred_at <= state.started_at + goal.within
         and (goal.where is None or evaluate(parse_condition(goal.where), facts))
     ):
-        revenue = _number(event.properties.get(goal.revenue)) if goal.revenue else None
+        revenue = as_number(event.properties.get(goal.revenue)) if goal.revenue else None
         state = replace(state, converted_at=event.occurred_at, revenue=revenue)
         detail = event.name + (f", revenue {revenue:g}" if revenue is not None else "")
         lines.append(line("converted", detail, revenue=revenue, event_id=event.id))
@@ -182,7 +182,8 @@ def _touch(
     return state, lines
 
 
-def _number(value: Any) -> float | None:
+def as_number(value: Any) -> float | None:
+    """A revenue or other amount as a number: numbers and numeric text; None otherwise."""
     if isinstance(value, bool):
         return None
     if isinstance(value, int | float):

@@ -5,7 +5,7 @@ audit. The terminal, HTML and API renderings all read this one structure."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -13,7 +13,7 @@ from sqlalchemy import Connection
 
 from tidings.core import audit as auditing
 from tidings.core.attribution import MODELS, Conversion, Credit, attribute
-from tidings.core.spec import SendStep, SplitStep, Winner, WinnerChoice, WinnerMetric
+from tidings.core.spec import SendStep, SplitStep, Winner, WinnerChoice, WinnerMetric, Workflow
 from tidings.core.stats import (
     Comparison,
     Distribution,
@@ -28,8 +28,8 @@ from tidings.core.stats import (
 )
 from tidings.storage import outcomes
 from tidings.storage.experiments import ArmCounts, split_arms, variant_arms
-from tidings.storage.reports import Period, WorkflowFigures, workflow_figures
-from tidings.storage.workflows import Catalog
+from tidings.storage.reports import Period, WorkflowFigures, earlier, workflow_figures
+from tidings.storage.workflows import Catalog, WorkflowRow, list_workflows
 
 ALPHA = 0.05
 
@@ -73,7 +73,12 @@ class Versus:
     arm: str
     metric: str
     comparison: Comparison | None
-    verdict: str
+    verdict: str  #: as `core.stats.verdict` says it, with the control as a and the arm as b
+    said: str = field(init=False)  #: the verdict in the arms' own names
+
+    def __post_init__(self) -> None:
+        named = {"b is better": f"{self.arm} is better", "a is better": "the control is better"}
+        self.said = named.get(self.verdict, self.verdict)
 
 
 @dataclass
@@ -176,17 +181,18 @@ def build_report(
     """Read and judge everything a report shows, as of `now`."""
     period = options.period
     figures = workflow_figures(conn, workspace_id, catalog, period, daily=True)
-    keys = outcomes.workflow_keys(conn, workspace_id)
-    specs = {wf_id: catalog.version(conn, wf_id, version) for wf_id, (_, version) in keys.items()}
-    has_goal = {keys[i][0]: s.goal is not None for i, s in specs.items()}
+    rows = {row.id: row for row in list_workflows(conn, workspace_id)}
+    specs = {i: catalog.version(conn, i, row.current_version) for i, row in rows.items()}
+    keys = {i: row.key for i, row in rows.items()}
+    has_goal = {keys[i]: s.goal is not None for i, s in specs.items()}
     # Every conversion up to the period's end, read once: customer value needs them all,
     # attribution those inside the period.
-    goals = outcomes.goal_events(conn, workspace_id, catalog)
+    goals = _goal_events(specs.values())
     to_date = outcomes.conversions(conn, workspace_id, goals, Period(None, period.until))
     experiments: list[Experiment] = []
     lifts: list[HoldoutLift] = []
     for (wf_id, step_id), arms in _grouped(variant_arms(conn, workspace_id, period)).items():
-        key = keys[wf_id][0]
+        key = keys[wf_id]
         send = specs[wf_id].step(step_id)
         if isinstance(send, SendStep):
             arms = _in_order(arms, [v.name for v in send.variants])
@@ -197,7 +203,7 @@ def build_report(
             metric = "conversion rate" if has_goal[key] else "click rate"
         experiments.append(_experiment(key, step_id, "variants", arms, metric, test))
     for (wf_id, step_id), arms in _grouped(split_arms(conn, workspace_id, period)).items():
-        key = keys[wf_id][0]
+        key = keys[wf_id]
         step = specs[wf_id].step(step_id)
         if isinstance(step, SplitStep):
             arms = _in_order(arms, [p.name for p in step.paths])
@@ -217,8 +223,18 @@ def build_report(
         lifts=lifts,
         attribution=_attribution(conn, workspace_id, to_date, now, options),
         value=_value(conn, workspace_id, to_date, options, keys),
-        findings=_audit(conn, workspace_id, figures, keys, now, options),
+        findings=_audit(conn, workspace_id, figures, rows, now, options),
     )
+
+
+def _goal_events(specs: Iterable[Workflow]) -> dict[str, str | None]:
+    """The events that count as conversions somewhere (each workflow's goal), with the
+    property holding their revenue."""
+    found: dict[str, str | None] = {}
+    for spec in specs:
+        if spec.goal is not None and found.get(spec.goal.event) is None:
+            found[spec.goal.event] = spec.goal.revenue
+    return found
 
 
 def _grouped(arms: Sequence[ArmCounts]) -> dict[tuple[int, str], list[ArmCounts]]:
@@ -412,7 +428,7 @@ def _attribution(
     window = options.attribution_window
     touched = {c.contact_id for c in found_conversions}
     first = found_conversions[0].at if found_conversions else now
-    since = Period(options.period.since or first).widened(window) or first
+    since = earlier(options.period.since or first, window)
     until = options.period.until or now
     touches = outcomes.touches(conn, workspace_id, touched, since, until)
     credit = attribute(
@@ -453,7 +469,7 @@ def _value(
     workspace_id: int,
     to_date: Sequence[Conversion],
     options: Options,
-    keys: dict[int, tuple[str, int]],
+    keys: dict[int, str],
 ) -> ValueReport:
     values = outcomes.contact_values(conn, workspace_id, to_date, options.period.until)
     by_source: dict[str, list[outcomes.ContactValue]] = defaultdict(list)
@@ -462,7 +478,7 @@ def _value(
     by_id = {v.contact_id: v for v in values}
     segments = outcomes.segment_membership(conn, workspace_id)
     hours = {
-        keys[wf_id][0]: distribution([d.total_seconds() / 3600 for d in took])
+        keys[wf_id]: distribution([d.total_seconds() / 3600 for d in took])
         for wf_id, took in outcomes.times_to_convert(conn, workspace_id, options.period).items()
         if wf_id in keys
     }
@@ -487,14 +503,13 @@ def _audit(
     conn: Connection,
     workspace_id: int,
     figures: Sequence[WorkflowFigures],
-    keys: dict[int, tuple[str, int]],
+    rows: Mapping[int, WorkflowRow],
     now: datetime,
     options: Options,
 ) -> list[auditing.Finding]:
     thresholds = options.thresholds
-    id_of = {key: wf_id for wf_id, (key, _) in keys.items()}
+    id_of = {row.key: wf_id for wf_id, row in rows.items()}
     quarters = outcomes.quarter_cohorts(conn, workspace_id, now, auditing.QUARTER)
-    updated = outcomes.workflow_updates(conn, workspace_id)
     records = []
     steps = []
     for f in figures:
@@ -505,7 +520,7 @@ def _audit(
                 key=f.key,
                 active=f.status == "active",
                 has_goal=f.has_goal,
-                updated_at=updated[wf_id],
+                updated_at=rows[wf_id].updated_at,
                 entered=f.entered,
                 converted=f.converted,
                 sent=f.sent,

@@ -11,6 +11,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from tidings.core.attribution import MODELS
 from tidings.reporting import charts
 from tidings.reporting.build import Report
+from tidings.reporting.formats import money, percent
 from tidings.storage.reports import DayFigures
 
 _ENV = Environment(
@@ -30,19 +31,11 @@ MODEL_NAMES = {
 }
 
 
-def _pct(value: float | None) -> str:
-    return "-" if value is None else f"{value:.1%}"
-
-
-def _money(value: float | None) -> str:
-    return "-" if value is None else f"{value:,.2f}"
-
-
 def _part(part: int, whole: int) -> str:
     return f"{part / whole:.1%}" if whole else "-"
 
 
-_ENV.filters.update(pct=_pct, money=_money)
+_ENV.filters.update(pct=percent, money=money)
 _ENV.globals.update(part=_part, model_names=MODEL_NAMES)
 
 

@@ -27,7 +27,7 @@ def decide_approval(
         journeys = Journeys(conn, stored.workspace_id, catalog, now)
         spec = catalog.version(conn, stored.workflow_id, stored.state.version)
         contact = journeys.contact(stored.state.contact_id)
-        arms = journeys.arms(stored.workflow_id, spec)
+        arms = journeys.arms(stored.workflow_id, stored.state.version, spec)
         result = decide(spec, stored.state, contact, now, approved=approved, by=by, arms=arms)
         if result.state != stored.state:
             status = ApprovalStatus.APPROVED if approved else ApprovalStatus.REJECTED

@@ -67,30 +67,43 @@ def set_consent(
     return changed
 
 
+def _open_event(message: Row[Any], at: datetime) -> tuple[int, Incoming]:
+    return (message.contact_id, _incoming(f"open:{message.id}", OPENED, _about(message), at))
+
+
+def _click_event(
+    message: Row[Any], index: int, at: datetime
+) -> tuple[str, tuple[int, Incoming]] | None:
+    """The URL of link `index` and the event of its click; None if the message has no such
+    link. Each link's first click is an event (its key says which link)."""
+    links = (message.payload or {}).get("links") or []
+    if not 0 <= index < len(links):
+        return None
+    url = str(links[index])
+    properties = {**_about(message), "url": url, "link": index}
+    key = f"click:{message.id}:{index}"
+    return url, (message.contact_id, _incoming(key, CLICKED, properties, at))
+
+
 def _open(message: Row[Any], at: datetime, conn: Connection) -> list[tuple[int, Incoming]]:
     """Mark the message opened; the event to record when this was its first open."""
     if not delivery.record_engagement(conn, message.id, "opened_at", at):
         return []
-    return [(message.contact_id, _incoming(f"open:{message.id}", OPENED, _about(message), at))]
+    return [_open_event(message, at)]
 
 
 def _click(
     message: Row[Any], index: int, at: datetime, conn: Connection
 ) -> tuple[str | None, list[tuple[int, Incoming]]]:
     """The URL of link `index` (None if the message has no such link) and the events to
-    record: a click is also an open (images are often blocked); each link's first click
-    is an event."""
-    links = (message.payload or {}).get("links") or []
-    if not 0 <= index < len(links):
+    record: a click is also an open (images are often blocked)."""
+    found = _click_event(message, index, at)
+    if found is None:
         return None, []
-    url = str(links[index])
-    found = _open(message, at, conn)
+    url, event = found
+    events = _open(message, at, conn)
     delivery.record_engagement(conn, message.id, "clicked_at", at)
-    properties = {**_about(message), "url": url, "link": index}
-    found.append(
-        (message.contact_id, _incoming(f"click:{message.id}:{index}", CLICKED, properties, at))
-    )
-    return url, found
+    return url, [*events, event]
 
 
 def _incoming(key: str, name: str, properties: Mapping[str, Any], at: datetime) -> Incoming:
@@ -140,20 +153,12 @@ def engaged_many(
     for message, link, at in acts:
         if message.opened_at is None and message.id not in first_open:
             first_open[message.id] = at
-            found.append(
-                (message.contact_id, _incoming(f"open:{message.id}", OPENED, _about(message), at))
-            )
-        if link is None:
-            continue
-        links = (message.payload or {}).get("links") or []
-        if not 0 <= link < len(links):
-            continue
-        if message.clicked_at is None:
-            first_click.setdefault(message.id, at)
-        properties = {**_about(message), "url": str(links[link]), "link": link}
-        found.append(
-            (message.contact_id, _incoming(f"click:{message.id}:{link}", CLICKED, properties, at))
-        )
+            found.append(_open_event(message, at))
+        clicked = _click_event(message, link, at) if link is not None else None
+        if clicked is not None:
+            if message.clicked_at is None:
+                first_click.setdefault(message.id, at)
+            found.append(clicked[1])
     delivery.record_engagements(conn, "opened_at", first_open)
     delivery.record_engagements(conn, "clicked_at", first_click)
     if not found:

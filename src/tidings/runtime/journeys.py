@@ -70,6 +70,9 @@ class _Tallies(Mapping[str, Mapping[str, tuple[int, int]]]):
         return len(self._tests)
 
 
+_NO_TESTS: Mapping[str, Mapping[str, tuple[int, int]]] = {}
+
+
 class Journeys:
     """Collects the writes of one transaction for one workspace, and flushes them together."""
 
@@ -92,7 +95,7 @@ class Journeys:
         self._workflow_ids: dict[str, int] = {}
         self._new: dict[int, Stored] = {}
         self._ids = enrollments.IdAllocator(conn)
-        self._arms: dict[int, _Tallies] = {}
+        self._arms: dict[tuple[int, int], Mapping[str, Mapping[str, tuple[int, int]]]] = {}
         self.started = 0
 
     # ---------------------------------------------------------------- reads, cached
@@ -140,19 +143,23 @@ class Journeys:
             for s in self.enrollments_of(contact_id)
         ]
 
-    def arms(self, workflow_id: int, spec: Workflow) -> Mapping[str, Mapping[str, tuple[int, int]]]:
+    def arms(
+        self, workflow_id: int, version: int, spec: Workflow
+    ) -> Mapping[str, Mapping[str, tuple[int, int]]]:
         """Tallies for the workflow's sends that pick their own winner: read when a journey
-        first reaches such a send in this transaction, then shared by the batch."""
-        tests = {
-            step.id: step.winner.metric
-            for step in spec.steps
-            if isinstance(step, SendStep) and step.winner is not None
-        }
-        if not tests:
-            return {}
-        if workflow_id not in self._arms:
-            self._arms[workflow_id] = _Tallies(self.conn, workflow_id, tests)
-        return self._arms[workflow_id]
+        first reaches such a send in this transaction, then shared by the batch. Every
+        journey run asks, so the answer (most often: none) is kept per workflow version."""
+        key = (workflow_id, version)
+        found = self._arms.get(key)
+        if found is None:
+            tests = {
+                step.id: step.winner.metric
+                for step in spec.steps
+                if isinstance(step, SendStep) and step.winner is not None
+            }
+            found = _Tallies(self.conn, workflow_id, tests) if tests else _NO_TESTS
+            self._arms[key] = found
+        return found
 
     def know(self, workflow_id: int, deployed: Deployed) -> None:
         """Remember a live workflow's id by key."""
@@ -207,7 +214,7 @@ class Journeys:
     def run(self, workflow_id: int, state: EnrollmentState, depth: int = 0) -> EnrollmentState:
         """Advance an enrollment until it waits or ends, and record all it did."""
         spec = self.catalog.version(self.conn, workflow_id, state.version)
-        arms = self.arms(workflow_id, spec)
+        arms = self.arms(workflow_id, state.version, spec)
         result = core_advance(spec, state, self.contact(state.contact_id), self.now, arms)
         # result.contact already includes the run's updates; they are applied here once,
         # from the UpdateContact effects, like every other effect.

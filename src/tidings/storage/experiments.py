@@ -8,10 +8,11 @@ test without reading every journey.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, and_, func, select
+from sqlalchemy import ColumnElement, Connection, and_, func, literal, select
 
 from tidings.core.spec import WinnerMetric
 from tidings.storage.reports import Period
@@ -39,6 +40,17 @@ def _revenue_sums() -> tuple[ColumnElement[float], ColumnElement[float]]:
         func.coalesce(func.sum(revenue), 0.0),
         func.coalesce(func.sum(revenue * revenue), 0.0),
     )
+
+
+def _arms(rows: Iterable[Sequence[Any]]) -> list[ArmCounts]:
+    """Arms from rows of (workflow id, step id, arm, assigned, opened, clicked, converted,
+    revenue, revenue squared)."""
+    return [
+        ArmCounts(
+            workflow, step, arm, assigned, opened, clicked, converted, float(total), float(squares)
+        )
+        for workflow, step, arm, assigned, opened, clicked, converted, total, squares in rows
+    ]
 
 
 def variant_arms(conn: Connection, workspace_id: int, period: Period) -> list[ArmCounts]:
@@ -70,20 +82,7 @@ def variant_arms(conn: Connection, workspace_id: int, period: Period) -> list[Ar
         .group_by(m.workflow_id, m.step_id, variant)
         .order_by(m.workflow_id, m.step_id, variant)
     )
-    return [
-        ArmCounts(
-            workflow_id=r[0],
-            step_id=r[1],
-            arm=r[2],
-            assigned=r[3],
-            opened=r[4],
-            clicked=r[5],
-            converted=r[6],
-            revenue=float(r[7]),
-            revenue_squares=float(r[8]),
-        )
-        for r in rows
-    ]
+    return _arms(rows)
 
 
 def split_arms(conn: Connection, workspace_id: int, period: Period) -> list[ArmCounts]:
@@ -106,6 +105,8 @@ def split_arms(conn: Connection, workspace_id: int, period: Period) -> list[ArmC
             taken.c.step_id,
             taken.c.path,
             func.count(),
+            literal(0),  # a split sends nothing to open or click
+            literal(0),
             func.count(e.converted_at),
             total,
             squares,
@@ -114,20 +115,7 @@ def split_arms(conn: Connection, workspace_id: int, period: Period) -> list[ArmC
         .group_by(taken.c.workflow_id, taken.c.step_id, taken.c.path)
         .order_by(taken.c.workflow_id, taken.c.step_id, taken.c.path)
     )
-    return [
-        ArmCounts(
-            workflow_id=r[0],
-            step_id=r[1],
-            arm=r[2],
-            assigned=r[3],
-            opened=0,
-            clicked=0,
-            converted=r[4],
-            revenue=float(r[5]),
-            revenue_squares=float(r[6]),
-        )
-        for r in rows
-    ]
+    return _arms(rows)
 
 
 def winner_tallies(

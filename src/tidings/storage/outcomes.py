@@ -8,11 +8,11 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import Connection, and_, func, null, select
 
 from tidings.core.attribution import Conversion, Touch
+from tidings.core.react import as_number
 from tidings.storage.reports import Period, day_of
 from tidings.storage.tables import (
     OPEN_STATUSES,
@@ -24,50 +24,10 @@ from tidings.storage.tables import (
     segments,
     workflows,
 )
-from tidings.storage.workflows import Catalog
 
 #: The contact attribute that names where a contact came from.
 SOURCE_ATTRIBUTE = "source"
 UNKNOWN_SOURCE = "(unknown)"
-
-
-def _amount(value: Any) -> float:
-    """A revenue property as a number; text that is not one counts as no revenue."""
-    if isinstance(value, bool):
-        return 0.0
-    if isinstance(value, int | float):
-        return float(value)
-    try:
-        return float(str(value))
-    except (TypeError, ValueError):
-        return 0.0
-
-
-def workflow_keys(conn: Connection, workspace_id: int) -> dict[int, tuple[str, int]]:
-    """Each workflow's key and current version, by id."""
-    return {
-        row.id: (row.key, row.current_version)
-        for row in conn.execute(
-            select(workflows.c.id, workflows.c.key, workflows.c.current_version).where(
-                workflows.c.workspace_id == workspace_id
-            )
-        )
-    }
-
-
-def goal_events(conn: Connection, workspace_id: int, catalog: Catalog) -> dict[str, str | None]:
-    """The events that count as conversions somewhere in the workspace (each workflow's goal),
-    with the property holding their revenue."""
-    found: dict[str, str | None] = {}
-    for row in conn.execute(
-        select(workflows.c.id, workflows.c.current_version).where(
-            workflows.c.workspace_id == workspace_id
-        )
-    ):
-        goal = catalog.version(conn, row.id, row.current_version).goal
-        if goal is not None and found.get(goal.event) is None:
-            found[goal.event] = goal.revenue
-    return found
 
 
 def conversions(
@@ -86,7 +46,7 @@ def conversions(
             )
         )
         found += [
-            (at, event_id, Conversion(contact_id, at, _amount(value) if prop else 0.0))
+            (at, event_id, Conversion(contact_id, at, (as_number(value) or 0.0) if prop else 0.0))
             for event_id, contact_id, at, value in rows
         ]
     found.sort(key=lambda item: (item[0], item[1]))
@@ -233,16 +193,5 @@ def alerts_by_day(conn: Connection, workspace_id: int, period: Period) -> dict[s
                 period.holds(m.sent_at),
             )
             .group_by(day)
-        ).all()
-    )
-
-
-def workflow_updates(conn: Connection, workspace_id: int) -> dict[int, datetime]:
-    """When each workflow was last changed."""
-    return dict(
-        conn.execute(
-            select(workflows.c.id, workflows.c.updated_at).where(
-                workflows.c.workspace_id == workspace_id
-            )
         ).all()
     )

@@ -37,7 +37,7 @@ from tidings.storage.tables import (
     step_log,
     workflows,
 )
-from tidings.storage.workflows import Catalog
+from tidings.storage.workflows import Catalog, list_workflows
 
 #: Events that name the message they are about and count against it.
 UNSUBSCRIBED, BOUNCED = "unsubscribed", "message_bounced"
@@ -60,14 +60,6 @@ class Period:
             until = datetime.combine(last + timedelta(days=1), time.min, UTC)
         return cls(since, until)
 
-    def widened(self, before: timedelta) -> datetime | None:
-        """The start moved `before` earlier (None when open), stopping at the calendar's
-        first day."""
-        if self.since is None:
-            return None
-        floor = datetime.min.replace(tzinfo=UTC)
-        return self.since - before if self.since - floor > before else floor
-
     def holds(self, column: Any) -> ColumnElement[bool]:
         """SQL: the column's moment lies inside the period (and is set)."""
         parts: list[ColumnElement[bool]] = [column.is_not(None)]
@@ -76,6 +68,12 @@ class Period:
         if self.until is not None:
             parts.append(column < self.until)
         return and_(true(), *parts)
+
+
+def earlier(moment: datetime, by: timedelta) -> datetime:
+    """`moment` moved `by` earlier, stopping at the calendar's first day."""
+    floor = datetime.min.replace(tzinfo=UTC)
+    return moment - by if moment - floor > by else floor
 
 
 def message_reference(conn: Connection) -> ColumnElement[int]:
@@ -187,17 +185,7 @@ def workflow_figures(
     version; with `daily`, a row per UTC day that saw activity. With `version`, only the
     journeys on that version count, and the steps are that version's (a workflow without
     it shows its current steps, with nothing counted)."""
-    wf_rows = conn.execute(
-        select(
-            workflows.c.id,
-            workflows.c.key,
-            workflows.c.name,
-            workflows.c.status,
-            workflows.c.current_version,
-        )
-        .where(workflows.c.workspace_id == workspace_id)
-        .order_by(workflows.c.key)
-    ).all()
+    wf_rows = list_workflows(conn, workspace_id)
     by_id: dict[int, WorkflowFigures] = {}
     steps: dict[tuple[int, str], StepFigures] = {}
     for wf in wf_rows:
@@ -207,7 +195,7 @@ def workflow_figures(
             key=wf.key,
             name=wf.name,
             version=shown or wf.current_version,
-            status=wf.status,
+            status=wf.status.value,
             has_goal=spec.goal is not None,
         )
         figures.steps = [StepFigures(step_id=s.id, kind=s.type) for s in spec.steps]

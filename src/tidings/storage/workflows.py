@@ -33,6 +33,7 @@ class WorkflowRow:
     name: str
     status: WorkflowStatus
     current_version: int
+    updated_at: datetime
 
 
 def spec_to_json(workflow: Workflow) -> dict[str, Any]:
@@ -129,7 +130,8 @@ def list_workflows(conn: Connection, workspace_id: int) -> list[WorkflowRow]:
         select(workflows).where(workflows.c.workspace_id == workspace_id).order_by(workflows.c.key)
     )
     return [
-        WorkflowRow(r.id, r.key, r.name, WorkflowStatus(r.status), r.current_version) for r in rows
+        WorkflowRow(r.id, r.key, r.name, WorkflowStatus(r.status), r.current_version, r.updated_at)
+        for r in rows
     ]
 
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from datetime import date, timedelta
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import HTMLResponse
 
-from tidings.api.admin.deps import Admin, AdminDep
+from tidings.api.admin.deps import AdminDep
 from tidings.api.errors import ApiError
 from tidings.core.duration import parse_duration
 from tidings.reporting.build import Options, Report, build_report
@@ -19,11 +19,6 @@ from tidings.reporting.html import render_html
 from tidings.storage.reports import Period
 
 router = APIRouter(prefix="/reports", tags=["reports"])
-
-Since = Query(None, description="first day included, YYYY-MM-DD (UTC)")
-Until = Query(None, description="last day included, YYYY-MM-DD (UTC)")
-Window = Query("7d", description="attribution window before a conversion, like 7d")
-HalfLife = Query("2d", description="time-decay attribution half-life, like 2d")
 
 
 def _duration(value: str, name: str) -> timedelta:
@@ -34,8 +29,13 @@ def _duration(value: str, name: str) -> timedelta:
 
 
 def _report(
-    admin: Admin, since: date | None, until: date | None, window: str, half_life: str
+    admin: AdminDep,
+    since: date | None = Query(None, description="first day included, YYYY-MM-DD (UTC)"),
+    until: date | None = Query(None, description="last day included, YYYY-MM-DD (UTC)"),
+    window: str = Query("7d", description="attribution window before a conversion, like 7d"),
+    half_life: str = Query("2d", description="time-decay attribution half-life, like 2d"),
 ) -> Report:
+    """The report the query asks for: a dependency both routes share."""
     if since is not None and until is not None and since > until:
         raise ApiError(422, "Invalid query", "since: must be on or before until")
     options = Options(
@@ -47,32 +47,21 @@ def _report(
         return build_report(conn, admin.workspace_id, admin.catalog, admin.clock.now(), options)
 
 
+ReportDep = Annotated[Report, Depends(_report)]
+
+
 @router.get("")
-def report_json(
-    admin: AdminDep,
-    since: date | None = Since,
-    until: date | None = Until,
-    window: str = Window,
-    half_life: str = HalfLife,
-) -> dict[str, Any]:
+def report_json(found: ReportDep) -> dict[str, Any]:
     """Funnels per workflow, version, step and day; experiments with their verdicts;
     holdout lift; attribution under every model; customer value; the audit. Durations are
     in seconds."""
-    found = _report(admin, since, until, window, half_life)
     encoded: dict[str, Any] = jsonable_encoder(asdict(found))
     return encoded
 
 
 @router.get("/html", response_class=HTMLResponse)
-def report_html(
-    admin: AdminDep,
-    since: date | None = Since,
-    until: date | None = Until,
-    window: str = Window,
-    half_life: str = HalfLife,
-) -> HTMLResponse:
+def report_html(found: ReportDep) -> HTMLResponse:
     """The same report as one HTML page with charts, nothing fetched from elsewhere."""
-    found = _report(admin, since, until, window, half_life)
     # The page has no scripts and loads nothing: say so, so a browser refuses any that
     # could ever slip into it.
     policy = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
