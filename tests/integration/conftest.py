@@ -30,15 +30,21 @@ PG_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.
 _counter = itertools.count()
 
 
+@pytest.fixture(scope="session")
+def run_tag(testrun_uid: str) -> str:
+    """A tag unique to this test run, so that two suites can share one PostgreSQL server."""
+    return testrun_uid[:8]
+
+
 def _pg_admin() -> Engine:
     return create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
 
 
 @pytest.fixture(scope="session")
-def pg_template(worker_id: str) -> Iterator[str]:
+def pg_template(worker_id: str, run_tag: str) -> Iterator[str]:
     """A migrated template database for this test worker."""
     admin = _pg_admin()
-    name = f"tidings_template_{worker_id}"
+    name = f"tidings_template_{run_tag}_{worker_id}"
     try:
         with admin.connect() as conn:
             conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
@@ -70,7 +76,7 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @contextmanager
 def _postgres_database(template: str, worker_id: str) -> Iterator[Engine]:
-    name = f"tidings_t_{worker_id}_{next(_counter)}"
+    name = f"{template.replace('template', 't', 1)}_{next(_counter)}"
     admin = _pg_admin()
     with admin.connect() as conn:
         conn.execute(text(f"CREATE DATABASE {name} TEMPLATE {template}"))
