@@ -16,6 +16,7 @@ class EnrollmentStatus(StrEnum):
     WAITING = "waiting"  #: paused until `wake_at`, an event, or a decision
     COMPLETED = "completed"  #: walked off the end of the workflow
     EXITED = "exited"  #: left early: an exit rule, an exit step, or the goal
+    FAILED = "failed"  #: stopped by an error in the shell; the reason is on the timeline
 
     @property
     def is_open(self) -> bool:

@@ -49,6 +49,7 @@ from tidings.delivery.tokens import Purpose, make_token
 from tidings.delivery.transports import HttpTransport, MailTransport, TextTransport
 from tidings.delivery.webhooks import Call, HttpChannel, webhook_secret
 from tidings.runtime import engagement
+from tidings.runtime.supervision import LoopHealth, Supervisor, is_outage
 from tidings.runtime.transactions import transact
 from tidings.storage import delivery, step_log
 from tidings.storage.delivery import Lease
@@ -164,18 +165,22 @@ class Dispatcher:
     concurrency: int = 8
     stop: threading.Event = field(default_factory=threading.Event)
     totals: Round = field(default_factory=Round)
+    health: LoopHealth = field(default_factory=lambda: LoopHealth("dispatcher"))
     _workspaces: dict[int, tuple[float, _Workspace]] = field(default_factory=dict)
     _pool: ThreadPoolExecutor | None = None
 
     # ---------------------------------------------------------------- the loop
 
     def run(self) -> Round:
-        """Send until `stop` is set, sleeping when nothing is due."""
-        while not self.stop.is_set():
-            done = self.run_once()
-            if done.claimed < self.batch:
-                self.stop.wait(self.max_idle)
+        """Send until `stop` is set, sleeping when nothing is due. A round that raises is
+        logged and tried again after a backoff: only `stop` ends the loop."""
+        self.health.idle_seconds = self.max_idle
+        Supervisor(self.health, self.stop).run(self._round)
         return self.totals
+
+    def _round(self) -> float:
+        done = self.run_once()
+        return self.max_idle if done.claimed < self.batch else 0.0
 
     def run_until_idle(self) -> list[Row[Any]]:
         """Rounds until nothing is due at the clock's time (tests, the simulator); return
@@ -252,7 +257,7 @@ class Dispatcher:
             workspace = self._workspace(conn, workspace_id)
             if workspace is None:
                 continue
-            ready += self._decide_all(conn, workspace, rows, now, log, outcomes, result)
+            ready += self._decide_isolated(conn, workspace, rows, now, log, outcomes, result)
         delivery.mark_sending(conn, [r.lease for r in ready], now, now + self.lease)
         delivery.set_outcomes(conn, outcomes)
         step_log.append_lines(conn, log)
@@ -270,6 +275,82 @@ class Dispatcher:
         found = _Workspace(record.id, record.secret, settings)
         self._workspaces[workspace_id] = (time.monotonic(), found)
         return found
+
+    def _decide_isolated(
+        self,
+        conn: Connection,
+        ws: _Workspace,
+        rows: list[Row[Any]],
+        now: datetime,
+        log: list[dict[str, Any]],
+        outcomes: list[dict[str, Any]],
+        result: Round,
+    ) -> list[_Ready]:
+        """`_decide_all`, where a message whose deciding or composing raises fails alone.
+
+        The normal path decides the workspace's messages together. Only when that raises
+        is each message tried on its own (outputs thrown away) to find the ones that
+        raise; those are marked failed with the reason, and the rest are decided together
+        again, so caps still see every message of the round.
+        """
+        try:
+            return self._decide_all(conn, ws, rows, now, log, outcomes, result)
+        except Exception as exc:
+            if is_outage(exc):
+                raise
+        broken: dict[int, Exception] = {}
+        for row in rows:
+            try:
+                self._decide_all(conn, ws, [row], now, [], [], Round())
+            except Exception as exc:
+                if is_outage(exc):
+                    raise
+                broken[row.id] = exc
+        for row in rows:
+            if row.id in broken:
+                self._fail_message(ws, row, broken[row.id], now, log, outcomes, result)
+        rest = [r for r in rows if r.id not in broken]
+        try:
+            return self._decide_all(conn, ws, rest, now, log, outcomes, result)
+        except Exception as exc:
+            # Only a combination of messages raises: decide them one by one after all.
+            if is_outage(exc):
+                raise
+        ready: list[_Ready] = []
+        for row in rest:
+            try:
+                ready += self._decide_all(conn, ws, [row], now, log, outcomes, result)
+            except Exception as exc:
+                if is_outage(exc):
+                    raise
+                self._fail_message(ws, row, exc, now, log, outcomes, result)
+        return ready
+
+    @staticmethod
+    def _fail_message(
+        ws: _Workspace,
+        row: Row[Any],
+        exc: Exception,
+        now: datetime,
+        log: list[dict[str, Any]],
+        outcomes: list[dict[str, Any]],
+        result: Round,
+    ) -> None:
+        reason = f"internal error while deciding or composing: {type(exc).__name__}: {exc}"
+        reason = reason[:1000]
+        logger.error(
+            "message failed", exc_info=exc, extra={"action": "decide_failed", "message_id": row.id}
+        )
+        result.failed += 1
+        outcomes.append(
+            {
+                "b_id": row.id,
+                "status": MessageStatus.FAILED,
+                "last_error": reason,
+                "lease_until": None,
+            }
+        )
+        log.append(_line(ws.id, row, "failed", reason, now))
 
     def _decide_all(
         self,

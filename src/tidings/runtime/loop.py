@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -13,6 +12,7 @@ from sqlalchemy import Engine
 
 from tidings.clock import Clock
 from tidings.runtime.scheduler import run_due
+from tidings.runtime.supervision import LoopHealth, Supervisor
 from tidings.runtime.sweeps import sweep_scores, sweep_segments, sweep_time_triggers
 from tidings.storage import enrollments
 from tidings.storage.workflows import Catalog
@@ -26,7 +26,8 @@ class SchedulerLoop:
 
     It sleeps until the next wake time (at most `max_idle`, so journeys stored by other
     processes are found soon), and stops between batches when `stop` is set: a batch in
-    hand is always finished and committed.
+    hand is always finished and committed. A round that raises (the database went away,
+    a bug) is logged and tried again after a backoff: only `stop` ends the loop.
     """
 
     engine: Engine
@@ -36,22 +37,23 @@ class SchedulerLoop:
     max_idle: timedelta = timedelta(seconds=1)
     sweep_every: timedelta = timedelta(minutes=1)
     stop: threading.Event = field(default_factory=threading.Event)
-    sleep: Callable[[float], None] = time.sleep
+    #: How to pause between rounds; by default the stop event's wait, which a stop ends.
+    sleep: Callable[[float], object] | None = None
     steps: int = 0
+    health: LoopHealth = field(default_factory=lambda: LoopHealth("scheduler"))
     _next_sweep: datetime | None = None
+
+    def __post_init__(self) -> None:
+        self.health.idle_seconds = self.max_idle.total_seconds()
 
     def run_once(self) -> float:
         """Do what is due now; return how many seconds to sleep before the next round."""
         now = self.clock.now()
         if self._next_sweep is None or now >= self._next_sweep:
-            started = sweep_time_triggers(self.engine, self.clock, self.catalog)
-            if started:
-                logger.info("time triggers fired", extra={"action": "sweep", "count": started})
-            sweep_scores(self.engine, self.clock, self.catalog)
-            moved = sweep_segments(self.engine, self.clock, self.catalog)
-            if moved:
-                logger.info("segments changed", extra={"action": "segments", "count": moved})
+            # Set first: a sweep that keeps failing is tried once per period, and due
+            # journeys still run in between.
             self._next_sweep = now + self.sweep_every
+            self._sweep()
         done = run_due(self.engine, self.clock, self.catalog, batch=self.batch)
         self.steps += done
         if done == self.batch:
@@ -63,10 +65,24 @@ class SchedulerLoop:
             return max(limit.total_seconds(), 0.0)
         return max(min(wake_at - self.clock.now(), limit).total_seconds(), 0.0)
 
+    def _sweep(self) -> None:
+        try:
+            started = sweep_time_triggers(self.engine, self.clock, self.catalog)
+            if started:
+                logger.info("time triggers fired", extra={"action": "sweep", "count": started})
+            sweep_scores(self.engine, self.clock, self.catalog)
+            moved = sweep_segments(self.engine, self.clock, self.catalog)
+            if moved:
+                logger.info("segments changed", extra={"action": "segments", "count": moved})
+        except Exception as exc:
+            self.health.failed(exc)
+            logger.exception(
+                "sweep failed; trying again at the next sweep",
+                extra={"action": "sweep_failed", "loop": "scheduler"},
+            )
+
     def run(self) -> int:
-        """Loop until `stop` is set; return how many steps were advanced."""
-        while not self.stop.is_set():
-            pause = self.run_once()
-            if pause > 0:
-                self.sleep(pause)
+        """Loop until `stop` is set, whatever a round raises; return how many steps were
+        advanced."""
+        Supervisor(self.health, self.stop, wait=self.sleep).run(self.run_once)
         return self.steps

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from collections.abc import Sequence
+from datetime import datetime
 
 from sqlalchemy import Connection, Engine
 
 from tidings.clock import Clock
+from tidings.core.state import EnrollmentStatus
+from tidings.core.steps.base import end
 from tidings.runtime.journeys import Journeys
+from tidings.runtime.supervision import is_outage
 from tidings.runtime.transactions import transact
-from tidings.storage import enrollments
+from tidings.storage import enrollments, step_log
 from tidings.storage.enrollments import Stored
 from tidings.storage.workflows import Catalog
 
@@ -22,26 +27,79 @@ def run_due(engine: Engine, clock: Clock, catalog: Catalog, *, batch: int = 500)
 
     The claim's row locks last until the commit, so a worker killed mid-batch leaves
     every row as it was, and the outbox rows it would have written never exist.
+
+    A journey that raises (a bug, a value nothing foresaw) fails alone: the batch is
+    rolled back to just after the claim and run again one journey at a time, each under
+    its own savepoint; the one that raises is marked failed with the reason on its
+    contact's timeline, and the others go on. The normal path stays one pass.
     """
     now = clock.now()
 
     def work(conn: Connection) -> list[Stored]:
         claimed = enrollments.claim_due(conn, now, batch)
-        by_workspace: dict[int, list[Stored]] = defaultdict(list)
-        for stored in claimed:
-            by_workspace[stored.workspace_id].append(stored)
-        for workspace_id, group in by_workspace.items():
-            journeys = Journeys(conn, workspace_id, catalog, now)
-            journeys.preload([s.state.contact_id for s in group], with_enrollments=False)
-            for stored in group:
-                journeys.run(stored.workflow_id, stored.state)
-            journeys.flush()
+        try:
+            with conn.begin_nested():
+                _advance(conn, claimed, catalog, now)
+        except Exception as exc:
+            if is_outage(exc):
+                raise
+            _advance_one_by_one(conn, claimed, catalog, now)
         return claimed
 
     claimed = transact(engine, work)
     if claimed:
         logger.debug("advanced due enrollments", extra={"action": "run_due", "count": len(claimed)})
     return len(claimed)
+
+
+def _advance(conn: Connection, claimed: Sequence[Stored], catalog: Catalog, now: datetime) -> None:
+    by_workspace: dict[int, list[Stored]] = defaultdict(list)
+    for stored in claimed:
+        by_workspace[stored.workspace_id].append(stored)
+    for workspace_id, group in by_workspace.items():
+        journeys = Journeys(conn, workspace_id, catalog, now)
+        journeys.preload([s.state.contact_id for s in group], with_enrollments=False)
+        for stored in group:
+            journeys.run(stored.workflow_id, stored.state)
+        journeys.flush()
+
+
+def _advance_one_by_one(
+    conn: Connection, claimed: Sequence[Stored], catalog: Catalog, now: datetime
+) -> None:
+    for stored in claimed:
+        try:
+            with conn.begin_nested():
+                _advance(conn, [stored], catalog, now)
+        except Exception as exc:
+            if is_outage(exc):
+                raise
+            _fail(conn, stored, exc, now)
+
+
+def _fail(conn: Connection, stored: Stored, exc: Exception, now: datetime) -> None:
+    """Close a journey that raised, and say why on its contact's timeline."""
+    state = stored.state
+    at = f" at step {state.step_id}" if state.step_id else ""
+    reason = f"failed{at}: {type(exc).__name__}: {exc}"[:1000]
+    logger.error(
+        "journey failed",
+        exc_info=exc,
+        extra={"action": "journey_failed", "enrollment_id": state.id, "step_id": state.step_id},
+    )
+    enrollments.save_enrollments(conn, [end(state, EnrollmentStatus.FAILED, reason, now)])
+    line = step_log.line(
+        stored.workspace_id,
+        state.contact_id,
+        "failed",
+        reason,
+        now,
+        enrollment_id=state.id,
+        workflow_id=stored.workflow_id,
+        version=state.version,
+        step_id=state.step_id,
+    )
+    step_log.append_lines(conn, [line])
 
 
 def run_until_idle(engine: Engine, clock: Clock, catalog: Catalog, *, batch: int = 500) -> int:
