@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
 from tidings import __version__
-from tidings.api import admin, inbound, ingest, tracking
+from tidings.api import admin, health, inbound, ingest, tracking
 from tidings.api.committer import GroupCommitter
 from tidings.api.errors import install_error_handlers
 from tidings.api.keys import KeyCache
@@ -42,7 +42,8 @@ def create_app(
     """The Tidings HTTP API over `engine` (already migrated).
 
     With a `scheduler`, the app runs it in a thread for its lifetime; on shutdown the
-    scheduler finishes and commits the batch in hand before the server exits.
+    scheduler finishes and commits the batch in hand before the server exits. The loops
+    are supervised (an exception ends a round, not the loop), and `/readyz` reports each.
     """
 
     @asynccontextmanager
@@ -71,6 +72,7 @@ def create_app(
                 await run_in_threadpool(sending.join, 60)
                 dispatcher.close()
                 logger.info("dispatcher stopped", extra={"action": "stop"})
+            app.state.readiness.close()
 
     app = FastAPI(
         lifespan=lifespan,
@@ -95,7 +97,11 @@ def create_app(
         sms_token=sms_token,
         sms_region=sms_region,
     )
+    app.state.readiness = health.Readiness(
+        engine, [loop.health for loop in (scheduler, dispatcher) if loop is not None]
+    )
     install_error_handlers(app)
+    app.include_router(health.router)
     app.include_router(ingest.router)
     app.include_router(inbound.router)
     app.include_router(admin.router)

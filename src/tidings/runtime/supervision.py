@@ -91,10 +91,9 @@ class LoopHealth:
         if age <= self.stale_after:
             return None
         what = "no good round yet" if self.last_good_at is None else "last good round"
-        why = f"{self.name}: {what} {age:.0f} s ago (limit {self.stale_after:.0f} s)"
-        if self.last_error is not None:
-            why += f"; last error: {self.last_error}"
-        return why
+        # The error text stays out: it may name hosts or SQL, and `/readyz` is public.
+        failing = f", {self.failures} failed since" if self.failures else ""
+        return f"{self.name}: {what} {age:.0f} s ago (limit {self.stale_after:.0f} s){failing}"
 
 
 @dataclass
