@@ -3,11 +3,13 @@ alone, a database that goes away pauses the loops, and reads never take SQLite's
 
 from __future__ import annotations
 
+import shutil
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, text, update
@@ -187,3 +189,51 @@ def test_the_loops_pause_while_postgresql_is_down_and_resume_after(pg_store: Sto
         assert "OperationalError" in (scheduler.health.last_error or "")
         assert "OperationalError" in (dispatcher.health.last_error or "")
     assert [subject for _, subject in outbox(store)] == ["A", "B"]
+
+
+def test_sqlite_writers_of_one_process_queue_instead_of_failing(
+    sqlite_template: Path, tmp_path: Path
+) -> None:
+    # Given a SQLite database whose busy timeout is shorter than a writer's transaction
+    path = tmp_path / "tidings.db"
+    shutil.copy(sqlite_template, path)
+    engine = create_engine(f"sqlite:///{path}", busy_seconds=0.1)
+    holding, done = threading.Event(), threading.Event()
+
+    def long_writer() -> None:
+        with engine.begin() as conn:
+            conn.execute(text("UPDATE workspaces SET name = name"))
+            holding.set()
+            done.wait(30)
+
+    first = threading.Thread(target=long_writer)
+    first.start()
+    holding.wait(30)
+    errors: list[BaseException] = []
+
+    def second_writer() -> None:
+        try:
+            with engine.begin() as conn:
+                conn.execute(text("UPDATE workspaces SET name = name"))
+        except BaseException as exc:
+            errors.append(exc)
+
+    # When another thread writes while the first still holds the lock, past the timeout
+    second = threading.Thread(target=second_writer)
+    second.start()
+    second.join(0.5)
+    assert second.is_alive(), errors  # waiting its turn, not failed with "database is locked"
+    done.set()
+    first.join(30)
+    second.join(30)
+    # Then it wrote once the first was done
+    assert errors == []
+    # and a write that fails hands the turn on as well
+    with pytest.raises(ZeroDivisionError), engine.begin() as conn:
+        conn.execute(text("UPDATE workspaces SET name = name"))
+        raise ZeroDivisionError
+    third = threading.Thread(target=second_writer)
+    third.start()
+    third.join(30)
+    assert errors == []
+    engine.dispose()

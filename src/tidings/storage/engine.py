@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from collections import deque
 from typing import Any
 
 from sqlalchemy import Connection, Engine, event
@@ -10,15 +12,21 @@ from sqlalchemy.exc import OperationalError
 
 from tidings.errors import StorageUnavailable
 
+#: How long a SQLite writer waits for another process's write transaction (seconds).
+BUSY_SECONDS = 10.0
+#: How long a SQLite writer queues behind this process's other writers (seconds): longer
+#: than `BUSY_SECONDS`, since the queue is fair and moves; past it, SQLite decides.
+QUEUE_SECONDS = 60.0
 
-def create_engine(url: str, **kwargs: Any) -> Engine:
+
+def create_engine(url: str, *, busy_seconds: float = BUSY_SECONDS, **kwargs: Any) -> Engine:
     """An engine for `url`, with SQLite tuned for one writer and many readers."""
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     if url.startswith("sqlite"):
         engine = _create_engine(url, **kwargs)
         engine._connection_cls = _SqliteConnection
-        _tune_sqlite(engine)
+        _tune_sqlite(engine, busy_seconds)
         return engine
     # Pages of 100 rows keep each multi-row INSERT small enough for psycopg's query cache;
     # bigger pages were re-parsed on every call (measured: 900 -> 1,180 events/s, bench/).
@@ -43,14 +51,59 @@ class _SqliteConnection(Connection):
             self._reading = False
 
 
-def _tune_sqlite(engine: Engine) -> None:
+#: Set in a connection's info while its transaction holds the writers' turn.
+_WRITING = "tidings_writing"
+
+
+class _Writers:
+    """This process's SQLite writers, in the order they asked, one at a time.
+
+    SQLite's own wait (busy_timeout) polls with sleeps, so a writer that commits often (the
+    ingest committer) takes the lock again before a sleeping one wakes: under load the
+    scheduler and the dispatcher timed out with "database is locked". Here a writer waits
+    on its own event and the lock is handed straight to the next in line.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._held = False
+        self._waiting: deque[threading.Event] = deque()
+
+    def acquire(self, timeout: float) -> bool:
+        """Wait for this writer's turn; False if it did not come within `timeout`."""
+        with self._lock:
+            if not self._held:
+                self._held = True
+                return True
+            turn = threading.Event()
+            self._waiting.append(turn)
+        if turn.wait(timeout):
+            return True
+        with self._lock:
+            if turn.is_set():  # handed over just as the wait ran out
+                return True
+            self._waiting.remove(turn)
+            return False
+
+    def release(self) -> None:
+        """End this writer's turn and hand it to the next one."""
+        with self._lock:
+            if self._waiting:
+                self._waiting.popleft().set()
+            else:
+                self._held = False
+
+
+def _tune_sqlite(engine: Engine, busy_seconds: float) -> None:
+    writers = _Writers()
+
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Take transactions out of the driver's hands so `begin` below decides how they start.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         # First, so that even switching to WAL waits for a busy database instead of failing.
-        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_seconds * 1000)}")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
@@ -62,10 +115,34 @@ def _tune_sqlite(engine: Engine) -> None:
             # A read begins deferred: in WAL it sees a snapshot and never holds the write
             # lock, so a long report or export does not stall ingest.
             conn.exec_driver_sql("BEGIN")
-        else:
-            # A write takes the lock up front: two writers queue on busy_timeout instead
-            # of failing when a read transaction tries to become a write one.
+            return
+        # A write takes the lock up front: two writers queue instead of failing when a
+        # read transaction tries to become a write one. A writer that waited its turn
+        # past QUEUE_SECONDS (one stuck, or nested in the same thread) goes on to
+        # SQLite's own wait, as before.
+        writing = writers.acquire(QUEUE_SECONDS)
+        try:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            if writing:
+                writers.release()
+            raise
+        if writing:
+            # Kept with the driver's connection, so that whatever ends the transaction
+            # (commit, rollback, the pool resetting a connection nobody closed) ends the turn.
+            conn.info[_WRITING] = True
+
+    @event.listens_for(engine, "commit")
+    @event.listens_for(engine, "rollback")
+    def _on_end(conn: Connection) -> None:
+        if conn.info.pop(_WRITING, False):
+            writers.release()
+
+    @event.listens_for(engine.pool, "reset")
+    @event.listens_for(engine.pool, "invalidate")
+    def _on_return(_dbapi_connection: Any, record: Any, *_: Any) -> None:
+        if record.info.pop(_WRITING, False):
+            writers.release()
 
 
 def check_connection(engine: Engine) -> None:
