@@ -293,25 +293,36 @@ class Dispatcher:
         raise; those are marked failed with the reason, and the rest are decided together
         again, so caps still see every message of the round.
         """
+
+        def decide(some: list[Row[Any]], keep: bool = True) -> list[_Ready]:
+            # A failed try must leave no half of its lines and outcomes behind.
+            part_log: list[dict[str, Any]] = []
+            part_outcomes: list[dict[str, Any]] = []
+            part = Round()
+            ready = self._decide_all(conn, ws, some, now, part_log, part_outcomes, part)
+            if keep:
+                log.extend(part_log)
+                outcomes.extend(part_outcomes)
+                result.deferred += part.deferred
+                result.dropped += part.dropped
+            return ready
+
         try:
-            return self._decide_all(conn, ws, rows, now, log, outcomes, result)
+            return decide(rows)
         except Exception as exc:
             if is_outage(exc):
                 raise
-        broken: dict[int, Exception] = {}
+        rest: list[Row[Any]] = []
         for row in rows:
             try:
-                self._decide_all(conn, ws, [row], now, [], [], Round())
+                decide([row], keep=False)
+                rest.append(row)
             except Exception as exc:
                 if is_outage(exc):
                     raise
-                broken[row.id] = exc
-        for row in rows:
-            if row.id in broken:
-                self._fail_message(ws, row, broken[row.id], now, log, outcomes, result)
-        rest = [r for r in rows if r.id not in broken]
+                self._fail_message(ws, row, exc, now, log, outcomes, result)
         try:
-            return self._decide_all(conn, ws, rest, now, log, outcomes, result)
+            return decide(rest)
         except Exception as exc:
             # Only a combination of messages raises: decide them one by one after all.
             if is_outage(exc):
@@ -319,7 +330,7 @@ class Dispatcher:
         ready: list[_Ready] = []
         for row in rest:
             try:
-                ready += self._decide_all(conn, ws, [row], now, log, outcomes, result)
+                ready += decide([row])
             except Exception as exc:
                 if is_outage(exc):
                     raise
