@@ -134,6 +134,25 @@ def _cluster(action: str) -> None:
     )
 
 
+def _outage(seconds: float) -> tuple[float, float]:
+    """Stop PostgreSQL for `seconds`; return when it went down and when it was back."""
+    _cluster("stop")
+    down_at = time.monotonic()
+    try:
+        time.sleep(seconds)
+    finally:
+        # Whatever happens, the shared server comes back.
+        for attempt in range(5):
+            try:
+                _cluster("start")
+                break
+            except subprocess.CalledProcessError:
+                if attempt == 4:
+                    raise
+                time.sleep(1)
+    return down_at, time.monotonic()
+
+
 def _database_answers() -> bool:
     probe = subprocess.run(
         ["pg_isready", "-h", "127.0.0.1", "-d", DATABASE, "-U", "postgres", "-t", "1"],
@@ -338,11 +357,7 @@ def bench_soak() -> dict[str, Any]:
                 outages: list[tuple[float, float]] = []
                 for at, seconds in OUTAGES:
                     time.sleep(max(started + at - time.monotonic(), 0))
-                    _cluster("stop")
-                    down_at = time.monotonic()
-                    time.sleep(seconds)
-                    _cluster("start")
-                    outages.append((down_at, time.monotonic()))
+                    outages.append(_outage(seconds))
                 for thread in threads:
                     thread.join()
                 poller.join()
