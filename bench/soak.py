@@ -136,8 +136,10 @@ def _cluster(action: str) -> None:
 
 def _outage(seconds: float) -> tuple[float, float]:
     """Stop PostgreSQL for `seconds`; return when it went down and when it was back."""
-    _cluster("stop")
+    # The database refuses new work from the moment it is asked to stop (a fast stop
+    # ends every session first), so the outage starts before the command returns.
     down_at = time.monotonic()
+    _cluster("stop")
     try:
         time.sleep(seconds)
     finally:
@@ -419,6 +421,24 @@ def _observe(engine: Engine, receiver: _Receiver) -> _Settled:
     return _Settled(stored, journeys, finished, len(receiver.ids), poison, receipts, orders)
 
 
+def _changes(
+    samples: list[tuple[float, int | None, bool]], outages: list[tuple[float, float]]
+) -> list[str]:
+    """When `/readyz` changed its answer, and when the outages began and ended, in seconds
+    from the first sample: the timeline to judge the readiness check by."""
+    if not samples:
+        return []
+    zero = samples[0][0]
+    found = [f"{s - zero:.1f} s: database stopping" for s, _ in outages]
+    found += [f"{e - zero:.1f} s: database back" for _, e in outages]
+    previous: int | None = -1
+    for at, status, _ in samples:
+        if status != previous:
+            found.append(f"{at - zero:.1f} s: /readyz {status}")
+            previous = status
+    return sorted(found, key=lambda line: float(line.split(" s:")[0]))
+
+
 def _verdict(
     load: _Load,
     settled: _Settled,
@@ -461,6 +481,7 @@ def _verdict(
         "readyz_samples": len(samples),
         "readyz_503_while_down": down_503,
         "readyz_lies": lies[:10],
+        "readyz_changes": _changes(samples, outages),
         "outage_seconds": [round(e - s, 1) for s, e in outages],
         "failed_rounds_logged": failed_rounds,
         "checks": checks,
