@@ -237,3 +237,27 @@ def test_sqlite_writers_of_one_process_queue_instead_of_failing(
     third.join(30)
     assert errors == []
     engine.dispose()
+
+
+def test_a_failing_sweep_does_not_hold_up_due_journeys(store: Store) -> None:
+    # Given a due journey, and a live workflow whose stored version no longer loads, which
+    # makes the time-trigger sweep raise
+    deploy(store, SERIES)
+    broken = deploy(store, NURTURE)
+    subscriber(store, "u1")
+    track(store, "u1", "signed_up")
+    with store.engine.begin() as conn:
+        conn.execute(
+            update(tables.workflow_versions)
+            .where(tables.workflow_versions.c.workflow_id == broken)
+            .values(spec={"id": "nurture", "steps": "not a list"})
+        )
+    store.clock.advance(timedelta(minutes=2))
+    loop = SchedulerLoop(store.engine, store.clock, Catalog())
+
+    # When the loop runs a round
+    loop.run_once()
+
+    # Then the sweep's failure is recorded, and the due step ran all the same
+    assert "ValidationError" in (loop.health.last_error or "")
+    assert [subject for _, subject in outbox(store)] == ["A", "B"]
