@@ -16,7 +16,7 @@ from tidings.runtime.journeys import Journeys
 from tidings.runtime.supervision import is_outage
 from tidings.runtime.transactions import transact
 from tidings.storage import enrollments, step_log
-from tidings.storage.enrollments import Stored
+from tidings.storage.enrollments import ConcurrentEntry, Stored
 from tidings.storage.workflows import Catalog
 
 logger = logging.getLogger(__name__)
@@ -28,10 +28,11 @@ def run_due(engine: Engine, clock: Clock, catalog: Catalog, *, batch: int = 500)
     The claim's row locks last until the commit, so a worker killed mid-batch leaves
     every row as it was, and the outbox rows it would have written never exist.
 
-    A journey that raises (a bug, a value nothing foresaw) fails alone: the batch is
-    rolled back to just after the claim and run again one journey at a time, each under
-    its own savepoint; the one that raises is marked failed with the reason on its
-    contact's timeline, and the others go on. The normal path stays one pass.
+    A journey that raises (a bug, a value nothing foresaw, an enrollment that conflicts
+    twice) fails alone: the batch is rolled back to just after the claim and run again
+    one journey at a time, each under its own savepoint; the one that raises is marked
+    failed with the reason on its contact's timeline, and the others go on. The normal
+    path stays one pass.
     """
     now = clock.now()
 
@@ -68,13 +69,21 @@ def _advance_one_by_one(
     conn: Connection, claimed: Sequence[Stored], catalog: Catalog, now: datetime
 ) -> None:
     for stored in claimed:
-        try:
-            with conn.begin_nested():
-                _advance(conn, [stored], catalog, now)
-        except Exception as exc:
-            if is_outage(exc):
-                raise
-            _fail(conn, stored, exc, now)
+        for attempt in (1, 2):
+            try:
+                with conn.begin_nested():
+                    _advance(conn, [stored], catalog, now)
+                break
+            except ConcurrentEntry as exc:
+                # Another writer enrolled this contact meanwhile: run the journey once more
+                # on what it wrote. A second conflict is no race, and fails the journey.
+                if attempt == 2:
+                    _fail(conn, stored, exc, now)
+            except Exception as exc:
+                if is_outage(exc):
+                    raise
+                _fail(conn, stored, exc, now)
+                break
 
 
 def _fail(conn: Connection, stored: Stored, exc: Exception, now: datetime) -> None:

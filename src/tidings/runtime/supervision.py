@@ -17,8 +17,6 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
-from tidings.storage.enrollments import ConcurrentEntry
-
 logger = logging.getLogger(__name__)
 
 #: The first wait after a failed round, and the longest (seconds).
@@ -36,9 +34,9 @@ def backoff(failures: int, base: float = BACKOFF_BASE, cap: float = BACKOFF_CAP)
 
 
 def is_outage(exc: BaseException) -> bool:
-    """Whether `exc` is about the database (gone, locked, a lost race) rather than one
-    journey: those end the round for the supervisor or `transact` to retry."""
-    if isinstance(exc, ConcurrentEntry | OperationalError | InterfaceError):
+    """Whether `exc` is about the database (gone, locked, a deadlock) rather than one
+    journey or message: those end the round for the supervisor or `transact` to retry."""
+    if isinstance(exc, OperationalError | InterfaceError):
         return True
     return isinstance(exc, DBAPIError) and exc.connection_invalidated
 
