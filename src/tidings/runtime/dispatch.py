@@ -4,18 +4,24 @@ Each round is three steps:
 
 1. In one transaction: claim due messages (SKIP LOCKED on PostgreSQL), lock their
    recipients, decide each message's policy, compose the allowed ones, and mark them
-   `sending` with a lease. Deferred and dropped messages are written with their reason.
-2. Outside any transaction: hand each message to its channel.
-3. In one transaction: record each outcome (sent, retry later with backoff, dead letter,
-   bounce), but only for messages whose lease is still ours.
+   `sending`. Deferred and dropped messages are written with their reason. The first
+   `concurrency` messages get a lease: they go to their channels as soon as this commits.
+2. Outside any transaction: hand the leased messages to their channels, `concurrency` at
+   a time.
+3. As sends finish, in one transaction per group that finished together: record each
+   outcome (sent, retry later with backoff, dead letter, bounce), only for messages whose
+   lease is still ours, and lease as many of the round's next messages, which then go to
+   their channels. Steps 2 and 3 repeat until the round is done.
 
-The one window where a send can happen twice: a worker stops after the channel accepted
-a message and before step 3 commits. When its lease runs out, another worker sends the
-message again and counts it in `resends` (and the step log says "resent"). Email keeps
-its Message-ID and webhooks their `webhook-id` on the resend, so receivers can drop the
-copy. A worker that stops anywhere else leaves nothing sent twice: before step 1 commits
-its claim never happened; between steps 1 and 2 the message was not sent yet (it is
-counted in `resends` all the same, because the next worker cannot tell the two apart).
+The one window where a send can happen twice: a worker stops after a channel accepted a
+message and before its outcome commits. At most `concurrency` messages are ever in that
+window, because a message is leased only once the outcomes before it are recorded. When
+the lease runs out, another worker sends the message again and counts it in `resends`
+(and the step log says "resent"). Email keeps its Message-ID and webhooks their
+`webhook-id` on the resend, so receivers can drop the copy. A worker that stops anywhere
+else repeats nothing: before step 1 commits its claim never happened, and a claimed
+message not yet leased was never handed to a channel, so the next worker sends it as a
+first send.
 """
 
 from __future__ import annotations
@@ -24,11 +30,12 @@ import logging
 import random
 import threading
 import time
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -191,12 +198,20 @@ class Dispatcher:
         """Claim, decide, send, record: one round."""
         now = self.clock.now()
         ready, result = transact(self.engine, lambda conn: self._claim(conn, now))
-        if ready:
-            outcomes = list(zip(ready, self._send_all(ready), strict=True))
-            sent, result.retried, result.failed = transact(
-                self.engine, lambda conn: self._record(conn, outcomes)
-            )
-            result.sent, result.sent_rows = len(sent), sent
+        first = self._wave(len(ready))
+        waiting = deque(ready[first:])
+        running = {self._start(item): item for item in ready[:first]}
+        while running:
+            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            outcomes = [(running.pop(done), done.result()) for done in finished]
+            following = [waiting.popleft() for _ in outcomes if waiting]
+            record = partial(self._record_and_hand, outcomes=outcomes, following=following)
+            recorded, handed = transact(self.engine, record)
+            result.sent += len(recorded.sent_rows)
+            result.sent_rows += recorded.sent_rows
+            result.retried += recorded.retried
+            result.failed += recorded.failed
+            running.update((self._start(item), item) for item in handed)
         self._add(result)
         return result
 
@@ -204,13 +219,39 @@ class Dispatcher:
         for name in ("claimed", "sent", "deferred", "dropped", "retried", "failed"):
             setattr(self.totals, name, getattr(self.totals, name) + getattr(part, name))
 
-    def _send_all(self, ready: list[_Ready]) -> list[Result]:
-        """Hand the round's messages to their channels, `concurrency` at a time."""
-        if self.concurrency <= 1 or len(ready) == 1:
-            return [self._send(item) for item in ready]
+    def _wave(self, claimed: int) -> int:
+        """How many of a round's messages go to their channels at once."""
+        return min(max(self.concurrency, 1), claimed)
+
+    def _start(self, item: _Ready) -> Future[Result]:
+        """Hand one message to its channel: on a sending thread, or here and now when the
+        dispatcher sends one at a time."""
+        if self.concurrency <= 1:
+            done: Future[Result] = Future()
+            done.set_result(self._send(item))
+            return done
         if self._pool is None:
             self._pool = ThreadPoolExecutor(self.concurrency, thread_name_prefix="send")
-        return list(self._pool.map(self._send, ready))
+        return self._pool.submit(self._send, item)
+
+    def _record_and_hand(
+        self,
+        conn: Connection,
+        outcomes: Sequence[tuple[_Ready, Result]],
+        following: Sequence[_Ready],
+    ) -> tuple[Round, list[_Ready]]:
+        """Record the sends that just finished and lease the next ones, in one transaction.
+
+        A send starts only once the outcomes before it are committed, so a worker killed
+        at any instant leaves at most `concurrency` sends unrecorded: those in flight, which
+        the next worker repeats and counts in `resends`.
+        """
+        recorded = self._record(conn, outcomes)
+        expected = {item.row.id: item.row.attempts + 1 for item in following}
+        still_ours = delivery.leased(conn, expected)
+        handed = [item for item in following if item.row.id in still_ours]
+        delivery.hand_over(conn, [i.row.id for i in handed], self.clock.now() + self.lease)
+        return recorded, handed
 
     def close(self) -> None:
         """Stop the sending threads and close the channels' connections."""
@@ -253,7 +294,8 @@ class Dispatcher:
             if workspace is None:
                 continue
             ready += self._decide_all(conn, workspace, rows, now, log, outcomes, result)
-        delivery.mark_sending(conn, [r.lease for r in ready], now, now + self.lease)
+        leases = [r.lease for r in ready]
+        delivery.mark_sending(conn, leases, now, now + self.lease, handed=self._wave(len(ready)))
         delivery.set_outcomes(conn, outcomes)
         step_log.append_lines(conn, log)
         return ready, result
@@ -378,7 +420,8 @@ class Dispatcher:
 
     def _prepare(self, ws: _Workspace, row: Row[Any], now: datetime) -> _Ready | str:
         """The send for an allowed message, or why it cannot be sent."""
-        recovered = row.status == MessageStatus.SENDING
+        # Taken over from a worker that stopped after handing it to its channel.
+        recovered = row.status == MessageStatus.SENDING and row.lease_until is not None
         payload = dict(row.payload or {})
         channel = row.channel
         if channel in ("email", "alert:email") and not is_address(row.recipient):
@@ -491,14 +534,11 @@ class Dispatcher:
 
     # ---------------------------------------------------------------- step 3: record
 
-    def _record(
-        self, conn: Connection, outcomes: Sequence[tuple[_Ready, Result]]
-    ) -> tuple[list[Row[Any]], int, int]:
+    def _record(self, conn: Connection, outcomes: Sequence[tuple[_Ready, Result]]) -> Round:
         """Write each outcome; return the messages sent, and how many were retried and
         given up."""
         now = self.clock.now()
-        sent: list[Row[Any]] = []
-        retried = failed = 0
+        done = Round()
         rows: list[dict[str, Any]] = []
         log: list[dict[str, Any]] = []
         still_ours = delivery.leased(
@@ -509,7 +549,7 @@ class Dispatcher:
             if row.id not in still_ours:
                 continue  # the lease ran out and another worker took the message over
             if isinstance(outcome, Sent):
-                sent.append(row)
+                done.sent_rows.append(row)
                 change: dict[str, Any] = {"b_id": row.id, "status": MessageStatus.SENT}
                 if outcome.provider_id and row.channel in ("sms", "alert:slack"):
                     change["provider_id"] = outcome.provider_id
@@ -520,7 +560,7 @@ class Dispatcher:
                 continue
             attempts = row.attempts + 1
             if outcome.permanent or attempts >= self.max_attempts:
-                failed += 1
+                done.failed += 1
                 why = (
                     outcome.error
                     if outcome.permanent
@@ -537,7 +577,7 @@ class Dispatcher:
                 log.append(_line(row.workspace_id, row, "failed", why, now))
                 self._after_failure(conn, row, outcome, now)
             else:
-                retried += 1
+                done.retried += 1
                 delay = delivery.retry_delay(
                     attempts, self.retry_base, self.retry_cap, self.jitter()
                 )
@@ -557,7 +597,7 @@ class Dispatcher:
                 log.append(_line(row.workspace_id, row, "retrying", detail, now))
         delivery.set_outcomes(conn, rows)
         step_log.append_lines(conn, log)
-        return sent, retried, failed
+        return done
 
     def _after_failure(
         self, conn: Connection, row: Row[Any], outcome: Failed, now: datetime

@@ -29,21 +29,23 @@ def claim_messages(
     conn: Connection, now: datetime, limit: int, channels: Sequence[str]
 ) -> list[Row[Any]]:
     """Lock due messages for this worker: queued ones whose time has come, and ones whose
-    sender's lease ran out (it stopped mid-send). Higher priority first at the same time.
+    sender's lease ran out (it stopped mid-round). Higher priority first at the same time.
     """
 
     def build(c: Connection) -> Any:
         now_: Any = bindparam("now")
         channels_: Any = bindparam("channels", expanding=True)
+        m = messages.c
+        # A message being sent carries its lease in `lease_until`; one claimed but not yet
+        # handed to its channel has none, and waits in `send_after` (see `mark_sending`).
+        expired = or_(m.lease_until <= now_, and_(m.lease_until.is_(None), m.send_after <= now_))
         query = (
             select(messages)
             .where(
-                messages.c.channel.in_(channels_),
+                m.channel.in_(channels_),
                 or_(
-                    and_(messages.c.status == MessageStatus.QUEUED, messages.c.send_after <= now_),
-                    and_(
-                        messages.c.status == MessageStatus.SENDING, messages.c.lease_until <= now_
-                    ),
+                    and_(m.status == MessageStatus.QUEUED, m.send_after <= now_),
+                    and_(m.status == MessageStatus.SENDING, expired),
                 ),
             )
             .order_by(messages.c.send_after, messages.c.priority.desc(), messages.c.id)
@@ -199,13 +201,25 @@ class Lease:
     id: int
     payload: dict[str, Any]
     provider_id: str | None
+    #: Taken over from a worker that stopped after handing it to its channel.
     recovered: bool
 
 
 def mark_sending(
-    conn: Connection, leases: Sequence[Lease], now: datetime, lease_until: datetime
+    conn: Connection,
+    leases: Sequence[Lease],
+    now: datetime,
+    lease_until: datetime,
+    *,
+    handed: int | None = None,
 ) -> None:
-    """Take the slot and hand the messages to this worker until `lease_until`."""
+    """Take the slot and hand the messages to this worker until `lease_until`.
+
+    Only the first `handed` (all by default) go to their channel at once and get a lease
+    (`lease_until`); the others wait their turn with none, so a worker that stops before
+    their turn leaves them unsent and the next one does not count them as resends. Until
+    `lease_until` (kept in `send_after` for them) no other worker takes any of them.
+    """
     if not leases:
         return
     stmt = prepared(
@@ -219,12 +233,14 @@ def mark_sending(
                 attempts=messages.c.attempts + 1,
                 resends=messages.c.resends + bindparam("b_resend"),
                 sent_at=bindparam("b_now"),
+                send_after=bindparam("b_until"),
                 lease_until=bindparam("b_lease"),
                 payload=bindparam("b_payload"),
                 provider_id=bindparam("b_provider"),
             )
         ),
     )
+    first = len(leases) if handed is None else handed
     conn.execute(
         stmt,
         [
@@ -232,12 +248,25 @@ def mark_sending(
                 "b_id": lease.id,
                 "b_resend": int(lease.recovered),
                 "b_now": now,
-                "b_lease": lease_until,
+                "b_until": lease_until,
+                "b_lease": lease_until if n < first else None,
                 "b_payload": lease.payload,
                 "b_provider": lease.provider_id,
             }
-            for lease in leases
+            for n, lease in enumerate(leases)
         ],
+    )
+
+
+def hand_over(conn: Connection, ids: Sequence[int], lease_until: datetime) -> None:
+    """Lease messages claimed earlier in the round to this worker as they go to their
+    channel: from now on a worker that stops counts them as possibly sent."""
+    if not ids:
+        return
+    conn.execute(
+        update(messages)
+        .where(messages.c.id.in_(list(ids)))
+        .values(lease_until=lease_until, send_after=lease_until)
     )
 
 
