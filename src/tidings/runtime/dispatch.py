@@ -330,7 +330,13 @@ class Dispatcher:
         # messages competing for a slot.
         recipients = delivery.Recipients()
         if policies.caps or policies.duplicates is not None:
-            recipients = delivery.marketing_of(conn, contact_ids, now - policies.history, now)
+            recipients = delivery.marketing_of(
+                conn,
+                contact_ids,
+                now - policies.history,
+                now,
+                contents=policies.duplicates is not None,
+            )
         history, rivals = recipients.sent, recipients.due
         purchases: dict[int, datetime] = {}
         if policies.after_purchase is not None:
@@ -358,14 +364,7 @@ class Dispatcher:
                 suppressed=blocked.get(address) if address else None,
                 endpoint_disabled=gone.get(row.recipient) if row.channel == "webhook" else None,
                 sent=tuple((at, channel) for at, channel, _ in history.get(row.contact_id, ())),
-                same_sent_at=max(
-                    (
-                        at
-                        for at, channel, subject in history.get(row.contact_id, ())
-                        if channel == row.channel and subject == row.subject
-                    ),
-                    default=None,
-                ),
+                same_sent_at=_last_same(history.get(row.contact_id, ()), row),
                 rivals=tuple(
                     r
                     for r in rivals.get(row.contact_id, ())
@@ -386,7 +385,9 @@ class Dispatcher:
                 prepared.allowed = verdict.reason
                 ready.append(prepared)
                 if row.kind == "marketing":
-                    history[row.contact_id].append((now, row.channel, row.subject))
+                    twin = policies.duplicates is not None
+                    digest = delivery.content_digest_of(row) if twin else None
+                    history[row.contact_id].append((now, row.channel, digest))
                 if row.channel.startswith("alert:"):
                     alerts_today += 1
                 if prepared.lease.recovered:
@@ -623,6 +624,15 @@ _RESENT = (
     "sending again: the worker that had it stopped mid-send, so the first attempt may "
     "have reached the recipient"
 )
+
+
+def _last_same(sent: Sequence[tuple[datetime, str, str | None]], row: Row[Any]) -> datetime | None:
+    """When the contact last got this very message (same content digest), if within the
+    history read; None when the digests were not read (no duplicate rule)."""
+    if not any(digest for _, _, digest in sent):
+        return None
+    digest = delivery.content_digest_of(row)
+    return max((at for at, _, same in sent if same == digest), default=None)
 
 
 def _address(row: Row[Any]) -> tuple[str, str] | None:

@@ -14,9 +14,21 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Row, and_, bindparam, delete, func, or_, select, update
+from sqlalchemy import (
+    Connection,
+    Row,
+    and_,
+    bindparam,
+    case,
+    delete,
+    func,
+    null,
+    or_,
+    select,
+    update,
+)
 
-from tidings.core.policies import Rival
+from tidings.core.policies import Rival, content_digest
 from tidings.storage.dialect import insert_for, is_postgres, prepared
 from tidings.storage.messages import MessageStatus
 from tidings.storage.tables import contacts, endpoints, events, messages
@@ -77,7 +89,8 @@ def lock_contacts(conn: Connection, ids: Iterable[int]) -> dict[int, Row[Any]]:
 class Recipients:
     """What caps and duplicate checks need to know of each recipient's marketing messages."""
 
-    #: (when, channel, subject) of the messages that went out since the window's start.
+    #: (when, channel, content digest) of the messages that went out since the window's
+    #: start; the digest is None unless asked for.
     sent: dict[int, list[tuple[datetime, str, str | None]]] = field(
         default_factory=lambda: defaultdict(list)
     )
@@ -86,9 +99,15 @@ class Recipients:
 
 
 def marketing_of(
-    conn: Connection, contact_ids: Sequence[int], since: datetime, now: datetime
+    conn: Connection,
+    contact_ids: Sequence[int],
+    since: datetime,
+    now: datetime,
+    *,
+    contents: bool = False,
 ) -> Recipients:
-    """Each recipient's recent and due marketing messages, in one query.
+    """Each recipient's recent and due marketing messages, in one query; with `contents`,
+    the content digest of each sent one (for the duplicate check).
 
     Status and times are checked here, not in SQL: given `status IN (...)`, SQLite's
     planner may walk the whole status index instead of each recipient's few rows (7 ms
@@ -97,26 +116,38 @@ def marketing_of(
     found = Recipients()
     if not contact_ids:
         return found
+    m = messages.c
+    # Bodies only of the messages sent within the window: older ones cannot be duplicates,
+    # and a contact's whole history of bodies would be a lot to read for nothing.
+    recent = m.sent_at > since
+    wanted = (m.recipient, m.subject, m.body_html, m.body_text) if contents else ()
+    content = [case((recent, column), else_=null()).label(column.name) for column in wanted]
     rows = conn.execute(
         select(
-            messages.c.id,
-            messages.c.contact_id,
-            messages.c.channel,
-            messages.c.subject,
-            messages.c.status,
-            messages.c.sent_at,
-            messages.c.send_after,
-            messages.c.priority,
-            messages.c.created_at,
-        ).where(messages.c.contact_id.in_(list(contact_ids)), messages.c.kind == "marketing")
+            m.id,
+            m.contact_id,
+            m.channel,
+            m.status,
+            m.sent_at,
+            m.send_after,
+            m.priority,
+            m.created_at,
+            *content,
+        ).where(m.contact_id.in_(list(contact_ids)), m.kind == "marketing")
     )
     for row in rows:
         if row.status in SPENT and row.sent_at is not None and row.sent_at > since:
-            found.sent[row.contact_id].append((row.sent_at, row.channel, row.subject))
+            digest = content_digest_of(row) if contents else None
+            found.sent[row.contact_id].append((row.sent_at, row.channel, digest))
         elif row.status == MessageStatus.QUEUED and row.send_after <= now:
             rival = Rival(row.id, row.channel, row.priority, row.created_at)
             found.due[row.contact_id].append(rival)
     return found
+
+
+def content_digest_of(row: Row[Any]) -> str:
+    """The content digest of a message row: what its recipient receives."""
+    return content_digest(row.channel, row.recipient, row.subject, row.body_html, row.body_text)
 
 
 def last_events(conn: Connection, contact_ids: Sequence[int], name: str) -> dict[int, datetime]:
