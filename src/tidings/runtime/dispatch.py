@@ -246,9 +246,10 @@ class Dispatcher:
         at any instant leaves at most `concurrency` sends unrecorded: those in flight, which
         the next worker repeats and counts in `resends`.
         """
-        recorded = self._record(conn, outcomes)
-        expected = {item.row.id: item.row.attempts + 1 for item in following}
-        still_ours = delivery.leased(conn, expected)
+        # One look at the leases for both: the outcomes to write and the sends to start.
+        both = [item for item, _ in outcomes] + list(following)
+        still_ours = delivery.leased(conn, {i.row.id: i.row.attempts + 1 for i in both})
+        recorded = self._record(conn, outcomes, still_ours)
         handed = [item for item in following if item.row.id in still_ours]
         delivery.hand_over(conn, [i.row.id for i in handed], self.clock.now() + self.lease)
         return recorded, handed
@@ -535,16 +536,15 @@ class Dispatcher:
 
     # ---------------------------------------------------------------- step 3: record
 
-    def _record(self, conn: Connection, outcomes: Sequence[tuple[_Ready, Result]]) -> Round:
-        """Write each outcome; return the messages sent, and how many were retried and
-        given up."""
+    def _record(
+        self, conn: Connection, outcomes: Sequence[tuple[_Ready, Result]], still_ours: set[int]
+    ) -> Round:
+        """Write the outcomes of the messages `still_ours`; return the messages sent, and
+        how many were retried and given up."""
         now = self.clock.now()
         done = Round()
         rows: list[dict[str, Any]] = []
         log: list[dict[str, Any]] = []
-        still_ours = delivery.leased(
-            conn, {item.row.id: item.row.attempts + 1 for item, _ in outcomes}
-        )
         for item, outcome in outcomes:
             row = item.row
             if row.id not in still_ours:

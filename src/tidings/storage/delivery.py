@@ -294,11 +294,18 @@ def hand_over(conn: Connection, ids: Sequence[int], lease_until: datetime) -> No
     channel: from now on a worker that stops counts them as possibly sent."""
     if not ids:
         return
-    conn.execute(
-        update(messages)
-        .where(messages.c.id.in_(list(ids)))
-        .values(lease_until=lease_until, send_after=lease_until)
+    # Only `lease_until`: a leased message is taken over by it alone (see `claim_messages`),
+    # and leaving `send_after` spares an index update.
+    stmt = prepared(
+        conn,
+        "delivery_hand_over",
+        lambda c: (
+            update(messages)
+            .where(messages.c.id.in_(bindparam("ids", expanding=True)))
+            .values(lease_until=bindparam("lease_until"))
+        ),
     )
+    conn.execute(stmt, {"ids": list(ids), "lease_until": lease_until})
 
 
 def leased(conn: Connection, expected: dict[int, int]) -> set[int]:
@@ -307,12 +314,22 @@ def leased(conn: Connection, expected: dict[int, int]) -> set[int]:
     Locked, so no other worker takes them over while the outcome is written."""
     if not expected:
         return set()
-    query = select(messages.c.id, messages.c.attempts).where(
-        messages.c.id.in_(list(expected)), messages.c.status == MessageStatus.SENDING
-    )
-    if is_postgres(conn):
-        query = query.with_for_update()
-    return {i for i, attempts in conn.execute(query) if expected.get(i) == attempts}
+
+    def build(c: Connection) -> Any:
+        ids: Any = bindparam("ids", expanding=True)
+        # By primary key only, status checked here: given the status too, SQLite may walk
+        # the (status, send_after) index instead.
+        query = select(messages.c.id, messages.c.attempts, messages.c.status).where(
+            messages.c.id.in_(ids)
+        )
+        return query.with_for_update() if is_postgres(c) else query
+
+    stmt = prepared(conn, "delivery_leased", build)
+    return {
+        i
+        for i, attempts, status in conn.execute(stmt, {"ids": list(expected)})
+        if status == MessageStatus.SENDING and expected.get(i) == attempts
+    }
 
 
 def set_outcomes(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:

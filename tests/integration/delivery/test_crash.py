@@ -12,6 +12,7 @@ import sys
 import time
 from collections import Counter
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from aiosmtpd.smtp import SMTP, Envelope, Session
@@ -48,6 +49,26 @@ def test_a_claim_never_recorded_is_sent_again_after_the_lease(
     assert smtp[0].received[0].message["Message-ID"] == held.provider_id
     [line] = rows(store, "SELECT detail FROM step_log WHERE action = 'resent'")
     assert "may have reached the recipient" in line.detail
+    # The message API and the workflow's figures show the resend.
+    message, figures = _message_and_stats(store)
+    assert (message["resends"], message["attempts"]) == (1, 2)
+    assert figures["resends"] == 1
+    assert [s["resends"] for s in figures["steps"]] == [1]
+
+
+def _message_and_stats(store: Store) -> tuple[dict[str, Any], dict[str, Any]]:
+    from fastapi.testclient import TestClient
+
+    from tidings.api.app import create_app
+    from tidings.storage.api_keys import KeyKind, create_key
+
+    with store.engine.begin() as conn:
+        secret = create_key(conn, store.workspace_id, KeyKind.SECRET, store.clock.now())
+    auth = {"Authorization": f"Bearer {secret}"}
+    with TestClient(create_app(store.engine, clock=store.clock, catalog=store.catalog)) as client:
+        [message] = client.get("/api/messages", headers=auth).json()
+        figures = client.get("/api/workflows/welcome/stats", headers=auth).json()
+    return message, figures
 
 
 class StallingSink(SmtpSink):
