@@ -56,6 +56,26 @@ def test_a_claim_never_recorded_is_sent_again_after_the_lease(
     assert [s["resends"] for s in figures["steps"]] == [1]
 
 
+def test_a_claimed_message_never_handed_to_its_channel_is_not_counted_as_resent(
+    store: Store, dispatcher: Dispatcher, smtp: tuple[SmtpSink, int]
+) -> None:
+    deploy(store, WELCOME)
+    for user in ("ann", "bob", "cid"):
+        subscriber(store, user)
+        track(store, user, "signed_up")
+    dispatcher.concurrency = 1  # the round's first message goes out, the others wait their turn
+    now = store.clock.now()
+    # The claim commits, then the worker dies while its first message is with the server.
+    ready, _ = transact(store.engine, lambda conn: dispatcher._claim(conn, now))
+    assert len(ready) == 3
+
+    store.clock.advance(dispatcher.lease)
+    assert dispatcher.run_once().sent == 3
+    found = rows(store, "SELECT status, resends, attempts FROM messages ORDER BY id")
+    assert [(r.status, r.resends) for r in found] == [("sent", 1), ("sent", 0), ("sent", 0)]
+    assert len(rows(store, "SELECT id FROM step_log WHERE action = 'resent'")) == 1
+
+
 def _message_and_stats(store: Store) -> tuple[dict[str, Any], dict[str, Any]]:
     from fastapi.testclient import TestClient
 
