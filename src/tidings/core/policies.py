@@ -13,6 +13,8 @@ dropped rather than sent late.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
@@ -75,8 +77,10 @@ class AfterPurchase(_Model):
 
 
 class Duplicates(_Model):
-    """Drop a marketing message identical (same channel and subject) to one the contact got
-    within `within`: two journeys must not send the same email twice in a row."""
+    """Drop a marketing message identical to one the contact got within `within`: the same
+    channel, recipient, subject and body, as rendered (see `content_digest`). Two journeys
+    must not send the same email twice in a row; two texts or two cart reminders that say
+    different things both go."""
 
     within: Duration
 
@@ -179,8 +183,18 @@ class Circumstances:
     rivals: tuple[Rival, ...] = ()
     last_purchase_at: datetime | None = None
     alerts_today: int = 0
-    #: When the same message (channel and subject) last went to the contact, if ever.
+    #: When the same message (equal `content_digest`) last went to the contact, if ever.
     same_sent_at: datetime | None = None
+
+
+def content_digest(
+    channel: str, recipient: str, subject: str | None, html: str | None, text: str | None
+) -> str:
+    """What the person receives, as one comparable value: a SHA-256 of the channel, the
+    recipient, the subject and both bodies as rendered. Equal digests, same message."""
+    # JSON keeps the fields apart: ("a", "bc") and ("ab", "c") must not collide.
+    content = json.dumps([channel, recipient, subject, html, text], ensure_ascii=False)
+    return hashlib.sha256(content.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def decide(message: Outgoing, facts: Circumstances, policies: Policies, now: datetime) -> Verdict:

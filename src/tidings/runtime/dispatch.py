@@ -4,18 +4,24 @@ Each round is three steps:
 
 1. In one transaction: claim due messages (SKIP LOCKED on PostgreSQL), lock their
    recipients, decide each message's policy, compose the allowed ones, and mark them
-   `sending` with a lease. Deferred and dropped messages are written with their reason.
-2. Outside any transaction: hand each message to its channel.
-3. In one transaction: record each outcome (sent, retry later with backoff, dead letter,
-   bounce), but only for messages whose lease is still ours.
+   `sending`. Deferred and dropped messages are written with their reason. The first
+   `concurrency` messages get a lease: they go to their channels as soon as this commits.
+2. Outside any transaction: hand the leased messages to their channels, `concurrency` at
+   a time.
+3. As sends finish, in one transaction per group that finished together: record each
+   outcome (sent, retry later with backoff, dead letter, bounce), only for messages whose
+   lease is still ours, and lease as many of the round's next messages, which then go to
+   their channels. Steps 2 and 3 repeat until the round is done.
 
-The one window where a send can happen twice: a worker stops after the channel accepted
-a message and before step 3 commits. When its lease runs out, another worker sends the
-message again and counts it in `resends` (and the step log says "resent"). Email keeps
-its Message-ID and webhooks their `webhook-id` on the resend, so receivers can drop the
-copy. A worker that stops anywhere else leaves nothing sent twice: before step 1 commits
-its claim never happened; between steps 1 and 2 the message was not sent yet (it is
-counted in `resends` all the same, because the next worker cannot tell the two apart).
+The one window where a send can happen twice: a worker stops after a channel accepted a
+message and before its outcome commits. At most `concurrency` messages are ever in that
+window, because a message is leased only once the outcomes before it are recorded. When
+the lease runs out, another worker sends the message again and counts it in `resends`
+(and the step log says "resent"). Email keeps its Message-ID and webhooks their
+`webhook-id` on the resend, so receivers can drop the copy. A worker that stops anywhere
+else repeats nothing: before step 1 commits its claim never happened, and a claimed
+message not yet leased was never handed to a channel, so the next worker sends it as a
+first send.
 """
 
 from __future__ import annotations
@@ -24,11 +30,12 @@ import logging
 import random
 import threading
 import time
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -196,12 +203,20 @@ class Dispatcher:
         """Claim, decide, send, record: one round."""
         now = self.clock.now()
         ready, result = transact(self.engine, lambda conn: self._claim(conn, now))
-        if ready:
-            outcomes = list(zip(ready, self._send_all(ready), strict=True))
-            sent, result.retried, result.failed = transact(
-                self.engine, lambda conn: self._record(conn, outcomes)
-            )
-            result.sent, result.sent_rows = len(sent), sent
+        first = self._wave(len(ready))
+        waiting = deque(ready[first:])
+        running = {self._start(item): item for item in ready[:first]}
+        while running:
+            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            outcomes = [(running.pop(done), done.result()) for done in finished]
+            following = [waiting.popleft() for _ in outcomes if waiting]
+            record = partial(self._record_and_hand, outcomes=outcomes, following=following)
+            recorded, handed = transact(self.engine, record)
+            result.sent += len(recorded.sent_rows)
+            result.sent_rows += recorded.sent_rows
+            result.retried += recorded.retried
+            result.failed += recorded.failed
+            running.update((self._start(item), item) for item in handed)
         self._add(result)
         return result
 
@@ -209,13 +224,40 @@ class Dispatcher:
         for name in ("claimed", "sent", "deferred", "dropped", "retried", "failed"):
             setattr(self.totals, name, getattr(self.totals, name) + getattr(part, name))
 
-    def _send_all(self, ready: list[_Ready]) -> list[Result]:
-        """Hand the round's messages to their channels, `concurrency` at a time."""
-        if self.concurrency <= 1 or len(ready) == 1:
-            return [self._send(item) for item in ready]
+    def _wave(self, claimed: int) -> int:
+        """How many of a round's messages go to their channels at once."""
+        return min(max(self.concurrency, 1), claimed)
+
+    def _start(self, item: _Ready) -> Future[Result]:
+        """Hand one message to its channel: on a sending thread, or here and now when the
+        dispatcher sends one at a time."""
+        if self.concurrency <= 1:
+            done: Future[Result] = Future()
+            done.set_result(self._send(item))
+            return done
         if self._pool is None:
             self._pool = ThreadPoolExecutor(self.concurrency, thread_name_prefix="send")
-        return list(self._pool.map(self._send, ready))
+        return self._pool.submit(self._send, item)
+
+    def _record_and_hand(
+        self,
+        conn: Connection,
+        outcomes: Sequence[tuple[_Ready, Result]],
+        following: Sequence[_Ready],
+    ) -> tuple[Round, list[_Ready]]:
+        """Record the sends that just finished and lease the next ones, in one transaction.
+
+        A send starts only once the outcomes before it are committed, so a worker killed
+        at any instant leaves at most `concurrency` sends unrecorded: those in flight, which
+        the next worker repeats and counts in `resends`.
+        """
+        # One look at the leases for both: the outcomes to write and the sends to start.
+        both = [item for item, _ in outcomes] + list(following)
+        still_ours = delivery.leased(conn, {i.row.id: i.row.attempts + 1 for i in both})
+        recorded = self._record(conn, outcomes, still_ours)
+        handed = [item for item in following if item.row.id in still_ours]
+        delivery.hand_over(conn, [i.row.id for i in handed], self.clock.now() + self.lease)
+        return recorded, handed
 
     def close(self) -> None:
         """Stop the sending threads and close the channels' connections."""
@@ -258,7 +300,8 @@ class Dispatcher:
             if workspace is None:
                 continue
             ready += self._decide_isolated(conn, workspace, rows, now, log, outcomes, result)
-        delivery.mark_sending(conn, [r.lease for r in ready], now, now + self.lease)
+        leases = [r.lease for r in ready]
+        delivery.mark_sending(conn, leases, now, now + self.lease, handed=self._wave(len(ready)))
         delivery.set_outcomes(conn, outcomes)
         step_log.append_lines(conn, log)
         return ready, result
@@ -380,7 +423,13 @@ class Dispatcher:
         # messages competing for a slot.
         recipients = delivery.Recipients()
         if policies.caps or policies.duplicates is not None:
-            recipients = delivery.marketing_of(conn, contact_ids, now - policies.history, now)
+            recipients = delivery.marketing_of(
+                conn,
+                contact_ids,
+                now - policies.history,
+                now,
+                contents=policies.duplicates is not None,
+            )
         history, rivals = recipients.sent, recipients.due
         purchases: dict[int, datetime] = {}
         if policies.after_purchase is not None:
@@ -408,14 +457,7 @@ class Dispatcher:
                 suppressed=blocked.get(address) if address else None,
                 endpoint_disabled=gone.get(row.recipient) if row.channel == "webhook" else None,
                 sent=tuple((at, channel) for at, channel, _ in history.get(row.contact_id, ())),
-                same_sent_at=max(
-                    (
-                        at
-                        for at, channel, subject in history.get(row.contact_id, ())
-                        if channel == row.channel and subject == row.subject
-                    ),
-                    default=None,
-                ),
+                same_sent_at=_last_same(history.get(row.contact_id, ()), row),
                 rivals=tuple(
                     r
                     for r in rivals.get(row.contact_id, ())
@@ -436,7 +478,9 @@ class Dispatcher:
                 prepared.allowed = verdict.reason
                 ready.append(prepared)
                 if row.kind == "marketing":
-                    history[row.contact_id].append((now, row.channel, row.subject))
+                    twin = policies.duplicates is not None
+                    digest = delivery.content_digest_of(row) if twin else None
+                    history[row.contact_id].append((now, row.channel, digest))
                 if row.channel.startswith("alert:"):
                     alerts_today += 1
                 if prepared.lease.recovered:
@@ -470,7 +514,8 @@ class Dispatcher:
 
     def _prepare(self, ws: _Workspace, row: Row[Any], now: datetime) -> _Ready | str:
         """The send for an allowed message, or why it cannot be sent."""
-        recovered = row.status == MessageStatus.SENDING
+        # Taken over from a worker that stopped after handing it to its channel.
+        recovered = row.status == MessageStatus.SENDING and row.lease_until is not None
         payload = dict(row.payload or {})
         channel = row.channel
         if channel in ("email", "alert:email") and not is_address(row.recipient):
@@ -584,24 +629,20 @@ class Dispatcher:
     # ---------------------------------------------------------------- step 3: record
 
     def _record(
-        self, conn: Connection, outcomes: Sequence[tuple[_Ready, Result]]
-    ) -> tuple[list[Row[Any]], int, int]:
-        """Write each outcome; return the messages sent, and how many were retried and
-        given up."""
+        self, conn: Connection, outcomes: Sequence[tuple[_Ready, Result]], still_ours: set[int]
+    ) -> Round:
+        """Write the outcomes of the messages `still_ours`; return the messages sent, and
+        how many were retried and given up."""
         now = self.clock.now()
-        sent: list[Row[Any]] = []
-        retried = failed = 0
+        done = Round()
         rows: list[dict[str, Any]] = []
         log: list[dict[str, Any]] = []
-        still_ours = delivery.leased(
-            conn, {item.row.id: item.row.attempts + 1 for item, _ in outcomes}
-        )
         for item, outcome in outcomes:
             row = item.row
             if row.id not in still_ours:
                 continue  # the lease ran out and another worker took the message over
             if isinstance(outcome, Sent):
-                sent.append(row)
+                done.sent_rows.append(row)
                 change: dict[str, Any] = {"b_id": row.id, "status": MessageStatus.SENT}
                 if outcome.provider_id and row.channel in ("sms", "alert:slack"):
                     change["provider_id"] = outcome.provider_id
@@ -612,7 +653,7 @@ class Dispatcher:
                 continue
             attempts = row.attempts + 1
             if outcome.permanent or attempts >= self.max_attempts:
-                failed += 1
+                done.failed += 1
                 why = (
                     outcome.error
                     if outcome.permanent
@@ -629,7 +670,7 @@ class Dispatcher:
                 log.append(_line(row.workspace_id, row, "failed", why, now))
                 self._after_failure(conn, row, outcome, now)
             else:
-                retried += 1
+                done.retried += 1
                 delay = delivery.retry_delay(
                     attempts, self.retry_base, self.retry_cap, self.jitter()
                 )
@@ -649,7 +690,7 @@ class Dispatcher:
                 log.append(_line(row.workspace_id, row, "retrying", detail, now))
         delivery.set_outcomes(conn, rows)
         step_log.append_lines(conn, log)
-        return sent, retried, failed
+        return done
 
     def _after_failure(
         self, conn: Connection, row: Row[Any], outcome: Failed, now: datetime
@@ -675,6 +716,15 @@ _RESENT = (
     "sending again: the worker that had it stopped mid-send, so the first attempt may "
     "have reached the recipient"
 )
+
+
+def _last_same(sent: Sequence[tuple[datetime, str, str | None]], row: Row[Any]) -> datetime | None:
+    """When the contact last got this very message (same content digest), if within the
+    history read; None when the digests were not read (no duplicate rule)."""
+    if not any(digest for _, _, digest in sent):
+        return None
+    digest = delivery.content_digest_of(row)
+    return max((at for at, _, same in sent if same == digest), default=None)
 
 
 def _address(row: Row[Any]) -> tuple[str, str] | None:

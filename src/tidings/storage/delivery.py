@@ -14,9 +14,21 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Row, and_, bindparam, delete, func, or_, select, update
+from sqlalchemy import (
+    Connection,
+    Row,
+    and_,
+    bindparam,
+    case,
+    delete,
+    func,
+    null,
+    or_,
+    select,
+    update,
+)
 
-from tidings.core.policies import Rival
+from tidings.core.policies import Rival, content_digest
 from tidings.storage.dialect import insert_for, is_postgres, prepared
 from tidings.storage.messages import MessageStatus
 from tidings.storage.tables import contacts, endpoints, events, messages
@@ -29,21 +41,23 @@ def claim_messages(
     conn: Connection, now: datetime, limit: int, channels: Sequence[str]
 ) -> list[Row[Any]]:
     """Lock due messages for this worker: queued ones whose time has come, and ones whose
-    sender's lease ran out (it stopped mid-send). Higher priority first at the same time.
+    sender's lease ran out (it stopped mid-round). Higher priority first at the same time.
     """
 
     def build(c: Connection) -> Any:
         now_: Any = bindparam("now")
         channels_: Any = bindparam("channels", expanding=True)
+        m = messages.c
+        # A message being sent carries its lease in `lease_until`; one claimed but not yet
+        # handed to its channel has none, and waits in `send_after` (see `mark_sending`).
+        expired = or_(m.lease_until <= now_, and_(m.lease_until.is_(None), m.send_after <= now_))
         query = (
             select(messages)
             .where(
-                messages.c.channel.in_(channels_),
+                m.channel.in_(channels_),
                 or_(
-                    and_(messages.c.status == MessageStatus.QUEUED, messages.c.send_after <= now_),
-                    and_(
-                        messages.c.status == MessageStatus.SENDING, messages.c.lease_until <= now_
-                    ),
+                    and_(m.status == MessageStatus.QUEUED, m.send_after <= now_),
+                    and_(m.status == MessageStatus.SENDING, expired),
                 ),
             )
             .order_by(messages.c.send_after, messages.c.priority.desc(), messages.c.id)
@@ -75,7 +89,8 @@ def lock_contacts(conn: Connection, ids: Iterable[int]) -> dict[int, Row[Any]]:
 class Recipients:
     """What caps and duplicate checks need to know of each recipient's marketing messages."""
 
-    #: (when, channel, subject) of the messages that went out since the window's start.
+    #: (when, channel, content digest) of the messages that went out since the window's
+    #: start; the digest is None unless asked for.
     sent: dict[int, list[tuple[datetime, str, str | None]]] = field(
         default_factory=lambda: defaultdict(list)
     )
@@ -84,9 +99,15 @@ class Recipients:
 
 
 def marketing_of(
-    conn: Connection, contact_ids: Sequence[int], since: datetime, now: datetime
+    conn: Connection,
+    contact_ids: Sequence[int],
+    since: datetime,
+    now: datetime,
+    *,
+    contents: bool = False,
 ) -> Recipients:
-    """Each recipient's recent and due marketing messages, in one query.
+    """Each recipient's recent and due marketing messages, in one query; with `contents`,
+    the content digest of each sent one (for the duplicate check).
 
     Status and times are checked here, not in SQL: given `status IN (...)`, SQLite's
     planner may walk the whole status index instead of each recipient's few rows (7 ms
@@ -95,26 +116,38 @@ def marketing_of(
     found = Recipients()
     if not contact_ids:
         return found
+    m = messages.c
+    # Bodies only of the messages sent within the window: older ones cannot be duplicates,
+    # and a contact's whole history of bodies would be a lot to read for nothing.
+    recent = m.sent_at > since
+    wanted = (m.recipient, m.subject, m.body_html, m.body_text) if contents else ()
+    content = [case((recent, column), else_=null()).label(column.name) for column in wanted]
     rows = conn.execute(
         select(
-            messages.c.id,
-            messages.c.contact_id,
-            messages.c.channel,
-            messages.c.subject,
-            messages.c.status,
-            messages.c.sent_at,
-            messages.c.send_after,
-            messages.c.priority,
-            messages.c.created_at,
-        ).where(messages.c.contact_id.in_(list(contact_ids)), messages.c.kind == "marketing")
+            m.id,
+            m.contact_id,
+            m.channel,
+            m.status,
+            m.sent_at,
+            m.send_after,
+            m.priority,
+            m.created_at,
+            *content,
+        ).where(m.contact_id.in_(list(contact_ids)), m.kind == "marketing")
     )
     for row in rows:
         if row.status in SPENT and row.sent_at is not None and row.sent_at > since:
-            found.sent[row.contact_id].append((row.sent_at, row.channel, row.subject))
+            digest = content_digest_of(row) if contents else None
+            found.sent[row.contact_id].append((row.sent_at, row.channel, digest))
         elif row.status == MessageStatus.QUEUED and row.send_after <= now:
             rival = Rival(row.id, row.channel, row.priority, row.created_at)
             found.due[row.contact_id].append(rival)
     return found
+
+
+def content_digest_of(row: Row[Any]) -> str:
+    """The content digest of a message row: what its recipient receives."""
+    return content_digest(row.channel, row.recipient, row.subject, row.body_html, row.body_text)
 
 
 def last_events(conn: Connection, contact_ids: Sequence[int], name: str) -> dict[int, datetime]:
@@ -199,13 +232,25 @@ class Lease:
     id: int
     payload: dict[str, Any]
     provider_id: str | None
+    #: Taken over from a worker that stopped after handing it to its channel.
     recovered: bool
 
 
 def mark_sending(
-    conn: Connection, leases: Sequence[Lease], now: datetime, lease_until: datetime
+    conn: Connection,
+    leases: Sequence[Lease],
+    now: datetime,
+    lease_until: datetime,
+    *,
+    handed: int | None = None,
 ) -> None:
-    """Take the slot and hand the messages to this worker until `lease_until`."""
+    """Take the slot and hand the messages to this worker until `lease_until`.
+
+    Only the first `handed` (all by default) go to their channel at once and get a lease
+    (`lease_until`); the others wait their turn with none, so a worker that stops before
+    their turn leaves them unsent and the next one does not count them as resends. Until
+    `lease_until` (kept in `send_after` for them) no other worker takes any of them.
+    """
     if not leases:
         return
     stmt = prepared(
@@ -219,12 +264,14 @@ def mark_sending(
                 attempts=messages.c.attempts + 1,
                 resends=messages.c.resends + bindparam("b_resend"),
                 sent_at=bindparam("b_now"),
+                send_after=bindparam("b_until"),
                 lease_until=bindparam("b_lease"),
                 payload=bindparam("b_payload"),
                 provider_id=bindparam("b_provider"),
             )
         ),
     )
+    first = len(leases) if handed is None else handed
     conn.execute(
         stmt,
         [
@@ -232,13 +279,33 @@ def mark_sending(
                 "b_id": lease.id,
                 "b_resend": int(lease.recovered),
                 "b_now": now,
-                "b_lease": lease_until,
+                "b_until": lease_until,
+                "b_lease": lease_until if n < first else None,
                 "b_payload": lease.payload,
                 "b_provider": lease.provider_id,
             }
-            for lease in leases
+            for n, lease in enumerate(leases)
         ],
     )
+
+
+def hand_over(conn: Connection, ids: Sequence[int], lease_until: datetime) -> None:
+    """Lease messages claimed earlier in the round to this worker as they go to their
+    channel: from now on a worker that stops counts them as possibly sent."""
+    if not ids:
+        return
+    # Only `lease_until`: a leased message is taken over by it alone (see `claim_messages`),
+    # and leaving `send_after` spares an index update.
+    stmt = prepared(
+        conn,
+        "delivery_hand_over",
+        lambda c: (
+            update(messages)
+            .where(messages.c.id.in_(bindparam("ids", expanding=True)))
+            .values(lease_until=bindparam("lease_until"))
+        ),
+    )
+    conn.execute(stmt, {"ids": list(ids), "lease_until": lease_until})
 
 
 def leased(conn: Connection, expected: dict[int, int]) -> set[int]:
@@ -247,12 +314,22 @@ def leased(conn: Connection, expected: dict[int, int]) -> set[int]:
     Locked, so no other worker takes them over while the outcome is written."""
     if not expected:
         return set()
-    query = select(messages.c.id, messages.c.attempts).where(
-        messages.c.id.in_(list(expected)), messages.c.status == MessageStatus.SENDING
-    )
-    if is_postgres(conn):
-        query = query.with_for_update()
-    return {i for i, attempts in conn.execute(query) if expected.get(i) == attempts}
+
+    def build(c: Connection) -> Any:
+        ids: Any = bindparam("ids", expanding=True)
+        # By primary key only, status checked here: given the status too, SQLite may walk
+        # the (status, send_after) index instead.
+        query = select(messages.c.id, messages.c.attempts, messages.c.status).where(
+            messages.c.id.in_(ids)
+        )
+        return query.with_for_update() if is_postgres(c) else query
+
+    stmt = prepared(conn, "delivery_leased", build)
+    return {
+        i
+        for i, attempts, status in conn.execute(stmt, {"ids": list(expected)})
+        if status == MessageStatus.SENDING and expected.get(i) == attempts
+    }
 
 
 def set_outcomes(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:

@@ -16,7 +16,9 @@ class MessageStatus(StrEnum):
     """Where a message stands in the outbox."""
 
     QUEUED = "queued"  #: waiting for the dispatcher (or deferred: `send_after` says until when)
-    SENDING = "sending"  #: a worker holds it until `lease_until` while it talks to the channel
+    #: a worker holds it: in its channel's hands until `lease_until`, or, with no
+    #: `lease_until` yet, waiting its turn in the round until `send_after`
+    SENDING = "sending"
     SENT = "sent"  #: the channel accepted it
     FAILED = "failed"  #: the dead letter: gave up after retries, `last_error` says why
     DROPPED = "dropped"  #: a send-time policy refused it, `last_error` says which and why

@@ -116,6 +116,8 @@ class Figures:
     revenue: float = 0.0
     unsubscribed: int = 0
     bounced: int = 0
+    #: Messages sent again because a worker stopped mid-send (the receiver may have two).
+    resends: int = 0
     exited: int = 0
     waiting: int = 0
 
@@ -211,7 +213,7 @@ def workflow_figures(
     _message_counts(conn, workspace_id, scope, steps)
     _message_events(conn, workspace_id, scope, steps)
     for figures in by_id.values():
-        for name in ("sent", "delivered", "opened", "clicked", "unsubscribed", "bounced"):
+        for name in _SUMMED:
             setattr(figures, name, sum(getattr(s, name) for s in figures.steps))
         for step in figures.steps:
             if step.entered and step.kind != "exit":
@@ -219,6 +221,10 @@ def workflow_figures(
     if daily:
         _days(conn, workspace_id, scope, by_id)
     return list(by_id.values())
+
+
+#: The step counts a workflow's figures add up.
+_SUMMED = ("sent", "delivered", "opened", "clicked", "unsubscribed", "bounced", "resends")
 
 
 @dataclass(frozen=True)
@@ -354,14 +360,16 @@ def _message_counts(
             _count_if(and_(m.status == "sent", period.holds(m.sent_at))),
             _count_if(period.holds(m.opened_at)),
             _count_if(period.holds(m.clicked_at)),
+            # A resend is counted with the send it repeated: in the period of its sent_at.
+            func.coalesce(func.sum(case((period.holds(m.sent_at), m.resends), else_=0)), 0),
         )
         .where(m.workspace_id == workspace_id, m.workflow_id.is_not(None), scope.messages())
         .group_by(m.workflow_id, m.step_id)
     )
-    for workflow_id, step_id, sent, opened, clicked in rows:
+    for workflow_id, step_id, sent, opened, clicked, resends in rows:
         if (step := steps.get((workflow_id, step_id))) is not None:
             step.sent = step.delivered = sent
-            step.opened, step.clicked = opened, clicked
+            step.opened, step.clicked, step.resends = opened, clicked, int(resends)
 
 
 def _message_events(

@@ -212,7 +212,8 @@ messages = Table(
     Column("priority", Integer, nullable=False, server_default="0"),
     # Past this the message is stale (its step's useful window): dropped, never sent late.
     Column("expires_at", UTCDateTime),
-    # A message being sent belongs to its worker until then; after it, another takes it over.
+    # A message in its channel's hands belongs to its worker until then; after it, another
+    # takes it over and counts a resend. Unset while a claimed message waits its turn.
     Column("lease_until", UTCDateTime),
     # Times a worker stopped mid-send and another sent again: the one duplicate window.
     Column("resends", Integer, nullable=False, server_default="0"),

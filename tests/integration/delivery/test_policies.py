@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from tests.integration.conftest import Store
 from tests.integration.delivery.conftest import configure
-from tests.integration.journeys import deploy, rows, subscriber, track
+from tests.integration.journeys import deploy, identify, rows, subscriber, track
 from tests.servers import HttpSink, SmtpSink
 from tidings.runtime.dispatch import Dispatcher
 
@@ -177,23 +177,25 @@ def test_alert_budget_holds_extra_alerts_until_tomorrow(
     assert dispatcher.run_once().sent == 1
 
 
+def cart_reminder(body: str) -> str:
+    """Per-cart journeys whose reminders all have one subject, and `body` as their text."""
+    return f"""
+    id: cart
+    name: Cart
+    trigger: {{event: cart_abandoned}}
+    entry: {{reentry: per_key, key: event.cart_id}}
+    templates:
+      r: {{subject: "You left something behind", html: "<p>{body}</p>"}}
+    steps:
+      - {{id: r, type: send, template: r}}
+    """
+
+
 def test_two_journeys_sending_the_same_email_send_it_once(
     store: Store, dispatcher: Dispatcher, smtp: tuple[SmtpSink, int]
 ) -> None:
     configure(store, policies={"duplicates": {"within": "1d"}})
-    deploy(
-        store,
-        """
-        id: cart
-        name: Cart
-        trigger: {event: cart_abandoned}
-        entry: {reentry: per_key, key: event.cart_id}
-        templates:
-          r: {subject: "You left something behind", html: "<p>come back</p>"}
-        steps:
-          - {id: r, type: send, template: r}
-        """,
-    )
+    deploy(store, cart_reminder("come back"))
     subscriber(store, "ann")
     track(store, "ann", "cart_abandoned", cart_id="c1")
     track(store, "ann", "cart_abandoned", cart_id="c2")
@@ -204,6 +206,60 @@ def test_two_journeys_sending_the_same_email_send_it_once(
     store.clock.advance(timedelta(days=1))
     track(store, "ann", "cart_abandoned", cart_id="c3")
     assert dispatcher.run_once().sent == 1  # a day later it may go again
+
+
+def test_reminders_for_different_carts_with_one_subject_both_go(
+    store: Store, dispatcher: Dispatcher, smtp: tuple[SmtpSink, int]
+) -> None:
+    configure(store, policies={"duplicates": {"within": "1d"}})
+    deploy(store, cart_reminder("your cart {{ event.cart_id }} is waiting"))
+    subscriber(store, "ann")
+    track(store, "ann", "cart_abandoned", cart_id="c1")
+    assert dispatcher.run_once().sent == 1
+    # A later round, so the check reads the first reminder back from the database.
+    store.clock.advance(timedelta(minutes=5))
+    track(store, "ann", "cart_abandoned", cart_id="c2")
+    assert dispatcher.run_once().sent == 1
+    [first, second] = [m.message.get_body(("html",)) for m in smtp[0].received]
+    assert first is not None and "your cart c1" in first.get_content()
+    assert second is not None and "your cart c2" in second.get_content()
+
+
+TEXTS = """
+id: texts
+name: Texts
+trigger: {event: promo_due}
+entry: {reentry: always}
+templates:
+  t: {text: "{{ event.offer }} today only"}
+steps:
+  - {id: t, type: send, channel: sms, template: t}
+"""
+
+
+def test_different_texts_within_the_window_both_go_and_a_repeated_one_is_dropped(
+    store: Store, dispatcher: Dispatcher, receiver: HttpSink
+) -> None:
+    configure(store, policies={"duplicates": {"within": "1d"}})
+    deploy(store, TEXTS)
+    identify(store, "ann", phone="+14155550100", consent={"sms": "subscribed"})
+    # Given two different texts, in one round and then in the next
+    track(store, "ann", "promo_due", offer="10% off")
+    track(store, "ann", "promo_due", offer="Free shipping")
+    done = dispatcher.run_once()
+    assert (done.sent, done.dropped) == (2, 0)  # texts have no subject: the body tells
+    store.clock.advance(timedelta(hours=1))
+    track(store, "ann", "promo_due", offer="Two for one")
+    assert dispatcher.run_once().sent == 1
+    # When the first text comes again within the day, it is dropped
+    store.clock.advance(timedelta(hours=1))
+    track(store, "ann", "promo_due", offer="10% off")
+    done = dispatcher.run_once()
+    assert (done.sent, done.dropped) == (0, 1)
+    [dropped] = rows(store, "SELECT body_text, last_error FROM messages WHERE status = 'dropped'")
+    assert dropped.body_text == "10% off today only"
+    assert "the same message went to this contact" in dropped.last_error
+    assert len(receiver.requests) == 3
 
 
 def test_the_timeline_says_why_each_message_went_or_waited(

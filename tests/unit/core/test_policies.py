@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -13,6 +14,7 @@ from tidings.core.policies import (
     Outgoing,
     Policies,
     Rival,
+    content_digest,
     decide,
 )
 
@@ -301,3 +303,30 @@ def test_the_same_message_twice_within_the_window_is_dropped() -> None:
     )
     assert decide(email("transactional"), recent, rules, NOW).action is Action.ALLOW
     assert decide(email(), recent, Policies(), NOW).action is Action.ALLOW
+
+
+BASE = ("sms", "+14155550100", None, None, "10% off today only")
+
+
+@pytest.mark.parametrize(
+    "other",
+    [
+        ("email", *BASE[1:]),  # another channel
+        ("sms", "+14155550199", *BASE[2:]),  # another recipient
+        ("sms", "+14155550100", "Hello", None, "10% off today only"),  # a subject
+        ("sms", "+14155550100", None, None, "20% off today only"),  # another body
+        ("sms", "+14155550100", None, "10% off today only", None),  # html, not text
+        ("sms", "+14155550100", "", None, "10% off today only"),  # empty is not none
+    ],
+)
+def test_content_digest_tells_apart_what_the_person_would_see_differently(
+    other: tuple[str, str, str | None, str | None, str | None],
+) -> None:
+    assert content_digest(*other) != content_digest(*BASE)
+    assert content_digest(*BASE) == content_digest(*BASE)  # the same message, the same digest
+
+
+def test_content_digest_keeps_fields_apart() -> None:
+    assert content_digest("sms", "+1", "ab", None, "c") != content_digest(
+        "sms", "+1", "a", None, "bc"
+    )

@@ -30,6 +30,11 @@ class MessageOut(BaseModel):
     status: str
     created_at: datetime
     sent_at: datetime | None
+    #: Sending attempts so far (retries included).
+    attempts: int
+    #: Times it was sent again because a worker stopped mid-send: the recipient may have
+    #: it that many extra times, with the same Message-ID or webhook-id.
+    resends: int
     payload: dict[str, Any]
 
 
@@ -60,6 +65,8 @@ def list_all(
             status=r.status,
             created_at=r.created_at,
             sent_at=r.sent_at,
+            attempts=r.attempts,
+            resends=r.resends,
             payload=r.payload,
         )
         for r in rows

@@ -174,7 +174,8 @@ def stats(
     version: int | None = Query(None, ge=1, description="only journeys on this version"),
 ) -> WorkflowFigures:
     """Entered, sent, delivered, opened, clicked, converted, revenue, unsubscribed, bounced,
-    exited and waiting: in total, per version, per step (with drop-off) and per day."""
+    resends, exited and waiting: in total, per version, per step (with drop-off) and per
+    day."""
     _find(admin, key)
     period = Period.of_days(since, until)
     with admin.engine.connect() as conn:
