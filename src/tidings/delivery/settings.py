@@ -6,18 +6,54 @@ bad setting is refused with its path rather than breaking the dispatcher later.
 
 from __future__ import annotations
 
-import re
+import unicodedata
 
+from email_validator import EmailNotValidError, validate_email
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from tidings.core.policies import Policies
 
-_ADDRESS = re.compile(r"^[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\"]+$|^[^@\s<>\"]+@localhost$")
+#: Longest address SMTP can carry (RFC 5321's path limit, less the angle brackets).
+MAX_ADDRESS = 254
+
+
+def address_problem(value: str) -> str | None:
+    """Why `value` cannot be used as one email address in a header and the SMTP envelope,
+    or None when it can. Checked for form only (email-validator without DNS)."""
+    if any(unicodedata.category(c) == "Cc" for c in value):
+        return "contains a line break or another control character"
+    if not value or value != value.strip() or any(c.isspace() for c in value):
+        return "contains spaces"
+    if len(value) > MAX_ADDRESS:
+        return f"is longer than {MAX_ADDRESS} characters"
+    local, at, domain = value.rpartition("@")
+    if not at or not local:
+        return "is not an email address like news@shop.example"
+    if not local.isascii():
+        # Such a mailbox is only reachable through servers that speak SMTPUTF8, which
+        # Tidings does not ask for: refused here rather than mangled in the headers.
+        return "has non-ASCII characters before the @, which Tidings cannot send to"
+    if domain.lower() == "localhost":
+        return None  # a development mail catcher
+    try:
+        validate_email(value, check_deliverability=False)
+    except EmailNotValidError as exc:
+        return f"is not an email address like news@shop.example: {exc}"
+    return None
 
 
 def is_address(value: str) -> bool:
-    """A single plain email address: no spaces, brackets, quotes or second address."""
-    return bool(_ADDRESS.match(value)) and "," not in value and len(value) <= 320
+    """A single plain email address that can go in a header and the SMTP envelope."""
+    return address_problem(value) is None
+
+
+def ascii_address(value: str) -> str:
+    """The address as SMTP and headers carry it: an internationalised domain in its
+    ASCII (IDNA) form. Only for addresses `is_address` accepts."""
+    if value.rpartition("@")[2].isascii():
+        return value
+    checked = validate_email(value, check_deliverability=False)
+    return checked.ascii_email or value
 
 
 class _Model(BaseModel):
@@ -42,15 +78,18 @@ class Sender(_Model):
     @field_validator("from_email", "reply_to")
     @classmethod
     def _is_address(cls, value: str | None) -> str | None:
-        if value is not None and not _ADDRESS.match(value):
-            raise ValueError(f"{value!r} is not an email address like news@shop.example")
+        problem = address_problem(value) if value is not None else None
+        if problem is not None:
+            raise ValueError(f"{value!r} {problem}")
         return value
 
     @field_validator("from_name")
     @classmethod
     def _one_header_line(cls, value: str) -> str:
-        if "\r" in value or "\n" in value:
-            raise ValueError("must not contain line breaks: it goes in the From header")
+        if any(unicodedata.category(c) == "Cc" for c in value):
+            raise ValueError(
+                "must not contain line breaks or control characters: it goes in the From header"
+            )
         return value
 
     @property
