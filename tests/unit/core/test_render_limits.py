@@ -80,6 +80,12 @@ BIG = "{% assign s = 'x' %}{% for i in (1..16) %}{% assign s = s | append: s %}{
             {},
             "reads and builds more than",
         ),
+        # sorting a long list from the event over and over
+        (
+            "{% for i in (1..100) %}{% assign s = event.items | sort | size %}{% endfor %}",
+            {"event": {"items": list(range(20000))}},
+            "reads and builds more than",
+        ),
         # many cheap tags on every pass of a loop
         (
             "{% for i in (1..9000) %}" + "{% if i == 1 %}{% endif %}" * 5 + "{% endfor %}",
