@@ -5,16 +5,18 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import create_engine, select, text
 
 from tests.integration.conftest import Store
 from tests.integration.journeys import deploy, identify, rows, track
 from tidings.api.app import create_app
 from tidings.storage.api_keys import KeyKind, create_key
+from tidings.storage.migrate import upgrade
 from tidings.storage.suppressions import identifier_hash, legacy_hash, suppressed
 from tidings.storage.tables import metadata, suppressions
 
@@ -49,8 +51,8 @@ def traces(store: Store, *needles: str) -> list[str]:
         for table in metadata.sorted_tables:
             for row in conn.execute(select(table)):
                 for column, value in row._mapping.items():
-                    text = value if isinstance(value, str) else json.dumps(value, default=str)
-                    hits = [n for n in needles if n.lower() in text.lower()]
+                    held = value if isinstance(value, str) else json.dumps(value, default=str)
+                    hits = [n for n in needles if n.lower() in held.lower()]
                     if hits:
                         found.append(f"{table.name}.{column}: {hits}")
     return found
@@ -122,3 +124,41 @@ def test_legacy_unkeyed_entries_match_until_rekeyed(store: Store, admin: TestCli
     # and taking it off the list takes it off
     assert admin.delete("/api/suppressions", params={"address": ADDRESS}).status_code == 204
     assert rows(store, "SELECT id FROM suppressions") == []
+
+
+def test_the_upgrade_turns_stored_reasons_into_codes(tmp_path: Path) -> None:
+    # Given: a list written before keyed hashes, with bounce text that names people
+    engine = create_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    upgrade(engine, "0005")
+    old = {
+        "bounced: 550 <ann@example.com> Ann Lee unknown": "hard_bounce",
+        "hard: 5.1.1 bob@example.com": "hard_bounce",
+        "complained: abuse report from cy@example.com": "complaint",
+        "complaint: feedback loop": "complaint",
+        "erased through the API": "erased",
+        "asked by phone, Dana Smith": "manual",
+    }
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO workspaces (id, key, name, created_at, secret, settings)"
+                " VALUES (1, 'w', 'W', '2026-01-01', 's', '{}')"
+            )
+        )
+        for i, reason in enumerate(old):
+            conn.execute(
+                text(
+                    "INSERT INTO suppressions (workspace_id, kind, value_hash, reason, created_at)"
+                    " VALUES (1, 'email', :h, :r, '2026-01-01')"
+                ),
+                {"h": f"{i:064d}", "r": reason},
+            )
+    # When
+    upgrade(engine)
+    # Then: each reason is its code, and every entry is marked as an unkeyed hash
+    with engine.connect() as conn:
+        found = list(
+            conn.execute(text("SELECT reason, hash_version FROM suppressions ORDER BY id"))
+        )
+    engine.dispose()
+    assert [(r.reason, r.hash_version) for r in found] == [(code, 1) for code in old.values()]
