@@ -6,6 +6,7 @@ bad setting is refused with its path rather than breaking the dispatcher later.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 from email_validator import EmailNotValidError, validate_email
@@ -33,13 +34,34 @@ def address_problem(value: str) -> str | None:
         # Such a mailbox is only reachable through servers that speak SMTPUTF8, which
         # Tidings does not ask for: refused here rather than mangled in the headers.
         return "has non-ASCII characters before the @, which Tidings cannot send to"
-    if domain.lower() == "localhost":
-        return None  # a development mail catcher
     try:
-        validate_email(value, check_deliverability=False)
+        # The local part's form, on a neutral domain: the domain is checked as a host name
+        # below, so a development or internal one (localhost, shop.test) is accepted.
+        validate_email(f"{local}@example.com", check_deliverability=False)
     except EmailNotValidError as exc:
         return f"is not an email address like news@shop.example: {exc}"
+    if _HOST.fullmatch(_ascii_domain(domain)) is None:
+        return "has a domain that is not a host name, like shop.example"
     return None
+
+
+#: A host name in ASCII: dot-separated labels of letters, digits and inner hyphens.
+_HOST = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)(?:\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))*")
+
+
+def _ascii_domain(domain: str) -> str:
+    """An internationalised domain in its IDNA (xn--) form; '' when it has none."""
+    if domain.isascii():
+        return domain
+    try:
+        # email-validator applies IDNA 2008, as mail servers do.
+        checked = validate_email(f"a@{domain}", check_deliverability=False)
+        return checked.ascii_domain
+    except EmailNotValidError:
+        try:
+            return domain.encode("idna").decode("ascii")
+        except UnicodeError:
+            return ""
 
 
 def is_address(value: str) -> bool:
@@ -50,10 +72,8 @@ def is_address(value: str) -> bool:
 def ascii_address(value: str) -> str:
     """The address as SMTP and headers carry it: an internationalised domain in its
     ASCII (IDNA) form. Only for addresses `is_address` accepts."""
-    if value.rpartition("@")[2].isascii():
-        return value
-    checked = validate_email(value, check_deliverability=False)
-    return checked.ascii_email or value
+    local, _, domain = value.rpartition("@")
+    return value if domain.isascii() else f"{local}@{_ascii_domain(domain) or domain}"
 
 
 class _Model(BaseModel):

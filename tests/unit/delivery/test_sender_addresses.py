@@ -21,6 +21,9 @@ from tidings.delivery.settings import Sender, address_problem, ascii_address
         ("no-at-sign", "not an email address"),
         ("zoë@bücher.example", "non-ASCII characters before the @"),
         ("a@" + "b" * 300 + ".co", "longer than"),
+        ("a@shop_example.com", "not a host name"),
+        ("a@-shop.example", "not a host name"),
+        ("a..b@shop.example", "not an email address"),
     ],
 )
 def test_bad_addresses_are_refused_with_the_reason(value: str, problem: str) -> None:
