@@ -70,3 +70,44 @@ def test_allow_list_names_hosts_and_networks() -> None:
     internal = NetGuard.from_list(["crm.internal"], resolver=lambda host, port: ["192.168.5.5"])
     assert internal.check("http://crm.internal/").address == "192.168.5.5"
     assert NetGuard().check("http://93.184.216.34/").address == "93.184.216.34"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://[::127.0.0.1]/",  # IPv4-compatible, loopback inside
+        "http://[::a9fe:a9fe]/",  # IPv4-compatible, cloud metadata inside
+        "http://[64:ff9b::7f00:1]/",  # NAT64 well-known prefix, loopback inside
+        "http://[64:ff9b::a00:5]/",  # NAT64, 10.0.0.5 inside
+        "http://[64:ff9b:1::808:808]/",  # NAT64 for local use: never global
+        "http://[2002:7f00:1::]/",  # 6to4 of 127.0.0.1
+        "http://[2002:c0a8:101::1]/",  # 6to4 of 192.168.1.1
+        "http://[2001:0:4136:e378:8000:63bf:80ff:fffe]/",  # Teredo, client 127.0.0.1
+        "http://[fe80::1]/",  # link local
+        "http://[fec0::1]/",  # site local
+        "http://[2001:db8::1]/",  # documentation
+        "http://[::]/",  # unspecified
+    ],
+)
+def test_ipv6_forms_that_embed_a_private_ipv4_are_refused(url: str) -> None:
+    with pytest.raises(Refused, match="private, loopback or reserved"):
+        NetGuard().check(url)
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "64:ff9b::808:808",  # NAT64 of 8.8.8.8
+        "2002:808:808::1",  # 6to4 of 8.8.8.8
+        "2606:4700:4700::1111",  # a plain global IPv6 address
+    ],
+)
+def test_ipv6_forms_that_embed_a_public_ipv4_are_allowed(address: str) -> None:
+    guard = NetGuard(resolver=lambda host, port: [address])
+    assert guard.check("https://hooks.example/x").address == address
+
+
+def test_a_name_resolving_to_a_nat64_loopback_is_refused() -> None:
+    guard = NetGuard(resolver=lambda host, port: ["64:ff9b::7f00:1"])
+    with pytest.raises(Refused, match="64:ff9b::7f00:1"):
+        guard.check("https://hooks.example/x")

@@ -13,6 +13,7 @@ import typer
 import uvicorn
 from sqlalchemy import Engine
 
+from tidings.api.access_log import scrub_access_log
 from tidings.api.app import create_app
 from tidings.cli.context import open_store
 from tidings.cli.output import console
@@ -78,6 +79,7 @@ def serve(
     )
     logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(name)s: %(message)s")
     _say_channels(dispatcher)
+    scrub_access_log()  # no query strings or link tokens in the access log
     # uvicorn stops accepting on SIGTERM or Ctrl-C, lets requests in flight finish, then runs
     # the app's shutdown, where the scheduler commits its batch in hand.
     uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="info")).run()

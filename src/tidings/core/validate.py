@@ -20,7 +20,7 @@ from tidings.core.conditions.ast import Field, behaviours_of, fields_of, to_text
 from tidings.core.duration import parse_duration
 from tidings.core.graph import check_graph
 from tidings.core.problems import Problem, suggest
-from tidings.core.render import RenderError, compile_template, variables_of
+from tidings.core.render import RenderError, compile_template, limit_problems, variables_of
 from tidings.core.schema import OPEN_SCHEMA, Schema
 from tidings.errors import ConditionSyntaxError
 
@@ -328,6 +328,8 @@ class _MeaningChecks:
         except RenderError as exc:
             self.add(path, f"Liquid syntax error: {exc}")
             return
+        for message, hint in limit_problems(source):
+            self.add(path, message, hint)
         for var in variables_of(source):
             if len(var) < 2:
                 if var[0] in ("contact", "event", "trigger", "workflow"):

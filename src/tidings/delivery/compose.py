@@ -10,13 +10,21 @@ import binascii
 import html as html_lib
 import re
 import secrets
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from email.charset import Charset
 from email.header import Header
-from email.utils import format_datetime, formataddr
+from email.headerregistry import Address
+from email.policy import SMTP
+from email.utils import format_datetime
 
-from tidings.delivery.settings import Sender
+from tidings.delivery.settings import Sender, ascii_address
+
+CRLF = "\r\n"
+#: Longest line SMTP allows, without its CRLF (RFC 5321 4.5.3.1.6).
+MAX_LINE = 998
 
 #: An anchor's href with an absolute web URL: the links that get click tracking.
 _HREF = re.compile(r"""(<a\b[^>]*?\bhref\s*=\s*)(["'])(https?://[^"'\s>]+)\2""", re.IGNORECASE)
@@ -123,14 +131,53 @@ def _footer_text(links: Links, postal: str) -> str:
 
 
 def _header_text(value: str) -> str:
-    """A header value on one line: line breaks in rendered text must not add headers."""
-    return " ".join(value.split())
+    """A header value on one line: line breaks and other control characters in rendered
+    text must not add headers or break the folding."""
+    printable = "".join(" " if unicodedata.category(c) == "Cc" else c for c in value)
+    return " ".join(printable.split())
 
 
-def _encoded(value: str) -> str:
-    """ASCII stays as it is; anything else is RFC 2047 encoded."""
-    value = _header_text(value)
-    return value if value.isascii() else Header(value, "utf-8").encode()
+def _fold(name: str, value: str) -> str:
+    """An unstructured header (Subject) as SMTP carries it: plain ASCII words folded
+    between words under 78 characters, anything else RFC 2047 encoded as a run of
+    encoded words, lines joined by CRLF. Without the trailing CRLF (`_assemble` adds it).
+
+    Not the SMTP policy's folder: it drops the space between encoded and plain words in
+    long mixed text, decodes a literal `=?...?=` typed in a subject, and may fold right
+    after the colon, which the email package then reads back with a leading space.
+    """
+    if not _is_plain(value):
+        return f"{name}: {Header(value, 'utf-8', header_name=name).encode(linesep=CRLF)}"
+    lines, line = [], f"{name}:"
+    for word in value.split(" "):
+        if len(line) + 1 + len(word) > 78 and line != f"{name}:":
+            lines.append(line)
+            line = ""
+        line += " " + word
+    return CRLF.join([*lines, line])
+
+
+def _is_plain(value: str) -> bool:
+    """ASCII words short enough to fold between, none looking like an encoded word."""
+    return value.isascii() and "=?" not in value and all(len(w) <= 70 for w in value.split())
+
+
+def _mailbox(header: str, address: str, name: str = "") -> str:
+    """From, To or Reply-To with one address, its domain in ASCII (IDNA) form.
+
+    A non-ASCII name goes in one encoded word when the line stays within SMTP's 998
+    octets: split into several, RFC 2047 readers join the words while the email package
+    (and some clients) put a space between them, changing the name.
+    """
+    local, _, domain = ascii_address(address).rpartition("@")
+    mailbox = Address(display_name=_header_text(name), username=local, domain=domain)
+    if mailbox.display_name and not mailbox.display_name.isascii():
+        word = Charset("utf-8").header_encode(mailbox.display_name)
+        line = f"{header}: {word} <{mailbox.addr_spec}>"
+        if len(line) <= MAX_LINE:
+            return line
+    folded: str = SMTP.header_factory(header, [mailbox]).fold(policy=SMTP)
+    return folded.removesuffix(CRLF)
 
 
 def _part(body: str, subtype: str) -> bytes:
@@ -144,14 +191,14 @@ def _part(body: str, subtype: str) -> bytes:
 
 def _headers(sender: Sender, to: str, subject: str, msgid: str, now: datetime) -> list[str]:
     found = [
-        f"From: {formataddr((_header_text(sender.from_name), sender.from_email), 'utf-8')}",
-        f"To: {_header_text(to)}",
-        f"Subject: {_encoded(subject)}",
+        _mailbox("From", sender.from_email, sender.from_name),
+        _mailbox("To", _header_text(to)),
+        _fold("Subject", _header_text(subject)),
         f"Date: {format_datetime(now)}",
         f"Message-ID: {_header_text(msgid)}",
     ]
     if sender.reply_to:
-        found.append(f"Reply-To: {sender.reply_to}")
+        found.append(_mailbox("Reply-To", sender.reply_to))
     found.append("MIME-Version: 1.0")
     return found
 

@@ -29,9 +29,55 @@ def _resolve(host: str, port: int) -> list[str]:
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
+#: IPv6 ranges that carry an IPv4 address in their last 32 bits: a translator or the
+#: stack itself may deliver to that IPv4 address, so it must be public too.
+_EMBEDS_IPV4_LOW = (
+    ipaddress.IPv6Network("::ffff:0:0/96"),  # IPv4-mapped
+    ipaddress.IPv6Network("::/96"),  # IPv4-compatible (deprecated, still routed by some stacks)
+    ipaddress.IPv6Network("64:ff9b::/96"),  # NAT64 well-known prefix (RFC 6052)
+)
+#: IPv6 ranges that are never globally routable, checked by hand because
+#: `ipaddress.is_global` differs between Python versions on some of them.
+_NOT_GLOBAL_V6 = tuple(
+    ipaddress.IPv6Network(net)
+    for net in (
+        "64:ff9b:1::/48",  # NAT64 for local use (RFC 8215)
+        "100::/64",  # discard-only
+        "2001:db8::/32",  # documentation
+        "2001:10::/28",  # ORCHID
+        "fc00::/7",  # unique local
+        "fe80::/10",  # link local
+        "fec0::/10",  # site local (deprecated, still honoured by some stacks)
+        "ff00::/8",  # multicast
+    )
+)
+_SIX_TO_FOUR = ipaddress.IPv6Network("2002::/16")
+_TEREDO = ipaddress.IPv6Network("2001::/32")
+
+
+def _embedded_ipv4(address: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses an IPv6 address carries (mapped, compatible, NAT64, 6to4, Teredo)."""
+    if any(address in net for net in _EMBEDS_IPV4_LOW):
+        return [ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)]
+    if address in _SIX_TO_FOUR:
+        return [ipaddress.IPv4Address((int(address) >> 80) & 0xFFFFFFFF)]
+    if address in _TEREDO and address.teredo is not None:
+        server, client = address.teredo
+        return [server, client]
+    return []
+
+
 def _is_public(address: IPAddress) -> bool:
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
+    """Globally routable, and so is every IPv4 address it embeds."""
+    if isinstance(address, ipaddress.IPv4Address):
+        return address.is_global and not address.is_multicast
+    if address.is_loopback or address.is_unspecified:
+        return False
+    embedded = _embedded_ipv4(address)
+    if embedded:
+        return all(_is_public(inner) for inner in embedded)
+    if any(address in net for net in _NOT_GLOBAL_V6):
+        return False
     return address.is_global and not address.is_multicast
 
 

@@ -7,17 +7,73 @@ bad setting is refused with its path rather than breaking the dispatcher later.
 from __future__ import annotations
 
 import re
+import unicodedata
 
+from email_validator import EmailNotValidError, validate_email
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from tidings.core.policies import Policies
 
-_ADDRESS = re.compile(r"^[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\"]+$|^[^@\s<>\"]+@localhost$")
+#: Longest address SMTP can carry (RFC 5321's path limit, less the angle brackets).
+MAX_ADDRESS = 254
+
+
+def address_problem(value: str) -> str | None:
+    """Why `value` cannot be used as one email address in a header and the SMTP envelope,
+    or None when it can. Checked for form only (email-validator without DNS)."""
+    if any(unicodedata.category(c) == "Cc" for c in value):
+        return "contains a line break or another control character"
+    if not value or value != value.strip() or any(c.isspace() for c in value):
+        return "contains spaces"
+    if len(value) > MAX_ADDRESS:
+        return f"is longer than {MAX_ADDRESS} characters"
+    local, at, domain = value.rpartition("@")
+    if not at or not local:
+        return "is not an email address like news@shop.example"
+    if not local.isascii():
+        # Such a mailbox is only reachable through servers that speak SMTPUTF8, which
+        # Tidings does not ask for: refused here rather than mangled in the headers.
+        return "has non-ASCII characters before the @, which Tidings cannot send to"
+    try:
+        # The local part's form, on a neutral domain: the domain is checked as a host name
+        # below, so a development or internal one (localhost, shop.test) is accepted.
+        validate_email(f"{local}@example.com", check_deliverability=False)
+    except EmailNotValidError as exc:
+        return f"is not an email address like news@shop.example: {exc}"
+    if _HOST.fullmatch(_ascii_domain(domain)) is None:
+        return "has a domain that is not a host name, like shop.example"
+    return None
+
+
+#: A host name in ASCII: dot-separated labels of letters, digits and inner hyphens.
+_HOST = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)(?:\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))*")
+
+
+def _ascii_domain(domain: str) -> str:
+    """An internationalised domain in its IDNA (xn--) form; '' when it has none."""
+    if domain.isascii():
+        return domain
+    try:
+        # email-validator applies IDNA 2008, as mail servers do.
+        checked = validate_email(f"a@{domain}", check_deliverability=False)
+        return checked.ascii_domain
+    except EmailNotValidError:
+        try:
+            return domain.encode("idna").decode("ascii")
+        except UnicodeError:
+            return ""
 
 
 def is_address(value: str) -> bool:
-    """A single plain email address: no spaces, brackets, quotes or second address."""
-    return bool(_ADDRESS.match(value)) and "," not in value and len(value) <= 320
+    """A single plain email address that can go in a header and the SMTP envelope."""
+    return address_problem(value) is None
+
+
+def ascii_address(value: str) -> str:
+    """The address as SMTP and headers carry it: an internationalised domain in its
+    ASCII (IDNA) form. Only for addresses `is_address` accepts."""
+    local, _, domain = value.rpartition("@")
+    return value if domain.isascii() else f"{local}@{_ascii_domain(domain) or domain}"
 
 
 class _Model(BaseModel):
@@ -42,15 +98,18 @@ class Sender(_Model):
     @field_validator("from_email", "reply_to")
     @classmethod
     def _is_address(cls, value: str | None) -> str | None:
-        if value is not None and not _ADDRESS.match(value):
-            raise ValueError(f"{value!r} is not an email address like news@shop.example")
+        problem = address_problem(value) if value is not None else None
+        if problem is not None:
+            raise ValueError(f"{value!r} {problem}")
         return value
 
     @field_validator("from_name")
     @classmethod
     def _one_header_line(cls, value: str) -> str:
-        if "\r" in value or "\n" in value:
-            raise ValueError("must not contain line breaks: it goes in the From header")
+        if any(unicodedata.category(c) == "Cc" for c in value):
+            raise ValueError(
+                "must not contain line breaks or control characters: it goes in the From header"
+            )
         return value
 
     @property

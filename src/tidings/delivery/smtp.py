@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from tidings.delivery.results import Failed, Result, Sent
+from tidings.delivery.settings import ascii_address
 from tidings.errors import ConfigError
 
 
@@ -99,6 +100,8 @@ class SmtpChannel:
 
     def send(self, sender: str, recipient: str, raw: bytes) -> Result:
         """Hand one message to the server."""
+        # The envelope is ASCII: internationalised domains go in their IDNA form.
+        sender, recipient = ascii_address(sender), ascii_address(recipient)
         for attempt in (1, 2):
             try:
                 self._connection().sendmail(sender, [recipient], raw)

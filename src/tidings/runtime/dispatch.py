@@ -49,7 +49,7 @@ from tidings.core.policies import Action, Circumstances, Outgoing, Verdict, deci
 from tidings.delivery import compose
 from tidings.delivery.netguard import NetGuard
 from tidings.delivery.results import Bounce, Failed, Result, Sent
-from tidings.delivery.settings import DeliverySettings, is_address
+from tidings.delivery.settings import DeliverySettings, address_problem
 from tidings.delivery.sms import SmsChannel, SmsConfig
 from tidings.delivery.smtp import SmtpChannel, SmtpConfig
 from tidings.delivery.tokens import Purpose, make_token
@@ -518,9 +518,10 @@ class Dispatcher:
         recovered = row.status == MessageStatus.SENDING and row.lease_until is not None
         payload = dict(row.payload or {})
         channel = row.channel
-        if channel in ("email", "alert:email") and not is_address(row.recipient):
+        problem = address_problem(row.recipient) if channel in ("email", "alert:email") else None
+        if problem is not None:
             # Goes into the To header and the SMTP envelope: nothing else may ride along.
-            return f"{row.recipient!r} is not a valid email address"
+            return f"{row.recipient!r} is not a valid email address: it {problem}"
         if channel == "email":
             return self._prepare_email(ws, row, payload, recovered, now)
         if channel == "alert:email":

@@ -16,13 +16,19 @@ from tidings.delivery.results import Bounce
 from tidings.runtime.ingest import Incoming, record_events
 from tidings.storage import delivery
 from tidings.storage.contacts import contacts_by_address, load_contacts, save_contacts
-from tidings.storage.suppressions import suppress
+from tidings.storage.suppressions import SuppressionReason, suppress
 from tidings.storage.workflows import Catalog
 
 #: Events this module records, by name (workflows wait for and branch on these).
 OPENED, CLICKED = "email_opened", "email_clicked"
 UNSUBSCRIBED, SUBSCRIBED = "unsubscribed", "subscribed"
 BOUNCED, COMPLAINED = "message_bounced", "message_complained"
+#: What the suppression list keeps: a code, never the provider's text, which can hold
+#: the address and the person's name.
+_SUPPRESSED_FOR = {
+    Bounce.HARD: SuppressionReason.HARD_BOUNCE,
+    Bounce.COMPLAINT: SuppressionReason.COMPLAINT,
+}
 
 
 def _about(message: Row[Any]) -> dict[str, Any]:
@@ -236,7 +242,7 @@ def bounced(
     if kind is not Bounce.SOFT:
         status = "bounced" if kind is Bounce.HARD else "complained"
         what = "email" if channel in ("email", "alert:email") else "phone"
-        suppress(conn, workspace_id, [(what, address)], f"{status}: {reason}", now)
+        suppress(conn, workspace_id, [(what, address)], _SUPPRESSED_FOR[kind], now)
         set_consent(conn, contact_id, {channel: status}, now)
     about = _about(message) if message is not None else {"channel": channel}
     name = COMPLAINED if kind is Bounce.COMPLAINT else BOUNCED
@@ -270,5 +276,5 @@ def report_failure(
         mine = message if message is not None and message.contact_id == contact_id else None
         bounced(conn, workspace_id, contact_id, channel, address, kind, reason, now, catalog, mine)
     if kind is not Bounce.SOFT and not owners:
-        suppress(conn, workspace_id, [(what, address)], f"{kind.value}: {reason}", now)
+        suppress(conn, workspace_id, [(what, address)], _SUPPRESSED_FOR[kind], now)
     return owners

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import Connection, delete
 
-from tidings.storage.suppressions import suppress
+from tidings.storage.suppressions import SuppressionReason, suppress
 from tidings.storage.tables import (
     approvals,
     contacts,
@@ -21,9 +21,7 @@ from tidings.storage.tables import (
 )
 
 
-def erase_contact(
-    conn: Connection, workspace_id: int, contact: Any, reason: str, now: datetime
-) -> int:
+def erase_contact(conn: Connection, workspace_id: int, contact: Any, now: datetime) -> int:
     """Delete the contact and everything about them; keep hashed suppression entries.
 
     Returns how many identifiers went to the suppression list.
@@ -38,7 +36,7 @@ def erase_contact(
         )
         if value
     ]
-    kept = suppress(conn, workspace_id, identifiers, reason, now)
+    kept = suppress(conn, workspace_id, identifiers, SuppressionReason.ERASED, now)
     # Children first: the foreign keys point at the contact and at its enrollments.
     tables = (step_log, messages, approvals, enrollments, events, segment_members, score_awards)
     for table in tables:

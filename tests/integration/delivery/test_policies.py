@@ -131,13 +131,17 @@ def test_capped_past_its_useful_window_is_dropped_not_sent_late(
 def test_suppressed_address_is_dropped_and_the_timeline_says_why(
     store: Store, dispatcher: Dispatcher, smtp: tuple[SmtpSink, int]
 ) -> None:
-    from tidings.storage.suppressions import suppress
+    from tidings.storage.suppressions import SuppressionReason, suppress
 
     deploy(store, promo("tips"))
     subscriber(store, "ann")
     with store.engine.begin() as conn:
         suppress(
-            conn, store.workspace_id, [("email", "Ann@Example.com")], "complaint", store.clock.now()
+            conn,
+            store.workspace_id,
+            [("email", "Ann@Example.com")],
+            SuppressionReason.COMPLAINT,
+            store.clock.now(),
         )
     track(store, "ann", "tips_due")
     assert dispatcher.run_once().dropped == 1

@@ -178,7 +178,7 @@ def erase(contact_id: IdPath, admin: AdminDep) -> None:
     """
     with admin.engine.begin() as conn:
         row = _row(admin, contact_id, conn)
-        erase_contact(conn, admin.workspace_id, row, "erased through the API", admin.clock.now())
+        erase_contact(conn, admin.workspace_id, row, admin.clock.now())
 
 
 @router.get("/{contact_id}", response_model=ContactDetail)

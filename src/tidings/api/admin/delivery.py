@@ -25,7 +25,7 @@ from tidings.runtime.transactions import transact
 from tidings.storage import browse, delivery
 from tidings.storage.contacts import contact_from_row
 from tidings.storage.messages import MessageStatus, enqueue_messages
-from tidings.storage.suppressions import suppress, suppressed, unsuppress
+from tidings.storage.suppressions import SuppressionReason, suppress, suppressed, unsuppress
 from tidings.storage.workspaces import load_workspace, save_settings
 
 router = APIRouter(tags=["delivery"])
@@ -173,11 +173,16 @@ class SuppressionIn(_In):
 
     address: str = Field(min_length=3, max_length=320)
     channel: Literal["email", "sms"] = "email"
-    reason: str = Field("added by hand", max_length=200)
+    reason: str = Field(
+        "added by hand",
+        max_length=200,
+        description="for your records only: the list keeps the code 'manual', never text "
+        "that could name the person",
+    )
 
 
 class SuppressionOut(BaseModel):
-    """Whether an address is on the list, and why."""
+    """Whether an address is on the list, and why (hard_bounce, complaint, erased, manual)."""
 
     address: str
     suppressed: bool
@@ -189,7 +194,13 @@ def add_suppression(entry: SuppressionIn, admin: AdminDep) -> SuppressionOut:
     """Add an address to the suppression list (stored as a hash)."""
     kind = "email" if entry.channel == "email" else "phone"
     with admin.engine.begin() as conn:
-        suppress(conn, admin.workspace_id, [(kind, entry.address)], entry.reason, admin.clock.now())
+        suppress(
+            conn,
+            admin.workspace_id,
+            [(kind, entry.address)],
+            SuppressionReason.MANUAL,
+            admin.clock.now(),
+        )
         # An address already on the list keeps its first reason: say which.
         found = suppressed(conn, admin.workspace_id, [(kind, entry.address)])
     reason = found.get((kind, entry.address))
