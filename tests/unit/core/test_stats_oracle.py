@@ -54,13 +54,13 @@ def sample(values: list[float]) -> Sample:
 # about 9 of the 16 digits double precision has, so 1e-9 is near the floor for the largest
 # shapes (groups of a hundred million) and far below any digit a report prints.
 @given(a=log_uniform(-2, 8), b=log_uniform(-2, 8), x=unit_interval)
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 def test_incomplete_beta_agrees_with_scipy(a: float, b: float, x: float) -> None:
     assert incomplete_beta(a, b, x) == pytest.approx(special.betainc(a, b, x), abs=1e-9)
 
 
 @given(a=log_uniform(-2, 8), b=log_uniform(-2, 8), z=st.floats(-4, 4))
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 def test_incomplete_beta_agrees_with_scipy_where_the_mass_is(a: float, b: float, z: float) -> None:
     # Uniform x almost never lands inside a large posterior's narrow peak; this does.
     mean = a / (a + b)
@@ -72,13 +72,13 @@ def test_incomplete_beta_agrees_with_scipy_where_the_mass_is(a: float, b: float,
 
 # Same floor as the incomplete beta it rests on (a = df / 2).
 @given(t=st.floats(-1000, 1000), df=st.floats(0.5, 1e9))
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 def test_student_t_cdf_agrees_with_scipy(t: float, df: float) -> None:
     assert student_t_cdf(t, df) == pytest.approx(stats.t.cdf(t, df), abs=1e-9)
 
 
 @given(t=st.floats(-6, 6), df=degrees)
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 def test_student_t_cdf_agrees_with_scipy_over_every_order_of_df(t: float, df: float) -> None:
     assert student_t_cdf(t, df) == pytest.approx(stats.t.cdf(t, df), abs=1e-9)
 
@@ -87,7 +87,7 @@ def test_student_t_cdf_agrees_with_scipy_over_every_order_of_df(t: float, df: fl
 # The bisection runs to the last bit; what is left is the distribution function's 1e-16
 # near p = 1 divided by the density there.
 @given(p=probabilities, df=log_uniform(0, 7))
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 def test_student_t_quantile_agrees_with_scipy(p: float, df: float) -> None:
     assert student_t_quantile(p, df) == pytest.approx(stats.t.ppf(p, df), rel=1e-7, abs=1e-9)
 
@@ -103,7 +103,7 @@ def test_heavy_tailed_quantiles_are_not_cut_off_at_a_thousand() -> None:
 # Absolute in x: the bisection halves [0, 1] 60 times (1e-18); the rest is the
 # distribution function's error over the density, tiny where the density is high.
 @given(group=rate_groups, p=st.floats(1e-9, 1 - 1e-9))
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 def test_beta_posterior_quantile_and_cdf_agree_with_scipy(group: tuple[int, int], p: float) -> None:
     hits, n = group
     a, b = 1 + hits, 1 + n - hits
@@ -116,7 +116,7 @@ def test_beta_posterior_quantile_and_cdf_agree_with_scipy(group: tuple[int, int]
 # continuity correction (z^2 = chi^2), which scipy computes its own way. Both are closed
 # forms in double precision; 1e-12 leaves room for 1 - cdf near p = 1.
 @given(a=rate_groups, b=rate_groups)
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 def test_two_rate_p_value_is_the_chi_square_test_of_the_table(
     a: tuple[int, int], b: tuple[int, int]
 ) -> None:
@@ -142,7 +142,7 @@ def test_two_rates_without_spread_tell_nothing(hits_a: int, hits_b: int) -> None
 # The unpooled Wald interval: the difference plus or minus scipy's normal quantile times
 # the textbook standard error. Closed form; 1e-12 is rounding.
 @given(a=rate_groups, b=rate_groups, confidence=confidences)
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 def test_two_rate_interval_is_the_wald_interval(
     a: tuple[int, int], b: tuple[int, int], confidence: float
 ) -> None:
@@ -161,7 +161,7 @@ def test_two_rate_interval_is_the_wald_interval(
 # nearly equal large amounts), so the oracle runs where the spread is at least a thousandth
 # of the mean; there the variance keeps 10 digits, and p, df and the interval agree to 1e-8.
 @given(a=money_samples, b=money_samples, confidence=confidences)
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 def test_welch_test_agrees_with_scipy(a: list[float], b: list[float], confidence: float) -> None:
     spread = statistics.pvariance(a) + statistics.pvariance(b)
     assume(spread > 0)
@@ -176,7 +176,7 @@ def test_welch_test_agrees_with_scipy(a: list[float], b: list[float], confidence
 
 
 @given(a=money_samples, b=money_samples)
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 def test_welch_degrees_of_freedom_agree_with_scipy(a: list[float], b: list[float]) -> None:
     # Ours are not exposed; the interval's half-width is the t quantile at them times the
     # standard error, so the quantile recovered from it pins the degrees of freedom.
