@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tidings.cleaning import (
     Unclean,
@@ -187,3 +189,38 @@ def test_regions_are_two_letter_codes(raw: str, clean: str) -> None:
 def test_unknown_regions_are_refused_with_an_example(raw: str) -> None:
     with pytest.raises(Unclean, match=f"{raw!r} is not a region code; use two letters such as US"):
         clean_region(raw)
+
+
+# --- one normal form: cleaning what is clean changes nothing ------------------------------------
+
+local_parts = st.from_regex(r"[A-Za-z0-9._%+-]{1,20}", fullmatch=True)
+domains = st.from_regex(r"[A-Za-z0-9-]{1,12}\.(com|ORG|de|example)", fullmatch=True)
+
+
+@given(text=st.text(max_size=40))
+@settings(max_examples=200)
+def test_clean_text_and_names_are_stable(text: str) -> None:
+    assert clean_text(clean_text(text)) == clean_text(text)
+    assert clean_name(clean_name(text)) == clean_name(text)
+
+
+@given(local=local_parts, domain=domains, pad=st.sampled_from(["", " ", "\u00a0", "\ufeff"]))
+@settings(max_examples=200)
+def test_a_clean_email_cleans_to_itself(local: str, domain: str, pad: str) -> None:
+    try:
+        once = clean_email(f"{pad}{local}@{domain}{pad}")
+    except Unclean:
+        return  # dots in a row and the like: refused, which is fine
+    assert clean_email(once) == once
+    assert once == once.lower() and once.strip() == once
+
+
+@given(digits=st.from_regex(r"[2-9][0-9]{2}[2-9][0-9]{6}", fullmatch=True))
+@settings(max_examples=200)
+def test_a_clean_phone_cleans_to_itself(digits: str) -> None:
+    try:
+        once = clean_phone(digits, "US")
+    except Unclean:
+        return  # not every ten digits are a valid US number
+    assert clean_phone(once) == once  # E.164 needs no region
+    assert once.startswith("+1") and once[1:].isdigit()
