@@ -5,7 +5,6 @@ recipient). Pure functions of counts and sums; no I/O.
 
 from __future__ import annotations
 
-import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -356,7 +355,9 @@ def probability_best(arms: Sequence[tuple[int, int]], points: int = 2000) -> lis
     edges = sorted(
         {low + (high - low) * k / points for low, high in spans for k in range(points + 1)}
     )
-    cells = [((left + right) / 2, right - left) for left, right in itertools.pairwise(edges)]
+    cells = [
+        ((edges[k] + edges[k + 1]) / 2, edges[k + 1] - edges[k]) for k in range(len(edges) - 1)
+    ]
     cdfs = [_posterior_cdfs(a, b, span, cells) for (a, b), span in zip(shapes, spans, strict=True)]
     found = []
     for i, ((a, b), (low, high)) in enumerate(zip(shapes, spans, strict=True)):
