@@ -92,9 +92,15 @@ def clean_timezone(raw: str) -> str:
     return name
 
 
+#: Files some systems keep beside the zones: "localtime" is the server's own zone, so a
+#: contact stored with it would move with whatever machine runs Tidings.
+_NOT_ZONES = frozenset({"localtime", "posixrules"})
+
+
 @lru_cache(maxsize=1)
 def _zones() -> dict[str, str]:
-    return {name.lower(): name for name in available_timezones()} | {"utc": "UTC"}
+    zones = available_timezones() - _NOT_ZONES
+    return {name.lower(): name for name in zones} | {"utc": "UTC"}
 
 
 def clean_region(raw: str) -> str:

@@ -96,8 +96,10 @@ def compare_means(a: Sample, b: Sample, confidence: float = 0.95) -> Comparison:
 
 def student_t_cdf(t: float, df: float) -> float:
     """P(T <= t) for Student's t with `df` degrees of freedom."""
-    x = df / (df + t * t)
-    tail = 0.5 * _incomplete_beta(df / 2, 0.5, x)
+    # Both df/(df+t^2) and its complement are formed directly: taking one from 1 would
+    # lose the digits that matter when df is large and t small.
+    x, y = df / (df + t * t), t * t / (df + t * t)
+    tail = 0.5 * _incomplete_beta(df / 2, 0.5, x, y)
     return 1 - tail if t >= 0 else tail
 
 
@@ -105,7 +107,12 @@ def student_t_quantile(p: float, df: float) -> float:
     """The t with P(T <= t) = p, by bisection on the distribution function."""
     if not 0 < p < 1:
         raise ValueError("p must be strictly between 0 and 1")
-    low, high = -1e3, 1e3
+    # Widen the bracket until it holds the answer: with one or two degrees of freedom the
+    # tails are so heavy that a 99.99% quantile lies in the thousands.
+    high = 1.0
+    while student_t_cdf(high, df) < p or student_t_cdf(-high, df) > p:
+        high *= 2
+    low = -high
     for _ in range(200):
         middle = (low + high) / 2
         if student_t_cdf(middle, df) < p:
@@ -115,22 +122,22 @@ def student_t_quantile(p: float, df: float) -> float:
     return (low + high) / 2
 
 
-def _incomplete_beta(a: float, b: float, x: float) -> float:
-    """The regularized incomplete beta function I_x(a, b), by Lentz's continued fraction."""
+def _incomplete_beta(a: float, b: float, x: float, y: float | None = None) -> float:
+    """The regularized incomplete beta function I_x(a, b), by Lentz's continued fraction;
+    `y` is 1 - x when the caller knows it more exactly than the subtraction would give."""
+    y = 1 - x if y is None else y
     if x <= 0:
         return 0.0
-    if x >= 1:
+    if y <= 0:
         return 1.0
-    log_front = (
-        math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b) + a * math.log(x) + b * math.log1p(-x)
-    )
     if x > (a + 1) / (a + b + 2):  # the fraction converges fast only on this side
-        return 1 - _incomplete_beta(b, a, 1 - x)
+        return 1 - _incomplete_beta(b, a, y, x)
     tiny = 1e-300
     c, d = 1.0, 1 - (a + b) * x / (a + 1)
     d = 1 / (d if abs(d) > tiny else tiny)
     result = d
-    for m in range(1, 500):
+    # The fraction needs about sqrt(max(a, b)) terms: large groups need more than small.
+    for m in range(1, 500 + int(10 * math.sqrt(max(a, b)))):
         for numerator in (
             m * (b - m) * x / ((a + 2 * m - 1) * (a + 2 * m)),
             -(a + m) * (a + b + m) * x / ((a + 2 * m) * (a + 2 * m + 1)),
@@ -142,7 +149,65 @@ def _incomplete_beta(a: float, b: float, x: float) -> float:
             result *= d * c
         if abs(d * c - 1) < 1e-15:
             break
-    return math.exp(log_front) * result / a
+    return math.exp(_log_beta_front(a, b, x, y)) * result / a
+
+
+#: Shapes from this size on take Stirling's series for their log-gamma.
+_STIRLING_FROM = 10.0
+_HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
+
+
+def _log_beta_front(a: float, b: float, x: float, y: float) -> float:
+    """log(x^a y^b / B(a, b)), with y = 1 - x. Written as lgamma(a+b) - lgamma(a) -
+    lgamma(b) + ..., large shapes cancel terms of size a*log(a) and keep only a few digits
+    (a hundred thousand members lose half of them), so large shapes are grouped so that
+    what cancels is never computed."""
+    if a < b:
+        a, b, x, y = b, a, y, x
+    if a < _STIRLING_FROM:
+        powers = a * _log_of(x, y) + b * _log_of(y, x)
+        return math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b) + powers
+    if b < _STIRLING_FROM:
+        # lgamma(a + b) - lgamma(a) for large a, by Stirling's formula for both.
+        gamma_ratio = (
+            (a - 0.5) * math.log1p(b / a)
+            + b * math.log(a + b)
+            - b
+            + _stirling_error(a + b)
+            - _stirling_error(a)
+        )
+        return gamma_ratio - math.lgamma(b) + a * _log_of(x, y) + b * _log_of(y, x)
+    # x(a+b)/a and y(a+b)/b are both 1 + (a small gap) near the mean, hence log1p there;
+    # far from it the plain logs lose nothing.
+    gap = x * b - y * a
+    return (
+        _log_near_one(a, gap / a, x, y, b)
+        + _log_near_one(b, -gap / b, y, x, a)
+        + 0.5 * math.log(a * b / (a + b))
+        - _HALF_LOG_2PI
+        + _stirling_error(a + b)
+        - _stirling_error(a)
+        - _stirling_error(b)
+    )
+
+
+def _log_near_one(a: float, excess: float, x: float, y: float, b: float) -> float:
+    """a * log(x (a + b) / a), where that ratio is 1 + excess."""
+    if abs(excess) < 0.5:
+        return a * math.log1p(excess)
+    return a * (_log_of(x, y) + math.log1p(b / a))
+
+
+def _log_of(x: float, y: float) -> float:
+    """log(x) where y = 1 - x: near 1, log1p(-y) keeps the digits that x has rounded off."""
+    return math.log1p(-y) if x > 0.5 else math.log(x)
+
+
+def _stirling_error(z: float) -> float:
+    """lgamma(z) - ((z - 1/2) log z - z + log sqrt(2 pi)), by its asymptotic series, which
+    is exact to double precision from z = 10 on."""
+    z2 = z * z
+    return (1 / 12 - (1 / 360 - (1 / 1260 - 1 / (1680 * z2)) / z2) / z2) / z
 
 
 #: Fewer members than this in either group and no verdict is given, whatever the p-value:
@@ -284,29 +349,48 @@ def probability_best(arms: Sequence[tuple[int, int]], points: int = 2000) -> lis
     if not arms:
         return []
     shapes = [(1 + hits, 1 + n - hits) for hits, n in arms]
-    spans = []
-    for a, b in shapes:
-        mean = a / (a + b)
-        sd = math.sqrt(a * b / ((a + b) ** 2 * (a + b + 1)))
-        spans.append((mean - 9 * sd, mean + 9 * sd))
-    low = max(min(s[0] for s in spans), 1e-12)
-    high = min(max(s[1] for s in spans), 1 - 1e-12)
-    step = (high - low) / points
-    grid = [low + (i + 0.5) * step for i in range(points)]
-    cdfs = [[_incomplete_beta(a, b, x) for x in grid] for a, b in shapes]
+    spans = [_posterior_span(a, b) for a, b in shapes]
+    # Each arm gets `points` cells across its own span: one grid over all of them would
+    # step right over the narrow posterior of a large arm beside a small one.
+    edges = sorted(
+        {low + (high - low) * k / points for low, high in spans for k in range(points + 1)}
+    )
+    cells = [
+        ((edges[k] + edges[k + 1]) / 2, edges[k + 1] - edges[k]) for k in range(len(edges) - 1)
+    ]
+    cdfs = [_posterior_cdfs(a, b, span, cells) for (a, b), span in zip(shapes, spans, strict=True)]
     found = []
-    for i, (a, b) in enumerate(shapes):
+    for i, ((a, b), (low, high)) in enumerate(zip(shapes, spans, strict=True)):
         total = 0.0
-        for k, x in enumerate(grid):
-            others = 1.0
-            for j in range(len(shapes)):
-                if j != i:
-                    others *= cdfs[j][k]
+        for k, (x, width) in enumerate(cells):
+            if not low <= x <= high:
+                continue  # the density is nil to double precision there
+            others = math.prod(cdfs[j][k] for j in range(len(shapes)) if j != i)
             if others > 0:
-                total += math.exp(_beta_log_pdf(x, a, b)) * others * step
+                total += math.exp(_beta_log_pdf(x, a, b)) * others * width
         found.append(total)
     norm = sum(found)
     return [p / norm for p in found] if norm > 0 else [1 / len(arms)] * len(arms)
+
+
+def _posterior_span(a: float, b: float) -> tuple[float, float]:
+    """Where Beta(a, b) has its mass: between the quantiles that leave 1e-15 outside on
+    either side. (So many standard deviations from the mean would cut the long tail of a
+    skewed posterior, an arm with no hits yet.)"""
+    return beta_quantile(_TAIL, a, b), 1 - beta_quantile(_TAIL, b, a)
+
+
+#: The posterior mass left out on either side when integrating: below double precision.
+_TAIL = 1e-15
+
+
+def _posterior_cdfs(
+    a: float, b: float, span: tuple[float, float], cells: Sequence[tuple[float, float]]
+) -> list[float]:
+    """Beta(a, b)'s distribution function at each cell's middle: 0 before its span and 1
+    after it, where it is so to double precision, so only cells inside are computed."""
+    low, high = span
+    return [0.0 if x < low else 1.0 if x > high else _incomplete_beta(a, b, x) for x, _ in cells]
 
 
 def thompson_pick(arms: Sequence[tuple[int, int]], draws: Sequence[float]) -> int:

@@ -9,9 +9,11 @@ whose Message-ID names the message Tidings sent.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from email import message_from_bytes, policy
+from email import message_from_bytes, message_from_string, policy
 from email.message import Message
+from email.utils import parseaddr
 
 from tidings.delivery.results import Bounce
 
@@ -48,7 +50,7 @@ def _inner(part: Message) -> list[Message]:
 def _original_message_id(report: Message) -> str | None:
     for part in report.walk():
         content_type = part.get_content_type()
-        if content_type in ("message/rfc822", "message/global"):
+        if content_type in ("message/rfc822", "message/global", "message/global-headers"):
             for inner in _inner(part)[:1]:
                 found = inner.get("Message-ID")
                 if found:
@@ -85,7 +87,7 @@ def _delivery_status(message: Message, original: str | None) -> list[Report]:
             "message/global-delivery-status",
         ):
             continue
-        for block in _inner(part)[1:]:  # the first block is about the whole message
+        for block in _status_blocks(part)[1:]:  # the first block is about the whole message
             action = (block.get("Action") or "").strip().lower()
             status = (block.get("Status") or "").strip()
             recipient = _address(block.get("Final-Recipient") or block.get("Original-Recipient"))
@@ -99,6 +101,20 @@ def _delivery_status(message: Message, original: str | None) -> list[Report]:
     if not found:
         raise NotAReport("the delivery status report names no failed recipient")
     return found
+
+
+def _status_blocks(part: Message) -> list[Message]:
+    """The field blocks of a delivery-status part: one about the message, one per recipient.
+
+    The email package splits message/delivery-status into its blocks itself, but reads
+    message/global-delivery-status (RFC 6533, for internationalised addresses) as one
+    message whose body holds the recipients, so that one is split here, as UTF-8.
+    """
+    if part.get_content_type() == "message/delivery-status":
+        return _inner(part)
+    text = b"".join(inner.as_bytes() for inner in _inner(part)).decode("utf-8", "replace")
+    blocks = re.split(r"\r?\n[ \t]*\r?\n", text)
+    return [message_from_string(block.strip("\r\n")) for block in blocks if block.strip()]
 
 
 def _feedback(message: Message, original: str | None) -> list[Report]:
@@ -121,5 +137,6 @@ def _original_recipient(message: Message) -> str:
         if part.get_content_type() == "message/rfc822":
             for inner in _inner(part)[:1]:
                 if inner.get("To"):
-                    return _address(str(inner["To"]))
+                    # A To header may carry a name: `Ann <ann@example.com>`.
+                    return parseaddr(str(inner["To"]))[1]
     return ""

@@ -108,7 +108,7 @@ def daily(
         chart.lines.append(Line(points, label, color))
         chart.legend.append((color, label))
     for value in (0, top / 2, top):
-        chart.ticks.append((y_of(value), f"{value:.0%}" if percent else f"{value:,.0f}"))
+        chart.ticks.append((y_of(value), f"{value:.0%}" if percent else _tick(value)))
     return chart
 
 
@@ -133,7 +133,9 @@ def intervals(rows: Sequence[tuple[str, float, float, float, str]]) -> Chart:
         chart.intervals.append(
             Interval(28 + 40 * i, x_of(low), x_of(high), x_of(point), label, written, color)
         )
-    for tick in (lowest + pad, 0.0, highest - pad):
+    # One tick per distinct value: with every interval on one side of zero, the end of
+    # the data on that side is zero itself.
+    for tick in sorted({lowest + pad, 0.0, highest - pad}):
         chart.ticks.append((x_of(tick), f"{tick:+.3g}"))
     return chart
 
@@ -165,5 +167,11 @@ def grouped(groups: Sequence[str], series: Sequence[tuple[str, Sequence[float]]]
                 )
             )
     for value in (0, top / 2, top):
-        chart.ticks.append((top_pad + plot_h * (1 - value / top), f"{value:,.0f}"))
+        chart.ticks.append((top_pad + plot_h * (1 - value / top), _tick(value)))
     return chart
+
+
+def _tick(value: float) -> str:
+    """An axis label that says where it stands: half of a small top (1.5) keeps its
+    decimal instead of reading as the whole number beside it."""
+    return f"{value:,.0f}" if value == round(value) or value >= 100 else f"{value:,.1f}"
