@@ -4,7 +4,7 @@ Existing entries are plain SHA-256 (hash_version 1): they cannot be re-keyed wit
 address, so they stay and are still matched until the identifier is suppressed again.
 Their free-text reasons (a bounce's text can hold the address and a name) become codes.
 
-Revision ID: 0008
+Revision ID: 0006
 Revises: 0005
 Create Date: 2026-12-02 08:30:00
 """
