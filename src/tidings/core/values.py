@@ -1,0 +1,143 @@
+"""The gate for user JSON: what both databases can store and give back unchanged.
+
+SQLite and PostgreSQL disagree on the edges of JSON. PostgreSQL refuses NUL, lone
+surrogates and non-finite numbers outright; SQLite stores them, then its JSON functions
+call the row malformed and Python cannot encode the text to UTF-8 for an answer. Integers
+past 2**53 come back as doubles from SQLite's JSON functions. So every value a user sends
+is walked here once, at the door, and refused with the path of each bad part.
+
+The walk is iterative: a value nested a thousand levels deep costs a loop, not the stack.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from tidings.core.problems import Problem
+
+#: Deepest nesting accepted; real payloads rarely pass 5, and some JSON readers recurse.
+MAX_DEPTH = 64
+#: Largest integer a double holds exactly, so SQL comparisons and sums stay exact.
+MAX_SAFE_INTEGER = 2**53
+#: Problems reported per value; a flood of bad parts is summed up after this many.
+MAX_PROBLEMS = 20
+
+
+def text_problem(text: str) -> str | None:
+    """Why a string cannot be stored and read back, or None when it can."""
+    if "\x00" in text:
+        return r"contains a NUL character (\u0000), which cannot be stored"
+    if any("\ud800" <= char <= "\udfff" for char in text):
+        return "contains a lone surrogate (half of a UTF-16 pair), which is not valid Unicode"
+    return None
+
+
+def number_problem(number: float | int) -> str | None:
+    """Why a number cannot be stored and read back exactly, or None when it can."""
+    if isinstance(number, bool):
+        return None
+    if isinstance(number, float) and not math.isfinite(number):
+        return "not a finite number (NaN, Infinity and numbers past 1e308 cannot be stored)"
+    if isinstance(number, int) and abs(number) > MAX_SAFE_INTEGER:
+        return f"integer beyond ±2**53 ({MAX_SAFE_INTEGER:,}); send it as a string"
+    return None
+
+
+def unstorable(value: Any, path: str = "") -> list[Problem]:
+    """Every part of a JSON value that cannot be stored and read back faithfully.
+
+    Args:
+        value: a value as `json.loads` gives it (dict, list, str, int, float, bool, None).
+        path: where the value sits, prefixed to each problem's path (`batch[3]`).
+
+    Returns:
+        One problem per bad part, path first (`batch[3].properties.total`); empty when
+        the whole value is fine.
+    """
+    problems: list[Problem] = []
+    for where, message in _walk(value, path):
+        if len(problems) == MAX_PROBLEMS:
+            problems.append(Problem(path, "more problems than shown; fix these first"))
+            break
+        problems.append(Problem(where, message))
+    return problems
+
+
+def _walk(value: Any, path: str) -> Iterator[tuple[str, str]]:
+    stack: list[tuple[Any, str, int]] = [(value, path, 0)]
+    while stack:
+        item, where, depth = stack.pop()
+        if isinstance(item, str):
+            if (why := text_problem(item)) is not None:
+                yield where, why
+        elif isinstance(item, int | float):
+            if (why := number_problem(item)) is not None:
+                yield where, why
+        elif isinstance(item, Mapping | list | tuple):
+            if depth >= MAX_DEPTH:
+                yield where, f"nested deeper than {MAX_DEPTH} levels"
+                continue
+            children: list[tuple[Any, str, int]] = []
+            pairs = item.items() if isinstance(item, Mapping) else enumerate(item)
+            for key, child in pairs:
+                if isinstance(item, Mapping):
+                    name = str(key)
+                    if (why := text_problem(name)) is not None:
+                        # The key is named by its escaped form: it may not even print.
+                        yield _join(where, ascii(name)), f"the key {why}"
+                        continue
+                    children.append((child, _join(where, name), depth + 1))
+                else:
+                    children.append((child, f"{where}[{key}]", depth + 1))
+            # Reversed so problems come out in the order they appear in the value.
+            stack.extend(reversed(children))
+
+
+def _join(where: str, name: str) -> str:
+    return f"{where}.{name}" if where else name
+
+
+def scrubbed(value: Any) -> Any:
+    """A copy of a stored value that any reader can use: lone surrogates and NUL become
+    U+FFFD, non-finite numbers become None, and nesting past the limit is cut off.
+
+    For rows written before the gate existed; new values never need it.
+    """
+    if isinstance(value, str):
+        return _scrub_text(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if not isinstance(value, Mapping | list):
+        return value
+    root: Any = {} if isinstance(value, Mapping) else []
+    stack: list[tuple[Any, Any, int]] = [(value, root, 0)]
+    while stack:
+        source, target, depth = stack.pop()
+        pairs = source.items() if isinstance(source, Mapping) else enumerate(source)
+        for key, child in pairs:
+            if isinstance(child, Mapping | list):
+                copy: Any = None
+                if depth + 1 < MAX_DEPTH:
+                    copy = {} if isinstance(child, Mapping) else []
+                    stack.append((child, copy, depth + 1))
+            elif isinstance(child, str):
+                copy = _scrub_text(child)
+            elif isinstance(child, float) and not math.isfinite(child):
+                copy = None
+            else:
+                copy = child
+            if isinstance(target, dict):
+                target[_scrub_text(str(key))] = copy
+            else:
+                target.append(copy)
+    return root
+
+
+def _scrub_text(text: str) -> str:
+    if text_problem(text) is None:
+        return text
+    return "".join(
+        "\ufffd" if char == "\x00" or "\ud800" <= char <= "\udfff" else char for char in text
+    )
