@@ -2,9 +2,10 @@
 
 SQLite and PostgreSQL disagree on the edges of JSON. PostgreSQL refuses NUL, lone
 surrogates and non-finite numbers outright; SQLite stores them, then its JSON functions
-call the row malformed and Python cannot encode the text to UTF-8 for an answer. Integers
-past 2**53 come back as doubles from SQLite's JSON functions. So every value a user sends
-is walked here once, at the door, and refused with the path of each bad part.
+call the row malformed and Python cannot encode the text to UTF-8 for an answer. Numbers
+past 2**53 do not come back as they went in from one database or the other. So every
+value a user sends is walked here once, at the door, and refused with the path of each
+bad part.
 
 The walk is iterative: a value nested a thousand levels deep costs a loop, not the stack.
 """
@@ -19,7 +20,8 @@ from tidings.core.problems import Problem
 
 #: Deepest nesting accepted; real payloads rarely pass 5, and some JSON readers recurse.
 MAX_DEPTH = 64
-#: Largest integer a double holds exactly, so SQL comparisons and sums stay exact.
+#: Largest integer a double holds exactly: numbers up to it read back the same from both
+#: databases, and SQL comparisons and sums on them stay exact.
 MAX_SAFE_INTEGER = 2**53
 #: Problems reported per value; a flood of bad parts is summed up after this many.
 MAX_PROBLEMS = 20
@@ -40,8 +42,10 @@ def number_problem(number: float | int) -> str | None:
         return None
     if isinstance(number, float) and not math.isfinite(number):
         return "not a finite number (NaN, Infinity and numbers past 1e308 cannot be stored)"
-    if isinstance(number, int) and abs(number) > MAX_SAFE_INTEGER:
-        return f"integer beyond ±2**53 ({MAX_SAFE_INTEGER:,}); send it as a string"
+    if abs(number) > MAX_SAFE_INTEGER:
+        # Past this, SQLite gives integers back as doubles and PostgreSQL gives doubles
+        # back as integers (1e20 is 100000000000000000000 to JSONB).
+        return f"a number beyond ±2**53 ({MAX_SAFE_INTEGER:,}); send it as a string"
     return None
 
 
@@ -101,16 +105,13 @@ def _join(where: str, name: str) -> str:
 
 def scrubbed(value: Any) -> Any:
     """A copy of a stored value that any reader can use: lone surrogates and NUL become
-    U+FFFD, non-finite numbers become None, and nesting past the limit is cut off.
+    U+FFFD, non-finite numbers become None, numbers past ±2**53 become their digits as
+    text, and nesting past the limit is cut off (None).
 
     For rows written before the gate existed; new values never need it.
     """
-    if isinstance(value, str):
-        return _scrub_text(value)
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
     if not isinstance(value, Mapping | list):
-        return value
+        return _scrub_leaf(value)
     root: Any = {} if isinstance(value, Mapping) else []
     stack: list[tuple[Any, Any, int]] = [(value, root, 0)]
     while stack:
@@ -122,17 +123,24 @@ def scrubbed(value: Any) -> Any:
                 if depth + 1 < MAX_DEPTH:
                     copy = {} if isinstance(child, Mapping) else []
                     stack.append((child, copy, depth + 1))
-            elif isinstance(child, str):
-                copy = _scrub_text(child)
-            elif isinstance(child, float) and not math.isfinite(child):
-                copy = None
             else:
-                copy = child
+                copy = _scrub_leaf(child)
             if isinstance(target, dict):
                 target[_scrub_text(str(key))] = copy
             else:
                 target.append(copy)
     return root
+
+
+def _scrub_leaf(value: Any) -> Any:
+    if isinstance(value, str):
+        return _scrub_text(value)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return value
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    # Text keeps every digit; a float would lose them or overflow.
+    return value if abs(value) <= MAX_SAFE_INTEGER else str(value)
 
 
 def _scrub_text(text: str) -> str:
