@@ -6,6 +6,7 @@ pages, exports, segments, reports). Both databases must refuse them the same way
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -14,8 +15,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.integration.conftest import Store
-from tests.integration.journeys import rows
+from tests.integration.journeys import rows, stored_json
 from tidings.api.app import create_app
+from tidings.runtime.imports import import_contacts
 from tidings.storage.api_keys import KeyKind, create_key
 
 #: (raw JSON text of a call, the path of its bad part): each is one hostile form.
@@ -169,3 +171,30 @@ def test_a_call_that_fails_to_store_is_rejected_and_the_rest_are_stored(
     assert [(r["index"], r["messageId"]) for r in answer["rejected"]] == [(1, "m2")]
     assert "could not be stored" in answer["rejected"][0]["errors"][0]["message"]
     assert _stored_events(store) == ["before", "after"]
+
+
+def test_imported_cells_are_stored_as_they_can_be_read_back(store: Store) -> None:
+    # Given a file with number-like cells no double holds, and a NUL read from the file
+    text = (
+        "user_id,email,total,ratio,code\n"
+        "u1,a@example.com,1e400,nan,123456789012345678901234567890\n"
+        "u2,b@example.com,12.5,Infinity,42\n"
+        "u3,c@example.com,1,x\x00y,7\n"
+    )
+    # When it is imported
+    report = import_contacts(store.engine, store.workspace_id, io.StringIO(text), store.clock.now())
+    # Then numbers past a double stay text, the NUL row alone is rejected with its column
+    assert [(r.row, r.reason) for r in report.rejected] == [
+        (4, "column 'ratio': the cell contains a NUL character (\\u0000), which cannot be stored")
+    ]
+    stored = {
+        r.external_id: stored_json(r.attributes)
+        for r in rows(store, "SELECT external_id, attributes FROM contacts")
+    }
+    assert stored["u1"] == {
+        "total": "1e400",
+        "ratio": "nan",
+        "code": "123456789012345678901234567890",
+    }
+    assert stored["u2"] == {"total": 12.5, "ratio": "Infinity", "code": 42}
+    assert "u3" not in stored
