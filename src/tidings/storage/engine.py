@@ -9,12 +9,14 @@ from sqlalchemy import create_engine as _create_engine
 from sqlalchemy.exc import OperationalError
 
 from tidings.errors import StorageUnavailable
+from tidings.storage.types import load_json
 
 
 def create_engine(url: str, **kwargs: Any) -> Engine:
     """An engine for `url`, with SQLite tuned for one writer and many readers."""
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    kwargs.setdefault("json_deserializer", load_json)
     if url.startswith("sqlite"):
         engine = _create_engine(url, **kwargs)
         _tune_sqlite(engine)
