@@ -18,7 +18,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
 from tests.integration.conftest import PG_ADMIN_URL, Store, _pg_admin
-from tests.integration.journeys import deploy, rows
+from tests.integration.journeys import deploy, rows, subscriber
 from tests.integration.test_sweeps import BIRTHDAY
 from tidings.api.app import create_app
 from tidings.clock import VirtualClock
@@ -216,3 +216,29 @@ def test_python_readers_scrub_what_they_find(old_engine: Engine) -> None:
         assert attributes["note"] == "a\ufffd"
         assert first["tags"] == ["vip", "\ufffd"]
     assert attributes["big"] is None or attributes["big"] == str(10**400)
+
+
+def test_a_birthday_sweep_skips_a_row_of_malformed_json_and_serves_the_rest(
+    store: Store,
+) -> None:
+    # Given a birthday workflow, a contact whose birthday it is, and (on SQLite) a row of
+    # malformed JSON written by hand after the upgrade: SQLite's JSON functions refuse it
+    deploy(store, BIRTHDAY)
+    subscriber(store, "ann", birthday="1990-03-03")
+    if store.engine.dialect.name == "sqlite":
+        with store.engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO contacts (workspace_id, external_id, email, timezone, attributes,"
+                    " tags, consent, score, created_at, updated_at) VALUES (:ws, 'bad',"
+                    " 'bad@example.com', 'UTC', '{\"birthday\": \"1990-03-03\", \"x\": NaN}',"
+                    " '[]', '{\"email\": \"subscribed\"}', 0, :now, :now)"
+                ),
+                {"ws": store.workspace_id, "now": store.clock.now()},
+            )
+    # When the sweep runs at nine on her birthday
+    store.clock.set(datetime(2026, 3, 3, 9, 0, tzinfo=UTC))
+    # Then her journey starts; the bad row is passed over, not the sweep's end
+    assert sweep_time_triggers(store.engine, store.clock, store.catalog) == 1
+    [recipient] = rows(store, "SELECT recipient FROM messages")
+    assert recipient[0] == "ann@example.com"
