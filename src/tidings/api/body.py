@@ -54,12 +54,6 @@ def _too_large(limit: int) -> ApiError:
     return ApiError(413, "Body too large", f"at most {limit:,} bytes (after decompression)")
 
 
-def refuse_unstorable(value: Any, path: str = "") -> None:
-    """400 naming every part of `value` no database can store and give back unchanged."""
-    if problems := unstorable(value, path):
-        raise ApiError(400, "Value cannot be stored", problems=problems)
-
-
 def unstorable_message(value: Any, path: str = "") -> str | None:
     """The gate's problems as one line, for validators that raise ValueError; None if fine."""
     problems = unstorable(value, path)

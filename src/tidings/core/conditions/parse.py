@@ -47,7 +47,7 @@ from tidings.core.conditions.ast import (
     Truthy,
 )
 from tidings.core.duration import parse_duration
-from tidings.core.values import number_problem, scrubbed, text_problem
+from tidings.core.values import bad_character_at, number_problem, scrubbed, text_problem
 from tidings.errors import ConditionSyntaxError
 
 _TOKEN = re.compile(
@@ -94,12 +94,11 @@ class _Token:
 
 
 def _tokenize(text: str) -> list[_Token]:
-    for pos, char in enumerate(text):
-        if char == "\x00" or "\ud800" <= char <= "\udfff":
-            # Shown replaced in the message: the character itself cannot be encoded.
-            raise ConditionSyntaxError(
-                scrubbed(text), pos, f"the character {char!r} cannot be stored or compared"
-            )
+    if (pos := bad_character_at(text)) is not None:
+        # Shown replaced in the message: the character itself cannot be encoded.
+        raise ConditionSyntaxError(
+            scrubbed(text), pos, f"the character {text[pos]!r} cannot be stored or compared"
+        )
     tokens: list[_Token] = []
     pos = 0
     while pos < len(text):
