@@ -198,3 +198,13 @@ def test_imported_cells_are_stored_as_they_can_be_read_back(store: Store) -> Non
     }
     assert stored["u2"] == {"total": 12.5, "ratio": "Infinity", "code": 42}
     assert "u3" not in stored
+
+
+@pytest.mark.parametrize("path", ["/v1/track", "/v1/batch"])
+def test_a_write_key_that_is_not_ascii_is_refused_as_no_key(
+    store: Store, api: tuple[TestClient, str], path: str
+) -> None:
+    client, _ = api
+    body = b'{"writeKey": "\\ud800", "userId": "u1", "event": "e", "batch": []}'
+    response = client.post(path, content=body)
+    assert response.status_code == 401
