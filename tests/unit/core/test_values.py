@@ -10,6 +10,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tidings.core import validate_workflow
+from tidings.core.scoring import parse_scoring
 from tidings.core.values import MAX_DEPTH, scrubbed, unstorable
 
 
@@ -98,3 +100,37 @@ def test_scrubbed_replaces_bad_text_and_numbers() -> None:
     assert clean["id"] == str(2**70)
     assert clean["ok"] == [1, "x"]
     assert unstorable(clean) == []
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        # What YAML gives for .nan and .inf, a "\ud800" escape, NUL, and a huge number.
+        float("nan"),
+        float("inf"),
+        "x\ud800",
+        "x\x00",
+        10**30,
+    ],
+)
+def test_a_workflow_holding_what_cannot_be_stored_gets_a_problem_with_its_path(
+    value: Any,
+) -> None:
+    # An update step's `set` takes any value, so nothing else would refuse these.
+    document = {
+        "id": "w",
+        "name": "W",
+        "trigger": {"event": "signed_up"},
+        "steps": [{"id": "u", "type": "update", "set": {"plan": value}}],
+    }
+    workflow, problems = validate_workflow(document)
+    assert workflow is None
+    assert [p.path for p in problems] == ["steps[0].set.plan"]
+
+
+@pytest.mark.parametrize("points", [float("nan"), float("inf"), 10**30])
+def test_a_scoring_document_holding_what_cannot_be_stored_gets_a_problem(points: Any) -> None:
+    document = {"scores": {"engagement": {"rules": [{"id": "o", "event": "e", "points": points}]}}}
+    scoring, problems = parse_scoring(document)
+    assert scoring is None
+    assert [p.path for p in problems] == ["scores.engagement.rules[0].points"]
