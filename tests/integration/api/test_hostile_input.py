@@ -208,3 +208,27 @@ def test_a_write_key_that_is_not_ascii_is_refused_as_no_key(
     body = b'{"writeKey": "\\ud800", "userId": "u1", "event": "e", "batch": []}'
     response = client.post(path, content=body)
     assert response.status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("content_type", "document"),
+    [
+        ("application/json", "[" * 5000 + "]" * 5000),
+        ("application/yaml", "[" * 5000 + "]" * 5000),
+        ("application/yaml", "a: " + "[" * 5000),
+    ],
+)
+def test_a_workflow_nested_past_the_readers_is_a_400(
+    store: Store, content_type: str, document: str
+) -> None:
+    with store.engine.begin() as conn:
+        secret = create_key(conn, store.workspace_id, KeyKind.SECRET, store.clock.now())
+    app = create_app(store.engine, clock=store.clock, catalog=store.catalog)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        response = client.post(
+            "/api/workflows",
+            content=document,
+            headers={"Authorization": f"Bearer {secret}", "content-type": content_type},
+        )
+    assert response.status_code == 400, response.text
+    assert response.json()["detail"] == "the document is nested too deeply"
