@@ -51,6 +51,9 @@ def read_document(path: Path) -> tuple[Any, str, list[Problem]]:
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         what = getattr(exc, "problem", None) or str(exc)
         return None, source, [Problem(where, f"invalid YAML: {what}")]
+    except RecursionError:
+        # Both readers recurse; a document this deep is never a workflow.
+        return None, source, [Problem("", "the document is nested too deeply to read")]
 
 
 def load_schema(directory: Path) -> tuple[Schema, list[Problem]]:

@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import Request
 
 from tidings.api.errors import ApiError
+from tidings.core.values import unstorable
 
 
 async def read_json(request: Request, limit: int) -> Any:
@@ -44,18 +45,22 @@ async def read_json(request: Request, limit: int) -> Any:
         return json.loads(data or b"null")
     except (ValueError, UnicodeDecodeError) as exc:
         raise ApiError(400, "Malformed JSON", f"the body is not JSON: {exc}") from exc
+    except RecursionError as exc:
+        # Python's JSON reader recurses; nesting this deep is never a real payload.
+        raise ApiError(400, "Malformed JSON", "the body is nested too deeply to read") from exc
 
 
 def _too_large(limit: int) -> ApiError:
     return ApiError(413, "Body too large", f"at most {limit:,} bytes (after decompression)")
 
 
+def unstorable_message(value: Any, path: str = "") -> str | None:
+    """The gate's problems as one line, for validators that raise ValueError; None if fine."""
+    problems = unstorable(value, path)
+    return "; ".join(str(p) for p in problems) if problems else None
+
+
 def has_nul(value: Any) -> bool:
-    """True when any text in a JSON value holds NUL, which no database column can store."""
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(has_nul(k) or has_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(has_nul(v) for v in value)
-    return False
+    """True when any part of a JSON value cannot be stored and read back: NUL, which no
+    database column can store, and the rest of the gate (lone surrogates, NaN, ...)."""
+    return bool(unstorable(value))

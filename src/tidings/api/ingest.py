@@ -7,6 +7,7 @@ answers 200 with the calls it rejected and why; only a wholly unreadable request
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 from dataclasses import dataclass
 from typing import Any
@@ -25,6 +26,8 @@ from tidings.core.problems import Problem
 from tidings.runtime.aliases import AliasCall
 from tidings.runtime.ingest import Incoming, IngestReport, ingest
 from tidings.storage.workflows import Catalog
+
+logger = logging.getLogger(__name__)
 
 #: The largest batch Segment's API accepts.
 MAX_BATCH_BYTES = 500 * 1024
@@ -150,28 +153,74 @@ async def batch(request: Request) -> dict[str, Any]:
         )
     received_at = service.clock.now()
     sent_at = body.get("sentAt")
-    accepted: list[Incoming | AliasCall] = []
+    accepted: list[tuple[int, Incoming | AliasCall]] = []
     rejected: list[dict[str, Any]] = []
     for index, raw in enumerate(body["batch"]):
         if isinstance(raw, dict) and sent_at is not None and "sentAt" not in raw:
             raw = {**raw, "sentAt": sent_at}
         call = read_call(raw, f"batch[{index}]", received_at)
         if isinstance(call, Rejected):
-            rejected.append(
-                {
-                    "index": index,
-                    "messageId": call.message_id,
-                    "errors": [{"path": p.path, "message": p.message} for p in call.problems],
-                }
-            )
+            rejected.append(_rejection(index, call))
         else:
-            accepted.append(call)
-    report = IngestReport()
+            accepted.append((index, call))
+    report, failed = IngestReport(), list[dict[str, Any]]()
     if accepted:
-        report = await run_in_threadpool(service.store, owner.workspace_id, accepted)
+        report, failed = await run_in_threadpool(
+            _store_isolated, service, owner.workspace_id, accepted
+        )
+        rejected = sorted([*rejected, *failed], key=lambda r: int(r["index"]))
     return {
         "success": True,
-        "accepted": len(accepted),
+        "accepted": len(accepted) - len(failed),
         "duplicates": report.duplicates,
         "rejected": rejected,
     }
+
+
+def _rejection(index: int, call: Rejected) -> dict[str, Any]:
+    return {
+        "index": index,
+        "messageId": call.message_id,
+        "errors": [{"path": p.path, "message": p.message} for p in call.problems],
+    }
+
+
+def _store_isolated(
+    service: IngestService, workspace_id: int, calls: list[tuple[int, Incoming | AliasCall]]
+) -> tuple[IngestReport, list[dict[str, Any]]]:
+    """Store the batch in one transaction; if it fails for a reason other than load, store
+    each call alone, so one call that breaks storage is rejected and the rest are kept.
+
+    A 5xx for the whole batch would be retried by Segment's clients for ever, and would
+    hold back every good call in it.
+    """
+    try:
+        return service.store(workspace_id, [call for _, call in calls]), []
+    except ApiError:
+        raise  # overload: the whole batch is retried later, duplicates are dropped then
+    except Exception:
+        logger.exception(
+            "a batch failed to store; storing its calls one by one",
+            extra={"action": "ingest_batch", "calls": len(calls)},
+        )
+    report, failed = IngestReport(), list[dict[str, Any]]()
+    for index, call in calls:
+        try:
+            alone = service.store(workspace_id, [call])
+        except ApiError:
+            raise
+        except Exception:
+            logger.exception(
+                "a call failed to store", extra={"action": "ingest_call", "index": index}
+            )
+            problem = Problem(
+                f"batch[{index}]",
+                "the call could not be stored (the error is logged on the server); "
+                "the other calls were stored",
+            )
+            failed.append(_rejection(index, Rejected(call.message_id, [problem])))
+            continue
+        report.stored += alone.stored
+        report.duplicates += alone.duplicates
+        report.enrolled += alone.enrolled
+    return report, failed

@@ -57,8 +57,10 @@ def presented_key(request: Request, body: Any) -> str:
         key = decoded.split(":", 1)[0]
         if key:
             return key
-    if isinstance(body, dict) and isinstance(body.get("writeKey"), str) and body["writeKey"]:
-        return str(body["writeKey"])
+    written = body.get("writeKey") if isinstance(body, dict) else None
+    # Keys are ASCII: anything else (a lone surrogate, which cannot even be hashed) is no key.
+    if isinstance(written, str) and written and written.isascii():
+        return written
     raise ApiError(
         401, "Unauthorized", "send your write key as the Basic auth username", headers=_CHALLENGE
     )

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from tidings.api.body import has_nul
 from tidings.cleaning import Unclean, clean_email, clean_phone, clean_text, clean_timezone
 from tidings.core.problems import Problem
+from tidings.core.values import unstorable
 from tidings.runtime.aliases import AliasCall
 from tidings.runtime.ingest import IDENTIFY, Incoming
 
@@ -51,15 +51,15 @@ def read_call(
     def bad(field: str, message: str) -> None:
         problems.append(Problem(f"{path}.{field}" if path and field else path or field, message))
 
+    # Checked first, before anything else reads the call: what fails here (NUL, lone
+    # surrogates, NaN, huge integers, deep nesting) would fail on store or on every later
+    # read. The whole call is refused rather than stored in part.
+    if unstorable_parts := unstorable(raw, path):
+        return Rejected(_safe_id(raw), unstorable_parts)
     message_id = _id(raw, "messageId", bad)
-
     dumped = json.dumps(raw, default=str)
     if len(dumped) > MAX_CALL_BYTES:
         bad("", f"the call is {len(dumped):,} bytes; at most {MAX_CALL_BYTES:,} are accepted")
-    if has_nul(raw):
-        # PostgreSQL stores no NUL in text or JSON; refuse the call rather than half of it.
-        bad("", "the call contains a NUL character (\\u0000), which cannot be stored")
-        return Rejected(message_id, problems)
     kind = call_type or raw.get("type")
     if kind not in CALL_TYPES:
         bad("type", f"unknown call type {kind!r}; use one of {', '.join(CALL_TYPES)}")
@@ -165,6 +165,12 @@ def _id(raw: Mapping[str, Any], field: str, bad: Any) -> str | None:
         bad(field, f"{field} is {len(value)} characters; at most {MAX_ID_LENGTH}")
         return None
     return value
+
+
+def _safe_id(raw: Mapping[str, Any]) -> str | None:
+    """The messageId of a refused call, if it can be echoed back; None if it is bad too."""
+    value = _text(raw.get("messageId")) if not unstorable(raw.get("messageId")) else None
+    return value if value is not None and len(value) <= MAX_ID_LENGTH else None
 
 
 def _text(value: Any) -> str | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -183,14 +184,15 @@ def _touch(
 
 
 def as_number(value: Any) -> float | None:
-    """A revenue or other amount as a number: numbers and numeric text; None otherwise."""
-    if isinstance(value, bool):
+    """A revenue or other amount as a number: numbers and numeric text; None otherwise.
+
+    Text such as "NaN", "Infinity" or "1e400" is no amount: a sum holding one could not be
+    reported (JSON has no NaN), so it counts as no amount at all.
+    """
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
         return None
-    if isinstance(value, int | float):
-        return float(value)
-    if isinstance(value, str):
-        try:
-            return float(value)
-        except ValueError:
-            return None
-    return None
+    try:
+        number = float(value)
+    except (ValueError, OverflowError):
+        return None
+    return number if math.isfinite(number) else None

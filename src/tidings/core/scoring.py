@@ -27,6 +27,7 @@ from tidings.core.conditions import Facts, evaluate, parse_condition
 from tidings.core.duration import format_days, parse_duration
 from tidings.core.problems import Problem
 from tidings.core.state import EventView
+from tidings.core.values import unstorable
 from tidings.errors import ConditionSyntaxError
 
 _NAME = r"^[a-z0-9][a-z0-9_-]{0,63}$"
@@ -118,6 +119,9 @@ NO_SCORING = Scoring()
 
 def parse_scoring(data: Any) -> tuple[Scoring | None, list[Problem]]:
     """Read a scoring document; every problem comes back with its path."""
+    if unstorable_parts := unstorable(data):
+        # Stored as JSON: YAML's .nan or .inf as points would break every read of it.
+        return None, unstorable_parts
     try:
         scoring = Scoring.model_validate(data if data is not None else {})
     except ValidationError as exc:

@@ -22,6 +22,7 @@ from tidings.core.graph import check_graph
 from tidings.core.problems import Problem, suggest
 from tidings.core.render import RenderError, compile_template, limit_problems, variables_of
 from tidings.core.schema import OPEN_SCHEMA, Schema
+from tidings.core.values import unstorable
 from tidings.errors import ConditionSyntaxError
 
 _STEP_MODELS: dict[str, type[BaseModel]] = {
@@ -57,6 +58,10 @@ def validate_workflow(
     """Check a workflow document; return the model (when it has no errors) and every problem."""
     if not isinstance(data, Mapping):
         return None, [Problem("", "a workflow is a mapping with id, name, trigger and steps")]
+    if unstorable_parts := unstorable(data):
+        # The spec is stored as JSON: what cannot be stored is refused before anything
+        # else reads it (YAML's .nan, "\ud800" escapes, NUL).
+        return None, unstorable_parts
     problems = list(_model_problems(data))
     problems += check_graph(_list(data.get("steps")))
     problems += _MeaningChecks(data, schema, known_workflows).run()

@@ -4,10 +4,16 @@ A token is `<workspace id>.<payload signed with that workspace's secret>`. The p
 only names stored things (a message, a link's position in it, a contact): a click token
 can lead nowhere but to the URL the message stored when it was sent, so a forged or
 edited token is refused rather than turned into an open redirect.
+
+Tokens are canonical: each message, link and purpose has exactly one token. A token that
+reads as valid but is not byte for byte what `make_token` writes (a changed last base64
+character, a workspace id with leading zeros or non-ASCII digits) is refused, so nobody
+can mint look-alike links, and a forged id never reaches the database.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -15,6 +21,11 @@ from functools import lru_cache
 from typing import Any
 
 from itsdangerous import BadSignature, URLSafeSerializer
+
+#: The longest token accepted; real ones are about 60 characters.
+MAX_TOKEN_LENGTH = 500
+#: A workspace id as `make_token` writes it: ASCII digits, no leading zero, fits 64 bits.
+_WORKSPACE_ID = re.compile(r"[1-9][0-9]{0,17}")
 
 
 class Purpose(StrEnum):
@@ -52,8 +63,11 @@ def make_token(workspace_id: int, secret: str, purpose: Purpose, *payload: Any) 
 
 def read_token(token: str, purpose: Purpose, secret_of: Callable[[int], str | None]) -> Opened:
     """Check the signature with the workspace's secret and return what the token says."""
+    if len(token) > MAX_TOKEN_LENGTH:
+        raise BadToken("malformed token")
     head, _, signed = token.partition(".")
-    if not head.isdigit() or not signed or len(token) > 500:
+    # fullmatch, not isdigit: "²" and full-width digits are digits to Python, not to us.
+    if _WORKSPACE_ID.fullmatch(head) is None or not signed:
         raise BadToken("malformed token")
     workspace_id = int(head)
     secret = secret_of(workspace_id)
@@ -65,4 +79,8 @@ def read_token(token: str, purpose: Purpose, secret_of: Callable[[int], str | No
         raise BadToken("bad signature") from None
     if not isinstance(payload, list):
         raise BadToken("malformed payload")
+    # The signature check tolerates re-encodings (base64's spare bits, JSON spacing); only
+    # the one token this install would have written is accepted.
+    if make_token(workspace_id, secret, purpose, *payload) != token:
+        raise BadToken("not in canonical form")
     return Opened(workspace_id, payload)

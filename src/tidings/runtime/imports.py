@@ -26,6 +26,7 @@ from tidings.cleaning import (
     clean_timezone,
 )
 from tidings.core.problems import Problem
+from tidings.core.values import text_problem
 from tidings.errors import SpecInvalid
 from tidings.storage import imports as store
 from tidings.storage.merges import WITHDRAWN
@@ -184,6 +185,9 @@ def parse_row(
         raw = cells.get(header)
         if target is None or raw is None or not clean_text(raw):
             continue
+        if (why := text_problem(raw)) is not None:
+            # A NUL read from the file would fail the whole import's transaction on PostgreSQL.
+            return Rejection(row, f"column {header!r}: the cell {why}")
         try:
             _apply(parsed, target, raw, region)
         except Unclean as exc:

@@ -3,9 +3,11 @@ sweeps."""
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import DBAPIError
 
 from tidings.clock import Clock
 from tidings.core.calendar import anniversaries_due, zone
@@ -18,6 +20,8 @@ from tidings.runtime.segments import refresh_segment
 from tidings.runtime.transactions import transact
 from tidings.storage import segments, sweeps
 from tidings.storage.workflows import Catalog
+
+logger = logging.getLogger(__name__)
 
 #: Segment events are stored and reacted to this many at a time.
 ANNOUNCE_CHUNK = 1000
@@ -36,28 +40,43 @@ def sweep_time_triggers(
         for workspace_id in sweeps.workspaces_with_live_workflows(conn):
             journeys = Journeys(conn, workspace_id, catalog, now)
             for workflow_id, deployed in catalog.live(conn, workspace_id):
-                trigger = deployed.workflow.trigger
-                if isinstance(trigger, InactivityTrigger):
-                    once = deployed.workflow.entry.reentry is Reentry.ONCE
-                    found = sweeps.quiet_contacts(
-                        conn,
-                        workspace_id,
-                        workflow_id,
-                        trigger.event,
-                        now - trigger.for_,
-                        once,
-                        batch,
+                try:
+                    # A savepoint: on PostgreSQL a failed query would end the transaction
+                    # for every other workflow too. Entries are only written at flush.
+                    with conn.begin_nested():
+                        _sweep_workflow(conn, journeys, workflow_id, deployed, batch)
+                except DBAPIError:
+                    logger.exception(
+                        "a time-trigger sweep failed; the other workflows are swept",
+                        extra={"action": "sweep_time_triggers", "workflow_id": workflow_id},
                     )
-                    journeys.preload(found)
-                    for contact_id in found:
-                        journeys.enter(workflow_id, deployed, contact_id, None)
-                elif isinstance(trigger, DateTrigger):
-                    _sweep_dates(conn, journeys, workflow_id, deployed, trigger, batch)
             journeys.flush()
             started += journeys.started
         return started
 
     return transact(engine, work)
+
+
+def _sweep_workflow(
+    conn: Connection, journeys: Journeys, workflow_id: int, deployed: Deployed, batch: int
+) -> None:
+    trigger = deployed.workflow.trigger
+    if isinstance(trigger, InactivityTrigger):
+        once = deployed.workflow.entry.reentry is Reentry.ONCE
+        found = sweeps.quiet_contacts(
+            conn,
+            journeys.workspace_id,
+            workflow_id,
+            trigger.event,
+            journeys.now - trigger.for_,
+            once,
+            batch,
+        )
+        journeys.preload(found)
+        for contact_id in found:
+            journeys.enter(workflow_id, deployed, contact_id, None)
+    elif isinstance(trigger, DateTrigger):
+        _sweep_dates(conn, journeys, workflow_id, deployed, trigger, batch)
 
 
 def sweep_segments(engine: Engine, clock: Clock, catalog: Catalog) -> int:

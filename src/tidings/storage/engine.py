@@ -11,6 +11,7 @@ from sqlalchemy import create_engine as _create_engine
 from sqlalchemy.exc import OperationalError
 
 from tidings.errors import StorageUnavailable
+from tidings.storage.types import load_json
 
 #: How long a SQLite writer waits for another process's write transaction (seconds).
 BUSY_SECONDS = 10.0
@@ -23,6 +24,7 @@ def create_engine(url: str, *, busy_seconds: float = BUSY_SECONDS, **kwargs: Any
     """An engine for `url`, with SQLite tuned for one writer and many readers."""
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    kwargs.setdefault("json_deserializer", load_json)
     if url.startswith("sqlite"):
         engine = _create_engine(url, **kwargs)
         engine._connection_cls = _SqliteConnection

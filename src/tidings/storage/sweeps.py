@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Connection, and_, exists, func, or_, select
+from sqlalchemy import Connection, and_, case, exists, func, or_, select
 
+from tidings.storage.dialect import is_postgres
 from tidings.storage.tables import (
     contacts,
     enrollments,
@@ -107,7 +108,12 @@ def anniversary_contacts(
     timezone (`due` pairs timezone names with month-days), not enrolled in or refused by
     the workflow since `since`; in id order after `after_id`. The database does the
     matching: only the contacts whose day it is are read."""
-    month_day = func.substr(contacts.c.attributes[field].as_string(), 6, 5)
+    date = contacts.c.attributes[field].as_string()
+    if not is_postgres(conn):
+        # SQLite fails the whole query on one row of malformed JSON (NaN written by an old
+        # version or by hand); such a row is skipped, the others still get their day.
+        date = case((func.json_valid(contacts.c.attributes) == 1, date))
+    month_day = func.substr(date, 6, 5)
     today = or_(
         *(and_(contacts.c.timezone.in_(list(tzs)), month_day.in_(list(days))) for tzs, days in due)
     )

@@ -8,11 +8,11 @@ from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from tidings.api.admin.deps import AdminDep
 from tidings.api.admin.views import TEXT, AfterQuery, EnrollmentOut, IdPath, enrollment_out
-from tidings.api.body import has_nul
+from tidings.api.body import unstorable_message
 from tidings.core.spec import Channel, ConsentStatus
 from tidings.errors import ContactNotFound
 from tidings.storage import browse
@@ -130,11 +130,12 @@ class ContactChanges(BaseModel):
                 raise ValueError(f"{value!r} is not an IANA timezone, like Europe/Paris") from None
         return value
 
-    @field_validator("attributes")
+    @model_validator(mode="before")
     @classmethod
-    def _storable(cls, value: dict[str, Any]) -> dict[str, Any]:
-        if has_nul(value):
-            raise ValueError("attributes contain a NUL character, which cannot be stored")
+    def _storable(cls, value: Any) -> Any:
+        # The whole body, keys included, before any field reads it.
+        if (why := unstorable_message(value)) is not None:
+            raise ValueError(why)
         return value
 
 

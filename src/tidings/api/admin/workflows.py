@@ -103,6 +103,9 @@ async def create(request: Request, admin: AdminDep) -> Deployed:
         document = json.loads(source) if is_json else yaml.safe_load(source)
     except (ValueError, yaml.YAMLError) as exc:
         raise ApiError(400, "Unreadable workflow", str(exc).splitlines()[0]) from exc
+    except RecursionError as exc:
+        # Both readers recurse; a document this deep is never a workflow.
+        raise ApiError(400, "Unreadable workflow", "the document is nested too deeply") from exc
     workflow, problems = validate_workflow(document)
     errors = [p for p in problems if p.severity == "error"]
     if workflow is None or errors:

@@ -47,6 +47,7 @@ from tidings.core.conditions.ast import (
     Truthy,
 )
 from tidings.core.duration import parse_duration
+from tidings.core.values import bad_character_at, number_problem, scrubbed, text_problem
 from tidings.errors import ConditionSyntaxError
 
 _TOKEN = re.compile(
@@ -81,6 +82,8 @@ _COUNTS = {
 }
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f", "/": "/"}
 _ESCAPE = re.compile(r"\\(u[0-9a-fA-F]{4}|.)")
+#: Deepest nesting of parentheses, `not` and `where`; deeper text is refused, not recursed.
+MAX_DEPTH = 64
 
 
 @dataclass(frozen=True)
@@ -91,6 +94,11 @@ class _Token:
 
 
 def _tokenize(text: str) -> list[_Token]:
+    if (pos := bad_character_at(text)) is not None:
+        # Shown replaced in the message: the character itself cannot be encoded.
+        raise ConditionSyntaxError(
+            scrubbed(text), pos, f"the character {text[pos]!r} cannot be stored or compared"
+        )
     tokens: list[_Token] = []
     pos = 0
     while pos < len(text):
@@ -125,6 +133,7 @@ class _Parser:
         self.text = text
         self.tokens = _tokenize(text)
         self.index = 0
+        self.depth = 0
 
     @property
     def token(self) -> _Token:
@@ -169,6 +178,15 @@ class _Parser:
         return items[0] if len(items) == 1 else And(tuple(items))
 
     def parse_not(self) -> Condition:
+        if self.depth >= MAX_DEPTH:
+            raise self.fail(f"nested deeper than {MAX_DEPTH} levels; simplify the condition")
+        self.depth += 1
+        try:
+            return self.parse_unary()
+        finally:
+            self.depth -= 1
+
+    def parse_unary(self) -> Condition:
         if self.at_keyword("not"):
             self.take()
             return Not(self.parse_not())
@@ -221,8 +239,7 @@ class _Parser:
         event = self.parse_event_name()
         where = self.parse_where()
         op, count = Op.GE, 1
-        first, second = (t.text.lower() for t in self.tokens[self.index : self.index + 2])
-        words = (first, second)
+        words = self.next_words()
         if words in _COUNTS or self.at_word("exactly"):
             op = _COUNTS.get(words, Op.EQ)
             self.index += 1 if op is Op.EQ else 2
@@ -242,16 +259,19 @@ class _Parser:
         where = self.parse_where()
         if self.at_word("within"):
             return Behaviour(event, Op.GE, 1, where, self.parse_within())
-        if tuple(t.text.lower() for t in self.tokens[self.index : self.index + 2]) != (
-            "more",
-            "than",
-        ):
+        if self.next_words() != ("more", "than"):
             raise self.fail("expected 'more than 60d ago' or 'within 60d' after last EVENT")
         self.index += 2
         age = self.parse_duration_token()
         self.expect_word("ago", "after the age: more than 60d ago")
         ever = Behaviour(event, Op.GE, 1, where)
         return And((ever, Not(Behaviour(event, Op.GE, 1, where, age))))
+
+    def next_words(self) -> tuple[str, str]:
+        # The end token is last, so past it there is nothing: pad rather than unpack short.
+        ahead = [t.text.lower() for t in self.tokens[self.index : self.index + 2]]
+        ahead += ["", ""]
+        return ahead[0], ahead[1]
 
     def parse_event_name(self) -> str | None:
         token = self.token
@@ -262,7 +282,7 @@ class _Parser:
             return None
         if token.kind == "string":
             self.take()
-            name = _unquote(token.text)
+            name = self.unquote(token)
         elif token.kind == "word" and "." not in token.text:
             self.take()
             name = token.text
@@ -289,15 +309,16 @@ class _Parser:
         if token.kind != "duration":
             raise self.fail("expected a duration such as 30m, 7d or 2w")
         self.take()
-        return parse_duration(token.text)
+        try:
+            return parse_duration(token.text)
+        except (ValueError, OverflowError):
+            raise self.fail(f"{token.text} is longer than any calendar holds", token) from None
 
     def parse_number(self, what: str) -> int | float:
         token = self.token
         if token.kind != "number":
             raise self.fail(f"expected {what}")
-        self.take()
-        is_float = any(c in token.text for c in ".eE")
-        return float(token.text) if is_float else int(token.text)
+        return self.number(self.take())
 
     def parse_comparison(self) -> Condition:
         start = self.token
@@ -338,11 +359,9 @@ class _Parser:
         token = self.token
         if token.kind == "string":
             self.take()
-            return Literal(_unquote(token.text))
+            return Literal(self.unquote(token))
         if token.kind == "number":
-            self.take()
-            is_float = any(c in token.text for c in ".eE")
-            return Literal(float(token.text) if is_float else int(token.text))
+            return Literal(self.number(self.take()))
         if token.kind == "keyword" and token.text in ("true", "false", "null"):
             self.take()
             return Literal({"true": True, "false": False, "null": None}[token.text])
@@ -363,6 +382,24 @@ class _Parser:
         if token.kind == "end":
             raise self.fail("the condition ends too early; a value is missing")
         raise self.fail(f"expected a field or a value, found {token.text!r}")
+
+    def unquote(self, token: _Token) -> str:
+        """A string literal's value; text no database can store or compare is refused."""
+        value = _unquote(token.text)
+        if (why := text_problem(value)) is not None:
+            raise self.fail(f"the string {why}", token)
+        return value
+
+    def number(self, token: _Token) -> int | float:
+        """A number literal's value; one no database holds exactly is refused."""
+        try:
+            value = float(token.text) if any(c in token.text for c in ".eE") else int(token.text)
+        except ValueError:
+            # Python refuses to read integers of thousands of digits.
+            raise self.fail(f"the number {token.text[:20]}... is too long", token) from None
+        if (why := number_problem(value)) is not None:
+            raise self.fail(f"{token.text}: {why}", token)
+        return value
 
     def parse_list(self) -> tuple[Scalar, ...]:
         self.expect_punct("[")

@@ -1,0 +1,158 @@
+"""The gate for user JSON: what both databases can store and give back unchanged.
+
+SQLite and PostgreSQL disagree on the edges of JSON. PostgreSQL refuses NUL, lone
+surrogates and non-finite numbers outright; SQLite stores them, then its JSON functions
+call the row malformed and Python cannot encode the text to UTF-8 for an answer. Numbers
+past 2**53 do not come back as they went in from one database or the other. So every
+value a user sends is walked here once, at the door, and refused with the path of each
+bad part.
+
+The walk is iterative: a value nested a thousand levels deep costs a loop, not the stack.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from tidings.core.problems import Problem
+
+#: Deepest nesting accepted; real payloads rarely pass 5, and some JSON readers recurse.
+MAX_DEPTH = 64
+#: Largest integer a double holds exactly: numbers up to it read back the same from both
+#: databases, and SQL comparisons and sums on them stay exact.
+MAX_SAFE_INTEGER = 2**53
+#: Problems reported per value; a flood of bad parts is summed up after this many.
+MAX_PROBLEMS = 20
+#: Characters no database keeps: NUL, and UTF-16 surrogates, which are only ever valid in
+#: pairs inside UTF-16 and never in a Python string read from UTF-8.
+_BAD_CHARACTER = re.compile("[\x00\ud800-\udfff]")
+
+
+def text_problem(text: str) -> str | None:
+    """Why a string cannot be stored and read back, or None when it can."""
+    # One search in C: calls of 32 KB arrive by the hundred.
+    if _BAD_CHARACTER.search(text) is None:
+        return None
+    if "\x00" in text:
+        return r"contains a NUL character (\u0000), which cannot be stored"
+    return "contains a lone surrogate (half of a UTF-16 pair), which is not valid Unicode"
+
+
+def bad_character_at(text: str) -> int | None:
+    """The position of the first character no database keeps (NUL, a lone surrogate)."""
+    found = _BAD_CHARACTER.search(text)
+    return None if found is None else found.start()
+
+
+def number_problem(number: float | int) -> str | None:
+    """Why a number cannot be stored and read back exactly, or None when it can."""
+    if isinstance(number, bool):
+        return None
+    if isinstance(number, float) and not math.isfinite(number):
+        return "not a finite number (NaN, Infinity and numbers past 1e308 cannot be stored)"
+    if abs(number) > MAX_SAFE_INTEGER:
+        # Past this, SQLite gives integers back as doubles and PostgreSQL gives doubles
+        # back as integers (1e20 is 100000000000000000000 to JSONB).
+        return f"a number beyond ±2**53 ({MAX_SAFE_INTEGER:,}); send it as a string"
+    return None
+
+
+def unstorable(value: Any, path: str = "") -> list[Problem]:
+    """Every part of a JSON value that cannot be stored and read back faithfully.
+
+    Args:
+        value: a value as `json.loads` gives it (dict, list, str, int, float, bool, None).
+        path: where the value sits, prefixed to each problem's path (`batch[3]`).
+
+    Returns:
+        One problem per bad part, path first (`batch[3].properties.total`); empty when
+        the whole value is fine.
+    """
+    problems: list[Problem] = []
+    for where, message in _walk(value, path):
+        if len(problems) == MAX_PROBLEMS:
+            problems.append(Problem(path, "more problems than shown; fix these first"))
+            break
+        problems.append(Problem(where, message))
+    return problems
+
+
+def _walk(value: Any, path: str) -> Iterator[tuple[str, str]]:
+    stack: list[tuple[Any, str, int]] = [(value, path, 0)]
+    while stack:
+        item, where, depth = stack.pop()
+        if isinstance(item, str):
+            if (why := text_problem(item)) is not None:
+                yield where, why
+        elif isinstance(item, int | float):
+            if (why := number_problem(item)) is not None:
+                yield where, why
+        elif isinstance(item, Mapping | list | tuple):
+            if depth >= MAX_DEPTH:
+                yield where, f"nested deeper than {MAX_DEPTH} levels"
+                continue
+            children: list[tuple[Any, str, int]] = []
+            pairs = item.items() if isinstance(item, Mapping) else enumerate(item)
+            for key, child in pairs:
+                if isinstance(item, Mapping):
+                    name = str(key)
+                    if (why := text_problem(name)) is not None:
+                        # The key is named by its escaped form: it may not even print.
+                        yield _join(where, ascii(name)), f"the key {why}"
+                        continue
+                    children.append((child, _join(where, name), depth + 1))
+                else:
+                    children.append((child, f"{where}[{key}]", depth + 1))
+            # Reversed so problems come out in the order they appear in the value.
+            stack.extend(reversed(children))
+
+
+def _join(where: str, name: str) -> str:
+    return f"{where}.{name}" if where else name
+
+
+def scrubbed(value: Any) -> Any:
+    """A copy of a stored value that any reader can use: lone surrogates and NUL become
+    U+FFFD, non-finite numbers become None, numbers past ±2**53 become their digits as
+    text, and nesting past the limit is cut off (None).
+
+    For rows written before the gate existed; new values never need it.
+    """
+    if not isinstance(value, Mapping | list):
+        return _scrub_leaf(value)
+    root: Any = {} if isinstance(value, Mapping) else []
+    stack: list[tuple[Any, Any, int]] = [(value, root, 0)]
+    while stack:
+        source, target, depth = stack.pop()
+        pairs = source.items() if isinstance(source, Mapping) else enumerate(source)
+        for key, child in pairs:
+            if isinstance(child, Mapping | list):
+                copy: Any = None
+                if depth + 1 < MAX_DEPTH:
+                    copy = {} if isinstance(child, Mapping) else []
+                    stack.append((child, copy, depth + 1))
+            else:
+                copy = _scrub_leaf(child)
+            if isinstance(target, dict):
+                target[_scrub_text(str(key))] = copy
+            else:
+                target.append(copy)
+    return root
+
+
+def _scrub_leaf(value: Any) -> Any:
+    if isinstance(value, str):
+        return _scrub_text(value)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return value
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    # Text keeps every digit; a float would lose them or overflow.
+    return value if abs(value) <= MAX_SAFE_INTEGER else str(value)
+
+
+def _scrub_text(text: str) -> str:
+    return _BAD_CHARACTER.sub("\ufffd", text)
