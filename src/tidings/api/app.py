@@ -7,7 +7,7 @@ import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
@@ -16,6 +16,8 @@ from tidings.api import admin, inbound, ingest, tracking
 from tidings.api.committer import GroupCommitter
 from tidings.api.errors import install_error_handlers
 from tidings.api.keys import KeyCache
+from tidings.api.request_ids import RequestIdMiddleware
+from tidings.api.throttle import DEFAULT_LINK_RATE, DEFAULT_SMS_RATE, RateLimit, limited
 from tidings.clock import Clock, SystemClock
 from tidings.runtime.dispatch import Dispatcher
 from tidings.runtime.loop import SchedulerLoop
@@ -38,11 +40,14 @@ def create_app(
     public_url: str = "http://localhost:8000",
     sms_token: str = "",
     sms_region: str | None = None,
+    link_rate: str = DEFAULT_LINK_RATE,
+    sms_rate: str = DEFAULT_SMS_RATE,
 ) -> FastAPI:
     """The Tidings HTTP API over `engine` (already migrated).
 
     With a `scheduler`, the app runs it in a thread for its lifetime; on shutdown the
-    scheduler finishes and commits the batch in hand before the server exits.
+    scheduler finishes and commits the batch in hand before the server exits. `link_rate`
+    and `sms_rate` limit hits per client address on the public routes (`120/minute`).
     """
 
     @asynccontextmanager
@@ -96,8 +101,12 @@ def create_app(
         sms_region=sms_region,
     )
     install_error_handlers(app)
+    app.add_middleware(RequestIdMiddleware)
     app.include_router(ingest.router)
-    app.include_router(inbound.router)
+    # Anyone can call the public routes and each hit writes: limit them per address.
+    sms_limit = RateLimit("sms", sms_rate)
+    app.include_router(inbound.router, dependencies=[Depends(limited(sms_limit))])
     app.include_router(admin.router)
-    app.include_router(tracking.router)
+    link_limit = RateLimit("links", link_rate)
+    app.include_router(tracking.router, dependencies=[Depends(limited(link_limit))])
     return app
