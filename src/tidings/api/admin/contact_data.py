@@ -6,11 +6,11 @@ import io
 from dataclasses import asdict
 from typing import Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from tidings.api.admin.deps import AdminDep
+from tidings.api.admin.deps import AdminDep, RawBody
 from tidings.api.admin.views import IdPath
 from tidings.api.errors import ApiError
 from tidings.cleaning import Unclean, clean_region
@@ -60,15 +60,14 @@ class MergeOut(BaseModel):
         "requestBody": {"required": True, "content": {"text/csv": {"schema": {"type": "string"}}}}
     },
 )
-async def import_csv(
-    request: Request,
+def import_csv(
     admin: AdminDep,
+    raw: RawBody,
     dry_run: bool = Query(False, description="report only; write nothing"),
     region: str | None = Query(None, max_length=2, description="country of local phone numbers"),
     map_: list[str] = Query([], alias="map", description="COLUMN=FIELD, or COLUMN= to skip"),
 ) -> ImportOut:
     """Import contacts from a CSV body in one transaction; rejections name their row."""
-    raw = await request.body()
     if len(raw) > MAX_IMPORT_BYTES:
         raise ApiError(413, "Body too large", f"at most {MAX_IMPORT_BYTES:,} bytes; use the CLI")
     try:

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Body, Query, Request
 from pydantic import BaseModel, Field, model_validator
 from sqlalchemy import Connection
 
-from tidings.api.admin.deps import Admin, AdminDep
+from tidings.api.admin.deps import Admin, AdminDep, RawBody
 from tidings.api.admin.views import TEXT, IdPath
 from tidings.api.body import has_nul
 from tidings.api.errors import ApiError
@@ -136,9 +136,8 @@ def report_bounce(report: BounceIn, admin: AdminDep) -> BounceOut:
         }
     },
 )
-async def report_dsn(request: Request, admin: AdminDep) -> list[BounceOut]:
+def report_dsn(admin: AdminDep, raw: RawBody) -> list[BounceOut]:
     """Read a bounce message (RFC 3464 delivery status) or complaint (ARF) as received."""
-    raw = await request.body()
     if len(raw) > 5_000_000:
         raise ApiError(413, "Payload Too Large", "a report over 5 MB is not a bounce")
     try:

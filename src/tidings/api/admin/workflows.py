@@ -11,7 +11,7 @@ import yaml
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel
 
-from tidings.api.admin.deps import AdminDep
+from tidings.api.admin.deps import AdminDep, RawBody
 from tidings.api.admin.views import AfterQuery, EnrollmentOut, WorkflowKey, enrollment_out
 from tidings.api.errors import ApiError
 from tidings.core.problems import Problem
@@ -90,9 +90,8 @@ def list_all(admin: AdminDep) -> list[WorkflowOut]:
         }
     },
 )
-async def create(request: Request, admin: AdminDep) -> Deployed:
+def create(request: Request, admin: AdminDep, raw: RawBody) -> Deployed:
     """Create a workflow, or a new version of it, from YAML or JSON; problems come back as 422."""
-    raw = await request.body()
     if len(raw) > MAX_SPEC_BYTES:
         raise ApiError(413, "Body too large", f"at most {MAX_SPEC_BYTES:,} bytes")
     source = raw.decode("utf-8", errors="replace")
