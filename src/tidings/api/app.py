@@ -14,6 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from tidings import __version__
 from tidings.api import admin, inbound, ingest, tracking
 from tidings.api.committer import GroupCommitter
+from tidings.api.docs import install_docs
 from tidings.api.errors import install_error_handlers
 from tidings.api.keys import KeyCache
 from tidings.api.request_ids import RequestIdMiddleware
@@ -84,6 +85,9 @@ def create_app(
         description="Self-hosted marketing automation. Ingestion is Segment-compatible.",
         # A client posting to /v1/track/ must get an answer, never a redirect to follow.
         redirect_slashes=False,
+        # FastAPI's pages load scripts from public CDNs: /docs is served from local files.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.ingest = ingest.IngestService(
         engine=engine,
@@ -102,6 +106,7 @@ def create_app(
     )
     install_error_handlers(app)
     app.add_middleware(RequestIdMiddleware)
+    install_docs(app)
     app.include_router(ingest.router)
     # Anyone can call the public routes and each hit writes: limit them per address.
     sms_limit = RateLimit("sms", sms_rate)
