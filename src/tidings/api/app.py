@@ -17,6 +17,7 @@ from tidings.api.committer import GroupCommitter
 from tidings.api.docs import install_docs
 from tidings.api.errors import install_error_handlers
 from tidings.api.keys import KeyCache
+from tidings.api.openapi import install_openapi, problems
 from tidings.api.request_ids import RequestIdMiddleware
 from tidings.api.throttle import DEFAULT_LINK_RATE, DEFAULT_SMS_RATE, RateLimit, limited
 from tidings.clock import Clock, SystemClock
@@ -107,11 +108,12 @@ def create_app(
     install_error_handlers(app)
     app.add_middleware(RequestIdMiddleware)
     install_docs(app)
-    app.include_router(ingest.router)
+    install_openapi(app)
+    app.include_router(ingest.router, responses=problems(401, 413, 415, 503))
     # Anyone can call the public routes and each hit writes: limit them per address.
     sms_limit = RateLimit("sms", sms_rate)
     app.include_router(inbound.router, dependencies=[Depends(limited(sms_limit))])
-    app.include_router(admin.router)
+    app.include_router(admin.router, responses=problems(401))
     link_limit = RateLimit("links", link_rate)
     app.include_router(tracking.router, dependencies=[Depends(limited(link_limit))])
     return app

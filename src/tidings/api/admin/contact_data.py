@@ -13,6 +13,7 @@ from pydantic import BaseModel
 from tidings.api.admin.deps import AdminDep, RawBody
 from tidings.api.admin.views import IdPath
 from tidings.api.errors import ApiError
+from tidings.api.openapi import problems
 from tidings.cleaning import Unclean, clean_region
 from tidings.errors import ContactNotFound
 from tidings.runtime.duplicates import merge_duplicates
@@ -56,6 +57,7 @@ class MergeOut(BaseModel):
 @router.post(
     "/import",
     response_model=ImportOut,
+    responses=problems(413, 422),
     openapi_extra={
         "requestBody": {"required": True, "content": {"text/csv": {"schema": {"type": "string"}}}}
     },

@@ -14,6 +14,7 @@ from tidings.api.admin.deps import Admin, AdminDep, RawBody
 from tidings.api.admin.views import TEXT, IdPath
 from tidings.api.body import has_nul
 from tidings.api.errors import ApiError
+from tidings.api.openapi import problems
 from tidings.api.tracking import LinkService, confirmation_token
 from tidings.delivery.dsn import NotAReport, parse_report
 from tidings.delivery.results import Bounce
@@ -128,6 +129,7 @@ def report_bounce(report: BounceIn, admin: AdminDep) -> BounceOut:
 @router.post(
     "/bounces/dsn",
     response_model=list[BounceOut],
+    responses=problems(413, 422),
     openapi_extra={
         "requestBody": {
             # Any content type is read as the raw message; text/plain is the one documented.
@@ -207,7 +209,7 @@ def check_suppression(
     return SuppressionOut(address=address, suppressed=reason is not None, reason=reason)
 
 
-@router.delete("/suppressions", status_code=204)
+@router.delete("/suppressions", status_code=204, responses=problems(404))
 def remove_suppression(
     admin: AdminDep, address: Address, channel: Literal["email", "sms"] = "email"
 ) -> None:
@@ -243,7 +245,7 @@ class EndpointIn(_In):
     url: str = Field(max_length=2048)
 
 
-@router.post("/endpoints/enable", status_code=204)
+@router.post("/endpoints/enable", status_code=204, responses=problems(404))
 def enable(endpoint: EndpointIn, admin: AdminDep) -> None:
     """Let calls go to a disabled endpoint again (messages already dropped stay dropped)."""
     with admin.engine.begin() as conn:
@@ -269,7 +271,12 @@ class ConfirmationOut(BaseModel):
     status: str
 
 
-@router.post("/contacts/{contact_id}/confirmation", response_model=ConfirmationOut, status_code=202)
+@router.post(
+    "/contacts/{contact_id}/confirmation",
+    response_model=ConfirmationOut,
+    status_code=202,
+    responses=problems(422),
+)
 def request_confirmation(
     contact_id: IdPath,
     admin: AdminDep,

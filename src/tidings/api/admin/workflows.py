@@ -14,6 +14,7 @@ from pydantic import BaseModel
 from tidings.api.admin.deps import AdminDep, RawBody
 from tidings.api.admin.views import AfterQuery, EnrollmentOut, WorkflowKey, enrollment_out
 from tidings.api.errors import ApiError
+from tidings.api.openapi import problems
 from tidings.core.problems import Problem
 from tidings.core.validate import validate_workflow
 from tidings.errors import SpecInvalid, WorkflowNotFound
@@ -80,6 +81,7 @@ def list_all(admin: AdminDep) -> list[WorkflowOut]:
     "",
     response_model=Deployed,
     status_code=201,
+    responses=problems(413, 422),
     openapi_extra={
         "requestBody": {
             "required": True,
