@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
-from pydantic import Field, ValidationError
+from limits import parse_many
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from tidings.errors import ConfigError
+
+#: Hits per client address on the link routes (/t, /u, /p, /confirm): a person clicks far
+#: fewer, but mail providers' image proxies fetch open pixels for many people from one address.
+DEFAULT_LINK_RATE = "120/minute"
+#: Hits per client address on the inbound SMS webhook, which a provider calls from few addresses.
+DEFAULT_SMS_RATE = "600/minute"
 
 
 class Settings(BaseSettings):
@@ -44,6 +51,22 @@ class Settings(BaseSettings):
     send_lease: int = Field(
         300, ge=5, le=86_400, description="seconds a worker holds a message while sending it"
     )
+    link_rate_limit: str = Field(
+        DEFAULT_LINK_RATE,
+        description="hits per client address on the link routes (/t, /u, /p, /confirm)",
+    )
+    sms_rate_limit: str = Field(
+        DEFAULT_SMS_RATE, description="hits per client address on the inbound SMS webhook"
+    )
+
+    @field_validator("link_rate_limit", "sms_rate_limit")
+    @classmethod
+    def _is_rate(cls, value: str) -> str:
+        try:
+            parse_many(value)
+        except ValueError:
+            raise ValueError("write COUNT/PERIOD, like 120/minute or 10/second;300/hour") from None
+        return value
 
 
 #: The command-line options that set a setting, for messages that name both.

@@ -7,15 +7,19 @@ import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
 from tidings import __version__
 from tidings.api import admin, health, inbound, ingest, tracking
 from tidings.api.committer import GroupCommitter
+from tidings.api.docs import install_docs
 from tidings.api.errors import install_error_handlers
 from tidings.api.keys import KeyCache
+from tidings.api.openapi import install_openapi, problems
+from tidings.api.request_ids import RequestIdMiddleware
+from tidings.api.throttle import DEFAULT_LINK_RATE, DEFAULT_SMS_RATE, RateLimit, limited
 from tidings.clock import Clock, SystemClock
 from tidings.runtime.dispatch import Dispatcher
 from tidings.runtime.loop import SchedulerLoop
@@ -38,12 +42,15 @@ def create_app(
     public_url: str = "http://localhost:8000",
     sms_token: str = "",
     sms_region: str | None = None,
+    link_rate: str = DEFAULT_LINK_RATE,
+    sms_rate: str = DEFAULT_SMS_RATE,
 ) -> FastAPI:
     """The Tidings HTTP API over `engine` (already migrated).
 
     With a `scheduler`, the app runs it in a thread for its lifetime; on shutdown the
     scheduler finishes and commits the batch in hand before the server exits. The loops
     are supervised (an exception ends a round, not the loop), and `/readyz` reports each.
+    `link_rate` and `sms_rate` limit hits per client address on the public routes.
     """
 
     @asynccontextmanager
@@ -81,6 +88,9 @@ def create_app(
         description="Self-hosted marketing automation. Ingestion is Segment-compatible.",
         # A client posting to /v1/track/ must get an answer, never a redirect to follow.
         redirect_slashes=False,
+        # FastAPI's pages load scripts from public CDNs: /docs is served from local files.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.ingest = ingest.IngestService(
         engine=engine,
@@ -101,9 +111,15 @@ def create_app(
         engine, [loop.health for loop in (scheduler, dispatcher) if loop is not None]
     )
     install_error_handlers(app)
+    app.add_middleware(RequestIdMiddleware)
+    install_docs(app)
+    install_openapi(app)
     app.include_router(health.router)
-    app.include_router(ingest.router)
-    app.include_router(inbound.router)
-    app.include_router(admin.router)
-    app.include_router(tracking.router)
+    app.include_router(ingest.router, responses=problems(401, 413, 415, 503))
+    # Anyone can call the public routes and each hit writes: limit them per address.
+    sms_limit = RateLimit("sms", sms_rate)
+    app.include_router(inbound.router, dependencies=[Depends(limited(sms_limit))])
+    app.include_router(admin.router, responses=problems(401))
+    link_limit = RateLimit("links", link_rate)
+    app.include_router(tracking.router, dependencies=[Depends(limited(link_limit))])
     return app

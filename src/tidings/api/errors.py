@@ -11,6 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from tidings.api.request_ids import HEADER, request_id
 from tidings.core.problems import Problem
 from tidings.errors import NotFound, SpecInvalid, TidingsError
 
@@ -43,8 +44,9 @@ def problem_response(
     detail: str = "",
     problems: Sequence[Problem] = (),
     headers: dict[str, str] | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> JSONResponse:
-    """A problem document response."""
+    """A problem document response; `extra` adds members such as `request_id`."""
     body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status}
     if detail:
         body["detail"] = detail
@@ -53,6 +55,7 @@ def problem_response(
             {"path": p.path, "message": p.message, **({"hint": p.hint} if p.hint else {})}
             for p in problems
         ]
+    body.update(extra or {})
     return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
 
 
@@ -88,6 +91,18 @@ def install_error_handlers(app: FastAPI) -> None:
         return problem_response(exc.status_code, str(exc.detail), headers=dict(exc.headers or {}))
 
     @app.exception_handler(Exception)
-    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
-        logger.exception("unexpected error", exc_info=exc)
-        return problem_response(500, "Internal error", "the error is logged on the server")
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        rid = request_id(request)
+        logger.exception(
+            "unexpected error",
+            exc_info=exc,
+            extra={"request_id": rid, "method": request.method, "path": request.url.path},
+        )
+        # This handler answers outside the middleware that adds the header: add it here.
+        return problem_response(
+            500,
+            "Internal error",
+            "the error is logged on the server with this request id",
+            headers={HEADER: rid},
+            extra={"request_id": rid},
+        )

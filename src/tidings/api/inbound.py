@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import hmac
+from typing import Annotated
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from sqlalchemy import Connection
-from starlette.concurrency import run_in_threadpool
 
 from tidings.api.errors import ApiError
 from tidings.api.tracking import LinkService
@@ -23,12 +23,18 @@ router = APIRouter(include_in_schema=False)
 _EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 
 
-@router.post("/v1/sms/inbound/{workspace}")
-async def inbound_sms(workspace: str, request: Request) -> Response:
-    """A text to the workspace's number. Set this URL as the number's messaging webhook."""
-    service: LinkService = request.app.state.links
+async def _form_fields(request: Request) -> dict[str, str]:
     form = await request.form()
-    fields = {str(k): v for k, v in form.items() if isinstance(v, str)}
+    return {str(k): v for k, v in form.items() if isinstance(v, str)}
+
+
+@router.post("/v1/sms/inbound/{workspace}")
+def inbound_sms(
+    workspace: str, request: Request, fields: Annotated[dict[str, str], Depends(_form_fields)]
+) -> Response:
+    """A text to the workspace's number. Set this URL as the number's messaging webhook."""
+    # A plain def: the number cleaning and the transaction run in the thread pool.
+    service: LinkService = request.app.state.links
     if not service.sms_token:
         # Unsigned texts could subscribe anyone: without the provider's token, none are taken.
         raise ApiError(403, "Forbidden", "inbound SMS needs TIDINGS_SMS_TOKEN to check signatures")
@@ -57,5 +63,5 @@ async def inbound_sms(workspace: str, request: Request) -> Response:
                 conn, workspace_id, contact_id, {"sms": status}, f"SMS {word}", now, service.catalog
             )
 
-    await run_in_threadpool(transact, service.engine, work)
+    transact(service.engine, work)
     return Response(_EMPTY_TWIML, media_type="text/xml")

@@ -25,6 +25,7 @@ from tidings.clock import Clock
 from tidings.core.problems import Problem
 from tidings.runtime.aliases import AliasCall
 from tidings.runtime.ingest import Incoming, IngestReport, ingest
+from tidings.storage.api_keys import KeyOwner
 from tidings.storage.workflows import Catalog
 
 logger = logging.getLogger(__name__)
@@ -116,15 +117,24 @@ _BATCH_SCHEMA = _json_body(
 async def _single(request: Request, call_type: str) -> dict[str, Any]:
     service = _service(request)
     body = await read_json(request, MAX_CALL_BYTES)
-    owner = authenticate(service.keys, request, body)
-    call = read_call(body, "", service.clock.now(), call_type)
-    if isinstance(call, Rejected):
-        raise ApiError(400, "Invalid call", problems=call.problems)
+    # The key look-up may query the database and reading a call cleans emails and phone
+    # numbers: both leave the event loop, which every other request shares.
+    owner, call = await run_in_threadpool(_read_single, service, request, body, call_type)
     if service.committer is None:
         await run_in_threadpool(service.store, owner.workspace_id, [call])
     else:
         await asyncio.wrap_future(service.committer.submit(owner.workspace_id, call))
     return {"success": True}
+
+
+def _read_single(
+    service: IngestService, request: Request, body: Any, call_type: str
+) -> tuple[KeyOwner, Incoming | AliasCall]:
+    owner = authenticate(service.keys, request, body)
+    call = read_call(body, "", service.clock.now(), call_type)
+    if isinstance(call, Rejected):
+        raise ApiError(400, "Invalid call", problems=call.problems)
+    return owner, call
 
 
 def _route(call_type: str) -> Any:
@@ -146,6 +156,25 @@ async def batch(request: Request) -> dict[str, Any]:
     """Record up to 500 KB of calls; each bad call is rejected alone, with its reasons."""
     service = _service(request)
     body = await read_json(request, MAX_BATCH_BYTES)
+    # Off the event loop, like a single call's: the key look-up and cleaning every call.
+    owner, accepted, rejected = await run_in_threadpool(_read_batch, service, request, body)
+    report, failed = IngestReport(), list[dict[str, Any]]()
+    if accepted:
+        report, failed = await run_in_threadpool(
+            _store_isolated, service, owner.workspace_id, accepted
+        )
+        rejected = sorted([*rejected, *failed], key=lambda r: int(r["index"]))
+    return {
+        "success": True,
+        "accepted": len(accepted) - len(failed),
+        "duplicates": report.duplicates,
+        "rejected": rejected,
+    }
+
+
+def _read_batch(
+    service: IngestService, request: Request, body: Any
+) -> tuple[KeyOwner, list[tuple[int, Incoming | AliasCall]], list[dict[str, Any]]]:
     owner = authenticate(service.keys, request, body)
     if not isinstance(body, dict) or not isinstance(body.get("batch"), list):
         raise ApiError(
@@ -163,18 +192,7 @@ async def batch(request: Request) -> dict[str, Any]:
             rejected.append(_rejection(index, call))
         else:
             accepted.append((index, call))
-    report, failed = IngestReport(), list[dict[str, Any]]()
-    if accepted:
-        report, failed = await run_in_threadpool(
-            _store_isolated, service, owner.workspace_id, accepted
-        )
-        rejected = sorted([*rejected, *failed], key=lambda r: int(r["index"]))
-    return {
-        "success": True,
-        "accepted": len(accepted) - len(failed),
-        "duplicates": report.duplicates,
-        "rejected": rejected,
-    }
+    return owner, accepted, rejected
 
 
 def _rejection(index: int, call: Rejected) -> dict[str, Any]:

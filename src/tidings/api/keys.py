@@ -6,41 +6,59 @@ import base64
 import binascii
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
+from cachetools import TTLCache
 from fastapi import Request
 from sqlalchemy import Engine
 
 from tidings.api.errors import ApiError
 from tidings.storage.api_keys import KeyOwner, owner_of
 
-#: How long a looked-up key is trusted without asking the database again. A revoked key
+#: How long a known key is trusted without asking the database again. A revoked key
 #: stops working within this time.
 CACHE_SECONDS = 30.0
+#: Known keys remembered at once: far more than any install has, so none is ever pushed out.
+CACHE_SIZE = 10_000
 _CHALLENGE = {"WWW-Authenticate": 'Basic realm="Tidings"'}
 
 
 class KeyCache:
-    """Key lookups, remembered briefly so a busy ingest path skips one query per call."""
+    """Key lookups, remembered briefly so a busy ingest path skips one query per call.
 
-    def __init__(self, engine: Engine) -> None:
+    Only keys that exist are remembered: a flood of made-up keys costs one query each
+    but can never push a real key out of the cache.
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        ttl_seconds: float = CACHE_SECONDS,
+        timer: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._engine = engine
-        self._known: dict[str, tuple[KeyOwner | None, float]] = {}
+        self._known: TTLCache[str, KeyOwner] = TTLCache(
+            maxsize=CACHE_SIZE, ttl=ttl_seconds, timer=timer
+        )
+        # TTLCache is not thread-safe, and look-ups run in the server's thread pool.
         self._lock = threading.Lock()
 
     def owner(self, key: str) -> KeyOwner | None:
-        """The owner of `key`, or None when it is unknown or revoked."""
-        now = time.monotonic()
+        """The owner of `key`, or None when it is unknown or revoked.
+
+        This may query the database: call it from a thread, not on the event loop.
+        """
         with self._lock:
             hit = self._known.get(key)
-        if hit is not None and hit[1] > now:
-            return hit[0]
+        if hit is not None:
+            return hit
         with self._engine.connect() as conn:
             owner = owner_of(conn, key)
-        with self._lock:
-            if len(self._known) > 10_000:
-                self._known.clear()
-            self._known[key] = (owner, now + CACHE_SECONDS)
+        if owner is not None:
+            with self._lock:
+                self._known[key] = owner
         return owner
 
 

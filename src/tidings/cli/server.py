@@ -76,6 +76,8 @@ def serve(
         public_url=settings.public_url,
         sms_token=settings.sms_token,
         sms_region=settings.sms_region,
+        link_rate=settings.link_rate_limit,
+        sms_rate=settings.sms_rate_limit,
     )
     logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(name)s: %(message)s")
     _say_channels(dispatcher)

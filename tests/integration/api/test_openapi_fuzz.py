@@ -1,4 +1,5 @@
-"""Schemathesis fuzzes every operation of the OpenAPI document: no input is a server error.
+"""Schemathesis fuzzes every operation of the OpenAPI document: no input is a server error,
+and every answer is one the document declares (status, content type and schema).
 
 Its pytest plugin does not load under pytest 9, so each operation's Hypothesis strategy is
 driven directly: the same cases, the same check.
@@ -9,10 +10,14 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-import pytest
 import schemathesis
 from hypothesis import HealthCheck, assume, given, settings
-from schemathesis.checks import not_a_server_error
+from schemathesis.checks import (
+    content_type_conformance,
+    not_a_server_error,
+    response_schema_conformance,
+    status_code_conformance,
+)
 from schemathesis.core.result import Ok
 
 from tests.integration.conftest import Store
@@ -35,28 +40,25 @@ def _labels() -> list[str]:
     return [operation.label for operation in _operations(schema)]
 
 
-LABELS = _labels()
+#: Examples per operation and database: enough to find what it finds, quick enough to run always.
+EXAMPLES = 8
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    response_schema_conformance,
+    content_type_conformance,
+]
 
 
 def test_every_operation_is_fuzzed() -> None:
-    assert len(LABELS) >= 20
+    assert len(_labels()) >= 20
 
 
-@pytest.mark.parametrize("label", LABELS)
-def test_no_input_is_a_server_error(store: Store, label: str) -> None:
-    with store.engine.begin() as conn:
-        write = create_key(conn, store.workspace_id, KeyKind.WRITE, store.clock.now())
-        secret = create_key(conn, store.workspace_id, KeyKind.SECRET, store.clock.now())
-    app = create_app(store.engine, clock=store.clock, catalog=store.catalog)
-    schema = schemathesis.openapi.from_asgi("/openapi.json", app)
-    (operation,) = [op for op in _operations(schema) if op.label == label]
-    if label.split()[1].startswith("/v1"):
-        auth = "Basic " + base64.b64encode(f"{write}:".encode()).decode()
-    else:
-        auth = f"Bearer {secret}"
+def _fuzz(operation: Any, auth: str) -> None:
+    label = operation.label
 
     @given(case=operation.as_strategy())
-    @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+    @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
     def call(case: Any) -> None:
         if label.endswith("/simulate"):
             # A whole simulation per call: keep the sizes small so the suite stays quick.
@@ -64,6 +66,25 @@ def test_no_input_is_a_server_error(store: Store, label: str) -> None:
             assume(
                 int(query.get("contacts", 0) or 0) <= 200 and float(query.get("days", 0) or 0) <= 2
             )
-        case.call_and_validate(headers={"Authorization": auth}, checks=[not_a_server_error])
+        case.call_and_validate(headers={"Authorization": auth}, checks=CHECKS)
 
     call()
+
+
+def test_every_answer_is_declared_and_none_is_a_server_error(store: Store) -> None:
+    with store.engine.begin() as conn:
+        write = create_key(conn, store.workspace_id, KeyKind.WRITE, store.clock.now())
+        secret = create_key(conn, store.workspace_id, KeyKind.SECRET, store.clock.now())
+    app = create_app(store.engine, clock=store.clock, catalog=store.catalog)
+    schema = schemathesis.openapi.from_asgi("/openapi.json", app)
+    basic = "Basic " + base64.b64encode(f"{write}:".encode()).decode()
+    # One database for every operation (a fresh one each costs more than the calls), and
+    # each operation's failure is collected so that one run names them all.
+    failures: dict[str, str] = {}
+    for operation in _operations(schema):
+        auth = basic if operation.path.startswith("/v1") else f"Bearer {secret}"
+        try:
+            _fuzz(operation, auth)
+        except Exception as exc:
+            failures[operation.label] = f"{type(exc).__name__}: {exc}"
+    assert not failures, "\n\n".join(f"{label}: {why}" for label, why in failures.items())

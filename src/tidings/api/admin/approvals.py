@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 from tidings.api.admin.deps import AdminDep
 from tidings.api.admin.views import TEXT, IdPath
 from tidings.api.errors import ApiError
+from tidings.api.openapi import problems
 from tidings.errors import NotFound
 from tidings.runtime.approvals import decide_approval
 from tidings.storage import browse
@@ -82,13 +83,13 @@ def _decide(approval_id: IdPath, decision: Decision, admin: AdminDep, approved: 
     return Decided(id=approval_id, status=outcome.value, enrollment_status=status)
 
 
-@router.post("/{approval_id}/approve", response_model=Decided)
+@router.post("/{approval_id}/approve", response_model=Decided, responses=problems(409))
 def approve(approval_id: IdPath, decision: Decision, admin: AdminDep) -> Decided:
     """Approve: the journey takes its approve path now."""
     return _decide(approval_id, decision, admin, approved=True)
 
 
-@router.post("/{approval_id}/reject", response_model=Decided)
+@router.post("/{approval_id}/reject", response_model=Decided, responses=problems(409))
 def reject(approval_id: IdPath, decision: Decision, admin: AdminDep) -> Decided:
     """Reject: the journey takes its reject path, or leaves."""
     return _decide(approval_id, decision, admin, approved=False)

@@ -6,13 +6,14 @@ import io
 from dataclasses import asdict
 from typing import Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from tidings.api.admin.deps import AdminDep
+from tidings.api.admin.deps import AdminDep, RawBody
 from tidings.api.admin.views import IdPath
 from tidings.api.errors import ApiError
+from tidings.api.openapi import problems
 from tidings.cleaning import Unclean, clean_region
 from tidings.errors import ContactNotFound
 from tidings.runtime.duplicates import merge_duplicates
@@ -56,19 +57,19 @@ class MergeOut(BaseModel):
 @router.post(
     "/import",
     response_model=ImportOut,
+    responses=problems(413, 422),
     openapi_extra={
         "requestBody": {"required": True, "content": {"text/csv": {"schema": {"type": "string"}}}}
     },
 )
-async def import_csv(
-    request: Request,
+def import_csv(
     admin: AdminDep,
+    raw: RawBody,
     dry_run: bool = Query(False, description="report only; write nothing"),
     region: str | None = Query(None, max_length=2, description="country of local phone numbers"),
     map_: list[str] = Query([], alias="map", description="COLUMN=FIELD, or COLUMN= to skip"),
 ) -> ImportOut:
     """Import contacts from a CSV body in one transaction; rejections name their row."""
-    raw = await request.body()
     if len(raw) > MAX_IMPORT_BYTES:
         raise ApiError(413, "Body too large", f"at most {MAX_IMPORT_BYTES:,} bytes; use the CLI")
     try:

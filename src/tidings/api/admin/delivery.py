@@ -10,10 +10,11 @@ from fastapi import APIRouter, Body, Query, Request
 from pydantic import BaseModel, Field, model_validator
 from sqlalchemy import Connection
 
-from tidings.api.admin.deps import Admin, AdminDep
+from tidings.api.admin.deps import Admin, AdminDep, RawBody
 from tidings.api.admin.views import TEXT, IdPath
 from tidings.api.body import has_nul
 from tidings.api.errors import ApiError
+from tidings.api.openapi import problems
 from tidings.api.tracking import LinkService, confirmation_token
 from tidings.delivery.dsn import NotAReport, parse_report
 from tidings.delivery.results import Bounce
@@ -128,6 +129,7 @@ def report_bounce(report: BounceIn, admin: AdminDep) -> BounceOut:
 @router.post(
     "/bounces/dsn",
     response_model=list[BounceOut],
+    responses=problems(413, 422),
     openapi_extra={
         "requestBody": {
             # Any content type is read as the raw message; text/plain is the one documented.
@@ -136,9 +138,8 @@ def report_bounce(report: BounceIn, admin: AdminDep) -> BounceOut:
         }
     },
 )
-async def report_dsn(request: Request, admin: AdminDep) -> list[BounceOut]:
+def report_dsn(admin: AdminDep, raw: RawBody) -> list[BounceOut]:
     """Read a bounce message (RFC 3464 delivery status) or complaint (ARF) as received."""
-    raw = await request.body()
     if len(raw) > 5_000_000:
         raise ApiError(413, "Payload Too Large", "a report over 5 MB is not a bounce")
     try:
@@ -219,7 +220,7 @@ def check_suppression(
     return SuppressionOut(address=address, suppressed=reason is not None, reason=reason)
 
 
-@router.delete("/suppressions", status_code=204)
+@router.delete("/suppressions", status_code=204, responses=problems(404))
 def remove_suppression(
     admin: AdminDep, address: Address, channel: Literal["email", "sms"] = "email"
 ) -> None:
@@ -255,7 +256,7 @@ class EndpointIn(_In):
     url: str = Field(max_length=2048)
 
 
-@router.post("/endpoints/enable", status_code=204)
+@router.post("/endpoints/enable", status_code=204, responses=problems(404))
 def enable(endpoint: EndpointIn, admin: AdminDep) -> None:
     """Let calls go to a disabled endpoint again (messages already dropped stay dropped)."""
     with admin.engine.begin() as conn:
@@ -281,7 +282,12 @@ class ConfirmationOut(BaseModel):
     status: str
 
 
-@router.post("/contacts/{contact_id}/confirmation", response_model=ConfirmationOut, status_code=202)
+@router.post(
+    "/contacts/{contact_id}/confirmation",
+    response_model=ConfirmationOut,
+    status_code=202,
+    responses=problems(422),
+)
 def request_confirmation(
     contact_id: IdPath,
     admin: AdminDep,

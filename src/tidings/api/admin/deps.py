@@ -57,3 +57,12 @@ def admin(request: Request) -> Admin:
 
 
 AdminDep = Annotated[Admin, Depends(admin)]
+
+
+async def _raw_body(request: Request) -> bytes:
+    return await request.body()
+
+
+#: The request body as sent. Reading it needs the event loop; a plain `def` route that takes
+#: it then does its parsing and database work in the thread pool, where it stalls no one.
+RawBody = Annotated[bytes, Depends(_raw_body)]

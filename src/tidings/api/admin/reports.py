@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse
 from tidings.api.admin.deps import AdminDep
 from tidings.api.errors import ApiError
 from tidings.core.duration import parse_duration
+from tidings.core.problems import Problem
 from tidings.reporting.build import Options, Report, build_report
 from tidings.reporting.html import render_html
 from tidings.storage.reports import Period
@@ -25,7 +26,7 @@ def _duration(value: str, name: str) -> timedelta:
     try:
         return parse_duration(value)
     except ValueError as exc:
-        raise ApiError(422, "Invalid query", f"{name}: {exc}") from exc
+        raise ApiError(400, "Invalid query", problems=[Problem(name, str(exc))]) from exc
 
 
 def _report(
@@ -37,7 +38,9 @@ def _report(
 ) -> Report:
     """The report the query asks for: a dependency both routes share."""
     if since is not None and until is not None and since > until:
-        raise ApiError(422, "Invalid query", "since: must be on or before until")
+        raise ApiError(
+            400, "Invalid query", problems=[Problem("since", "must be on or before until")]
+        )
     options = Options(
         period=Period.of_days(since, until),
         attribution_window=_duration(window, "window"),

@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Body
 
 from tidings.api.admin.deps import AdminDep
+from tidings.api.openapi import problems
 from tidings.runtime.scoring import set_scoring
 from tidings.storage.workspaces import load_scoring_document
 
@@ -20,7 +21,7 @@ def get_scoring(admin: AdminDep) -> dict[str, Any]:
         return load_scoring_document(conn, admin.workspace_id)
 
 
-@router.put("")
+@router.put("", responses=problems(422))
 def put_scoring(admin: AdminDep, document: dict[str, Any] = Body(...)) -> dict[str, Any]:
     """Replace the scoring model; problems come back as 422, each with its path. Points
     already awarded stay; new rules apply to events from now on."""

@@ -12,6 +12,7 @@ from sqlalchemy import Connection
 
 from tidings.api.admin.deps import AdminDep
 from tidings.api.admin.views import AfterQuery, SegmentKey
+from tidings.api.openapi import problems
 from tidings.errors import SegmentNotFound
 from tidings.runtime.exports import segment_csv_lines
 from tidings.runtime.segments import define_segment, preview
@@ -96,7 +97,7 @@ def list_all(admin: AdminDep) -> list[SegmentOut]:
     return [_out(s, sizes.get(s.id, 0)) for s in found]
 
 
-@router.put("/{key}", response_model=SegmentOut)
+@router.put("/{key}", response_model=SegmentOut, responses=problems(422))
 def put(key: SegmentKey, body: SegmentIn, admin: AdminDep) -> SegmentOut:
     """Create or change a segment; it is filled before the answer (nobody is announced as
     entering on the first fill). Problems with the condition come back as 422."""
@@ -106,7 +107,7 @@ def put(key: SegmentKey, body: SegmentIn, admin: AdminDep) -> SegmentOut:
     return _out(defined.segment, defined.size)
 
 
-@router.post("/preview", response_model=PreviewOut)
+@router.post("/preview", response_model=PreviewOut, responses=problems(422))
 def preview_condition(body: ConditionIn, admin: AdminDep) -> PreviewOut:
     """How many contacts a condition holds now, and the first 20, without saving it."""
     size, sample = preview(admin.engine, admin.workspace_id, body.condition, admin.clock.now())

@@ -11,9 +11,10 @@ import yaml
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel
 
-from tidings.api.admin.deps import AdminDep
+from tidings.api.admin.deps import AdminDep, RawBody
 from tidings.api.admin.views import AfterQuery, EnrollmentOut, WorkflowKey, enrollment_out
 from tidings.api.errors import ApiError
+from tidings.api.openapi import problems
 from tidings.core.problems import Problem
 from tidings.core.validate import validate_workflow
 from tidings.errors import SpecInvalid, WorkflowNotFound
@@ -80,6 +81,7 @@ def list_all(admin: AdminDep) -> list[WorkflowOut]:
     "",
     response_model=Deployed,
     status_code=201,
+    responses=problems(413, 422),
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -90,9 +92,8 @@ def list_all(admin: AdminDep) -> list[WorkflowOut]:
         }
     },
 )
-async def create(request: Request, admin: AdminDep) -> Deployed:
+def create(request: Request, admin: AdminDep, raw: RawBody) -> Deployed:
     """Create a workflow, or a new version of it, from YAML or JSON; problems come back as 422."""
-    raw = await request.body()
     if len(raw) > MAX_SPEC_BYTES:
         raise ApiError(413, "Body too large", f"at most {MAX_SPEC_BYTES:,} bytes")
     source = raw.decode("utf-8", errors="replace")

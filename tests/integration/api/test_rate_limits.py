@@ -1,0 +1,94 @@
+"""The public routes, where anyone's hit writes a row, are limited per client address."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from tests.integration.conftest import Store
+from tidings.api.app import create_app
+from tidings.config import load_settings
+from tidings.errors import ConfigError
+
+#: One request to each public route group, with a token that opens nothing.
+PUBLIC = [
+    ("GET", "/t/o/forged"),  # the open pixel
+    ("GET", "/t/c/forged"),  # the click redirect
+    ("GET", "/u/forged"),  # the unsubscribe page
+    ("POST", "/u/forged"),  # one-click unsubscribe
+    ("GET", "/p/forged"),  # the preference center
+    ("GET", "/confirm/forged"),  # double opt-in
+]
+
+
+@pytest.fixture
+def app(store: Store) -> FastAPI:
+    # Per day, so that no window can turn over while the test runs.
+    return create_app(
+        store.engine, clock=store.clock, catalog=store.catalog, link_rate="3/day", sms_rate="2/day"
+    )
+
+
+@pytest.fixture
+def clients(app: FastAPI) -> Iterator[tuple[TestClient, TestClient]]:
+    # The second client shares the first one's app, already started: it is not entered.
+    second = TestClient(app, client=("198.51.100.8", 40000), follow_redirects=False)
+    with TestClient(app, client=("198.51.100.7", 40000), follow_redirects=False) as first:
+        yield first, second
+
+
+@pytest.mark.parametrize(("method", "path"), PUBLIC)
+def test_a_link_route_answers_429_past_its_rate(
+    clients: tuple[TestClient, TestClient], method: str, path: str
+) -> None:
+    first, second = clients
+    for _ in range(3):
+        assert first.request(method, path).status_code != 429
+    refused = first.request(method, path)
+    assert refused.status_code == 429
+    assert int(refused.headers["retry-after"]) >= 1
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert refused.json()["title"] == "Too many requests"
+    assert "3 per 1 day" in refused.json()["detail"]
+    # Another address is not held back by the first one's hits.
+    assert second.request(method, path).status_code != 429
+
+
+def test_the_link_routes_share_one_count_per_address(
+    clients: tuple[TestClient, TestClient],
+) -> None:
+    first, _ = clients
+    for method, path in PUBLIC[:3]:
+        assert first.request(method, path).status_code != 429
+    assert first.get("/confirm/forged").status_code == 429
+
+
+def test_the_inbound_sms_webhook_has_its_own_rate(
+    clients: tuple[TestClient, TestClient],
+) -> None:
+    first, second = clients
+    for _ in range(2):
+        # Unsigned: refused, yet counted, since checking costs the server too.
+        assert first.post("/v1/sms/inbound/test", data={"Body": "STOP"}).status_code == 403
+    assert first.post("/v1/sms/inbound/test", data={"Body": "STOP"}).status_code == 429
+    assert first.get("/t/o/forged").status_code == 200
+    assert second.post("/v1/sms/inbound/test", data={"Body": "STOP"}).status_code == 403
+
+
+def test_ingest_and_admin_routes_are_not_limited(
+    clients: tuple[TestClient, TestClient],
+) -> None:
+    first, _ = clients
+    for _ in range(5):
+        assert first.post("/v1/track", json={}).status_code == 401
+        assert first.get("/api/workflows").status_code == 401
+
+
+@pytest.mark.parametrize("rate", ["lots", "10 per", "", "/minute"])
+def test_an_unreadable_rate_setting_is_named(rate: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TIDINGS_LINK_RATE_LIMIT", rate)
+    with pytest.raises(ConfigError, match=r"TIDINGS_LINK_RATE_LIMIT.*120/minute"):
+        load_settings()
