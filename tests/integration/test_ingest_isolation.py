@@ -50,3 +50,25 @@ def test_a_journey_on_an_unreadable_version_loses_no_event(store: Store) -> None
     )
     assert failure.external_id == "ann"
     assert failure.detail.startswith("page_viewed is stored, but its workflows failed:")
+
+
+def test_an_unreadable_live_workflow_loses_no_event(store: Store) -> None:
+    deploy(store, WELCOME)
+    with store.engine.begin() as conn:
+        conn.execute(text("UPDATE workflow_versions SET spec = '{\"id\": 7}'"))
+    items = [
+        Incoming("a1", "ann", "signed_up", store.clock.now()),
+        Incoming("b1", "bob", "signed_up", store.clock.now()),
+    ]
+
+    report = ingest(store.engine, store.workspace_id, items, store.clock, Catalog())
+
+    assert report.stored == 2
+    assert [r.message_id for r in rows(store, "SELECT message_id FROM events ORDER BY id")] == [
+        "a1",
+        "b1",
+    ]
+    failures = rows(store, "SELECT detail FROM step_log WHERE action = 'failed' ORDER BY id")
+    assert [f.detail.split(":")[0] for f in failures] == [
+        "signed_up is stored, but its workflows failed"
+    ] * 2

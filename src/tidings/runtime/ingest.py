@@ -12,7 +12,6 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import OperationalError
 
 from tidings.clock import Clock
-from tidings.core.entry import Deployed
 from tidings.core.react import DEFAULT_TRIGGER_HORIZON, react
 from tidings.core.state import ContactView, EventView
 from tidings.runtime import segments as segment_changes
@@ -115,12 +114,12 @@ def _score(
 
 def _react_to(
     journeys: Journeys,
-    live: Sequence[tuple[int, Deployed]],
     fresh: Sequence[tuple[Incoming, int]],
     new_ids: Mapping[str, int | None],
     trigger_horizon: timedelta,
 ) -> None:
-    """Run the workflows on the new events, in order, and write what they did."""
+    """Run the live workflows on the new events, in order, and write what they did."""
+    live = journeys.catalog.live(journeys.conn, journeys.workspace_id)
     for workflow_id, deployed in live:
         journeys.know(workflow_id, deployed)
     journeys.preload(list({owner for _, owner in fresh}))
@@ -148,7 +147,6 @@ def _react_one_by_one(
     workspace_id: int,
     catalog: Catalog,
     now: datetime,
-    live: Sequence[tuple[int, Deployed]],
     fresh: Sequence[tuple[Incoming, int]],
     new_ids: Mapping[str, int | None],
     trigger_horizon: timedelta,
@@ -167,7 +165,7 @@ def _react_one_by_one(
         journeys = Journeys(conn, workspace_id, catalog, now)
         try:
             with conn.begin_nested():
-                _react_to(journeys, live, [(item, contact_id)], new_ids, trigger_horizon)
+                _react_to(journeys, [(item, contact_id)], new_ids, trigger_horizon)
         except OperationalError:
             raise
         except Exception as exc:
@@ -175,7 +173,9 @@ def _react_one_by_one(
                 "workflows failed on an event",
                 extra={"action": "react", "message_id": item.message_id, "contact_id": contact_id},
             )
-            why = f"{item.name} is stored, but its workflows failed: {type(exc).__name__}: {exc}"
+            # The first line only: a driver's error goes on with the statement and its values.
+            cause = str(exc).partition("\n")[0]
+            why = f"{item.name} is stored, but its workflows failed: {type(exc).__name__}: {cause}"
             step_log.append_lines(
                 conn, [step_log.line(workspace_id, contact_id, "failed", why[:500], now)]
             )
@@ -303,13 +303,12 @@ def _store_and_react(
         for i, owner in zip(items, owners, strict=True)
         if new_ids.get(i.message_id) is not None
     ]
-    live = catalog.live(conn, workspace_id)
     # The events are stored; whatever the workflows make of them must not take them back.
     try:
         with conn.begin_nested():
             journeys = Journeys(conn, workspace_id, catalog, now)
             journeys.know_contacts(views)
-            _react_to(journeys, live, fresh, new_ids, trigger_horizon)
+            _react_to(journeys, fresh, new_ids, trigger_horizon)
     except OperationalError:
         raise  # the database itself failed: the caller's transaction retries or reports it
     except Exception:
@@ -318,7 +317,7 @@ def _store_and_react(
             extra={"action": "react_batch", "workspace_id": workspace_id},
         )
         journeys = _react_one_by_one(
-            conn, workspace_id, catalog, now, live, fresh, new_ids, trigger_horizon
+            conn, workspace_id, catalog, now, fresh, new_ids, trigger_horizon
         )
     report.enrolled = journeys.started
     if follow_segments:
