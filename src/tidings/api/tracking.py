@@ -233,9 +233,11 @@ def _preferences_form(settings: DeliverySettings, contact: Any, note: str = "") 
         status = contact.consent.get(key)
         on = status == "subscribed" if not key.startswith("topic:") else status != "unsubscribed"
         checked = " checked" if on else ""
+        # Pending double opt-in: ticking does not subscribe; the emailed link does.
+        waiting = " (waiting for you to confirm by the link we sent)" if status == "pending" else ""
         rows.append(
             f'<label><input type=checkbox name="{html.escape(key)}" value=on{checked}> '
-            f"{html.escape(label)}</label>"
+            f"{html.escape(label)}{waiting}</label>"
         )
     saved = f"<p><b>{html.escape(note)}</b></p>" if note else ""
     return (
@@ -257,7 +259,7 @@ async def preferences_page(token: str, request: Request) -> Response:
 
 @router.post("/p/{token}")
 async def save_preferences(token: str, request: Request) -> Response:
-    """Store the switches: each one shown and left off means unsubscribed."""
+    """Store the switches the person changed (see `engagement.preference_changes`)."""
     service = _service(request)
     form = await request.form()
     chosen = {str(k) for k, v in form.multi_items() if v == "on"}
@@ -267,10 +269,8 @@ async def save_preferences(token: str, request: Request) -> Response:
             workspace_id, contact, settings = _contact_of(service, token)
         except BadToken:
             return None
-        changes = {
-            key: "subscribed" if key in chosen else "unsubscribed"
-            for key, _ in _choices(settings, contact)
-        }
+        keys = [key for key, _ in _choices(settings, contact)]
+        changes = engagement.preference_changes(keys, contact.consent, chosen)
         now = service.clock.now()
         transact(
             service.engine,

@@ -56,19 +56,9 @@ def enter(
         if value is None:
             return refuse(f"no value for the journey key {wf.entry.key}")
         key = str(value)
-    mine = [p for p in past if p.workflow_key == wf.id]
-    if any(p.status.is_open and p.entry_key == key for p in mine):
-        return refuse("already in this workflow" + (f" for {key!r}" if key else ""))
-    match wf.entry.reentry:
-        case Reentry.ONCE if mine:
-            return refuse("entered before, and this workflow allows one entry")
-        case Reentry.PER_KEY if any(p.entry_key == key for p in mine):
-            return refuse(f"already had a journey for {key!r}")
-        case Reentry.PERIOD if mine:
-            assert wf.entry.period is not None
-            last = max(p.entered_at for p in mine)
-            if now - last < wf.entry.period:
-                return refuse(f"entered {last:%Y-%m-%d %H:%M}, within the re-entry period")
+    why = _reentry_refusal(wf, key, past, now)
+    if why is not None:
+        return refuse(why)
     first = wf.steps[0].id
     state = EnrollmentState(
         id=0,  # the shell assigns the id when it stores the enrollment
@@ -82,3 +72,40 @@ def enter(
         entry_key=key,
     )
     return Start(state)
+
+
+def admit(
+    wf: Workflow, start: Start, past: Sequence[EnrollmentState], now: datetime
+) -> Start | Refused:
+    """Check a start decided earlier against the contact's enrollments as they are now.
+
+    Between deciding and starting, another workflow's `enroll` step or another trigger of
+    the same event may have started this very journey; the start is then refused (with
+    the reason, for the step log), never written twice.
+    """
+    state = start.state
+    why = _reentry_refusal(wf, state.entry_key, [p for p in past if p.id != state.id], now)
+    if why is None:
+        return start
+    line = Decision(None, state.contact_id, None, "not_enrolled", why, workflow_key=wf.id)
+    return Refused(line)
+
+
+def _reentry_refusal(
+    wf: Workflow, key: str, past: Sequence[EnrollmentState], now: datetime
+) -> str | None:
+    """Why the re-entry policy refuses a journey with this key, or None when it allows it."""
+    mine = [p for p in past if p.workflow_key == wf.id]
+    if any(p.status.is_open and p.entry_key == key for p in mine):
+        return "already in this workflow" + (f" for {key!r}" if key else "")
+    match wf.entry.reentry:
+        case Reentry.ONCE if mine:
+            return "entered before, and this workflow allows one entry"
+        case Reentry.PER_KEY if any(p.entry_key == key for p in mine):
+            return f"already had a journey for {key!r}"
+        case Reentry.PERIOD if mine:
+            assert wf.entry.period is not None
+            last = max(p.entered_at for p in mine)
+            if now - last < wf.entry.period:
+                return f"entered {last:%Y-%m-%d %H:%M}, within the re-entry period"
+    return None

@@ -9,11 +9,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from tidings.core.advance import exit_rule_met
-from tidings.core.conditions import Facts, evaluate, parse_condition
+from tidings.core.conditions import Facts, evaluate, parse_condition, parse_field
+from tidings.core.conditions.evaluate import resolve
 from tidings.core.effects import Decision, Resume, Save, Start, Transition
 from tidings.core.entry import Deployed, Refused, enter
 from tidings.core.spec import (
     EventTrigger,
+    Reentry,
     ScoreTrigger,
     SegmentTrigger,
     Trigger,
@@ -56,8 +58,9 @@ def react(
     transitions: list[Transition] = []
     decisions: list[Decision] = []
     states: list[EnrollmentState] = []
-    for workflow, state in enrollments:
-        new_state, lines = _touch(workflow, state, contact, event, now)
+    converting = _goal_journeys(event, contact, enrollments)
+    for index, (workflow, state) in enumerate(enrollments):
+        new_state, lines = _touch(workflow, state, contact, event, now, index in converting)
         decisions += lines
         if new_state is not state:
             resumed = new_state.status is EnrollmentStatus.ACTIVE
@@ -121,14 +124,73 @@ def _start(
     return enter(deployed, contact, states, now, trigger=event)
 
 
+def _reaches_goal(
+    workflow: Workflow, state: EnrollmentState, contact: ContactView, event: EventView
+) -> bool:
+    """Whether the event is the goal of this journey, not converted yet, inside the window."""
+    goal = workflow.goal
+    return (
+        goal is not None
+        and state.converted_at is None
+        and goal.event == event.name
+        and state.started_at <= event.occurred_at <= state.started_at + goal.within
+        and (
+            goal.where is None
+            or evaluate(
+                parse_condition(goal.where), _facts(contact, event.properties, state.trigger)
+            )
+        )
+    )
+
+
+def _goal_journeys(
+    event: EventView,
+    contact: ContactView,
+    enrollments: Sequence[tuple[Workflow, EnrollmentState]],
+) -> set[int]:
+    """The positions in `enrollments` of the journeys this event converts: one order is
+    one conversion, so at most one journey per workflow.
+
+    In a per-key workflow whose key the event carries (the order names its cart), that is
+    the journey of that key, or none. Otherwise it is the journey that started last.
+    """
+    chosen: dict[str, int] = {}
+    for index, (workflow, state) in enumerate(enrollments):
+        if not _reaches_goal(workflow, state, contact, event):
+            continue
+        key = _key_in(workflow, contact, event)
+        if key is not None and state.entry_key != key:
+            continue
+        best = chosen.get(workflow.id)
+        if best is None or (state.started_at, state.id) >= _started(enrollments[best][1]):
+            chosen[workflow.id] = index
+    return set(chosen.values())
+
+
+def _started(state: EnrollmentState) -> tuple[datetime, int]:
+    return state.started_at, state.id
+
+
+def _key_in(workflow: Workflow, contact: ContactView, event: EventView) -> str | None:
+    """The journey key of a per-key workflow, read from this event; None when the workflow
+    has no key or the event does not carry it."""
+    if workflow.entry.reentry is not Reentry.PER_KEY or workflow.entry.key is None:
+        return None
+    facts = _facts(contact, event.properties, event)
+    value = resolve(parse_field(workflow.entry.key), facts)
+    return None if value is None else str(value)
+
+
 def _touch(
     workflow: Workflow,
     state: EnrollmentState,
     contact: ContactView,
     event: EventView,
     now: datetime,
+    converts: bool,
 ) -> tuple[EnrollmentState, list[Decision]]:
-    """Goal, exit rules and awaited events, in that order, for one existing enrollment."""
+    """Goal, exit rules and awaited events, in that order, for one existing enrollment;
+    `converts` says whether the event is this journey's conversion (see `_goal_journeys`)."""
     facts = _facts(contact, event.properties, state.trigger)
 
     def line(action: str, detail: str, **data: Any) -> Decision:
@@ -138,13 +200,7 @@ def _touch(
 
     lines: list[Decision] = []
     goal = workflow.goal
-    if (
-        goal is not None
-        and state.converted_at is None
-        and goal.event == event.name
-        and state.started_at <= event.occurred_at <= state.started_at + goal.within
-        and (goal.where is None or evaluate(parse_condition(goal.where), facts))
-    ):
+    if converts and goal is not None:
         revenue = as_number(event.properties.get(goal.revenue)) if goal.revenue else None
         state = replace(state, converted_at=event.occurred_at, revenue=revenue)
         detail = event.name + (f", revenue {revenue:g}" if revenue is not None else "")

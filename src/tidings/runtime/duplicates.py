@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Connection, Engine
 
@@ -30,8 +32,9 @@ def merge_duplicates(
     """Find contacts sharing an email or phone and merge each group into one profile.
 
     The survivor is the profile with the business's user id (else the oldest); a group
-    whose profiles carry two different user ids is reported and left alone: the business
-    says they are different people. One transaction; a dry run rolls it back.
+    whose profiles carry two different user ids or two different emails is reported and
+    left alone: they are different people sharing an address or a phone. One transaction;
+    a dry run rolls it back.
     """
 
     def work(conn: Connection) -> list[MergeResult]:
@@ -41,10 +44,9 @@ def merge_duplicates(
             alive = [r for r in rows if r.id not in gone]
             if len(alive) < 2:
                 continue
-            users = {r.external_id for r in alive if r.external_id}
-            if len(users) > 1:
+            why = _different_people(alive)
+            if why:
                 ids = tuple(r.id for r in alive)
-                why = f"different user ids ({', '.join(sorted(users))})"
                 results.append(MergeResult(shared, ids[0], ids[1:], 0, 0, why))
                 continue
             survivor = next((r for r in alive if r.external_id), alive[0])
@@ -67,3 +69,15 @@ def merge_duplicates(
         if dry_run:
             transaction.rollback()
     return results
+
+
+def _different_people(rows: Sequence[Any]) -> str:
+    """Why a group of profiles sharing an identifier is not one person, or "" when it is:
+    two user ids, or two emails (a shared phone never merges two mailboxes)."""
+    users = {r.external_id for r in rows if r.external_id}
+    if len(users) > 1:
+        return f"different user ids ({', '.join(sorted(users))})"
+    emails = {r.email.strip().lower() for r in rows if r.email and r.email.strip()}
+    if len(emails) > 1:
+        return f"different emails ({', '.join(sorted(emails))})"
+    return ""

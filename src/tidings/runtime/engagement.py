@@ -5,7 +5,7 @@ says so changes the contact's consent, in the caller's transaction.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, Sequence, Set
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -14,7 +14,7 @@ from sqlalchemy import Connection, Row
 
 from tidings.delivery.results import Bounce
 from tidings.runtime.ingest import Incoming, record_events
-from tidings.storage import delivery
+from tidings.storage import delivery, step_log
 from tidings.storage.contacts import contacts_by_address, load_contacts, save_contacts
 from tidings.storage.suppressions import SuppressionReason, suppress
 from tidings.storage.workflows import Catalog
@@ -29,6 +29,8 @@ _SUPPRESSED_FOR = {
     Bounce.HARD: SuppressionReason.HARD_BOUNCE,
     Bounce.COMPLAINT: SuppressionReason.COMPLAINT,
 }
+#: The channels whose marketing needs consent (topics are switched within them).
+CHANNELS = ("email", "sms")
 
 
 def _about(message: Row[Any]) -> dict[str, Any]:
@@ -207,6 +209,8 @@ def consent_changed(
     event per entry that really changed."""
     changed = set_consent(conn, contact_id, changes, now)
     for key, status in changed.items():
+        if status == "subscribed" and key in CHANNELS:
+            _say_held_stay_unsent(conn, workspace_id, contact_id, key, source, now)
         name = SUBSCRIBED if status == "subscribed" else UNSUBSCRIBED
         stamp = now.isoformat()
         _event(
@@ -220,6 +224,48 @@ def consent_changed(
             catalog,
         )
     return changed
+
+
+def _say_held_stay_unsent(
+    conn: Connection, workspace_id: int, contact_id: int, channel: str, source: str, now: datetime
+) -> None:
+    """Consent arrived after journeys held marketing for want of it: those messages are
+    not sent now (a journey goes on without a held send), and the timeline says so."""
+    held = step_log.held_for_consent(conn, contact_id, channel)
+    if not held:
+        return
+    where = ", ".join(f"{key}/{step}" for key, step in held[:5])
+    more = f" and {len(held) - 5} more" if len(held) > 5 else ""
+    detail = (
+        f"{channel} consent given ({source}); {len(held)} marketing message(s) held before it"
+        f" for want of consent stay unsent ({where}{more}): a held send is never sent later"
+    )
+    line = step_log.line(workspace_id, contact_id, step_log.HELD_UNSENT, detail, now)
+    step_log.append_lines(conn, [line])
+
+
+def preference_changes(
+    choices: Sequence[str], consent: Mapping[str, str], ticked: Set[str]
+) -> dict[str, str]:
+    """What a saved preference center changes: only the boxes the person switched.
+
+    A channel box left unticked withdraws consent only where consent was given: a contact
+    who never opted in (or bounced) stays as they were, since a withdrawal on file blocks
+    even transactional mail. Ticking a channel subscribes, except a contact pending double
+    opt-in, who stays pending until they confirm. A topic is on until unsubscribed from.
+    """
+    changes: dict[str, str] = {}
+    for key in choices:
+        status = consent.get(key)
+        on = key in ticked
+        if key.startswith("topic:"):
+            if on == (status == "unsubscribed"):
+                changes[key] = "subscribed" if on else "unsubscribed"
+        elif on and status not in ("subscribed", "pending"):
+            changes[key] = "subscribed"
+        elif not on and status == "subscribed":
+            changes[key] = "unsubscribed"
+    return changes
 
 
 def bounced(

@@ -130,9 +130,9 @@ class Parsed:
     duplicate: bool = False
 
     def identities(self) -> list[str]:
-        """What identifies the person, strongest first. Two different user ids are two
-        people even when they share an email or phone (a family address, a switchboard):
-        see `_same_person`."""
+        """What identifies the person, strongest first. Two different user ids, or two
+        different emails, are two people even when they share a weaker identifier (a family
+        address, a shared phone, a switchboard): see `_same_person`."""
         found = [f"u:{self.external_id}"] if self.external_id else []
         found += [f"e:{self.email}"] if self.email else []
         return found + ([f"p:{self.phone}"] if self.phone else [])
@@ -166,7 +166,17 @@ class ImportReport:
     #: Rows about a person an earlier row of the file already named: (row, earlier row).
     merged: list[tuple[int, int]] = field(default_factory=list)
     rejected: list[Rejection] = field(default_factory=list)
+    #: Rows sharing an email or phone with someone else: imported as their own contact,
+    #: not merged, with the reason.
+    conflicts: list[Rejection] = field(default_factory=list)
     dry_run: bool = False
+
+    def conflict(self, row: int, reason: str) -> None:
+        """Note a row's first conflict (a row is reported once)."""
+        # A row's conflicts are found while the file is read and when its batch is
+        # written, at most a batch apart: the tail of the list is enough to look in.
+        if not any(c.row == row for c in self.conflicts[-2 * BATCH :]):
+            self.conflicts.append(Rejection(row, reason))
 
 
 def _value(text: str) -> Any:
@@ -287,8 +297,8 @@ def import_contacts(
         raise SpecInvalid("column mapping", problems, kind="import")
     report = ImportReport(dry_run=dry_run)
     with engine.connect() as conn, conn.begin() as transaction:
-        # identity key -> (the first row that named it, that row's user id)
-        seen: dict[str, tuple[int, str | None]] = {}
+        # identity key -> (the first row that named it, that row's user id and email)
+        seen: dict[str, tuple[int, str | None, str | None]] = {}
         batch: list[Parsed] = []
         for item in rows:
             if isinstance(item, Rejection):
@@ -301,19 +311,20 @@ def import_contacts(
             if isinstance(parsed, Rejection):
                 report.rejected.append(parsed)
                 continue
-            earlier = next(
-                (
-                    seen[k][0]
-                    for k in parsed.identities()
-                    if k in seen and _same_person(seen[k][1], parsed.external_id)
-                ),
-                None,
-            )
+            earlier = None
+            for key in parsed.identities():
+                if key not in seen:
+                    continue
+                first, user, email = seen[key]
+                if _same_person(key, user, email, parsed):
+                    earlier = first
+                    break
+                report.conflict(line, _conflict_reason(key, f"row {first}", user, email))
             if earlier is not None:
                 report.merged.append((line, earlier))
                 parsed.duplicate = True
             for key in parsed.identities():
-                seen.setdefault(key, (earlier or line, parsed.external_id))
+                seen.setdefault(key, (earlier or line, parsed.external_id, parsed.email))
             batch.append(parsed)
             if len(batch) >= BATCH:
                 _write(conn, workspace_id, batch, report, now)
@@ -351,20 +362,24 @@ def _write(
     touched: dict[int, dict[str, Any]] = {}
     counted_ids: set[int] = set()
     for parsed in batch:
-        row: dict[str, Any] | None = next(
-            (
-                index[k]
-                for k in parsed.identities()
-                if k in index and _same_person(index[k]["external_id"], parsed.external_id)
-            ),
-            None,
-        )
+        row: dict[str, Any] | None = None
+        for key in parsed.identities():
+            match = index.get(key)
+            if match is None:
+                continue
+            if _same_person(key, match["external_id"], match["email"], parsed):
+                row = match
+                break
+            who = f"contact {match['id']}"
+            report.conflict(
+                parsed.row, _conflict_reason(key, who, match["external_id"], match["email"])
+            )
         if row is None:
             into = next(
                 (
                     fresh[k]
                     for k in parsed.identities()
-                    if k in fresh and _same_person(fresh[k].external_id, parsed.external_id)
+                    if k in fresh and _same_person(k, fresh[k].external_id, fresh[k].email, parsed)
                 ),
                 None,
             )
@@ -393,9 +408,38 @@ def _write(
     store.update_contacts(conn, list(touched.values()), now)
 
 
-def _same_person(known: str | None, incoming: str | None) -> bool:
-    """An email or phone match is the same person unless both carry different user ids."""
-    return known is None or incoming is None or known == incoming
+def _same_person(key: str, user: str | None, email: str | None, parsed: Parsed) -> bool:
+    """Whether a match on `key` (a `u:`, `e:` or `p:` identity) makes `parsed` the person
+    known by `user` and `email`.
+
+    A user id decides alone. An email match is the same person unless both carry
+    different user ids; a phone match unless they carry different user ids or emails:
+    a phone is shared by a household or a switchboard, and merging would lose someone.
+    """
+    if key.startswith("u:"):
+        return True
+    if _differ(user, parsed.external_id):
+        return False
+    return key.startswith("e:") or not _differ(_folded(email), _folded(parsed.email))
+
+
+def _differ(known: str | None, incoming: str | None) -> bool:
+    return known is not None and incoming is not None and known != incoming
+
+
+def _folded(email: str | None) -> str | None:
+    return email.strip().lower() if email else None
+
+
+def _conflict_reason(key: str, who: str, user: str | None, email: str | None) -> str:
+    """Why a row that shares an identifier with `who` was kept apart from it."""
+    kind, _, value = key.partition(":")
+    shared = {"e": "email", "p": "phone"}.get(kind, "user id")
+    other = f"user id {user}" if user else f"email {email}"
+    return (
+        f"shares the {shared} {value} with {who} ({other}) but is a different person;"
+        " imported as a separate contact, not merged"
+    )
 
 
 def _row_keys(row: Mapping[str, Any]) -> list[str]:
@@ -440,10 +484,12 @@ def report_text(report: ImportReport) -> str:
     out.write(
         f"{report.rows} rows: {head}{report.created} created, {report.updated} updated, "
         f"{len(report.merged)} merged into earlier rows, {report.unchanged} unchanged, "
-        f"{len(report.rejected)} rejected\n"
+        f"{len(report.rejected)} rejected, {len(report.conflicts)} kept apart\n"
     )
     for row, earlier in report.merged:
         out.write(f"row {row}: the same person as row {earlier}, merged\n")
+    for conflict in report.conflicts:
+        out.write(f"row {conflict.row}: {conflict.reason}\n")
     for rejection in report.rejected:
         out.write(f"row {rejection.row}: {rejection.reason}\n")
     return out.getvalue()

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import OperationalError
 
 from tidings.clock import Clock
 from tidings.core.react import DEFAULT_TRIGGER_HORIZON, react
@@ -18,9 +20,11 @@ from tidings.runtime.journeys import Journeys
 from tidings.runtime.scoring import load_scoring, score_batch
 from tidings.runtime.segments import Announcement
 from tidings.runtime.transactions import transact
-from tidings.storage import contacts, events
+from tidings.storage import contacts, events, step_log
 from tidings.storage.contacts import Identity
 from tidings.storage.workflows import Catalog
+
+logger = logging.getLogger(__name__)
 
 #: The event name stored for an identify call, so profile changes are on the timeline.
 IDENTIFY = "$identify"
@@ -106,6 +110,79 @@ def _score(
     ]
     profiles = {cid: journeys.contact(cid) for _, cid in fresh}
     return score_batch(conn, workspace_id, scoring, happened, profiles, now), True
+
+
+def _react_to(
+    journeys: Journeys,
+    fresh: Sequence[tuple[Incoming, int]],
+    new_ids: Mapping[str, int | None],
+    trigger_horizon: timedelta,
+) -> None:
+    """Run the live workflows on the new events, in order, and write what they did."""
+    live = journeys.catalog.live(journeys.conn, journeys.workspace_id)
+    for workflow_id, deployed in live:
+        journeys.know(workflow_id, deployed)
+    journeys.preload(list({owner for _, owner in fresh}))
+    seen: set[str] = set()
+    for item, contact_id in fresh:
+        if item.message_id in seen:
+            continue  # the same message id twice in one batch is one event
+        seen.add(item.message_id)
+        event = EventView(item.name, item.properties, item.timestamp, new_ids[item.message_id])
+        reacted = react(
+            event,
+            journeys.contact(contact_id),
+            [d for _, d in live],
+            journeys.with_specs(contact_id),
+            journeys.now,
+            trigger_horizon,
+        )
+        journeys.log(reacted.decisions, None, None)
+        journeys.apply_transitions(reacted.transitions)
+    journeys.flush()
+
+
+def _react_one_by_one(
+    conn: Connection,
+    workspace_id: int,
+    catalog: Catalog,
+    now: datetime,
+    fresh: Sequence[tuple[Incoming, int]],
+    new_ids: Mapping[str, int | None],
+    trigger_horizon: timedelta,
+) -> Journeys:
+    """The slow path after a batch's journeys failed: each event in its own savepoint, so
+    the one that fails is logged on its contact's timeline and its neighbours still run.
+
+    Returns a `Journeys` holding the totals, for the profile reads that follow.
+    """
+    total = Journeys(conn, workspace_id, catalog, now)
+    seen: set[str] = set()
+    for item, contact_id in fresh:
+        if item.message_id in seen:
+            continue  # the same message id twice in one batch is one event
+        seen.add(item.message_id)
+        journeys = Journeys(conn, workspace_id, catalog, now)
+        try:
+            with conn.begin_nested():
+                _react_to(journeys, [(item, contact_id)], new_ids, trigger_horizon)
+        except OperationalError:
+            raise
+        except Exception as exc:
+            logger.exception(
+                "workflows failed on an event",
+                extra={"action": "react", "message_id": item.message_id, "contact_id": contact_id},
+            )
+            # The first line only: a driver's error goes on with the statement and its values.
+            cause = str(exc).partition("\n")[0]
+            why = f"{item.name} is stored, but its workflows failed: {type(exc).__name__}: {cause}"
+            step_log.append_lines(
+                conn, [step_log.line(workspace_id, contact_id, "failed", why[:500], now)]
+            )
+            continue
+        total.started += journeys.started
+        total.profiles_changed |= journeys.profiles_changed
+    return total
 
 
 def _runs(items: Sequence[Incoming | AliasCall]) -> list[list[Incoming] | AliasCall]:
@@ -221,34 +298,27 @@ def _store_and_react(
     report.stored = len(new_ids)
     report.duplicates = len(items) - len(new_ids)
 
-    journeys = Journeys(conn, workspace_id, catalog, now)
-    journeys.know_contacts(views)
-    live = catalog.live(conn, workspace_id)
-    for workflow_id, deployed in live:
-        journeys.know(workflow_id, deployed)
     fresh = [
         (i, owner)
         for i, owner in zip(items, owners, strict=True)
         if new_ids.get(i.message_id) is not None
     ]
-    journeys.preload(list({owner for _, owner in fresh}))
-    seen: set[str] = set()
-    for item, contact_id in fresh:
-        if item.message_id in seen:
-            continue  # the same message id twice in one batch is one event
-        seen.add(item.message_id)
-        event = EventView(item.name, item.properties, item.timestamp, new_ids[item.message_id])
-        reacted = react(
-            event,
-            journeys.contact(contact_id),
-            [d for _, d in live],
-            journeys.with_specs(contact_id),
-            now,
-            trigger_horizon,
+    # The events are stored; whatever the workflows make of them must not take them back.
+    try:
+        with conn.begin_nested():
+            journeys = Journeys(conn, workspace_id, catalog, now)
+            journeys.know_contacts(views)
+            _react_to(journeys, fresh, new_ids, trigger_horizon)
+    except OperationalError:
+        raise  # the database itself failed: the caller's transaction retries or reports it
+    except Exception:
+        logger.exception(
+            "workflows failed on a batch; reacting event by event",
+            extra={"action": "react_batch", "workspace_id": workspace_id},
         )
-        journeys.log(reacted.decisions, None, None)
-        journeys.apply_transitions(reacted.transitions)
-    journeys.flush()
+        journeys = _react_one_by_one(
+            conn, workspace_id, catalog, now, fresh, new_ids, trigger_horizon
+        )
     report.enrolled = journeys.started
     if follow_segments:
         news, scored = _score(conn, workspace_id, fresh, new_ids, journeys, now)

@@ -29,7 +29,7 @@ from tidings.core.effects import (
     Transition,
     UpdateContact,
 )
-from tidings.core.entry import Deployed, Refused, enter
+from tidings.core.entry import Deployed, Refused, admit, enter
 from tidings.core.spec import SendStep, WinnerMetric, Workflow
 from tidings.core.state import ContactView, EnrollmentState, EventView, WaitKind
 from tidings.core.steps.update import apply_update
@@ -172,13 +172,26 @@ class Journeys:
         for transition in transitions:
             match transition:
                 case Start(state=state):
-                    self.start(self._workflow_ids[state.workflow_key], state)
+                    self._admit_and_start(transition)
                 case Resume(state=state):
                     self.run(self._workflow_ids[state.workflow_key], state)
                 case Save(state=state):
                     self.save(self._workflow_ids[state.workflow_key], state)
                 case _:
                     assert_never(transition)
+
+    def _admit_and_start(self, decided: Start) -> None:
+        """Start what `react` decided, unless the transaction started the same journey
+        since (an `enroll` step run by an earlier transition): then log the refusal."""
+        state = decided.state
+        workflow_id = self._workflow_ids[state.workflow_key]
+        spec = self.catalog.version(self.conn, workflow_id, state.version)
+        past = [s.state for s in self.enrollments_of(state.contact_id)]
+        outcome = admit(spec, decided, past, self.now)
+        if isinstance(outcome, Refused):
+            self.log((outcome.decision,), workflow_id, state.version)
+            return
+        self.start(workflow_id, state)
 
     def enter(
         self,

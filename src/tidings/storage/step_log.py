@@ -8,10 +8,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, func, select
 
 from tidings.storage.dialect import is_postgres
 from tidings.storage.tables import step_log, workflows
+
+#: The action of the line that says which held messages a new consent will not bring back.
+HELD_UNSENT = "held_unsent"
 
 
 @dataclass(frozen=True)
@@ -92,3 +95,25 @@ def contact_story(conn: Connection, contact_id: int) -> list[LogLine]:
     return [
         LogLine(r.at, r.key, r.enrollment_id, r.step_id, r.action, r.detail, r.data) for r in rows
     ]
+
+
+def held_for_consent(conn: Connection, contact_id: int, channel: str) -> list[tuple[str, str]]:
+    """(workflow key, step id) of the contact's marketing sends held for want of `channel`
+    consent since the last time a confirmation said so (`HELD_UNSENT` lines)."""
+    said = (
+        select(func.max(step_log.c.id))
+        .where(step_log.c.contact_id == contact_id, step_log.c.action == HELD_UNSENT)
+        .scalar_subquery()
+    )
+    rows = conn.execute(
+        select(workflows.c.key, step_log.c.step_id)
+        .select_from(step_log.outerjoin(workflows, workflows.c.id == step_log.c.workflow_id))
+        .where(
+            step_log.c.contact_id == contact_id,
+            step_log.c.action == "held",
+            step_log.c.detail.startswith(f"no {channel} marketing consent", autoescape=True),
+            step_log.c.id > func.coalesce(said, 0),
+        )
+        .order_by(step_log.c.id)
+    )
+    return [(r.key or "?", r.step_id or "?") for r in rows]

@@ -201,7 +201,7 @@ def test_a_conversion_after_the_journey_ended_still_counts_within_the_window(now
     finished = replace(started(wf, now), status=EnrollmentStatus.COMPLETED)
     later = now + timedelta(days=2)
     reacted = react(
-        event("order_completed", later, cart_id="other", revenue=30),
+        event("order_completed", later, cart_id="c1", revenue=30),
         contact(),
         [],
         [(wf, finished)],
@@ -288,3 +288,71 @@ def test_a_contact_condition_exit_is_checked_on_every_event(now: datetime) -> No
     sunset = contact(tags=frozenset({"sunset"}))
     reacted = react(event("page_viewed", now), sunset, [], [(wf, state)], now)
     assert reacted.transitions[0].state.exit_reason == 'exit rule: contact.tags contains "sunset"'
+
+
+def test_an_order_converts_only_the_journey_of_its_cart(now: datetime) -> None:
+    wf = workflow(CART)
+    cart_a = started(wf, now, cart="a", enrollment_id=1)
+    cart_b = started(wf, now + timedelta(minutes=5), cart="b", enrollment_id=2)
+    bought = now + timedelta(minutes=30)
+    reacted = react(
+        event("order_completed", bought, cart_id="a", revenue=40),
+        contact(),
+        [],
+        [(wf, cart_a), (wf, cart_b)],
+        bought,
+    )
+    (save,) = reacted.transitions
+    assert save.state.id == 1 and save.state.converted_at == bought
+    assert save.state.status is EnrollmentStatus.EXITED
+    assert [d.action for d in reacted.decisions] == ["converted", "exited"]
+
+
+def test_an_order_of_an_unknown_cart_converts_no_cart_journey(now: datetime) -> None:
+    wf = workflow(CART)
+    journey = started(wf, now, cart="a")
+    bought = now + timedelta(minutes=30)
+    reacted = react(
+        event("order_completed", bought, cart_id="z", revenue=40),
+        contact(),
+        [],
+        [(wf, journey)],
+        bought,
+    )
+    assert reacted.transitions == () and reacted.decisions == ()
+
+
+#: Re-entry at any time, no key: several journeys may wait for the same goal.
+ALWAYS = """
+id: nurture
+name: Nurture
+trigger: {event: signed_up}
+entry: {reentry: always}
+goal: {event: order_completed, within: 7d, revenue: revenue}
+steps:
+  - {id: wait, type: wait, for: 1d}
+"""
+
+
+def signed_up(wf: Workflow, at: datetime, enrollment_id: int) -> EnrollmentState:
+    (start,) = react(event("signed_up", at), contact(), [Deployed(wf, 1)], [], at).transitions
+    assert isinstance(start, Start)
+    return advance(wf, replace(start.state, id=enrollment_id), contact(), at).state
+
+
+def test_without_a_key_an_order_converts_the_latest_journey_once(now: datetime) -> None:
+    wf = workflow(ALWAYS)
+    older = replace(
+        signed_up(wf, now - timedelta(days=3), enrollment_id=1), status=EnrollmentStatus.COMPLETED
+    )
+    newer = signed_up(wf, now - timedelta(hours=2), enrollment_id=2)
+    reacted = react(
+        event("order_completed", now, revenue=25, cart_id="x"),
+        contact(),
+        [],
+        [(wf, older), (wf, newer)],
+        now,
+    )
+    (save,) = reacted.transitions
+    assert save.state.id == 2 and save.state.revenue == 25
+    assert [d.action for d in reacted.decisions] == ["converted", "exited"]

@@ -41,6 +41,8 @@ class ImportOut(BaseModel):
     unchanged: int
     merged: list[tuple[int, int]]
     rejected: list[RejectionOut]
+    #: Rows sharing an email or phone with another person, imported apart from them.
+    conflicts: list[RejectionOut]
 
 
 class MergeOut(BaseModel):

@@ -46,30 +46,41 @@ class _In(BaseModel):
 Address = Annotated[str, Query(min_length=3, max_length=320, pattern=TEXT)]
 
 
-class SettingsOut(DeliverySettings):
-    """The workspace's delivery settings, with the secret receivers check webhooks by."""
+class WebhookSecretOut(BaseModel):
+    """The secret webhook receivers check signatures with (Standard Webhooks form)."""
 
     webhook_secret: str
 
 
-@router.get("/settings", response_model=SettingsOut)
-def get_settings(admin: AdminDep) -> SettingsOut:
-    """Sender identity, send-time policies, topics and alert targets."""
+@router.get("/settings", response_model=DeliverySettings)
+def get_settings(admin: AdminDep) -> DeliverySettings:
+    """Sender identity, send-time policies, topics and alert targets; what GET answers,
+    PUT takes back unchanged. The webhook secret is not among them: see
+    `POST /api/settings/webhook-secret`."""
     with admin.engine.connect() as conn:
         record = load_workspace(conn, admin.workspace_id)
     assert record is not None
-    current = DeliverySettings.model_validate(record.settings)
-    return SettingsOut(**current.model_dump(), webhook_secret=webhook_secret(record.secret))
+    return DeliverySettings.model_validate(record.settings)
 
 
-@router.put("/settings", response_model=SettingsOut)
-def put_settings(settings: DeliverySettings, admin: AdminDep) -> SettingsOut:
+@router.put("/settings", response_model=DeliverySettings)
+def put_settings(settings: DeliverySettings, admin: AdminDep) -> DeliverySettings:
     """Replace the delivery settings; the dispatcher uses them within seconds."""
     if has_nul(settings.model_dump(mode="json")):
         raise ApiError(400, "Bad Request", "settings must not contain NUL (\\u0000) characters")
     with admin.engine.begin() as conn:
         save_settings(conn, admin.workspace_id, settings.model_dump(mode="json", by_alias=True))
     return get_settings(admin)
+
+
+@router.post("/settings/webhook-secret", response_model=WebhookSecretOut)
+def reveal_webhook_secret(admin: AdminDep) -> WebhookSecretOut:
+    """The workspace's webhook signing secret, for the receivers' configuration. A POST of
+    its own, so that reading (and caching, and logging) the settings never shows it."""
+    with admin.engine.connect() as conn:
+        record = load_workspace(conn, admin.workspace_id)
+    assert record is not None
+    return WebhookSecretOut(webhook_secret=webhook_secret(record.secret))
 
 
 # ---------------------------------------------------------------- bounces and complaints

@@ -1,0 +1,111 @@
+"""The preference center records only what the person changed: no withdrawal of consent
+nobody gave, no subscription without the double opt-in; and a confirmation says on the
+timeline which held messages it does not bring back."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.integration.conftest import Store
+from tests.integration.delivery.conftest import PUBLIC
+from tests.integration.delivery.test_email import WELCOME
+from tests.integration.journeys import consent_of, deploy, identify, rows, track
+from tidings.api.app import create_app
+from tidings.api.tracking import confirmation_token
+from tidings.delivery.tokens import Purpose, make_token
+from tidings.runtime.engagement import set_consent
+from tidings.storage.workspaces import load_workspace
+
+
+@pytest.fixture
+def client(store: Store) -> Iterator[TestClient]:
+    app = create_app(store.engine, clock=store.clock, catalog=store.catalog, public_url=PUBLIC)
+    with TestClient(app, follow_redirects=False) as found:
+        yield found
+
+
+def contact_id(store: Store, user: str) -> int:
+    [row] = rows(store, "SELECT id FROM contacts WHERE external_id = :u", u=user)
+    return int(row.id)
+
+
+def secret(store: Store) -> str:
+    with store.engine.connect() as conn:
+        record = load_workspace(conn, store.workspace_id)
+    assert record is not None
+    return str(record.secret)
+
+
+def preferences(store: Store, user: str) -> str:
+    token = make_token(
+        store.workspace_id, secret(store), Purpose.PREFERENCES, contact_id(store, user)
+    )
+    return f"/p/{token}"
+
+
+def pending(store: Store, user: str) -> None:
+    identify(store, user, email=f"{user}@example.com")
+    found = contact_id(store, user)
+    with store.engine.begin() as conn:
+        set_consent(conn, found, {"email": "pending"}, store.clock.now())
+
+
+def consent_events(store: Store) -> list[str]:
+    found = rows(
+        store, "SELECT name FROM events WHERE name IN ('subscribed', 'unsubscribed') ORDER BY id"
+    )
+    return [r.name for r in found]
+
+
+def test_saving_without_ticking_withdraws_no_consent_never_given(
+    store: Store, client: TestClient
+) -> None:
+    identify(store, "cy", email="cy@example.com")  # never opted in
+
+    saved = client.post(preferences(store, "cy"), data={})
+
+    assert saved.status_code == 200 and "Saved." in saved.text
+    assert consent_of(store, "cy") == {}  # no withdrawal on file to block transactional mail
+    assert consent_events(store) == []
+
+
+def test_unticking_a_given_consent_still_withdraws_it(store: Store, client: TestClient) -> None:
+    identify(store, "ann", email="ann@example.com", consent={"email": "subscribed"})
+
+    client.post(preferences(store, "ann"), data={})
+
+    assert consent_of(store, "ann") == {"email": "unsubscribed"}
+    assert consent_events(store) == ["unsubscribed"]
+
+
+def test_ticking_while_pending_double_opt_in_keeps_it_pending(
+    store: Store, client: TestClient
+) -> None:
+    pending(store, "dee")
+
+    saved = client.post(preferences(store, "dee"), data={"email": "on"})
+
+    assert consent_of(store, "dee") == {"email": "pending"}
+    assert consent_events(store) == []
+    assert "waiting for you to confirm" in saved.text
+
+
+def test_a_confirmation_says_which_held_messages_stay_unsent(
+    store: Store, client: TestClient
+) -> None:
+    deploy(store, WELCOME)
+    pending(store, "eve")
+    track(store, "eve", "signed_up")  # the welcome is held: no consent yet
+    token = confirmation_token(store.workspace_id, secret(store), contact_id(store, "eve"), "email")
+
+    assert client.post(f"/confirm/{token}").status_code == 200
+
+    assert consent_of(store, "eve") == {"email": "subscribed"}
+    [line] = rows(store, "SELECT detail FROM step_log WHERE action = 'held_unsent'")
+    assert line.detail == (
+        "email consent given (double opt-in); 1 marketing message(s) held before it for want"
+        " of consent stay unsent (welcome/hello): a held send is never sent later"
+    )
