@@ -9,8 +9,8 @@ digits as text. Only rows whose JSON text looks suspect are read.
 The scrubbing is written out here, not imported: a migration must not change meaning
 when the application's code does.
 
-Revision ID: 0009
-Revises: 0005
+Revision ID: 0007
+Revises: 0006
 Create Date: 2026-12-02 08:30:00
 """
 
@@ -24,8 +24,8 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0009"
-down_revision = "0005"
+revision = "0007"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
