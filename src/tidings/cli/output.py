@@ -23,7 +23,8 @@ from tidings.storage.step_log import LogLine
 console = Console(highlight=False, width=None if sys.stdout.isatty() else 130)
 #: Every error, warning and progress bar goes here, so stdout holds only results: a command's
 #: output can be piped or redirected to a file without problems mixed into it.
-err_console = Console(stderr=True, highlight=False)
+#: soft_wrap: a message is one line however long, so that grep and logs find it whole.
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def _rate(part: int, whole: int) -> str:
