@@ -20,9 +20,13 @@ from tidings.config import URL_PASSWORD, Settings
 
 MASK = "***"
 
-#: The attributes every LogRecord has; anything else on a record came from `extra`.
+#: The attributes every LogRecord has; anything else on a record came from `extra`
+#: (except uvicorn's color_message, a copy of the message with terminal colour codes).
 _STANDARD = frozenset(
-    [*vars(logging.LogRecord("", 0, "", 0, "", None, None)), "message", "asctime", "taskName"]
+    [
+        *vars(logging.LogRecord("", 0, "", 0, "", None, None)),
+        *("message", "asctime", "taskName", "color_message"),
+    ]
 )
 #: uvicorn configures these itself unless told not to; they propagate to ours instead.
 _UVICORN = ("uvicorn", "uvicorn.error", "uvicorn.access")
@@ -87,7 +91,10 @@ class JsonFormatter(logging.Formatter):
 
 
 def _logfmt_value(value: Any) -> str:
-    text = value if isinstance(value, str) else json.dumps(value, default=str)
+    if isinstance(value, list | tuple | set | frozenset):
+        text = ",".join(str(item) for item in value)
+    else:
+        text = value if isinstance(value, str) else json.dumps(value, default=str)
     if text and not re.search(r'[\s="\\]', text):
         return text
     return json.dumps(text, ensure_ascii=False)
@@ -143,3 +150,5 @@ def configure_logging(settings: Settings, filters: Sequence[logging.Filter] = ()
         found.handlers.clear()
         found.propagate = True
         found.setLevel(settings.log_level)
+    # Alembic narrates each step at INFO; tidings.storage.migrate logs what was applied.
+    logging.getLogger("alembic").setLevel(max(logging.WARNING, root.level))

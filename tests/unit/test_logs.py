@@ -76,11 +76,14 @@ def test_logfmt_is_the_default_and_quotes_what_needs_it(
 ) -> None:
     configure_logging(load_settings())
     logging.getLogger("tidings.runtime").warning(
-        "loop failed", extra={"action": "claim_due", "error": 'database is "locked"'}
+        "loop failed",
+        extra={"action": "claim_due", "error": 'database is "locked"', "ids": [3, 4]},
     )
     line = capsys.readouterr().err.strip()
     assert "level=warning logger=tidings.runtime" in line
-    assert 'message="loop failed" action=claim_due error="database is \\"locked\\""' in line
+    assert (
+        'message="loop failed" action=claim_due error="database is \\"locked\\"" ids=3,4'
+    ) in line
 
 
 def test_the_level_setting_drops_quieter_records(

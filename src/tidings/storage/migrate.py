@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -14,6 +15,8 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine
 
 from tidings.errors import StorageUnavailable
+
+logger = logging.getLogger(__name__)
 
 _HERE = Path(__file__).parent / "migrations"
 
@@ -69,7 +72,15 @@ def upgrade(engine: Engine, revision: str = "head") -> Migrated:
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
         after = _current(connection)
-    return Migrated(before, after, _between(before, after))
+    done = Migrated(before, after, _between(before, after))
+    if done.applied:
+        logger.info(
+            "schema migrated from %s to %s",
+            before or "empty",
+            after,
+            extra={"action": "migrate", "applied": list(done.applied)},
+        )
+    return done
 
 
 def require_current(engine: Engine) -> None:
