@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import typer
+from rich.markup import escape
 
 from tidings.cli.context import describe_database
 from tidings.cli.output import console
@@ -24,11 +25,12 @@ def migrate(database: str | None = Database) -> None:
     check_connection(engine)
     done = upgrade(engine)
     engine.dispose()
-    where = describe_database(settings)
+    where = escape(describe_database(settings))  # an IPv6 host's [::1] is no markup
     if not done.applied:
-        console.print(f"{where} is up to date (revision {done.after})")
+        console.print(f"{where} is up to date (revision {done.after})", soft_wrap=True)
         return
     console.print(
         f"{where}: applied {len(done.applied)} migration(s), "
-        f"{done.before or 'empty'} -> {done.after}: {', '.join(done.applied)}"
+        f"{done.before or 'empty'} -> {done.after}: {', '.join(done.applied)}",
+        soft_wrap=True,
     )

@@ -11,6 +11,7 @@ from datetime import timedelta
 
 import typer
 import uvicorn
+from rich.markup import escape
 from sqlalchemy import Engine
 
 from tidings.api.app import create_app
@@ -48,7 +49,8 @@ def init(
     with store.engine.begin() as conn:
         write = create_key(conn, store.workspace_id, KeyKind.WRITE, now)
         secret = create_key(conn, store.workspace_id, KeyKind.SECRET, now)
-    console.print(f"workspace [bold]{settings.workspace}[/bold] in {describe_database(settings)}")
+    where = escape(describe_database(settings))  # an IPv6 host's [::1] is no markup
+    console.print(f"workspace [bold]{settings.workspace}[/bold] in {where}", soft_wrap=True)
     console.print(f"write key  (send events; safe in apps):  [bold]{write}[/bold]")
     console.print(f"secret key (admin API; keep it secret):   [bold]{secret}[/bold]")
     console.print(
