@@ -292,10 +292,15 @@ def test_a_mistyped_workspace_is_an_error_and_creates_nothing(tmp_path: Path) ->
     import sqlite3
 
     database = f"sqlite:///{tmp_path}/t.db"
-    assert (
-        tidings("init", "--workspace", "acme", "--database", database, cwd=tmp_path).returncode == 0
+    made = tidings("init", "--workspace", "acme", "--database", database, cwd=tmp_path)
+    assert made.returncode == 0, made.stderr
+    listed = tidings(
+        "--workspace", "acme", "workflow", "list", "--database", database, cwd=tmp_path
     )
-    result = subprocess.run(
+    assert listed.returncode == 0, listed.stderr
+    # A typo, in the option or in the variable, stops the command and names the fix
+    typo = tidings("--workspace", "acmee", "workflow", "list", "--database", database, cwd=tmp_path)
+    from_env = subprocess.run(
         [sys.executable, "-m", "tidings", "workflow", "list", "--database", database],
         cwd=tmp_path,
         capture_output=True,
@@ -303,12 +308,13 @@ def test_a_mistyped_workspace_is_an_error_and_creates_nothing(tmp_path: Path) ->
         env={"PATH": "/usr/bin:/bin", "TIDINGS_WORKSPACE": "acmee"},
         check=False,
     )
-    assert result.returncode == 1
-    assert result.stdout == ""
-    assert (
-        "workspace 'acmee' does not exist; create it with `tidings init --workspace acmee`, "
-        "or pick one of: acme"
-    ) in result.stderr
+    for result in (typo, from_env):
+        assert result.returncode == 1
+        assert result.stdout == ""
+        assert (
+            "workspace 'acmee' does not exist; create it with `tidings init --workspace acmee`, "
+            "or pick one of: acme"
+        ) in result.stderr
     with sqlite3.connect(tmp_path / "t.db") as db:
         assert [r[0] for r in db.execute("SELECT key FROM workspaces")] == ["acme"]
 

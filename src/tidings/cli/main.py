@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 import typer
@@ -54,6 +55,13 @@ def _print_version(value: bool) -> None:
 @app.callback()
 def _root(
     verbose: bool = typer.Option(False, "--verbose", "-v", help="show tracebacks on errors"),
+    workspace: str | None = typer.Option(
+        None,
+        "--workspace",
+        "-w",
+        help="the workspace commands act on (default: TIDINGS_WORKSPACE or 'default'); "
+        "it must exist: `tidings init --workspace NAME` creates one",
+    ),
     version: bool = typer.Option(
         False,
         "--version",
@@ -65,6 +73,10 @@ def _root(
 ) -> None:
     global _verbose
     _verbose = verbose
+    if workspace is not None:
+        # The same as setting TIDINGS_WORKSPACE for this process: every command's settings
+        # see it, and a bad value is reported like any setting's.
+        os.environ["TIDINGS_WORKSPACE"] = workspace
 
 
 def _exit_code(exc: TidingsError) -> int:
