@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import re
+from typing import Literal
+
 from limits import parse_many
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from tidings.errors import ConfigError
@@ -20,7 +23,11 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="TIDINGS_", env_file=".env", extra="ignore")
 
-    database_url: str = Field("sqlite:///tidings.db", description="SQLAlchemy URL of the database")
+    # Secrets are SecretStr: repr, str and logs show ********; get_secret_value() where used.
+    database_url: SecretStr = Field(
+        SecretStr("sqlite:///tidings.db"),
+        description="SQLAlchemy URL of the database (postgres:// and postgresql:// accepted)",
+    )
     workspace: str = Field(
         "default",
         min_length=1,
@@ -34,14 +41,16 @@ class Settings(BaseSettings):
         pattern=r"^https?://[^/\s]+(/[^\s]*)?$",
         description="the address people reach this server at: links in messages point here",
     )
-    smtp_url: str | None = Field(
+    smtp_url: SecretStr | None = Field(
         None, description="smtp://user:pass@host:587?starttls=1 or smtps://...; unset: no email"
     )
     dkim_selector: str | None = Field(None, description="DKIM selector, with dkim_key_file")
     dkim_key_file: str | None = Field(None, description="PEM private key that signs mail")
     sms_url: str | None = Field(None, description="Twilio-compatible API base URL; unset: no SMS")
     sms_account: str = Field("", description="the SMS account id (Twilio: Account SID)")
-    sms_token: str = Field("", description="the SMS auth token; also checks inbound signatures")
+    sms_token: SecretStr = Field(
+        SecretStr(""), description="the SMS auth token; also checks inbound signatures"
+    )
     sms_from: str = Field("", description="the number texts come from, in E.164")
     sms_region: str | None = Field(None, description="region for numbers without +, like US")
     webhook_allow: str = Field(
@@ -67,10 +76,46 @@ class Settings(BaseSettings):
         except ValueError:
             raise ValueError("write COUNT/PERIOD, like 120/minute or 10/second;300/hour") from None
         return value
+    migrate: Literal["auto", "check"] = Field(
+        "auto",
+        description="auto: commands bring the schema up to date on start; check: they refuse "
+        "an out-of-date schema and `tidings migrate` does it",
+    )
+    log_format: Literal["logfmt", "json", "text"] = Field(
+        "logfmt", description="serve and worker logs: logfmt or text for people, json for tools"
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        "INFO", description="the least severe log records shown"
+    )
+
+    @field_validator("migrate", "log_format", "log_level", mode="before")
+    @classmethod
+    def _any_case(cls, value: object, info: ValidationInfo) -> object:
+        if not isinstance(value, str):
+            return value
+        return value.upper() if info.field_name == "log_level" else value.lower()
+
+    def secret_values(self) -> list[str]:
+        """Every configured secret in clear, for the log filter that hides them."""
+        found = [self.sms_token.get_secret_value()]
+        # Of a URL only its password is secret; the host stays readable in messages.
+        for url in (self.smtp_url, self.database_url):
+            if url is not None:
+                found += url_passwords(url.get_secret_value())
+        return [value for value in found if value]
 
 
 #: The command-line options that set a setting, for messages that name both.
 _OPTIONS = {"database_url": "--database", "workspace": "--workspace"}
+_SECRETS = {"database_url", "smtp_url", "sms_token"}
+
+#: The password in a URL such as smtp://user:PASSWORD@host (the second group).
+URL_PASSWORD = re.compile(r"(://[^/@\s:]*:)([^/@\s]+)(@)")
+
+
+def url_passwords(text: str) -> list[str]:
+    """The passwords written in URLs inside `text`."""
+    return [match.group(2) for match in URL_PASSWORD.finditer(text)]
 
 
 def load_settings(**overrides: object) -> Settings:
@@ -83,5 +128,6 @@ def load_settings(**overrides: object) -> Settings:
             name = str(error["loc"][0])
             option = _OPTIONS.get(name)
             key = f"TIDINGS_{name.upper()}" + (f" ({option})" if option else "")
-            lines.append(f"{key} has value {error.get('input')!r}: {error['msg']}")
+            shown = "(hidden)" if name in _SECRETS else repr(error.get("input"))
+            lines.append(f"{key} has value {shown}: {error['msg']}")
         raise ConfigError("; ".join(lines)) from None

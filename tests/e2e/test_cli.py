@@ -48,7 +48,8 @@ def test_validate_names_every_mistake_and_exits_3(tmp_path: Path) -> None:
     )
     result = tidings("workflow", "validate", str(bad), cwd=tmp_path)
     assert result.returncode == 3
-    out = result.stdout
+    assert result.stdout == ""  # problems are errors: all of them on stderr
+    out = result.stderr
     assert f"{bad}: steps[0].for: '3 days' is not a duration" in out
     assert (
         "steps[1].branches[0].when: unknown field contact.cart_vlaue (did you mean cart_value?)"
@@ -63,7 +64,7 @@ def test_broken_yaml_names_the_line(tmp_path: Path) -> None:
     broken.write_text("id: x\nsteps: [\n  {id: a\n")
     result = tidings("workflow", "validate", str(broken), cwd=tmp_path)
     assert result.returncode == 3
-    assert re.search(r"broken.yaml: line \d+, column \d+: invalid YAML", result.stdout)
+    assert re.search(r"broken.yaml: line \d+, column \d+: invalid YAML", result.stderr)
 
 
 def test_demo_then_ask_why(tmp_path: Path) -> None:
@@ -102,7 +103,7 @@ def test_demo_then_ask_why(tmp_path: Path) -> None:
         "segment", "define", "bad", "-c", "performed x within", *database, cwd=tmp_path
     )
     assert broken.returncode == 3
-    assert "condition: expected a duration" in broken.stdout
+    assert "condition: expected a duration" in broken.stderr
 
     # The demo ended by writing its report; `tidings report` rebuilds it, now with the
     # segment just made, in the terminal and as a page.
@@ -127,15 +128,16 @@ def test_demo_then_ask_why(tmp_path: Path) -> None:
 
 
 def test_unknown_contact_is_a_clear_error(tmp_path: Path) -> None:
-    result = tidings(
-        "contact", "why", "nobody", "--database", f"sqlite:///{tmp_path}/t.db", cwd=tmp_path
-    )
+    database = f"sqlite:///{tmp_path}/t.db"
+    assert tidings("init", "--database", database, cwd=tmp_path).returncode == 0
+    result = tidings("contact", "why", "nobody", "--database", database, cwd=tmp_path)
     assert result.returncode == 1
     assert "no contact 'nobody'" in result.stderr
 
 
 def test_deploy_list_pause_and_a_new_version(tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path}/t.db"
+    assert tidings("init", "--database", db, cwd=tmp_path).returncode == 0
     source = (EXAMPLES / "welcome.yaml").read_text()
     mine = tmp_path / "welcome.yaml"
     mine.write_text(source)
@@ -241,7 +243,7 @@ def test_bounces_read_applies_a_saved_report(tmp_path: Path) -> None:
     )
     assert result.returncode == 1
     assert "hard for gone@example.com (0 contacts): 5.1.1" in result.stdout
-    assert "junk.eml: not a bounce or complaint report" in result.stdout
+    assert "junk.eml: not a bounce or complaint report" in result.stderr
     assert "1 of 2 messages were not reports" in result.stderr
     import sqlite3
 
@@ -252,6 +254,7 @@ def test_bounces_read_applies_a_saved_report(tmp_path: Path) -> None:
 
 def test_contacts_import_with_a_dry_run_first(tmp_path: Path) -> None:
     database = ("--database", f"sqlite:///{tmp_path}/t.db")
+    assert tidings("init", *database, cwd=tmp_path).returncode == 0
     (tmp_path / "people.csv").write_text(
         "Email,Mobile,Plan\nAnn@Example.com,(415) 253-0123,pro\nbob@,,free\nann@example.com,,\n",
         encoding="utf-8",
@@ -275,3 +278,57 @@ def test_contacts_import_with_a_dry_run_first(tmp_path: Path) -> None:
         "contacts", "import", "latin.csv", "--encoding", "cp1252", *database, cwd=tmp_path
     )
     assert "1 rows: 1 created" in fixed.stdout
+
+
+def test_version_prints_the_version(tmp_path: Path) -> None:
+    from tidings import __version__
+
+    result = tidings("--version", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == f"tidings {__version__}\n"
+
+
+def test_a_mistyped_workspace_is_an_error_and_creates_nothing(tmp_path: Path) -> None:
+    import sqlite3
+
+    database = f"sqlite:///{tmp_path}/t.db"
+    made = tidings("init", "--workspace", "acme", "--database", database, cwd=tmp_path)
+    assert made.returncode == 0, made.stderr
+    listed = tidings(
+        "--workspace", "acme", "workflow", "list", "--database", database, cwd=tmp_path
+    )
+    assert listed.returncode == 0, listed.stderr
+    # A typo, in the option or in the variable, stops the command and names the fix
+    typo = tidings("--workspace", "acmee", "workflow", "list", "--database", database, cwd=tmp_path)
+    from_env = subprocess.run(
+        [sys.executable, "-m", "tidings", "workflow", "list", "--database", database],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env={"PATH": "/usr/bin:/bin", "TIDINGS_WORKSPACE": "acmee"},
+        check=False,
+    )
+    for result in (typo, from_env):
+        assert result.returncode == 1
+        assert result.stdout == ""
+        assert (
+            "workspace 'acmee' does not exist; create it with `tidings init --workspace acmee`, "
+            "or pick one of: acme"
+        ) in result.stderr
+    with sqlite3.connect(tmp_path / "t.db") as db:
+        assert [r[0] for r in db.execute("SELECT key FROM workspaces")] == ["acme"]
+
+
+def test_an_unexpected_error_is_one_line_and_its_traceback_needs_verbose(tmp_path: Path) -> None:
+    # A file that is not a SQLite database: the driver's error is no error Tidings foresaw.
+    (tmp_path / "t.db").write_bytes(b"not a database, just some bytes " * 100)
+    database = ("--database", f"sqlite:///{tmp_path}/t.db")
+    quiet = tidings("workflow", "list", *database, cwd=tmp_path)
+    assert quiet.returncode == 1
+    assert quiet.stdout == ""
+    assert quiet.stderr.startswith("error: DatabaseError: ")
+    assert "file is not a database" in quiet.stderr
+    assert len(quiet.stderr.strip().splitlines()) == 1 and "Traceback" not in quiet.stderr
+    loud = tidings("-v", "workflow", "list", *database, cwd=tmp_path)
+    assert loud.returncode == 1
+    assert "Traceback (most recent call last)" in loud.stderr

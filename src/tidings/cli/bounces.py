@@ -13,7 +13,7 @@ import typer
 from sqlalchemy import Connection
 
 from tidings.cli.context import open_store
-from tidings.cli.output import console
+from tidings.cli.output import console, err_console
 from tidings.clock import SystemClock
 from tidings.config import load_settings
 from tidings.delivery.dsn import NotAReport, Report, parse_report
@@ -42,7 +42,7 @@ def read(
         try:
             reports = parse_report(raw)
         except NotAReport as exc:
-            console.print(f"{name}: not a bounce or complaint report: {exc}", markup=False)
+            err_console.print(f"{name}: not a bounce or complaint report: {exc}", markup=False)
             refused += 1
             continue
         for report in reports:

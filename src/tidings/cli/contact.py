@@ -12,7 +12,7 @@ from rich.progress import Progress
 
 from tidings.cleaning import Unclean, clean_region
 from tidings.cli.context import open_store
-from tidings.cli.output import console, errors, show_problems, show_story
+from tidings.cli.output import console, err_console, show_problems, show_story
 from tidings.clock import SystemClock
 from tidings.config import load_settings
 from tidings.errors import ContactNotFound, SpecInvalid
@@ -77,7 +77,7 @@ def import_file(
         with path.open(encoding=encoding, newline="") as handle:
             total = sum(1 for _ in handle)
             handle.seek(0)
-            with Progress(transient=True, console=errors) as progress:
+            with Progress(transient=True, console=err_console) as progress:
                 task = progress.add_task("importing", total=max(total - 1, 1))
                 report = import_contacts(
                     store.engine,
@@ -90,7 +90,7 @@ def import_file(
                     progress=lambda rows: progress.update(task, completed=rows),
                 )
     except UnicodeDecodeError as exc:
-        errors.print(
+        err_console.print(
             f"[red]{escape(str(path))} is not {escape(encoding)} text (byte {exc.start});"
             " pass --encoding cp1252 (old Excel) or latin-1[/red]"
         )

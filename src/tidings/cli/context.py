@@ -8,10 +8,14 @@ from sqlalchemy import Engine
 
 from tidings.clock import SystemClock
 from tidings.config import Settings
-from tidings.storage.engine import check_connection, create_engine
-from tidings.storage.migrate import upgrade
+from tidings.errors import NotFound
+from tidings.storage.engine import check_connection, create_engine, mask_url
+from tidings.storage.migrate import require_current, upgrade
 from tidings.storage.workflows import Catalog
-from tidings.storage.workspaces import ensure_workspace
+from tidings.storage.workspaces import ensure_workspace, find_workspace, list_workspace_keys
+
+#: Up to this many existing workspaces are listed when the one asked for does not exist.
+_LISTED = 10
 
 
 @dataclass(frozen=True)
@@ -23,13 +27,60 @@ class Store:
     catalog: Catalog
 
 
-def open_store(settings: Settings) -> Store:
-    """Connect, bring the schema up to date, and find (or create) the workspace."""
-    engine = create_engine(settings.database_url)
+@dataclass(frozen=True)
+class Runtime:
+    """An open, migrated database for `serve` and `worker`, which serve every workspace."""
+
+    engine: Engine
+    catalog: Catalog
+
+
+def open_runtime(settings: Settings) -> Runtime:
+    """The database for the long-running commands; no workspace needed."""
+    return Runtime(open_database(settings), Catalog())
+
+
+def open_database(settings: Settings) -> Engine:
+    """Connect, then migrate (TIDINGS_MIGRATE=auto) or check the schema is current (check)."""
+    engine = create_engine(settings.database_url.get_secret_value())
     check_connection(engine)
-    upgrade(engine)
+    if settings.migrate == "auto":
+        upgrade(engine)
+    else:
+        require_current(engine)
+    return engine
+
+
+def open_store(settings: Settings) -> Store:
+    """The database and the workspace the settings name, which must exist already."""
+    engine = open_database(settings)
+    with engine.connect() as conn:
+        workspace_id = find_workspace(conn, settings.workspace)
+        if workspace_id is None:
+            known = list_workspace_keys(conn)
+            raise NotFound(_unknown_workspace(settings.workspace, known))
+    return Store(engine, workspace_id, Catalog())
+
+
+def create_store(settings: Settings) -> Store:
+    """The database and the workspace the settings name, creating the workspace if new."""
+    engine = open_database(settings)
     with engine.begin() as conn:
         workspace_id = ensure_workspace(
             conn, settings.workspace, settings.workspace, SystemClock().now()
         )
     return Store(engine, workspace_id, Catalog())
+
+
+def _unknown_workspace(key: str, known: list[str]) -> str:
+    message = f"workspace {key!r} does not exist; create it with `tidings init --workspace {key}`"
+    if not known:
+        return message + " (this database has no workspace yet)"
+    if len(known) <= _LISTED:
+        return message + f", or pick one of: {', '.join(known)} (TIDINGS_WORKSPACE)"
+    return message
+
+
+def describe_database(settings: Settings) -> str:
+    """The database URL as messages show it: never with its password."""
+    return mask_url(settings.database_url.get_secret_value())

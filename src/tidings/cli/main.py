@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 import typer
@@ -10,10 +11,12 @@ from rich.markup import escape
 from tidings import __version__
 from tidings.cli import bounces, contact, scoring, segment, workflow
 from tidings.cli.demo import demo
-from tidings.cli.output import errors
+from tidings.cli.migrate import migrate
+from tidings.cli.output import err_console
 from tidings.cli.report import report
 from tidings.cli.server import init, serve, worker
 from tidings.errors import ConfigError, SpecInvalid, StorageUnavailable, TidingsError
+from tidings.logs import redact
 
 EXIT_OK = 0
 EXIT_USAGE = 2
@@ -35,22 +38,45 @@ app.add_typer(bounces.app, name="bounces")
 app.command()(demo)
 app.command()(report)
 app.command()(init)
+app.command()(migrate)
 app.command()(serve)
 app.command()(worker)
 
 _verbose = False
 
 
+def _print_version(value: bool) -> None:
+    # Eager, so it answers before Click asks for a command ("Missing command.").
+    if value:
+        typer.echo(f"tidings {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
 def _root(
-    verbose: bool = typer.Option(False, "--verbose", "-v", help="show tracebacks"),
-    version: bool = typer.Option(False, "--version", help="print the version and exit"),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="show tracebacks on errors"),
+    workspace: str | None = typer.Option(
+        None,
+        "--workspace",
+        "-w",
+        help="the workspace commands act on (default: TIDINGS_WORKSPACE or 'default'); "
+        "it must exist: `tidings init --workspace NAME` creates one",
+    ),
+    version: bool = typer.Option(
+        False,
+        "--version",
+        help="print the version and exit",
+        is_eager=True,
+        expose_value=False,
+        callback=_print_version,
+    ),
 ) -> None:
     global _verbose
     _verbose = verbose
-    if version:
-        typer.echo(__version__)
-        raise typer.Exit()
+    if workspace is not None:
+        # The same as setting TIDINGS_WORKSPACE for this process: every command's settings
+        # see it, and a bad value is reported like any setting's.
+        os.environ["TIDINGS_WORKSPACE"] = workspace
 
 
 def _exit_code(exc: TidingsError) -> int:
@@ -62,7 +88,8 @@ def _exit_code(exc: TidingsError) -> int:
 
 
 def main() -> None:
-    """Run the CLI; usage errors exit 2 (Typer's own handling), our errors as documented."""
+    """Run the CLI; usage errors exit 2 (Typer's own handling), our errors as documented,
+    anything unexpected as one line on stderr and exit 1 (the traceback with -v)."""
     try:
         app()
     except TidingsError as exc:
@@ -70,6 +97,16 @@ def main() -> None:
             raise
         cause: BaseException | None = exc
         while cause is not None:
-            errors.print(f"[red]{escape(str(cause))}[/red]", soft_wrap=True)
+            err_console.print(f"[red]{escape(redact(str(cause)))}[/red]", soft_wrap=True)
             cause = cause.__cause__
         sys.exit(_exit_code(exc))
+    except Exception as exc:
+        if _verbose:
+            raise
+        # The first line only: driver errors go on with the SQL and a link, which -v shows.
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        what = f"{type(exc).__name__}: {first}" if first else type(exc).__name__
+        err_console.print(
+            f"error: {escape(redact(what))} (`tidings -v ...` shows the traceback)", soft_wrap=True
+        )
+        sys.exit(1)

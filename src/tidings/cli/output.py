@@ -21,7 +21,10 @@ from tidings.storage.step_log import LogLine
 
 # Piped output (CI logs, files) would otherwise be cut to 80 columns and wrap the tables.
 console = Console(highlight=False, width=None if sys.stdout.isatty() else 130)
-errors = Console(stderr=True, highlight=False)
+#: Every error, warning and progress bar goes here, so stdout holds only results: a command's
+#: output can be piped or redirected to a file without problems mixed into it.
+#: soft_wrap: a message is one line however long, so that grep and logs find it whole.
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def _rate(part: int, whole: int) -> str:
@@ -29,10 +32,10 @@ def _rate(part: int, whole: int) -> str:
 
 
 def show_problems(source: str, problems: Sequence[Problem]) -> None:
-    """One line per problem, errors in red and warnings in yellow, each with its path."""
+    """One line per problem on stderr, errors in red and warnings in yellow, with its path."""
     for problem in problems:
         style = "yellow" if problem.severity == "warning" else "red"
-        console.print(f"[{style}]{escape(f'{source}: {problem}')}[/{style}]", soft_wrap=True)
+        err_console.print(f"[{style}]{escape(f'{source}: {problem}')}[/{style}]", soft_wrap=True)
 
 
 def run_with_progress(
@@ -53,7 +56,7 @@ def run_with_progress(
         TextColumn("{task.percentage:>3.0f}%"),
         TimeElapsedColumn(),
     )
-    with Progress(*columns, console=console, transient=True) as progress:
+    with Progress(*columns, console=err_console, transient=True) as progress:
         task = progress.add_task(f"simulating {contacts:,} contacts for {days:g} days", total=1.0)
         return run_scenario(
             engine,

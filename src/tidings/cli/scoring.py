@@ -9,7 +9,7 @@ import yaml
 from rich.markup import escape
 
 from tidings.cli.context import open_store
-from tidings.cli.output import console, show_problems
+from tidings.cli.output import console, err_console, show_problems
 from tidings.config import load_settings
 from tidings.errors import SpecInvalid
 from tidings.runtime.scoring import set_scoring
@@ -32,7 +32,7 @@ def set_model(
     try:
         document = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
-        console.print(f"[red]{escape(str(path))}: {escape(str(exc))}[/red]")
+        err_console.print(f"[red]{escape(str(path))}: {escape(str(exc))}[/red]")
         raise typer.Exit(EXIT_INVALID) from exc
     store = open_store(load_settings(database_url=database))
     try:

@@ -11,14 +11,16 @@ from datetime import timedelta
 
 import typer
 import uvicorn
+from rich.markup import escape
 from sqlalchemy import Engine
 
 from tidings.api.access_log import scrub_access_log
 from tidings.api.app import create_app
-from tidings.cli.context import open_store
+from tidings.cli.context import create_store, describe_database, open_runtime
 from tidings.cli.output import console
 from tidings.clock import Clock, SystemClock
 from tidings.config import Settings, load_settings
+from tidings.logs import configure_logging
 from tidings.runtime.dispatch import Channels, Dispatcher
 from tidings.runtime.loop import SchedulerLoop
 from tidings.storage.api_keys import KeyKind, create_key
@@ -43,12 +45,13 @@ def init(
     every key sees only its own workspace.
     """
     settings = load_settings(database_url=database, workspace=workspace)
-    store = open_store(settings)
+    store = create_store(settings)
     now = SystemClock().now()
     with store.engine.begin() as conn:
         write = create_key(conn, store.workspace_id, KeyKind.WRITE, now)
         secret = create_key(conn, store.workspace_id, KeyKind.SECRET, now)
-    console.print(f"workspace [bold]{settings.workspace}[/bold] in {settings.database_url}")
+    where = escape(describe_database(settings))  # an IPv6 host's [::1] is no markup
+    console.print(f"workspace [bold]{settings.workspace}[/bold] in {where}", soft_wrap=True)
     console.print(f"write key  (send events; safe in apps):  [bold]{write}[/bold]")
     console.print(f"secret key (admin API; keep it secret):   [bold]{secret}[/bold]")
     console.print(
@@ -63,7 +66,8 @@ def serve(
 ) -> None:
     """Run the HTTP API and the scheduler in one process until SIGTERM or Ctrl-C."""
     settings = load_settings(database_url=database)
-    store = open_store(settings)
+    configure_logging(settings)
+    store = open_runtime(settings)
     clock = SystemClock()
     scheduler = SchedulerLoop(store.engine, clock, store.catalog, batch=settings.scheduler_batch)
     dispatcher = make_dispatcher(settings, store.engine, clock, store.catalog)
@@ -74,17 +78,21 @@ def serve(
         scheduler=scheduler,
         dispatcher=dispatcher,
         public_url=settings.public_url,
-        sms_token=settings.sms_token,
+        sms_token=settings.sms_token.get_secret_value(),
         sms_region=settings.sms_region,
         link_rate=settings.link_rate_limit,
         sms_rate=settings.sms_rate_limit,
     )
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(name)s: %(message)s")
     _say_channels(dispatcher)
     scrub_access_log()  # no query strings or link tokens in the access log
     # uvicorn stops accepting on SIGTERM or Ctrl-C, lets requests in flight finish, then runs
-    # the app's shutdown, where the scheduler commits its batch in hand.
-    uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="info")).run()
+    # the app's shutdown, where the scheduler commits its batch in hand. log_config=None: its
+    # loggers go through configure_logging's handler, format and secret filter.
+    uvicorn.Server(
+        uvicorn.Config(
+            app, host=host, port=port, log_config=None, log_level=settings.log_level.lower()
+        )
+    ).run()
 
 
 def worker(
@@ -104,11 +112,11 @@ def worker(
     lost and, since state and outbox commit together, nothing is done twice.
     """
     settings = load_settings(database_url=database)
-    store = open_store(settings)
+    configure_logging(settings)
+    store = open_runtime(settings)
     if store.engine.dialect.name == "sqlite":
-        console.print(
-            "[yellow]SQLite has one writer: extra workers wait on each other;"
-            " use PostgreSQL to scale out[/yellow]"
+        logger.warning(
+            "SQLite has one writer: extra workers wait on each other; use PostgreSQL to scale out"
         )
     clock = SystemClock()
     loop = SchedulerLoop(
@@ -124,7 +132,12 @@ def worker(
 
     signal.signal(signal.SIGTERM, finish)
     signal.signal(signal.SIGINT, finish)
-    console.print(f"worker {os.getpid()} advancing due journeys in {settings.database_url}")
+    logger.info(
+        "worker %d advancing due journeys in %s",
+        os.getpid(),
+        describe_database(settings),
+        extra={"action": "worker_started", "pid": os.getpid()},
+    )
     sending = None
     if dispatcher is not None:
         _say_channels(dispatcher)
@@ -136,7 +149,12 @@ def worker(
         sending.join(60)
         dispatcher.close()
     store.engine.dispose()
-    console.print(f"worker {os.getpid()} stopped after {steps:,} steps")
+    logger.info(
+        "worker %d stopped after %d steps",
+        os.getpid(),
+        steps,
+        extra={"action": "worker_stopped", "pid": os.getpid(), "steps": steps},
+    )
 
 
 def make_dispatcher(

@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from tidings.cli.context import open_store
-from tidings.cli.output import console, run_with_progress, show_figures, show_problems
+from tidings.cli.output import console, err_console, run_with_progress, show_figures, show_problems
 from tidings.clock import SystemClock
 from tidings.config import load_settings
 from tidings.files import LoadedWorkflow, load_workflows
@@ -48,7 +48,7 @@ def validate(paths: list[Path] = Files) -> None:
             note = f" ({warnings} warning{'s' * (warnings != 1)})" if warnings else ""
             console.print(f"[green]{item.path}: ok[/green]{note}")
     if errors:
-        console.print(f"[red]{errors} error{'s' * (errors != 1)}[/red]")
+        err_console.print(f"[red]{errors} error{'s' * (errors != 1)}[/red]")
         raise typer.Exit(EXIT_INVALID)
 
 

@@ -83,14 +83,15 @@ class Channels:
     @classmethod
     def from_settings(cls, settings: Settings) -> Channels:
         """The channels TIDINGS_* variables configure."""
-        smtp = SmtpChannel(SmtpConfig.from_url(settings.smtp_url)) if settings.smtp_url else None
+        smtp_url = settings.smtp_url.get_secret_value() if settings.smtp_url else None
+        smtp = SmtpChannel(SmtpConfig.from_url(smtp_url)) if smtp_url else None
         sms = None
         if settings.sms_url:
             sms = SmsChannel(
                 SmsConfig(
                     settings.sms_url,
                     settings.sms_account,
-                    settings.sms_token,
+                    settings.sms_token.get_secret_value(),
                     settings.sms_from,
                     settings.sms_region,
                 )

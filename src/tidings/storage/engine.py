@@ -8,9 +8,10 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, event
 from sqlalchemy import create_engine as _create_engine
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, OperationalError
 
-from tidings.errors import StorageUnavailable
+from tidings.errors import ConfigError, StorageUnavailable
 from tidings.storage.types import load_json
 
 #: How long a SQLite writer waits for another process's write transaction (seconds).
@@ -19,11 +20,39 @@ BUSY_SECONDS = 10.0
 #: than `BUSY_SECONDS`, since the queue is fair and moves; past it, SQLite decides.
 QUEUE_SECONDS = 60.0
 
+#: Spellings of a PostgreSQL URL that name no driver (Heroku and libpq write `postgres://`);
+#: SQLAlchemy would pick psycopg2, which Tidings does not use.
+_POSTGRES_SCHEMES = ("postgres://", "postgresql://")
+
+
+def normalise_url(url: str) -> str:
+    """`url` with PostgreSQL's driverless spellings mapped to the psycopg 3 driver."""
+    for scheme in _POSTGRES_SCHEMES:
+        if url.startswith(scheme):
+            return "postgresql+psycopg://" + url.removeprefix(scheme)
+    return url
+
+
+def mask_url(url: str) -> str:
+    """`url` with its password replaced by ***, for messages and logs."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return url.split("@", 1)[-1] if "@" in url else url
+
 
 def create_engine(url: str, *, busy_seconds: float = BUSY_SECONDS, **kwargs: Any) -> Engine:
     """An engine for `url`, with SQLite tuned for one writer and many readers."""
-    if url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    url = normalise_url(url)
+    try:
+        make_url(url)
+    except ArgumentError:
+        raise ConfigError(
+            f"TIDINGS_DATABASE_URL (--database) has value {mask_url(url)!r}: not a database "
+            "URL; write sqlite:///FILE or postgresql://USER@HOST/DB"
+        ) from None
+    if url.startswith("postgresql+psycopg"):
+        _require_psycopg(url)
     kwargs.setdefault("json_deserializer", load_json)
     if url.startswith("sqlite"):
         engine = _create_engine(url, **kwargs)
@@ -33,6 +62,17 @@ def create_engine(url: str, *, busy_seconds: float = BUSY_SECONDS, **kwargs: Any
     # Pages of 100 rows keep each multi-row INSERT small enough for psycopg's query cache;
     # bigger pages were re-parsed on every call (measured: 900 -> 1,180 events/s, bench/).
     return _create_engine(url, pool_pre_ping=True, insertmanyvalues_page_size=100, **kwargs)
+
+
+def _require_psycopg(url: str) -> None:
+    # psycopg is an extra (tidings[postgres]), so that SQLite users need not install it.
+    try:
+        import psycopg  # noqa: F401
+    except ImportError:
+        raise ConfigError(
+            f"{mask_url(url)} is a PostgreSQL database, but its driver is not installed: "
+            "pip install 'tidings[postgres]'"
+        ) from None
 
 
 class _SqliteConnection(Connection):

@@ -69,3 +69,8 @@ def save_settings(conn: Connection, workspace_id: int, settings: dict[str, Any])
     conn.execute(
         update(workspaces).where(workspaces.c.id == workspace_id).values(settings=settings)
     )
+
+
+def list_workspace_keys(conn: Connection) -> list[str]:
+    """Every workspace's key, in alphabetical order."""
+    return list(conn.execute(select(workspaces.c.key).order_by(workspaces.c.key)).scalars())
