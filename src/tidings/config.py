@@ -76,6 +76,7 @@ class Settings(BaseSettings):
         except ValueError:
             raise ValueError("write COUNT/PERIOD, like 120/minute or 10/second;300/hour") from None
         return value
+
     migrate: Literal["auto", "check"] = Field(
         "auto",
         description="auto: commands bring the schema up to date on start; check: they refuse "
