@@ -57,6 +57,12 @@ class Settings(BaseSettings):
         "", description="comma-separated hosts or networks webhooks may call though private"
     )
     dispatch_batch: int = Field(100, ge=1, le=10_000, description="messages per dispatch round")
+    dispatch_concurrency: int = Field(
+        8,
+        ge=1,
+        le=64,
+        description="messages sent at once; also the most a killed worker can send twice",
+    )
     send_lease: int = Field(
         300, ge=5, le=86_400, description="seconds a worker holds a message while sending it"
     )

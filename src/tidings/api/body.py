@@ -7,6 +7,7 @@ import zlib
 from typing import Any
 
 from fastapi import Request
+from starlette.concurrency import run_in_threadpool
 
 from tidings.api.errors import ApiError
 from tidings.core.values import unstorable
@@ -27,16 +28,23 @@ async def read_json(request: Request, limit: int) -> Any:
         if len(raw) > limit:
             raise _too_large(limit)
     encoding = request.headers.get("content-encoding", "identity").strip().lower()
+    # Inflating and parsing up to `limit` bytes is CPU work: off the event loop, which
+    # every other request shares.
+    return await run_in_threadpool(parse_body, bytes(raw), encoding, limit)
+
+
+def parse_body(raw: bytes, encoding: str, limit: int) -> Any:
+    """A read body as JSON: inflated when gzip (at most `limit` bytes), then parsed."""
     if encoding == "gzip":
         inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
         try:
-            data = inflater.decompress(bytes(raw), limit + 1)
+            data = inflater.decompress(raw, limit + 1)
         except zlib.error as exc:
             raise ApiError(400, "Bad gzip body", f"the body is not valid gzip: {exc}") from exc
         if len(data) > limit or inflater.unconsumed_tail:
             raise _too_large(limit)
     elif encoding in ("identity", ""):
-        data = bytes(raw)
+        data = raw
     else:
         raise ApiError(
             415, "Unsupported encoding", f"Content-Encoding {encoding!r}; send gzip or none"

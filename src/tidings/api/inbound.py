@@ -28,6 +28,14 @@ async def _form_fields(request: Request) -> dict[str, str]:
     return {str(k): v for k, v in form.items() if isinstance(v, str)}
 
 
+def _called_url(service: LinkService, request: Request) -> str:
+    """The URL the provider called, as it signed it: the public base URL, the path and the
+    query string exactly as sent (a webhook URL set with `?...` is signed with it)."""
+    url = service.public_url + request.url.path
+    query = request.scope.get("query_string", b"").decode("latin-1")
+    return f"{url}?{query}" if query else url
+
+
 @router.post("/v1/sms/inbound/{workspace}")
 def inbound_sms(
     workspace: str, request: Request, fields: Annotated[dict[str, str], Depends(_form_fields)]
@@ -38,8 +46,7 @@ def inbound_sms(
     if not service.sms_token:
         # Unsigned texts could subscribe anyone: without the provider's token, none are taken.
         raise ApiError(403, "Forbidden", "inbound SMS needs TIDINGS_SMS_TOKEN to check signatures")
-    url = service.public_url + request.url.path
-    expected = twilio_signature(service.sms_token, url, fields)
+    expected = twilio_signature(service.sms_token, _called_url(service, request), fields)
     given = request.headers.get("x-twilio-signature", "")
     if not hmac.compare_digest(expected, given):
         raise ApiError(403, "Forbidden", "the X-Twilio-Signature does not match this request")

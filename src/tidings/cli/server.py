@@ -168,6 +168,7 @@ def make_dispatcher(
         catalog,
         batch=settings.dispatch_batch,
         lease=timedelta(seconds=settings.send_lease),
+        concurrency=settings.dispatch_concurrency,
     )
 
 

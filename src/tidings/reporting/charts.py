@@ -141,37 +141,50 @@ def intervals(rows: Sequence[tuple[str, float, float, float, str]]) -> Chart:
 
 
 def grouped(groups: Sequence[str], series: Sequence[tuple[str, Sequence[float]]]) -> Chart:
-    """Vertical bars: for each group, one bar per series (attribution: a bar per model)."""
+    """Vertical bars: for each group, one bar per series (attribution: a bar per model).
+
+    Bars stand on the zero line: a negative value (refunds beyond sales) hangs below it,
+    so every rectangle keeps a height of zero or more, as SVG requires."""
     height, bottom, top_pad, left = 200.0, 36.0, 10.0, 50.0
     chart = Chart(height=height)
     if not groups or not series:
         return chart
-    top = max((max(values, default=0) for _, values in series), default=0) or 1
+    # The axis always holds zero: bars stand on it, or hang from it.
+    low = min(0, *(min(values, default=0) for _, values in series))
+    top = max(0, *(max(values, default=0) for _, values in series))
+    if low == top == 0:
+        top = 1  # nothing but zeros: an axis from zero to one, as before any sale
+    span = top - low
     plot_h = height - bottom - top_pad
     slot = (WIDTH - left - 10) / len(groups)
     bar_w = slot * 0.8 / len(series)
+
+    def y_of(value: float) -> float:
+        return top_pad + plot_h * (top - value) / span
+
     for s, (label, values) in enumerate(series):
         color = PALETTE[s % len(PALETTE)]
         chart.legend.append((color, label))
         for g, value in enumerate(values):
-            h = plot_h * value / top
             chart.bars.append(
                 Bar(
                     left + g * slot + slot * 0.1 + s * bar_w,
-                    top_pad + plot_h - h,
+                    y_of(max(value, 0)),
                     bar_w,
-                    h,
+                    plot_h * abs(value) / span,
                     groups[g] if s == 0 else "",
                     f"{value:,.0f}",
                     color,
                 )
             )
-    for value in (0, top / 2, top):
-        chart.ticks.append((top_pad + plot_h * (1 - value / top), _tick(value)))
+    # The zero tick is the line the bars stand on (and hang from).
+    marks = [low, 0.0, top] if low < 0 else [0.0, top / 2, top]
+    for value in sorted(set(marks)):
+        chart.ticks.append((y_of(value), _tick(value)))
     return chart
 
 
 def _tick(value: float) -> str:
     """An axis label that says where it stands: half of a small top (1.5) keeps its
     decimal instead of reading as the whole number beside it."""
-    return f"{value:,.0f}" if value == round(value) or value >= 100 else f"{value:,.1f}"
+    return f"{value:,.0f}" if value == round(value) or abs(value) >= 100 else f"{value:,.1f}"

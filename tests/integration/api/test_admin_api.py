@@ -9,11 +9,13 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import text
 
 from tests.integration.conftest import Store
 from tests.integration.journeys import HANDOFF, rows, tick
 from tidings.api.app import create_app
 from tidings.storage.api_keys import KeyKind, create_key
+from tidings.storage.messages import MessageStatus
 from tidings.storage.suppressions import suppressed
 from tidings.storage.workspaces import ensure_workspace
 
@@ -120,6 +122,37 @@ def test_approvals_inbox_and_decision(store: Store, api: Api) -> None:
         "handoff",
         "hi",
     )
+
+
+def _queue_one_message(api: Api) -> None:
+    api.admin("POST", "/api/workflows", content=HANDOFF)
+    consent = {"email": "subscribed"}
+    context = {"traits": {"email": "lead@example.com", "consent": consent}}
+    api.track({"userId": "lead", "event": "demo_requested", "context": context})
+    (request,) = api.admin("GET", "/api/approvals").json()
+    api.admin("POST", f"/api/approvals/{request['id']}/approve", json={"by": "maria"})
+
+
+@pytest.mark.parametrize("status", list(MessageStatus))
+def test_messages_can_be_listed_by_every_status_the_outbox_has(
+    store: Store, api: Api, status: MessageStatus
+) -> None:
+    _queue_one_message(api)
+    with store.engine.begin() as conn:
+        conn.execute(text("UPDATE messages SET status = :s"), {"s": status.value})
+    (message,) = api.admin("GET", "/api/messages", params={"status": status.value}).json()
+    assert message["status"] == status.value
+    others = [s for s in MessageStatus if s != status]
+    for other in others:
+        assert api.admin("GET", "/api/messages", params={"status": other.value}).json() == []
+
+
+def test_an_unknown_message_status_is_refused_naming_the_parameter(api: Api) -> None:
+    response = api.admin("GET", "/api/messages", params={"status": "bounced"})
+    assert response.status_code == 400
+    [error] = response.json()["errors"]
+    assert error["path"] == "query.status"
+    assert all(s.value in error["message"] for s in MessageStatus)  # what it may be
 
 
 def test_a_contact_with_its_timeline_and_stats(store: Store, api: Api) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import hmac
 import json
 import time
 from collections.abc import Iterator
@@ -239,6 +241,38 @@ def test_inbound_stop_and_start_change_sms_consent(store: Store, client: TestCli
     assert _sms_consent(store) == "subscribed"
     names = [r.name for r in rows(store, "SELECT name FROM events ORDER BY id")]
     assert names.count("unsubscribed") == 1 and names.count("subscribed") == 1
+
+
+def _signed_per_twilio(token: str, url: str, form: dict[str, str]) -> str:
+    # Twilio's documented algorithm, written out here rather than calling the code under
+    # test: the full URL it called, then each parameter's name and value in name order,
+    # HMAC-SHA1 with the auth token, base64.
+    payload = url + "".join(name + form[name] for name in sorted(form))
+    return base64.b64encode(hmac.new(token.encode(), payload.encode(), "sha1").digest()).decode()
+
+
+def test_an_inbound_text_to_a_url_with_a_query_string_is_checked_over_the_whole_url(
+    store: Store, client: TestClient
+) -> None:
+    # A messaging webhook set as .../inbound/test?source=twilio&n=%2B1 is signed by the
+    # provider over that whole URL, the query string exactly as sent.
+    identify(store, "ann", phone="+14155550100", consent={"sms": "subscribed"})
+    path, query = "/v1/sms/inbound/test", "source=twilio&n=%2B1"
+    form = {"From": "+14155550100", "To": "+15005550006", "Body": "STOP"}
+
+    def text(signed_url: str) -> int:
+        signature = _signed_per_twilio("tok", signed_url, form)
+        response = client.post(
+            f"{path}?{query}", data=form, headers={"X-Twilio-Signature": signature}
+        )
+        return response.status_code
+
+    # Signed without the query string, or over a re-encoded one: not what was called.
+    assert text(PUBLIC + path) == 403
+    assert text(f"{PUBLIC}{path}?source=twilio&n=+1") == 403
+    assert _sms_consent(store) == "subscribed"
+    assert text(f"{PUBLIC}{path}?{query}") == 200
+    assert _sms_consent(store) == "unsubscribed"
 
 
 def test_inbound_texts_are_refused_without_a_token_to_check_them(store: Store) -> None:

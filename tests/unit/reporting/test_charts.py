@@ -194,6 +194,40 @@ def test_grouped_svg_is_well_formed_and_names_are_text() -> None:
     assert ["".join(t.itertext()) for t in element.iter("title")] == ["3"]
 
 
+def rect_sizes(element: ET.Element) -> list[float]:
+    """Every width and height the SVG gives a rectangle, as numbers."""
+    return [float(r.attrib[a]) for r in element.iter("rect") for a in ("width", "height")]
+
+
+def test_a_refund_hangs_below_the_zero_line_and_no_rectangle_has_a_negative_size() -> None:
+    # A workflow whose refunds exceed its sales in the period: negative attributed revenue.
+    chart = charts.grouped(
+        ["welcome", "winback"], [("first touch", [300.0, -120.0]), ("linear", [150.0, -60.0])]
+    )
+    element = svg("svg_grouped", chart)
+    assert all(size >= 0 for size in rect_sizes(element))
+    [zero] = [y for y, label in chart.ticks if label == "0"]
+    first_welcome, first_winback, linear_welcome, linear_winback = chart.bars
+    # Sales stand on the zero line, refunds hang from it, both in proportion.
+    assert first_welcome.y + first_welcome.height == pytest.approx(zero)
+    assert first_winback.y == pytest.approx(zero) and linear_winback.y == pytest.approx(zero)
+    assert first_winback.height == pytest.approx(first_welcome.height * 120 / 300)
+    assert linear_welcome.height == pytest.approx(first_welcome.height / 2)
+    assert linear_winback.height == pytest.approx(first_winback.height / 2)
+    assert [b.value for b in chart.bars] == ["300", "-120", "150", "-60"]
+    # The axis reaches down to the largest refund, and every bar stays inside the chart.
+    assert [label for _, label in chart.ticks] == ["-120", "0", "300"]
+    assert all(b.y >= 0 and b.y + b.height <= chart.height for b in chart.bars)
+
+
+@given(values=st.lists(st.integers(-(10**9), 10**9), min_size=1, max_size=5))
+@settings(max_examples=60, deadline=None)
+def test_grouped_bars_of_any_sign_have_no_negative_size(values: list[int]) -> None:
+    chart = charts.grouped([f"w{i}" for i in range(len(values))], [("linear", values)])
+    assert all(size >= 0 for size in rect_sizes(svg("svg_grouped", chart)))
+    assert all(b.y >= 0 and b.y + b.height <= chart.height for b in chart.bars)
+
+
 # --- any names, any numbers ---------------------------------------------------------------------
 
 #: Names a person could give a workflow or variant (XML cannot carry control characters).

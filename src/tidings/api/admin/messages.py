@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from tidings.api.admin.deps import AdminDep
 from tidings.api.admin.views import MAX_ID, AfterQuery
 from tidings.storage import browse
+from tidings.storage.messages import MessageStatus
 
 router = APIRouter(prefix="/messages", tags=["messages"])
 
@@ -42,7 +43,7 @@ class MessageOut(BaseModel):
 def list_all(
     admin: AdminDep,
     contact_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
-    status: str | None = Query(None, pattern="^(queued|sent|failed)$"),
+    status: MessageStatus | None = None,
     after: AfterQuery = 0,
     limit: int = Query(50, ge=1, le=500),
 ) -> list[MessageOut]:
