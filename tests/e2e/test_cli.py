@@ -74,6 +74,8 @@ def test_demo_then_ask_why(tmp_path: Path) -> None:
         assert re.search(rf"│ {key} v1 +│ +[1-9][\d,]* │", out), f"{key} entered nobody:\n{out}"
     assert "step by step" in out
     assert (tmp_path / "tidings-demo.db").exists()
+    assert "log in as demo@tidings.local with password tidings-demo" in " ".join(out.split())
+    assert "tidings serve --database sqlite:///tidings-demo.db" in out
     asked = re.search(r"tidings contacts why (cus_\d+) --database (\S+)", out)
     assert asked is not None, out
     story = tidings("contacts", "why", asked.group(1), "--database", asked.group(2), cwd=tmp_path)
