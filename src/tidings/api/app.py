@@ -12,11 +12,13 @@ from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
 from tidings import __version__
-from tidings.api import admin, health, inbound, ingest, tracking
+from tidings.api import admin, health, inbound, ingest, session, tracking
+from tidings.api.audit import AuditTrail
 from tidings.api.committer import GroupCommitter
 from tidings.api.docs import install_docs
 from tidings.api.errors import install_error_handlers
 from tidings.api.keys import KeyCache
+from tidings.api.login_throttle import LoginThrottle
 from tidings.api.openapi import install_openapi, problems
 from tidings.api.request_ids import RequestIdMiddleware
 from tidings.api.throttle import DEFAULT_LINK_RATE, DEFAULT_SMS_RATE, RateLimit, limited
@@ -44,6 +46,7 @@ def create_app(
     sms_region: str | None = None,
     link_rate: str = DEFAULT_LINK_RATE,
     sms_rate: str = DEFAULT_SMS_RATE,
+    trust_proxy: bool = False,
 ) -> FastAPI:
     """The Tidings HTTP API over `engine` (already migrated).
 
@@ -110,7 +113,12 @@ def create_app(
     app.state.readiness = health.Readiness(
         engine, [loop.health for loop in (scheduler, dispatcher) if loop is not None]
     )
+    app.state.auth = session.AuthSettings(
+        throttle=LoginThrottle(app.state.ingest.clock), trust_proxy=trust_proxy
+    )
     install_error_handlers(app)
+    # Added last, so it runs first: the audit trail and every error see the request's id.
+    app.add_middleware(AuditTrail, engine=engine, clock=app.state.ingest.clock)
     app.add_middleware(RequestIdMiddleware)
     install_docs(app)
     install_openapi(app)
@@ -119,7 +127,8 @@ def create_app(
     # Anyone can call the public routes and each hit writes: limit them per address.
     sms_limit = RateLimit("sms", sms_rate)
     app.include_router(inbound.router, dependencies=[Depends(limited(sms_limit))])
-    app.include_router(admin.router, responses=problems(401))
+    app.include_router(session.router, responses=problems(401, 429))
+    app.include_router(admin.router, responses=problems(401, 403))
     link_limit = RateLimit("links", link_rate)
     app.include_router(tracking.router, dependencies=[Depends(limited(link_limit))])
     return app

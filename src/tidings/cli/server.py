@@ -82,6 +82,7 @@ def serve(
         sms_region=settings.sms_region,
         link_rate=settings.link_rate_limit,
         sms_rate=settings.sms_rate_limit,
+        trust_proxy=settings.trust_proxy,
     )
     _say_channels(dispatcher)
     scrub_access_log()  # no query strings or link tokens in the access log

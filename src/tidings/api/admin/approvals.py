@@ -9,14 +9,16 @@ from pydantic import BaseModel, Field
 
 from tidings.api.admin.deps import AdminDep
 from tidings.api.admin.views import TEXT, IdPath
+from tidings.api.auth import requires
 from tidings.api.errors import ApiError
 from tidings.api.openapi import problems
 from tidings.errors import NotFound
 from tidings.runtime.approvals import decide_approval
 from tidings.storage import browse
 from tidings.storage.approvals import ApprovalStatus, pending_approvals
+from tidings.storage.people import Role
 
-router = APIRouter(prefix="/approvals", tags=["approvals"])
+router = APIRouter(prefix="/approvals", tags=["approvals"], dependencies=[requires(Role.APPROVER)])
 
 
 class ApprovalOut(BaseModel):
@@ -77,7 +79,8 @@ def _decide(approval_id: IdPath, decision: Decision, admin: AdminDep, approved: 
         admin.catalog,
         row.enrollment_id,
         approved=approved,
-        by=decision.by,
+        # A logged-in person decides as themselves; only a key's script says who it acts for.
+        by=admin.caller.actor if admin.caller.actor_type == "person" else decision.by,
     )
     outcome = ApprovalStatus.APPROVED if approved else ApprovalStatus.REJECTED
     return Decided(id=approval_id, status=outcome.value, enrollment_status=status)
