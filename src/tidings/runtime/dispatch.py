@@ -343,7 +343,10 @@ class Dispatcher:
             part_log: list[dict[str, Any]] = []
             part_outcomes: list[dict[str, Any]] = []
             part = Round()
-            ready = self._decide_all(conn, ws, some, now, part_log, part_outcomes, part)
+            # A savepoint: on PostgreSQL a failed statement aborts the whole transaction,
+            # and every later try (and the round's own writes) would fail with it.
+            with conn.begin_nested():
+                ready = self._decide_all(conn, ws, some, now, part_log, part_outcomes, part)
             if keep:
                 log.extend(part_log)
                 outcomes.extend(part_outcomes)

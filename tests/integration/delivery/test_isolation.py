@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from sqlalchemy import update
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Row, text, update
 
 from tests.integration.conftest import Store
 from tests.integration.delivery.test_http_channels import crm_hook
 from tests.integration.journeys import deploy, identify, rows, track
 from tests.servers import HttpSink
-from tidings.runtime.dispatch import Dispatcher
+from tidings.runtime.dispatch import Channels, Dispatcher, Round
 from tidings.storage import tables
 
 
@@ -50,4 +54,52 @@ def test_a_message_that_raises_while_composing_fails_alone(
     )
     assert line.detail.startswith("internal error while deciding or composing: AttributeError")
     # and nothing is left to claim
+    assert dispatcher.run_once().claimed == 0
+
+
+@dataclass
+class _BreaksOn(Dispatcher):
+    """Deciding a group that holds `broken`'s message runs a statement the database refuses."""
+
+    broken: int = 0
+
+    def _decide_all(
+        self,
+        conn: Connection,
+        ws: Any,
+        rows: list[Row[Any]],
+        now: datetime,
+        log: list[dict[str, Any]],
+        outcomes: list[dict[str, Any]],
+        result: Round,
+    ) -> list[Any]:
+        if any(row.id == self.broken for row in rows):
+            conn.execute(text("SELECT 1 / 0"))  # a real SQL error, not an outage
+        return super()._decide_all(conn, ws, rows, now, log, outcomes, result)
+
+
+def test_a_message_whose_deciding_fails_in_sql_fails_alone_on_postgresql(
+    pg_store: Store, channels: Channels, receiver: HttpSink
+) -> None:
+    # Given two queued webhooks on PostgreSQL, where a failed statement aborts the
+    # transaction it runs in
+    store = pg_store
+    deploy(store, crm_hook(f"{receiver.url}/crm"))
+    for user in ("ann", "bob"):
+        identify(store, user, email=f"{user}@example.com")
+        track(store, user, "signed_up", plan="pro")
+    [broken_id, good_id] = [r.id for r in rows(store, "SELECT id FROM messages ORDER BY id")]
+    dispatcher = _BreaksOn(store.engine, store.clock, channels, store.catalog, broken=broken_id)
+
+    # When a round decides them, and deciding the first makes a statement fail
+    done = dispatcher.run_once()
+
+    # Then the other one is sent, and the first alone is failed with its reason
+    assert (done.sent, done.failed) == (1, 1)
+    assert [r.path for r in receiver.requests] == ["/crm"]
+    status = {r.id: r.status for r in rows(store, "SELECT id, status FROM messages")}
+    assert status == {broken_id: "failed", good_id: "sent"}
+    [line] = rows(store, "SELECT detail FROM step_log WHERE action = 'failed'")
+    assert "DataError" in line.detail
+    # and the next round finds nothing left to claim: no stall on the same rows
     assert dispatcher.run_once().claimed == 0
