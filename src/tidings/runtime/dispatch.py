@@ -204,6 +204,7 @@ class Dispatcher:
         """Claim, decide, send, record: one round."""
         now = self.clock.now()
         ready, result = transact(self.engine, lambda conn: self._claim(conn, now))
+        self.health.progressed()
         first = self._wave(len(ready))
         waiting = deque(ready[first:])
         running = {self._start(item): item for item in ready[:first]}
@@ -213,6 +214,8 @@ class Dispatcher:
             following = [waiting.popleft() for _ in outcomes if waiting]
             record = partial(self._record_and_hand, outcomes=outcomes, following=following)
             recorded, handed = transact(self.engine, record)
+            # A heartbeat per group recorded: a round against a slow relay is not stuck.
+            self.health.progressed()
             result.sent += len(recorded.sent_rows)
             result.sent_rows += recorded.sent_rows
             result.retried += recorded.retried

@@ -57,7 +57,13 @@ class SchedulerLoop:
             # journeys still run in between.
             self._next_sweep = now + self.sweep_every
             self._sweep()
-        done = run_due(self.engine, self.clock, self.catalog, batch=self.batch)
+        done = run_due(
+            self.engine,
+            self.clock,
+            self.catalog,
+            batch=self.batch,
+            progressed=self.health.progressed,
+        )
         self.steps += done
         if done == self.batch:
             return 0.0  # more may be due: no sleep
@@ -73,7 +79,9 @@ class SchedulerLoop:
             started = sweep_time_triggers(self.engine, self.clock, self.catalog)
             if started:
                 logger.info("time triggers fired", extra={"action": "sweep", "count": started})
+            self.health.progressed()  # each sweep may be long: the loop is busy, not stuck
             sweep_scores(self.engine, self.clock, self.catalog)
+            self.health.progressed()
             moved = sweep_segments(self.engine, self.clock, self.catalog)
             if moved:
                 logger.info("segments changed", extra={"action": "segments", "count": moved})

@@ -13,6 +13,7 @@ from tests.integration.delivery.test_http_channels import crm_hook
 from tests.integration.journeys import deploy, identify, rows, track
 from tests.servers import HttpSink
 from tidings.runtime.dispatch import Channels, Dispatcher, Round
+from tidings.runtime.supervision import LoopHealth
 from tidings.storage import tables
 
 
@@ -55,6 +56,16 @@ def test_a_message_that_raises_while_composing_fails_alone(
     assert line.detail.startswith("internal error while deciding or composing: AttributeError")
     # and nothing is left to claim
     assert dispatcher.run_once().claimed == 0
+
+
+class _Ticker:
+    """A monotonic clock that moves only when told."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
 
 
 @dataclass
@@ -103,3 +114,32 @@ def test_a_message_whose_deciding_fails_in_sql_fails_alone_on_postgresql(
     assert "DataError" in line.detail
     # and the next round finds nothing left to claim: no stall on the same rows
     assert dispatcher.run_once().claimed == 0
+
+
+def test_a_round_against_a_slow_relay_is_busy_not_stuck(
+    store: Store, channels: Channels, receiver: HttpSink
+) -> None:
+    # Given three queued webhooks, and a relay that takes 20 s per call (on the health's
+    # own clock, which moves only when the relay answers)
+    deploy(store, crm_hook(f"{receiver.url}/crm"))
+    for user in ("ann", "bob", "cat"):
+        identify(store, user, email=f"{user}@example.com")
+        track(store, user, "signed_up", plan="pro")
+    tick = _Ticker()
+    dispatcher = Dispatcher(store.engine, store.clock, channels, store.catalog, concurrency=1)
+    dispatcher.health = LoopHealth("dispatcher", monotonic=tick)
+    dispatcher.health.began()
+    seen: list[str | None] = []
+
+    def slow(_request: Any) -> tuple[int, dict[str, str], bytes]:
+        seen.append(dispatcher.health.problem())
+        tick.now += 20
+        return 200, {}, b"{}"
+
+    receiver.respond = slow
+
+    # When one round sends the three, a minute in all
+    assert dispatcher.run_once().sent == 3
+
+    # Then at no point was the dispatcher reported stuck: each send recorded is progress
+    assert seen == [None, None, None]
