@@ -397,8 +397,7 @@ class Dispatcher:
         outcomes: list[dict[str, Any]],
         result: Round,
     ) -> None:
-        reason = f"internal error while deciding or composing: {type(exc).__name__}: {exc}"
-        reason = reason[:1000]
+        reason = step_log.failure_reason("internal error while deciding or composing", exc)
         logger.error(
             "message failed", exc_info=exc, extra={"action": "decide_failed", "message_id": row.id}
         )

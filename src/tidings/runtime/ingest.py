@@ -173,11 +173,9 @@ def _react_one_by_one(
                 "workflows failed on an event",
                 extra={"action": "react", "message_id": item.message_id, "contact_id": contact_id},
             )
-            # The first line only: a driver's error goes on with the statement and its values.
-            cause = str(exc).partition("\n")[0]
-            why = f"{item.name} is stored, but its workflows failed: {type(exc).__name__}: {cause}"
+            why = step_log.failure_reason(f"{item.name} is stored, but its workflows failed", exc)
             step_log.append_lines(
-                conn, [step_log.line(workspace_id, contact_id, "failed", why[:500], now)]
+                conn, [step_log.line(workspace_id, contact_id, "failed", why, now)]
             )
             continue
         total.started += journeys.started

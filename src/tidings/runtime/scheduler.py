@@ -109,7 +109,7 @@ def _fail(conn: Connection, stored: Stored, exc: Exception, now: datetime) -> No
     """Close a journey that raised, and say why on its contact's timeline."""
     state = stored.state
     at = f" at step {state.step_id}" if state.step_id else ""
-    reason = f"failed{at}: {type(exc).__name__}: {exc}"[:1000]
+    reason = step_log.failure_reason(f"failed{at}", exc)
     logger.error(
         "journey failed",
         exc_info=exc,

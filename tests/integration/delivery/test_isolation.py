@@ -111,7 +111,9 @@ def test_a_message_whose_deciding_fails_in_sql_fails_alone_on_postgresql(
     status = {r.id: r.status for r in rows(store, "SELECT id, status FROM messages")}
     assert status == {broken_id: "failed", good_id: "sent"}
     [line] = rows(store, "SELECT detail FROM step_log WHERE action = 'failed'")
-    assert "DataError" in line.detail
+    assert line.detail.startswith("internal error while deciding or composing: DataError")
+    # in one line: the statement and its values stay in the server's log
+    assert "\n" not in line.detail and "[SQL:" not in line.detail
     # and the next round finds nothing left to claim: no stall on the same rows
     assert dispatcher.run_once().claimed == 0
 
