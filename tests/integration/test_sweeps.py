@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import event, insert
+from sqlalchemy import event, insert, update
 
 from tests.integration.conftest import Store
 from tests.integration.journeys import deploy, identify, rows, subscriber, track
@@ -21,6 +21,12 @@ templates:
 steps:
   - {id: miss, type: send, template: miss}
 """
+
+
+ENROLLED = (
+    "SELECT c.external_id, w.key FROM enrollments e JOIN workflows w ON w.id = e.workflow_id "
+    "JOIN contacts c ON c.id = e.contact_id ORDER BY c.external_id"
+)
 
 
 def sweep(store: Store) -> int:
@@ -158,3 +164,26 @@ def test_the_date_sweep_reads_only_the_contacts_whose_day_it_is(store: Store) ->
     # workflow's spec already cached: one statement fewer).
     assert many <= few
     assert statements()[0] == 0  # and nobody twice
+
+
+def test_a_workflow_whose_sweep_raises_leaves_the_others_swept(store: Store) -> None:
+    # Given an inactivity workflow with a contact gone quiet, and a birthday workflow
+    deploy(store, BIRTHDAY)
+    deploy(store, QUIET)
+    subscriber(store, "quiet")
+    track(store, "quiet", "visited")
+    # and a contact whose stored timezone makes the date sweep raise (a name too long
+    # for the zone files: OSError, a Python error, not the database's)
+    subscriber(store, "odd", birthday="1990-03-02")
+    with store.engine.begin() as conn:
+        conn.execute(
+            update(contacts)
+            .where(contacts.c.external_id == "odd")
+            .values(timezone="\U0001f600" * 64)
+        )
+    store.clock.advance(timedelta(days=30))
+
+    # When the time triggers are swept, both contacts, quiet for 30 days, are enrolled in
+    # the inactivity workflow all the same
+    assert sweep(store) == 2
+    assert [tuple(r) for r in rows(store, ENROLLED)] == [("odd", "winback"), ("quiet", "winback")]

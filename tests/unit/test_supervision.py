@@ -94,6 +94,22 @@ def test_health_reports_a_loop_whose_last_good_round_is_old() -> None:
     assert health.last_error == "RuntimeError: database is locked"
 
 
+def test_a_long_round_that_keeps_making_progress_is_not_stuck() -> None:
+    tick = _Ticker()
+    health = LoopHealth("dispatcher", idle_seconds=1.0, monotonic=tick)
+    health.began()
+    health.succeeded()
+    # Given a round that runs for minutes (a slow relay), with a heartbeat every 20 s
+    for _ in range(6):
+        tick.now += 20
+        health.progressed()
+        # Then the loop is never reported stuck while it moves
+        assert health.problem() is None
+    # and once the heartbeats stop, it is, counted from the last one
+    tick.now += 31
+    assert health.problem() == "dispatcher: last progress 31 s ago (limit 30 s)"
+
+
 def test_a_slow_idle_loop_gets_three_idle_intervals() -> None:
     tick = _Ticker()
     health = LoopHealth("scheduler", idle_seconds=60.0, monotonic=tick)

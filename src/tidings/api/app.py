@@ -110,9 +110,10 @@ def create_app(
         sms_token=sms_token,
         sms_region=sms_region,
     )
-    app.state.readiness = health.Readiness(
-        engine, [loop.health for loop in (scheduler, dispatcher) if loop is not None]
-    )
+    loops = [loop.health for loop in (scheduler, dispatcher) if loop is not None]
+    if scheduler is not None:
+        loops.insert(1, scheduler.sweeps_health)
+    app.state.readiness = health.Readiness(engine, loops)
     app.state.auth = session.AuthSettings(
         throttle=LoginThrottle(app.state.ingest.clock), trust_proxy=trust_proxy
     )

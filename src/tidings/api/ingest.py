@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from fastapi import APIRouter, Request
-from sqlalchemy.exc import OperationalError
 from starlette.concurrency import run_in_threadpool
 
 from tidings.api.body import read_json
@@ -25,6 +24,7 @@ from tidings.clock import Clock
 from tidings.core.problems import Problem
 from tidings.runtime.aliases import AliasCall
 from tidings.runtime.ingest import Incoming, IngestReport, ingest
+from tidings.runtime.supervision import is_outage
 from tidings.storage.api_keys import KeyOwner
 from tidings.storage.workflows import Catalog
 
@@ -50,14 +50,17 @@ class IngestService:
     committer: GroupCommitter | None = None
 
     def store(self, workspace_id: int, items: list[Incoming | AliasCall]) -> IngestReport:
-        """Commit the calls; 503 when every slot stays busy or the database is locked."""
+        """Commit the calls; 503 when every slot stays busy or the database is out of reach
+        (locked, restarting, refusing connections)."""
         if not self.slots.acquire(timeout=QUEUE_SECONDS):
             raise _overloaded("every ingest slot is busy")
         try:
             return ingest(self.engine, workspace_id, items, self.clock, self.catalog)
-        except OperationalError as exc:
-            if "locked" in str(exc.orig).lower() or "could not serialize" in str(exc.orig).lower():
-                raise _overloaded("the database is busy") from exc
+        except Exception as exc:
+            # Locked, restarting, refusing connections, a dropped connection: nothing was
+            # stored, and a 503 has the client send the calls again (duplicates are dropped).
+            if is_outage(exc):
+                raise _overloaded("the database is busy or unreachable") from exc
             raise
         finally:
             self.slots.release()
@@ -215,7 +218,10 @@ def _store_isolated(
     try:
         return service.store(workspace_id, [call for _, call in calls]), []
     except ApiError:
-        raise  # overload: the whole batch is retried later, duplicates are dropped then
+        # Overload or an outage (`store` turns both into a 503): the whole batch is sent
+        # again later, and its duplicates dropped then. Rejections inside a 200 would be
+        # lost, since Segment's clients never retry them.
+        raise
     except Exception:
         logger.exception(
             "a batch failed to store; storing its calls one by one",
@@ -226,7 +232,7 @@ def _store_isolated(
         try:
             alone = service.store(workspace_id, [call])
         except ApiError:
-            raise
+            raise  # the database went away between two calls: the batch is sent again
         except Exception:
             logger.exception(
                 "a call failed to store", extra={"action": "ingest_call", "index": index}

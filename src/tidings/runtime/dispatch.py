@@ -204,6 +204,7 @@ class Dispatcher:
         """Claim, decide, send, record: one round."""
         now = self.clock.now()
         ready, result = transact(self.engine, lambda conn: self._claim(conn, now))
+        self.health.progressed()
         first = self._wave(len(ready))
         waiting = deque(ready[first:])
         running = {self._start(item): item for item in ready[:first]}
@@ -213,6 +214,8 @@ class Dispatcher:
             following = [waiting.popleft() for _ in outcomes if waiting]
             record = partial(self._record_and_hand, outcomes=outcomes, following=following)
             recorded, handed = transact(self.engine, record)
+            # A heartbeat per group recorded: a round against a slow relay is not stuck.
+            self.health.progressed()
             result.sent += len(recorded.sent_rows)
             result.sent_rows += recorded.sent_rows
             result.retried += recorded.retried
@@ -343,7 +346,10 @@ class Dispatcher:
             part_log: list[dict[str, Any]] = []
             part_outcomes: list[dict[str, Any]] = []
             part = Round()
-            ready = self._decide_all(conn, ws, some, now, part_log, part_outcomes, part)
+            # A savepoint: on PostgreSQL a failed statement aborts the whole transaction,
+            # and every later try (and the round's own writes) would fail with it.
+            with conn.begin_nested():
+                ready = self._decide_all(conn, ws, some, now, part_log, part_outcomes, part)
             if keep:
                 log.extend(part_log)
                 outcomes.extend(part_outcomes)
@@ -391,8 +397,7 @@ class Dispatcher:
         outcomes: list[dict[str, Any]],
         result: Round,
     ) -> None:
-        reason = f"internal error while deciding or composing: {type(exc).__name__}: {exc}"
-        reason = reason[:1000]
+        reason = step_log.failure_reason("internal error while deciding or composing", exc)
         logger.error(
             "message failed", exc_info=exc, extra={"action": "decide_failed", "message_id": row.id}
         )

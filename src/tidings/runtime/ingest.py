@@ -9,7 +9,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Engine
-from sqlalchemy.exc import OperationalError
 
 from tidings.clock import Clock
 from tidings.core.react import DEFAULT_TRIGGER_HORIZON, react
@@ -19,6 +18,7 @@ from tidings.runtime.aliases import AliasCall, apply_alias
 from tidings.runtime.journeys import Journeys
 from tidings.runtime.scoring import load_scoring, score_batch
 from tidings.runtime.segments import Announcement
+from tidings.runtime.supervision import is_outage
 from tidings.runtime.transactions import transact
 from tidings.storage import contacts, events, step_log
 from tidings.storage.contacts import Identity
@@ -166,18 +166,16 @@ def _react_one_by_one(
         try:
             with conn.begin_nested():
                 _react_to(journeys, [(item, contact_id)], new_ids, trigger_horizon)
-        except OperationalError:
-            raise
         except Exception as exc:
+            if is_outage(exc):
+                raise
             logger.exception(
                 "workflows failed on an event",
                 extra={"action": "react", "message_id": item.message_id, "contact_id": contact_id},
             )
-            # The first line only: a driver's error goes on with the statement and its values.
-            cause = str(exc).partition("\n")[0]
-            why = f"{item.name} is stored, but its workflows failed: {type(exc).__name__}: {cause}"
+            why = step_log.failure_reason(f"{item.name} is stored, but its workflows failed", exc)
             step_log.append_lines(
-                conn, [step_log.line(workspace_id, contact_id, "failed", why[:500], now)]
+                conn, [step_log.line(workspace_id, contact_id, "failed", why, now)]
             )
             continue
         total.started += journeys.started
@@ -309,9 +307,9 @@ def _store_and_react(
             journeys = Journeys(conn, workspace_id, catalog, now)
             journeys.know_contacts(views)
             _react_to(journeys, fresh, new_ids, trigger_horizon)
-    except OperationalError:
-        raise  # the database itself failed: the caller's transaction retries or reports it
-    except Exception:
+    except Exception as exc:
+        if is_outage(exc):
+            raise  # the database itself failed: the caller's transaction retries or reports it
         logger.exception(
             "workflows failed on a batch; reacting event by event",
             extra={"action": "react_batch", "workspace_id": workspace_id},

@@ -41,6 +41,9 @@ class SchedulerLoop:
     sleep: Callable[[float], object] | None = None
     steps: int = 0
     health: LoopHealth = field(default_factory=lambda: LoopHealth("scheduler"))
+    #: The sweeps' own health: a round whose sweep failed still advances journeys and
+    #: counts as good for `health`, so sweeps that always fail must show up apart.
+    sweeps_health: LoopHealth = field(default_factory=lambda: LoopHealth("sweeps"))
     _next_sweep: datetime | None = None
 
     def __post_init__(self) -> None:
@@ -54,7 +57,13 @@ class SchedulerLoop:
             # journeys still run in between.
             self._next_sweep = now + self.sweep_every
             self._sweep()
-        done = run_due(self.engine, self.clock, self.catalog, batch=self.batch)
+        done = run_due(
+            self.engine,
+            self.clock,
+            self.catalog,
+            batch=self.batch,
+            progressed=self.health.progressed,
+        )
         self.steps += done
         if done == self.batch:
             return 0.0  # more may be due: no sleep
@@ -70,19 +79,31 @@ class SchedulerLoop:
             started = sweep_time_triggers(self.engine, self.clock, self.catalog)
             if started:
                 logger.info("time triggers fired", extra={"action": "sweep", "count": started})
+            self.health.progressed()  # each sweep may be long: the loop is busy, not stuck
             sweep_scores(self.engine, self.clock, self.catalog)
+            self.health.progressed()
             moved = sweep_segments(self.engine, self.clock, self.catalog)
             if moved:
                 logger.info("segments changed", extra={"action": "segments", "count": moved})
         except Exception as exc:
-            self.health.failed(exc)
+            self.sweeps_health.failed(exc)
             logger.exception(
                 "sweep failed; trying again at the next sweep",
-                extra={"action": "sweep_failed", "loop": "scheduler"},
+                extra={
+                    "action": "sweep_failed",
+                    "loop": "scheduler",
+                    "failures": self.sweeps_health.failures,
+                },
             )
+            return
+        self.sweeps_health.succeeded()
 
     def run(self) -> int:
         """Loop until `stop` is set, whatever a round raises; return how many steps were
         advanced."""
+        # Sweeps run once per `sweep_every`: they are stuck after three periods without one
+        # that went well.
+        self.sweeps_health.idle_seconds = self.sweep_every.total_seconds()
+        self.sweeps_health.began()
         Supervisor(self.health, self.stop, wait=self.sleep).run(self.run_once)
         return self.steps

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from sqlalchemy import Connection, Engine
@@ -22,7 +22,14 @@ from tidings.storage.workflows import Catalog
 logger = logging.getLogger(__name__)
 
 
-def run_due(engine: Engine, clock: Clock, catalog: Catalog, *, batch: int = 500) -> int:
+def run_due(
+    engine: Engine,
+    clock: Clock,
+    catalog: Catalog,
+    *,
+    batch: int = 500,
+    progressed: Callable[[], None] = lambda: None,
+) -> int:
     """Advance up to `batch` due enrollments in one transaction; return how many.
 
     The claim's row locks last until the commit, so a worker killed mid-batch leaves
@@ -32,7 +39,8 @@ def run_due(engine: Engine, clock: Clock, catalog: Catalog, *, batch: int = 500)
     twice) fails alone: the batch is rolled back to just after the claim and run again
     one journey at a time, each under its own savepoint; the one that raises is marked
     failed with the reason on its contact's timeline, and the others go on. The normal
-    path stays one pass.
+    path stays one pass. `progressed` is called after each journey run (a heartbeat for
+    the loop's health: a batch of slow renders is busy, not stuck).
     """
     now = clock.now()
 
@@ -40,11 +48,11 @@ def run_due(engine: Engine, clock: Clock, catalog: Catalog, *, batch: int = 500)
         claimed = enrollments.claim_due(conn, now, batch)
         try:
             with conn.begin_nested():
-                _advance(conn, claimed, catalog, now)
+                _advance(conn, claimed, catalog, now, progressed)
         except Exception as exc:
             if is_outage(exc):
                 raise
-            _advance_one_by_one(conn, claimed, catalog, now)
+            _advance_one_by_one(conn, claimed, catalog, now, progressed)
         return claimed
 
     claimed = transact(engine, work)
@@ -53,7 +61,13 @@ def run_due(engine: Engine, clock: Clock, catalog: Catalog, *, batch: int = 500)
     return len(claimed)
 
 
-def _advance(conn: Connection, claimed: Sequence[Stored], catalog: Catalog, now: datetime) -> None:
+def _advance(
+    conn: Connection,
+    claimed: Sequence[Stored],
+    catalog: Catalog,
+    now: datetime,
+    progressed: Callable[[], None],
+) -> None:
     by_workspace: dict[int, list[Stored]] = defaultdict(list)
     for stored in claimed:
         by_workspace[stored.workspace_id].append(stored)
@@ -62,17 +76,22 @@ def _advance(conn: Connection, claimed: Sequence[Stored], catalog: Catalog, now:
         journeys.preload([s.state.contact_id for s in group], with_enrollments=False)
         for stored in group:
             journeys.run(stored.workflow_id, stored.state)
+            progressed()
         journeys.flush()
 
 
 def _advance_one_by_one(
-    conn: Connection, claimed: Sequence[Stored], catalog: Catalog, now: datetime
+    conn: Connection,
+    claimed: Sequence[Stored],
+    catalog: Catalog,
+    now: datetime,
+    progressed: Callable[[], None],
 ) -> None:
     for stored in claimed:
         for attempt in (1, 2):
             try:
                 with conn.begin_nested():
-                    _advance(conn, [stored], catalog, now)
+                    _advance(conn, [stored], catalog, now, progressed)
                 break
             except ConcurrentEntry as exc:
                 # Another writer enrolled this contact meanwhile: run the journey once more
@@ -90,7 +109,7 @@ def _fail(conn: Connection, stored: Stored, exc: Exception, now: datetime) -> No
     """Close a journey that raised, and say why on its contact's timeline."""
     state = stored.state
     at = f" at step {state.step_id}" if state.step_id else ""
-    reason = f"failed{at}: {type(exc).__name__}: {exc}"[:1000]
+    reason = step_log.failure_reason(f"failed{at}", exc)
     logger.error(
         "journey failed",
         exc_info=exc,

@@ -22,8 +22,8 @@ logger = logging.getLogger(__name__)
 #: The first wait after a failed round, and the longest (seconds).
 BACKOFF_BASE = 0.5
 BACKOFF_CAP = 30.0
-#: A loop counts as stuck when its last good round is older than this many idle
-#: intervals, and never sooner than `STALE_FLOOR` seconds.
+#: A loop counts as stuck when its last good round (or sign of progress inside a round) is
+#: older than this many idle intervals, and never sooner than `STALE_FLOOR` seconds.
 STALE_IDLE_ROUNDS = 3
 STALE_FLOOR = 30.0
 
@@ -55,6 +55,9 @@ class LoopHealth:
     monotonic: Callable[[], float] = time.monotonic
     started_at: float | None = None
     last_good_at: float | None = None
+    #: The last sign of life inside a round (a group of sends recorded, a journey run):
+    #: a long round that keeps moving is slow, not stuck.
+    last_progress_at: float | None = None
     last_error: str | None = None
     last_error_at: float | None = None
     #: Failed rounds since the last good one.
@@ -74,6 +77,10 @@ class LoopHealth:
         self.last_good_at = self.monotonic()
         self.failures = 0
 
+    def progressed(self) -> None:
+        """A round moved on (a heartbeat): the loop is busy, not stuck."""
+        self.last_progress_at = self.monotonic()
+
     def failed(self, exc: BaseException) -> None:
         """A round (or part of one) raised `exc`."""
         self.last_error = f"{type(exc).__name__}: {exc}"[:500]
@@ -85,10 +92,12 @@ class LoopHealth:
         if self.started_at is None:
             return None
         since = self.last_good_at if self.last_good_at is not None else self.started_at
+        what = "no good round yet" if self.last_good_at is None else "last good round"
+        if self.last_progress_at is not None and self.last_progress_at > since:
+            since, what = self.last_progress_at, "last progress"
         age = self.monotonic() - since
         if age <= self.stale_after:
             return None
-        what = "no good round yet" if self.last_good_at is None else "last good round"
         # The error text stays out: it may name hosts or SQL, and `/readyz` is public.
         failing = f", {self.failures} failed since" if self.failures else ""
         return f"{self.name}: {what} {age:.0f} s ago (limit {self.stale_after:.0f} s){failing}"

@@ -7,7 +7,6 @@ import logging
 from datetime import timedelta
 
 from sqlalchemy import Connection, Engine
-from sqlalchemy.exc import DBAPIError
 
 from tidings.clock import Clock
 from tidings.core.calendar import anniversaries_due, zone
@@ -17,6 +16,7 @@ from tidings.runtime.ingest import announce
 from tidings.runtime.journeys import Journeys
 from tidings.runtime.scoring import decay_scores, load_scoring
 from tidings.runtime.segments import refresh_segment
+from tidings.runtime.supervision import is_outage
 from tidings.runtime.transactions import transact
 from tidings.storage import segments, sweeps
 from tidings.storage.workflows import Catalog
@@ -45,7 +45,11 @@ def sweep_time_triggers(
                     # for every other workflow too. Entries are only written at flush.
                     with conn.begin_nested():
                         _sweep_workflow(conn, journeys, workflow_id, deployed, batch)
-                except DBAPIError:
+                except Exception as exc:
+                    # A bad value or a bug in one workflow's sweep leaves the others (and the
+                    # other workspaces) swept; the database going away ends the sweep.
+                    if is_outage(exc):
+                        raise
                     logger.exception(
                         "a time-trigger sweep failed; the other workflows are swept",
                         extra={"action": "sweep_time_triggers", "workflow_id": workflow_id},

@@ -93,6 +93,11 @@ class _SqliteConnection(Connection):
             self._reading = False
 
 
+class NestedWrite(RuntimeError):
+    """A thread holding a SQLite write transaction began another one: a bug in the caller,
+    which would otherwise wait for itself until SQLite gave up."""
+
+
 #: Set in a connection's info while its transaction holds the writers' turn.
 _WRITING = "tidings_writing"
 
@@ -109,27 +114,47 @@ class _Writers:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._held = False
+        #: The thread whose transaction holds the turn (set by that thread itself).
+        self._owner: int | None = None
         self._waiting: deque[threading.Event] = deque()
 
     def acquire(self, timeout: float) -> bool:
-        """Wait for this writer's turn; False if it did not come within `timeout`."""
+        """Wait for this writer's turn; False if it did not come within `timeout`.
+
+        Raises `NestedWrite` at once when the calling thread already holds the turn: it
+        would wait for itself, in this queue and then in SQLite's, and never get it.
+        """
+        me = threading.get_ident()
         with self._lock:
             if not self._held:
-                self._held = True
+                self._held, self._owner = True, me
                 return True
+            if self._owner == me:
+                raise NestedWrite(
+                    "this thread already has a SQLite write transaction open and began a "
+                    "second one on another connection, which would wait for the first for "
+                    "ever: do the second write on the first transaction's connection"
+                )
             turn = threading.Event()
             self._waiting.append(turn)
         if turn.wait(timeout):
-            return True
+            return self._take(me)
         with self._lock:
             if turn.is_set():  # handed over just as the wait ran out
+                self._owner = me
                 return True
             self._waiting.remove(turn)
             return False
 
+    def _take(self, me: int) -> bool:
+        with self._lock:
+            self._owner = me
+        return True
+
     def release(self) -> None:
         """End this writer's turn and hand it to the next one."""
         with self._lock:
+            self._owner = None
             if self._waiting:
                 self._waiting.popleft().set()
             else:
@@ -160,8 +185,8 @@ def _tune_sqlite(engine: Engine, busy_seconds: float) -> None:
             return
         # A write takes the lock up front: two writers queue instead of failing when a
         # read transaction tries to become a write one. A writer that waited its turn
-        # past QUEUE_SECONDS (one stuck, or nested in the same thread) goes on to
-        # SQLite's own wait, as before.
+        # past QUEUE_SECONDS (one stuck) goes on to SQLite's own wait, as before; one
+        # nested in the same thread fails at once (NestedWrite).
         writing = writers.acquire(QUEUE_SECONDS)
         try:
             conn.exec_driver_sql("BEGIN IMMEDIATE")

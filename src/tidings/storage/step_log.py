@@ -61,6 +61,21 @@ def line(
     }
 
 
+#: The longest failure reason kept on a timeline (and as a journey's or message's error).
+FAILURE_CHARS = 1000
+
+
+def failure_reason(what: str, exc: BaseException) -> str:
+    """Why something failed alone, as its timeline line says it: `what`, the error's type
+    and the first line of its message, cut to `FAILURE_CHARS`.
+
+    The first line only: a driver's error goes on with the statement and its values,
+    which belong in the server's log (it has the traceback), not on a contact's timeline.
+    """
+    cause = str(exc).partition("\n")[0]
+    return f"{what}: {type(exc).__name__}: {cause}"[:FAILURE_CHARS]
+
+
 #: From how many lines COPY beats a pipelined INSERT on PostgreSQL.
 COPY_FROM_ROWS = 50
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 from tests.integration.conftest import Store
 from tidings.api.app import create_app
@@ -63,7 +63,7 @@ def test_healthz_and_readyz_answer_200_when_all_is_well(store: Store) -> None:
         assert ready.status_code == 200
         assert ready.json() == {
             "status": "ok",
-            "checks": ["database", "scheduler", "dispatcher"],
+            "checks": ["database", "scheduler", "sweeps", "dispatcher"],
             "problems": [],
         }
 
@@ -107,3 +107,30 @@ def test_readyz_answers_503_naming_a_loop_that_has_no_good_round(
         # and the process still lives
         assert client.get("/healthz").status_code == 200
     gone.dispose()
+
+
+def test_readyz_answers_503_naming_the_sweeps_when_they_keep_failing(store: Store) -> None:
+    # Given a scheduler whose sweeps fail (the segments table is gone), while its rounds
+    # still advance journeys and go well
+    with store.engine.begin() as conn:
+        conn.execute(text("ALTER TABLE segments RENAME TO segments_gone"))
+    tick = _Ticker()
+    scheduler = SchedulerLoop(store.engine, store.clock, store.catalog)
+    scheduler.sweeps_health = LoopHealth("sweeps", monotonic=tick)
+    app = create_app(store.engine, clock=store.clock, scheduler=scheduler)
+    with TestClient(app) as client:
+        _wait_until(
+            lambda: (
+                scheduler.sweeps_health.failures >= 1 and scheduler.health.last_good_at is not None
+            ),
+            "a failed sweep in a good round",
+        )
+        # Within three sweep periods the sweeps are given the benefit of the doubt
+        assert client.get("/readyz").status_code == 200
+        # When three periods (3 min) pass without a sweep that went well
+        tick.now += 181
+        ready = client.get("/readyz")
+        # Then readiness fails and names the sweeps, though the scheduler's rounds are good
+        assert ready.status_code == 503
+        [problem] = ready.json()["problems"]
+        assert problem.startswith("sweeps: no good round yet 181 s ago (limit 180 s), 1 failed")

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from sqlalchemy import update
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Row, text, update
 
 from tests.integration.conftest import Store
 from tests.integration.delivery.test_http_channels import crm_hook
 from tests.integration.journeys import deploy, identify, rows, track
 from tests.servers import HttpSink
-from tidings.runtime.dispatch import Dispatcher
+from tidings.runtime.dispatch import Channels, Dispatcher, Round
+from tidings.runtime.supervision import LoopHealth
 from tidings.storage import tables
 
 
@@ -51,3 +56,92 @@ def test_a_message_that_raises_while_composing_fails_alone(
     assert line.detail.startswith("internal error while deciding or composing: AttributeError")
     # and nothing is left to claim
     assert dispatcher.run_once().claimed == 0
+
+
+class _Ticker:
+    """A monotonic clock that moves only when told."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@dataclass
+class _BreaksOn(Dispatcher):
+    """Deciding a group that holds `broken`'s message runs a statement the database refuses."""
+
+    broken: int = 0
+
+    def _decide_all(
+        self,
+        conn: Connection,
+        ws: Any,
+        rows: list[Row[Any]],
+        now: datetime,
+        log: list[dict[str, Any]],
+        outcomes: list[dict[str, Any]],
+        result: Round,
+    ) -> list[Any]:
+        if any(row.id == self.broken for row in rows):
+            conn.execute(text("SELECT 1 / 0"))  # a real SQL error, not an outage
+        return super()._decide_all(conn, ws, rows, now, log, outcomes, result)
+
+
+def test_a_message_whose_deciding_fails_in_sql_fails_alone_on_postgresql(
+    pg_store: Store, channels: Channels, receiver: HttpSink
+) -> None:
+    # Given two queued webhooks on PostgreSQL, where a failed statement aborts the
+    # transaction it runs in
+    store = pg_store
+    deploy(store, crm_hook(f"{receiver.url}/crm"))
+    for user in ("ann", "bob"):
+        identify(store, user, email=f"{user}@example.com")
+        track(store, user, "signed_up", plan="pro")
+    [broken_id, good_id] = [r.id for r in rows(store, "SELECT id FROM messages ORDER BY id")]
+    dispatcher = _BreaksOn(store.engine, store.clock, channels, store.catalog, broken=broken_id)
+
+    # When a round decides them, and deciding the first makes a statement fail
+    done = dispatcher.run_once()
+
+    # Then the other one is sent, and the first alone is failed with its reason
+    assert (done.sent, done.failed) == (1, 1)
+    assert [r.path for r in receiver.requests] == ["/crm"]
+    status = {r.id: r.status for r in rows(store, "SELECT id, status FROM messages")}
+    assert status == {broken_id: "failed", good_id: "sent"}
+    [line] = rows(store, "SELECT detail FROM step_log WHERE action = 'failed'")
+    assert line.detail.startswith("internal error while deciding or composing: DataError")
+    # in one line: the statement and its values stay in the server's log
+    assert "\n" not in line.detail and "[SQL:" not in line.detail
+    # and the next round finds nothing left to claim: no stall on the same rows
+    assert dispatcher.run_once().claimed == 0
+
+
+def test_a_round_against_a_slow_relay_is_busy_not_stuck(
+    store: Store, channels: Channels, receiver: HttpSink
+) -> None:
+    # Given three queued webhooks, and a relay that takes 20 s per call (on the health's
+    # own clock, which moves only when the relay answers)
+    deploy(store, crm_hook(f"{receiver.url}/crm"))
+    for user in ("ann", "bob", "cat"):
+        identify(store, user, email=f"{user}@example.com")
+        track(store, user, "signed_up", plan="pro")
+    tick = _Ticker()
+    dispatcher = Dispatcher(store.engine, store.clock, channels, store.catalog, concurrency=1)
+    dispatcher.health = LoopHealth("dispatcher", monotonic=tick)
+    dispatcher.health.began()
+    seen: list[str | None] = []
+
+    def slow(_request: Any) -> tuple[int, dict[str, str], bytes]:
+        seen.append(dispatcher.health.problem())
+        tick.now += 20
+        return 200, {}, b"{}"
+
+    receiver.respond = slow
+
+    # When one round sends the three, a minute in all
+    assert dispatcher.run_once().sent == 3
+
+    # Then at no point was the dispatcher reported stuck: each send recorded is progress
+    assert seen == [None, None, None]
