@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -25,6 +25,7 @@ from tidings.clock import Clock
 from tidings.core.problems import Problem
 from tidings.runtime.aliases import AliasCall
 from tidings.runtime.ingest import Incoming, IngestReport, ingest
+from tidings.runtime.journeys import DEFAULT_INGEST_JOURNEY_SECONDS, JourneyLimits
 from tidings.storage.api_keys import KeyOwner
 from tidings.storage.workflows import Catalog
 
@@ -48,13 +49,19 @@ class IngestService:
     keys: KeyCache
     slots: threading.BoundedSemaphore
     committer: GroupCommitter | None = None
+    #: Each render's time, and the time a batch's journeys may hold the transaction.
+    limits: JourneyLimits = field(
+        default_factory=lambda: JourneyLimits(batch_seconds=DEFAULT_INGEST_JOURNEY_SECONDS)
+    )
 
     def store(self, workspace_id: int, items: list[Incoming | AliasCall]) -> IngestReport:
         """Commit the calls; 503 when every slot stays busy or the database is locked."""
         if not self.slots.acquire(timeout=QUEUE_SECONDS):
             raise _overloaded("every ingest slot is busy")
         try:
-            return ingest(self.engine, workspace_id, items, self.clock, self.catalog)
+            return ingest(
+                self.engine, workspace_id, items, self.clock, self.catalog, limits=self.limits
+            )
         except OperationalError as exc:
             if "locked" in str(exc.orig).lower() or "could not serialize" in str(exc.orig).lower():
                 raise _overloaded("the database is busy") from exc

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine
 
 from tidings.clock import Clock
+from tidings.runtime.journeys import JourneyLimits
 from tidings.runtime.scheduler import run_due
 from tidings.runtime.supervision import LoopHealth, Supervisor
 from tidings.runtime.sweeps import sweep_scores, sweep_segments, sweep_time_triggers
@@ -41,6 +42,8 @@ class SchedulerLoop:
     sleep: Callable[[float], object] | None = None
     steps: int = 0
     health: LoopHealth = field(default_factory=lambda: LoopHealth("scheduler"))
+    #: How long each template render may take.
+    limits: JourneyLimits = field(default_factory=JourneyLimits)
     _next_sweep: datetime | None = None
 
     def __post_init__(self) -> None:
@@ -54,7 +57,7 @@ class SchedulerLoop:
             # journeys still run in between.
             self._next_sweep = now + self.sweep_every
             self._sweep()
-        done = run_due(self.engine, self.clock, self.catalog, batch=self.batch)
+        done = run_due(self.engine, self.clock, self.catalog, batch=self.batch, limits=self.limits)
         self.steps += done
         if done == self.batch:
             return 0.0  # more may be due: no sleep

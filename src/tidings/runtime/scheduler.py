@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 
 from sqlalchemy import Connection, Engine
@@ -12,7 +13,7 @@ from sqlalchemy import Connection, Engine
 from tidings.clock import Clock
 from tidings.core.state import EnrollmentStatus
 from tidings.core.steps.base import end
-from tidings.runtime.journeys import Journeys
+from tidings.runtime.journeys import JourneyLimits, Journeys, Stopwatch
 from tidings.runtime.supervision import is_outage
 from tidings.runtime.transactions import transact
 from tidings.storage import enrollments, step_log
@@ -22,8 +23,18 @@ from tidings.storage.workflows import Catalog
 logger = logging.getLogger(__name__)
 
 
-def run_due(engine: Engine, clock: Clock, catalog: Catalog, *, batch: int = 500) -> int:
+def run_due(
+    engine: Engine,
+    clock: Clock,
+    catalog: Catalog,
+    *,
+    batch: int = 500,
+    limits: JourneyLimits | None = None,
+) -> int:
     """Advance up to `batch` due enrollments in one transaction; return how many.
+
+    `limits` bounds each template render (the scheduler runs every journey it claims:
+    a batch limit there would only leave them claimed again).
 
     The claim's row locks last until the commit, so a worker killed mid-batch leaves
     every row as it was, and the outbox rows it would have written never exist.
@@ -38,13 +49,14 @@ def run_due(engine: Engine, clock: Clock, catalog: Catalog, *, batch: int = 500)
 
     def work(conn: Connection) -> list[Stored]:
         claimed = enrollments.claim_due(conn, now, batch)
+        stopwatch = Stopwatch(replace(limits or JourneyLimits(), batch_seconds=None))
         try:
             with conn.begin_nested():
-                _advance(conn, claimed, catalog, now)
+                _advance(conn, claimed, catalog, now, stopwatch)
         except Exception as exc:
             if is_outage(exc):
                 raise
-            _advance_one_by_one(conn, claimed, catalog, now)
+            _advance_one_by_one(conn, claimed, catalog, now, stopwatch)
         return claimed
 
     claimed = transact(engine, work)
@@ -53,12 +65,18 @@ def run_due(engine: Engine, clock: Clock, catalog: Catalog, *, batch: int = 500)
     return len(claimed)
 
 
-def _advance(conn: Connection, claimed: Sequence[Stored], catalog: Catalog, now: datetime) -> None:
+def _advance(
+    conn: Connection,
+    claimed: Sequence[Stored],
+    catalog: Catalog,
+    now: datetime,
+    stopwatch: Stopwatch,
+) -> None:
     by_workspace: dict[int, list[Stored]] = defaultdict(list)
     for stored in claimed:
         by_workspace[stored.workspace_id].append(stored)
     for workspace_id, group in by_workspace.items():
-        journeys = Journeys(conn, workspace_id, catalog, now)
+        journeys = Journeys(conn, workspace_id, catalog, now, stopwatch)
         journeys.preload([s.state.contact_id for s in group], with_enrollments=False)
         for stored in group:
             journeys.run(stored.workflow_id, stored.state)
@@ -66,13 +84,17 @@ def _advance(conn: Connection, claimed: Sequence[Stored], catalog: Catalog, now:
 
 
 def _advance_one_by_one(
-    conn: Connection, claimed: Sequence[Stored], catalog: Catalog, now: datetime
+    conn: Connection,
+    claimed: Sequence[Stored],
+    catalog: Catalog,
+    now: datetime,
+    stopwatch: Stopwatch,
 ) -> None:
     for stored in claimed:
         for attempt in (1, 2):
             try:
                 with conn.begin_nested():
-                    _advance(conn, [stored], catalog, now)
+                    _advance(conn, [stored], catalog, now, stopwatch)
                 break
             except ConcurrentEntry as exc:
                 # Another writer enrolled this contact meanwhile: run the journey once more
@@ -111,11 +133,18 @@ def _fail(conn: Connection, stored: Stored, exc: Exception, now: datetime) -> No
     step_log.append_lines(conn, [line])
 
 
-def run_until_idle(engine: Engine, clock: Clock, catalog: Catalog, *, batch: int = 500) -> int:
+def run_until_idle(
+    engine: Engine,
+    clock: Clock,
+    catalog: Catalog,
+    *,
+    batch: int = 500,
+    limits: JourneyLimits | None = None,
+) -> int:
     """Run batches until nothing is due at the clock's current time; return the total."""
     total = 0
     while True:
-        done = run_due(engine, clock, catalog, batch=batch)
+        done = run_due(engine, clock, catalog, batch=batch, limits=limits)
         total += done
         if done < batch:
             return total
