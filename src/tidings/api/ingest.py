@@ -1,6 +1,8 @@
 """Segment-compatible ingestion: /v1/track, identify, page, screen, group, alias and batch.
 
-A 2xx means the events are committed, with the journeys they start or resume. A batch
+A 2xx means the events are committed, with the journeys they start or resume (those
+past the batch's time for journeys are committed at their step, due at once, and the
+scheduler runs them). A batch
 answers 200 with the calls it rejected and why; only a wholly unreadable request fails.
 """
 

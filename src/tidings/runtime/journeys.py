@@ -54,11 +54,13 @@ logger = logging.getLogger(__name__)
 #: How deep `enroll` steps may chain inside one transaction (A enrolls into B into C ...).
 MAX_ENROLL_DEPTH = 8
 #: CPU seconds one template render may take: ordinary templates take well under a
-#: millisecond, a catalogue of 100 items with 50 details each about 50 ms (see
-#: `bench/render_worst.py`); the counted limits alone allow up to about 0.3 s.
+#: millisecond, a catalogue of 100 items with 50 details each about 50 ms, and the
+#: counted limits alone allow 150 ms (`python -m bench.render_worst`).
 DEFAULT_RENDER_SECONDS = 0.1
 #: Wall seconds the journeys of one ingest transaction may run before the rest wait for
-#: the scheduler: a batch of 1,000 ordinary events spends about 0.1 s on its journeys.
+#: the scheduler. Measured on a 2-core machine at a load of 11: a batch of 20 renders
+#: that spend the node budget held its transaction 10 s without this limit and 1 s with
+#: it; a batch of 1,000 ordinary events spent 0.4-0.7 s on its journeys.
 DEFAULT_INGEST_JOURNEY_SECONDS = 0.5
 
 
