@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 from tests.integration.conftest import Store
 from tests.integration.journeys import deploy, enrollment_states, outbox, rows
 from tidings.api.app import create_app
+from tidings.runtime.ingest import Incoming, ingest
 from tidings.runtime.journeys import JourneyLimits
 from tidings.runtime.scheduler import run_until_idle
 from tidings.storage.api_keys import KeyKind, create_key
@@ -167,3 +168,47 @@ def test_journeys_past_the_batch_time_are_left_for_the_scheduler(store: Store) -
     assert {status for status, _, _ in enrollment_states(store)} == {"completed"}
     sent_to = {r.recipient for r in rows(store, "SELECT recipient FROM messages")}
     assert sent_to == {f"u{i}@example.com" for i in range(5)}
+
+
+#: A journey that waits for the order, then sends a thank-you.
+FOLLOW_UP = """
+id: follow_up
+name: Follow-up
+trigger: {event: signed_up}
+templates:
+  t: {subject: "Thanks", text: "Thanks for your order of {{ event.total }}"}
+steps:
+  - {id: wait, type: wait, event: order_completed, timeout: 3d}
+  - {id: thanks, type: send, template: t, kind: transactional}
+"""
+
+
+def test_a_journey_resumed_after_the_batch_time_is_run_by_the_scheduler(store: Store) -> None:
+    # Given: a journey waiting for an order
+    deploy(store, FOLLOW_UP)
+    signed_up = Incoming(
+        "s1",
+        "ann",
+        "signed_up",
+        store.clock.now(),
+        {"total": 30},
+        traits={"email": "ann@example.com"},
+    )
+    ingest(store.engine, store.workspace_id, [signed_up], store.clock, store.catalog)
+    assert enrollment_states(store) == [("waiting", "wait", None)]
+
+    # When: the order arrives in a batch with no time for journeys at all
+    order = Incoming("o1", "ann", "order_completed", store.clock.now(), {"total": 30})
+    limits = JourneyLimits(batch_seconds=0)
+    ingest(store.engine, store.workspace_id, [order], store.clock, store.catalog, limits=limits)
+
+    # Then: the event is stored and the journey moved past its wait, due now, unsent
+    assert len(rows(store, "SELECT id FROM events")) == 2
+    assert enrollment_states(store) == [("active", "thanks", None)]
+    assert outbox(store) == []
+
+    # When: the scheduler runs, the thank-you goes out once
+    assert run_until_idle(store.engine, store.clock, store.catalog) == 1
+    [text] = [r.body_text for r in rows(store, "SELECT body_text FROM messages")]
+    assert text == "Thanks for your order of 30"
+    assert enrollment_states(store) == [("completed", None, "reached the end")]
