@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import textwrap
 import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import yaml
@@ -114,7 +114,7 @@ def _batch(source: str, events: int, limits: JourneyLimits, batches: int = 3) ->
     assert spec is not None, problems
     slowest = 0.0
     with database("sqlite") as engine:
-        clock = VirtualClock(time_zero())
+        clock = VirtualClock(datetime(2026, 3, 2, 12, tzinfo=UTC))
         with engine.begin() as conn:
             workspace_id = ensure_workspace(conn, "bench", "Bench", clock.now())
             deploy_workflow(conn, workspace_id, spec, workflow, clock.now())
@@ -141,12 +141,6 @@ def _batch(source: str, events: int, limits: JourneyLimits, batches: int = 3) ->
             ).scalar()
     print(f"   ({queued} queued, {held} held)")
     return slowest
-
-
-def time_zero() -> Any:
-    from datetime import UTC, datetime
-
-    return datetime(2026, 3, 2, 12, tzinfo=UTC)
 
 
 def main() -> None:
