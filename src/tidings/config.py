@@ -60,6 +60,20 @@ class Settings(BaseSettings):
     webhook_allow: str = Field(
         "", description="comma-separated hosts or networks webhooks may call though private"
     )
+    render_seconds: float = Field(
+        0.1,
+        gt=0,
+        le=60,
+        description="CPU seconds one template render may take; a render past it holds its "
+        "message with the reason",
+    )
+    ingest_journey_seconds: float = Field(
+        0.5,
+        ge=0,
+        le=60,
+        description="seconds the journeys of one ingest batch may run before the rest are "
+        "left due for the scheduler (0: the scheduler runs them all)",
+    )
     dispatch_batch: int = Field(100, ge=1, le=10_000, description="messages per dispatch round")
     dispatch_concurrency: int = Field(
         8,

@@ -24,6 +24,7 @@ from tidings.api.request_ids import RequestIdMiddleware
 from tidings.api.throttle import DEFAULT_LINK_RATE, DEFAULT_SMS_RATE, RateLimit, limited
 from tidings.clock import Clock, SystemClock
 from tidings.runtime.dispatch import Dispatcher
+from tidings.runtime.journeys import DEFAULT_INGEST_JOURNEY_SECONDS, JourneyLimits
 from tidings.runtime.loop import SchedulerLoop
 from tidings.storage.workflows import Catalog
 
@@ -47,6 +48,7 @@ def create_app(
     link_rate: str = DEFAULT_LINK_RATE,
     sms_rate: str = DEFAULT_SMS_RATE,
     trust_proxy: bool = False,
+    journey_limits: JourneyLimits | None = None,
 ) -> FastAPI:
     """The Tidings HTTP API over `engine` (already migrated).
 
@@ -54,6 +56,7 @@ def create_app(
     scheduler finishes and commits the batch in hand before the server exits. The loops
     are supervised (an exception ends a round, not the loop), and `/readyz` reports each.
     `link_rate` and `sms_rate` limit hits per client address on the public routes.
+    `journey_limits` bound each render and the journeys of one ingest batch.
     """
 
     @asynccontextmanager
@@ -101,6 +104,7 @@ def create_app(
         catalog=catalog or Catalog(),
         keys=KeyCache(engine),
         slots=threading.BoundedSemaphore(ingest_slots),
+        limits=journey_limits or JourneyLimits(batch_seconds=DEFAULT_INGEST_JOURNEY_SECONDS),
     )
     app.state.links = tracking.LinkService(
         engine=engine,

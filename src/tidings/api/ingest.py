@@ -1,6 +1,8 @@
 """Segment-compatible ingestion: /v1/track, identify, page, screen, group, alias and batch.
 
-A 2xx means the events are committed, with the journeys they start or resume. A batch
+A 2xx means the events are committed, with the journeys they start or resume (those
+past the batch's time for journeys are committed at their step, due at once, and the
+scheduler runs them). A batch
 answers 200 with the calls it rejected and why; only a wholly unreadable request fails.
 """
 
@@ -9,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -24,6 +26,7 @@ from tidings.clock import Clock
 from tidings.core.problems import Problem
 from tidings.runtime.aliases import AliasCall
 from tidings.runtime.ingest import Incoming, IngestReport, ingest
+from tidings.runtime.journeys import DEFAULT_INGEST_JOURNEY_SECONDS, JourneyLimits
 from tidings.runtime.supervision import is_outage
 from tidings.storage.api_keys import KeyOwner
 from tidings.storage.workflows import Catalog
@@ -48,6 +51,10 @@ class IngestService:
     keys: KeyCache
     slots: threading.BoundedSemaphore
     committer: GroupCommitter | None = None
+    #: Each render's time, and the time a batch's journeys may hold the transaction.
+    limits: JourneyLimits = field(
+        default_factory=lambda: JourneyLimits(batch_seconds=DEFAULT_INGEST_JOURNEY_SECONDS)
+    )
 
     def store(self, workspace_id: int, items: list[Incoming | AliasCall]) -> IngestReport:
         """Commit the calls; 503 when every slot stays busy or the database is out of reach
@@ -55,7 +62,9 @@ class IngestService:
         if not self.slots.acquire(timeout=QUEUE_SECONDS):
             raise _overloaded("every ingest slot is busy")
         try:
-            return ingest(self.engine, workspace_id, items, self.clock, self.catalog)
+            return ingest(
+                self.engine, workspace_id, items, self.clock, self.catalog, limits=self.limits
+            )
         except Exception as exc:
             # Locked, restarting, refusing connections, a dropped connection: nothing was
             # stored, and a 503 has the client send the calls again (duplicates are dropped).

@@ -7,6 +7,7 @@ import logging
 import os
 import signal
 import threading
+from dataclasses import replace
 from datetime import timedelta
 
 import typer
@@ -22,6 +23,7 @@ from tidings.clock import Clock, SystemClock
 from tidings.config import Settings, load_settings
 from tidings.logs import configure_logging
 from tidings.runtime.dispatch import Channels, Dispatcher
+from tidings.runtime.journeys import JourneyLimits
 from tidings.runtime.loop import SchedulerLoop
 from tidings.storage.api_keys import KeyKind, create_key
 from tidings.storage.workflows import Catalog
@@ -69,7 +71,10 @@ def serve(
     configure_logging(settings)
     store = open_runtime(settings)
     clock = SystemClock()
-    scheduler = SchedulerLoop(store.engine, clock, store.catalog, batch=settings.scheduler_batch)
+    limits = JourneyLimits(render_seconds=settings.render_seconds)
+    scheduler = SchedulerLoop(
+        store.engine, clock, store.catalog, batch=settings.scheduler_batch, limits=limits
+    )
     dispatcher = make_dispatcher(settings, store.engine, clock, store.catalog)
     app = create_app(
         store.engine,
@@ -83,6 +88,7 @@ def serve(
         link_rate=settings.link_rate_limit,
         sms_rate=settings.sms_rate_limit,
         trust_proxy=settings.trust_proxy,
+        journey_limits=replace(limits, batch_seconds=settings.ingest_journey_seconds),
     )
     _say_channels(dispatcher)
     scrub_access_log()  # no query strings or link tokens in the access log
@@ -121,7 +127,11 @@ def worker(
         )
     clock = SystemClock()
     loop = SchedulerLoop(
-        store.engine, clock, store.catalog, batch=batch or settings.scheduler_batch
+        store.engine,
+        clock,
+        store.catalog,
+        batch=batch or settings.scheduler_batch,
+        limits=JourneyLimits(render_seconds=settings.render_seconds),
     )
     dispatcher = make_dispatcher(settings, store.engine, clock, store.catalog) if send else None
 

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from tidings.core.conditions import Facts, evaluate, parse_condition
 from tidings.core.effects import Decision, Effect
+from tidings.core.render import TimeLimit
 from tidings.core.spec import (
     ApprovalStep,
     BranchStep,
@@ -106,11 +107,14 @@ def advance(
     contact: ContactView,
     now: datetime,
     arms: Mapping[str, Mapping[str, tuple[int, int]]] | None = None,
+    *,
+    time_limit: TimeLimit | None = None,
 ) -> Advanced:
     """Run `state` until it waits or ends.
 
     A waiting enrollment whose time has come takes its timeout path; one woken early stays.
-    `arms` holds the tallies of sends that pick their own winner (see `Winner`).
+    `arms` holds the tallies of sends that pick their own winner (see `Winner`);
+    `time_limit` bounds each template render, by a clock the shell passes in.
     """
     tallies = arms or {}
     effects: list[Effect] = []
@@ -134,13 +138,13 @@ def advance(
             decisions.append(_line(state, "exited", reason))
             break
         if state.status is EnrollmentStatus.WAITING:
-            outcome = _wake(step, StepContext(workflow, state, contact, now, tallies))
+            outcome = _wake(step, StepContext(workflow, state, contact, now, tallies, time_limit))
             if outcome.state == state:
                 break  # not due yet
         else:
             visits = {**state.visits, step.id: state.attempt(step.id) + 1}
             state = replace(state, visits=visits)
-            outcome = _enter(step, StepContext(workflow, state, contact, now, tallies))
+            outcome = _enter(step, StepContext(workflow, state, contact, now, tallies, time_limit))
             if outcome.decisions:
                 first = replace(outcome.decisions[0], enters=True)
                 outcome = replace(outcome, decisions=(first, *outcome.decisions[1:]))
@@ -168,6 +172,7 @@ def decide(
     approved: bool,
     by: str,
     arms: Mapping[str, Mapping[str, tuple[int, int]]] | None = None,
+    time_limit: TimeLimit | None = None,
 ) -> Advanced:
     """Apply a person's approval or rejection, then run on until the next wait."""
     step = workflow.step(state.step_id)
@@ -179,7 +184,7 @@ def decide(
         line = _line(state, "ignored", "a decision arrived but no approval is pending")
         return Advanced(state=state, effects=(), decisions=(line,), contact=contact)
     outcome = decide_approval(step, StepContext(workflow, state, contact, now), approved, by)
-    rest = advance(workflow, outcome.state, contact, now, arms)
+    rest = advance(workflow, outcome.state, contact, now, arms, time_limit=time_limit)
     return replace(rest, decisions=(*outcome.decisions, *rest.decisions))
 
 

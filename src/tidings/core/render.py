@@ -5,22 +5,31 @@ template cannot reach the file system, the database or the interpreter.
 
 Every render is bounded, because it runs inside ingest (a journey advances, and its sends
 render, in the transaction that stores the event) and a number in an event can drive a
-loop. The core cannot read the clock, so the bound is on counted work: loop iterations,
-nodes rendered, characters produced by filters, output and local variables. A template
-that goes over a limit fails to render with a `RenderError` naming the limit; the step
-holds that message with the reason and the journey goes on.
+loop. The bound is on counted work (loop iterations, nodes rendered, characters produced
+by filters, output and local variables) and on time: the core reads no clock, so the shell
+passes one in a `TimeLimit`, read every `TIME_CHECK_NODES` nodes where the nodes are
+counted. A template that goes over a limit fails to render with a `RenderError` naming
+the limit; the step holds that message with the reason and the journey goes on.
 
-Worst case measured under these limits (CPython 3.11, a shared 2-core machine): about
-0.2 s for one render, reached by a template that spends the whole node budget; the other
-budgets (sorting or filtering long lists from an event, copying or comparing long text)
-stop a render in under 0.1 s. A send renders up to four parts (subject, HTML, text, text
-derived from the HTML). Ordinary templates render in well under a millisecond.
+The counted budgets other than nodes (sorting or filtering long lists from an event,
+copying or comparing long text) stop a render in under 50 ms. A send renders up to four
+parts (subject, HTML, text, text derived from the HTML).
+`python -m bench.render_worst` on the same machine at a load of 11 (wall time over 5
+renders, and the worst CPU time of the rendering thread): without a time limit, the whole
+node budget 110-401 ms (CPU 121 ms), 9,000 loop passes of three filters 149-413 ms (CPU
+150 ms, within every counted limit), a catalogue of 100 items x 50 details 119-174 ms (CPU
+48 ms), a welcome email 0.1 ms. With the shell's default limit (0.1 s of the thread's CPU
+time) the first two stop at 100 ms of CPU and the catalogue renders. CPU time, not wall
+time, so that a busy machine fails no render that fits: under that load the wall time of a
+render was 3-4 times its CPU time, which is why ingest also bounds the wall time of all
+its journeys together (`runtime/journeys.py`).
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Mapping, Sized
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -33,6 +42,7 @@ from liquid.builtin.tags.include_tag import IncludeNode
 from liquid.builtin.tags.render_tag import RenderNode
 from liquid.exceptions import LiquidError, ResourceLimitError
 from liquid.expression import Expression
+from liquid.output import LimitedStringIO
 from liquid.template import BoundTemplate
 
 #: Loop iterations per render, counted over the whole render (nested loops multiply,
@@ -50,6 +60,22 @@ ITEM_COST = 10
 MAX_OUTPUT_BYTES = 512_000
 #: Bytes held in variables made by `assign` and `capture` (as sys.getsizeof counts them).
 MAX_LOCALS_BYTES = 512_000
+#: Nodes rendered between two readings of a `TimeLimit`'s clock: a node takes at most a
+#: few microseconds under the counted limits, and a reading can cost two (a system call).
+TIME_CHECK_NODES = 32
+
+
+@dataclass(frozen=True)
+class TimeLimit:
+    """How long one render may take, by a clock the shell passes in (the core reads none).
+
+    `clock` returns seconds that only grow (the shell's choice: the rendering thread's CPU
+    time, so that other threads and processes on a busy machine do not count). Each
+    render starts its own limit; it is checked every `TIME_CHECK_NODES` nodes.
+    """
+
+    seconds: float
+    clock: Callable[[], float]
 
 
 class TemplateLimitError(ResourceLimitError):
@@ -59,12 +85,14 @@ class TemplateLimitError(ResourceLimitError):
 class _Budget:
     """What one render has spent so far; shared by the contexts a render creates."""
 
-    __slots__ = ("characters", "iterations", "nodes")
+    __slots__ = ("characters", "deadline", "iterations", "nodes", "time_limit")
 
-    def __init__(self) -> None:
+    def __init__(self, time_limit: TimeLimit | None = None) -> None:
         self.iterations = 0
         self.nodes = 0
         self.characters = 0
+        self.time_limit = time_limit
+        self.deadline = time_limit.clock() + time_limit.seconds if time_limit else 0.0
 
     def spend_iterations(self, count: int) -> None:
         self.iterations += count
@@ -79,6 +107,14 @@ class _Budget:
             raise TemplateLimitError(
                 f"the template renders more than {MAX_NODES_RENDERED:,} tags and outputs",
                 token=None,
+            )
+        if self.time_limit is not None and self.nodes % TIME_CHECK_NODES == 0:
+            self.check_time(self.time_limit)
+
+    def check_time(self, limit: TimeLimit) -> None:
+        if limit.clock() > self.deadline:
+            raise TemplateLimitError(
+                f"the template takes more than {limit.seconds:g} s to render", token=None
             )
 
     def spend_characters(self, count: int, *, read: bool = False) -> None:
@@ -120,10 +156,14 @@ class _LimitedContext(RenderContext):
 
     __slots__ = ("budget",)
 
-    def __init__(self, template: BoundTemplate, **kwargs: Any) -> None:
+    def __init__(
+        self, template: BoundTemplate, *, budget: _Budget | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(template, **kwargs)
         parent = kwargs.get("parent_context")
-        self.budget: _Budget = parent.budget if isinstance(parent, _LimitedContext) else _Budget()
+        if budget is None:
+            budget = parent.budget if isinstance(parent, _LimitedContext) else _Budget()
+        self.budget: _Budget = budget
         self.disabled_tags = _NodeMeter(self.budget)
 
     def raise_for_loop_limit(self, length: int = 1) -> None:
@@ -272,8 +312,14 @@ def compile_template(source: str, *, html: bool = False) -> BoundTemplate:
         raise RenderError(str(exc).splitlines()[0]) from exc
 
 
-def render(source: str, context: Mapping[str, Any], *, html: bool = False) -> str:
-    """Render a Liquid source against `context`, within the limits above.
+def render(
+    source: str,
+    context: Mapping[str, Any],
+    *,
+    html: bool = False,
+    time_limit: TimeLimit | None = None,
+) -> str:
+    """Render a Liquid source against `context`, within the limits above and `time_limit`.
 
     Raises:
         RenderError: when the source does not parse, a filter fails at render time, or
@@ -281,7 +327,17 @@ def render(source: str, context: Mapping[str, Any], *, html: bool = False) -> st
     """
     template = compile_template(source, html=html)
     try:
-        return template.render(**context)
+        if time_limit is None:
+            return template.render(**context)
+        budget = _Budget(time_limit)
+        rendering = _LimitedContext(
+            template, globals=template.make_globals(dict(context)), budget=budget
+        )
+        buffer = LimitedStringIO(limit=MAX_OUTPUT_BYTES)
+        template.render_with_context(rendering, buffer)
+        # A render shorter than TIME_CHECK_NODES nodes is judged once, at its end.
+        budget.check_time(time_limit)
+        return buffer.getvalue()
     except TemplateLimitError as exc:
         raise RenderError(str(exc).splitlines()[0]) from exc
     except ResourceLimitError as exc:

@@ -15,7 +15,7 @@ from tidings.core.react import DEFAULT_TRIGGER_HORIZON, react
 from tidings.core.state import ContactView, EventView
 from tidings.runtime import segments as segment_changes
 from tidings.runtime.aliases import AliasCall, apply_alias
-from tidings.runtime.journeys import Journeys
+from tidings.runtime.journeys import JourneyLimits, Journeys, Stopwatch
 from tidings.runtime.scoring import load_scoring, score_batch
 from tidings.runtime.segments import Announcement
 from tidings.runtime.supervision import is_outage
@@ -64,26 +64,37 @@ def ingest(
     clock: Clock,
     catalog: Catalog,
     trigger_horizon: timedelta = DEFAULT_TRIGGER_HORIZON,
+    limits: JourneyLimits | None = None,
 ) -> IngestReport:
     """Store a batch and react to it; everything commits together or not at all.
 
     Calls run in order: an alias in the middle of a batch merges the profiles before the
-    calls after it are stored.
+    calls after it are stored. `limits` bounds each render, and the time the batch's
+    journeys may hold the transaction: past it, the journeys it starts or resumes are
+    left due for the scheduler.
     """
     now = clock.now()
 
     def work(conn: Connection) -> IngestReport:
         report = IngestReport()
+        stopwatch = Stopwatch(limits)
         for run in _runs(items):
             if isinstance(run, AliasCall):
                 applied = apply_alias(conn, workspace_id, run, now)
                 report.stored += int(applied)
                 report.duplicates += int(not applied)
                 continue
-            part = ingest_in(conn, workspace_id, run, now, catalog, trigger_horizon)
+            part = ingest_in(
+                conn, workspace_id, run, now, catalog, trigger_horizon, stopwatch=stopwatch
+            )
             report.stored += part.stored
             report.duplicates += part.duplicates
             report.enrolled += part.enrolled
+        if stopwatch.deferred:
+            logger.info(
+                "the batch's time for journeys is spent; the scheduler runs the rest",
+                extra={"action": "journeys_deferred", "count": stopwatch.deferred},
+            )
         return report
 
     return transact(engine, work)
@@ -150,19 +161,20 @@ def _react_one_by_one(
     fresh: Sequence[tuple[Incoming, int]],
     new_ids: Mapping[str, int | None],
     trigger_horizon: timedelta,
+    stopwatch: Stopwatch,
 ) -> Journeys:
     """The slow path after a batch's journeys failed: each event in its own savepoint, so
     the one that fails is logged on its contact's timeline and its neighbours still run.
 
     Returns a `Journeys` holding the totals, for the profile reads that follow.
     """
-    total = Journeys(conn, workspace_id, catalog, now)
+    total = Journeys(conn, workspace_id, catalog, now, stopwatch)
     seen: set[str] = set()
     for item, contact_id in fresh:
         if item.message_id in seen:
             continue  # the same message id twice in one batch is one event
         seen.add(item.message_id)
-        journeys = Journeys(conn, workspace_id, catalog, now)
+        journeys = Journeys(conn, workspace_id, catalog, now, stopwatch)
         try:
             with conn.begin_nested():
                 _react_to(journeys, [(item, contact_id)], new_ids, trigger_horizon)
@@ -203,6 +215,8 @@ def ingest_in(
     now: datetime,
     catalog: Catalog,
     trigger_horizon: timedelta = DEFAULT_TRIGGER_HORIZON,
+    *,
+    stopwatch: Stopwatch | None = None,
 ) -> IngestReport:
     """`ingest` inside a transaction the caller holds."""
     report = IngestReport()
@@ -211,7 +225,15 @@ def ingest_in(
     views = contacts.upsert_contacts(conn, workspace_id, [i.identity for i in items], now)
     owners = [views[i.identity.key].id for i in items]
     return _store_and_react(
-        conn, workspace_id, items, owners, views.values(), now, catalog, trigger_horizon
+        conn,
+        workspace_id,
+        items,
+        owners,
+        views.values(),
+        now,
+        catalog,
+        trigger_horizon,
+        stopwatch=stopwatch or Stopwatch(),
     )
 
 
@@ -223,6 +245,7 @@ def record_events(
     catalog: Catalog,
     *,
     follow_segments: bool = True,
+    stopwatch: Stopwatch | None = None,
 ) -> IngestReport:
     """Store events about known contacts (opens, clicks, unsubscribes, bounces, segment
     changes) and let workflows react to them, in the caller's transaction."""
@@ -240,6 +263,7 @@ def record_events(
         catalog,
         DEFAULT_TRIGGER_HORIZON,
         follow_segments=follow_segments,
+        stopwatch=stopwatch or Stopwatch(),
         # Opens and clicks leave profiles alone, but unsubscribes, consent changes and
         # bounces change consent before they are recorded: assume a profile changed.
         changes_profiles=True,
@@ -252,6 +276,7 @@ def announce(
     news: Sequence[Announcement],
     now: datetime,
     catalog: Catalog,
+    stopwatch: Stopwatch | None = None,
 ) -> IngestReport:
     """Store segment entries and exits as events, and let workflows react to them."""
     items = [
@@ -261,7 +286,9 @@ def announce(
         )
         for a in news
     ]
-    return record_events(conn, workspace_id, items, now, catalog, follow_segments=False)
+    return record_events(
+        conn, workspace_id, items, now, catalog, follow_segments=False, stopwatch=stopwatch
+    )
 
 
 def _store_and_react(
@@ -274,6 +301,7 @@ def _store_and_react(
     catalog: Catalog,
     trigger_horizon: timedelta,
     *,
+    stopwatch: Stopwatch,
     follow_segments: bool = True,
     changes_profiles: bool = False,
 ) -> IngestReport:
@@ -304,7 +332,7 @@ def _store_and_react(
     # The events are stored; whatever the workflows make of them must not take them back.
     try:
         with conn.begin_nested():
-            journeys = Journeys(conn, workspace_id, catalog, now)
+            journeys = Journeys(conn, workspace_id, catalog, now, stopwatch)
             journeys.know_contacts(views)
             _react_to(journeys, fresh, new_ids, trigger_horizon)
     except Exception as exc:
@@ -315,7 +343,7 @@ def _store_and_react(
             extra={"action": "react_batch", "workspace_id": workspace_id},
         )
         journeys = _react_one_by_one(
-            conn, workspace_id, catalog, now, fresh, new_ids, trigger_horizon
+            conn, workspace_id, catalog, now, fresh, new_ids, trigger_horizon, stopwatch
         )
     report.enrolled = journeys.started
     if follow_segments:
@@ -329,5 +357,6 @@ def _store_and_react(
         )
         news += segment_changes.follow_events(conn, workspace_id, touched, now, profiles_changed)
         if news:
-            report.enrolled += announce(conn, workspace_id, news, now, catalog).enrolled
+            announced = announce(conn, workspace_id, news, now, catalog, stopwatch)
+            report.enrolled += announced.enrolled
     return report

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine
 
 from tidings.clock import Clock
+from tidings.runtime.journeys import JourneyLimits
 from tidings.runtime.scheduler import run_due
 from tidings.runtime.supervision import LoopHealth, Supervisor
 from tidings.runtime.sweeps import sweep_scores, sweep_segments, sweep_time_triggers
@@ -44,6 +45,8 @@ class SchedulerLoop:
     #: The sweeps' own health: a round whose sweep failed still advances journeys and
     #: counts as good for `health`, so sweeps that always fail must show up apart.
     sweeps_health: LoopHealth = field(default_factory=lambda: LoopHealth("sweeps"))
+    #: How long each template render may take.
+    limits: JourneyLimits = field(default_factory=JourneyLimits)
     _next_sweep: datetime | None = None
 
     def __post_init__(self) -> None:
@@ -63,6 +66,7 @@ class SchedulerLoop:
             self.catalog,
             batch=self.batch,
             progressed=self.health.progressed,
+            limits=self.limits,
         )
         self.steps += done
         if done == self.batch:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import datetime
 
 from sqlalchemy import Connection, Engine
@@ -12,7 +13,7 @@ from sqlalchemy import Connection, Engine
 from tidings.clock import Clock
 from tidings.core.state import EnrollmentStatus
 from tidings.core.steps.base import end
-from tidings.runtime.journeys import Journeys
+from tidings.runtime.journeys import JourneyLimits, Journeys, Stopwatch
 from tidings.runtime.supervision import is_outage
 from tidings.runtime.transactions import transact
 from tidings.storage import enrollments, step_log
@@ -29,8 +30,12 @@ def run_due(
     *,
     batch: int = 500,
     progressed: Callable[[], None] = lambda: None,
+    limits: JourneyLimits | None = None,
 ) -> int:
     """Advance up to `batch` due enrollments in one transaction; return how many.
+
+    `limits` bounds each template render (the scheduler runs every journey it claims:
+    a batch limit there would only leave them claimed again).
 
     The claim's row locks last until the commit, so a worker killed mid-batch leaves
     every row as it was, and the outbox rows it would have written never exist.
@@ -46,13 +51,14 @@ def run_due(
 
     def work(conn: Connection) -> list[Stored]:
         claimed = enrollments.claim_due(conn, now, batch)
+        stopwatch = Stopwatch(replace(limits or JourneyLimits(), batch_seconds=None))
         try:
             with conn.begin_nested():
-                _advance(conn, claimed, catalog, now, progressed)
+                _advance(conn, claimed, catalog, now, progressed, stopwatch)
         except Exception as exc:
             if is_outage(exc):
                 raise
-            _advance_one_by_one(conn, claimed, catalog, now, progressed)
+            _advance_one_by_one(conn, claimed, catalog, now, progressed, stopwatch)
         return claimed
 
     claimed = transact(engine, work)
@@ -67,12 +73,13 @@ def _advance(
     catalog: Catalog,
     now: datetime,
     progressed: Callable[[], None],
+    stopwatch: Stopwatch,
 ) -> None:
     by_workspace: dict[int, list[Stored]] = defaultdict(list)
     for stored in claimed:
         by_workspace[stored.workspace_id].append(stored)
     for workspace_id, group in by_workspace.items():
-        journeys = Journeys(conn, workspace_id, catalog, now)
+        journeys = Journeys(conn, workspace_id, catalog, now, stopwatch)
         journeys.preload([s.state.contact_id for s in group], with_enrollments=False)
         for stored in group:
             journeys.run(stored.workflow_id, stored.state)
@@ -86,12 +93,13 @@ def _advance_one_by_one(
     catalog: Catalog,
     now: datetime,
     progressed: Callable[[], None],
+    stopwatch: Stopwatch,
 ) -> None:
     for stored in claimed:
         for attempt in (1, 2):
             try:
                 with conn.begin_nested():
-                    _advance(conn, [stored], catalog, now, progressed)
+                    _advance(conn, [stored], catalog, now, progressed, stopwatch)
                 break
             except ConcurrentEntry as exc:
                 # Another writer enrolled this contact meanwhile: run the journey once more
@@ -130,11 +138,18 @@ def _fail(conn: Connection, stored: Stored, exc: Exception, now: datetime) -> No
     step_log.append_lines(conn, [line])
 
 
-def run_until_idle(engine: Engine, clock: Clock, catalog: Catalog, *, batch: int = 500) -> int:
+def run_until_idle(
+    engine: Engine,
+    clock: Clock,
+    catalog: Catalog,
+    *,
+    batch: int = 500,
+    limits: JourneyLimits | None = None,
+) -> int:
     """Run batches until nothing is due at the clock's current time; return the total."""
     total = 0
     while True:
-        done = run_due(engine, clock, catalog, batch=batch)
+        done = run_due(engine, clock, catalog, batch=batch, limits=limits)
         total += done
         if done < batch:
             return total

@@ -12,11 +12,12 @@ from typing import Any
 import pytest
 
 from tests.helpers import contact, event, workflow
-from tidings.core import EnrollmentState, EnrollmentStatus, SendMessage, advance
+from tidings.core import CallWebhook, EnrollmentState, EnrollmentStatus, SendMessage, advance
 from tidings.core.render import (
     MAX_LOOP_ITERATIONS,
     MAX_SOURCE_CHARS,
     RenderError,
+    TimeLimit,
     limit_problems,
     render,
 )
@@ -216,4 +217,78 @@ steps:
     assert "template error: the range (1..event.n) has 1,000,000,000 items" in held.detail
     assert not any(isinstance(e, SendMessage) for e in result.effects)
     # The journey goes on past the message it could not render.
+    assert result.state.status is EnrollmentStatus.COMPLETED
+
+
+class CountingClock:
+    """A clock for `TimeLimit` that moves one second each time it is read: a render with
+    a limit of N seconds is stopped at its N-th check, whatever the machine's speed."""
+
+    def __init__(self) -> None:
+        self.reads = 0
+
+    def __call__(self) -> float:
+        self.reads += 1
+        return float(self.reads)
+
+
+#: A loop of 1,000 passes: about 3,000 nodes, so about 90 checks of the clock.
+LONG = "{% for i in (1..1000) %}{% if i == 1 %}{% endif %}{{ i }}{% endfor %}"
+
+
+def test_a_render_past_its_time_limit_fails_with_the_time_named() -> None:
+    clock = CountingClock()
+    with pytest.raises(RenderError, match="the template takes more than 5 s to render"):
+        render(LONG, {}, time_limit=TimeLimit(5, clock))
+    # It stopped at the check after the deadline (the start read, then five checks, then
+    # the sixth is past it), long before the loop's end.
+    assert clock.reads == 7
+
+
+def test_a_render_within_its_time_limit_is_left_alone() -> None:
+    clock = CountingClock()
+    out = render(LONG, {}, time_limit=TimeLimit(1000, clock))
+    assert out.endswith("9991000")
+    assert 80 < clock.reads < 1000  # read every few dozen nodes, not on each one
+
+
+def test_a_short_render_past_its_time_limit_fails_too() -> None:
+    # Fewer nodes than one check's worth: judged once, when it ends.
+    with pytest.raises(RenderError, match=r"more than 0\.5 s"):
+        render("Hi {{ contact.first_name }}", {}, time_limit=TimeLimit(0.5, CountingClock()))
+
+
+def test_a_send_that_renders_past_its_time_limit_is_held_and_the_journey_goes_on(
+    now: datetime,
+) -> None:
+    wf = workflow(
+        """
+id: t
+name: Test
+trigger: {event: cart_abandoned}
+templates:
+  t: {subject: "Hi", text: "{% for i in (1..1000) %}{{ i }}{% endfor %}"}
+steps:
+  - {id: s, type: send, template: t, kind: transactional}
+  - {id: w, type: webhook, url: "https://hooks.example/x", body: "{{ event.n }}"}
+"""
+    )
+    state = EnrollmentState(
+        id=1,
+        workflow_key=wf.id,
+        version=1,
+        contact_id=1,
+        status=EnrollmentStatus.ACTIVE,
+        step_id="s",
+        entered_at=now,
+        trigger=event("cart_abandoned", now, n=3),
+    )
+    # Each render gets ten seconds of a clock that moves a second per read: the subject
+    # and the webhook body are done in two reads, the 1,000-pass text is not.
+    result = advance(wf, state, contact(), now, time_limit=TimeLimit(10, CountingClock()))
+    held = result.decisions[0]
+    assert held.action == "held"
+    assert held.detail == "template error: the template takes more than 10 s to render"
+    assert not any(isinstance(e, SendMessage) for e in result.effects)
+    assert [e.body for e in result.effects if isinstance(e, CallWebhook)] == ["3"]
     assert result.state.status is EnrollmentStatus.COMPLETED

@@ -9,6 +9,7 @@ from typing import Any
 
 from tidings.core.conditions import Facts
 from tidings.core.effects import Decision, Effect
+from tidings.core.render import TimeLimit
 from tidings.core.spec import Workflow
 from tidings.core.state import ContactView, EnrollmentState, EnrollmentStatus, WaitKind
 
@@ -23,6 +24,8 @@ class StepContext:
     now: datetime
     #: For sends that pick their own winner: per step id, per variant, (hits, sent) so far.
     arms: Mapping[str, Mapping[str, tuple[int, int]]] = field(default_factory=dict)
+    #: How long each template render may take (None: only the counted limits apply).
+    time_limit: TimeLimit | None = None
 
     def facts(self) -> Facts:
         """What conditions at this step can see."""

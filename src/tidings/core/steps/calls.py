@@ -13,7 +13,11 @@ def run_webhook(step: WebhookStep, ctx: StepContext) -> Outcome:
     """Queue an HTTP call with the body rendered for this contact."""
     following = go_to(ctx.state, ctx.workflow.next_of(step))
     try:
-        body = render(step.body, ctx.template_context()) if step.body is not None else None
+        body = (
+            render(step.body, ctx.template_context(), time_limit=ctx.time_limit)
+            if step.body is not None
+            else None
+        )
     except RenderError as exc:
         return Outcome(following, decisions=(ctx.decision("held", f"template error: {exc}"),))
     call = CallWebhook(
@@ -34,7 +38,7 @@ def run_notify(step: NotifyStep, ctx: StepContext) -> Outcome:
     """Queue an alert to a person in the business."""
     following = go_to(ctx.state, ctx.workflow.next_of(step))
     try:
-        text = render(step.message, ctx.template_context())
+        text = render(step.message, ctx.template_context(), time_limit=ctx.time_limit)
     except RenderError as exc:
         return Outcome(following, decisions=(ctx.decision("held", f"template error: {exc}"),))
     alert = Notify(
@@ -65,7 +69,7 @@ def start_approval(step: ApprovalStep, ctx: StepContext) -> Outcome:
     """Ask for a decision and wait for it until the timeout."""
     expires_at = ctx.now + step.timeout
     try:
-        message = render(step.message, ctx.template_context())
+        message = render(step.message, ctx.template_context(), time_limit=ctx.time_limit)
     except RenderError as exc:
         message = f"{step.message} (template error: {exc})"
     request = RequestApproval(

@@ -67,13 +67,20 @@ def run_send(step: SendStep, ctx: StepContext) -> Outcome:
         why = f"the template {template_name!r} does not exist in this version"
         return Outcome(following, decisions=(ctx.decision("held", why),))
     data = ctx.template_context()
+
+    def part(source: str | None, *, html: bool = False) -> str | None:
+        return (
+            None if source is None else render(source, data, html=html, time_limit=ctx.time_limit)
+        )
+
     try:
-        subject = render(template.subject, data) if template.subject is not None else None
-        html = render(template.html, data, html=True) if template.html is not None else None
-        text = render(template.text, data) if template.text is not None else None
+        subject, html, text = (
+            part(template.subject),
+            part(template.html, html=True),
+            part(template.text),
+        )
         if text is None and template.html is not None:
-            derived = text_source_from_html(template.html)
-            text = render(derived, data) if derived is not None else None
+            text = part(text_source_from_html(template.html))
     except RenderError as exc:
         return Outcome(following, decisions=(ctx.decision("held", f"template error: {exc}"),))
 
