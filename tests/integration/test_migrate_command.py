@@ -97,8 +97,9 @@ def _migrate_twice_at_once(engine: Engine, admin: Engine, server: str, empty_pg:
     outputs = [p.communicate(timeout=120) for p in (first, second)]
     assert [p.returncode for p in (first, second)] == [0, 0], outputs
     said = sorted(out for out, _ in outputs)
-    assert sum("applied 5 migration(s), empty -> 0005" in out for out in said) == 1, said
-    assert sum("is up to date (revision 0005)" in out for out in said) == 1, said
+    head = head_revision()
+    assert sum(f"migration(s), empty -> {head}" in out for out in said) == 1, said
+    assert sum(f"is up to date (revision {head})" in out for out in said) == 1, said
     assert current_revision(engine) == head_revision()
     assert set(inspect(engine).get_table_names()) == {*metadata.tables, "alembic_version"}
 
@@ -120,7 +121,7 @@ def test_check_refuses_an_out_of_date_schema_until_migrated(tmp_path: Path) -> N
     migrated = _tidings("migrate", **check)
     out, err = migrated.communicate(timeout=60)
     assert migrated.returncode == 0, err
-    assert "applied 1 migration(s), 0004 -> 0005: 0005" in out
+    assert f"0004 -> {head_revision()}: 0005" in out
     again = _tidings("init", **check)
     assert again.communicate(timeout=60) and again.returncode == 0
 

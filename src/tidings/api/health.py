@@ -9,12 +9,13 @@ import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
-from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import Engine, text
 
+from tidings.api.errors import problem_response
+from tidings.api.openapi import problems as problem_responses
 from tidings.runtime.supervision import LoopHealth
 
 logger = logging.getLogger(__name__)
@@ -88,17 +89,16 @@ def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get(
-    "/readyz",
-    responses={503: {"description": "Not ready: `problems` names each failed check."}},
-)
+@router.get("/readyz", responses=problem_responses(503))
 def readyz(request: Request) -> JSONResponse:
-    """The database answers and each background loop had a good round recently."""
+    """The database answers and each background loop had a good round recently.
+
+    Not ready is a 503 problem document whose `problems` names each failed check."""
     readiness: Readiness = request.app.state.readiness
     problems = readiness.problems()
-    body: dict[str, Any] = {
-        "status": "unavailable" if problems else "ok",
-        "checks": ["database", *(loop.name for loop in readiness.loops)],
-        "problems": problems,
-    }
-    return JSONResponse(body, status_code=503 if problems else 200)
+    checks = ["database", *(loop.name for loop in readiness.loops)]
+    if problems:
+        return problem_response(
+            503, "Not ready", "; ".join(problems), extra={"checks": checks, "problems": problems}
+        )
+    return JSONResponse({"status": "ok", "checks": checks, "problems": []})

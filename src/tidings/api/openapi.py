@@ -19,7 +19,8 @@ from tidings.api.errors import PROBLEM
 _REF = "#/components/schemas/{model}"
 _DESCRIPTIONS = {
     400: "Invalid request: `errors` gives the path of each mistake",
-    401: "No key, or an unknown or revoked one",
+    401: "No key or session, or an unknown, revoked or expired one",
+    403: "The caller's role may not do this, or a session's CSRF token is missing",
     404: "Not found in this workspace",
     409: "Conflicts with the current state",
     413: "Body too large",
@@ -27,7 +28,7 @@ _DESCRIPTIONS = {
     422: "Understood but not valid: `errors` gives the path of each problem",
     429: "Too many requests: see Retry-After",
     500: "Internal error: `request_id` is in the server's log",
-    503: "Overloaded or the database is busy: see Retry-After",
+    503: "Overloaded, the database is busy, or (on /readyz) not ready",
 }
 
 
