@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
 from tidings import __version__
-from tidings.api import admin, health, inbound, ingest, tracking
+from tidings.api import admin, console, health, inbound, ingest, tracking
 from tidings.api.committer import GroupCommitter
 from tidings.api.errors import install_error_handlers
 from tidings.api.keys import KeyCache
@@ -106,4 +106,6 @@ def create_app(
     app.include_router(inbound.router)
     app.include_router(admin.router)
     app.include_router(tracking.router)
+    # Last: the console answers every other GET path with its one page.
+    app.include_router(console.make_router())
     return app

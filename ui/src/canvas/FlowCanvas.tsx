@@ -1,0 +1,91 @@
+// The canvas itself: laid-out nodes, labelled edges, minimap, zoom to fit, click to inspect.
+import {
+  Background,
+  Controls,
+  MarkerType,
+  MiniMap,
+  ReactFlow,
+  type Edge,
+  type NodeMouseHandler,
+} from "@xyflow/react";
+import "@xyflow/react/dist/style.css";
+import "../styles/canvas.css";
+import { useMemo, useState } from "react";
+import { specToGraph, type FlowNode, type Spec } from "./graph";
+import { layout } from "./layout";
+import { SettingsPanel } from "./SettingsPanel";
+import { StepNode, type StepFlowNode } from "./StepNode";
+
+const nodeTypes = { step: StepNode };
+
+const MINIMAP_COLOURS: Record<string, string> = {
+  trigger: "#2f5bea",
+  send: "#0f8a6a",
+  wait: "#b7791f",
+  branch: "#7c3aed",
+  split: "#7c3aed",
+  approval: "#c2410c",
+  exit: "#64748b",
+  end: "#64748b",
+};
+
+export function FlowCanvas({ spec }: { spec: Spec }) {
+  const graph = useMemo(() => specToGraph(spec), [spec]);
+  const [selected, setSelected] = useState<FlowNode | null>(null);
+  const { nodes, edges } = useMemo(() => {
+    const positions = layout(graph);
+    const nodes: StepFlowNode[] = graph.nodes.map((node) => ({
+      id: node.id,
+      type: "step",
+      position: positions.get(node.id) ?? { x: 0, y: 0 },
+      data: { ...node },
+      draggable: false,
+      connectable: false,
+    }));
+    const edges: Edge[] = graph.edges.map((edge) => ({
+      id: edge.id,
+      source: edge.source,
+      target: edge.target,
+      label: edge.label || undefined,
+      type: "smoothstep",
+      markerEnd: { type: MarkerType.ArrowClosed, width: 16, height: 16 },
+      className: edge.label ? "edge edge--labelled" : "edge",
+      labelBgPadding: [6, 3] as [number, number],
+      labelBgBorderRadius: 4,
+    }));
+    return { nodes, edges };
+  }, [graph]);
+
+  const onNodeClick: NodeMouseHandler<StepFlowNode> = (_, node) => setSelected(node.data);
+
+  return (
+    <div className="canvas">
+      <div className="canvas__flow" data-testid="canvas">
+        <ReactFlow
+          nodes={nodes}
+          edges={edges}
+          nodeTypes={nodeTypes}
+          onNodeClick={onNodeClick}
+          onPaneClick={() => setSelected(null)}
+          nodesDraggable={false}
+          nodesConnectable={false}
+          edgesFocusable={false}
+          fitView
+          fitViewOptions={{ padding: 0.12, maxZoom: 1 }}
+          minZoom={0.1}
+          proOptions={{ hideAttribution: true }}
+        >
+          <Background gap={20} size={1} />
+          <MiniMap
+            pannable
+            zoomable
+            nodeColor={(node) => MINIMAP_COLOURS[String(node.data.kind)] ?? "#94a3b8"}
+            ariaLabel="Minimap of the workflow"
+          />
+          <Controls showInteractive={false} />
+        </ReactFlow>
+      </div>
+      {selected && <SettingsPanel node={selected} onClose={() => setSelected(null)} />}
+    </div>
+  );
+}
