@@ -12,7 +12,7 @@ import "@xyflow/react/dist/style.css";
 import "../styles/canvas.css";
 import { useMemo, useState } from "react";
 import { specToGraph, type FlowNode, type Spec } from "./graph";
-import { layout } from "./layout";
+import { NODE_HEIGHT, NODE_WIDTH, layout } from "./layout";
 import { SettingsPanel } from "./SettingsPanel";
 import { StepNode, type StepFlowNode } from "./StepNode";
 
@@ -39,6 +39,10 @@ export function FlowCanvas({ spec }: { spec: Spec }) {
       type: "step",
       position: positions.get(node.id) ?? { x: 0, y: 0 },
       data: { ...node },
+      // Known sizes (the CSS draws nodes this big): the read-only canvas applies no measured
+      // changes, and fit-view and the minimap need a size before the first paint.
+      width: NODE_WIDTH,
+      height: NODE_HEIGHT,
       draggable: false,
       connectable: false,
     }));
@@ -81,6 +85,7 @@ export function FlowCanvas({ spec }: { spec: Spec }) {
             zoomable
             nodeColor={(node) => MINIMAP_COLOURS[String(node.data.kind)] ?? "#94a3b8"}
             ariaLabel="Minimap of the workflow"
+            style={{ width: 168, height: 120 }}
           />
           <Controls showInteractive={false} />
         </ReactFlow>

@@ -18,19 +18,22 @@ export const SECTIONS = [
 export function Shell({ session, children }: { session: Session; children: ReactNode }) {
   const client = useQueryClient();
   const [location] = useLocation();
+  // Everything cached but the session belongs to the workspace just left. (clear() would also
+  // drop the session query that the app is watching, and the app would never hear of it.)
+  const forgetWorkspaceData = () =>
+    client.removeQueries({ predicate: (query) => query.queryKey[0] !== SESSION_KEY[0] });
   const logout = useMutation({
     mutationFn: logOut,
     onSuccess: () => {
-      client.clear();
       client.setQueryData(SESSION_KEY, null);
+      forgetWorkspaceData();
     },
   });
   const switcher = useMutation({
     mutationFn: switchWorkspace,
     onSuccess: (next) => {
-      // Everything cached belongs to the old workspace.
-      client.clear();
       client.setQueryData(SESSION_KEY, next);
+      forgetWorkspaceData();
     },
   });
   const error = logout.error ?? switcher.error;
