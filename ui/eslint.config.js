@@ -25,6 +25,7 @@ export default tseslint.config(
   },
   {
     files: ["e2e/**/*.{js,mjs,ts}", "scripts/**/*.{js,mjs,ts}", "*.config.{js,ts}"],
-    languageOptions: { globals: { ...globals.node } },
+    // Playwright scripts run in Node and hand functions to the page.
+    languageOptions: { globals: { ...globals.node, ...globals.browser } },
   },
 );

@@ -17,6 +17,9 @@ import { SettingsPanel } from "./SettingsPanel";
 import { StepNode, type StepFlowNode } from "./StepNode";
 
 const nodeTypes = { step: StepNode };
+const LONG_WORKFLOW = 16;
+const OPENING_RANKS = 6;
+const RANK_HEIGHT = NODE_HEIGHT + 64;
 
 const MINIMAP_COLOURS: Record<string, string> = {
   trigger: "#2f5bea",
@@ -32,7 +35,7 @@ const MINIMAP_COLOURS: Record<string, string> = {
 export function FlowCanvas({ spec }: { spec: Spec }) {
   const graph = useMemo(() => specToGraph(spec), [spec]);
   const [selected, setSelected] = useState<FlowNode | null>(null);
-  const { nodes, edges } = useMemo(() => {
+  const { nodes, edges, opening } = useMemo(() => {
     const positions = layout(graph);
     const nodes: StepFlowNode[] = graph.nodes.map((node) => ({
       id: node.id,
@@ -57,7 +60,14 @@ export function FlowCanvas({ spec }: { spec: Spec }) {
       labelBgPadding: [6, 3] as [number, number],
       labelBgBorderRadius: 4,
     }));
-    return { nodes, edges };
+    // A long workflow fitted whole would be too small to read: open on its first ranks
+    // instead; the zoom-to-fit control still shows all of it.
+    const top = Math.min(...nodes.map((n) => n.position.y));
+    const opening =
+      nodes.length > LONG_WORKFLOW
+        ? nodes.filter((n) => n.position.y < top + OPENING_RANKS * RANK_HEIGHT).map((n) => ({ id: n.id }))
+        : undefined;
+    return { nodes, edges, opening };
   }, [graph]);
 
   const onNodeClick: NodeMouseHandler<StepFlowNode> = (_, node) => setSelected(node.data);
@@ -75,7 +85,7 @@ export function FlowCanvas({ spec }: { spec: Spec }) {
           nodesConnectable={false}
           edgesFocusable={false}
           fitView
-          fitViewOptions={{ padding: 0.12, maxZoom: 1 }}
+          fitViewOptions={{ padding: 0.12, maxZoom: 1, nodes: opening }}
           minZoom={0.1}
           proOptions={{ hideAttribution: true }}
         >
@@ -87,7 +97,7 @@ export function FlowCanvas({ spec }: { spec: Spec }) {
             ariaLabel="Minimap of the workflow"
             style={{ width: 168, height: 120 }}
           />
-          <Controls showInteractive={false} />
+          <Controls showInteractive={false} fitViewOptions={{ padding: 0.12, maxZoom: 1 }} />
         </ReactFlow>
       </div>
       {selected && <SettingsPanel node={selected} onClose={() => setSelected(null)} />}

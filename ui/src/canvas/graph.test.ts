@@ -85,6 +85,20 @@ describe("specToGraph", () => {
     expect(edge(graph, "last_call", "")?.target).toBe("done");
   });
 
+  it("draws two ways to the same step as one edge carrying both labels", () => {
+    const rejoin = specToGraph({
+      trigger: { event: "signed_up" },
+      steps: [
+        { id: "fork", type: "branch", branches: [{ when: "contact.vip", next: "hi" }], else: "hi" },
+        { id: "hi", type: "send", template: "hi" },
+      ],
+    });
+    expect(rejoin.edges.filter((e) => e.source === "fork")).toEqual([
+      { id: "fork->hi#0", source: "fork", target: "hi", label: "contact.vip · else" },
+    ]);
+    expect(rejoin.nodes.at(-1)?.kind).toBe("end");
+  });
+
   it("lays every node out without overlaps, the trigger on top", () => {
     const positions = layout(graph);
     const placed = graph.nodes.map((n) => ({ id: n.id, ...positions.get(n.id)! }));

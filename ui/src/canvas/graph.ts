@@ -191,6 +191,12 @@ export function specToGraph(spec: Spec): FlowGraph {
   const connect = (source: string, target: string | null, label: string, n: number): void => {
     const to = target !== null && ids.has(target) ? target : END_ID;
     if (to === END_ID) endsSomewhere = true;
+    // Two ways to the same step are one line with both labels, not two lines drawn as one.
+    const same = edges.find((e) => e.source === source && e.target === to);
+    if (same) {
+      same.label = [same.label, label].filter(Boolean).join(" · ");
+      return;
+    }
     edges.push({ id: `${source}->${to}#${n}`, source, target: to, label });
   };
 
