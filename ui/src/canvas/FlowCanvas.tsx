@@ -11,6 +11,7 @@ import {
 import "@xyflow/react/dist/style.css";
 import "../styles/canvas.css";
 import { useMemo, useState } from "react";
+import { figuresLine, type StepFigures } from "./figures";
 import { specToGraph, type FlowNode, type Spec } from "./graph";
 import { NODE_HEIGHT, NODE_WIDTH, layout } from "./layout";
 import { SettingsPanel } from "./SettingsPanel";
@@ -32,16 +33,27 @@ const MINIMAP_COLOURS: Record<string, string> = {
   end: "#64748b",
 };
 
-export function FlowCanvas({ spec }: { spec: Spec }) {
+export interface CanvasFigures {
+  /** Journeys that entered the workflow (on this version). */
+  entered: number;
+  steps?: StepFigures[] | undefined;
+}
+
+export function FlowCanvas({ spec, figures }: { spec: Spec; figures?: CanvasFigures | undefined }) {
   const graph = useMemo(() => specToGraph(spec), [spec]);
+  const positions = useMemo(() => layout(graph), [graph]);
   const [selected, setSelected] = useState<FlowNode | null>(null);
   const { nodes, edges, opening } = useMemo(() => {
-    const positions = layout(graph);
+    const byStep = new Map((figures?.steps ?? []).map((f) => [f.step_id, f]));
+    const line = (node: FlowNode): string | null => {
+      if (node.kind === "trigger") return figures?.entered ? `${figures.entered.toLocaleString("en-US")} entered` : null;
+      return figuresLine(node.kind, byStep.get(node.id));
+    };
     const nodes: StepFlowNode[] = graph.nodes.map((node) => ({
       id: node.id,
       type: "step",
       position: positions.get(node.id) ?? { x: 0, y: 0 },
-      data: { ...node },
+      data: { ...node, figures: line(node) },
       // Known sizes (the CSS draws nodes this big): the read-only canvas applies no measured
       // changes, and fit-view and the minimap need a size before the first paint.
       width: NODE_WIDTH,
@@ -68,7 +80,7 @@ export function FlowCanvas({ spec }: { spec: Spec }) {
         ? nodes.filter((n) => n.position.y < top + OPENING_RANKS * RANK_HEIGHT).map((n) => ({ id: n.id }))
         : undefined;
     return { nodes, edges, opening };
-  }, [graph]);
+  }, [graph, positions, figures]);
 
   const onNodeClick: NodeMouseHandler<StepFlowNode> = (_, node) => setSelected(node.data);
 

@@ -3,7 +3,7 @@ import { Handle, Position, type Node, type NodeProps } from "@xyflow/react";
 import { STEP_LABELS, type FlowNode } from "./graph";
 import { StepIcon } from "./StepIcon";
 
-export type StepNodeData = FlowNode & Record<string, unknown>;
+export type StepNodeData = FlowNode & { figures: string | null } & Record<string, unknown>;
 export type StepFlowNode = Node<StepNodeData, "step">;
 
 export function StepNode({ data, selected }: NodeProps<StepFlowNode>) {
@@ -22,6 +22,11 @@ export function StepNode({ data, selected }: NodeProps<StepFlowNode>) {
         <div className="step__kind">{STEP_LABELS[data.kind]}</div>
         <div className="step__title">{data.kind === "trigger" || data.kind === "end" ? data.summary : data.title}</div>
         {data.kind !== "trigger" && data.kind !== "end" && <div className="step__summary">{data.summary}</div>}
+        {data.figures && (
+          <div className="step__figures" data-testid={`figures-${data.id}`}>
+            {data.figures}
+          </div>
+        )}
       </div>
       {!last && <Handle type="source" position={Position.Bottom} isConnectable={false} />}
     </div>

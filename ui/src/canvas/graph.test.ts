@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { END_ID, TRIGGER_ID, specToGraph, type Spec } from "./graph";
+import { figuresLine } from "./figures";
 import { NODE_HEIGHT, NODE_WIDTH, layout } from "./layout";
 
 // The shape of examples/workflows/cart_recovery.yaml, plus a wait for an event and an approval.
@@ -115,5 +116,28 @@ describe("specToGraph", () => {
     for (const e of graph.edges) {
       expect(positions.get(e.target)!.y, `${e.source} -> ${e.target}`).toBeGreaterThan(positions.get(e.source)!.y);
     }
+  });
+});
+
+describe("figuresLine", () => {
+  const none = {
+    step_id: "s", kind: "send", entered: 0, sent: 0, delivered: 0, opened: 0, clicked: 0, converted: 0,
+    revenue: 0, unsubscribed: 0, bounced: 0, resends: 0, exited: 0, waiting: 0, left: 0,
+  };
+
+  it("says nothing before anyone reaches the step", () => {
+    expect(figuresLine("send", undefined)).toBeNull();
+    expect(figuresLine("send", none)).toBeNull();
+  });
+
+  it("gives a send its sent count and open and click rates", () => {
+    expect(figuresLine("send", { ...none, entered: 1300, sent: 1204, opened: 460, clicked: 72 })).toBe(
+      "1,204 sent · 38% opened · 6% clicked",
+    );
+  });
+
+  it("gives other steps the journeys in and those waiting there", () => {
+    expect(figuresLine("wait", { ...none, kind: "wait", entered: 312, waiting: 40 })).toBe("312 in · 40 waiting");
+    expect(figuresLine("branch", { ...none, kind: "branch", entered: 9 })).toBe("9 in");
   });
 });

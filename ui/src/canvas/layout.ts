@@ -3,7 +3,7 @@ import dagre from "@dagrejs/dagre";
 import type { FlowGraph } from "./graph";
 
 export const NODE_WIDTH = 248;
-export const NODE_HEIGHT = 76;
+export const NODE_HEIGHT = 92;
 
 export interface Position {
   x: number;

@@ -13,6 +13,15 @@ export function WorkflowPage({ workflowKey }: { workflowKey: string }) {
     queryFn: () => unwrap(api.GET("/api/workflows/{key}", { params: { path: { key: workflowKey } } })),
   });
   const current = workflow.data?.versions.find((v) => v.version === workflow.data?.version);
+  const version = workflow.data?.version;
+  // Live figures for the version on the canvas, refreshed while the page is open.
+  const stats = useQuery({
+    queryKey: ["workflow-stats", workflowKey, version],
+    enabled: version !== undefined,
+    refetchInterval: 30_000,
+    queryFn: () =>
+      unwrap(api.GET("/api/workflows/{key}/stats", { params: { path: { key: workflowKey }, query: { version } } })),
+  });
   return (
     <section className="page page--full">
       <header className="page__header">
@@ -35,7 +44,7 @@ export function WorkflowPage({ workflowKey }: { workflowKey: string }) {
         </p>
       )}
       {workflow.data && !current && <p className="alert alert--error">This workflow has no stored version.</p>}
-      {current && <FlowCanvas spec={current.spec as Spec} />}
+      {current && <FlowCanvas spec={current.spec as Spec} figures={stats.data} />}
     </section>
   );
 }
