@@ -27,6 +27,10 @@ class Settings(BaseSettings):
         pattern=r"^https?://[^/\s]+(/[^\s]*)?$",
         description="the address people reach this server at: links in messages point here",
     )
+    trust_proxy: bool = Field(
+        False,
+        description="believe X-Forwarded-Proto/-For: set only behind a proxy that sets them",
+    )
     smtp_url: str | None = Field(
         None, description="smtp://user:pass@host:587?starttls=1 or smtps://...; unset: no email"
     )

@@ -12,10 +12,12 @@ from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
 from tidings import __version__
-from tidings.api import admin, console, health, inbound, ingest, tracking
+from tidings.api import admin, console, health, inbound, ingest, session, tracking
+from tidings.api.audit import AuditTrail
 from tidings.api.committer import GroupCommitter
 from tidings.api.errors import install_error_handlers
 from tidings.api.keys import KeyCache
+from tidings.api.throttle import LoginThrottle
 from tidings.clock import Clock, SystemClock
 from tidings.runtime.dispatch import Dispatcher
 from tidings.runtime.loop import SchedulerLoop
@@ -38,6 +40,7 @@ def create_app(
     public_url: str = "http://localhost:8000",
     sms_token: str = "",
     sms_region: str | None = None,
+    trust_proxy: bool = False,
 ) -> FastAPI:
     """The Tidings HTTP API over `engine` (already migrated).
 
@@ -100,10 +103,15 @@ def create_app(
     app.state.readiness = health.Readiness(
         engine, [loop.health for loop in (scheduler, dispatcher) if loop is not None]
     )
+    app.state.auth = session.AuthSettings(
+        throttle=LoginThrottle(app.state.ingest.clock), trust_proxy=trust_proxy
+    )
     install_error_handlers(app)
+    app.add_middleware(AuditTrail, engine=engine, clock=app.state.ingest.clock)
     app.include_router(health.router)
     app.include_router(ingest.router)
     app.include_router(inbound.router)
+    app.include_router(session.router)
     app.include_router(admin.router)
     app.include_router(tracking.router)
     # Last: the console answers every other GET path with its one page.

@@ -11,22 +11,28 @@ from sqlalchemy import Engine, inspect
 
 from tidings.cli.output import console, run_with_progress, show_figures, show_story
 from tidings.cli.report import show_experiments
+from tidings.clock import SystemClock
 from tidings.delivery.smtp import SmtpChannel, SmtpConfig
 from tidings.delivery.transports import Recorder
 from tidings.errors import TidingsError
 from tidings.files import load_workflows
+from tidings.passwords import hash_password
 from tidings.reporting.build import build_report
 from tidings.reporting.html import write_html
 from tidings.runtime.dispatch import Channels
 from tidings.simulation.scenario import DEMO_APPEAL, DEMO_SETTINGS
 from tidings.storage.contacts import count_contacts
 from tidings.storage.engine import create_engine
+from tidings.storage.people import Role, add_person, set_role
 from tidings.storage.reports import recovered_cart_example
 from tidings.storage.step_log import contact_story
 
 #: The example workflows the demo runs; users copy them as a starting point.
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "workflows"
 DEFAULT_DATABASE = "sqlite:///tidings-demo.db"
+#: The demo's login. Public on purpose: it opens only the demo's own, simulated database.
+DEMO_EMAIL = "demo@tidings.local"
+DEMO_PASSWORD = "tidings-demo"
 
 
 def demo(
@@ -112,6 +118,22 @@ def demo(
         f"{result.totals.events:,} events, {result.totals.delivered:,} messages{where}, "
         f"{result.totals.steps:,} scheduled steps in {elapsed:.1f}s"
     )
+    add_demo_login(engine, result.workspace_id)
+    console.print(
+        f"\nThe console: [bold]tidings serve --database {escape(database)}[/bold], then open "
+        f"http://127.0.0.1:8000/ and log in as [bold]{DEMO_EMAIL}[/bold] with password "
+        f"[bold]{DEMO_PASSWORD}[/bold] (an owner; for this demo database only)"
+    )
+
+
+def add_demo_login(engine: Engine, workspace_id: int) -> None:
+    """The demo's owner login, so the console can be tried on the demo's data at once."""
+    now = SystemClock().now()
+    with engine.begin() as conn:
+        person_id = add_person(
+            conn, DEMO_EMAIL, "Demo owner", now, password_hash=hash_password(DEMO_PASSWORD)
+        )
+        set_role(conn, person_id, workspace_id, Role.OWNER, now)
 
 
 def _require_empty(engine: Engine) -> None:

@@ -8,7 +8,7 @@ import typer
 from rich.markup import escape
 
 from tidings import __version__
-from tidings.cli import bounces, contact, scoring, segment, workflow
+from tidings.cli import bounces, contact, scoring, segment, users, workflow
 from tidings.cli.demo import demo
 from tidings.cli.output import errors
 from tidings.cli.report import report
@@ -32,6 +32,7 @@ app.add_typer(contact.app, name="contact", hidden=True)  # the earlier, singular
 app.add_typer(segment.app, name="segment")
 app.add_typer(scoring.app, name="scoring")
 app.add_typer(bounces.app, name="bounces")
+app.add_typer(users.app, name="users")
 app.command()(demo)
 app.command()(report)
 app.command()(init)

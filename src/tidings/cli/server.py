@@ -76,6 +76,7 @@ def serve(
         public_url=settings.public_url,
         sms_token=settings.sms_token,
         sms_region=settings.sms_region,
+        trust_proxy=settings.trust_proxy,
     )
     logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(name)s: %(message)s")
     _say_channels(dispatcher)

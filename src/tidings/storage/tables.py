@@ -332,3 +332,60 @@ score_awards = Table(
     Column("why", Text, nullable=False),
     Index(None, "contact_id", "score"),
 )
+
+people = Table(
+    "people",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    # Stored lower-cased, so "Ann@X.com" and "ann@x.com" are one person.
+    Column("email", String(320), nullable=False, unique=True),
+    Column("name", String(200), nullable=False, server_default=""),
+    # argon2id, in its own self-describing format; None until an invitation is accepted.
+    Column("password_hash", String(200)),
+    # SHA-256 of the nonce inside the pending invitation; cleared when it is used.
+    Column("invite_hash", String(64)),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("disabled", Boolean, nullable=False, server_default=text("false")),
+)
+
+memberships = Table(
+    "memberships",
+    metadata,
+    Column("person_id", ForeignKey("people.id"), primary_key=True),
+    Column("workspace_id", ForeignKey("workspaces.id"), primary_key=True),
+    # owner, editor, approver or viewer.
+    Column("role", String(16), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index(None, "workspace_id"),
+)
+
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    # SHA-256 of the cookie's token; the token itself is only ever in the browser.
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("person_id", ForeignKey("people.id"), nullable=False),
+    Column("workspace_id", ForeignKey("workspaces.id"), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("last_seen_at", UTCDateTime, nullable=False),
+    # The absolute end; the idle end is last_seen_at plus the idle limit.
+    Column("expires_at", UTCDateTime, nullable=False),
+    Index(None, "person_id"),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("workspace_id", ForeignKey("workspaces.id"), nullable=False),
+    # "person" with the email, or "key" with the key's prefix.
+    Column("actor_type", String(16), nullable=False),
+    Column("actor", String(320), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("action", String(100), nullable=False),
+    Column("subject_type", String(64), nullable=False),
+    Column("subject_key", String(200), nullable=False, server_default=""),
+    Column("details", Json, nullable=False),
+    Index(None, "workspace_id", "at"),
+)

@@ -195,3 +195,19 @@ class Catalog:
         return row.id, Deployed(
             self.version(conn, row.id, row.current_version), row.current_version
         )
+
+
+def version_sources(
+    conn: Connection, workspace_id: int, key: str, versions: tuple[int, int]
+) -> dict[int, str]:
+    """The deployed source text of some versions of workflow `key`, by version."""
+    rows = conn.execute(
+        select(workflow_versions.c.version, workflow_versions.c.source)
+        .join(workflows, workflows.c.id == workflow_versions.c.workflow_id)
+        .where(
+            workflows.c.workspace_id == workspace_id,
+            workflows.c.key == key,
+            workflow_versions.c.version.in_(versions),
+        )
+    )
+    return {r.version: r.source for r in rows}

@@ -42,13 +42,26 @@ def api(store: Store) -> Iterator[Api]:
         yield Api(client, write, secret)
 
 
+#: Routes that take credentials in their body: logging in and accepting an invitation.
+PUBLIC = ("/api/session", "/api/invitations/")
+
+
 def test_every_admin_route_needs_a_secret_key(store: Store, api: Api) -> None:
     paths = api.client.get("/openapi.json").json()["paths"]
     admin = [
-        (method, path) for path, ops in paths.items() if path.startswith("/api") for method in ops
+        (method, path)
+        for path, ops in paths.items()
+        if path.startswith("/api") and not path.startswith(PUBLIC)
+        for method in ops
     ]
     assert len(admin) >= 14
-    filled = {"{key}": "handoff", "{contact_id}": "1", "{approval_id}": "1", "{key_id}": "1"}
+    filled = {
+        "{key}": "handoff",
+        "{contact_id}": "1",
+        "{approval_id}": "1",
+        "{key_id}": "1",
+        "{email}": "a@example.com",
+    }
     for method, template in admin:
         path = template
         for name, value in filled.items():

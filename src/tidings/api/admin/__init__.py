@@ -1,14 +1,16 @@
-"""The admin API under /api: every route needs a secret key and sees only its workspace."""
+"""The admin API under /api: every route needs a secret key or a session, and a role."""
 
 from fastapi import APIRouter
 
 from tidings.api.admin import (
     approvals,
+    audit,
     contact_data,
     contacts,
     delivery,
     keys,
     messages,
+    people,
     reports,
     scoring,
     segments,
@@ -28,5 +30,8 @@ for _module in (
     keys,
     delivery,
     reports,
+    audit,
+    people,
 ):
     router.include_router(_module.router)
+router.include_router(people.invitations)

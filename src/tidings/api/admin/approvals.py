@@ -9,13 +9,15 @@ from pydantic import BaseModel, Field
 
 from tidings.api.admin.deps import AdminDep
 from tidings.api.admin.views import TEXT, IdPath
+from tidings.api.auth import requires
 from tidings.api.errors import ApiError
 from tidings.errors import NotFound
 from tidings.runtime.approvals import decide_approval
 from tidings.storage import browse
 from tidings.storage.approvals import ApprovalStatus, pending_approvals
+from tidings.storage.people import Role
 
-router = APIRouter(prefix="/approvals", tags=["approvals"])
+router = APIRouter(prefix="/approvals", tags=["approvals"], dependencies=[requires(Role.APPROVER)])
 
 
 class ApprovalOut(BaseModel):

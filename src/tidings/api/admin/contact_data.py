@@ -12,14 +12,21 @@ from pydantic import BaseModel
 
 from tidings.api.admin.deps import AdminDep
 from tidings.api.admin.views import IdPath
+from tidings.api.auth import requires
 from tidings.api.errors import ApiError
 from tidings.cleaning import Unclean, clean_region
 from tidings.errors import ContactNotFound
 from tidings.runtime.duplicates import merge_duplicates
 from tidings.runtime.imports import import_contacts
+from tidings.storage.people import Role
 from tidings.storage.personal_data import personal_data
 
-router = APIRouter(prefix="/contacts", tags=["contacts"])
+router = APIRouter(
+    prefix="/contacts",
+    tags=["contacts"],
+    # Exporting everything about a person is an owner's decision, like erasing them.
+    dependencies=[requires(Role.EDITOR, routes={"export": Role.OWNER})],
+)
 MAX_IMPORT_BYTES = 64 * 1024 * 1024
 
 

@@ -12,15 +12,22 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from tidings.api.admin.deps import AdminDep
 from tidings.api.admin.views import TEXT, AfterQuery, EnrollmentOut, IdPath, enrollment_out
+from tidings.api.auth import requires
 from tidings.api.body import has_nul
 from tidings.core.spec import Channel, ConsentStatus
 from tidings.errors import ContactNotFound
 from tidings.storage import browse
 from tidings.storage.contacts import contact_from_row, save_contacts
 from tidings.storage.erasure import erase_contact
+from tidings.storage.people import Role
 from tidings.storage.step_log import contact_story
 
-router = APIRouter(prefix="/contacts", tags=["contacts"])
+router = APIRouter(
+    prefix="/contacts",
+    tags=["contacts"],
+    # Erasure cannot be undone: owners only.
+    dependencies=[requires(Role.EDITOR, routes={"erase": Role.OWNER})],
+)
 
 
 class ContactOut(BaseModel):

@@ -12,6 +12,7 @@ from sqlalchemy import Connection
 
 from tidings.api.admin.deps import Admin, AdminDep
 from tidings.api.admin.views import TEXT, IdPath
+from tidings.api.auth import requires
 from tidings.api.body import has_nul
 from tidings.api.errors import ApiError
 from tidings.api.tracking import LinkService, confirmation_token
@@ -25,10 +26,15 @@ from tidings.runtime.transactions import transact
 from tidings.storage import browse, delivery
 from tidings.storage.contacts import contact_from_row
 from tidings.storage.messages import MessageStatus, enqueue_messages
+from tidings.storage.people import Role
 from tidings.storage.suppressions import SuppressionReason, suppress, suppressed, unsuppress
 from tidings.storage.workspaces import load_workspace, save_settings
 
-router = APIRouter(tags=["delivery"])
+router = APIRouter(
+    tags=["delivery"],
+    # Sending settings, suppressions and endpoints decide what reaches people: owners only.
+    dependencies=[requires(Role.OWNER)],
+)
 
 
 class _In(BaseModel):

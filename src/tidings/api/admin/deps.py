@@ -1,4 +1,4 @@
-"""What admin routes share: the caller's workspace (from a secret key) and the services."""
+"""What admin routes share: the caller's workspace and role, and the services."""
 
 from __future__ import annotations
 
@@ -8,20 +8,16 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy import Engine
 
-from tidings.api.errors import ApiError
-from tidings.api.keys import KeyCache, presented_key
+from tidings.api.auth import Caller, authenticate
 from tidings.clock import Clock
-from tidings.storage.api_keys import KeyKind, KeyOwner
 from tidings.storage.workflows import Catalog
-
-_CHALLENGE = {"WWW-Authenticate": 'Bearer realm="Tidings"'}
 
 
 @dataclass(frozen=True)
 class Admin:
-    """An authenticated admin call: whose workspace, and the shared services."""
+    """An authenticated admin call: who, in which workspace, and the shared services."""
 
-    owner: KeyOwner
+    caller: Caller
     engine: Engine
     clock: Clock
     catalog: Catalog
@@ -29,31 +25,13 @@ class Admin:
     @property
     def workspace_id(self) -> int:
         """The workspace every query is scoped to."""
-        return self.owner.workspace_id
+        return self.caller.workspace_id
 
 
-def _secret_key(request: Request) -> str:
-    header = request.headers.get("authorization", "")
-    if header.lower().startswith("bearer "):
-        return header[7:].strip()
-    return presented_key(request, None)
-
-
-def admin(request: Request) -> Admin:
-    """The workspace of the secret key presented as `Authorization: Bearer tds_...`."""
+def admin(request: Request, caller: Annotated[Caller, Depends(authenticate)]) -> Admin:
+    """The caller (by Bearer secret key or session cookie) and the services."""
     service = request.app.state.ingest
-    keys: KeyCache = service.keys
-    try:
-        owner = keys.owner(_secret_key(request))
-    except ApiError as exc:
-        raise ApiError(
-            401, "Unauthorized", "send a secret key as a Bearer token", headers=_CHALLENGE
-        ) from exc
-    if owner is None or owner.kind is not KeyKind.SECRET:
-        raise ApiError(
-            401, "Unauthorized", "a valid secret key is needed for /api", headers=_CHALLENGE
-        )
-    return Admin(owner, service.engine, service.clock, service.catalog)
+    return Admin(caller, service.engine, service.clock, service.catalog)
 
 
 AdminDep = Annotated[Admin, Depends(admin)]

@@ -9,11 +9,13 @@ from pydantic import BaseModel
 
 from tidings.api.admin.deps import AdminDep
 from tidings.api.admin.views import KeyIdPath
+from tidings.api.auth import requires
 from tidings.errors import NotFound
 from tidings.storage import browse
 from tidings.storage.api_keys import KeyKind, create_key, revoke_key
+from tidings.storage.people import Role
 
-router = APIRouter(prefix="/keys", tags=["keys"])
+router = APIRouter(prefix="/keys", tags=["keys"], dependencies=[requires(Role.OWNER)])
 
 
 class KeyOut(BaseModel):

@@ -10,9 +10,11 @@ from pydantic import BaseModel
 
 from tidings.api.admin.deps import AdminDep
 from tidings.api.admin.views import MAX_ID, AfterQuery
+from tidings.api.auth import requires
 from tidings.storage import browse
+from tidings.storage.people import Role
 
-router = APIRouter(prefix="/messages", tags=["messages"])
+router = APIRouter(prefix="/messages", tags=["messages"], dependencies=[requires(Role.EDITOR)])
 
 
 class MessageOut(BaseModel):

@@ -12,13 +12,15 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.responses import HTMLResponse
 
 from tidings.api.admin.deps import AdminDep
+from tidings.api.auth import requires
 from tidings.api.errors import ApiError
 from tidings.core.duration import parse_duration
 from tidings.reporting.build import Options, Report, build_report
 from tidings.reporting.html import render_html
+from tidings.storage.people import Role
 from tidings.storage.reports import Period
 
-router = APIRouter(prefix="/reports", tags=["reports"])
+router = APIRouter(prefix="/reports", tags=["reports"], dependencies=[requires(Role.EDITOR)])
 
 
 def _duration(value: str, name: str) -> timedelta:

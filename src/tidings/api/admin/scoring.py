@@ -7,10 +7,12 @@ from typing import Any
 from fastapi import APIRouter, Body
 
 from tidings.api.admin.deps import AdminDep
+from tidings.api.auth import requires
 from tidings.runtime.scoring import set_scoring
+from tidings.storage.people import Role
 from tidings.storage.workspaces import load_scoring_document
 
-router = APIRouter(prefix="/scoring", tags=["scoring"])
+router = APIRouter(prefix="/scoring", tags=["scoring"], dependencies=[requires(Role.EDITOR)])
 
 
 @router.get("")

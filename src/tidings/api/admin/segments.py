@@ -12,13 +12,20 @@ from sqlalchemy import Connection
 
 from tidings.api.admin.deps import AdminDep
 from tidings.api.admin.views import AfterQuery, SegmentKey
+from tidings.api.auth import requires
 from tidings.errors import SegmentNotFound
 from tidings.runtime.exports import segment_csv_lines
 from tidings.runtime.segments import define_segment, preview
 from tidings.storage import segments as store
+from tidings.storage.people import Role
 from tidings.storage.segments import Segment
 
-router = APIRouter(prefix="/segments", tags=["segments"])
+router = APIRouter(
+    prefix="/segments",
+    tags=["segments"],
+    # An export carries contacts' personal data out of Tidings: owners only.
+    dependencies=[requires(Role.EDITOR, routes={"export": Role.OWNER})],
+)
 
 
 class SegmentIn(BaseModel):

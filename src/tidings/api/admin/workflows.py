@@ -13,6 +13,8 @@ from pydantic import BaseModel
 
 from tidings.api.admin.deps import AdminDep
 from tidings.api.admin.views import AfterQuery, EnrollmentOut, WorkflowKey, enrollment_out
+from tidings.api.audit import note_change
+from tidings.api.auth import requires
 from tidings.api.errors import ApiError
 from tidings.core.problems import Problem
 from tidings.core.validate import validate_workflow
@@ -20,10 +22,11 @@ from tidings.errors import SpecInvalid, WorkflowNotFound
 from tidings.simulation.scenario import run_scenario
 from tidings.storage import browse
 from tidings.storage.engine import create_engine
+from tidings.storage.people import Role
 from tidings.storage.reports import Period, WorkflowFigures, workflow_figures
 from tidings.storage.workflows import WorkflowStatus, deploy_workflow, list_workflows, set_status
 
-router = APIRouter(prefix="/workflows", tags=["workflows"])
+router = APIRouter(prefix="/workflows", tags=["workflows"], dependencies=[requires(Role.EDITOR)])
 MAX_SPEC_BYTES = 256 * 1024
 
 
@@ -111,6 +114,7 @@ async def create(request: Request, admin: AdminDep) -> Deployed:
         _, version, created = deploy_workflow(
             conn, admin.workspace_id, workflow, source, admin.clock.now()
         )
+    note_change(request, workflow.id, version=version, created_version=created)
     warnings = [{"path": p.path, "message": p.message, "hint": p.hint} for p in problems]
     return Deployed(
         key=workflow.id,
