@@ -64,6 +64,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Audit
+         * @description Changes in this workspace, newest first.
+         */
+        get: operations["list_audit_api_audit_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/bounces": {
         parameters: {
             query?: never;
@@ -295,6 +315,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/invitations/accept": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Accept
+         * @description Choose a password with the invitation's token, and be logged in.
+         */
+        post: operations["accept_api_invitations_accept_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/keys": {
         parameters: {
             query?: never;
@@ -357,6 +397,54 @@ export interface paths {
         options?: never;
         head?: never;
         patch?: never;
+        trace?: never;
+    };
+    "/api/people": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List People
+         * @description The workspace's people and their roles.
+         */
+        get: operations["list_people_api_people_get"];
+        put?: never;
+        /**
+         * Invite
+         * @description Add a person; someone new gets a one-time invitation link valid for 7 days.
+         */
+        post: operations["invite_api_people_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/people/{email}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Remove
+         * @description Take a person out of the workspace; their sessions here end at once.
+         */
+        delete: operations["remove_api_people__email__delete"];
+        options?: never;
+        head?: never;
+        /**
+         * Change Role
+         * @description Give a person another role; the last owner cannot stop being one.
+         */
+        patch: operations["change_role_api_people__email__patch"];
         trace?: never;
     };
     "/api/reports": {
@@ -509,6 +597,54 @@ export interface paths {
         get: operations["export_api_segments__key__export_get"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/session": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Whoami
+         * @description The logged-in person, their workspace and role; 401 when not logged in.
+         */
+        get: operations["whoami_api_session_get"];
+        put?: never;
+        /**
+         * Login
+         * @description Log in with email and password; the answer carries the CSRF token to send back.
+         */
+        post: operations["login_api_session_post"];
+        /**
+         * Logout
+         * @description End the session on the server and clear the cookie.
+         */
+        delete: operations["logout_api_session_delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/session/workspace": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Switch Workspace
+         * @description Move to another of the person's workspaces, with a new session token.
+         */
+        post: operations["switch_workspace_api_session_workspace_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -934,6 +1070,21 @@ export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
         /**
+         * Acceptance
+         * @description Accepting an invitation: the token from the link, a password and a display name.
+         */
+        Acceptance: {
+            /**
+             * Name
+             * @default
+             */
+            name: string;
+            /** Password */
+            password: string;
+            /** Token */
+            token: string;
+        };
+        /**
          * AfterPurchase
          * @description Hold back marketing for a while after the contact buys (`event`).
          */
@@ -1000,6 +1151,43 @@ export interface components {
             message: string;
             /** Step Id */
             step_id: string;
+        };
+        /**
+         * AuditOut
+         * @description One change.
+         */
+        AuditOut: {
+            /** Action */
+            action: string;
+            /** Actor */
+            actor: string;
+            /** Actor Type */
+            actor_type: string;
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /** Details */
+            details: {
+                [key: string]: unknown;
+            };
+            /** Id */
+            id: number;
+            /** Subject Key */
+            subject_key: string;
+            /** Subject Type */
+            subject_type: string;
+        };
+        /**
+         * AuditPage
+         * @description A page of changes; pass `next_before` as `before` for the next page.
+         */
+        AuditPage: {
+            /** Entries */
+            entries: components["schemas"]["AuditOut"][];
+            /** Next Before */
+            next_before: number | null;
         };
         /**
          * Bounce
@@ -1484,6 +1672,42 @@ export interface components {
             updated: number;
         };
         /**
+         * Invite
+         * @description Who to invite, and as what.
+         */
+        Invite: {
+            /** Email */
+            email: string;
+            /**
+             * Name
+             * @default
+             */
+            name: string;
+            role: components["schemas"]["Role"];
+        };
+        /**
+         * Invited
+         * @description An invited person, with the one-time link to send them (shown only here).
+         */
+        Invited: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Email */
+            email: string;
+            /** Invite Token */
+            invite_token: string | null;
+            /** Invite Url */
+            invite_url: string | null;
+            /** Invited */
+            invited: boolean;
+            /** Name */
+            name: string;
+            role: components["schemas"]["Role"];
+        };
+        /**
          * KeyKind
          * @description What a key may do.
          * @enum {string}
@@ -1507,6 +1731,18 @@ export interface components {
             prefix: string;
             /** Revoked At */
             revoked_at: string | null;
+        };
+        /**
+         * Login
+         * @description Credentials, and optionally the workspace to open (by its key).
+         */
+        Login: {
+            /** Email */
+            email: string;
+            /** Password */
+            password: string;
+            /** Workspace */
+            workspace?: string | null;
         };
         /**
          * MemberOut
@@ -1689,6 +1925,19 @@ export interface components {
             row: number;
         };
         /**
+         * Role
+         * @description What a person may do in a workspace; each role includes every role below it.
+         * @enum {string}
+         */
+        Role: "viewer" | "approver" | "editor" | "owner";
+        /**
+         * RoleChange
+         * @description A person's new role.
+         */
+        RoleChange: {
+            role: components["schemas"]["Role"];
+        };
+        /**
          * SegmentDetail
          * @description A segment with its first members.
          */
@@ -1756,6 +2005,20 @@ export interface components {
             postal_address: string;
             /** Reply To */
             reply_to?: string | null;
+        };
+        /**
+         * SessionOut
+         * @description Who is logged in, where, as what; and the token state-changing requests must send.
+         */
+        SessionOut: {
+            /** Csrf Token */
+            csrf_token: string;
+            person: components["schemas"]["tidings__api__session__PersonOut"];
+            /** Role */
+            role: string;
+            workspace: components["schemas"]["WorkspaceOut"];
+            /** Workspaces */
+            workspaces: components["schemas"]["WorkspaceRole"][];
         };
         /**
          * SettingsOut
@@ -1933,6 +2196,14 @@ export interface components {
             reason?: string | null;
             /** Suppressed */
             suppressed: boolean;
+        };
+        /**
+         * SwitchWorkspace
+         * @description The workspace to move the session to.
+         */
+        SwitchWorkspace: {
+            /** Workspace */
+            workspace: string;
         };
         /**
          * Topic
@@ -2135,6 +2406,52 @@ export interface components {
             /** Version */
             version: number;
         };
+        /**
+         * WorkspaceOut
+         * @description A workspace, by its key.
+         */
+        WorkspaceOut: {
+            /** Name */
+            name: string;
+        };
+        /**
+         * WorkspaceRole
+         * @description A workspace the person belongs to, and their role there.
+         */
+        WorkspaceRole: {
+            /** Name */
+            name: string;
+            /** Role */
+            role: string;
+        };
+        /**
+         * PersonOut
+         * @description A member of the workspace.
+         */
+        tidings__api__admin__people__PersonOut: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Email */
+            email: string;
+            /** Invited */
+            invited: boolean;
+            /** Name */
+            name: string;
+            role: components["schemas"]["Role"];
+        };
+        /**
+         * PersonOut
+         * @description The person logged in.
+         */
+        tidings__api__session__PersonOut: {
+            /** Email */
+            email: string;
+            /** Name */
+            name: string;
+        };
     };
     responses: never;
     parameters: never;
@@ -2221,6 +2538,45 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Decided"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_audit_api_audit_get: {
+        parameters: {
+            query?: {
+                /** @description from this time on */
+                since?: string | null;
+                /** @description before this time */
+                until?: string | null;
+                /** @description a type, or type:key like workflows:welcome */
+                subject?: string | null;
+                /** @description the next_before of the last page */
+                before?: number | null;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditPage"];
                 };
             };
             /** @description Validation Error */
@@ -2621,6 +2977,39 @@ export interface operations {
             };
         };
     };
+    accept_api_invitations_accept_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Acceptance"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     list_all_api_keys_get: {
         parameters: {
             query?: never;
@@ -2725,6 +3114,123 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["MessageOut"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_people_api_people_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["tidings__api__admin__people__PersonOut"][];
+                };
+            };
+        };
+    };
+    invite_api_people_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Invite"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Invited"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    remove_api_people__email__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                email: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    change_role_api_people__email__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                email: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RoleChange"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["tidings__api__admin__people__PersonOut"];
                 };
             };
             /** @description Validation Error */
@@ -3044,6 +3550,110 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    whoami_api_session_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionOut"];
+                };
+            };
+        };
+    };
+    login_api_session_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Login"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    logout_api_session_delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    switch_workspace_api_session_workspace_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SwitchWorkspace"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionOut"];
+                };
             };
             /** @description Validation Error */
             422: {

@@ -1,22 +1,11 @@
 // The session contract (POST/GET/DELETE /api/session, POST /api/session/workspace).
 import { csrfHeaders, setCsrfToken } from "./csrf";
 import { toApiError } from "./problem";
+import type { components } from "./schema";
 
-export type Role = "owner" | "editor" | "approver" | "viewer";
-
-export interface Session {
-  person: { email: string; name: string };
-  role: Role;
-  workspace: { name: string };
-  workspaces: { name: string; role: Role }[];
-  csrf_token: string;
-}
-
-export interface Credentials {
-  email: string;
-  password: string;
-  workspace?: string;
-}
+/** Who is logged in, where, as what (owner, editor, approver or viewer). */
+export type Session = components["schemas"]["SessionOut"];
+export type Credentials = components["schemas"]["Login"];
 
 async function call(method: string, path: string, body?: unknown): Promise<Response> {
   return fetch(path, {
