@@ -15,7 +15,7 @@ function share(part: number, whole: number): string {
 export function figuresLine(kind: string, f: StepFigures | undefined): string | null {
   if (!f || f.entered === 0) return null;
   if (kind === "send" && f.sent > 0) {
-    return `${count(f.sent)} sent · ${share(f.opened, f.sent)} opened · ${share(f.clicked, f.sent)} clicked`;
+    return `${count(f.sent)} sent · ${share(f.opened, f.sent)} open · ${share(f.clicked, f.sent)} click`;
   }
   return f.waiting > 0 ? `${count(f.entered)} in · ${count(f.waiting)} waiting` : `${count(f.entered)} in`;
 }

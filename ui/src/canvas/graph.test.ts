@@ -130,9 +130,9 @@ describe("figuresLine", () => {
     expect(figuresLine("send", none)).toBeNull();
   });
 
-  it("gives a send its sent count and open and click rates", () => {
+  it("gives a send its sent count and its open and click rates", () => {
     expect(figuresLine("send", { ...none, entered: 1300, sent: 1204, opened: 460, clicked: 72 })).toBe(
-      "1,204 sent · 38% opened · 6% clicked",
+      "1,204 sent · 38% open · 6% click",
     );
   });
 

@@ -2,7 +2,7 @@
 import dagre from "@dagrejs/dagre";
 import type { FlowGraph } from "./graph";
 
-export const NODE_WIDTH = 248;
+export const NODE_WIDTH = 272;
 export const NODE_HEIGHT = 92;
 
 export interface Position {
