@@ -15,6 +15,8 @@ export default defineConfig({
     // Inlined assets would become data: URLs in CSS or scripts; keep every asset a file.
     assetsInlineLimit: 0,
     sourcemap: false,
+    // Rolldown's note on slow plugins is noise on a shared 2-core machine.
+    rolldownOptions: { checks: { pluginTimings: false } },
   },
   server: {
     // `npm run dev` against a `tidings serve` on the default port.
