@@ -8,6 +8,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
+
+from tidings.api.app import create_app
+from tidings.storage.engine import create_engine
 
 pytestmark = pytest.mark.e2e
 
@@ -74,6 +78,15 @@ def test_demo_then_ask_why(tmp_path: Path) -> None:
         assert re.search(rf"│ {key} v1 +│ +[1-9][\d,]* │", out), f"{key} entered nobody:\n{out}"
     assert "step by step" in out
     assert (tmp_path / "tidings-demo.db").exists()
+    assert "log in as demo@tidings.local with password tidings-demo" in " ".join(out.split())
+    assert "tidings serve --database sqlite:///tidings-demo.db" in out
+    demo_db = create_engine(f"sqlite:///{tmp_path / 'tidings-demo.db'}")
+    with TestClient(create_app(demo_db)) as console:
+        login = {"email": "demo@tidings.local", "password": "tidings-demo"}
+        logged_in = console.post("/api/session", json=login)
+        assert logged_in.status_code == 200, logged_in.text
+        assert logged_in.json()["role"] == "owner"
+    demo_db.dispose()
     asked = re.search(r"tidings contacts why (cus_\d+) --database (\S+)", out)
     assert asked is not None, out
     story = tidings("contacts", "why", asked.group(1), "--database", asked.group(2), cwd=tmp_path)

@@ -7,12 +7,14 @@ from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from tests.integration.api.people import PASSWORD, Browser, add_member, secret_key, served
 from tests.integration.conftest import Store
-from tests.integration.journeys import HANDOFF
+from tests.integration.journeys import HANDOFF, subscriber, track
 from tidings.api.auth import COOKIE
 from tidings.storage.people import Role
+from tidings.storage.tables import approvals
 
 
 @pytest.fixture
@@ -152,3 +154,23 @@ def test_viewers_and_approvers_cannot_read_the_audit_log(store: Store, client: T
     vera = Browser(client)
     vera.login("vera@example.com")
     assert vera.call("GET", "/api/audit").status_code == 403
+
+
+def test_a_person_decides_approvals_under_their_own_name(store: Store, client: TestClient) -> None:
+    add_member(store, "abe@example.com", Role.APPROVER)
+    key = secret_key(store)
+    machine = TestClient(client.app, headers={"Authorization": f"Bearer {key}"})
+    assert machine.post("/api/workflows", content=HANDOFF).status_code == 201
+    subscriber(store, "lead")
+    track(store, "lead", "demo_requested")
+    abe = Browser(client)
+    abe.login("abe@example.com")
+    (pending,) = abe.call("GET", "/api/approvals").json()
+    decided = abe.call("POST", f"/api/approvals/{pending['id']}/approve", json={"by": "olga"})
+    assert decided.status_code == 200, decided.text
+    with store.engine.connect() as conn:
+        by = conn.execute(select(approvals.c.decided_by)).scalar_one()
+    assert by == "abe@example.com"
+    owner = _owner(TestClient(client.app))
+    (entry,) = owner.call("GET", "/api/audit", params={"subject": "approvals"}).json()["entries"]
+    assert (entry["action"], entry["actor"]) == ("approvals.approve", "abe@example.com")

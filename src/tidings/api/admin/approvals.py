@@ -78,7 +78,8 @@ def _decide(approval_id: IdPath, decision: Decision, admin: AdminDep, approved: 
         admin.catalog,
         row.enrollment_id,
         approved=approved,
-        by=decision.by,
+        # A logged-in person decides as themselves; only a key's script says who it acts for.
+        by=admin.caller.actor if admin.caller.actor_type == "person" else decision.by,
     )
     outcome = ApprovalStatus.APPROVED if approved else ApprovalStatus.REJECTED
     return Decided(id=approval_id, status=outcome.value, enrollment_status=status)

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
 from tidings.api.admin.deps import AdminDep
+from tidings.api.admin.views import MAX_ID
 from tidings.api.auth import requires
 from tidings.storage.audit import list_changes
 from tidings.storage.people import Role
@@ -48,7 +49,7 @@ def list_audit(
         str | None, Query(max_length=300, description="a type, or type:key like workflows:welcome")
     ] = None,
     before: Annotated[
-        int | None, Query(ge=1, description="the next_before of the last page")
+        int | None, Query(ge=1, le=MAX_ID, description="the next_before of the last page")
     ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> AuditPage:
