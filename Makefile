@@ -12,7 +12,14 @@ COVERAGE_FLOOR := 88
 
 NODE_CLIENTS := tests/e2e/node/node_modules/.package-lock.json
 
-.PHONY: demo test check unit bench clean lock package
+.PHONY: demo test check unit bench clean lock package console ui-types ui-check
+
+# The console (ui/): built by Vite into the package, which `tidings serve` serves at `/`.
+UI_DEPS := ui/node_modules/.package-lock.json
+CONSOLE := src/tidings/console/index.html
+UI_SOURCES := $(shell find ui/src -type f 2>/dev/null) ui/index.html ui/vite.config.ts ui/package-lock.json
+OPENAPI_DUMP := import json, sqlalchemy; from tidings.api.app import create_app; \
+	print(json.dumps(create_app(sqlalchemy.create_engine('sqlite://')).openapi(), indent=2, sort_keys=True))
 
 $(STAMP): pyproject.toml $(LOCK)
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -27,8 +34,35 @@ lock:
 	$(BIN)/uv pip compile pyproject.toml --extra dev --extra postgres --generate-hashes \
 		--python-version 3.11 --quiet -o $(LOCK)
 
+# The demo builds the console when npm is there; without npm it says so and runs without it.
 demo: $(STAMP)
+	if command -v npm >/dev/null 2>&1; then $(MAKE) console; \
+	else echo "npm not found: the demo runs, but the console (ui/) needs Node.js 20+ to build"; fi
 	$(BIN)/tidings demo
+
+$(UI_DEPS): ui/package-lock.json
+	@command -v npm >/dev/null 2>&1 || { echo "the console needs Node.js 20+ and npm (apt-get install nodejs npm)"; exit 1; }
+	cd ui && npm ci --no-audit --no-fund --loglevel=error
+
+$(CONSOLE): $(UI_DEPS) $(UI_SOURCES)
+	cd ui && npm run --silent build -- --logLevel warn
+
+console: $(CONSOLE)
+
+# Regenerate the API's types after changing a route: the OpenAPI document, then TypeScript.
+ui-types: $(STAMP) $(UI_DEPS)
+	$(BIN)/python -c "$(OPENAPI_DUMP)" > ui/src/api/schema.json
+	cd ui && npx openapi-typescript src/api/schema.json -o src/api/schema.d.ts --silent
+
+# Types, lint, component tests, and committed API types that match the server's routes.
+ui-check: $(STAMP) $(UI_DEPS)
+	cd ui && npx tsc --noEmit -p . && npx eslint --max-warnings 0 . && npx vitest run --silent
+	tmp=$$(mktemp -d) && \
+	$(BIN)/python -c "$(OPENAPI_DUMP)" > $$tmp/schema.json && \
+	(cd ui && npx openapi-typescript $$tmp/schema.json -o $$tmp/schema.d.ts --silent) && \
+	{ diff -q ui/src/api/schema.json $$tmp/schema.json && diff -q ui/src/api/schema.d.ts $$tmp/schema.d.ts || \
+	  { echo "ui/src/api types are stale: run make ui-types and commit them"; rm -rf $$tmp; exit 1; }; } && \
+	rm -rf $$tmp
 
 check: $(STAMP)
 	$(BIN)/ruff check src tests bench
@@ -44,7 +78,7 @@ unit: $(STAMP)
 $(NODE_CLIENTS): tests/e2e/node/package-lock.json
 	if command -v npm >/dev/null 2>&1; then npm install --prefix tests/e2e/node --no-save --no-audit --no-fund --loglevel=error; fi
 
-test: check $(NODE_CLIENTS)
+test: check ui-check $(CONSOLE) $(NODE_CLIENTS)
 	$(BIN)/pytest -q -n 2 --cov=tidings --cov-branch --cov-report=term:skip-covered \
 		--cov-fail-under=$(COVERAGE_FLOOR) tests
 
@@ -63,4 +97,4 @@ bench: $(STAMP)
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) build .coverage .coverage.* .mypy_cache .pytest_cache .ruff_cache tidings.db* tidings-demo.db* tidings-demo-report.html tests/e2e/node/node_modules
+	rm -rf $(VENV) build .coverage .coverage.* .mypy_cache .pytest_cache .ruff_cache tidings.db* tidings-demo.db* tidings-demo-report.html tests/e2e/node/node_modules ui/node_modules src/tidings/console tests/e2e/screenshots

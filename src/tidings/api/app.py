@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
 from tidings import __version__
-from tidings.api import admin, health, inbound, ingest, session, tracking
+from tidings.api import admin, console, health, inbound, ingest, session, tracking
 from tidings.api.audit import AuditTrail
 from tidings.api.committer import GroupCommitter
 from tidings.api.docs import install_docs
@@ -136,4 +136,6 @@ def create_app(
     app.include_router(admin.router, responses=problems(401, 403))
     link_limit = RateLimit("links", link_rate)
     app.include_router(tracking.router, dependencies=[Depends(limited(link_limit))])
+    # Last: the console answers every other GET path with its one page.
+    app.include_router(console.make_router())
     return app

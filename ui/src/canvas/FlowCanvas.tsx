@@ -1,0 +1,118 @@
+// The canvas itself: laid-out nodes, labelled edges, minimap, zoom to fit, click to inspect.
+import {
+  Background,
+  Controls,
+  MarkerType,
+  MiniMap,
+  ReactFlow,
+  type Edge,
+  type NodeMouseHandler,
+} from "@xyflow/react";
+import "@xyflow/react/dist/style.css";
+import "../styles/canvas.css";
+import { useMemo, useState } from "react";
+import { figuresLine, type StepFigures } from "./figures";
+import { specToGraph, type FlowNode, type Spec } from "./graph";
+import { NODE_HEIGHT, NODE_WIDTH, layout } from "./layout";
+import { SettingsPanel } from "./SettingsPanel";
+import { StepNode, type StepFlowNode } from "./StepNode";
+
+const nodeTypes = { step: StepNode };
+const LONG_WORKFLOW = 16;
+const OPENING_RANKS = 6;
+const RANK_HEIGHT = NODE_HEIGHT + 64;
+
+const MINIMAP_COLOURS: Record<string, string> = {
+  trigger: "#2f5bea",
+  send: "#0f8a6a",
+  wait: "#b7791f",
+  branch: "#7c3aed",
+  split: "#7c3aed",
+  approval: "#c2410c",
+  exit: "#64748b",
+  end: "#64748b",
+};
+
+export interface CanvasFigures {
+  /** Journeys that entered the workflow (on this version). */
+  entered: number;
+  steps?: StepFigures[] | undefined;
+}
+
+export function FlowCanvas({ spec, figures }: { spec: Spec; figures?: CanvasFigures | undefined }) {
+  const graph = useMemo(() => specToGraph(spec), [spec]);
+  const positions = useMemo(() => layout(graph), [graph]);
+  const [selected, setSelected] = useState<FlowNode | null>(null);
+  const { nodes, edges, opening } = useMemo(() => {
+    const byStep = new Map((figures?.steps ?? []).map((f) => [f.step_id, f]));
+    const line = (node: FlowNode): string | null => {
+      if (node.kind === "trigger") return figures?.entered ? `${figures.entered.toLocaleString("en-US")} entered` : null;
+      return figuresLine(node.kind, byStep.get(node.id));
+    };
+    const nodes: StepFlowNode[] = graph.nodes.map((node) => ({
+      id: node.id,
+      type: "step",
+      position: positions.get(node.id) ?? { x: 0, y: 0 },
+      data: { ...node, figures: line(node) },
+      // Known sizes (the CSS draws nodes this big): the read-only canvas applies no measured
+      // changes, and fit-view and the minimap need a size before the first paint.
+      width: NODE_WIDTH,
+      height: NODE_HEIGHT,
+      draggable: false,
+      connectable: false,
+    }));
+    const edges: Edge[] = graph.edges.map((edge) => ({
+      id: edge.id,
+      source: edge.source,
+      target: edge.target,
+      label: edge.label || undefined,
+      type: "smoothstep",
+      markerEnd: { type: MarkerType.ArrowClosed, width: 16, height: 16 },
+      className: edge.label ? "edge edge--labelled" : "edge",
+      labelBgPadding: [6, 3] as [number, number],
+      labelBgBorderRadius: 4,
+    }));
+    // A long workflow fitted whole would be too small to read: open on its first ranks
+    // instead; the zoom-to-fit control still shows all of it.
+    const top = Math.min(...nodes.map((n) => n.position.y));
+    const opening =
+      nodes.length > LONG_WORKFLOW
+        ? nodes.filter((n) => n.position.y < top + OPENING_RANKS * RANK_HEIGHT).map((n) => ({ id: n.id }))
+        : undefined;
+    return { nodes, edges, opening };
+  }, [graph, positions, figures]);
+
+  const onNodeClick: NodeMouseHandler<StepFlowNode> = (_, node) => setSelected(node.data);
+
+  return (
+    <div className="canvas">
+      <div className="canvas__flow" data-testid="canvas">
+        <ReactFlow
+          nodes={nodes}
+          edges={edges}
+          nodeTypes={nodeTypes}
+          onNodeClick={onNodeClick}
+          onPaneClick={() => setSelected(null)}
+          nodesDraggable={false}
+          nodesConnectable={false}
+          edgesFocusable={false}
+          fitView
+          fitViewOptions={{ padding: 0.12, maxZoom: 1, nodes: opening }}
+          minZoom={0.1}
+          proOptions={{ hideAttribution: true }}
+        >
+          <Background gap={20} size={1} />
+          <MiniMap
+            pannable
+            zoomable
+            nodeColor={(node) => MINIMAP_COLOURS[String(node.data.kind)] ?? "#94a3b8"}
+            ariaLabel="Minimap of the workflow"
+            style={{ width: 168, height: 120 }}
+          />
+          <Controls showInteractive={false} fitViewOptions={{ padding: 0.12, maxZoom: 1 }} />
+        </ReactFlow>
+      </div>
+      {selected && <SettingsPanel node={selected} onClose={() => setSelected(null)} />}
+    </div>
+  );
+}

@@ -1,0 +1,81 @@
+// Every workflow in the workspace, with where it stands; a row opens its canvas.
+import { useQuery } from "@tanstack/react-query";
+import { Link } from "wouter";
+import { api, unwrap } from "../api/client";
+import { describe } from "../api/problem";
+import type { components } from "../api/schema";
+
+export type WorkflowRow = components["schemas"]["WorkflowOut"];
+
+export function StatusPill({ status }: { status: string }) {
+  return <span className={`pill pill--${status}`}>{status}</span>;
+}
+
+export function WorkflowsTable({ rows }: { rows: WorkflowRow[] }) {
+  if (rows.length === 0) {
+    return (
+      <div className="empty">
+        <div className="empty__badge" aria-hidden="true">+</div>
+        <h2 className="empty__title">No workflows yet</h2>
+        <p className="empty__text">
+          Write a workflow file (see <code>examples/workflows</code>) and deploy it:
+        </p>
+        <p className="empty__text">
+          <code>tidings workflow deploy examples/workflows</code>
+        </p>
+      </div>
+    );
+  }
+  return (
+    <table className="table">
+      <thead>
+        <tr>
+          <th scope="col">Name</th>
+          <th scope="col">Key</th>
+          <th scope="col">Status</th>
+          <th scope="col" className="num">Version</th>
+        </tr>
+      </thead>
+      <tbody>
+        {rows.map((row) => (
+          <tr key={row.key}>
+            <td>
+              <Link className="table__link" href={`/workflows/${encodeURIComponent(row.key)}`}>
+                {row.name}
+              </Link>
+            </td>
+            <td>
+              <code>{row.key}</code>
+            </td>
+            <td>
+              <StatusPill status={row.status} />
+            </td>
+            <td className="num">v{row.version}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+export function WorkflowsPage() {
+  const workflows = useQuery({
+    queryKey: ["workflows"],
+    queryFn: () => unwrap(api.GET("/api/workflows")),
+  });
+  return (
+    <section className="page">
+      <header className="page__header">
+        <h1 className="page__title">Workflows</h1>
+        {workflows.data && <span className="page__count">{workflows.data.length}</span>}
+      </header>
+      {workflows.isPending && <p className="muted">Loading workflows…</p>}
+      {workflows.isError && (
+        <p className="alert alert--error" role="alert">
+          {describe(workflows.error)}
+        </p>
+      )}
+      {workflows.data && <WorkflowsTable rows={workflows.data} />}
+    </section>
+  );
+}
