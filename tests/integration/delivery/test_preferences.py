@@ -4,6 +4,7 @@ timeline which held messages it does not bring back."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 import pytest
@@ -17,6 +18,7 @@ from tidings.api.app import create_app
 from tidings.api.tracking import confirmation_token
 from tidings.delivery.tokens import Purpose, make_token
 from tidings.runtime.engagement import set_consent
+from tidings.storage import step_log
 from tidings.storage.workspaces import load_workspace
 
 
@@ -109,3 +111,52 @@ def test_a_confirmation_says_which_held_messages_stay_unsent(
         "email consent given (double opt-in); 1 marketing message(s) held before it for want"
         " of consent stay unsent (welcome/hello): a held send is never sent later"
     )
+
+
+def test_held_for_consent_is_found_by_the_lines_data_not_their_wording(store: Store) -> None:
+    # Given a held send recorded by a journey, and two held lines written by hand: one whose
+    # reason is worded differently but whose data says consent, one with the old wording
+    # for another rule.
+    deploy(store, WELCOME)
+    pending(store, "fay")
+    track(store, "fay", "signed_up")
+    fay = contact_id(store, "fay")
+    [journey] = rows(store, "SELECT data FROM step_log WHERE action = 'held'")
+    data = json.loads(journey.data) if isinstance(journey.data, str) else journey.data
+    assert data == {"rule": "consent", "channel": "email"}
+    now = store.clock.now()
+    reworded = step_log.line(
+        store.workspace_id,
+        fay,
+        "held",
+        "waiting for an opt-in",
+        now,
+        data={"rule": "consent", "channel": "email"},
+        step_id="reworded",
+    )
+    other = step_log.line(
+        store.workspace_id,
+        fay,
+        "held",
+        "no email marketing consent (status: pending)",
+        now,
+        data={"rule": "topic", "channel": "email"},
+        step_id="other",
+    )
+    texts = step_log.line(
+        store.workspace_id,
+        fay,
+        "held",
+        "no sms marketing consent",
+        now,
+        data={"rule": "consent", "channel": "sms"},
+        step_id="texts",
+    )
+    with store.engine.begin() as conn:
+        step_log.append_lines(conn, [reworded, other, texts])
+
+    # When the email consent is looked for, then the data decides.
+    with store.engine.connect() as conn:
+        held = step_log.held_for_consent(conn, fay, "email")
+
+    assert held == [("welcome", "hello"), ("?", "reworded")]
