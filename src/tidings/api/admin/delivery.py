@@ -12,10 +12,11 @@ from sqlalchemy import Connection
 
 from tidings.api.admin.deps import Admin, AdminDep, RawBody
 from tidings.api.admin.views import TEXT, IdPath
-from tidings.api.body import has_nul
+from tidings.api.body import unstorable_message
 from tidings.api.errors import ApiError
 from tidings.api.openapi import problems
 from tidings.api.tracking import LinkService, confirmation_token
+from tidings.core.values import unstorable
 from tidings.delivery.dsn import NotAReport, parse_report
 from tidings.delivery.results import Bounce
 from tidings.delivery.settings import DeliverySettings
@@ -33,13 +34,14 @@ router = APIRouter(tags=["delivery"])
 
 
 class _In(BaseModel):
-    """A request body; NUL characters are refused (PostgreSQL cannot store them)."""
+    """A request body; what cannot be stored and read back (NUL, lone surrogates, NaN...)
+    is refused, each bad value named by its path."""
 
     @model_validator(mode="before")
     @classmethod
-    def _no_nul(cls, data: Any) -> Any:
-        if has_nul(data):
-            raise ValueError("text must not contain NUL (\\u0000) characters")
+    def _storable(cls, data: Any) -> Any:
+        if (why := unstorable_message(data)) is not None:
+            raise ValueError(why)
         return data
 
 
@@ -66,8 +68,9 @@ def get_settings(admin: AdminDep) -> DeliverySettings:
 @router.put("/settings", response_model=DeliverySettings)
 def put_settings(settings: DeliverySettings, admin: AdminDep) -> DeliverySettings:
     """Replace the delivery settings; the dispatcher uses them within seconds."""
-    if has_nul(settings.model_dump(mode="json")):
-        raise ApiError(400, "Bad Request", "settings must not contain NUL (\\u0000) characters")
+    found = unstorable(settings.model_dump(mode="json"), "body")
+    if found:
+        raise ApiError(400, "Bad Request", "settings that cannot be stored", found)
     with admin.engine.begin() as conn:
         save_settings(conn, admin.workspace_id, settings.model_dump(mode="json", by_alias=True))
     return get_settings(admin)
