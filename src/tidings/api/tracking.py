@@ -13,11 +13,12 @@ import html
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
+from tidings.api.throttle import RateLimit, client_address
 from tidings.clock import Clock
 from tidings.delivery.settings import DeliverySettings
 from tidings.delivery.tokens import BadToken, Opened, Purpose, make_token, read_token
@@ -76,6 +77,28 @@ def _service(request: Request) -> LinkService:
     return service
 
 
+def _link_limit(request: Request) -> RateLimit:
+    limit: RateLimit = request.app.state.link_limit
+    return limit
+
+
+def _may_record(request: Request) -> bool:
+    """Count a hit on the open pixel or a click; False past the link rate limit, when the
+    hit is answered as usual (a person behind a shared proxy still gets their page) but
+    not recorded, so a flood writes nothing."""
+    return _link_limit(request).allows(client_address(request))
+
+
+async def _limited(request: Request) -> None:
+    """The state-changing routes (unsubscribe, preferences, confirm) answer 429 past the
+    link rate limit, with Retry-After."""
+    _link_limit(request).hit(client_address(request))
+
+
+#: What a POST that changes consent depends on.
+_WRITES = [Depends(_limited)]
+
+
 def _page(title: str, body: str, status: int = 200) -> HTMLResponse:
     document = (
         "<!doctype html><html lang=en><head><meta charset=utf-8>"
@@ -114,6 +137,8 @@ def _message_of(service: LinkService, token: str, purpose: Purpose) -> tuple[int
 async def open_pixel(token: str, request: Request) -> Response:
     """The open pixel: always a GIF (a broken image helps nobody), recording valid opens."""
     service = _service(request)
+    if not _may_record(request):
+        return Response(PIXEL, media_type="image/gif", headers={"Cache-Control": "no-store"})
 
     def record() -> None:
         try:
@@ -134,6 +159,7 @@ async def open_pixel(token: str, request: Request) -> Response:
 async def click(token: str, request: Request) -> Response:
     """The click redirect: only ever to the URL the message stored for this link."""
     service = _service(request)
+    recording = _may_record(request)
 
     def record() -> str | None:
         try:
@@ -142,6 +168,8 @@ async def click(token: str, request: Request) -> Response:
             return None
         if len(payload) != 2 or not isinstance(payload[1], int):
             return None
+        if not recording:
+            return engagement.link_url(message, payload[1])
         now = service.clock.now()
         found: str | None = transact(
             service.engine,
@@ -178,7 +206,7 @@ async def unsubscribe_page(token: str, request: Request) -> Response:
     )
 
 
-@router.post("/u/{token}")
+@router.post("/u/{token}", dependencies=_WRITES)
 async def unsubscribe(token: str, request: Request) -> Response:
     """RFC 8058 one-click: unsubscribe now, whatever the body, and say so."""
     service = _service(request)
@@ -257,7 +285,7 @@ async def preferences_page(token: str, request: Request) -> Response:
     return _page("Your preferences", _preferences_form(settings, contact))
 
 
-@router.post("/p/{token}")
+@router.post("/p/{token}", dependencies=_WRITES)
 async def save_preferences(token: str, request: Request) -> Response:
     """Store the switches the person changed (see `engagement.preference_changes`)."""
     service = _service(request)
@@ -316,7 +344,7 @@ async def confirm_page(token: str, request: Request) -> Response:
     )
 
 
-@router.post("/confirm/{token}")
+@router.post("/confirm/{token}", dependencies=_WRITES)
 async def confirm(token: str, request: Request) -> Response:
     """Double opt-in confirmed: the channel's consent becomes subscribed."""
     service = _service(request)

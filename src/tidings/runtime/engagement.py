@@ -79,15 +79,20 @@ def _open_event(message: Row[Any], at: datetime) -> tuple[int, Incoming]:
     return (message.contact_id, _incoming(f"open:{message.id}", OPENED, _about(message), at))
 
 
+def link_url(message: Row[Any], index: int) -> str | None:
+    """The URL the message stored for its link `index`; None if it has no such link."""
+    links = (message.payload or {}).get("links") or []
+    return str(links[index]) if 0 <= index < len(links) else None
+
+
 def _click_event(
     message: Row[Any], index: int, at: datetime
 ) -> tuple[str, tuple[int, Incoming]] | None:
     """The URL of link `index` and the event of its click; None if the message has no such
     link. Each link's first click is an event (its key says which link)."""
-    links = (message.payload or {}).get("links") or []
-    if not 0 <= index < len(links):
+    url = link_url(message, index)
+    if url is None:
         return None
-    url = str(links[index])
     properties = {**_about(message), "url": url, "link": index}
     key = f"click:{message.id}:{index}"
     return url, (message.contact_id, _incoming(key, CLICKED, properties, at))
