@@ -228,11 +228,12 @@ def test_preference_center_switches_channels_and_topics(
     assert saved.status_code == 200 and "Saved." in saved.text
     consent = _consent(store)
     assert consent["email"] == "unsubscribed"
-    assert consent["sms"] == "subscribed"
+    # A link in an email does not prove the phone is theirs: texts start with START.
+    assert "sms" not in consent and "text START" in saved.text
     # news was on and stays on (nothing to record); offers was switched off.
     assert "topic:news" not in consent and consent["topic:offers"] == "unsubscribed"
     names = _event_names(store)
-    assert names.count("subscribed") == 1 and names.count("unsubscribed") == 2
+    assert names.count("subscribed") == 0 and names.count("unsubscribed") == 2
     assert client.get("/p/1.forged").status_code == 404
 
 

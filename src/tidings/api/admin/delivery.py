@@ -15,7 +15,7 @@ from tidings.api.admin.views import TEXT, IdPath
 from tidings.api.body import unstorable_message
 from tidings.api.errors import ApiError
 from tidings.api.openapi import problems
-from tidings.api.tracking import LinkService, confirmation_token
+from tidings.api.tracking import LinkService, queue_confirmation
 from tidings.core.values import unstorable
 from tidings.delivery.dsn import NotAReport, parse_report
 from tidings.delivery.results import Bounce
@@ -26,7 +26,6 @@ from tidings.runtime import engagement
 from tidings.runtime.transactions import transact
 from tidings.storage import browse, delivery
 from tidings.storage.contacts import contact_from_row
-from tidings.storage.messages import MessageStatus, enqueue_messages
 from tidings.storage.suppressions import SuppressionReason, suppress, suppressed, unsuppress
 from tidings.storage.workspaces import load_workspace, save_settings
 
@@ -323,36 +322,8 @@ def request_confirmation(
         if contact.consent.get(body.channel) == "subscribed":
             return ConfirmationOut(contact_id=contact_id, channel=body.channel, status="subscribed")
         engagement.set_consent(conn, contact_id, {body.channel: "pending"}, now)
-        token = confirmation_token(admin.workspace_id, record.secret, contact_id, body.channel)
-        url = f"{links.public_url}/confirm/{token}"
-        enqueue_messages(
-            conn,
-            [
-                {
-                    "workspace_id": admin.workspace_id,
-                    "contact_id": contact_id,
-                    "enrollment_id": None,
-                    "workflow_id": None,
-                    "step_id": None,
-                    "idempotency_key": f"confirm:{contact_id}:{body.channel}:{now.isoformat()}",
-                    "channel": "email",
-                    "kind": "transactional",
-                    "recipient": contact.email,
-                    "subject": body.subject,
-                    "body_html": (
-                        "<p>Please confirm that you want to hear from us.</p>"
-                        f'<p><a href="{url}">Confirm my subscription</a></p>'
-                        "<p>If you did not ask for this, ignore this message.</p>"
-                    ),
-                    "body_text": None,
-                    "payload": {"template": "double_opt_in", "untracked": True},
-                    "status": MessageStatus.QUEUED,
-                    "created_at": now,
-                    "send_after": now,
-                    "priority": 100,
-                    "expires_at": None,
-                }
-            ],
+        queue_confirmation(
+            conn, links, admin.workspace_id, record.secret, contact, body.channel, body.subject, now
         )
         return ConfirmationOut(contact_id=contact_id, channel=body.channel, status="pending")
 
