@@ -16,6 +16,7 @@ from sqlalchemy import Engine, create_engine, select, text
 from tests.integration.conftest import Store
 from tests.integration.journeys import deploy, identify, rows, track
 from tidings.api.app import create_app
+from tidings.cleaning import clean_email
 from tidings.cli.context import open_database
 from tidings.config import load_settings
 from tidings.storage.api_keys import KeyKind, create_key
@@ -293,3 +294,16 @@ def test_tidings_secret_key_reaches_the_commands_database(tmp_path: Path) -> Non
         engine.dispose()
     # Then: the list is keyed by it
     assert version == 3
+
+
+def test_the_list_folds_an_address_as_cleaning_does(store: Store) -> None:
+    # Given: an address typed by hand in another case and Unicode form (e + combining
+    # diaeresis) than the cleaned one a contact holds
+    typed, cleaned = " ZOE\u0308@Example.com", clean_email("zoë@example.com")
+    with store.engine.begin() as conn:
+        suppress(conn, store.workspace_id, [("email", typed)], SuppressionReason.MANUAL, NOW)
+    # Then: the contact's address is on the list
+    with store.engine.connect() as conn:
+        assert suppressed(conn, store.workspace_id, [("email", cleaned)]) == {
+            ("email", cleaned): "manual"
+        }

@@ -23,6 +23,7 @@ from enum import IntEnum, StrEnum
 
 from sqlalchemy import Connection, bindparam, delete, select, update
 
+from tidings.cleaning import fold_email
 from tidings.storage.dialect import insert_for, prepared
 from tidings.storage.engine import SECRET_KEY_OPTION
 from tidings.storage.tables import suppressions, workspaces
@@ -48,8 +49,8 @@ class HashVersion(IntEnum):
 
 
 def _normal(kind: str, value: str) -> str:
-    """Emails compare without case or surrounding spaces; other identifiers as given."""
-    return f"{kind}:{value.strip().lower() if kind == 'email' else value.strip()}"
+    """Emails compare as `fold_email` folds them; other identifiers as given, trimmed."""
+    return f"{kind}:{fold_email(value) if kind == 'email' else value.strip()}"
 
 
 def identifier_hash(kind: str, value: str, secret: str) -> str:

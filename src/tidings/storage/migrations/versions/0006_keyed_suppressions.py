@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import unicodedata
 
 import sqlalchemy as sa
 from alembic import op
@@ -56,8 +57,13 @@ def upgrade() -> None:
     _rekey_known(op.get_bind())
 
 
-def _normal(kind: str, value: str) -> str:
-    return f"{kind}:{value.strip().lower() if kind == 'email' else value.strip()}"
+def _normal(kind: str, value: str, *, nfc: bool = True) -> str:
+    # The plain hashes were made without NFC; the keyed ones fold as tidings.cleaning's
+    # fold_email does today.
+    text = value.strip()
+    if kind == "email":
+        text = (unicodedata.normalize("NFC", text) if nfc else text).lower()
+    return f"{kind}:{text}"
 
 
 def _hmac(key: str, text: str) -> str:
@@ -88,7 +94,7 @@ def _rekey_known(conn: sa.Connection) -> None:
             if not value or contact.workspace_id not in keys:
                 continue
             normal = _normal(kind, value)
-            plain = hashlib.sha256(normal.encode()).hexdigest()
+            plain = hashlib.sha256(_normal(kind, value, nfc=False).encode()).hexdigest()
             found = legacy.pop((contact.workspace_id, kind, plain), None)
             if found is not None:
                 keyed = _hmac(keys[contact.workspace_id], normal)
