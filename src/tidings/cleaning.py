@@ -9,6 +9,7 @@ plan (phonenumbers).
 from __future__ import annotations
 
 import re
+import unicodedata
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
@@ -41,7 +42,15 @@ def clean_email(raw: str) -> str:
         checked = validate_email(text, check_deliverability=False)
     except EmailNotValidError as exc:
         raise Unclean(f"{text!r} is not an email address: {exc}") from exc
-    return checked.normalized.lower()
+    return fold_email(checked.normalized)
+
+
+def fold_email(address: str) -> str:
+    """The form in which two addresses are the same address: trimmed, in Unicode NFC,
+    lowercased. `clean_email` ends in it; whatever compares or hashes addresses that may
+    not have been cleaned (stored earlier, typed by hand) folds them with this, and only
+    this, so that each place agrees with the others."""
+    return unicodedata.normalize("NFC", address.strip()).lower()
 
 
 def to_e164(raw: str, region: str | None) -> str | None:

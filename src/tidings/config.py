@@ -55,6 +55,11 @@ class Settings(BaseSettings):
     sms_token: SecretStr = Field(
         SecretStr(""), description="the SMS auth token; also checks inbound signatures"
     )
+    secret_key: SecretStr | None = Field(
+        None,
+        description="keys the suppression list's hashes from outside the database; unset: "
+        "the key is each workspace's secret, stored in the database",
+    )
     sms_from: str = Field("", description="the number texts come from, in E.164")
     sms_region: str | None = Field(None, description="region for numbers without +, like US")
     webhook_allow: str = Field(
@@ -120,9 +125,15 @@ class Settings(BaseSettings):
             return value
         return value.upper() if info.field_name == "log_level" else value.lower()
 
+    def secret_key_value(self) -> str | None:
+        """TIDINGS_SECRET_KEY in clear, or None when unset."""
+        return self.secret_key.get_secret_value() if self.secret_key is not None else None
+
     def secret_values(self) -> list[str]:
         """Every configured secret in clear, for the log filter that hides them."""
         found = [self.sms_token.get_secret_value()]
+        if self.secret_key is not None:
+            found.append(self.secret_key.get_secret_value())
         # Of a URL only its password is secret; the host stays readable in messages.
         for url in (self.smtp_url, self.database_url):
             if url is not None:
@@ -132,7 +143,7 @@ class Settings(BaseSettings):
 
 #: The command-line options that set a setting, for messages that name both.
 _OPTIONS = {"database_url": "--database", "workspace": "--workspace"}
-_SECRETS = {"database_url", "smtp_url", "sms_token"}
+_SECRETS = {"database_url", "smtp_url", "sms_token", "secret_key"}
 
 #: The password in a URL such as smtp://user:PASSWORD@host (the second group).
 URL_PASSWORD = re.compile(r"(://[^/@\s:]*:)([^/@\s]+)(@)")

@@ -5,21 +5,35 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import Engine, create_engine, select, text
 
 from tests.integration.conftest import Store
 from tests.integration.journeys import deploy, identify, rows, track
 from tidings.api.app import create_app
+from tidings.cleaning import clean_email
+from tidings.cli.context import open_database
+from tidings.config import load_settings
 from tidings.storage.api_keys import KeyKind, create_key
+from tidings.storage.engine import create_engine as tidings_engine
 from tidings.storage.migrate import upgrade
-from tidings.storage.suppressions import identifier_hash, legacy_hash, suppressed
+from tidings.storage.suppressions import (
+    SuppressionReason,
+    identifier_hash,
+    legacy_hash,
+    server_key,
+    suppress,
+    suppressed,
+)
 from tidings.storage.tables import metadata, suppressions
+from tidings.storage.workspaces import ensure_workspace
 
+NOW = datetime(2026, 12, 1, tzinfo=UTC)
 ADDRESS, NAME, PHONE = "annabelle.zed@example.com", "Annabelle", "+14155550123"
 
 WELCOME = """
@@ -162,3 +176,134 @@ def test_the_upgrade_turns_stored_reasons_into_codes(tmp_path: Path) -> None:
         )
     engine.dispose()
     assert [(r.reason, r.hash_version) for r in found] == [(code, 1) for code in old.values()]
+
+
+def _with_key(store: Store, secret_key: str | None) -> Engine:
+    """Another engine on the store's database, as a server started with this key."""
+    url = store.engine.url.render_as_string(hide_password=False)
+    return tidings_engine(url, secret_key=secret_key)
+
+
+def _is_listed(engine: Engine, store: Store) -> bool:
+    with engine.connect() as conn:
+        return bool(suppressed(conn, store.workspace_id, [("email", ADDRESS)]))
+
+
+def test_a_configured_secret_key_keys_the_list_from_outside_the_database(store: Store) -> None:
+    # Given: an entry keyed by the workspace secret alone, from before a key was set
+    with store.engine.begin() as conn:
+        suppress(
+            conn,
+            store.workspace_id,
+            [("email", ADDRESS)],
+            SuppressionReason.MANUAL,
+            store.clock.now(),
+        )
+    keyed = _with_key(store, "a key kept outside the database")
+    try:
+        # Then: it is still honoured once the key is set
+        assert _is_listed(keyed, store)
+        # When: the address is suppressed again, the entry is re-keyed and keeps its reason
+        with keyed.begin() as conn:
+            suppress(
+                conn,
+                store.workspace_id,
+                [("email", ADDRESS)],
+                SuppressionReason.ERASED,
+                store.clock.now(),
+            )
+        [row] = rows(store, "SELECT value_hash, hash_version, reason FROM suppressions")
+        assert (row.hash_version, row.reason) == (3, "manual")
+        # Then: nothing in the database (the workspace secret included) recreates the hash
+        assert row.value_hash != identifier_hash("email", ADDRESS, _secret(store))
+        assert row.value_hash != legacy_hash("email", ADDRESS)
+        assert row.value_hash == identifier_hash(
+            "email", ADDRESS, server_key("a key kept outside the database", _secret(store))
+        )
+        assert _is_listed(keyed, store)
+        assert not _is_listed(store.engine, store)  # without the key: not recognisable
+    finally:
+        keyed.dispose()
+
+
+@pytest.mark.parametrize("secret_key", [None, "a key kept outside the database"])
+def test_the_upgrade_rekeys_legacy_entries_whose_address_a_contact_still_has(
+    tmp_path: Path, secret_key: str | None
+) -> None:
+    # Given: plain SHA-256 entries, one for a contact's address (written in another case)
+    # and one for an address no contact has
+    engine = tidings_engine(f"sqlite:///{tmp_path / 'old.db'}", secret_key=secret_key)
+    upgrade(engine, "0005")
+    gone = "gone@example.com"
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO workspaces (id, key, name, created_at, secret, settings)"
+                " VALUES (1, 'w', 'W', '2026-01-01', 's', '{}')"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO contacts (workspace_id, external_id, email, phone, timezone,"
+                " attributes, tags, consent, score, created_at, updated_at)"
+                " VALUES (1, 'u1', :e, :p, 'UTC', '{}', '[]', '{}', 0, '2026-01-01',"
+                " '2026-01-01')"
+            ),
+            {"e": ADDRESS.upper(), "p": PHONE},
+        )
+        for kind, value in (("email", ADDRESS), ("phone", PHONE), ("email", gone)):
+            conn.execute(
+                text(
+                    "INSERT INTO suppressions (workspace_id, kind, value_hash, reason, created_at)"
+                    " VALUES (1, :k, :h, 'complaint', '2026-01-01')"
+                ),
+                {"k": kind, "h": legacy_hash(kind, value)},
+            )
+    # When
+    upgrade(engine)
+    # Then: the known ones are keyed (by the secret key when set), the unknown one is not
+    key = server_key(secret_key, "s") if secret_key else "s"
+    version = 3 if secret_key else 2
+    with engine.connect() as conn:
+        found = list(conn.execute(text("SELECT value_hash, hash_version FROM suppressions")))
+        listed = suppressed(conn, 1, [("email", ADDRESS), ("phone", PHONE), ("email", gone)])
+    engine.dispose()
+    assert sorted((r.value_hash, r.hash_version) for r in found) == sorted(
+        [
+            (identifier_hash("email", ADDRESS, key), version),
+            (identifier_hash("phone", PHONE, key), version),
+            (legacy_hash("email", gone), 1),
+        ]
+    )
+    assert len(listed) == 3  # and all three are still honoured
+
+
+def test_tidings_secret_key_reaches_the_commands_database(tmp_path: Path) -> None:
+    # Given: the settings a command starts with, TIDINGS_SECRET_KEY among them
+    settings = load_settings(
+        database_url=f"sqlite:///{tmp_path / 'k.db'}", secret_key="a key kept outside"
+    )
+    assert "a key kept outside" in settings.secret_values()  # masked in every log line
+    engine = open_database(settings)
+    try:
+        with engine.begin() as conn:
+            workspace_id = ensure_workspace(conn, "w", "W", NOW)
+            suppress(conn, workspace_id, [("email", ADDRESS)], SuppressionReason.MANUAL, NOW)
+            [version] = conn.execute(text("SELECT hash_version FROM suppressions")).scalars()
+    finally:
+        engine.dispose()
+    # Then: the list is keyed by it
+    assert version == 3
+
+
+def test_the_list_folds_an_address_as_cleaning_does(store: Store) -> None:
+    # Given: an address typed by hand in another case and Unicode form (e + combining
+    # diaeresis) than the cleaned one a contact holds
+    typed, cleaned = " ZOE\u0308@Example.com", clean_email("zoë@example.com")
+    with store.engine.begin() as conn:
+        suppress(conn, store.workspace_id, [("email", typed)], SuppressionReason.MANUAL, NOW)
+    # Then: the contact's address is on the list
+    with store.engine.connect() as conn:
+        assert suppressed(conn, store.workspace_id, [("email", cleaned)]) == {
+            ("email", cleaned): "manual"
+        }

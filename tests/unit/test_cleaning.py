@@ -14,6 +14,7 @@ from tidings.cleaning import (
     clean_region,
     clean_text,
     clean_timezone,
+    fold_email,
     to_e164,
 )
 
@@ -224,3 +225,17 @@ def test_a_clean_phone_cleans_to_itself(digits: str) -> None:
         return  # not every ten digits are a valid US number
     assert clean_phone(once) == once  # E.164 needs no region
     assert once.startswith("+1") and once[1:].isdigit()
+
+
+@given(st.emails())
+@settings(max_examples=200)
+def test_a_clean_email_is_already_folded_and_folding_is_one_form(address: str) -> None:
+    # What compares addresses stored earlier folds them as cleaning stores them.
+    clean = clean_email(address)
+    assert fold_email(clean) == clean
+    assert fold_email(f" {address.upper()} ") == fold_email(address.upper())
+
+
+def test_folding_joins_the_unicode_forms_and_cases_of_one_address() -> None:
+    assert fold_email(" ZOE\u0308@Example.com ") == fold_email("zoë@example.com")
+    assert fold_email("zoë@example.com") == clean_email("Zoe\u0308@example.com")

@@ -134,8 +134,9 @@ def create_app(
     app.include_router(inbound.router, dependencies=[Depends(limited(sms_limit))])
     app.include_router(session.router, responses=problems(401, 429))
     app.include_router(admin.router, responses=problems(401, 403))
-    link_limit = RateLimit("links", link_rate)
-    app.include_router(tracking.router, dependencies=[Depends(limited(link_limit))])
+    # The link routes apply theirs themselves: a person's click or open is never refused.
+    app.state.link_limit = RateLimit("links", link_rate)
+    app.include_router(tracking.router)
     # Last: the console answers every other GET path with its one page.
     app.include_router(console.make_router())
     return app

@@ -66,9 +66,3 @@ def unstorable_message(value: Any, path: str = "") -> str | None:
     """The gate's problems as one line, for validators that raise ValueError; None if fine."""
     problems = unstorable(value, path)
     return "; ".join(str(p) for p in problems) if problems else None
-
-
-def has_nul(value: Any) -> bool:
-    """True when any part of a JSON value cannot be stored and read back: NUL, which no
-    database column can store, and the rest of the gate (lone surrogates, NaN, ...)."""
-    return bool(unstorable(value))

@@ -19,7 +19,7 @@ from limits.strategies import SlidingWindowCounterRateLimiter
 from tidings.api.errors import ApiError
 from tidings.config import DEFAULT_LINK_RATE, DEFAULT_SMS_RATE
 
-__all__ = ["DEFAULT_LINK_RATE", "DEFAULT_SMS_RATE", "RateLimit", "limited"]
+__all__ = ["DEFAULT_LINK_RATE", "DEFAULT_SMS_RATE", "RateLimit", "client_address", "limited"]
 
 
 class RateLimit:
@@ -33,14 +33,25 @@ class RateLimit:
 
     def hit(self, address: str) -> None:
         """Count a hit from `address`; 429 with Retry-After once any of its limits is reached."""
+        item = self._reached(address)
+        if item is not None:
+            raise ApiError(
+                429,
+                "Too many requests",
+                f"at most {item} from one address; retry later",
+                headers={"Retry-After": str(self._retry_after(item, address))},
+            )
+
+    def allows(self, address: str) -> bool:
+        """Count a hit from `address`; False once any of its limits is reached (for routes
+        that still answer, and only skip their writes)."""
+        return self._reached(address) is None
+
+    def _reached(self, address: str) -> RateLimitItem | None:
         for item in self.items:
             if not self._limiter.hit(item, self.name, address):
-                raise ApiError(
-                    429,
-                    "Too many requests",
-                    f"at most {item} from one address; retry later",
-                    headers={"Retry-After": str(self._retry_after(item, address))},
-                )
+                return item
+        return None
 
     def _retry_after(self, item: RateLimitItem, address: str) -> int:
         # The limiter's clock is the wall clock: its reset time is an epoch timestamp.
@@ -53,6 +64,11 @@ def limited(limit: RateLimit) -> Callable[[Request], Awaitable[None]]:
 
     async def check(request: Request) -> None:
         # In memory and quick: no reason to leave the event loop for it.
-        limit.hit(request.client.host if request.client else "unknown")
+        limit.hit(client_address(request))
 
     return check
+
+
+def client_address(request: Request) -> str:
+    """The address a request is counted against."""
+    return request.client.host if request.client else "unknown"

@@ -11,13 +11,15 @@ from __future__ import annotations
 import base64
 import html
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from starlette.concurrency import run_in_threadpool
 
+from tidings.api.throttle import RateLimit, client_address
 from tidings.clock import Clock
 from tidings.delivery.settings import DeliverySettings
 from tidings.delivery.tokens import BadToken, Opened, Purpose, make_token, read_token
@@ -25,6 +27,7 @@ from tidings.runtime import engagement
 from tidings.runtime.transactions import transact
 from tidings.storage import delivery
 from tidings.storage.contacts import load_contacts
+from tidings.storage.messages import MessageStatus, enqueue_messages
 from tidings.storage.workflows import Catalog
 from tidings.storage.workspaces import load_workspace
 
@@ -76,6 +79,28 @@ def _service(request: Request) -> LinkService:
     return service
 
 
+def _link_limit(request: Request) -> RateLimit:
+    limit: RateLimit = request.app.state.link_limit
+    return limit
+
+
+def _may_record(request: Request) -> bool:
+    """Count a hit on the open pixel or a click; False past the link rate limit, when the
+    hit is answered as usual (a person behind a shared proxy still gets their page) but
+    not recorded, so a flood writes nothing."""
+    return _link_limit(request).allows(client_address(request))
+
+
+async def _limited(request: Request) -> None:
+    """The state-changing routes (unsubscribe, preferences, confirm) answer 429 past the
+    link rate limit, with Retry-After."""
+    _link_limit(request).hit(client_address(request))
+
+
+#: What a POST that changes consent depends on.
+_WRITES = [Depends(_limited)]
+
+
 def _page(title: str, body: str, status: int = 200) -> HTMLResponse:
     document = (
         "<!doctype html><html lang=en><head><meta charset=utf-8>"
@@ -114,6 +139,8 @@ def _message_of(service: LinkService, token: str, purpose: Purpose) -> tuple[int
 async def open_pixel(token: str, request: Request) -> Response:
     """The open pixel: always a GIF (a broken image helps nobody), recording valid opens."""
     service = _service(request)
+    if not _may_record(request):
+        return Response(PIXEL, media_type="image/gif", headers={"Cache-Control": "no-store"})
 
     def record() -> None:
         try:
@@ -134,6 +161,7 @@ async def open_pixel(token: str, request: Request) -> Response:
 async def click(token: str, request: Request) -> Response:
     """The click redirect: only ever to the URL the message stored for this link."""
     service = _service(request)
+    recording = _may_record(request)
 
     def record() -> str | None:
         try:
@@ -142,6 +170,8 @@ async def click(token: str, request: Request) -> Response:
             return None
         if len(payload) != 2 or not isinstance(payload[1], int):
             return None
+        if not recording:
+            return engagement.link_url(message, payload[1])
         now = service.clock.now()
         found: str | None = transact(
             service.engine,
@@ -178,7 +208,7 @@ async def unsubscribe_page(token: str, request: Request) -> Response:
     )
 
 
-@router.post("/u/{token}")
+@router.post("/u/{token}", dependencies=_WRITES)
 async def unsubscribe(token: str, request: Request) -> Response:
     """RFC 8058 one-click: unsubscribe now, whatever the body, and say so."""
     service = _service(request)
@@ -235,6 +265,11 @@ def _preferences_form(settings: DeliverySettings, contact: Any, note: str = "") 
         checked = " checked" if on else ""
         # Pending double opt-in: ticking does not subscribe; the emailed link does.
         waiting = " (waiting for you to confirm by the link we sent)" if status == "pending" else ""
+        if key == "sms" and status != "subscribed":
+            # A link in an email does not prove the phone is theirs: START, from the phone.
+            waiting = " (to subscribe, text START to us from this phone)"
+        elif key == "email" and status == "bounced":
+            waiting = " (mail to this address cannot be delivered)"
         rows.append(
             f'<label><input type=checkbox name="{html.escape(key)}" value=on{checked}> '
             f"{html.escape(label)}{waiting}</label>"
@@ -257,7 +292,7 @@ async def preferences_page(token: str, request: Request) -> Response:
     return _page("Your preferences", _preferences_form(settings, contact))
 
 
-@router.post("/p/{token}")
+@router.post("/p/{token}", dependencies=_WRITES)
 async def save_preferences(token: str, request: Request) -> Response:
     """Store the switches the person changed (see `engagement.preference_changes`)."""
     service = _service(request)
@@ -270,13 +305,13 @@ async def save_preferences(token: str, request: Request) -> Response:
         except BadToken:
             return None
         keys = [key for key, _ in _choices(settings, contact)]
-        changes = engagement.preference_changes(keys, contact.consent, chosen)
+        changes = engagement.preference_changes(
+            keys, contact.consent, chosen, double_opt_in=settings.double_opt_in
+        )
         now = service.clock.now()
         transact(
             service.engine,
-            lambda conn: engagement.consent_changed(
-                conn, workspace_id, contact.id, changes, "preference center", now, service.catalog
-            ),
+            lambda conn: _save_preferences(conn, service, workspace_id, contact, changes, now),
         )
         return replace(contact, consent={**contact.consent, **changes}), settings
 
@@ -287,12 +322,82 @@ async def save_preferences(token: str, request: Request) -> Response:
     return _page("Your preferences", _preferences_form(settings, contact, "Saved."))
 
 
+def _save_preferences(
+    conn: Connection,
+    service: LinkService,
+    workspace_id: int,
+    contact: Any,
+    changes: dict[str, str],
+    now: datetime,
+) -> None:
+    """Record the changes; a complaint is lifted by a fresh tick, and a pending email
+    consent gets its confirmation message."""
+    source = "preference center"
+    if changes.get("email") and contact.consent.get("email") == "complained":
+        engagement.lift_complaint(conn, workspace_id, contact.email)
+        source = "preference center, after a complaint"
+    engagement.consent_changed(
+        conn, workspace_id, contact.id, changes, source, now, service.catalog
+    )
+    if changes.get("email") == "pending":
+        record = load_workspace(conn, workspace_id)
+        assert record is not None  # the token's workspace was just read
+        subject = "Please confirm your subscription"
+        queue_confirmation(
+            conn, service, workspace_id, record.secret, contact, "email", subject, now
+        )
+
+
 # ---------------------------------------------------------------- double opt-in
 
 
 def confirmation_token(workspace_id: int, secret: str, contact_id: int, channel: str) -> str:
     """The token in a double opt-in message."""
     return make_token(workspace_id, secret, Purpose.CONFIRM, contact_id, channel)
+
+
+def queue_confirmation(
+    conn: Connection,
+    links: LinkService,
+    workspace_id: int,
+    secret: str,
+    contact: Any,
+    channel: str,
+    subject: str,
+    now: datetime,
+) -> None:
+    """Queue the double opt-in message: a transactional email with the confirmation link."""
+    token = confirmation_token(workspace_id, secret, contact.id, channel)
+    url = f"{links.public_url}/confirm/{token}"
+    enqueue_messages(
+        conn,
+        [
+            {
+                "workspace_id": workspace_id,
+                "contact_id": contact.id,
+                "enrollment_id": None,
+                "workflow_id": None,
+                "step_id": None,
+                "idempotency_key": f"confirm:{contact.id}:{channel}:{now.isoformat()}",
+                "channel": "email",
+                "kind": "transactional",
+                "recipient": contact.email,
+                "subject": subject,
+                "body_html": (
+                    "<p>Please confirm that you want to hear from us.</p>"
+                    f'<p><a href="{url}">Confirm my subscription</a></p>'
+                    "<p>If you did not ask for this, ignore this message.</p>"
+                ),
+                "body_text": None,
+                "payload": {"template": "double_opt_in", "untracked": True},
+                "status": MessageStatus.QUEUED,
+                "created_at": now,
+                "send_after": now,
+                "priority": 100,
+                "expires_at": None,
+            }
+        ],
+    )
 
 
 def _confirmation_of(service: LinkService, token: str) -> tuple[int, int, str]:
@@ -316,7 +421,7 @@ async def confirm_page(token: str, request: Request) -> Response:
     )
 
 
-@router.post("/confirm/{token}")
+@router.post("/confirm/{token}", dependencies=_WRITES)
 async def confirm(token: str, request: Request) -> Response:
     """Double opt-in confirmed: the channel's consent becomes subscribed."""
     service = _service(request)

@@ -42,7 +42,9 @@ def open_runtime(settings: Settings) -> Runtime:
 
 def open_database(settings: Settings) -> Engine:
     """Connect, then migrate (TIDINGS_MIGRATE=auto) or check the schema is current (check)."""
-    engine = create_engine(settings.database_url.get_secret_value())
+    engine = create_engine(
+        settings.database_url.get_secret_value(), secret_key=settings.secret_key_value()
+    )
     check_connection(engine)
     if settings.migrate == "auto":
         upgrade(engine)

@@ -21,7 +21,9 @@ def migrate(database: str | None = Database) -> None:
     starting a new version when TIDINGS_MIGRATE=check.
     """
     settings = load_settings(database_url=database)
-    engine = create_engine(settings.database_url.get_secret_value())
+    engine = create_engine(
+        settings.database_url.get_secret_value(), secret_key=settings.secret_key_value()
+    )
     check_connection(engine)
     done = upgrade(engine)
     engine.dispose()

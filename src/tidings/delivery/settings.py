@@ -140,3 +140,6 @@ class DeliverySettings(_Model):
     policies: Policies = Policies()
     topics: tuple[Topic, ...] = ()
     alerts: Alerts = Alerts()
+    #: Email consent ticked in the preference center stays pending until the person
+    #: follows the confirmation link sent to the address (double opt-in).
+    double_opt_in: bool = False

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine
 
+from tidings.cleaning import fold_email
 from tidings.storage.duplicates import contact_row, duplicate_groups
 from tidings.storage.merges import merge_contacts
 
@@ -77,7 +78,7 @@ def _different_people(rows: Sequence[Any]) -> str:
     users = {r.external_id for r in rows if r.external_id}
     if len(users) > 1:
         return f"different user ids ({', '.join(sorted(users))})"
-    emails = {r.email.strip().lower() for r in rows if r.email and r.email.strip()}
+    emails = {fold_email(r.email) for r in rows if r.email and r.email.strip()}
     if len(emails) > 1:
         return f"different emails ({', '.join(sorted(emails))})"
     return ""

@@ -16,7 +16,7 @@ from tidings.delivery.results import Bounce
 from tidings.runtime.ingest import Incoming, record_events
 from tidings.storage import delivery, step_log
 from tidings.storage.contacts import contacts_by_address, load_contacts, save_contacts
-from tidings.storage.suppressions import SuppressionReason, suppress
+from tidings.storage.suppressions import SuppressionReason, suppress, suppressed, unsuppress
 from tidings.storage.workflows import Catalog
 
 #: Events this module records, by name (workflows wait for and branch on these).
@@ -79,15 +79,20 @@ def _open_event(message: Row[Any], at: datetime) -> tuple[int, Incoming]:
     return (message.contact_id, _incoming(f"open:{message.id}", OPENED, _about(message), at))
 
 
+def link_url(message: Row[Any], index: int) -> str | None:
+    """The URL the message stored for its link `index`; None if it has no such link."""
+    links = (message.payload or {}).get("links") or []
+    return str(links[index]) if 0 <= index < len(links) else None
+
+
 def _click_event(
     message: Row[Any], index: int, at: datetime
 ) -> tuple[str, tuple[int, Incoming]] | None:
     """The URL of link `index` and the event of its click; None if the message has no such
     link. Each link's first click is an event (its key says which link)."""
-    links = (message.payload or {}).get("links") or []
-    if not 0 <= index < len(links):
+    url = link_url(message, index)
+    if url is None:
         return None
-    url = str(links[index])
     properties = {**_about(message), "url": url, "link": index}
     key = f"click:{message.id}:{index}"
     return url, (message.contact_id, _incoming(key, CLICKED, properties, at))
@@ -209,6 +214,8 @@ def consent_changed(
     event per entry that really changed."""
     changed = set_consent(conn, contact_id, changes, now)
     for key, status in changed.items():
+        if status == "pending":
+            continue  # nothing given nor withdrawn yet: the confirmation decides
         if status == "subscribed" and key in CHANNELS:
             _say_held_stay_unsent(conn, workspace_id, contact_id, key, source, now)
         name = SUBSCRIBED if status == "subscribed" else UNSUBSCRIBED
@@ -245,14 +252,22 @@ def _say_held_stay_unsent(
 
 
 def preference_changes(
-    choices: Sequence[str], consent: Mapping[str, str], ticked: Set[str]
+    choices: Sequence[str],
+    consent: Mapping[str, str],
+    ticked: Set[str],
+    *,
+    double_opt_in: bool = False,
 ) -> dict[str, str]:
     """What a saved preference center changes: only the boxes the person switched.
 
     A channel box left unticked withdraws consent only where consent was given: a contact
     who never opted in (or bounced) stays as they were, since a withdrawal on file blocks
-    even transactional mail. Ticking a channel subscribes, except a contact pending double
-    opt-in, who stays pending until they confirm. A topic is on until unsubscribed from.
+    even transactional mail. Ticking the email box subscribes, or under double opt-in makes
+    it pending until the person confirms (a contact already pending stays so); an address
+    that bounced stays bounced (it does not exist: only a new address changes that); a
+    contact who complained may subscribe again, ticking being a fresh, explicit consent.
+    Ticking the SMS box changes nothing: a link in an email does not prove the phone is
+    theirs, so texts start with a START sent from the phone. A topic is on until left.
     """
     changes: dict[str, str] = {}
     for key in choices:
@@ -261,11 +276,21 @@ def preference_changes(
         if key.startswith("topic:"):
             if on == (status == "unsubscribed"):
                 changes[key] = "subscribed" if on else "unsubscribed"
-        elif on and status not in ("subscribed", "pending"):
-            changes[key] = "subscribed"
-        elif not on and status == "subscribed":
-            changes[key] = "unsubscribed"
+        elif not on:
+            if status == "subscribed":
+                changes[key] = "unsubscribed"
+        elif key == "email" and status not in ("subscribed", "pending", "bounced"):
+            changes[key] = "pending" if double_opt_in else "subscribed"
     return changes
+
+
+def lift_complaint(conn: Connection, workspace_id: int, address: str) -> bool:
+    """A person who complained gave fresh consent: take their address off the suppression
+    list if a complaint put it there (any other reason stays). True when it was lifted."""
+    listed = suppressed(conn, workspace_id, [("email", address)])
+    if listed.get(("email", address)) != SuppressionReason.COMPLAINT:
+        return False
+    return unsuppress(conn, workspace_id, "email", address)
 
 
 def bounced(

@@ -24,6 +24,7 @@ from tidings.cleaning import (
     clean_phone,
     clean_text,
     clean_timezone,
+    fold_email,
 )
 from tidings.core.problems import Problem
 from tidings.core.values import text_problem
@@ -428,7 +429,7 @@ def _differ(known: str | None, incoming: str | None) -> bool:
 
 
 def _folded(email: str | None) -> str | None:
-    return email.strip().lower() if email else None
+    return fold_email(email) if email else None
 
 
 def _conflict_reason(key: str, who: str, user: str | None, email: str | None) -> str:

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, bindparam, func, or_, select, update
 
+from tidings.cleaning import fold_email
 from tidings.core.state import ContactView
 from tidings.storage.dialect import insert_for, prepared
 from tidings.storage.tables import contacts
@@ -310,7 +311,7 @@ def count_contacts(conn: Connection) -> int:
 def contacts_by_address(conn: Connection, workspace_id: int, kind: str, value: str) -> list[int]:
     """The contacts with this email (any case) or phone number."""
     column = contacts.c.email if kind == "email" else contacts.c.phone
-    wanted = value.strip().lower() if kind == "email" else value.strip()
+    wanted = fold_email(value) if kind == "email" else value.strip()
     match = func.lower(column) == wanted if kind == "email" else column == wanted
     rows = conn.execute(
         select(contacts.c.id).where(contacts.c.workspace_id == workspace_id, match).limit(100)

@@ -41,8 +41,26 @@ def mask_url(url: str) -> str:
         return url.split("@", 1)[-1] if "@" in url else url
 
 
-def create_engine(url: str, *, busy_seconds: float = BUSY_SECONDS, **kwargs: Any) -> Engine:
-    """An engine for `url`, with SQLite tuned for one writer and many readers."""
+#: The execution option that carries TIDINGS_SECRET_KEY to every connection of an engine,
+#: for the suppression list's hashes (storage/suppressions.py and migration 0006).
+SECRET_KEY_OPTION = "tidings_secret_key"
+
+
+def create_engine(
+    url: str,
+    *,
+    busy_seconds: float = BUSY_SECONDS,
+    secret_key: str | None = None,
+    **kwargs: Any,
+) -> Engine:
+    """An engine for `url`, with SQLite tuned for one writer and many readers.
+
+    `secret_key` (TIDINGS_SECRET_KEY) keys what must not be checkable from a copy of the
+    database alone; its connections carry it as the `SECRET_KEY_OPTION` execution option.
+    """
+    if secret_key:
+        options = kwargs.get("execution_options", {})
+        kwargs["execution_options"] = {**options, SECRET_KEY_OPTION: secret_key}
     url = normalise_url(url)
     try:
         make_url(url)

@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import Connection, func, select
 
+from tidings.core.steps.send import HELD_FOR_CONSENT
 from tidings.storage.dialect import is_postgres
 from tidings.storage.tables import step_log, workflows
 
@@ -114,7 +115,8 @@ def contact_story(conn: Connection, contact_id: int) -> list[LogLine]:
 
 def held_for_consent(conn: Connection, contact_id: int, channel: str) -> list[tuple[str, str]]:
     """(workflow key, step id) of the contact's marketing sends held for want of `channel`
-    consent since the last time a confirmation said so (`HELD_UNSENT` lines)."""
+    consent since the last time a confirmation said so (`HELD_UNSENT` lines). The held
+    lines are found by their data (rule and channel), never by the wording of the reason."""
     said = (
         select(func.max(step_log.c.id))
         .where(step_log.c.contact_id == contact_id, step_log.c.action == HELD_UNSENT)
@@ -126,7 +128,8 @@ def held_for_consent(conn: Connection, contact_id: int, channel: str) -> list[tu
         .where(
             step_log.c.contact_id == contact_id,
             step_log.c.action == "held",
-            step_log.c.detail.startswith(f"no {channel} marketing consent", autoescape=True),
+            step_log.c.data["rule"].as_string() == HELD_FOR_CONSENT,
+            step_log.c.data["channel"].as_string() == channel,
             step_log.c.id > func.coalesce(said, 0),
         )
         .order_by(step_log.c.id)

@@ -282,8 +282,9 @@ suppressions = Table(
     Column("workspace_id", ForeignKey("workspaces.id"), nullable=False),
     # What was suppressed: "email", "phone", "user_id" or "anonymous_id".
     Column("kind", String(16), nullable=False),
-    # HMAC-SHA256 of the normalised value under the workspace secret (hash_version 2), or
-    # plain SHA-256 from before (1): enough to recognise it again, not to recover it.
+    # HMAC-SHA256 of the normalised value under a key from TIDINGS_SECRET_KEY (hash_version
+    # 3) or the workspace secret (2), or plain SHA-256 from before (1): enough to recognise
+    # it again, not to recover it.
     Column("value_hash", String(64), nullable=False),
     # A reason code (hard_bounce, complaint, erased, manual), never free text.
     Column("reason", String(200), nullable=False),

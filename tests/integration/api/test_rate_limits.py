@@ -1,4 +1,5 @@
-"""The public routes, where anyone's hit writes a row, are limited per client address."""
+"""The public routes, where anyone's hit writes a row, are limited per client address;
+a person's open or click past the limit is answered as usual and not recorded."""
 
 from __future__ import annotations
 
@@ -13,14 +14,16 @@ from tidings.api.app import create_app
 from tidings.config import load_settings
 from tidings.errors import ConfigError
 
-#: One request to each public route group, with a token that opens nothing.
-PUBLIC = [
+#: One request to each route that changes consent, with a token that opens nothing.
+WRITES = [
+    ("POST", "/u/forged"),  # one-click unsubscribe
+    ("POST", "/p/forged"),  # the preference center
+    ("POST", "/confirm/forged"),  # double opt-in
+]
+#: The routes a person follows: past the rate they still answer, and record nothing.
+FOLLOWED = [
     ("GET", "/t/o/forged"),  # the open pixel
     ("GET", "/t/c/forged"),  # the click redirect
-    ("GET", "/u/forged"),  # the unsubscribe page
-    ("POST", "/u/forged"),  # one-click unsubscribe
-    ("GET", "/p/forged"),  # the preference center
-    ("GET", "/confirm/forged"),  # double opt-in
 ]
 
 
@@ -40,8 +43,8 @@ def clients(app: FastAPI) -> Iterator[tuple[TestClient, TestClient]]:
         yield first, second
 
 
-@pytest.mark.parametrize(("method", "path"), PUBLIC)
-def test_a_link_route_answers_429_past_its_rate(
+@pytest.mark.parametrize(("method", "path"), WRITES)
+def test_a_consent_change_answers_429_past_the_link_rate(
     clients: tuple[TestClient, TestClient], method: str, path: str
 ) -> None:
     first, second = clients
@@ -61,9 +64,18 @@ def test_the_link_routes_share_one_count_per_address(
     clients: tuple[TestClient, TestClient],
 ) -> None:
     first, _ = clients
-    for method, path in PUBLIC[:3]:
+    for method, path in FOLLOWED + WRITES[:1]:
         assert first.request(method, path).status_code != 429
-    assert first.get("/confirm/forged").status_code == 429
+    assert first.post("/confirm/forged").status_code == 429
+
+
+@pytest.mark.parametrize(("method", "path"), FOLLOWED)
+def test_an_open_or_click_past_the_link_rate_is_answered_as_usual(
+    clients: tuple[TestClient, TestClient], method: str, path: str
+) -> None:
+    first, _ = clients
+    answers = {first.request(method, path).status_code for _ in range(5)}
+    assert 429 not in answers
 
 
 def test_the_inbound_sms_webhook_has_its_own_rate(

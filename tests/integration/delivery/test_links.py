@@ -228,11 +228,12 @@ def test_preference_center_switches_channels_and_topics(
     assert saved.status_code == 200 and "Saved." in saved.text
     consent = _consent(store)
     assert consent["email"] == "unsubscribed"
-    assert consent["sms"] == "subscribed"
+    # A link in an email does not prove the phone is theirs: texts start with START.
+    assert "sms" not in consent and "text START" in saved.text
     # news was on and stays on (nothing to record); offers was switched off.
     assert "topic:news" not in consent and consent["topic:offers"] == "unsubscribed"
     names = _event_names(store)
-    assert names.count("subscribed") == 1 and names.count("unsubscribed") == 2
+    assert names.count("subscribed") == 0 and names.count("unsubscribed") == 2
     assert client.get("/p/1.forged").status_code == 404
 
 
@@ -367,3 +368,30 @@ def test_settings_round_trip_and_bad_settings_name_the_field(
         client.get("/api/settings", headers=auth).json()["sender"]["from_email"]
         == "news@shop.example"
     )
+
+
+def test_past_the_link_rate_a_click_still_leads_to_its_page_and_a_pixel_still_loads(
+    store: Store, dispatcher: Dispatcher, smtp: tuple[SmtpSink, int]
+) -> None:
+    # Given: one address (a shared proxy, a mail provider's image proxy) past its link rate
+    app = create_app(
+        store.engine, clock=store.clock, catalog=store.catalog, public_url=PUBLIC, link_rate="1/day"
+    )
+    links = _sent_links(store, dispatcher, smtp[0])
+    with TestClient(app, follow_redirects=False) as client:
+        assert client.get("/t/o/forged").status_code == 200  # the one hit of the day
+        # When: a person opens the message and clicks its link
+        pixel = client.get(links["open"])
+        clicked = client.get(links["clicks"][0])
+        # Then: the image and the landing page, not a 429; nothing recorded
+        assert pixel.status_code == 200 and pixel.headers["content-type"] == "image/gif"
+        assert clicked.status_code == 302
+        assert clicked.headers["location"] == "https://shop.example/new?utm=a&b=2"
+        assert _event_names(store).count("email_opened") == 0
+        assert _event_names(store).count("email_clicked") == 0
+        [message] = rows(store, "SELECT opened_at, clicked_at FROM messages")
+        assert (message.opened_at, message.clicked_at) == (None, None)
+        # while a change of consent is refused until later
+        refused = client.post(links["unsubscribe"])
+        assert refused.status_code == 429 and int(refused.headers["retry-after"]) >= 1
+        assert _consent(store)["email"] == "subscribed"

@@ -4,6 +4,7 @@ timeline which held messages it does not bring back."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 import pytest
@@ -12,12 +13,14 @@ from fastapi.testclient import TestClient
 from tests.integration.conftest import Store
 from tests.integration.delivery.conftest import PUBLIC
 from tests.integration.delivery.test_email import WELCOME
-from tests.integration.journeys import consent_of, deploy, identify, rows, track
+from tests.integration.journeys import consent_of, deploy, identify, rows, stored_json, track
 from tidings.api.app import create_app
 from tidings.api.tracking import confirmation_token
 from tidings.delivery.tokens import Purpose, make_token
 from tidings.runtime.engagement import set_consent
-from tidings.storage.workspaces import load_workspace
+from tidings.storage import step_log
+from tidings.storage.suppressions import SuppressionReason, suppress, suppressed
+from tidings.storage.workspaces import load_workspace, save_settings
 
 
 @pytest.fixture
@@ -109,3 +112,116 @@ def test_a_confirmation_says_which_held_messages_stay_unsent(
         "email consent given (double opt-in); 1 marketing message(s) held before it for want"
         " of consent stay unsent (welcome/hello): a held send is never sent later"
     )
+
+
+def test_held_for_consent_is_found_by_the_lines_data_not_their_wording(store: Store) -> None:
+    # Given a held send recorded by a journey, and two held lines written by hand: one whose
+    # reason is worded differently but whose data says consent, one with the old wording
+    # for another rule.
+    deploy(store, WELCOME)
+    pending(store, "fay")
+    track(store, "fay", "signed_up")
+    fay = contact_id(store, "fay")
+    [journey] = rows(store, "SELECT data FROM step_log WHERE action = 'held'")
+    data = json.loads(journey.data) if isinstance(journey.data, str) else journey.data
+    assert data == {"rule": "consent", "channel": "email"}
+    now = store.clock.now()
+    reworded = step_log.line(
+        store.workspace_id,
+        fay,
+        "held",
+        "waiting for an opt-in",
+        now,
+        data={"rule": "consent", "channel": "email"},
+        step_id="reworded",
+    )
+    other = step_log.line(
+        store.workspace_id,
+        fay,
+        "held",
+        "no email marketing consent (status: pending)",
+        now,
+        data={"rule": "topic", "channel": "email"},
+        step_id="other",
+    )
+    texts = step_log.line(
+        store.workspace_id,
+        fay,
+        "held",
+        "no sms marketing consent",
+        now,
+        data={"rule": "consent", "channel": "sms"},
+        step_id="texts",
+    )
+    with store.engine.begin() as conn:
+        step_log.append_lines(conn, [reworded, other, texts])
+
+    # When the email consent is looked for, then the data decides.
+    with store.engine.connect() as conn:
+        held = step_log.held_for_consent(conn, fay, "email")
+
+    assert held == [("welcome", "hello"), ("?", "reworded")]
+
+
+def _double_opt_in(store: Store) -> None:
+    with store.engine.begin() as conn:
+        save_settings(conn, store.workspace_id, {"double_opt_in": True})
+
+
+def test_ticking_email_under_double_opt_in_asks_for_a_confirmation(
+    store: Store, client: TestClient
+) -> None:
+    _double_opt_in(store)
+    identify(store, "gus", email="gus@example.com")  # never opted in
+
+    saved = client.post(preferences(store, "gus"), data={"email": "on"})
+
+    assert consent_of(store, "gus") == {"email": "pending"}
+    assert consent_events(store) == []
+    assert "waiting for you to confirm" in saved.text
+    [sent] = rows(store, "SELECT recipient, kind, body_html FROM messages")
+    assert (sent.recipient, sent.kind) == ("gus@example.com", "transactional")
+    assert f"{PUBLIC}/confirm/" in sent.body_html
+
+
+def test_ticking_email_after_a_bounce_keeps_it_bounced(store: Store, client: TestClient) -> None:
+    identify(store, "hal", email="hal@example.com", consent={"email": "bounced"})
+
+    client.post(preferences(store, "hal"), data={"email": "on"})
+
+    assert consent_of(store, "hal") == {"email": "bounced"}
+    assert consent_events(store) == []
+
+
+def test_ticking_email_after_a_complaint_is_fresh_consent_and_lifts_the_complaint(
+    store: Store, client: TestClient
+) -> None:
+    identify(store, "ida", email="ida@example.com", consent={"email": "complained"})
+    with store.engine.begin() as conn:
+        suppress(
+            conn,
+            store.workspace_id,
+            [("email", "ida@example.com")],
+            SuppressionReason.COMPLAINT,
+            store.clock.now(),
+        )
+
+    client.post(preferences(store, "ida"), data={"email": "on"})
+
+    assert consent_of(store, "ida") == {"email": "subscribed"}
+    [event] = rows(store, "SELECT properties FROM events WHERE name = 'subscribed'")
+    properties = stored_json(event.properties)
+    assert properties["source"] == "preference center, after a complaint"
+    with store.engine.connect() as conn:
+        assert suppressed(conn, store.workspace_id, [("email", "ida@example.com")]) == {}
+
+
+def test_ticking_sms_from_an_email_link_does_not_subscribe_the_phone(
+    store: Store, client: TestClient
+) -> None:
+    identify(store, "jo", email="jo@example.com", phone="+14155550111")
+
+    saved = client.post(preferences(store, "jo"), data={"sms": "on"})
+
+    assert consent_of(store, "jo") == {}
+    assert "text START" in saved.text

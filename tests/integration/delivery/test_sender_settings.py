@@ -65,3 +65,34 @@ def test_an_internationalised_domain_is_sent_in_ascii_and_a_local_part_is_refuse
     assert mail.message["To"] == "ann@xn--bcher-kva.example"
     [dropped] = rows(store, "SELECT last_error FROM messages WHERE status = 'dropped'")
     assert "non-ASCII characters before the @" in dropped.last_error
+
+
+def test_settings_that_cannot_be_stored_are_refused_with_the_gates_reason_and_path(
+    admin: TestClient,
+) -> None:
+    # A lone surrogate is no NUL: the answer says what is wrong, and where.
+    body = '{"topics": [{"key": "news", "name": "News \\ud800"}]}'
+    answer = admin.put("/api/settings", content=body, headers={"Content-Type": "application/json"})
+
+    assert answer.status_code == 400
+    [error] = answer.json()["errors"]
+    assert error["path"] == "body.topics[0].name"
+    assert "surrogate" in error["message"] and "NUL" not in error["message"]
+    assert admin.get("/api/settings").json()["topics"] == []
+
+
+def test_a_request_body_that_cannot_be_stored_names_the_value_and_the_reason(
+    store: Store, admin: TestClient
+) -> None:
+    identify(store, "ann", email="ann@example.com")
+    [ann] = rows(store, "SELECT id FROM contacts")
+    body = '{"channel": "email", "subject": "Confirm \\ud800"}'
+    answer = admin.post(
+        f"/api/contacts/{ann.id}/confirmation",
+        content=body,
+        headers={"Content-Type": "application/json"},
+    )
+
+    assert answer.status_code == 400
+    text = str(answer.json()["errors"])
+    assert "subject" in text and "surrogate" in text and "NUL" not in text

@@ -13,10 +13,11 @@ from sqlalchemy import Connection
 from tidings.api.admin.deps import Admin, AdminDep, RawBody
 from tidings.api.admin.views import TEXT, IdPath
 from tidings.api.auth import requires
-from tidings.api.body import has_nul
+from tidings.api.body import unstorable_message
 from tidings.api.errors import ApiError
 from tidings.api.openapi import problems
-from tidings.api.tracking import LinkService, confirmation_token
+from tidings.api.tracking import LinkService, queue_confirmation
+from tidings.core.values import unstorable
 from tidings.delivery.dsn import NotAReport, parse_report
 from tidings.delivery.results import Bounce
 from tidings.delivery.settings import DeliverySettings
@@ -26,7 +27,6 @@ from tidings.runtime import engagement
 from tidings.runtime.transactions import transact
 from tidings.storage import browse, delivery
 from tidings.storage.contacts import contact_from_row
-from tidings.storage.messages import MessageStatus, enqueue_messages
 from tidings.storage.people import Role
 from tidings.storage.suppressions import SuppressionReason, suppress, suppressed, unsuppress
 from tidings.storage.workspaces import load_workspace, save_settings
@@ -39,13 +39,14 @@ router = APIRouter(
 
 
 class _In(BaseModel):
-    """A request body; NUL characters are refused (PostgreSQL cannot store them)."""
+    """A request body; what cannot be stored and read back (NUL, lone surrogates, NaN...)
+    is refused, each bad value named by its path."""
 
     @model_validator(mode="before")
     @classmethod
-    def _no_nul(cls, data: Any) -> Any:
-        if has_nul(data):
-            raise ValueError("text must not contain NUL (\\u0000) characters")
+    def _storable(cls, data: Any) -> Any:
+        if (why := unstorable_message(data)) is not None:
+            raise ValueError(why)
         return data
 
 
@@ -72,8 +73,9 @@ def get_settings(admin: AdminDep) -> DeliverySettings:
 @router.put("/settings", response_model=DeliverySettings)
 def put_settings(settings: DeliverySettings, admin: AdminDep) -> DeliverySettings:
     """Replace the delivery settings; the dispatcher uses them within seconds."""
-    if has_nul(settings.model_dump(mode="json")):
-        raise ApiError(400, "Bad Request", "settings must not contain NUL (\\u0000) characters")
+    found = unstorable(settings.model_dump(mode="json"), "body")
+    if found:
+        raise ApiError(400, "Bad Request", "settings that cannot be stored", found)
     with admin.engine.begin() as conn:
         save_settings(conn, admin.workspace_id, settings.model_dump(mode="json", by_alias=True))
     return get_settings(admin)
@@ -326,36 +328,8 @@ def request_confirmation(
         if contact.consent.get(body.channel) == "subscribed":
             return ConfirmationOut(contact_id=contact_id, channel=body.channel, status="subscribed")
         engagement.set_consent(conn, contact_id, {body.channel: "pending"}, now)
-        token = confirmation_token(admin.workspace_id, record.secret, contact_id, body.channel)
-        url = f"{links.public_url}/confirm/{token}"
-        enqueue_messages(
-            conn,
-            [
-                {
-                    "workspace_id": admin.workspace_id,
-                    "contact_id": contact_id,
-                    "enrollment_id": None,
-                    "workflow_id": None,
-                    "step_id": None,
-                    "idempotency_key": f"confirm:{contact_id}:{body.channel}:{now.isoformat()}",
-                    "channel": "email",
-                    "kind": "transactional",
-                    "recipient": contact.email,
-                    "subject": body.subject,
-                    "body_html": (
-                        "<p>Please confirm that you want to hear from us.</p>"
-                        f'<p><a href="{url}">Confirm my subscription</a></p>'
-                        "<p>If you did not ask for this, ignore this message.</p>"
-                    ),
-                    "body_text": None,
-                    "payload": {"template": "double_opt_in", "untracked": True},
-                    "status": MessageStatus.QUEUED,
-                    "created_at": now,
-                    "send_after": now,
-                    "priority": 100,
-                    "expires_at": None,
-                }
-            ],
+        queue_confirmation(
+            conn, links, admin.workspace_id, record.secret, contact, body.channel, body.subject, now
         )
         return ConfirmationOut(contact_id=contact_id, channel=body.channel, status="pending")
 

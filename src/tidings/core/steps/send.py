@@ -9,6 +9,9 @@ from tidings.core.spec import ConsentStatus, SendKind, SendStep, Variant, Winner
 from tidings.core.stats import pick_winner, thompson_pick
 from tidings.core.steps.base import Outcome, StepContext, go_to
 
+#: The `rule` in the data of a "held" line that waits for the channel's marketing consent.
+HELD_FOR_CONSENT = "consent"
+
 
 def pick_variant(variants: tuple[Variant, ...], *seed: object) -> Variant:
     """The A/B variant for this enrollment, in proportion to the weights, stable across retries."""
@@ -57,7 +60,10 @@ def run_send(step: SendStep, ctx: StepContext) -> Outcome:
         consent = contact.consent.get(step.channel)
         if consent != ConsentStatus.SUBSCRIBED:
             why = f"no {step.channel} marketing consent (status: {consent or 'unknown'})"
-            return Outcome(following, decisions=(ctx.decision("held", why),))
+            # The rule and channel as data: a later confirmation finds these lines by them,
+            # whatever the wording of the reason.
+            held = ctx.decision("held", why, rule=HELD_FOR_CONSENT, channel=step.channel.value)
+            return Outcome(following, decisions=(held,))
         if step.topic and contact.consent.get(f"topic:{step.topic}") == "unsubscribed":
             why = f"unsubscribed from the topic {step.topic!r}"
             return Outcome(following, decisions=(ctx.decision("held", why),))
