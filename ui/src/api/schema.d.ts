@@ -1504,6 +1504,11 @@ export interface components {
             /** @default {} */
             alerts: components["schemas"]["Alerts"];
             /**
+             * Double Opt In
+             * @default false
+             */
+            double_opt_in: boolean;
+            /**
              * @default {
              *       "caps": [],
              *       "timezone": "UTC"
@@ -1531,6 +1536,11 @@ export interface components {
         "DeliverySettings-Output": {
             /** @default {} */
             alerts: components["schemas"]["Alerts"];
+            /**
+             * Double Opt In
+             * @default false
+             */
+            double_opt_in: boolean;
             /**
              * @default {
              *       "caps": [],
