@@ -29,6 +29,8 @@ def tidings(*args: str, cwd: Path, stdin: str = "") -> subprocess.CompletedProce
 
 def test_add_list_remove_and_log_in(tmp_path: Path) -> None:
     database = f"sqlite:///{tmp_path / 'tidings.db'}"
+    # Only `tidings init` creates a workspace; people are added to an existing one.
+    assert tidings("init", "--database", database, cwd=tmp_path).returncode == 0
     added = tidings(
         "users", "add", "Ann@Example.com", "--role", "owner", "--name", "Ann",
         "--password-stdin", "--database", database,

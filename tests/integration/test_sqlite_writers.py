@@ -45,3 +45,18 @@ def test_a_second_write_transaction_in_the_same_thread_fails_at_once(
         assert kept == ["kept", "next"]
     finally:
         engine.dispose()
+
+
+def test_a_connection_returned_to_the_pool_ends_its_turn_quietly(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A connection whose write transaction nobody ended is reset by the pool, and its
+    # turn handed on, without the pool logging an error about the reset listener.
+    engine = create_engine(f"sqlite:///{tmp_path / 'quiet.db'}")
+    with engine.connect() as conn:
+        conn.begin()
+        conn.execute(text("CREATE TABLE t (x INTEGER)"))
+    with engine.begin() as conn:  # the turn was handed on: this does not wait
+        conn.execute(text("SELECT 1"))
+    engine.dispose()
+    assert [r.getMessage() for r in caplog.records if r.levelname == "ERROR"] == []

@@ -43,6 +43,7 @@ from tidings.core.render import TimeLimit
 from tidings.core.spec import SendStep, WinnerMetric, Workflow
 from tidings.core.state import ContactView, EnrollmentState, EventView, WaitKind
 from tidings.core.steps.update import apply_update
+from tidings.runtime.render_clock import render_cpu_seconds
 from tidings.storage import approvals, contacts, enrollments, experiments, messages, step_log
 from tidings.storage.approvals import ApprovalStatus
 from tidings.storage.enrollments import Stored
@@ -72,8 +73,9 @@ class JourneyLimits:
     render_seconds: float = DEFAULT_RENDER_SECONDS
     #: Wall seconds all journeys of one transaction may run; None: no such limit.
     batch_seconds: float | None = None
-    #: Judges each render: the thread's own CPU time, so a busy machine fails no render.
-    render_clock: Callable[[], float] = time.thread_time
+    #: Judges each render: the thread's own CPU time, so a busy machine fails no render,
+    #: less its garbage collections, which the template did not cause.
+    render_clock: Callable[[], float] = render_cpu_seconds
     #: Judges the transaction: wall time, which is what holding the write lock costs.
     batch_clock: Callable[[], float] = time.monotonic
 

@@ -223,11 +223,18 @@ def _tune_sqlite(engine: Engine, busy_seconds: float) -> None:
         if conn.info.pop(_WRITING, False):
             writers.release()
 
-    @event.listens_for(engine.pool, "reset")
-    @event.listens_for(engine.pool, "invalidate")
-    def _on_return(_dbapi_connection: Any, record: Any, *_: Any) -> None:
+    def _end_turn(record: Any) -> None:
         if record.info.pop(_WRITING, False):
             writers.release()
+
+    # Each with the event's own signature: SQLAlchemy reads it to pick the calling form.
+    @event.listens_for(engine.pool, "reset")
+    def _on_reset(_dbapi_connection: Any, record: Any, _state: Any) -> None:
+        _end_turn(record)
+
+    @event.listens_for(engine.pool, "invalidate")
+    def _on_invalidate(_dbapi_connection: Any, record: Any, _exception: Any) -> None:
+        _end_turn(record)
 
 
 def check_connection(engine: Engine) -> None:

@@ -86,5 +86,7 @@ def test_every_answer_is_declared_and_none_is_a_server_error(store: Store) -> No
         try:
             _fuzz(operation, auth)
         except Exception as exc:
-            failures[operation.label] = f"{type(exc).__name__}: {exc}"
+            # A flaky failure wraps the first call's error: name that too, or it is lost.
+            inner = getattr(exc, "exceptions", ())
+            failures[operation.label] = "; ".join(f"{type(e).__name__}: {e}" for e in (exc, *inner))
     assert not failures, "\n\n".join(f"{label}: {why}" for label, why in failures.items())
