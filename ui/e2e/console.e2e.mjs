@@ -72,6 +72,8 @@ try {
   await page.getByLabel("Password").fill(PASSWORD);
   await page.getByRole("button", { name: "Log in" }).click();
   await page.getByRole("heading", { name: "Workflows" }).waitFor();
+  // The heading shows while the list still loads: wait for its rows, not for the page.
+  await page.getByRole("link", { name: "Abandoned cart recovery" }).waitFor();
   check(new URL(page.url()).pathname === "/workflows", "login keeps the address asked for");
   check((await page.getByTestId("person").textContent()).length > 0, "the header names the person");
   const names = await texts(page.locator("table tbody tr td:first-child"));
