@@ -19,7 +19,7 @@ from tidings.files import load_workflows
 from tidings.passwords import hash_password
 from tidings.reporting.build import build_report
 from tidings.reporting.html import write_html
-from tidings.runtime.dispatch import Channels
+from tidings.runtime.dispatch import Transports
 from tidings.simulation.scenario import DEMO_APPEAL, DEMO_SETTINGS
 from tidings.storage.contacts import count_contacts
 from tidings.storage.engine import create_engine
@@ -68,7 +68,7 @@ def demo(
     )
     channels = None
     if smtp is not None:
-        channels = Channels(
+        channels = Transports(
             "http://localhost:8000",
             http=Recorder(),
             smtp=SmtpChannel(SmtpConfig.from_url(smtp, timeout=10)),

@@ -13,7 +13,7 @@ from sqlalchemy import Engine
 from tidings.clock import VirtualClock
 from tidings.core.spec import Workflow
 from tidings.delivery.settings import DeliverySettings
-from tidings.runtime.dispatch import Channels, Round
+from tidings.runtime.dispatch import Round, Transports
 from tidings.simulation.population import make_population
 from tidings.simulation.run import Progress, Simulation, SimulationTotals
 from tidings.storage.migrate import upgrade
@@ -65,7 +65,7 @@ def run_scenario(
     days: float,
     seed: int = 7,
     progress: Progress | None = None,
-    channels: Channels | None = None,
+    channels: Transports | None = None,
     settings: dict[str, Any] | None = None,
     appeal: Mapping[str, float] | None = None,
 ) -> ScenarioResult:

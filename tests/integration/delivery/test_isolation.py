@@ -12,7 +12,7 @@ from tests.integration.conftest import Store
 from tests.integration.delivery.test_http_channels import crm_hook
 from tests.integration.journeys import deploy, identify, rows, track
 from tests.servers import HttpSink
-from tidings.runtime.dispatch import Channels, Dispatcher, Round
+from tidings.runtime.dispatch import Dispatcher, Round, Transports
 from tidings.runtime.supervision import LoopHealth
 from tidings.storage import tables
 
@@ -90,7 +90,7 @@ class _BreaksOn(Dispatcher):
 
 
 def test_a_message_whose_deciding_fails_in_sql_fails_alone_on_postgresql(
-    pg_store: Store, channels: Channels, receiver: HttpSink
+    pg_store: Store, channels: Transports, receiver: HttpSink
 ) -> None:
     # Given two queued webhooks on PostgreSQL, where a failed statement aborts the
     # transaction it runs in
@@ -119,7 +119,7 @@ def test_a_message_whose_deciding_fails_in_sql_fails_alone_on_postgresql(
 
 
 def test_a_round_against_a_slow_relay_is_busy_not_stuck(
-    store: Store, channels: Channels, receiver: HttpSink
+    store: Store, channels: Transports, receiver: HttpSink
 ) -> None:
     # Given three queued webhooks, and a relay that takes 20 s per call (on the health's
     # own clock, which moves only when the relay answers)
