@@ -46,7 +46,9 @@ from tidings.clock import Clock
 from tidings.config import Settings
 from tidings.core.calendar import at_local, zone
 from tidings.core.channels import ALERTS, TO_EMAIL_ADDRESSES, MessageChannel
+from tidings.core.message_ids import make_message_id
 from tidings.core.policies import Action, Circumstances, Outgoing, Verdict, decide
+from tidings.core.retry import retry_delay
 from tidings.delivery import compose
 from tidings.delivery.netguard import NetGuard
 from tidings.delivery.results import Bounce, Failed, Result, Sent
@@ -61,7 +63,7 @@ from tidings.runtime.supervision import LoopHealth, Supervisor, is_outage
 from tidings.runtime.transactions import transact
 from tidings.storage import outbox, step_log
 from tidings.storage.messages import MessageStatus
-from tidings.storage.outbox import Lease
+from tidings.storage.outbox import Lease, Outcome
 from tidings.storage.suppressions import suppressed
 from tidings.storage.workflows import Catalog
 from tidings.storage.workspaces import load_workspace
@@ -298,8 +300,8 @@ class Dispatcher:
         for row in claimed:
             by_workspace[row.workspace_id].append(row)
         ready: list[_Ready] = []
-        log: list[dict[str, Any]] = []
-        outcomes: list[dict[str, Any]] = []
+        log: list[step_log.NewLine] = []
+        outcomes: list[Outcome] = []
         for workspace_id, rows in by_workspace.items():
             workspace = self._workspace(conn, workspace_id)
             if workspace is None:
@@ -330,8 +332,8 @@ class Dispatcher:
         ws: _Workspace,
         rows: list[Row[Any]],
         now: datetime,
-        log: list[dict[str, Any]],
-        outcomes: list[dict[str, Any]],
+        log: list[step_log.NewLine],
+        outcomes: list[Outcome],
         result: Round,
     ) -> list[_Ready]:
         """`_decide_all`, where a message whose deciding or composing raises fails alone.
@@ -344,8 +346,8 @@ class Dispatcher:
 
         def decide(some: list[Row[Any]], keep: bool = True) -> list[_Ready]:
             # A failed try must leave no half of its lines and outcomes behind.
-            part_log: list[dict[str, Any]] = []
-            part_outcomes: list[dict[str, Any]] = []
+            part_log: list[step_log.NewLine] = []
+            part_outcomes: list[Outcome] = []
             part = Round()
             # A savepoint: on PostgreSQL a failed statement aborts the whole transaction,
             # and every later try (and the round's own writes) would fail with it.
@@ -394,8 +396,8 @@ class Dispatcher:
         row: Row[Any],
         exc: Exception,
         now: datetime,
-        log: list[dict[str, Any]],
-        outcomes: list[dict[str, Any]],
+        log: list[step_log.NewLine],
+        outcomes: list[Outcome],
         result: Round,
     ) -> None:
         reason = step_log.failure_reason("internal error while deciding or composing", exc)
@@ -403,14 +405,7 @@ class Dispatcher:
             "message failed", exc_info=exc, extra={"action": "decide_failed", "message_id": row.id}
         )
         result.failed += 1
-        outcomes.append(
-            {
-                "b_id": row.id,
-                "status": MessageStatus.FAILED,
-                "last_error": reason,
-                "lease_until": None,
-            }
-        )
+        outcomes.append(Outcome(row.id, MessageStatus.FAILED, last_error=reason))
         log.append(_line(ws.id, row, "failed", reason, now))
 
     def _decide_all(
@@ -419,8 +414,8 @@ class Dispatcher:
         ws: _Workspace,
         rows: list[Row[Any]],
         now: datetime,
-        log: list[dict[str, Any]],
-        outcomes: list[dict[str, Any]],
+        log: list[step_log.NewLine],
+        outcomes: list[Outcome],
         result: Round,
     ) -> list[_Ready]:
         policies = ws.settings.policies
@@ -497,25 +492,17 @@ class Dispatcher:
             elif verdict.action is Action.DEFER:
                 result.deferred += 1
                 outcomes.append(
-                    {
-                        "b_id": row.id,
-                        "status": MessageStatus.QUEUED,
-                        "send_after": verdict.until,
-                        "last_error": verdict.reason,
-                        "lease_until": None,
-                    }
+                    Outcome(
+                        row.id,
+                        MessageStatus.QUEUED,
+                        last_error=verdict.reason,
+                        send_after=verdict.until,
+                    )
                 )
                 log.append(_line(ws.id, row, "deferred", verdict.reason, now, rule=verdict.rule))
             else:
                 result.dropped += 1
-                outcomes.append(
-                    {
-                        "b_id": row.id,
-                        "status": MessageStatus.DROPPED,
-                        "last_error": verdict.reason,
-                        "lease_until": None,
-                    }
-                )
+                outcomes.append(Outcome(row.id, MessageStatus.DROPPED, last_error=verdict.reason))
                 log.append(_line(ws.id, row, "dropped", verdict.reason, now, rule=verdict.rule))
         return ready
 
@@ -645,22 +632,18 @@ class Dispatcher:
         how many were retried and given up."""
         now = self.clock.now()
         done = Round()
-        rows: list[dict[str, Any]] = []
-        log: list[dict[str, Any]] = []
+        rows: list[Outcome] = []
+        log: list[step_log.NewLine] = []
         for item, outcome in outcomes:
             row = item.row
             if row.id not in still_ours:
                 continue  # the lease ran out and another worker took the message over
             if isinstance(outcome, Sent):
                 done.sent_rows.append(row)
-                change: dict[str, Any] = {"b_id": row.id, "status": MessageStatus.SENT}
-                if outcome.provider_id and row.channel in (
-                    MessageChannel.SMS,
-                    MessageChannel.ALERT_SLACK,
-                ):
-                    change["provider_id"] = outcome.provider_id
-                change.update(lease_until=None, last_error=None)
-                rows.append(change)
+                # Kept where the provider reports back by its own id (SMS status, Slack).
+                reports_back = row.channel in (MessageChannel.SMS, MessageChannel.ALERT_SLACK)
+                provider_id = outcome.provider_id if reports_back else None
+                rows.append(Outcome(row.id, MessageStatus.SENT, provider_id=provider_id or None))
                 detail = f"{row.channel} to {row.recipient}; {item.allowed}"
                 log.append(_line(row.workspace_id, row, "sent", detail, now))
                 continue
@@ -672,29 +655,18 @@ class Dispatcher:
                     if outcome.permanent
                     else f"gave up after {attempts} attempts: {outcome.error}"
                 )
-                rows.append(
-                    {
-                        "b_id": row.id,
-                        "status": MessageStatus.FAILED,
-                        "last_error": why,
-                        "lease_until": None,
-                    }
-                )
+                rows.append(Outcome(row.id, MessageStatus.FAILED, last_error=why))
                 log.append(_line(row.workspace_id, row, "failed", why, now))
                 self._after_failure(conn, row, outcome, now)
             else:
                 done.retried += 1
-                delay = outbox.retry_delay(attempts, self.retry_base, self.retry_cap, self.jitter())
-                rows.append(
-                    {
-                        "b_id": row.id,
-                        "status": MessageStatus.QUEUED,
-                        "send_after": now + delay,
-                        "last_error": outcome.error,
-                        "lease_until": None,
-                    }
-                )
+                delay = retry_delay(attempts, self.retry_base, self.retry_cap, self.jitter())
                 retry_at = now + delay
+                rows.append(
+                    Outcome(
+                        row.id, MessageStatus.QUEUED, last_error=outcome.error, send_after=retry_at
+                    )
+                )
                 detail = (
                     f"attempt {attempts} failed ({outcome.error}); retry at {retry_at:%H:%M:%S}"
                 )
@@ -759,22 +731,20 @@ def _outgoing(row: Row[Any]) -> Outgoing:
 
 
 def _message_id(ws: _Workspace, row: Row[Any]) -> str:
-    return f"<{row.id}.{ws.id}.tidings@{ws.settings.sender.domain}>"
+    return make_message_id(row.id, ws.id, ws.settings.sender.domain)
 
 
 def _line(
     workspace_id: int, row: Row[Any], action: str, detail: str, now: datetime, **data: Any
-) -> dict[str, Any]:
-    return {
-        "workspace_id": workspace_id,
-        "contact_id": row.contact_id,
-        "enrollment_id": row.enrollment_id,
-        "workflow_id": row.workflow_id,
-        "version": None,
-        "step_id": row.step_id,
-        "action": action,
-        "enters": False,
-        "detail": detail,
-        "data": {"message_id": row.id, **data},
-        "at": now,
-    }
+) -> step_log.NewLine:
+    return step_log.line(
+        workspace_id,
+        row.contact_id,
+        action,
+        detail,
+        now,
+        data={"message_id": row.id, **data},
+        enrollment_id=row.enrollment_id,
+        workflow_id=row.workflow_id,
+        step_id=row.step_id,
+    )

@@ -156,7 +156,7 @@ class Journeys:
         self.profiles_changed = False
         self._enrollments: dict[int, list[Stored]] = {}
         self._saves: dict[int, EnrollmentState] = {}
-        self._log: list[dict[str, Any]] = []
+        self._log: list[step_log.NewLine] = []
         self._messages: list[dict[str, Any]] = []
         self._approvals: list[dict[str, Any]] = []
         self._workflow_ids: dict[str, int] = {}

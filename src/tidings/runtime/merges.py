@@ -139,18 +139,8 @@ def apply_alias(conn: Connection, workspace_id: int, call: AliasCall, now: datet
             f" {merged.events} events, {merged.journeys} journeys"
             f" ({merged.closed} closed as duplicates)"
         )
-        line = {
-            "workspace_id": workspace_id,
-            "contact_id": new.id,
-            "enrollment_id": None,
-            "workflow_id": None,
-            "version": None,
-            "step_id": None,
-            "action": "merged",
-            "enters": False,
-            "detail": detail,
-            "data": {"from_contact": old.id},
-            "at": now,
-        }
+        line = step_log.line(
+            workspace_id, new.id, "merged", detail, now, data={"from_contact": old.id}
+        )
         step_log.append_lines(conn, [line])
     return True

@@ -15,6 +15,8 @@ from tests.servers import HttpSink
 from tidings.runtime.dispatch import Dispatcher, Round, Transports
 from tidings.runtime.supervision import LoopHealth
 from tidings.storage import tables
+from tidings.storage.outbox import Outcome
+from tidings.storage.step_log import NewLine
 
 
 def test_a_message_that_raises_while_composing_fails_alone(
@@ -80,8 +82,8 @@ class _BreaksOn(Dispatcher):
         ws: Any,
         rows: list[Row[Any]],
         now: datetime,
-        log: list[dict[str, Any]],
-        outcomes: list[dict[str, Any]],
+        log: list[NewLine],
+        outcomes: list[Outcome],
         result: Round,
     ) -> list[Any]:
         if any(row.id == self.broken for row in rows):
