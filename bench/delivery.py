@@ -18,9 +18,9 @@ from bench.setup import database, deployed
 from tidings.core.policies import Circumstances, Outgoing, Policies, decide
 from tidings.delivery.netguard import NetGuard
 from tidings.delivery.smtp import SmtpChannel, SmtpConfig
-from tidings.delivery.transports import Recorder
+from tidings.delivery.transports import Recorder, Transports
 from tidings.delivery.webhooks import HttpChannel
-from tidings.runtime.dispatch import Dispatcher, Transports
+from tidings.runtime.dispatch import Dispatcher
 from tidings.runtime.ingest import IDENTIFY, Incoming, ingest
 from tidings.storage.workflows import Catalog
 from tidings.storage.workspaces import save_settings

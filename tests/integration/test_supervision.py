@@ -17,8 +17,9 @@ from sqlalchemy import Engine, text, update
 from tests.integration.conftest import PG_ADMIN_URL, Store
 from tests.integration.journeys import deploy, outbox, rows, subscriber, track
 from tidings.delivery.netguard import NetGuard
+from tidings.delivery.transports import Transports
 from tidings.delivery.webhooks import HttpChannel
-from tidings.runtime.dispatch import Dispatcher, Transports
+from tidings.runtime.dispatch import Dispatcher
 from tidings.runtime.loop import SchedulerLoop
 from tidings.runtime.scheduler import run_due
 from tidings.storage import tables

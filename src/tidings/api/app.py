@@ -34,7 +34,7 @@ logger = logging.getLogger(__name__)
 DEFAULT_INGEST_SLOTS = 8
 
 
-def create_app(
+def create_app(  # noqa: PLR0913 (the engine, then keyword-only options)
     engine: Engine,
     *,
     clock: Clock | None = None,

@@ -16,6 +16,7 @@ from tidings.cli.context import open_store
 from tidings.cli.output import console, err_console
 from tidings.clock import SystemClock
 from tidings.config import load_settings
+from tidings.core.channels import Channel
 from tidings.delivery.dsn import BounceNotice, NotAReport, parse_report
 from tidings.errors import TidingsError
 from tidings.runtime import engagement
@@ -51,13 +52,13 @@ def read(
                 return engagement.report_failure(
                     conn,
                     store.workspace_id,
-                    "email",
-                    r.recipient,
-                    r.kind,
-                    r.reason,
-                    r.message_id,
-                    now,
-                    store.catalog,
+                    channel=Channel.EMAIL,
+                    address=r.recipient,
+                    kind=r.kind,
+                    reason=r.reason,
+                    provider_id=r.message_id,
+                    now=now,
+                    catalog=store.catalog,
                 )
 
             owners = transact(store.engine, apply)

@@ -13,13 +13,12 @@ from tidings.cli.output import console, run_with_progress, show_figures, show_st
 from tidings.cli.report import show_experiments
 from tidings.clock import SystemClock
 from tidings.delivery.smtp import SmtpChannel, SmtpConfig
-from tidings.delivery.transports import Recorder
+from tidings.delivery.transports import Recorder, Transports
 from tidings.errors import TidingsError
 from tidings.files import load_workflows
 from tidings.passwords import hash_password
 from tidings.reporting.build import build_report
 from tidings.reporting.html import write_html
-from tidings.runtime.dispatch import Transports
 from tidings.simulation.scenario import DEMO_APPEAL, DEMO_SETTINGS, demo_story
 from tidings.storage.contacts import count_contacts
 from tidings.storage.engine import create_engine

@@ -13,8 +13,8 @@ from rich.table import Table
 from sqlalchemy import Engine
 
 from tidings.core.problems import Problem
+from tidings.delivery.transports import Transports
 from tidings.files import LoadedWorkflow
-from tidings.runtime.dispatch import Transports
 from tidings.simulation.scenario import ScenarioResult, run_scenario
 from tidings.storage.reports import WorkflowFigures
 from tidings.storage.step_log import LogLine

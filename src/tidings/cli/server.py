@@ -21,8 +21,9 @@ from tidings.cli.context import create_store, describe_database, open_runtime
 from tidings.cli.output import console
 from tidings.clock import Clock, SystemClock
 from tidings.config import Settings, load_settings
+from tidings.delivery.transports import Transports
 from tidings.logs import configure_logging
-from tidings.runtime.dispatch import Dispatcher, Transports
+from tidings.runtime.dispatch import Dispatcher
 from tidings.runtime.journeys import JourneyLimits
 from tidings.runtime.loop import SchedulerLoop
 from tidings.storage.api_keys import KeyKind, create_key

@@ -63,7 +63,7 @@ def _nodes(steps: Sequence[Any]) -> list[_Node]:
     return nodes
 
 
-def check_graph(steps: Sequence[Any]) -> list[Problem]:
+def check_graph(steps: Sequence[Any]) -> list[Problem]:  # noqa: C901 (one pass over the graph; each branch is one named check)
     """Duplicate ids, unknown targets, unreachable steps, loops with no wait, dead ends."""
     problems: list[Problem] = []
     nodes = _nodes(steps)
@@ -191,7 +191,7 @@ def _loops_without_wait(
     return problems
 
 
-def _strongly_connected(graph: Mapping[str, list[str]]) -> list[list[str]]:
+def _strongly_connected(graph: Mapping[str, list[str]]) -> list[list[str]]:  # noqa: C901 (Tarjan's algorithm, kept whole as published)
     """Tarjan's algorithm, iterative so a long workflow cannot exhaust the stack."""
     index: dict[str, int] = {}
     low: dict[str, int] = {}

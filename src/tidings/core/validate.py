@@ -8,13 +8,14 @@ meaning of conditions and templates against the workspace's schema.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from tidings.core import spec
+from tidings.core.channels import Channel
 from tidings.core.conditions import parse_condition, parse_field
 from tidings.core.conditions.ast import Field, behaviours_of, fields_of, to_text
 from tidings.core.duration import parse_duration
@@ -143,7 +144,7 @@ def _fields(model: type[BaseModel]) -> set[str]:
     return {f.alias or name for name, f in model.model_fields.items()}
 
 
-def _allowed_keys(loc: Sequence[Any], data: Mapping[str, Any]) -> set[str]:
+def _allowed_keys(loc: Sequence[Any], data: Mapping[str, Any]) -> set[str]:  # noqa: C901 (walks pydantic's error location through the spec's unions)
     """The field names a location accepts, for 'did you mean' hints."""
     parts = [p for p in loc if not isinstance(p, int)]
     raw: Any = data
@@ -208,7 +209,7 @@ class _MeaningChecks:
             Problem(path, message, hint, "warning" if severity == "warning" else "error")
         )
 
-    def run(self) -> list[Problem]:
+    def run(self) -> list[Problem]:  # noqa: C901 (the list of every check, in the order users read them)
         data = self.data
         trigger = _map(data.get("trigger"))
         if self.trigger_event is not None:
@@ -364,75 +365,81 @@ class _MeaningChecks:
     # -- steps
 
     def step(self, path: str, step: Mapping[str, Any]) -> None:
-        kind = step.get("type")
+        check = _STEP_CHECKS.get(str(step.get("type")))
+        if check is not None:
+            check(self, path, step)
+
+    def send_step(self, path: str, step: Mapping[str, Any]) -> None:
         templates = _map(self.data.get("templates"))
-        if kind == "send":
-            names = [(f"{path}.template", step.get("template"))]
-            names += [
-                (f"{path}.variants[{j}].template", _map(v).get("template"))
-                for j, v in enumerate(_list(step.get("variants")))
-            ]
-            channel = step.get("channel", "email")
-            for where, name in names:
-                if not isinstance(name, str):
-                    continue
-                if name not in templates:
-                    hint = suggest(name, templates) or "define it under templates:"
-                    self.add(where, f"unknown template {name!r}", hint)
-                elif channel == "email" and not _map(templates[name]).get("subject"):
-                    self.add(f"templates.{name}", "an email template needs a subject")
-                elif channel == "sms" and not _map(templates[name]).get("text"):
-                    self.add(f"templates.{name}", "an SMS template needs text")
-            if step.get("kind", "marketing") == "marketing":
-                if isinstance(channel, str) and channel not in self.schema.consent:
-                    self.add(
-                        path,
-                        f"a marketing send on {channel} has no consent to check",
-                        f"record {channel} consent in the schema, "
-                        "or mark the send kind: transactional",
-                    )
-                topic = step.get("topic")
-                if (
-                    isinstance(topic, str)
-                    and self.schema.topics
-                    and topic not in self.schema.topics
-                ):
-                    self.add(
-                        f"{path}.topic",
-                        f"unknown topic {topic!r}",
-                        suggest(topic, self.schema.topics) or "add it to the schema's topics",
-                    )
-        elif kind == "branch":
-            for j, arm in enumerate(_list(step.get("branches"))):
-                when = _map(arm).get("when")
-                if isinstance(when, str):
-                    self.condition(f"{path}.branches[{j}].when", when, event=self.trigger_event)
-        elif kind == "wait" and isinstance(step.get("event"), str):
-            self.event_name(f"{path}.event", step["event"])
-            if isinstance(step.get("where"), str):
-                self.condition(f"{path}.where", step["where"], event=step["event"])
-        elif kind == "update":
-            for name in list(_map(step.get("set"))) + [
-                u for u in _list(step.get("unset")) if isinstance(u, str)
-            ]:
-                self.contact_field(f"{path}.set", name)
-        elif kind in ("webhook", "notify", "approval"):
-            source = step.get("body" if kind == "webhook" else "message")
-            if isinstance(source, str):
-                self.liquid(
-                    f"{path}.{'body' if kind == 'webhook' else 'message'}",
-                    source,
-                    self.trigger_event,
-                )
-        elif kind == "enroll":
-            target = step.get("workflow")
-            if (
-                isinstance(target, str)
-                and self.known_workflows is not None
-                and target not in self.known_workflows
-            ):
-                hint = suggest(target, self.known_workflows) or "deploy that workflow first"
-                self.add(f"{path}.workflow", f"unknown workflow {target!r}", hint)
+        names = [(f"{path}.template", step.get("template"))]
+        names += [
+            (f"{path}.variants[{j}].template", _map(v).get("template"))
+            for j, v in enumerate(_list(step.get("variants")))
+        ]
+        channel = step.get("channel", Channel.EMAIL)
+        for where, name in names:
+            if not isinstance(name, str):
+                continue
+            if name not in templates:
+                hint = suggest(name, templates) or "define it under templates:"
+                self.add(where, f"unknown template {name!r}", hint)
+            elif channel == Channel.EMAIL and not _map(templates[name]).get("subject"):
+                self.add(f"templates.{name}", "an email template needs a subject")
+            elif channel == Channel.SMS and not _map(templates[name]).get("text"):
+                self.add(f"templates.{name}", "an SMS template needs text")
+        if step.get("kind", "marketing") == "marketing":
+            self.marketing_send(path, step, channel)
+
+    def marketing_send(self, path: str, step: Mapping[str, Any], channel: Any) -> None:
+        if isinstance(channel, str) and channel not in self.schema.consent:
+            self.add(
+                path,
+                f"a marketing send on {channel} has no consent to check",
+                f"record {channel} consent in the schema, or mark the send kind: transactional",
+            )
+        topic = step.get("topic")
+        if isinstance(topic, str) and self.schema.topics and topic not in self.schema.topics:
+            self.add(
+                f"{path}.topic",
+                f"unknown topic {topic!r}",
+                suggest(topic, self.schema.topics) or "add it to the schema's topics",
+            )
+
+    def branch_step(self, path: str, step: Mapping[str, Any]) -> None:
+        for j, arm in enumerate(_list(step.get("branches"))):
+            when = _map(arm).get("when")
+            if isinstance(when, str):
+                self.condition(f"{path}.branches[{j}].when", when, event=self.trigger_event)
+
+    def wait_step(self, path: str, step: Mapping[str, Any]) -> None:
+        if not isinstance(step.get("event"), str):
+            return
+        self.event_name(f"{path}.event", step["event"])
+        if isinstance(step.get("where"), str):
+            self.condition(f"{path}.where", step["where"], event=step["event"])
+
+    def update_step(self, path: str, step: Mapping[str, Any]) -> None:
+        for name in list(_map(step.get("set"))) + [
+            u for u in _list(step.get("unset")) if isinstance(u, str)
+        ]:
+            self.contact_field(f"{path}.set", name)
+
+    def templated_step(self, path: str, step: Mapping[str, Any]) -> None:
+        """A webhook's body, or a notify's or approval's message: Liquid templates."""
+        field = "body" if step.get("type") == "webhook" else "message"
+        source = step.get(field)
+        if isinstance(source, str):
+            self.liquid(f"{path}.{field}", source, self.trigger_event)
+
+    def enroll_step(self, path: str, step: Mapping[str, Any]) -> None:
+        target = step.get("workflow")
+        if (
+            isinstance(target, str)
+            and self.known_workflows is not None
+            and target not in self.known_workflows
+        ):
+            hint = suggest(target, self.known_workflows) or "deploy that workflow first"
+            self.add(f"{path}.workflow", f"unknown workflow {target!r}", hint)
 
     def long_flow(self) -> None:
         """Long journeys with no way to leave keep messaging people who already bought."""
@@ -454,3 +461,16 @@ class _MeaningChecks:
                 "add exit: rules (a purchase, an unsubscribe) or a goal",
                 "warning",
             )
+
+
+#: The meaning checks of each step type (the other types have none beyond their model).
+_STEP_CHECKS: dict[str, Callable[[_MeaningChecks, str, Mapping[str, Any]], None]] = {
+    "send": _MeaningChecks.send_step,
+    "branch": _MeaningChecks.branch_step,
+    "wait": _MeaningChecks.wait_step,
+    "update": _MeaningChecks.update_step,
+    "webhook": _MeaningChecks.templated_step,
+    "notify": _MeaningChecks.templated_step,
+    "approval": _MeaningChecks.templated_step,
+    "enroll": _MeaningChecks.enroll_step,
+}

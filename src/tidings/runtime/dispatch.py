@@ -36,28 +36,19 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Row
 
-from tidings.cleaning import to_e164
 from tidings.clock import Clock
-from tidings.config import Settings
 from tidings.core.calendar import at_local, zone
 from tidings.core.channels import ALERTS, TO_EMAIL_ADDRESSES, MessageChannel
-from tidings.core.message_ids import make_message_id
-from tidings.core.policies import Action, Circumstances, Outgoing, Verdict, decide
+from tidings.core.policies import Action, Circumstances, Outgoing, Policies, Verdict, decide
 from tidings.core.retry import retry_delay
-from tidings.delivery import compose
-from tidings.delivery.netguard import NetGuard
+from tidings.delivery.preparers import Outbound, Workspace, prepare
 from tidings.delivery.results import Bounce, Failed, Result, Sent
-from tidings.delivery.settings import DeliverySettings, address_problem
-from tidings.delivery.sms import SmsChannel, SmsConfig
-from tidings.delivery.smtp import SmtpChannel, SmtpConfig
-from tidings.delivery.tokens import Purpose, make_token
-from tidings.delivery.transports import HttpTransport, MailTransport, TextTransport
-from tidings.delivery.webhooks import Call, HttpChannel, webhook_secret
+from tidings.delivery.settings import DeliverySettings
+from tidings.delivery.transports import Transports
 from tidings.runtime import engagement
 from tidings.runtime.supervision import LoopHealth, Supervisor, is_outage
 from tidings.runtime.transactions import transact
@@ -69,65 +60,6 @@ from tidings.storage.workflows import Catalog
 from tidings.storage.workspaces import load_workspace
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass
-class Transports:
-    """The transports (mail server, SMS provider, HTTP client) this install sends through;
-    a channel whose transport is left unconfigured keeps its messages queued until it is."""
-
-    public_url: str
-    http: HttpTransport
-    smtp: MailTransport | None = None
-    sms: TextTransport | None = None
-    sms_region: str | None = None
-    dkim: tuple[str, bytes] | None = None  # (selector, private key PEM)
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> Transports:
-        """The transports TIDINGS_* variables configure."""
-        smtp_url = settings.smtp_url.get_secret_value() if settings.smtp_url else None
-        smtp = SmtpChannel(SmtpConfig.from_url(smtp_url)) if smtp_url else None
-        sms = None
-        if settings.sms_url:
-            sms = SmsChannel(
-                SmsConfig(
-                    settings.sms_url,
-                    settings.sms_account,
-                    settings.sms_token.get_secret_value(),
-                    settings.sms_from,
-                    settings.sms_region,
-                )
-            )
-        dkim = None
-        if settings.dkim_selector and settings.dkim_key_file:
-            dkim = (settings.dkim_selector, Path(settings.dkim_key_file).read_bytes())
-        guard = NetGuard.from_list(settings.webhook_allow.split(","))
-        return cls(settings.public_url, HttpChannel(guard), smtp, sms, settings.sms_region, dkim)
-
-    def names(self) -> list[str]:
-        """The message channels to claim."""
-        found: list[str] = [MessageChannel.WEBHOOK, MessageChannel.ALERT_SLACK]
-        if self.smtp is not None:
-            found += [MessageChannel.EMAIL, MessageChannel.ALERT_EMAIL]
-        if self.sms is not None:
-            found.append(MessageChannel.SMS)
-        return found
-
-    def close(self) -> None:
-        """Close every connection."""
-        self.http.close()
-        if self.smtp is not None:
-            self.smtp.close()
-        if self.sms is not None:
-            self.sms.close()
-
-
-@dataclass
-class _Workspace:
-    id: int
-    secret: str
-    settings: DeliverySettings
 
 
 @dataclass
@@ -177,7 +109,7 @@ class Dispatcher:
     stop: threading.Event = field(default_factory=threading.Event)
     totals: Round = field(default_factory=Round)
     health: LoopHealth = field(default_factory=lambda: LoopHealth("dispatcher"))
-    _workspaces: dict[int, tuple[float, _Workspace]] = field(default_factory=dict)
+    _workspaces: dict[int, tuple[float, Workspace]] = field(default_factory=dict)
     _pool: ThreadPoolExecutor | None = None
 
     # ---------------------------------------------------------------- the loop
@@ -313,7 +245,7 @@ class Dispatcher:
         step_log.append_lines(conn, log)
         return ready, result
 
-    def _workspace(self, conn: Connection, workspace_id: int) -> _Workspace | None:
+    def _workspace(self, conn: Connection, workspace_id: int) -> Workspace | None:
         """The workspace's secret and settings, read again after `settings_ttl` seconds."""
         cached = self._workspaces.get(workspace_id)
         if cached is not None and time.monotonic() - cached[0] < self.settings_ttl:
@@ -322,14 +254,14 @@ class Dispatcher:
         if record is None:
             return None
         settings = DeliverySettings.model_validate(record.settings)
-        found = _Workspace(record.id, record.secret, settings)
+        found = Workspace(record.id, record.secret, settings)
         self._workspaces[workspace_id] = (time.monotonic(), found)
         return found
 
     def _decide_isolated(
         self,
         conn: Connection,
-        ws: _Workspace,
+        ws: Workspace,
         rows: list[Row[Any]],
         now: datetime,
         log: list[step_log.NewLine],
@@ -360,39 +292,28 @@ class Dispatcher:
                 result.dropped += part.dropped
             return ready
 
+        def fail(row: Row[Any], exc: Exception) -> None:
+            self._fail_message(ws, row, exc, now, log, outcomes, result)
+
         try:
             return decide(rows)
         except Exception as exc:
             if is_outage(exc):
                 raise
-        rest: list[Row[Any]] = []
-        for row in rows:
-            try:
-                decide([row], keep=False)
-                rest.append(row)
-            except Exception as exc:
-                if is_outage(exc):
-                    raise
-                self._fail_message(ws, row, exc, now, log, outcomes, result)
+        rest = [row for row, _ in _each_alone(rows, lambda r: decide([r], keep=False), fail)]
         try:
             return decide(rest)
         except Exception as exc:
             # Only a combination of messages raises: decide them one by one after all.
             if is_outage(exc):
                 raise
-        ready: list[_Ready] = []
-        for row in rest:
-            try:
-                ready += decide([row])
-            except Exception as exc:
-                if is_outage(exc):
-                    raise
-                self._fail_message(ws, row, exc, now, log, outcomes, result)
-        return ready
+        return [
+            item for _, found in _each_alone(rest, lambda r: decide([r]), fail) for item in found
+        ]
 
     @staticmethod
     def _fail_message(
-        ws: _Workspace,
+        ws: Workspace,
         row: Row[Any],
         exc: Exception,
         now: datetime,
@@ -411,217 +332,50 @@ class Dispatcher:
     def _decide_all(
         self,
         conn: Connection,
-        ws: _Workspace,
+        ws: Workspace,
         rows: list[Row[Any]],
         now: datetime,
         log: list[step_log.NewLine],
         outcomes: list[Outcome],
         result: Round,
     ) -> list[_Ready]:
-        policies = ws.settings.policies
-        contact_ids = sorted({r.contact_id for r in rows})
-        people = outbox.lock_contacts(conn, contact_ids)
-        # Caps and duplicate checks need each contact's recent sends; caps also the
-        # messages competing for a slot.
-        recipients = outbox.Recipients()
-        if policies.caps or policies.duplicates is not None:
-            recipients = outbox.marketing_of(
-                conn,
-                contact_ids,
-                now - policies.history,
-                now,
-                contents=policies.duplicates is not None,
-            )
-        history, rivals = recipients.sent, recipients.due
-        purchases: dict[int, datetime] = {}
-        if policies.after_purchase is not None:
-            purchases = outbox.last_events(conn, contact_ids, policies.after_purchase.event)
-        alerts_today = 0
-        if policies.alert_budget is not None and any(r.channel in ALERTS for r in rows):
-            tz = zone(policies.timezone)
-            midnight = at_local(now.astimezone(tz).date(), datetime.min.time(), tz)
-            alerts_today = outbox.alerts_since(conn, ws.id, midnight)
-        addresses = [a for a in (_address(r) for r in rows) if a is not None]
-        blocked = suppressed(conn, ws.id, addresses)
-        gone = outbox.disabled_endpoints(
-            conn, ws.id, [r.recipient for r in rows if r.channel == MessageChannel.WEBHOOK]
-        )
-
+        """Decide the workspace's messages in priority order, each seeing the ones before
+        it (a cap filled by an earlier message holds a later one); compose the allowed."""
+        facts = _Facts.read(conn, ws, rows, now)
         decided: set[int] = set()
         ready: list[_Ready] = []
         order = sorted(rows, key=lambda r: (r.contact_id, -r.priority, r.created_at, r.id))
         for row in order:
-            person = people.get(row.contact_id)
-            address = _address(row)
-            facts = Circumstances(
-                consent=person.consent if person is not None else {},
-                timezone=person.timezone if person is not None else None,
-                suppressed=blocked.get(address) if address else None,
-                endpoint_disabled=gone.get(row.recipient)
-                if row.channel == MessageChannel.WEBHOOK
-                else None,
-                sent=tuple((at, channel) for at, channel, _ in history.get(row.contact_id, ())),
-                same_sent_at=_last_same(history.get(row.contact_id, ()), row),
-                rivals=tuple(
-                    r
-                    for r in rivals.get(row.contact_id, ())
-                    if r.id != row.id and r.id not in decided
-                ),
-                last_purchase_at=purchases.get(row.contact_id),
-                alerts_today=alerts_today,
-            )
-            verdict = decide(_outgoing(row), facts, policies, now)
+            circumstances = facts.of(row, decided)
+            verdict = decide(_outgoing(row), circumstances, ws.settings.policies, now)
             decided.add(row.id)
             prepared = None
             if verdict.action is Action.ALLOW:
                 prepared = self._prepare(ws, row, now)
                 if isinstance(prepared, str):
                     verdict = Verdict(Action.DROP, prepared, rule="address")
-            if verdict.action is Action.ALLOW:
-                assert isinstance(prepared, _Ready)
+            if isinstance(prepared, _Ready) and verdict.action is Action.ALLOW:
                 prepared.allowed = verdict.reason
                 ready.append(prepared)
-                if row.kind == "marketing":
-                    twin = policies.duplicates is not None
-                    digest = outbox.content_digest_of(row) if twin else None
-                    history[row.contact_id].append((now, row.channel, digest))
-                if row.channel in ALERTS:
-                    alerts_today += 1
+                facts.count_sent(row, now)
                 if prepared.lease.recovered:
                     log.append(_line(ws.id, row, "resent", _RESENT, now))
-            elif verdict.action is Action.DEFER:
-                result.deferred += 1
-                outcomes.append(
-                    Outcome(
-                        row.id,
-                        MessageStatus.QUEUED,
-                        last_error=verdict.reason,
-                        send_after=verdict.until,
-                    )
-                )
-                log.append(_line(ws.id, row, "deferred", verdict.reason, now, rule=verdict.rule))
             else:
-                result.dropped += 1
-                outcomes.append(Outcome(row.id, MessageStatus.DROPPED, last_error=verdict.reason))
-                log.append(_line(ws.id, row, "dropped", verdict.reason, now, rule=verdict.rule))
+                _hold(ws, row, verdict, now, log, outcomes, result)
         return ready
 
     # ---------------------------------------------------------------- composing
 
-    def _prepare(self, ws: _Workspace, row: Row[Any], now: datetime) -> _Ready | str:
+    def _prepare(self, ws: Workspace, row: Row[Any], now: datetime) -> _Ready | str:
         """The send for an allowed message, or why it cannot be sent."""
         # Taken over from a worker that stopped after handing it to its channel.
         recovered = row.status == MessageStatus.SENDING and row.lease_until is not None
-        payload = dict(row.payload or {})
-        channel = row.channel
-        problem = address_problem(row.recipient) if channel in TO_EMAIL_ADDRESSES else None
-        if problem is not None:
-            # Goes into the To header and the SMTP envelope: nothing else may ride along.
-            return f"{row.recipient!r} is not a valid email address: it {problem}"
-        if channel == MessageChannel.EMAIL:
-            return self._prepare_email(ws, row, payload, recovered, now)
-        if channel == MessageChannel.ALERT_EMAIL:
-            assert self.transports.smtp is not None
-            smtp, sender = self.transports.smtp, ws.settings.sender
-            message_id = _message_id(ws, row)
-            first_line = next(iter((row.body_text or "").splitlines()), "")
-            subject = f"Tidings alert: {first_line[:80]}"
-            raw = compose.build_alert_email(
-                row.recipient, subject, row.body_text or "", sender, message_id, now
-            )
-            return _Ready(
-                row,
-                lambda: smtp.send(sender.from_email, row.recipient, raw),
-                Lease(row.id, payload, message_id, recovered),
-            )
-        if channel == MessageChannel.SMS:
-            assert self.transports.sms is not None
-            sms = self.transports.sms
-            number = to_e164(row.recipient, self.transports.sms_region)
-            if number is None:
-                return f"{row.recipient!r} is not a valid phone number"
-            text = row.body_text or ""
-            return _Ready(
-                row, lambda: sms.send(number, text), Lease(row.id, payload, None, recovered)
-            )
-        if channel == MessageChannel.WEBHOOK:
-            http = self.transports.http
-            call = Call(
-                str(payload.get("url") or row.recipient),
-                str(payload.get("method") or "POST"),
-                (row.body_text or "").encode(),
-                {str(k): str(v) for k, v in (payload.get("headers") or {}).items()},
-            )
-            secret = webhook_secret(ws.secret)
-            webhook_id = f"msg_{ws.id}_{row.id}"
-            return _Ready(
-                row,
-                lambda: http.webhook(call, secret, webhook_id, now),
-                Lease(row.id, payload, webhook_id, recovered),
-            )
-        if channel == MessageChannel.ALERT_SLACK:
-            http = self.transports.http
-            to = row.recipient
-            url = (
-                to
-                if to.startswith(("https://", "http://"))
-                else ws.settings.alerts.slack_webhook_url
-            )
-            if url is None:
-                return (
-                    "no Slack webhook URL: set alerts.slack_webhook_url in the workspace settings"
-                )
-            slack_channel = None if to.startswith(("https://", "http://")) else to
-            text = row.body_text or ""
-            return _Ready(
-                row,
-                lambda: http.slack(url, text, slack_channel),
-                Lease(row.id, payload, None, recovered),
-            )
-        return f"the channel {channel!r} is not known"
-
-    def _prepare_email(
-        self,
-        ws: _Workspace,
-        row: Row[Any],
-        payload: dict[str, Any],
-        recovered: bool,
-        now: datetime,
-    ) -> _Ready:
-        assert self.transports.smtp is not None
-        smtp, sender, base = self.transports.smtp, ws.settings.sender, self.transports.public_url
-
-        def token(purpose: Purpose, *parts: Any) -> str:
-            return make_token(ws.id, ws.secret, purpose, *parts)
-
-        links = compose.Links(
-            open=f"{base}/t/o/{token(Purpose.OPEN, row.id)}",
-            click=lambda i: f"{base}/t/c/{token(Purpose.CLICK, row.id, i)}",
-            unsubscribe=f"{base}/u/{token(Purpose.UNSUBSCRIBE, row.id)}",
-            preferences=f"{base}/p/{token(Purpose.PREFERENCES, row.contact_id)}",
-        )
-        # A resend keeps the Message-ID it had, so the receiver can tell it is a copy.
-        message_id = row.provider_id or _message_id(ws, row)
-        out = compose.EmailParts(
-            message_id=message_id,
-            to=row.recipient,
-            subject=row.subject or "",
-            html=row.body_html,
-            text=row.body_text,
-            marketing=row.kind == "marketing",
-            postal_address=sender.postal_address,
-            track=not payload.get("untracked"),
-        )
-        raw, tracked = compose.build_email(out, sender, links, now)
-        if self.transports.dkim is not None:
-            selector, key = self.transports.dkim
-            raw = compose.dkim_sign(raw, selector, sender.domain, key)
-        payload["links"] = tracked
-        return _Ready(
-            row,
-            lambda: smtp.send(sender.from_email, row.recipient, raw),
-            Lease(row.id, payload, message_id, recovered),
-        )
+        message = Outbound.of(row)
+        prepared = prepare(self.transports, ws, message, now)
+        if isinstance(prepared, str):
+            return prepared
+        lease = Lease(row.id, message.payload, prepared.external_id, recovered)
+        return _Ready(row, prepared.send, lease)
 
     # ---------------------------------------------------------------- step 3: record
 
@@ -685,14 +439,142 @@ class Dispatcher:
                 conn,
                 row.workspace_id,
                 row.contact_id,
-                row.channel,
-                row.recipient,
-                Bounce.HARD,
-                outcome.error,
-                now,
-                self.catalog,
+                channel=row.channel,
+                address=row.recipient,
+                kind=Bounce.HARD,
+                reason=outcome.error,
+                now=now,
+                catalog=self.catalog,
                 message=row,
             )
+
+
+def _each_alone(
+    rows: list[Row[Any]],
+    attempt: Callable[[Row[Any]], list[_Ready]],
+    fail: Callable[[Row[Any], Exception], None],
+) -> list[tuple[Row[Any], list[_Ready]]]:
+    """`attempt` each row on its own: the rows that went through, with what they gave;
+    a row that raises is handed to `fail`, except for an outage, which ends the round."""
+    through: list[tuple[Row[Any], list[_Ready]]] = []
+    for row in rows:
+        try:
+            through.append((row, attempt(row)))
+        except Exception as exc:
+            if is_outage(exc):
+                raise
+            fail(row, exc)
+    return through
+
+
+def _hold(
+    ws: Workspace,
+    row: Row[Any],
+    verdict: Verdict,
+    now: datetime,
+    log: list[step_log.NewLine],
+    outcomes: list[Outcome],
+    result: Round,
+) -> None:
+    """Write a deferred message back to the queue, or a dropped one out of it, with why."""
+    if verdict.action is Action.DEFER:
+        result.deferred += 1
+        outcomes.append(
+            Outcome(
+                row.id, MessageStatus.QUEUED, last_error=verdict.reason, send_after=verdict.until
+            )
+        )
+        log.append(_line(ws.id, row, "deferred", verdict.reason, now, rule=verdict.rule))
+    else:
+        result.dropped += 1
+        outcomes.append(Outcome(row.id, MessageStatus.DROPPED, last_error=verdict.reason))
+        log.append(_line(ws.id, row, "dropped", verdict.reason, now, rule=verdict.rule))
+
+
+@dataclass
+class _Facts:
+    """What the policies need to know about a workspace's claimed messages, read once per
+    round with their recipients locked, and kept current as messages are allowed."""
+
+    policies: Policies
+    people: dict[int, Any]
+    #: Each contact's recent marketing sends: (at, channel, content digest or None).
+    history: dict[int, list[tuple[datetime, str, str | None]]]
+    #: Each contact's other due messages, competing for the same slots.
+    rivals: dict[int, list[Any]]
+    purchases: dict[int, datetime]
+    alerts_today: int
+    blocked: dict[tuple[str, str], str]
+    gone: dict[str, str]
+
+    @classmethod
+    def read(cls, conn: Connection, ws: Workspace, rows: list[Row[Any]], now: datetime) -> _Facts:
+        policies = ws.settings.policies
+        contact_ids = sorted({r.contact_id for r in rows})
+        people = outbox.lock_contacts(conn, contact_ids)
+        # Caps and duplicate checks need each contact's recent sends; caps also the
+        # messages competing for a slot.
+        recipients = outbox.Recipients()
+        if policies.caps or policies.duplicates is not None:
+            recipients = outbox.marketing_of(
+                conn,
+                contact_ids,
+                now - policies.history,
+                now,
+                contents=policies.duplicates is not None,
+            )
+        purchases: dict[int, datetime] = {}
+        if policies.after_purchase is not None:
+            purchases = outbox.last_events(conn, contact_ids, policies.after_purchase.event)
+        alerts_today = 0
+        if policies.alert_budget is not None and any(r.channel in ALERTS for r in rows):
+            tz = zone(policies.timezone)
+            midnight = at_local(now.astimezone(tz).date(), datetime.min.time(), tz)
+            alerts_today = outbox.alerts_since(conn, ws.id, midnight)
+        addresses = [a for a in (_address(r) for r in rows) if a is not None]
+        webhooks = [r.recipient for r in rows if r.channel == MessageChannel.WEBHOOK]
+        return cls(
+            policies=policies,
+            people=people,
+            history=recipients.sent,
+            rivals=recipients.due,
+            purchases=purchases,
+            alerts_today=alerts_today,
+            blocked=suppressed(conn, ws.id, addresses),
+            gone=outbox.disabled_endpoints(conn, ws.id, webhooks),
+        )
+
+    def of(self, row: Row[Any], decided: set[int]) -> Circumstances:
+        """The circumstances of `row`'s message; rivals already decided no longer compete."""
+        person = self.people.get(row.contact_id)
+        address = _address(row)
+        sent = self.history.get(row.contact_id, ())
+        is_webhook = row.channel == MessageChannel.WEBHOOK
+        return Circumstances(
+            consent=person.consent if person is not None else {},
+            timezone=person.timezone if person is not None else None,
+            suppressed=self.blocked.get(address) if address else None,
+            endpoint_disabled=self.gone.get(row.recipient) if is_webhook else None,
+            sent=tuple((at, channel) for at, channel, _ in sent),
+            same_sent_at=_last_same(sent, row),
+            rivals=tuple(
+                r
+                for r in self.rivals.get(row.contact_id, ())
+                if r.id != row.id and r.id not in decided
+            ),
+            last_purchase_at=self.purchases.get(row.contact_id),
+            alerts_today=self.alerts_today,
+        )
+
+    def count_sent(self, row: Row[Any], now: datetime) -> None:
+        """Count an allowed message against the caps, duplicates and alert budget of the
+        messages decided after it."""
+        if row.kind == "marketing":
+            twin = self.policies.duplicates is not None
+            digest = outbox.content_digest_of(row) if twin else None
+            self.history[row.contact_id].append((now, row.channel, digest))
+        if row.channel in ALERTS:
+            self.alerts_today += 1
 
 
 _RESENT = (
@@ -728,10 +610,6 @@ def _outgoing(row: Row[Any]) -> Outgoing:
         topic=(row.payload or {}).get("topic"),
         expires_at=row.expires_at,
     )
-
-
-def _message_id(ws: _Workspace, row: Row[Any]) -> str:
-    return make_message_id(row.id, ws.id, ws.settings.sender.domain)
 
 
 def _line(

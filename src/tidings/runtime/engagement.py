@@ -294,10 +294,11 @@ def lift_complaint(conn: Connection, workspace_id: int, address: str) -> bool:
     return unsuppress(conn, workspace_id, "email", address)
 
 
-def bounced(
+def bounced(  # noqa: PLR0913 (the bounce's facts, keyword-only)
     conn: Connection,
     workspace_id: int,
     contact_id: int,
+    *,
     channel: str,
     address: str,
     kind: Bounce,
@@ -323,9 +324,10 @@ def bounced(
     _event(conn, workspace_id, contact_id, key, name, properties, now, catalog)
 
 
-def report_failure(
+def report_failure(  # noqa: PLR0913 (the report's facts, keyword-only)
     conn: Connection,
     workspace_id: int,
+    *,
     channel: str,
     address: str,
     kind: Bounce,
@@ -346,7 +348,18 @@ def report_failure(
         owners.append(message.contact_id)
     for contact_id in owners:
         mine = message if message is not None and message.contact_id == contact_id else None
-        bounced(conn, workspace_id, contact_id, channel, address, kind, reason, now, catalog, mine)
+        bounced(
+            conn,
+            workspace_id,
+            contact_id,
+            channel=channel,
+            address=address,
+            kind=kind,
+            reason=reason,
+            now=now,
+            catalog=catalog,
+            message=mine,
+        )
     if kind is not Bounce.SOFT and not owners:
         suppress(conn, workspace_id, [(what, address)], _SUPPRESSED_FOR[kind], now)
     return owners

@@ -13,9 +13,9 @@ from sqlalchemy import Connection, Engine
 
 from tidings.clock import VirtualClock
 from tidings.core.channels import MessageChannel
-from tidings.delivery.transports import Recorder
+from tidings.delivery.transports import Recorder, Transports
 from tidings.runtime import engagement
-from tidings.runtime.dispatch import Dispatcher, Transports
+from tidings.runtime.dispatch import Dispatcher
 from tidings.runtime.ingest import IDENTIFY, Incoming, ingest
 from tidings.runtime.scheduler import run_until_idle
 from tidings.runtime.sweeps import sweep_scores, sweep_segments, sweep_time_triggers

@@ -13,7 +13,8 @@ from sqlalchemy import Connection, Engine
 from tidings.clock import VirtualClock
 from tidings.core.spec import Workflow
 from tidings.delivery.settings import DeliverySettings
-from tidings.runtime.dispatch import Round, Transports
+from tidings.delivery.transports import Transports
+from tidings.runtime.dispatch import Round
 from tidings.simulation.population import make_population
 from tidings.simulation.run import Progress, Simulation, SimulationTotals
 from tidings.storage.enrollments import first_converted_after_message
@@ -66,7 +67,7 @@ class ScenarioResult:
     deliveries: Round = field(default_factory=Round)
 
 
-def run_scenario(
+def run_scenario(  # noqa: PLR0913 (keyword-only options)
     engine: Engine,
     workflows: list[tuple[Workflow, str]],
     *,

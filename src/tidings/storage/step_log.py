@@ -64,7 +64,7 @@ class NewLine:
         }
 
 
-def line(
+def line(  # noqa: PLR0913 (the journey's fields are keyword-only)
     workspace_id: int,
     contact_id: int,
     action: str,

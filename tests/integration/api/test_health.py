@@ -13,8 +13,9 @@ from sqlalchemy import Engine, text
 from tests.integration.conftest import Store
 from tidings.api.app import create_app
 from tidings.delivery.netguard import NetGuard
+from tidings.delivery.transports import Transports
 from tidings.delivery.webhooks import HttpChannel
-from tidings.runtime.dispatch import Dispatcher, Transports
+from tidings.runtime.dispatch import Dispatcher
 from tidings.runtime.loop import SchedulerLoop
 from tidings.runtime.supervision import LoopHealth
 from tidings.storage.engine import create_engine

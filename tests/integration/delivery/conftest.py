@@ -13,8 +13,9 @@ from tidings.delivery.netguard import NetGuard
 from tidings.delivery.settings import DeliverySettings
 from tidings.delivery.sms import SmsChannel, SmsConfig
 from tidings.delivery.smtp import SmtpChannel, SmtpConfig
+from tidings.delivery.transports import Transports
 from tidings.delivery.webhooks import HttpChannel
-from tidings.runtime.dispatch import Dispatcher, Transports
+from tidings.runtime.dispatch import Dispatcher
 from tidings.storage.workspaces import save_settings
 
 PUBLIC = "https://mail.shop.example"

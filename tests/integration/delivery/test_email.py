@@ -184,8 +184,8 @@ def test_starttls_and_login_to_the_smtp_server(store: Store) -> None:
     from tests.servers import smtp_server
     from tidings.delivery.netguard import NetGuard
     from tidings.delivery.smtp import SmtpChannel, SmtpConfig
+    from tidings.delivery.transports import Transports
     from tidings.delivery.webhooks import HttpChannel
-    from tidings.runtime.dispatch import Transports
 
     server_tls, client_tls = _tls_pair()
     with smtp_server(tls=server_tls, credentials=("shop", "s3cret")) as (sink, port):
@@ -288,8 +288,8 @@ def test_implicit_tls_smtps(store: Store) -> None:
     from tests.servers import SmtpSink, free_port
     from tidings.delivery.netguard import NetGuard
     from tidings.delivery.smtp import SmtpChannel, SmtpConfig
+    from tidings.delivery.transports import Transports
     from tidings.delivery.webhooks import HttpChannel
-    from tidings.runtime.dispatch import Transports
 
     server_tls, client_tls = _tls_pair()
     sink, port = SmtpSink(), free_port()

@@ -12,7 +12,8 @@ from tests.integration.conftest import Store
 from tests.integration.delivery.test_http_channels import crm_hook
 from tests.integration.journeys import deploy, identify, rows, track
 from tests.servers import HttpSink
-from tidings.runtime.dispatch import Dispatcher, Round, Transports
+from tidings.delivery.transports import Transports
+from tidings.runtime.dispatch import Dispatcher, Round
 from tidings.runtime.supervision import LoopHealth
 from tidings.storage import tables
 from tidings.storage.outbox import Outcome

@@ -121,13 +121,13 @@ def _apply(
     owners = engagement.report_failure(
         conn,
         workspace_id,
-        report.channel,
-        report.address,
-        report.type,
-        report.reason or report.type.value,
-        report.message_id,
-        now,
-        admin.catalog,
+        channel=report.channel,
+        address=report.address,
+        kind=report.type,
+        reason=report.reason or report.type.value,
+        provider_id=report.message_id,
+        now=now,
+        catalog=admin.catalog,
     )
     suppressed = report.type is not Bounce.SOFT
     return BounceOut(
