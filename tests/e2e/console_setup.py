@@ -41,7 +41,7 @@ def prepare(database: str, workflows: list[Path], cwd: Path) -> None:
     tidings(database, "users", "add", EMAIL, "--role", "owner", "--name", "Olive Owner",
             "--password-stdin", stdin=PASSWORD + "\n", cwd=cwd)  # fmt: skip
     for workflow in workflows:
-        tidings(database, "workflow", "deploy", str(workflow), cwd=cwd)
+        tidings(database, "workflows", "deploy", str(workflow), cwd=cwd)
 
 
 @contextmanager

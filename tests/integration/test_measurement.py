@@ -19,9 +19,9 @@ from tidings.delivery.transports import Recorder
 from tidings.reporting.build import Options, Report, build_report
 from tidings.reporting.html import render_html
 from tidings.runtime import engagement
-from tidings.runtime.dispatch import Channels, Dispatcher
+from tidings.runtime.dispatch import Dispatcher, Transports
 from tidings.runtime.ingest import Incoming, ingest
-from tidings.storage.delivery import message_by_id
+from tidings.storage.outbox import message_by_id
 from tidings.storage.reports import Period, workflow_figures
 from tidings.storage.workspaces import save_settings
 
@@ -65,7 +65,7 @@ def _dispatch(store: Store) -> None:
     with store.engine.begin() as conn:
         save_settings(conn, store.workspace_id, settings.model_dump(mode="json", by_alias=True))
     stand_in = Recorder()
-    channels = Channels("https://t.shop.example", http=stand_in, smtp=stand_in, sms=stand_in)
+    channels = Transports("https://t.shop.example", http=stand_in, smtp=stand_in, sms=stand_in)
     Dispatcher(store.engine, store.clock, channels, store.catalog).run_until_idle()
 
 

@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
 from tidings import __version__
-from tidings.api import admin, console, health, inbound, ingest, session, tracking
+from tidings.api import admin, console, health, inbound, ingest, links, session
 from tidings.api.audit import AuditTrail
 from tidings.api.committer import GroupCommitter
 from tidings.api.docs import install_docs
@@ -106,7 +106,7 @@ def create_app(
         slots=threading.BoundedSemaphore(ingest_slots),
         limits=journey_limits or JourneyLimits(batch_seconds=DEFAULT_INGEST_JOURNEY_SECONDS),
     )
-    app.state.links = tracking.LinkService(
+    app.state.links = links.LinkService(
         engine=engine,
         clock=app.state.ingest.clock,
         catalog=app.state.ingest.catalog,
@@ -136,7 +136,7 @@ def create_app(
     app.include_router(admin.router, responses=problems(401, 403))
     # The link routes apply theirs themselves: a person's click or open is never refused.
     app.state.link_limit = RateLimit("links", link_rate)
-    app.include_router(tracking.router)
+    app.include_router(links.router)
     # Last: the console answers every other GET path with its one page.
     app.include_router(console.make_router())
     return app

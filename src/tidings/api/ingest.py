@@ -21,12 +21,12 @@ from tidings.api.body import read_json
 from tidings.api.committer import GroupCommitter
 from tidings.api.errors import ApiError
 from tidings.api.keys import KeyCache, authenticate
-from tidings.api.segment import MAX_CALL_BYTES, Rejected, read_call
+from tidings.api.segment_protocol import MAX_CALL_BYTES, Rejected, read_call
 from tidings.clock import Clock
 from tidings.core.problems import Problem
-from tidings.runtime.aliases import AliasCall
 from tidings.runtime.ingest import Incoming, IngestReport, ingest
 from tidings.runtime.journeys import DEFAULT_INGEST_JOURNEY_SECONDS, JourneyLimits
+from tidings.runtime.merges import AliasCall
 from tidings.runtime.supervision import is_outage
 from tidings.storage.api_keys import KeyOwner
 from tidings.storage.workflows import Catalog

@@ -22,7 +22,7 @@ from tidings.cli.output import console
 from tidings.clock import Clock, SystemClock
 from tidings.config import Settings, load_settings
 from tidings.logs import configure_logging
-from tidings.runtime.dispatch import Channels, Dispatcher
+from tidings.runtime.dispatch import Dispatcher, Transports
 from tidings.runtime.journeys import JourneyLimits
 from tidings.runtime.loop import SchedulerLoop
 from tidings.storage.api_keys import KeyKind, create_key
@@ -175,7 +175,7 @@ def make_dispatcher(
     return Dispatcher(
         engine,
         clock,
-        Channels.from_settings(settings),
+        Transports.from_settings(settings),
         catalog,
         batch=settings.dispatch_batch,
         lease=timedelta(seconds=settings.send_lease),
@@ -184,7 +184,7 @@ def make_dispatcher(
 
 
 def _say_channels(dispatcher: Dispatcher) -> None:
-    channels = dispatcher.channels
+    channels = dispatcher.transports
     missing = []
     if channels.smtp is None:
         missing.append("email (set TIDINGS_SMTP_URL)")

@@ -11,16 +11,16 @@ from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 from pydantic import (
-    BaseModel,
     BeforeValidator,
-    ConfigDict,
     Field,
     PlainSerializer,
     field_validator,
     model_validator,
 )
 
+from tidings.core.channels import Channel
 from tidings.core.duration import format_duration, parse_duration
+from tidings.core.model import StrictModel
 
 
 def _to_duration(value: Any) -> Any:
@@ -59,10 +59,6 @@ LocalTime = Annotated[
 ]
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-
-
 class Weekday(StrEnum):
     """A day of the week as written in workflow files."""
 
@@ -78,7 +74,7 @@ class Weekday(StrEnum):
 # ---------------------------------------------------------------- triggers
 
 
-class EventTrigger(_Model):
+class EventTrigger(StrictModel):
     """Start when the contact performs an event that meets `where`."""
 
     type: Literal["event"] = "event"
@@ -86,7 +82,7 @@ class EventTrigger(_Model):
     where: str | None = None
 
 
-class DateTrigger(_Model):
+class DateTrigger(StrictModel):
     """Start every year on a date stored on the contact (birthday), at a local time."""
 
     type: Literal["date"]
@@ -95,7 +91,7 @@ class DateTrigger(_Model):
     offset_days: int = Field(0, ge=-366, le=366)
 
 
-class InactivityTrigger(_Model):
+class InactivityTrigger(StrictModel):
     """Start when the contact has not performed `event` (any event if unset) for a while."""
 
     type: Literal["inactivity"]
@@ -103,7 +99,7 @@ class InactivityTrigger(_Model):
     for_: Duration = Field(alias="for")
 
 
-class SegmentTrigger(_Model):
+class SegmentTrigger(StrictModel):
     """Start when the contact enters (or leaves) a segment."""
 
     type: Literal["segment"]
@@ -117,7 +113,7 @@ class SegmentTrigger(_Model):
         return "segment_entered" if self.direction == "enter" else "segment_exited"
 
 
-class ScoreTrigger(_Model):
+class ScoreTrigger(StrictModel):
     """Start when a lead score crosses one of the scoring model's thresholds."""
 
     type: Literal["score"]
@@ -125,7 +121,7 @@ class ScoreTrigger(_Model):
     direction: Literal["up", "down"] = "up"
 
 
-class EnrolledTrigger(_Model):
+class EnrolledTrigger(StrictModel):
     """Start only when another workflow's `enroll` step enrolls the contact."""
 
     type: Literal["enrolled"]
@@ -154,7 +150,7 @@ class Reentry(StrEnum):
     PER_KEY = "per_key"  #: once per value of `key` (such as the cart id)
 
 
-class Entry(_Model):
+class Entry(StrictModel):
     """Who may enter, and how often."""
 
     when: str | None = None
@@ -171,7 +167,7 @@ class Entry(_Model):
         return self
 
 
-class ExitRule(_Model):
+class ExitRule(StrictModel):
     """Leave the workflow when an event arrives (`event`) or the contact meets `when`."""
 
     event: str | None = None
@@ -187,7 +183,7 @@ class ExitRule(_Model):
         return self
 
 
-class Goal(_Model):
+class Goal(StrictModel):
     """The event that counts as a conversion, within a window of entering."""
 
     event: str
@@ -197,7 +193,7 @@ class Goal(_Model):
     exit: bool = True
 
 
-class MessageTemplate(_Model):
+class MessageTemplate(StrictModel):
     """A message's Liquid sources: a subject and HTML for email, text for SMS or plain email."""
 
     subject: str | None = None
@@ -214,16 +210,9 @@ class MessageTemplate(_Model):
 # ---------------------------------------------------------------- steps
 
 
-class _Step(_Model):
+class _Step(StrictModel):
     id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_\-]+$")
     next: str | None = None
-
-
-class Channel(StrEnum):
-    """A channel that reaches a contact."""
-
-    EMAIL = "email"  #: email over SMTP
-    SMS = "sms"  #: text message through an HTTP provider
 
 
 class SendKind(StrEnum):
@@ -233,7 +222,7 @@ class SendKind(StrEnum):
     TRANSACTIONAL = "transactional"  #: a receipt or reset; bypasses marketing rules
 
 
-class Variant(_Model):
+class Variant(StrictModel):
     """One arm of an A/B test on a send."""
 
     name: str
@@ -259,7 +248,7 @@ class WinnerChoice(StrEnum):
     THOMPSON = "thompson"
 
 
-class Winner(_Model):
+class Winner(StrictModel):
     """An A/B test that picks its winner by itself."""
 
     metric: WinnerMetric = WinnerMetric.CLICKS
@@ -290,7 +279,7 @@ class SendStep(_Step):
         return self
 
 
-class UntilTime(_Model):
+class UntilTime(StrictModel):
     """A local time of day, optionally only on some weekdays."""
 
     time: LocalTime
@@ -323,7 +312,7 @@ class WaitStep(_Step):
         return self
 
 
-class BranchRule(_Model):
+class BranchRule(StrictModel):
     """One arm of a branch: contacts meeting `when` go to `next`."""
 
     when: str
@@ -338,7 +327,7 @@ class BranchStep(_Step):
     else_: str | None = Field(None, alias="else")
 
 
-class SplitPath(_Model):
+class SplitPath(StrictModel):
     """One path of a random split, taken by `percent` of contacts."""
 
     name: str
@@ -445,7 +434,7 @@ Step = Annotated[
 ]
 
 
-class Workflow(_Model):
+class Workflow(StrictModel):
     """A whole workflow: how contacts get in, what happens to them, and how they get out."""
 
     id: str = Field(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9_\-]*$")

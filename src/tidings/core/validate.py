@@ -18,12 +18,12 @@ from tidings.core import spec
 from tidings.core.conditions import parse_condition, parse_field
 from tidings.core.conditions.ast import Field, behaviours_of, fields_of, to_text
 from tidings.core.duration import parse_duration
+from tidings.core.errors import ConditionSyntaxError
 from tidings.core.graph import check_graph
 from tidings.core.problems import Problem, suggest
 from tidings.core.render import RenderError, compile_template, limit_problems, variables_of
 from tidings.core.schema import OPEN_SCHEMA, Schema
 from tidings.core.values import unstorable
-from tidings.errors import ConditionSyntaxError
 
 _STEP_MODELS: dict[str, type[BaseModel]] = {
     "send": spec.SendStep,

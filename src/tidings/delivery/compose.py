@@ -65,7 +65,7 @@ class Links:
 
 
 @dataclass(frozen=True)
-class Outgoing:
+class EmailParts:
     """What the email is made of."""
 
     message_id: str  # the Message-ID header, <...@domain>
@@ -235,7 +235,7 @@ def _assemble(headers: list[str], parts: list[bytes]) -> bytes:
 
 
 def build_email(
-    out: Outgoing, sender: Sender, links: Links, now: datetime
+    out: EmailParts, sender: Sender, links: Links, now: datetime
 ) -> tuple[bytes, list[str]]:
     """The message as sent (multipart/alternative when there is HTML) and its tracked links."""
     tracked: list[str] = []

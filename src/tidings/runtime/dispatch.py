@@ -45,7 +45,10 @@ from tidings.cleaning import to_e164
 from tidings.clock import Clock
 from tidings.config import Settings
 from tidings.core.calendar import at_local, zone
+from tidings.core.channels import ALERTS, TO_EMAIL_ADDRESSES, MessageChannel
+from tidings.core.message_ids import make_message_id
 from tidings.core.policies import Action, Circumstances, Outgoing, Verdict, decide
+from tidings.core.retry import retry_delay
 from tidings.delivery import compose
 from tidings.delivery.netguard import NetGuard
 from tidings.delivery.results import Bounce, Failed, Result, Sent
@@ -58,9 +61,9 @@ from tidings.delivery.webhooks import Call, HttpChannel, webhook_secret
 from tidings.runtime import engagement
 from tidings.runtime.supervision import LoopHealth, Supervisor, is_outage
 from tidings.runtime.transactions import transact
-from tidings.storage import delivery, step_log
-from tidings.storage.delivery import Lease
+from tidings.storage import outbox, step_log
 from tidings.storage.messages import MessageStatus
+from tidings.storage.outbox import Lease, Outcome
 from tidings.storage.suppressions import suppressed
 from tidings.storage.workflows import Catalog
 from tidings.storage.workspaces import load_workspace
@@ -69,9 +72,9 @@ logger = logging.getLogger(__name__)
 
 
 @dataclass
-class Channels:
-    """The channels this install can send through; a channel left unconfigured keeps its
-    messages queued until it is configured."""
+class Transports:
+    """The transports (mail server, SMS provider, HTTP client) this install sends through;
+    a channel whose transport is left unconfigured keeps its messages queued until it is."""
 
     public_url: str
     http: HttpTransport
@@ -81,8 +84,8 @@ class Channels:
     dkim: tuple[str, bytes] | None = None  # (selector, private key PEM)
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> Channels:
-        """The channels TIDINGS_* variables configure."""
+    def from_settings(cls, settings: Settings) -> Transports:
+        """The transports TIDINGS_* variables configure."""
         smtp_url = settings.smtp_url.get_secret_value() if settings.smtp_url else None
         smtp = SmtpChannel(SmtpConfig.from_url(smtp_url)) if smtp_url else None
         sms = None
@@ -104,11 +107,11 @@ class Channels:
 
     def names(self) -> list[str]:
         """The message channels to claim."""
-        found = ["webhook", "alert:slack"]
+        found: list[str] = [MessageChannel.WEBHOOK, MessageChannel.ALERT_SLACK]
         if self.smtp is not None:
-            found += ["email", "alert:email"]
+            found += [MessageChannel.EMAIL, MessageChannel.ALERT_EMAIL]
         if self.sms is not None:
-            found.append("sms")
+            found.append(MessageChannel.SMS)
         return found
 
     def close(self) -> None:
@@ -158,7 +161,7 @@ class Dispatcher:
 
     engine: Engine
     clock: Clock
-    channels: Channels
+    transports: Transports
     catalog: Catalog = field(default_factory=Catalog)
     batch: int = 100
     lease: timedelta = timedelta(minutes=5)
@@ -257,10 +260,10 @@ class Dispatcher:
         """
         # One look at the leases for both: the outcomes to write and the sends to start.
         both = [item for item, _ in outcomes] + list(following)
-        still_ours = delivery.leased(conn, {i.row.id: i.row.attempts + 1 for i in both})
+        still_ours = outbox.leased(conn, {i.row.id: i.row.attempts + 1 for i in both})
         recorded = self._record(conn, outcomes, still_ours)
         handed = [item for item in following if item.row.id in still_ours]
-        delivery.hand_over(conn, [i.row.id for i in handed], self.clock.now() + self.lease)
+        outbox.hand_over(conn, [i.row.id for i in handed], self.clock.now() + self.lease)
         return recorded, handed
 
     def close(self) -> None:
@@ -268,7 +271,7 @@ class Dispatcher:
         if self._pool is not None:
             self._pool.shutdown()
             self._pool = None
-        self.channels.close()
+        self.transports.close()
 
     @staticmethod
     def _send(item: _Ready) -> Result:
@@ -289,7 +292,7 @@ class Dispatcher:
 
     def _claim(self, conn: Connection, now: datetime) -> tuple[list[_Ready], Round]:
         result = Round()
-        claimed = delivery.claim_messages(conn, now, self.batch, self.channels.names())
+        claimed = outbox.claim_messages(conn, now, self.batch, self.transports.names())
         result.claimed = len(claimed)
         if not claimed:
             return [], result
@@ -297,16 +300,16 @@ class Dispatcher:
         for row in claimed:
             by_workspace[row.workspace_id].append(row)
         ready: list[_Ready] = []
-        log: list[dict[str, Any]] = []
-        outcomes: list[dict[str, Any]] = []
+        log: list[step_log.NewLine] = []
+        outcomes: list[Outcome] = []
         for workspace_id, rows in by_workspace.items():
             workspace = self._workspace(conn, workspace_id)
             if workspace is None:
                 continue
             ready += self._decide_isolated(conn, workspace, rows, now, log, outcomes, result)
         leases = [r.lease for r in ready]
-        delivery.mark_sending(conn, leases, now, now + self.lease, handed=self._wave(len(ready)))
-        delivery.set_outcomes(conn, outcomes)
+        outbox.mark_sending(conn, leases, now, now + self.lease, handed=self._wave(len(ready)))
+        outbox.set_outcomes(conn, outcomes)
         step_log.append_lines(conn, log)
         return ready, result
 
@@ -329,8 +332,8 @@ class Dispatcher:
         ws: _Workspace,
         rows: list[Row[Any]],
         now: datetime,
-        log: list[dict[str, Any]],
-        outcomes: list[dict[str, Any]],
+        log: list[step_log.NewLine],
+        outcomes: list[Outcome],
         result: Round,
     ) -> list[_Ready]:
         """`_decide_all`, where a message whose deciding or composing raises fails alone.
@@ -343,8 +346,8 @@ class Dispatcher:
 
         def decide(some: list[Row[Any]], keep: bool = True) -> list[_Ready]:
             # A failed try must leave no half of its lines and outcomes behind.
-            part_log: list[dict[str, Any]] = []
-            part_outcomes: list[dict[str, Any]] = []
+            part_log: list[step_log.NewLine] = []
+            part_outcomes: list[Outcome] = []
             part = Round()
             # A savepoint: on PostgreSQL a failed statement aborts the whole transaction,
             # and every later try (and the round's own writes) would fail with it.
@@ -393,8 +396,8 @@ class Dispatcher:
         row: Row[Any],
         exc: Exception,
         now: datetime,
-        log: list[dict[str, Any]],
-        outcomes: list[dict[str, Any]],
+        log: list[step_log.NewLine],
+        outcomes: list[Outcome],
         result: Round,
     ) -> None:
         reason = step_log.failure_reason("internal error while deciding or composing", exc)
@@ -402,14 +405,7 @@ class Dispatcher:
             "message failed", exc_info=exc, extra={"action": "decide_failed", "message_id": row.id}
         )
         result.failed += 1
-        outcomes.append(
-            {
-                "b_id": row.id,
-                "status": MessageStatus.FAILED,
-                "last_error": reason,
-                "lease_until": None,
-            }
-        )
+        outcomes.append(Outcome(row.id, MessageStatus.FAILED, last_error=reason))
         log.append(_line(ws.id, row, "failed", reason, now))
 
     def _decide_all(
@@ -418,18 +414,18 @@ class Dispatcher:
         ws: _Workspace,
         rows: list[Row[Any]],
         now: datetime,
-        log: list[dict[str, Any]],
-        outcomes: list[dict[str, Any]],
+        log: list[step_log.NewLine],
+        outcomes: list[Outcome],
         result: Round,
     ) -> list[_Ready]:
         policies = ws.settings.policies
         contact_ids = sorted({r.contact_id for r in rows})
-        people = delivery.lock_contacts(conn, contact_ids)
+        people = outbox.lock_contacts(conn, contact_ids)
         # Caps and duplicate checks need each contact's recent sends; caps also the
         # messages competing for a slot.
-        recipients = delivery.Recipients()
+        recipients = outbox.Recipients()
         if policies.caps or policies.duplicates is not None:
-            recipients = delivery.marketing_of(
+            recipients = outbox.marketing_of(
                 conn,
                 contact_ids,
                 now - policies.history,
@@ -439,16 +435,16 @@ class Dispatcher:
         history, rivals = recipients.sent, recipients.due
         purchases: dict[int, datetime] = {}
         if policies.after_purchase is not None:
-            purchases = delivery.last_events(conn, contact_ids, policies.after_purchase.event)
+            purchases = outbox.last_events(conn, contact_ids, policies.after_purchase.event)
         alerts_today = 0
-        if policies.alert_budget is not None and any(r.channel.startswith("alert:") for r in rows):
+        if policies.alert_budget is not None and any(r.channel in ALERTS for r in rows):
             tz = zone(policies.timezone)
             midnight = at_local(now.astimezone(tz).date(), datetime.min.time(), tz)
-            alerts_today = delivery.alerts_since(conn, ws.id, midnight)
+            alerts_today = outbox.alerts_since(conn, ws.id, midnight)
         addresses = [a for a in (_address(r) for r in rows) if a is not None]
         blocked = suppressed(conn, ws.id, addresses)
-        gone = delivery.disabled_endpoints(
-            conn, ws.id, [r.recipient for r in rows if r.channel == "webhook"]
+        gone = outbox.disabled_endpoints(
+            conn, ws.id, [r.recipient for r in rows if r.channel == MessageChannel.WEBHOOK]
         )
 
         decided: set[int] = set()
@@ -461,7 +457,9 @@ class Dispatcher:
                 consent=person.consent if person is not None else {},
                 timezone=person.timezone if person is not None else None,
                 suppressed=blocked.get(address) if address else None,
-                endpoint_disabled=gone.get(row.recipient) if row.channel == "webhook" else None,
+                endpoint_disabled=gone.get(row.recipient)
+                if row.channel == MessageChannel.WEBHOOK
+                else None,
                 sent=tuple((at, channel) for at, channel, _ in history.get(row.contact_id, ())),
                 same_sent_at=_last_same(history.get(row.contact_id, ()), row),
                 rivals=tuple(
@@ -485,34 +483,26 @@ class Dispatcher:
                 ready.append(prepared)
                 if row.kind == "marketing":
                     twin = policies.duplicates is not None
-                    digest = delivery.content_digest_of(row) if twin else None
+                    digest = outbox.content_digest_of(row) if twin else None
                     history[row.contact_id].append((now, row.channel, digest))
-                if row.channel.startswith("alert:"):
+                if row.channel in ALERTS:
                     alerts_today += 1
                 if prepared.lease.recovered:
                     log.append(_line(ws.id, row, "resent", _RESENT, now))
             elif verdict.action is Action.DEFER:
                 result.deferred += 1
                 outcomes.append(
-                    {
-                        "b_id": row.id,
-                        "status": MessageStatus.QUEUED,
-                        "send_after": verdict.until,
-                        "last_error": verdict.reason,
-                        "lease_until": None,
-                    }
+                    Outcome(
+                        row.id,
+                        MessageStatus.QUEUED,
+                        last_error=verdict.reason,
+                        send_after=verdict.until,
+                    )
                 )
                 log.append(_line(ws.id, row, "deferred", verdict.reason, now, rule=verdict.rule))
             else:
                 result.dropped += 1
-                outcomes.append(
-                    {
-                        "b_id": row.id,
-                        "status": MessageStatus.DROPPED,
-                        "last_error": verdict.reason,
-                        "lease_until": None,
-                    }
-                )
+                outcomes.append(Outcome(row.id, MessageStatus.DROPPED, last_error=verdict.reason))
                 log.append(_line(ws.id, row, "dropped", verdict.reason, now, rule=verdict.rule))
         return ready
 
@@ -524,15 +514,15 @@ class Dispatcher:
         recovered = row.status == MessageStatus.SENDING and row.lease_until is not None
         payload = dict(row.payload or {})
         channel = row.channel
-        problem = address_problem(row.recipient) if channel in ("email", "alert:email") else None
+        problem = address_problem(row.recipient) if channel in TO_EMAIL_ADDRESSES else None
         if problem is not None:
             # Goes into the To header and the SMTP envelope: nothing else may ride along.
             return f"{row.recipient!r} is not a valid email address: it {problem}"
-        if channel == "email":
+        if channel == MessageChannel.EMAIL:
             return self._prepare_email(ws, row, payload, recovered, now)
-        if channel == "alert:email":
-            assert self.channels.smtp is not None
-            smtp, sender = self.channels.smtp, ws.settings.sender
+        if channel == MessageChannel.ALERT_EMAIL:
+            assert self.transports.smtp is not None
+            smtp, sender = self.transports.smtp, ws.settings.sender
             message_id = _message_id(ws, row)
             first_line = next(iter((row.body_text or "").splitlines()), "")
             subject = f"Tidings alert: {first_line[:80]}"
@@ -544,18 +534,18 @@ class Dispatcher:
                 lambda: smtp.send(sender.from_email, row.recipient, raw),
                 Lease(row.id, payload, message_id, recovered),
             )
-        if channel == "sms":
-            assert self.channels.sms is not None
-            sms = self.channels.sms
-            number = to_e164(row.recipient, self.channels.sms_region)
+        if channel == MessageChannel.SMS:
+            assert self.transports.sms is not None
+            sms = self.transports.sms
+            number = to_e164(row.recipient, self.transports.sms_region)
             if number is None:
                 return f"{row.recipient!r} is not a valid phone number"
             text = row.body_text or ""
             return _Ready(
                 row, lambda: sms.send(number, text), Lease(row.id, payload, None, recovered)
             )
-        if channel == "webhook":
-            http = self.channels.http
+        if channel == MessageChannel.WEBHOOK:
+            http = self.transports.http
             call = Call(
                 str(payload.get("url") or row.recipient),
                 str(payload.get("method") or "POST"),
@@ -569,8 +559,8 @@ class Dispatcher:
                 lambda: http.webhook(call, secret, webhook_id, now),
                 Lease(row.id, payload, webhook_id, recovered),
             )
-        if channel == "alert:slack":
-            http = self.channels.http
+        if channel == MessageChannel.ALERT_SLACK:
+            http = self.transports.http
             to = row.recipient
             url = (
                 to
@@ -598,8 +588,8 @@ class Dispatcher:
         recovered: bool,
         now: datetime,
     ) -> _Ready:
-        assert self.channels.smtp is not None
-        smtp, sender, base = self.channels.smtp, ws.settings.sender, self.channels.public_url
+        assert self.transports.smtp is not None
+        smtp, sender, base = self.transports.smtp, ws.settings.sender, self.transports.public_url
 
         def token(purpose: Purpose, *parts: Any) -> str:
             return make_token(ws.id, ws.secret, purpose, *parts)
@@ -612,7 +602,7 @@ class Dispatcher:
         )
         # A resend keeps the Message-ID it had, so the receiver can tell it is a copy.
         message_id = row.provider_id or _message_id(ws, row)
-        out = compose.Outgoing(
+        out = compose.EmailParts(
             message_id=message_id,
             to=row.recipient,
             subject=row.subject or "",
@@ -623,8 +613,8 @@ class Dispatcher:
             track=not payload.get("untracked"),
         )
         raw, tracked = compose.build_email(out, sender, links, now)
-        if self.channels.dkim is not None:
-            selector, key = self.channels.dkim
+        if self.transports.dkim is not None:
+            selector, key = self.transports.dkim
             raw = compose.dkim_sign(raw, selector, sender.domain, key)
         payload["links"] = tracked
         return _Ready(
@@ -642,19 +632,18 @@ class Dispatcher:
         how many were retried and given up."""
         now = self.clock.now()
         done = Round()
-        rows: list[dict[str, Any]] = []
-        log: list[dict[str, Any]] = []
+        rows: list[Outcome] = []
+        log: list[step_log.NewLine] = []
         for item, outcome in outcomes:
             row = item.row
             if row.id not in still_ours:
                 continue  # the lease ran out and another worker took the message over
             if isinstance(outcome, Sent):
                 done.sent_rows.append(row)
-                change: dict[str, Any] = {"b_id": row.id, "status": MessageStatus.SENT}
-                if outcome.provider_id and row.channel in ("sms", "alert:slack"):
-                    change["provider_id"] = outcome.provider_id
-                change.update(lease_until=None, last_error=None)
-                rows.append(change)
+                # Kept where the provider reports back by its own id (SMS status, Slack).
+                reports_back = row.channel in (MessageChannel.SMS, MessageChannel.ALERT_SLACK)
+                provider_id = outcome.provider_id if reports_back else None
+                rows.append(Outcome(row.id, MessageStatus.SENT, provider_id=provider_id or None))
                 detail = f"{row.channel} to {row.recipient}; {item.allowed}"
                 log.append(_line(row.workspace_id, row, "sent", detail, now))
                 continue
@@ -666,36 +655,23 @@ class Dispatcher:
                     if outcome.permanent
                     else f"gave up after {attempts} attempts: {outcome.error}"
                 )
-                rows.append(
-                    {
-                        "b_id": row.id,
-                        "status": MessageStatus.FAILED,
-                        "last_error": why,
-                        "lease_until": None,
-                    }
-                )
+                rows.append(Outcome(row.id, MessageStatus.FAILED, last_error=why))
                 log.append(_line(row.workspace_id, row, "failed", why, now))
                 self._after_failure(conn, row, outcome, now)
             else:
                 done.retried += 1
-                delay = delivery.retry_delay(
-                    attempts, self.retry_base, self.retry_cap, self.jitter()
-                )
-                rows.append(
-                    {
-                        "b_id": row.id,
-                        "status": MessageStatus.QUEUED,
-                        "send_after": now + delay,
-                        "last_error": outcome.error,
-                        "lease_until": None,
-                    }
-                )
+                delay = retry_delay(attempts, self.retry_base, self.retry_cap, self.jitter())
                 retry_at = now + delay
+                rows.append(
+                    Outcome(
+                        row.id, MessageStatus.QUEUED, last_error=outcome.error, send_after=retry_at
+                    )
+                )
                 detail = (
                     f"attempt {attempts} failed ({outcome.error}); retry at {retry_at:%H:%M:%S}"
                 )
                 log.append(_line(row.workspace_id, row, "retrying", detail, now))
-        delivery.set_outcomes(conn, rows)
+        outbox.set_outcomes(conn, rows)
         step_log.append_lines(conn, log)
         return done
 
@@ -703,8 +679,8 @@ class Dispatcher:
         self, conn: Connection, row: Row[Any], outcome: Failed, now: datetime
     ) -> None:
         if outcome.gone:
-            delivery.disable_endpoint(conn, row.workspace_id, row.recipient, "410 Gone", now)
-        if outcome.bounce and row.channel in ("email", "sms"):
+            outbox.disable_endpoint(conn, row.workspace_id, row.recipient, "410 Gone", now)
+        if outcome.bounce and row.channel in (MessageChannel.EMAIL, MessageChannel.SMS):
             engagement.bounced(
                 conn,
                 row.workspace_id,
@@ -730,14 +706,14 @@ def _last_same(sent: Sequence[tuple[datetime, str, str | None]], row: Row[Any]) 
     history read; None when the digests were not read (no duplicate rule)."""
     if not any(digest for _, _, digest in sent):
         return None
-    digest = delivery.content_digest_of(row)
+    digest = outbox.content_digest_of(row)
     return max((at for at, _, same in sent if same == digest), default=None)
 
 
 def _address(row: Row[Any]) -> tuple[str, str] | None:
-    if row.channel in ("email", "alert:email"):
+    if row.channel in TO_EMAIL_ADDRESSES:
         return ("email", row.recipient)
-    if row.channel == "sms":
+    if row.channel == MessageChannel.SMS:
         return ("phone", row.recipient)
     return None
 
@@ -755,22 +731,20 @@ def _outgoing(row: Row[Any]) -> Outgoing:
 
 
 def _message_id(ws: _Workspace, row: Row[Any]) -> str:
-    return f"<{row.id}.{ws.id}.tidings@{ws.settings.sender.domain}>"
+    return make_message_id(row.id, ws.id, ws.settings.sender.domain)
 
 
 def _line(
     workspace_id: int, row: Row[Any], action: str, detail: str, now: datetime, **data: Any
-) -> dict[str, Any]:
-    return {
-        "workspace_id": workspace_id,
-        "contact_id": row.contact_id,
-        "enrollment_id": row.enrollment_id,
-        "workflow_id": row.workflow_id,
-        "version": None,
-        "step_id": row.step_id,
-        "action": action,
-        "enters": False,
-        "detail": detail,
-        "data": {"message_id": row.id, **data},
-        "at": now,
-    }
+) -> step_log.NewLine:
+    return step_log.line(
+        workspace_id,
+        row.contact_id,
+        action,
+        detail,
+        now,
+        data={"message_id": row.id, **data},
+        enrollment_id=row.enrollment_id,
+        workflow_id=row.workflow_id,
+        step_id=row.step_id,
+    )

@@ -14,8 +14,8 @@ from tidings.clock import Clock
 from tidings.core.react import DEFAULT_TRIGGER_HORIZON, react
 from tidings.core.state import ContactView, EventView
 from tidings.runtime import segments as segment_changes
-from tidings.runtime.aliases import AliasCall, apply_alias
 from tidings.runtime.journeys import JourneyLimits, Journeys, Stopwatch
+from tidings.runtime.merges import AliasCall, apply_alias
 from tidings.runtime.scoring import load_scoring, score_batch
 from tidings.runtime.segments import Announcement
 from tidings.runtime.supervision import is_outage

@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tidings.delivery.compose import Links, Outgoing, build_alert_email, build_email
+from tidings.delivery.compose import EmailParts, Links, build_alert_email, build_email
 from tidings.delivery.settings import Sender, ascii_address
 
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
@@ -39,7 +39,7 @@ def shown(value: str) -> str:
 
 def email(subject: str, name: str, to: str = "ann@example.com") -> bytes:
     sender = Sender(from_email="news@shop.example", from_name=name, reply_to="help@shop.example")
-    out = Outgoing("<m1@shop.example>", to, subject, "<p>Hi</p>", None, marketing=True)
+    out = EmailParts("<m1@shop.example>", to, subject, "<p>Hi</p>", None, marketing=True)
     raw, _ = build_email(out, sender, LINKS, NOW)
     return raw
 

@@ -14,7 +14,8 @@ from tidings.api.admin.deps import AdminDep
 from tidings.api.admin.views import TEXT, AfterQuery, EnrollmentOut, IdPath, enrollment_out
 from tidings.api.auth import requires
 from tidings.api.body import unstorable_message
-from tidings.core.spec import Channel, ConsentStatus
+from tidings.core.channels import Channel
+from tidings.core.spec import ConsentStatus
 from tidings.errors import ContactNotFound
 from tidings.storage import browse
 from tidings.storage.contacts import contact_from_row, save_contacts

@@ -16,8 +16,8 @@ from typing import Any
 from tidings.cleaning import Unclean, clean_email, clean_phone, clean_text, clean_timezone
 from tidings.core.problems import Problem
 from tidings.core.values import unstorable
-from tidings.runtime.aliases import AliasCall
 from tidings.runtime.ingest import IDENTIFY, Incoming
+from tidings.runtime.merges import AliasCall
 
 #: Largest call, as JSON, Segment's own API accepts.
 MAX_CALL_BYTES = 32 * 1024
