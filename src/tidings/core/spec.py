@@ -154,6 +154,13 @@ class Reentry(StrEnum):
     PER_KEY = "per_key"  #: once per value of `key` (such as the cart id)
 
 
+class PerKey(StrEnum):
+    """Under `reentry: per_key`, whether a key's journey may ever start again."""
+
+    ONCE = "once"  #: one journey per key, ever (the meaning `per_key` always had)
+    ONE_AT_A_TIME = "one_at_a_time"  #: never two at once; again once the last one ended
+
+
 class Entry(_Model):
     """Who may enter, and how often."""
 
@@ -161,6 +168,7 @@ class Entry(_Model):
     reentry: Reentry = Reentry.ONCE
     period: Duration | None = None
     key: str | None = None
+    per_key: PerKey = PerKey.ONCE
 
     @model_validator(mode="after")
     def _policy_has_its_setting(self) -> Entry:
@@ -168,6 +176,11 @@ class Entry(_Model):
             raise ValueError("reentry: period needs `period`, like period: 30d")
         if self.reentry is Reentry.PER_KEY and not self.key:
             raise ValueError("reentry: per_key needs `key`, like key: event.cart_id")
+        if self.per_key is not PerKey.ONCE and self.reentry is not Reentry.PER_KEY:
+            raise ValueError(
+                "per_key: one_at_a_time applies to reentry: per_key; set reentry: per_key"
+                " (with key:) or remove per_key"
+            )
         return self
 
 
