@@ -68,9 +68,16 @@ class ContactView:
             "phone": self.phone,
             "timezone": self.timezone,
             "tags": sorted(self.tags),
-            "score": self.score,
-            "scores": dict(self.scores),
+            "score": _shown(self.score),
+            "scores": {name: _shown(value) for name, value in self.scores.items()},
         }
+
+
+def _shown(score: float) -> float | int:
+    """A score as conditions and templates see it: to the hundredth, and a whole number
+    without its `.0`, so that a message prints 60 where the points add up to 59.999999."""
+    tidy = round(score, 2)
+    return int(tidy) if tidy.is_integer() else tidy
 
 
 #: The contact fields every contact has, whatever the workspace's schema says.
