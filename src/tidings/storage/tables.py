@@ -51,6 +51,9 @@ workspaces = Table(
     Column("settings", Json, nullable=False, server_default="{}"),
     # The lead-scoring model: named scores, their rules and thresholds.
     Column("scoring", Json, nullable=False, server_default="{}"),
+    # Set when a simulation filled the workspace: its virtual clock's time at the end,
+    # which reports take for "now" (the wall clock would age the data by months).
+    Column("simulated_at", UTCDateTime),
 )
 
 contacts = Table(
