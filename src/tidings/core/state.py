@@ -118,6 +118,13 @@ class EnrollmentState:
     ended_at: datetime | None = None
     converted_at: datetime | None = None
     revenue: float | None = None
+    #: The event that ended each wait for an event, by the wait step's id, so that later
+    #: steps can read it (`steps.<id>.event.<property>`).
+    awaited: Mapping[str, EventView] = field(default_factory=dict)
+
+    def step_facts(self) -> dict[str, Any]:
+        """What `steps.*` means in conditions and templates."""
+        return {step: {"event": dict(e.properties)} for step, e in self.awaited.items()}
 
     @property
     def started_at(self) -> datetime:

@@ -292,6 +292,8 @@ class _MeaningChecks:
                 self.event_property(path, event, head, str(ref))
             case "trigger":
                 self.event_property(path, self.trigger_event, head, str(ref))
+            case "steps":
+                self.awaited_field(path, ref)
             case "consent":
                 known = self.schema.consent | {f"topic:{t}" for t in self.schema.topics}
                 if head not in known:
@@ -300,6 +302,29 @@ class _MeaningChecks:
                         f"unknown consent channel {head!r}",
                         suggest(head, known) or f"use {', '.join(sorted(known))}",
                     )
+
+    def awaited_field(self, path: str, ref: Field) -> None:
+        """`steps.<id>.event.<property>`: the event that ended the wait step <id>."""
+        waits = {
+            str(s.get("id")): str(s.get("event"))
+            for s in _list(self.data.get("steps"))
+            if isinstance(s, Mapping) and s.get("type") == "wait" and s.get("event")
+        }
+        step = ref.path[0]
+        if step not in waits:
+            hint = suggest(step, waits) or (
+                f"waits for an event here: {', '.join(sorted(waits))}" if waits else ""
+            )
+            self.add(path, f"{ref}: {step!r} is not a step that waits for an event", hint)
+            return
+        if len(ref.path) < 3 or ref.path[1] != "event":
+            self.add(
+                path,
+                f"{ref} names no property of the awaited event",
+                f"write steps.{step}.event.<property>, like steps.{step}.event.id",
+            )
+            return
+        self.event_property(path, waits[step], ref.path[2], str(ref))
 
     def condition(self, path: str, text: str, event: str | None) -> None:
         try:
@@ -337,21 +362,21 @@ class _MeaningChecks:
             self.add(path, message, hint)
         for var in variables_of(source):
             if len(var) < 2:
-                if var[0] in ("contact", "event", "trigger", "workflow"):
+                if var[0] in ("contact", "event", "trigger", "workflow", "steps"):
                     continue
                 self.add(
                     path,
                     f"unknown variable {var[0]!r}",
-                    "templates see contact, event, trigger and workflow",
+                    "templates see contact, event, trigger, steps and workflow",
                 )
                 continue
-            if var[0] in ("contact", "event", "trigger"):
+            if var[0] in ("contact", "event", "trigger", "steps"):
                 self.check_field(path, Field(var[0], var[1:]), event)
             elif var[0] != "workflow":
                 self.add(
                     path,
                     f"unknown variable {'.'.join(var)}",
-                    "templates see contact, event, trigger and workflow",
+                    "templates see contact, event, trigger, steps and workflow",
                 )
 
     def templates(self) -> None:

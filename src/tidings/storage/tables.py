@@ -147,6 +147,8 @@ enrollments = Table(
     Column("exit_reason", Text),
     Column("converted_at", UTCDateTime),
     Column("revenue", Float),
+    # The event that ended each wait for an event, by step id: later steps read it.
+    Column("awaited", Json),
     Index(None, "contact_id"),
     # The scheduler's claim scans only open enrollments, in wake order.
     Index(

@@ -1,4 +1,4 @@
-"""engine II: the end of a simulation's virtual time on its workspace
+"""engine II: the end of a simulation's virtual time on its workspace; awaited events
 
 Revision ID: 0009_engine
 Revises: 0008
@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import postgresql
+
+Json = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
 
 
 def UTCDateTime() -> sa.DateTime:
@@ -25,8 +28,12 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table("workspaces") as batch:
         batch.add_column(sa.Column("simulated_at", UTCDateTime(), nullable=True))
+    with op.batch_alter_table("enrollments") as batch:
+        batch.add_column(sa.Column("awaited", Json, nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("enrollments") as batch:
+        batch.drop_column("awaited")
     with op.batch_alter_table("workspaces") as batch:
         batch.drop_column("simulated_at")
