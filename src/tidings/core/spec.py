@@ -21,6 +21,7 @@ from pydantic import (
 )
 
 from tidings.core.duration import format_duration, parse_duration
+from tidings.core.moment import parse_moment
 
 
 def _to_duration(value: Any) -> Any:
@@ -321,12 +322,20 @@ class WaitStep(_Step):
     timeout: Duration | None = None
     on_event: str | None = None
     on_timeout: str | None = None
+    #: A moment relative to another time: `event.starts_at - 1h`, `started_at + 3d`.
+    at: str | None = None
+    #: For an `at` whose field holds a date: the time of day, on the contact's clock.
+    at_time: LocalTime | None = None
 
     @model_validator(mode="after")
     def _one_kind_of_wait(self) -> WaitStep:
-        kinds = [k for k in ("for_", "until", "event") if getattr(self, k) is not None]
+        kinds = [k for k in ("for_", "until", "event", "at") if getattr(self, k) is not None]
         if len(kinds) != 1:
-            raise ValueError("a wait needs exactly one of `for`, `until` or `event`")
+            raise ValueError("a wait needs exactly one of `for`, `until`, `event` or `at`")
+        if self.at is not None:
+            parse_moment(self.at)  # its ValueError names the mistake
+        elif self.at_time is not None:
+            raise ValueError("at_time only applies to a wait with `at`")
         if self.event is None:
             extra = [k for k in ("where", "timeout", "on_event", "on_timeout") if getattr(self, k)]
             if extra:

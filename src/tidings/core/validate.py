@@ -19,6 +19,7 @@ from tidings.core.conditions import parse_condition, parse_field
 from tidings.core.conditions.ast import Field, behaviours_of, fields_of, to_text
 from tidings.core.duration import parse_duration
 from tidings.core.graph import check_graph
+from tidings.core.moment import parse_moment
 from tidings.core.problems import Problem, suggest
 from tidings.core.render import RenderError, compile_template, limit_problems, variables_of
 from tidings.core.schema import OPEN_SCHEMA, Schema
@@ -326,6 +327,15 @@ class _MeaningChecks:
             return
         self.event_property(path, waits[step], ref.path[2], str(ref))
 
+    def moment(self, path: str, text: str) -> None:
+        """A wait's `at`: its field is checked like a condition's (its form by the model)."""
+        try:
+            found = parse_moment(text)
+        except (ValueError, ConditionSyntaxError):
+            return  # the model's own check names the mistake
+        if found.anchor is not None:
+            self.check_field(path, found.anchor, self.trigger_event)
+
     def condition(self, path: str, text: str, event: str | None) -> None:
         try:
             cond = parse_condition(text)
@@ -432,6 +442,8 @@ class _MeaningChecks:
                 when = _map(arm).get("when")
                 if isinstance(when, str):
                     self.condition(f"{path}.branches[{j}].when", when, event=self.trigger_event)
+        elif kind == "wait" and isinstance(step.get("at"), str):
+            self.moment(f"{path}.at", step["at"])
         elif kind == "wait" and isinstance(step.get("event"), str):
             self.event_name(f"{path}.event", step["event"])
             if isinstance(step.get("where"), str):
