@@ -102,6 +102,8 @@ class Request:
     path: str
     headers: dict[str, str]
     body: bytes
+    #: Every header line as sent, names lowercased: a header sent twice shows twice.
+    lines: list[tuple[str, str]] = field(default_factory=list)
 
     def json(self) -> Any:
         return json.loads(self.body)
@@ -136,6 +138,7 @@ def http_server() -> Iterator[HttpSink]:
                 self.path,
                 {k.lower(): v for k, v in self.headers.items()},
                 self.rfile.read(length),
+                [(k.lower(), v) for k, v in self.headers.items()],
             )
             sink.requests.append(request)
             status, headers, body = sink.respond(request)

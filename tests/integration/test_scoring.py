@@ -83,14 +83,14 @@ def test_points_caps_thresholds_and_decay_over_months(store: Store) -> None:
     store.clock.advance(timedelta(days=22))  # 30 days after the first points
     assert sweep_scores(store.engine, store.clock, store.catalog) == 1
     # 26 points are 30 days old (half is left), 2 are 22 days old.
-    assert scores(store, "ann")["engagement"] == pytest.approx(13 + 2 * 0.5 ** (22 / 30))
+    assert scores(store, "ann")["engagement"] == round(13 + 2 * 0.5 ** (22 / 30), 2)
     crossed = rows(store, "SELECT properties FROM events WHERE name = 'score_crossed' ORDER BY id")
     assert [stored_json(r[0])["direction"] for r in crossed] == ["up", "down"]
     assert sweep_scores(store.engine, store.clock, store.catalog) == 0  # once a day at most
 
     store.clock.advance(timedelta(days=60))
     sweep_scores(store.engine, store.clock, store.catalog)
-    assert scores(store, "ann")["engagement"] == pytest.approx(3.25 + 2 * 0.5 ** (82 / 30))
+    assert scores(store, "ann")["engagement"] == round(3.25 + 2 * 0.5 ** (82 / 30), 2)
     assert rows(store, "SELECT count(*) FROM messages")[0][0] == 1  # only the one hand-off
 
 
@@ -179,3 +179,51 @@ def test_a_bad_model_names_each_mistake(store: Store) -> None:
                 }
             },
         )
+
+
+def test_two_awards_in_one_event_show_each_step_on_the_timeline(store: Store) -> None:
+    model = """
+    scores:
+      engagement:
+        rules:
+          - {id: visit, event: page_viewed, points: 1}
+          - {id: pricing, event: page_viewed, where: 'event.url contains "/pricing"', points: 10}
+    """
+    set_scoring(store.engine, store.workspace_id, yaml.safe_load(model))
+    track(store, "ann", "page_viewed", url="/pricing")
+    assert timeline(store) == [
+        "engagement +1 by rule visit: page_viewed; now 1",
+        'engagement +10 by rule pricing: page_viewed where event.url contains "/pricing"; now 11',
+    ]
+
+
+def test_a_faded_score_prints_without_float_noise(store: Store) -> None:
+    model = """
+    scores:
+      engagement:
+        half_life: 30d
+        rules:
+          - {id: signup, event: signed_up, points: 30}
+          - {id: visit, event: page_viewed, points: 30}
+    """
+    set_scoring(store.engine, store.workspace_id, yaml.safe_load(model))
+    deploy(
+        store,
+        """
+        id: tell
+        name: Tell the score
+        trigger: {event: asked}
+        templates:
+          s: {subject: "Your score", text: "You have {{ contact.scores.engagement }} points"}
+        steps:
+          - {id: s, type: send, template: s, kind: transactional}
+        """,
+    )
+    subscriber(store, "ann")
+    track(store, "ann", "signed_up")
+    store.clock.advance(timedelta(minutes=1))
+    track(store, "ann", "page_viewed")  # 30 points a minute old are 29.99952
+    assert scores(store, "ann")["engagement"] == 60
+    track(store, "ann", "asked")
+    [body] = [r[0] for r in rows(store, "SELECT body_text FROM messages")]
+    assert body == "You have 60 points"

@@ -18,6 +18,7 @@ from tidings.reporting.build import Options, Report, build_report
 from tidings.reporting.formats import money, percent
 from tidings.reporting.html import MODEL_NAMES, write_html
 from tidings.storage.reports import Period
+from tidings.storage.workspaces import report_time
 
 Database = typer.Option(None, "--database", help="database URL (default: TIDINGS_DATABASE_URL)")
 
@@ -59,7 +60,8 @@ def report(
     )
     store = open_store(load_settings(database_url=database))
     with store.engine.connect() as conn:
-        found = build_report(conn, store.workspace_id, store.catalog, SystemClock().now(), options)
+        now = report_time(conn, store.workspace_id, SystemClock().now())
+        found = build_report(conn, store.workspace_id, store.catalog, now, options)
     if html is not None:
         written = write_html(found, html)
         console.print(f"report written to [bold]{escape(str(written))}[/bold]")

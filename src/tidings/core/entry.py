@@ -9,7 +9,7 @@ from datetime import datetime
 from tidings.core.conditions import Facts, evaluate, parse_condition, parse_field
 from tidings.core.conditions.evaluate import resolve
 from tidings.core.effects import Start, StepLogEntry
-from tidings.core.spec import Reentry, Workflow
+from tidings.core.spec import PerKey, Reentry, Workflow
 from tidings.core.state import ContactView, EnrollmentState, EnrollmentStatus, EventView
 
 
@@ -101,7 +101,9 @@ def _reentry_refusal(
     match wf.entry.reentry:
         case Reentry.ONCE if mine:
             return "entered before, and this workflow allows one entry"
-        case Reentry.PER_KEY if any(p.entry_key == key for p in mine):
+        case Reentry.PER_KEY if wf.entry.per_key is PerKey.ONCE and any(
+            p.entry_key == key for p in mine
+        ):
             return f"already had a journey for {key!r}"
         case Reentry.PERIOD if mine:
             assert wf.entry.period is not None

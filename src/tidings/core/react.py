@@ -235,7 +235,8 @@ def _touch(
     ):
         target = step.on_event if step.on_event is not None else workflow.next_of(step)
         arrived = line("event_arrived", f"{event.name} -> {target or 'end'}")
-        return go_to(state, target), [*lines, arrived]
+        kept = replace(state, awaited={**state.awaited, step.id: event})
+        return go_to(kept, target), [*lines, arrived]
     return state, lines
 
 

@@ -161,7 +161,14 @@ def score_value(model: ScoreModel, awards: Iterable[Award], now: datetime) -> fl
     for award in awards:
         weight = 1.0 if award.kind == "fit" else model.weight(now - award.at)
         total += award.points * weight
-    return round(total, 6)
+    return tidy_score(total)
+
+
+def tidy_score(value: float) -> float:
+    """A score as it is kept and shown: to the hundredth, which is all a point total means.
+    Fading leaves float noise (60 points a minute old are 59.99904), which a message would
+    print and a threshold at 60 would miss."""
+    return round(value, 2) + 0.0  # + 0.0 turns -0.0 into 0.0
 
 
 def values(scoring: Scoring, ledger: Sequence[Award], now: datetime) -> dict[str, float]:

@@ -70,7 +70,7 @@ def _misuses(cond: Condition, in_behaviour: bool) -> Iterator[tuple[str, str]]:
 
 
 def _root_misuse(ref: Field, in_behaviour: bool) -> Iterator[tuple[str, str]]:
-    if ref.root == "trigger":
+    if ref.root in ("trigger", "steps"):
         yield f"{ref} has no meaning in a segment", "segments see contact. and consent. fields"
     elif ref.root == "event" and not in_behaviour:
         yield (

@@ -21,6 +21,7 @@ from pydantic import (
 from tidings.core.channels import Channel
 from tidings.core.duration import format_duration, parse_duration
 from tidings.core.model import StrictModel
+from tidings.core.moment import parse_moment
 
 
 def _to_duration(value: Any) -> Any:
@@ -150,6 +151,13 @@ class Reentry(StrEnum):
     PER_KEY = "per_key"  #: once per value of `key` (such as the cart id)
 
 
+class PerKey(StrEnum):
+    """Under `reentry: per_key`, whether a key's journey may ever start again."""
+
+    ONCE = "once"  #: one journey per key, ever (the meaning `per_key` always had)
+    ONE_AT_A_TIME = "one_at_a_time"  #: never two at once; again once the last one ended
+
+
 class Entry(StrictModel):
     """Who may enter, and how often."""
 
@@ -157,6 +165,7 @@ class Entry(StrictModel):
     reentry: Reentry = Reentry.ONCE
     period: Duration | None = None
     key: str | None = None
+    per_key: PerKey = PerKey.ONCE
 
     @model_validator(mode="after")
     def _policy_has_its_setting(self) -> Entry:
@@ -164,6 +173,11 @@ class Entry(StrictModel):
             raise ValueError("reentry: period needs `period`, like period: 30d")
         if self.reentry is Reentry.PER_KEY and not self.key:
             raise ValueError("reentry: per_key needs `key`, like key: event.cart_id")
+        if self.per_key is not PerKey.ONCE and self.reentry is not Reentry.PER_KEY:
+            raise ValueError(
+                "per_key: one_at_a_time applies to reentry: per_key; set reentry: per_key"
+                " (with key:) or remove per_key"
+            )
         return self
 
 
@@ -297,12 +311,20 @@ class WaitStep(_Step):
     timeout: Duration | None = None
     on_event: str | None = None
     on_timeout: str | None = None
+    #: A moment relative to another time: `event.starts_at - 1h`, `started_at + 3d`.
+    at: str | None = None
+    #: For an `at` whose field holds a date: the time of day, on the contact's clock.
+    at_time: LocalTime | None = None
 
     @model_validator(mode="after")
     def _one_kind_of_wait(self) -> WaitStep:
-        kinds = [k for k in ("for_", "until", "event") if getattr(self, k) is not None]
+        kinds = [k for k in ("for_", "until", "event", "at") if getattr(self, k) is not None]
         if len(kinds) != 1:
-            raise ValueError("a wait needs exactly one of `for`, `until` or `event`")
+            raise ValueError("a wait needs exactly one of `for`, `until`, `event` or `at`")
+        if self.at is not None:
+            parse_moment(self.at)  # its ValueError names the mistake
+        elif self.at_time is not None:
+            raise ValueError("at_time only applies to a wait with `at`")
         if self.event is None:
             extra = [k for k in ("where", "timeout", "on_event", "on_timeout") if getattr(self, k)]
             if extra:

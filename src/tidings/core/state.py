@@ -68,9 +68,16 @@ class ContactView:
             "phone": self.phone,
             "timezone": self.timezone,
             "tags": sorted(self.tags),
-            "score": self.score,
-            "scores": dict(self.scores),
+            "score": _shown(self.score),
+            "scores": {name: _shown(value) for name, value in self.scores.items()},
         }
+
+
+def _shown(score: float) -> float | int:
+    """A score as conditions and templates see it: to the hundredth, and a whole number
+    without its `.0`, so that a message prints 60 where the points add up to 59.999999."""
+    tidy = round(score, 2)
+    return int(tidy) if tidy.is_integer() else tidy
 
 
 #: The contact fields every contact has, whatever the workspace's schema says.
@@ -111,6 +118,13 @@ class EnrollmentState:
     ended_at: datetime | None = None
     converted_at: datetime | None = None
     revenue: float | None = None
+    #: The event that ended each wait for an event, by the wait step's id, so that later
+    #: steps can read it (`steps.<id>.event.<property>`).
+    awaited: Mapping[str, EventView] = field(default_factory=dict)
+
+    def step_facts(self) -> dict[str, Any]:
+        """What `steps.*` means in conditions and templates."""
+        return {step: {"event": dict(e.properties)} for step, e in self.awaited.items()}
 
     @property
     def started_at(self) -> datetime:

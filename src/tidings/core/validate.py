@@ -21,6 +21,7 @@ from tidings.core.conditions.ast import Field, behaviours_of, fields_of, to_text
 from tidings.core.duration import parse_duration
 from tidings.core.errors import ConditionSyntaxError
 from tidings.core.graph import check_graph
+from tidings.core.moment import parse_moment
 from tidings.core.problems import Problem, suggest
 from tidings.core.render import RenderError, compile_template, limit_problems, variables_of
 from tidings.core.schema import OPEN_SCHEMA, Schema
@@ -293,6 +294,8 @@ class _MeaningChecks:
                 self.event_property(path, event, head, str(ref))
             case "trigger":
                 self.event_property(path, self.trigger_event, head, str(ref))
+            case "steps":
+                self.awaited_field(path, ref)
             case "consent":
                 known = self.schema.consent | {f"topic:{t}" for t in self.schema.topics}
                 if head not in known:
@@ -301,6 +304,38 @@ class _MeaningChecks:
                         f"unknown consent channel {head!r}",
                         suggest(head, known) or f"use {', '.join(sorted(known))}",
                     )
+
+    def awaited_field(self, path: str, ref: Field) -> None:
+        """`steps.<id>.event.<property>`: the event that ended the wait step <id>."""
+        waits = {
+            str(s.get("id")): str(s.get("event"))
+            for s in _list(self.data.get("steps"))
+            if isinstance(s, Mapping) and s.get("type") == "wait" and s.get("event")
+        }
+        step = ref.path[0]
+        if step not in waits:
+            hint = suggest(step, waits) or (
+                f"waits for an event here: {', '.join(sorted(waits))}" if waits else ""
+            )
+            self.add(path, f"{ref}: {step!r} is not a step that waits for an event", hint)
+            return
+        if len(ref.path) < 3 or ref.path[1] != "event":
+            self.add(
+                path,
+                f"{ref} names no property of the awaited event",
+                f"write steps.{step}.event.<property>, like steps.{step}.event.id",
+            )
+            return
+        self.event_property(path, waits[step], ref.path[2], str(ref))
+
+    def moment(self, path: str, text: str) -> None:
+        """A wait's `at`: its field is checked like a condition's (its form by the model)."""
+        try:
+            found = parse_moment(text)
+        except (ValueError, ConditionSyntaxError):
+            return  # the model's own check names the mistake
+        if found.anchor is not None:
+            self.check_field(path, found.anchor, self.trigger_event)
 
     def condition(self, path: str, text: str, event: str | None) -> None:
         try:
@@ -338,21 +373,21 @@ class _MeaningChecks:
             self.add(path, message, hint)
         for var in variables_of(source):
             if len(var) < 2:
-                if var[0] in ("contact", "event", "trigger", "workflow"):
+                if var[0] in ("contact", "event", "trigger", "workflow", "steps"):
                     continue
                 self.add(
                     path,
                     f"unknown variable {var[0]!r}",
-                    "templates see contact, event, trigger and workflow",
+                    "templates see contact, event, trigger, steps and workflow",
                 )
                 continue
-            if var[0] in ("contact", "event", "trigger"):
+            if var[0] in ("contact", "event", "trigger", "steps"):
                 self.check_field(path, Field(var[0], var[1:]), event)
             elif var[0] != "workflow":
                 self.add(
                     path,
                     f"unknown variable {'.'.join(var)}",
-                    "templates see contact, event, trigger and workflow",
+                    "templates see contact, event, trigger, steps and workflow",
                 )
 
     def templates(self) -> None:
@@ -412,6 +447,9 @@ class _MeaningChecks:
                 self.condition(f"{path}.branches[{j}].when", when, event=self.trigger_event)
 
     def wait_step(self, path: str, step: Mapping[str, Any]) -> None:
+        if isinstance(step.get("at"), str):
+            self.moment(f"{path}.at", step["at"])
+            return
         if not isinstance(step.get("event"), str):
             return
         self.event_name(f"{path}.event", step["event"])

@@ -13,6 +13,7 @@ import base64
 import hashlib
 import hmac
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -68,7 +69,7 @@ class HttpChannel:
         timestamp = int(now.timestamp())
         headers = {
             "content-type": "application/json",
-            **call.headers,
+            **_lowercase(call.headers),
             "webhook-id": webhook_id,
             "webhook-timestamp": str(timestamp),
             "webhook-signature": sign(secret, webhook_id, timestamp, call.body),
@@ -89,7 +90,7 @@ class HttpChannel:
             target = self.guard.check(call.url)
         except UrlRefused as exc:
             return Failed(f"refused to call {call.url}: {exc}", permanent=True)
-        headers = {**call.headers, "host": _host_header(call.url)}
+        headers = {**_lowercase(call.headers), "host": _host_header(call.url)}
         extensions = {"sni_hostname": target.host} if call.url.startswith("https:") else {}
         try:
             response = self.client.request(
@@ -120,6 +121,13 @@ def classify(response: httpx.Response) -> Result:
     if status in (408, 425, 429) or status >= 500:
         return Failed(brief)
     return Failed(brief, permanent=True)
+
+
+def _lowercase(headers: Mapping[str, str]) -> dict[str, str]:
+    """Header names in lowercase, so that a step's `Content-Type` replaces our default
+    `content-type` instead of going out beside it (names are case-insensitive on the wire,
+    dict keys are not)."""
+    return {name.lower(): value for name, value in headers.items()}
 
 
 def _host_header(url: str) -> str:

@@ -3,6 +3,7 @@ scripts and nothing fetched, so it can be mailed, archived or opened offline."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,7 @@ from tidings.core.attribution import MODELS
 from tidings.reporting import charts
 from tidings.reporting.build import Report
 from tidings.reporting.formats import money, percent
-from tidings.storage.reports import DayFigures
+from tidings.storage.reports import DayFigures, WorkflowFigures
 
 _ENV = Environment(
     loader=PackageLoader("tidings.reporting", "templates"),
@@ -47,6 +48,17 @@ def _share(per_day: dict[str, DayFigures], day: str, part: str, whole: str) -> f
     return float(getattr(row, part)) / float(getattr(row, whole))
 
 
+def daily_rates(f: WorkflowFigures, days: Sequence[str]) -> list[tuple[str, list[float]]]:
+    """A workflow's click and conversion rates, day by day. Each rate divides a day's
+    people by their own outcome, whenever it came (clicks on the day's sends, conversions
+    of the day's entries), so it never passes 100%."""
+    per_day = {d.day: d for d in f.days}
+    return [
+        ("click rate", [_share(per_day, d, "sent_clicked", "sent") for d in days]),
+        ("conversion rate", [_share(per_day, d, "entered_converted", "entered") for d in days]),
+    ]
+
+
 def _charts(report: Report) -> dict[str, Any]:
     funnels = {
         f.key: charts.funnel(
@@ -71,17 +83,9 @@ def _charts(report: Report) -> dict[str, Any]:
                 for name in ("entered", "sent", "clicked", "converted")
             ],
         )
-    rates = {}
-    for f in report.workflows:
-        per_day = {d.day: d for d in f.days}
-        rates[f.key] = charts.daily(
-            days,
-            [
-                ("click rate", [_share(per_day, d, "clicked", "sent") for d in days]),
-                ("conversion rate", [_share(per_day, d, "converted", "entered") for d in days]),
-            ],
-            percent=True,
-        )
+    rates = {
+        f.key: charts.daily(days, daily_rates(f, days), percent=True) for f in report.workflows
+    }
     rows = []
     for x in report.experiments:
         for v in x.comparisons:

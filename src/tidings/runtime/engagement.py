@@ -34,13 +34,15 @@ _SUPPRESSED_FOR = {
 CHANNELS = tuple(Channel)
 
 
-def _about(message: Row[Any]) -> dict[str, Any]:
-    """Event properties naming the message, so a workflow can ask "opened *this* email"."""
+def _about(message: Row[Any], conn: Connection, catalog: Catalog) -> dict[str, Any]:
+    """Event properties naming the message, so a workflow can ask "opened *this* email".
+    The workflow is named by its key, the name people and conditions know it by."""
     payload = message.payload or {}
+    workflow = None if message.workflow_id is None else catalog.key_of(conn, message.workflow_id)
     return {
         "message_id": message.id,
         "channel": message.channel,
-        "workflow_id": message.workflow_id,
+        "workflow": workflow,
         "step": message.step_id,
         "template": payload.get("template"),
         "variant": payload.get("variant"),
@@ -76,8 +78,8 @@ def set_consent(
     return changed
 
 
-def _open_event(message: Row[Any], at: datetime) -> tuple[int, Incoming]:
-    return (message.contact_id, _incoming(f"open:{message.id}", OPENED, _about(message), at))
+def _open_event(about: Mapping[str, Any], message: Row[Any], at: datetime) -> tuple[int, Incoming]:
+    return (message.contact_id, _incoming(f"open:{message.id}", OPENED, about, at))
 
 
 def link_url(message: Row[Any], index: int) -> str | None:
@@ -87,35 +89,37 @@ def link_url(message: Row[Any], index: int) -> str | None:
 
 
 def _click_event(
-    message: Row[Any], index: int, at: datetime
+    about: Mapping[str, Any], message: Row[Any], index: int, at: datetime
 ) -> tuple[str, tuple[int, Incoming]] | None:
     """The URL of link `index` and the event of its click; None if the message has no such
     link. Each link's first click is an event (its key says which link)."""
     url = link_url(message, index)
     if url is None:
         return None
-    properties = {**_about(message), "url": url, "link": index}
+    properties = {**about, "url": url, "link": index}
     key = f"click:{message.id}:{index}"
     return url, (message.contact_id, _incoming(key, CLICKED, properties, at))
 
 
-def _open(message: Row[Any], at: datetime, conn: Connection) -> list[tuple[int, Incoming]]:
+def _open(
+    message: Row[Any], at: datetime, conn: Connection, catalog: Catalog
+) -> list[tuple[int, Incoming]]:
     """Mark the message opened; the event to record when this was its first open."""
     if not outbox.record_engagement(conn, message.id, "opened_at", at):
         return []
-    return [_open_event(message, at)]
+    return [_open_event(_about(message, conn, catalog), message, at)]
 
 
 def _click(
-    message: Row[Any], index: int, at: datetime, conn: Connection
+    message: Row[Any], index: int, at: datetime, conn: Connection, catalog: Catalog
 ) -> tuple[str | None, list[tuple[int, Incoming]]]:
     """The URL of link `index` (None if the message has no such link) and the events to
     record: a click is also an open (images are often blocked)."""
-    found = _click_event(message, index, at)
+    found = _click_event(_about(message, conn, catalog), message, index, at)
     if found is None:
         return None, []
     url, event = found
-    events = _open(message, at, conn)
+    events = _open(message, at, conn, catalog)
     outbox.record_engagement(conn, message.id, "clicked_at", at)
     return url, [*events, event]
 
@@ -128,7 +132,7 @@ def opened(
     conn: Connection, workspace_id: int, message: Row[Any], now: datetime, catalog: Catalog
 ) -> bool:
     """The open pixel loaded: the first time, the message is opened and an event says so."""
-    found = _open(message, now, conn)
+    found = _open(message, now, conn, catalog)
     if found:
         record_events(conn, workspace_id, found, now, catalog)
     return bool(found)
@@ -143,7 +147,7 @@ def clicked(
     catalog: Catalog,
 ) -> str | None:
     """A tracked link was followed: the URL stored for it at send time, or None."""
-    url, found = _click(message, index, now, conn)
+    url, found = _click(message, index, now, conn, catalog)
     if found:
         record_events(conn, workspace_id, found, now, catalog)
     return url
@@ -167,8 +171,12 @@ def engaged_many(
     for message, link, at in acts:
         if message.opened_at is None and message.id not in first_open:
             first_open[message.id] = at
-            found.append(_open_event(message, at))
-        clicked = _click_event(message, link, at) if link is not None else None
+            found.append(_open_event(_about(message, conn, catalog), message, at))
+        clicked = (
+            _click_event(_about(message, conn, catalog), message, link, at)
+            if link is not None
+            else None
+        )
         if clicked is not None:
             if message.clicked_at is None:
                 first_click.setdefault(message.id, at)
@@ -188,7 +196,7 @@ def unsubscribed(
     topic = (message.payload or {}).get("topic")
     key = f"topic:{topic}" if topic else message.channel
     if set_consent(conn, message.contact_id, {key: "unsubscribed"}, now):
-        properties = {**_about(message), "from": key}
+        properties = {**_about(message, conn, catalog), "from": key}
         _event(
             conn,
             workspace_id,
@@ -317,7 +325,7 @@ def bounced(  # noqa: PLR0913 (the bounce's facts, keyword-only)
         what = "email" if channel in TO_EMAIL_ADDRESSES else "phone"
         suppress(conn, workspace_id, [(what, address)], _SUPPRESSED_FOR[kind], now)
         set_consent(conn, contact_id, {channel: status}, now)
-    about = _about(message) if message is not None else {"channel": channel}
+    about = _about(message, conn, catalog) if message is not None else {"channel": channel}
     name = COMPLAINED if kind is Bounce.COMPLAINT else BOUNCED
     key = f"{name}:{message.id if message is not None else address}:{kind.value}"
     properties = {**about, "type": kind.value, "reason": reason[:500]}

@@ -21,6 +21,7 @@ from tidings.core.scoring import (
     event_awards,
     fit_awards,
     parse_scoring,
+    score_value,
     values,
 )
 from tidings.core.state import ContactView, EventView
@@ -100,27 +101,38 @@ def score_batch(
         after = values(scoring, [*past, *earned], now)
         changed[cid] = after
         new += [(cid, award) for award in earned]
+        # Each line shows the score as that award left it: two awards in one event are
+        # two steps, not twice the final value.
         lines += [
             step_log.line(
                 workspace_id,
                 cid,
                 "scored",
-                f"{a.score} {a.points:+g} by rule {a.rule}: {a.why}; now {after[a.score]:g}",
+                f"{a.score} {a.points:+g} by rule {a.rule}: {a.why}; now {value:g}",
                 now,
-                data={
-                    "score": a.score,
-                    "rule": a.rule,
-                    "points": a.points,
-                    "value": after[a.score],
-                },
+                data={"score": a.score, "rule": a.rule, "points": a.points, "value": value},
             )
-            for a in earned
+            for a, value in zip(earned, _running(scoring, past, earned, now), strict=True)
         ]
         news += _announce(cid, crossings(scoring, before, after), now)
     ledger_store.add_awards(conn, workspace_id, new)
     ledger_store.save_scores(conn, changed, now)
     step_log.append_lines(conn, lines)
     return news
+
+
+def _running(
+    scoring: Scoring, past: Sequence[Award], earned: Sequence[Award], now: datetime
+) -> list[float]:
+    """The value of each award's score just after that award, in order."""
+    return [
+        score_value(
+            scoring.scores[a.score],
+            (p for p in [*past, *earned[: i + 1]] if p.score == a.score),
+            now,
+        )
+        for i, a in enumerate(earned)
+    ]
 
 
 def decay_scores(

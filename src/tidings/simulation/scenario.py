@@ -20,7 +20,7 @@ from tidings.simulation.run import Progress, Simulation, SimulationTotals
 from tidings.storage.enrollments import first_converted_after_message
 from tidings.storage.migrate import upgrade
 from tidings.storage.workflows import Catalog, deploy_workflow
-from tidings.storage.workspaces import ensure_workspace, save_settings
+from tidings.storage.workspaces import ensure_workspace, mark_simulated, save_settings
 
 #: Virtual runs start here, so two runs with the same seed tell the same story.
 SIMULATION_START = datetime(2026, 3, 2, 0, 0, tzinfo=UTC)
@@ -102,6 +102,8 @@ def run_scenario(  # noqa: PLR0913 (keyword-only options)
     simulation = Simulation(engine, workspace_id, people, clock, rng, catalog, channels, appeal)
     simulation.seed()
     totals = simulation.run(days, progress)
+    with engine.begin() as conn:
+        mark_simulated(conn, workspace_id, clock.now())
     return ScenarioResult(
         workspace_id,
         catalog,

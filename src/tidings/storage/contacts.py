@@ -127,14 +127,22 @@ class _Record:
         "score",
     )
 
-    def __init__(self, contact_id: int | None, values: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        contact_id: int | None,
+        values: dict[str, Any],
+        scores: Mapping[str, float] | None = None,
+    ) -> None:
         self.id = contact_id
         self.values = values
         self.changed = False
+        # Read, never written here: scoring owns the column, but conditions and templates
+        # on this event's journeys see the scores as they are.
+        self.scores = scores or {}
 
     @classmethod
     def from_row(cls, row: Row[Any]) -> _Record:
-        return cls(row.id, {c: getattr(row, c) for c in cls.COLUMNS})
+        return cls(row.id, {c: getattr(row, c) for c in cls.COLUMNS}, row.scores or {})
 
     @classmethod
     def new(cls, ident: Identity, now: datetime) -> _Record:
@@ -188,6 +196,7 @@ class _Record:
             tags=frozenset(v["tags"]),
             consent=v["consent"],
             score=v["score"],
+            scores=self.scores,
         )
 
 

@@ -64,6 +64,11 @@ def enrollment_from_row(row: Row[Any]) -> Stored:
         ended_at=row.ended_at,
         converted_at=row.converted_at,
         revenue=row.revenue,
+        awaited={
+            step: event
+            for step, data in (row.awaited or {}).items()
+            if (event := _trigger_from_json(data)) is not None
+        },
     )
     return Stored(row.workspace_id, row.workflow_id, state)
 
@@ -84,6 +89,7 @@ def _values(state: EnrollmentState) -> dict[str, Any]:
         "exit_reason": state.exit_reason,
         "converted_at": state.converted_at,
         "revenue": state.revenue,
+        "awaited": {step: _trigger_to_json(e) for step, e in state.awaited.items()} or None,
     }
 
 

@@ -155,6 +155,11 @@ class DayFigures:
     clicked: int = 0
     converted: int = 0
     revenue: float = 0.0
+    #: Of the journeys that entered this day, how many have converted (on any day): the
+    #: day's conversion rate counts the same people above and below the line.
+    entered_converted: int = 0
+    #: Of the messages sent this day, how many were clicked (on any day).
+    sent_clicked: int = 0
 
 
 @dataclass(kw_only=True)
@@ -347,6 +352,15 @@ def _step_entries(
             step.converted, step.revenue = count, float(revenue)
 
 
+#: The channels whose sends are messages to people; webhooks and internal alerts that
+#: workflows also queue are calls, not messages, and "sent" does not count them.
+MESSAGE_CHANNELS = ("email", "sms")
+
+
+def _is_message_sent() -> ColumnElement[bool]:
+    return and_(messages.c.status == "sent", messages.c.channel.in_(MESSAGE_CHANNELS))
+
+
 def _message_counts(
     conn: Connection, workspace_id: int, scope: _Scope, steps: dict[tuple[int, str], StepFigures]
 ) -> None:
@@ -355,7 +369,7 @@ def _message_counts(
         select(
             m.workflow_id,
             m.step_id,
-            _count_if(and_(m.status == "sent", period.holds(m.sent_at))),
+            _count_if(and_(_is_message_sent(), period.holds(m.sent_at))),
             _count_if(period.holds(m.opened_at)),
             _count_if(period.holds(m.clicked_at)),
             # A resend is counted with the send it repeated: in the period of its sent_at.
@@ -428,9 +442,19 @@ def _days(
             add(workflow_id, on, name, count)
             if name == "converted":
                 add(workflow_id, on, "revenue", float(total))
-    sent = and_(m.status == "sent", period.holds(m.sent_at))
+    # Cohorts for the daily rates: each counted on the day of its denominator.
+    cohort = and_(period.holds(e.entered_at), e.converted_at.is_not(None))
+    day = day_of(conn, e.entered_at)
+    for workflow_id, on, count in conn.execute(
+        select(e.workflow_id, day, func.count())
+        .where(e.workspace_id == workspace_id, cohort, scope.enrollments())
+        .group_by(e.workflow_id, day)
+    ):
+        add(workflow_id, on, "entered_converted", count)
+    sent = and_(_is_message_sent(), period.holds(m.sent_at))
     for name, column, condition in (
         ("sent", m.sent_at, sent),
+        ("sent_clicked", m.sent_at, and_(sent, m.clicked_at.is_not(None))),
         ("opened", m.opened_at, period.holds(m.opened_at)),
         ("clicked", m.clicked_at, period.holds(m.clicked_at)),
     ):

@@ -51,6 +51,9 @@ workspaces = Table(
     Column("settings", Json, nullable=False, server_default="{}"),
     # The lead-scoring model: named scores, their rules and thresholds.
     Column("scoring", Json, nullable=False, server_default="{}"),
+    # Set when a simulation filled the workspace: its virtual clock's time at the end,
+    # which reports take for "now" (the wall clock would age the data by months).
+    Column("simulated_at", UTCDateTime),
 )
 
 contacts = Table(
@@ -144,6 +147,8 @@ enrollments = Table(
     Column("exit_reason", Text),
     Column("converted_at", UTCDateTime),
     Column("revenue", Float),
+    # The event that ended each wait for an event, by step id: later steps read it.
+    Column("awaited", Json),
     Index(None, "contact_id"),
     # The scheduler's claim scans only open enrollments, in wake order.
     Index(

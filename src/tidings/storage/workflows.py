@@ -144,6 +144,7 @@ class Catalog:
     def __init__(self) -> None:
         self._versions: dict[tuple[int, int], Workflow] = {}
         self._ids: dict[tuple[int, str], int] = {}
+        self._keys: dict[int, str] = {}
 
     def version(self, conn: Connection, workflow_id: int, version: int) -> Workflow:
         """The spec of one workflow version."""
@@ -159,6 +160,18 @@ class Catalog:
             found = Workflow.model_validate(spec)
             self._versions[key] = found
             self._ids[(0, found.id)] = workflow_id
+        return found
+
+    def key_of(self, conn: Connection, workflow_id: int) -> str | None:
+        """A workflow's key (what people and conditions name it by), or None if it is gone.
+        A key never changes for an id, so it is kept."""
+        found = self._keys.get(workflow_id)
+        if found is None:
+            found = conn.execute(
+                select(workflows.c.key).where(workflows.c.id == workflow_id)
+            ).scalar_one_or_none()
+            if found is not None:
+                self._keys[workflow_id] = found
         return found
 
     def live(self, conn: Connection, workspace_id: int) -> list[tuple[int, LiveVersion]]:

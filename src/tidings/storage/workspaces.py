@@ -51,6 +51,20 @@ def load_workspace(conn: Connection, workspace_id: int) -> WorkspaceRecord | Non
     return WorkspaceRecord(row.id, row.key, row.secret, dict(row.settings or {}))
 
 
+def mark_simulated(conn: Connection, workspace_id: int, at: datetime) -> None:
+    """Say that a simulation filled this workspace, its virtual clock ending at `at`."""
+    conn.execute(update(workspaces).where(workspaces.c.id == workspace_id).values(simulated_at=at))
+
+
+def report_time(conn: Connection, workspace_id: int, now: datetime) -> datetime:
+    """The moment a report on this workspace is as of: `now`, or for a simulated
+    workspace the end of its virtual time, in which all its data lives."""
+    found = conn.execute(
+        select(workspaces.c.simulated_at).where(workspaces.c.id == workspace_id)
+    ).scalar_one_or_none()
+    return now if found is None else found
+
+
 def load_scoring_document(conn: Connection, workspace_id: int) -> dict[str, Any]:
     """The workspace's stored lead-scoring model (empty when there is none)."""
     found = conn.execute(

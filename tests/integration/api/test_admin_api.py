@@ -17,7 +17,7 @@ from tidings.api.app import create_app
 from tidings.storage.api_keys import KeyKind, create_key
 from tidings.storage.messages import MessageStatus
 from tidings.storage.suppressions import suppressed
-from tidings.storage.workspaces import ensure_workspace
+from tidings.storage.workspaces import ensure_workspace, mark_simulated
 
 
 class Api:
@@ -455,3 +455,20 @@ def test_reports_as_json_and_as_a_page(store: Store, api: Api) -> None:
         "GET", "/api/reports", params={"since": "2026-05-02", "until": "2026-05-01"}
     )
     assert backwards.status_code == 400 and backwards.json()["errors"][0]["path"] == "since"
+
+
+def test_a_simulated_workspace_is_reported_as_of_its_virtual_time(store: Store, api: Api) -> None:
+    cart = (Path(__file__).parents[3] / "examples" / "workflows" / "cart_recovery.yaml").read_text()
+    api.admin("POST", "/api/workflows", content=cart)
+
+    def untouched() -> list[str]:
+        found = api.admin("GET", "/api/reports").json()["findings"]
+        return [f["summary"] for f in found if f["kind"] == "untouched"]
+
+    # A real workspace 200 days on: the workflow has run unchanged all that time.
+    store.clock.advance(timedelta(days=200))
+    assert untouched() == ["running unchanged for 200 days"]
+    # A simulation that ended 2 days after the deploy: its data lives in its own time.
+    with store.engine.begin() as conn:
+        mark_simulated(conn, store.workspace_id, store.clock.now() - timedelta(days=198))
+    assert untouched() == []

@@ -74,6 +74,21 @@ def test_webhook_is_signed_per_standard_webhooks(
         Webhook(_secret(store)).verify(call.body.replace(b"pro", b"max"), call.headers)
 
 
+def test_a_content_type_set_by_the_step_is_sent_once(
+    store: Store, dispatcher: Dispatcher, receiver: HttpSink
+) -> None:
+    hook = crm_hook(f"{receiver.url}/crm").replace(
+        "headers: {x-source: tidings}", 'headers: {Content-Type: "application/vnd.crm+json"}'
+    )
+    deploy(store, hook)
+    identify(store, "ann", email="ann@example.com")
+    track(store, "ann", "signed_up", plan="pro")
+    assert dispatcher.run_once().sent == 1
+    [call] = receiver.requests
+    # The step's own spelling of a header replaces the default, whatever its case.
+    assert [v for k, v in call.lines if k == "content-type"] == ["application/vnd.crm+json"]
+
+
 def test_retries_keep_the_same_webhook_id(
     store: Store, dispatcher: Dispatcher, receiver: HttpSink
 ) -> None:

@@ -283,7 +283,8 @@ def test_a_workflow_branches_on_the_open(
           - id: seen
             type: wait
             event: email_opened
-            where: event.step == "hi"
+            # The workflow is named by its key, as people know it.
+            where: event.workflow == "nudge" and event.step == "hi"
             timeout: 2d
             on_event: thanks
             on_timeout: again

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from tests.helpers import contact, event, workflow
+from tests.helpers import contact, event, problems_of, workflow
 from tidings.core import (
     EnrollmentState,
     EnrollmentStatus,
@@ -124,6 +124,30 @@ def test_per_key_allows_one_journey_per_key_ever(now: datetime) -> None:
         later,
     )
     assert again.transitions == () and "already had a journey for 'c1'" in again.decisions[0].detail
+
+
+def test_per_key_one_at_a_time_allows_a_key_again_once_its_journey_ended(now: datetime) -> None:
+    wf = workflow(
+        CART.replace("key: event.cart_id}", "key: event.cart_id, per_key: one_at_a_time}")
+    )
+    first = started(wf, now)
+    later = now + timedelta(days=30)
+
+    def again(past: EnrollmentState) -> tuple[object, ...]:
+        event_ = event("cart_abandoned", later, cart_id="c1", value=60)
+        return react(event_, contact(), [LiveVersion(wf, 1)], [(wf, past)], later).transitions
+
+    # While the cart's journey runs, the same cart starts no second one ...
+    assert again(first) == ()
+    # ... and once it ended, the cart may start a new one.
+    assert [type(t) for t in again(replace(first, status=EnrollmentStatus.COMPLETED))] == [Start]
+
+
+def test_per_key_choice_needs_per_key_reentry() -> None:
+    found = problems_of(
+        CART.replace("{reentry: per_key, key: event.cart_id}", "{per_key: one_at_a_time}")
+    )
+    assert any("per_key: one_at_a_time applies to reentry: per_key" in p for p in found), found
 
 
 @pytest.mark.parametrize(

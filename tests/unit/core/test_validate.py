@@ -227,3 +227,39 @@ def test_a_holdout_path_must_never_reach_a_send() -> None:
     ]
     apart = steps.replace("next: remind}\n  - {id: done", "next: done}\n  - {id: done")
     assert problems(apart) == []
+
+
+def test_the_awaited_event_is_checked_like_any_event() -> None:
+    schema = Schema(
+        frozenset(), {"order_delivered": frozenset(), "nps_submitted": frozenset({"score"})}
+    )
+    found = problems_of(
+        """
+        id: nps
+        name: NPS
+        trigger: {event: order_delivered}
+        templates:
+          t: {subject: "You gave {{ steps.survey.event.scor }}", text: "x"}
+        steps:
+          - {id: survey, type: wait, event: nps_submitted, timeout: 7d}
+          - id: sort
+            type: branch
+            branches:
+              - {when: "steps.servey.event.score >= 9", next: t}
+              - {when: "steps.survey.score >= 9", next: t}
+            else: done
+          - {id: t, type: send, template: t}
+          - {id: done, type: exit}
+        """,
+        schema,
+    )
+    assert any(
+        "steps.servey.event.score: 'servey' is not a step that waits for an event"
+        " (did you mean survey?)" in p
+        for p in found
+    ), found
+    assert any("steps.survey.score names no property of the awaited event" in p for p in found)
+    assert any(
+        "unknown field steps.survey.event.scor (the nps_submitted event has no 'scor')" in p
+        for p in found
+    ), found

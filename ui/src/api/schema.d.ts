@@ -1461,6 +1461,11 @@ export interface components {
              */
             entered: number;
             /**
+             * Entered Converted
+             * @default 0
+             */
+            entered_converted: number;
+            /**
              * Opened
              * @default 0
              */
@@ -1475,6 +1480,11 @@ export interface components {
              * @default 0
              */
             sent: number;
+            /**
+             * Sent Clicked
+             * @default 0
+             */
+            sent_clicked: number;
         };
         /**
          * Decided

@@ -20,6 +20,7 @@ from tidings.reporting.build import Options, Report, build_report
 from tidings.reporting.html import render_html
 from tidings.storage.people import Role
 from tidings.storage.reports import Period
+from tidings.storage.workspaces import report_time
 
 router = APIRouter(prefix="/reports", tags=["reports"], dependencies=[requires(Role.EDITOR)])
 
@@ -49,7 +50,8 @@ def _report(
         half_life=_duration(half_life, "half_life"),
     )
     with admin.engine.connect() as conn:
-        return build_report(conn, admin.workspace_id, admin.catalog, admin.clock.now(), options)
+        now = report_time(conn, admin.workspace_id, admin.clock.now())
+        return build_report(conn, admin.workspace_id, admin.catalog, now, options)
 
 
 ReportDep = Annotated[Report, Depends(_report)]

@@ -14,7 +14,7 @@ from tidings.core.duration import format_days
 Scalar = str | int | float | bool | None
 
 #: The roots a field path may start from.
-ROOTS = ("contact", "event", "trigger", "consent")
+ROOTS = ("contact", "event", "trigger", "consent", "steps")
 
 
 class Op(StrEnum):

@@ -38,6 +38,9 @@ class Facts:
     event: Mapping[str, Any] = field(default_factory=dict)
     consent: Mapping[str, Any] = field(default_factory=dict)
     trigger: Mapping[str, Any] = field(default_factory=dict)
+    #: What earlier steps of the journey left: `steps.<wait id>.event` is the event that
+    #: ended that wait.
+    steps: Mapping[str, Any] = field(default_factory=dict)
     #: The contact's events, for behaviour rules; only needed when the condition has some.
     history: Sequence[EventView] = ()
     #: The moment `within` counts back from; behaviour rules with `within` need it.
@@ -108,6 +111,7 @@ def resolve(ref: Field, facts: Facts) -> Any:
         "event": facts.event,
         "consent": facts.consent,
         "trigger": facts.trigger,
+        "steps": facts.steps,
     }
     current: Any = roots[ref.root]
     for key in ref.path:

@@ -8,7 +8,7 @@ Grammar (lowest precedence first):
     not        := "not" not | "(" condition ")" | behaviour | comparison
     comparison := operand [ op operand | "is" ["not"] "null" | ["not"] ("in"|"contains") operand ]
     operand    := field | string | number | true | false | null | "[" literal, ... "]"
-    field      := ("contact" | "event" | "trigger" | "consent") ("." name)+
+    field      := ("contact" | "event" | "trigger" | "consent" | "steps") ("." name)+
 
     behaviour  := "performed" events [where] [count] [within]
                 | "last" events [where] ("more than" duration "ago" | within)
@@ -373,7 +373,7 @@ class _Parser:
             if root not in ROOTS:
                 raise self.fail(
                     f"unknown name {token.text!r}; "
-                    "fields start with contact., event., trigger. or consent.",
+                    "fields start with contact., event., trigger., consent. or steps.",
                     token,
                 )
             if not rest:

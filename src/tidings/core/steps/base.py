@@ -31,7 +31,11 @@ class StepContext:
         """What conditions at this step can see."""
         event = self.state.trigger.properties if self.state.trigger else {}
         return Facts(
-            contact=self.contact.fields(), event=event, consent=self.contact.consent, trigger=event
+            contact=self.contact.fields(),
+            event=event,
+            consent=self.contact.consent,
+            trigger=event,
+            steps=self.state.step_facts(),
         )
 
     def template_context(self) -> dict[str, Any]:
@@ -42,6 +46,7 @@ class StepContext:
             "event": dict(trigger.properties) if trigger else {},
             "trigger": dict(trigger.properties) if trigger else {},
             "workflow": {"id": self.workflow.id, "name": self.workflow.name},
+            "steps": self.state.step_facts(),
         }
 
     def decision(self, action: str, detail: str = "", **data: Any) -> StepLogEntry:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from tidings.core.calendar import next_local_time
 from tidings.core.duration import format_duration
+from tidings.core.moment import moment_of, parse_moment
 from tidings.core.spec import WaitStep
 from tidings.core.state import WaitKind
 from tidings.core.steps.base import Outcome, StepContext, go_to, wait_until
@@ -14,6 +15,8 @@ def start_wait(step: WaitStep, ctx: StepContext) -> Outcome:
     now = ctx.now
     if step.for_ is not None:
         wake_at, kind, what = now + step.for_, WaitKind.TIMER, "for " + format_duration(step.for_)
+    elif step.at is not None:
+        return _start_wait_at(step, step.at, ctx)
     elif step.until is not None:
         wake_at = next_local_time(now, ctx.contact.timezone, step.until.time, step.until.weekdays)
         kind = WaitKind.TIMER
@@ -25,6 +28,24 @@ def start_wait(step: WaitStep, ctx: StepContext) -> Outcome:
         what = f"for {step.event} (at most {format_duration(step.timeout)})"
     state = wait_until(ctx.state, wake_at, kind)
     decision = ctx.decision("waiting", what, wake_at=wake_at.isoformat())
+    return Outcome(state, decisions=(decision,))
+
+
+def _start_wait_at(step: WaitStep, at: str, ctx: StepContext) -> Outcome:
+    """Wait until a moment relative to another time; go on at once if it has passed or
+    the field holds no time (the log says which)."""
+    moment = parse_moment(at)
+    started_at = ctx.state.started_at
+    when = moment_of(moment, ctx.facts(), started_at, ctx.contact.timezone, step.at_time)
+    nxt = ctx.workflow.next_of(step)
+    if when is None:
+        decision = ctx.decision("wait_skipped", f"{at}: no date or time there; going on")
+        return Outcome(go_to(ctx.state, nxt), decisions=(decision,))
+    if when <= ctx.now:
+        decision = ctx.decision("wait_skipped", f"{at} ({when:%Y-%m-%d %H:%M} UTC) has passed")
+        return Outcome(go_to(ctx.state, nxt), decisions=(decision,))
+    state = wait_until(ctx.state, when, WaitKind.TIMER)
+    decision = ctx.decision("waiting", f"until {at}", wake_at=when.isoformat())
     return Outcome(state, decisions=(decision,))
 
 

@@ -1,0 +1,120 @@
+"""Waits until a moment relative to another time: a field of the trigger or the profile,
+or the journey's start, with an offset; dates read on the contact's clock."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from tests.helpers import contact, event, problems_of, workflow
+from tidings.core import EnrollmentState, EnrollmentStatus, SendMessage, advance
+from tidings.core.spec import Workflow
+
+NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
+
+
+def webinar(at: str, extra: str = "") -> Workflow:
+    return workflow(
+        f"""
+        id: webinar
+        name: Webinar reminder
+        trigger: {{event: registered}}
+        templates:
+          soon: {{subject: "Starting soon", text: "see you"}}
+        steps:
+          - {{id: before, type: wait, at: "{at}"{extra}}}
+          - {{id: soon, type: send, template: soon}}
+        """
+    )
+
+
+def start(wf: Workflow, **props: object) -> EnrollmentState:
+    return EnrollmentState(
+        id=1,
+        workflow_key=wf.id,
+        version=1,
+        contact_id=1,
+        status=EnrollmentStatus.ACTIVE,
+        step_id=wf.steps[0].id,
+        entered_at=NOW,
+        trigger=event("registered", NOW, **props),
+    )
+
+
+@pytest.mark.parametrize(
+    ("at", "props", "tz", "extra", "wake_at"),
+    [
+        # An hour before the event's start, a date-time with its zone.
+        (
+            "event.starts_at - 1h",
+            {"starts_at": "2026-03-05T18:00:00Z"},
+            "UTC",
+            "",
+            datetime(2026, 3, 5, 17, tzinfo=UTC),
+        ),
+        # A date-time without a zone is on the contact's clock (Paris is UTC+1 in March).
+        (
+            "trigger.starts_at - 1h",
+            {"starts_at": "2026-03-05T18:00:00"},
+            "Europe/Paris",
+            "",
+            datetime(2026, 3, 5, 16, tzinfo=UTC),
+        ),
+        # A date, at the local time asked for, 30 days before.
+        (
+            "event.renews_on - 30d",
+            {"renews_on": "2026-05-01"},
+            "America/New_York",
+            ", at_time: '09:00'",
+            datetime(2026, 4, 1, 13, tzinfo=UTC),
+        ),
+        # Three days after the journey started.
+        ("started_at + 3d", {}, "UTC", "", NOW + timedelta(days=3)),
+    ],
+)
+def test_a_wait_until_a_moment(
+    at: str, props: dict[str, object], tz: str, extra: str, wake_at: datetime
+) -> None:
+    wf = webinar(at, extra)
+    waiting = advance(wf, start(wf, **props), contact(timezone=tz), NOW).state
+    assert (waiting.status, waiting.wake_at) == (EnrollmentStatus.WAITING, wake_at)
+    sent = advance(wf, waiting, contact(timezone=tz), wake_at).effects
+    assert [type(e) for e in sent] == [SendMessage]
+
+
+def test_a_contact_field_anchors_a_wait() -> None:
+    wf = webinar("contact.renewal_date - 30d")
+    someone = contact(attributes={"renewal_date": "2026-06-30"})
+    found = advance(wf, start(wf), someone, NOW).state
+    assert found.wake_at == datetime(2026, 5, 31, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("props", "why"),
+    [
+        ({"starts_at": "2026-03-01T10:00:00Z"}, "has passed"),  # too late: go on at once
+        ({}, "no date or time there"),  # nothing to wait for: go on, and say so
+        ({"starts_at": "next tuesday"}, "no date or time there"),
+    ],
+)
+def test_a_moment_that_passed_or_is_missing_goes_on_at_once(
+    props: dict[str, object], why: str
+) -> None:
+    wf = webinar("event.starts_at - 1h")
+    done = advance(wf, start(wf, **props), contact(), NOW)
+    assert [type(e) for e in done.effects] == [SendMessage]
+    assert any(why in d.detail for d in done.decisions if d.action == "wait_skipped")
+
+
+def test_a_bad_moment_is_refused_with_its_form() -> None:
+    found = problems_of(
+        """
+        id: w
+        name: W
+        trigger: {event: registered}
+        steps:
+          - {id: before, type: wait, at: "event.starts_at minus an hour"}
+        """
+    )
+    assert any("is not a moment" in p and "event.starts_at - 1h" in p for p in found), found
