@@ -76,7 +76,7 @@ class ContactView:
 def _shown(score: float) -> float | int:
     """A score as conditions and templates see it: to the hundredth, and a whole number
     without its `.0`, so that a message prints 60 where the points add up to 59.999999."""
-    tidy = round(score, 2)
+    tidy = round(float(score), 2)  # an int has no is_integer() before Python 3.12
     return int(tidy) if tidy.is_integer() else tidy
 
 
