@@ -46,7 +46,8 @@ def decide_approval(
             # The decider's words sit in the contact's story next to the decision.
             said = Decision(enrollment_id, stored.state.contact_id, stored.state.step_id,
                             "commented", f"{by}: {comment}")  # fmt: skip
-            decisions.append(said)
+            # Right after the line that records the decision, before the steps it led to.
+            decisions.insert(min(1, len(decisions)), said)
         journeys.log(tuple(decisions), stored.workflow_id, stored.state.version)
         journeys.apply(result.effects, stored.workflow_id)
         journeys.flush()

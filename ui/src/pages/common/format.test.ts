@@ -42,6 +42,7 @@ describe("numbers and moments", () => {
     expect(fromNow("2026-12-07T10:00:00Z", now)).toBe("in 2 days");
     expect(fromNow("2026-12-05T07:00:00Z", now)).toBe("3 hours ago");
     expect(fromNow("2026-12-05T10:00:20Z", now)).toBe("in less than a minute");
+    expect(fromNow("2026-12-07T09:59:00Z", now)).toBe("in 47 hours");
   });
 
   it("writes durations in the unit that reads best", () => {
@@ -54,5 +55,13 @@ describe("numbers and moments", () => {
     expect(plain("<b>x</b>")).toBe("<b>x</b>");
     expect(plain({ a: 1 })).toBe('{"a":1}');
     expect(plain(null)).toBe("—");
+  });
+});
+
+describe("money differences", () => {
+  it("are signed amounts, not percentage points", async () => {
+    const { signedMoney } = await import("./format");
+    expect(signedMoney(5.956)).toBe("+5.96");
+    expect(signedMoney(-1)).toBe("−1.00");
   });
 });

@@ -33,6 +33,12 @@ export function points(difference: number | null | undefined): string {
 const COUNT = new Intl.NumberFormat("en-US");
 const MONEY = new Intl.NumberFormat("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
 
+/** A signed amount of money ("+5.28", "−1.00"). */
+export function signedMoney(value: number): string {
+  if (!Number.isFinite(value)) return "—";
+  return `${value > 0 ? "+" : value < 0 ? "−" : ""}${MONEY.format(Math.abs(value))}`;
+}
+
 export function count(value: number): string {
   return Number.isInteger(value) ? COUNT.format(value) : value.toFixed(2);
 }
@@ -66,7 +72,8 @@ export function fromNow(iso: string, now: Date): string {
   ];
   for (const [unit, size] of units) {
     const amount = Math.floor(Math.abs(seconds) / size);
-    if (amount >= 1) {
+    // "in 47 hours" rather than "in 1 day" for a deadline of nearly two days.
+    if (amount >= (unit === "minute" ? 1 : 2)) {
       const label = `${amount} ${unit}${amount === 1 ? "" : "s"}`;
       return seconds >= 0 ? `in ${label}` : `${label} ago`;
     }

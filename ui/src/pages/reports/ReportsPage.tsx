@@ -4,7 +4,7 @@ import { useQuery } from "@tanstack/react-query";
 import { useState, type FormEvent, type ReactNode } from "react";
 import { Link } from "wouter";
 import { api, unwrap } from "../../api/client";
-import { count, duration, money, moment, percent, points, ratePercent, rate } from "../common/format";
+import { count, duration, money, moment, percent, points, rate, ratePercent, signedMoney } from "../common/format";
 import { Empty, Failure, Loading, PageHeader, Tabs } from "../common/parts";
 import { findingWorkflow, MODEL_LABELS, type Comparison, type Report, type WorkflowFigures } from "./types";
 
@@ -136,13 +136,15 @@ export function Funnel({ workflow }: { workflow: WorkflowFigures }) {
   );
 }
 
-function Interval({ comparison }: { comparison: Comparison | null }) {
+/** A difference and its 95% interval: percentage points for rates, money for revenue. */
+export function Interval({ comparison, metric = "rate" }: { comparison: Comparison | null; metric?: string }) {
   if (!comparison) return <span className="muted">too few to compare</span>;
+  const show = metric.includes("revenue") ? signedMoney : points;
   return (
     <span>
-      {points(comparison.difference)}{" "}
+      {show(comparison.difference)}{" "}
       <span className="muted">
-        [{points(comparison.low)}, {points(comparison.high)}] · p={comparison.p_value.toFixed(3)}
+        [{show(comparison.low)}, {show(comparison.high)}] · p={comparison.p_value.toFixed(3)}
       </span>
     </span>
   );
@@ -199,7 +201,7 @@ function Experiments({ report }: { report: Report }) {
             <ul className="plain-list">
               {x.comparisons.map((c) => (
                 <li key={`${c.arm}-${c.metric}`}>
-                  <strong>{c.arm}</strong> vs control on {c.metric.replaceAll("_", " ")}: <Interval comparison={c.comparison} /> —{" "}
+                  <strong>{c.arm}</strong> vs control on {c.metric.replaceAll("_", " ")}: <Interval comparison={c.comparison} metric={c.metric} /> —{" "}
                   {c.said}
                 </li>
               ))}
