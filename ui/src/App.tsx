@@ -9,6 +9,8 @@ import { ApprovalsPage } from "./pages/approvals/ApprovalsPage";
 import { ContactPage } from "./pages/contacts/ContactPage";
 import { ContactsPage } from "./pages/contacts/ContactsPage";
 import { ReportsPage } from "./pages/reports/ReportsPage";
+import { SegmentsPage } from "./pages/segments/SegmentsPage";
+import { SettingsPage } from "./pages/settings/SettingsPage";
 import { useSession } from "./session/useSession";
 import { Shell } from "./shell/Shell";
 
@@ -37,19 +39,12 @@ export function App() {
           )}</Route>
         <Route path="/contacts" component={ContactsPage} />
         <Route path="/contacts/:id">{(params) => <ContactPage key={params.id} id={Number(params.id)} />}</Route>
-        <Route path="/segments">
-          <ComingNext title="Segments" what="Build segments with live counts." meanwhile="tidings segment --help" />
-        </Route>
+        <Route path="/segments" component={SegmentsPage} />
         <Route path="/approvals" component={ApprovalsPage} />
         <Route path="/reports">{() => <ReportsPage tab="workflows" />}</Route>
         <Route path="/reports/:tab">{(params) => <ReportsPage tab={params.tab} />}</Route>
-        <Route path="/settings">
-          <ComingNext
-            title="Settings"
-            what="People, roles, API keys and delivery settings."
-            meanwhile="tidings users list"
-          />
-        </Route>
+        <Route path="/settings">{() => <SettingsPage tab="delivery" />}</Route>
+        <Route path="/settings/:tab">{(params) => <SettingsPage tab={params.tab} />}</Route>
         <Route path="/">
           <Redirect to="/workflows" />
         </Route>
