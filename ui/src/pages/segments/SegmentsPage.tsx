@@ -177,7 +177,7 @@ function Builder({ editing, onSaved }: { editing: Segment | null; onSaved: (s: S
         ) : (
           <label className="field">
             <span className="field__label">Condition</span>
-            <textarea className="input textarea" rows={4} value={text} onChange={(e) => setText(e.target.value)} />
+            <textarea className="input textarea textarea--code" rows={4} value={text} onChange={(e) => setText(e.target.value)} />
           </label>
         )}
         {save.isError && (

@@ -163,7 +163,7 @@ function DeliveryForm({ initial }: { initial: Settings }) {
           Frequency caps, quiet hours, the pause after a purchase, duplicate suppression and the alert budget, as JSON. Every rule is
           off until it is set; the dispatcher applies them within seconds.
         </p>
-        <textarea className="input textarea" aria-label="Policies" rows={10} value={policies} onChange={(e) => setPolicies(e.target.value)} />
+        <textarea className="input textarea textarea--code" aria-label="Policies" rows={10} value={policies} onChange={(e) => setPolicies(e.target.value)} />
       </section>
       {policiesProblem && (
         <p className="alert alert--error" role="alert">
