@@ -1,7 +1,7 @@
 """the comment a person gives with an approval decision
 
-Revision ID: 0009_approval_comment
-Revises: 0008
+Revision ID: 0010
+Revises: 0009
 Create Date: 2026-12-05 23:55:00
 """
 
@@ -10,9 +10,9 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0009_approval_comment"
+revision = "0010"
 # Other branches add their own 0009; the merge rechains this one after the last of them.
-down_revision = "0008"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
