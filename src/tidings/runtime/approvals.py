@@ -6,7 +6,7 @@ from sqlalchemy import Connection, Engine
 
 from tidings.clock import Clock
 from tidings.core.advance import decide
-from tidings.core.effects import Decision
+from tidings.core.effects import StepLogEntry
 from tidings.errors import NotFound
 from tidings.runtime.journeys import Journeys
 from tidings.runtime.transactions import transact
@@ -44,7 +44,7 @@ def decide_approval(
         decisions = list(result.decisions)
         if comment and result.state != stored.state:
             # The decider's words sit in the contact's story next to the decision.
-            said = Decision(enrollment_id, stored.state.contact_id, stored.state.step_id,
+            said = StepLogEntry(enrollment_id, stored.state.contact_id, stored.state.step_id,
                             "commented", f"{by}: {comment}")  # fmt: skip
             # Right after the line that records the decision, before the steps it led to.
             decisions.insert(min(1, len(decisions)), said)
