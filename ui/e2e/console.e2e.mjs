@@ -104,9 +104,9 @@ try {
   await shot("05-canvas-panel");
 
   await page.getByRole("link", { name: "Contacts" }).click();
-  await page.getByRole("heading", { name: "Coming next" }).waitFor();
-  check(true, "a page not built yet says it is coming next");
-  await shot("06-coming-next");
+  await page.getByRole("heading", { name: "No contacts yet" }).waitFor();
+  check(true, "the contacts page says how contacts arrive while there are none");
+  await shot("06-contacts-empty");
 
   await page.getByRole("button", { name: "Log out" }).click();
   await page.getByRole("heading", { name: "Log in to the console" }).waitFor();

@@ -5,6 +5,12 @@ import { describe } from "./api/problem";
 import { ComingNext } from "./pages/ComingNext";
 import { LoginPage } from "./pages/LoginPage";
 import { WorkflowsPage } from "./pages/WorkflowsPage";
+import { ApprovalsPage } from "./pages/approvals/ApprovalsPage";
+import { ContactPage } from "./pages/contacts/ContactPage";
+import { ContactsPage } from "./pages/contacts/ContactsPage";
+import { ReportsPage } from "./pages/reports/ReportsPage";
+import { SegmentsPage } from "./pages/segments/SegmentsPage";
+import { SettingsPage } from "./pages/settings/SettingsPage";
 import { useSession } from "./session/useSession";
 import { Shell } from "./shell/Shell";
 
@@ -31,37 +37,14 @@ export function App() {
               <WorkflowPage workflowKey={decodeURIComponent(params.key)} />
             </Suspense>
           )}</Route>
-        <Route path="/contacts">
-          <ComingNext
-            title="Contacts"
-            what="Search contacts, see their profile and the why-timeline of every journey."
-            meanwhile="tidings contacts why CONTACT_ID"
-          />
-        </Route>
-        <Route path="/segments">
-          <ComingNext title="Segments" what="Build segments with live counts." meanwhile="tidings segment --help" />
-        </Route>
-        <Route path="/approvals">
-          <ComingNext
-            title="Approvals"
-            what="The inbox of journeys waiting for a person's yes or no."
-            meanwhile="GET /api/approvals"
-          />
-        </Route>
-        <Route path="/reports">
-          <ComingNext
-            title="Reports"
-            what="Per-workflow and per-step figures, experiments and holdout lift, with charts."
-            meanwhile="tidings report"
-          />
-        </Route>
-        <Route path="/settings">
-          <ComingNext
-            title="Settings"
-            what="People, roles, API keys and delivery settings."
-            meanwhile="tidings users list"
-          />
-        </Route>
+        <Route path="/contacts" component={ContactsPage} />
+        <Route path="/contacts/:id">{(params) => <ContactPage key={params.id} id={Number(params.id)} />}</Route>
+        <Route path="/segments" component={SegmentsPage} />
+        <Route path="/approvals" component={ApprovalsPage} />
+        <Route path="/reports">{() => <ReportsPage tab="workflows" />}</Route>
+        <Route path="/reports/:tab">{(params) => <ReportsPage tab={params.tab} />}</Route>
+        <Route path="/settings">{() => <SettingsPage tab="delivery" />}</Route>
+        <Route path="/settings/:tab">{(params) => <SettingsPage tab={params.tab} />}</Route>
         <Route path="/">
           <Redirect to="/workflows" />
         </Route>

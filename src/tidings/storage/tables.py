@@ -248,6 +248,8 @@ approvals = Table(
     Column("expires_at", UTCDateTime, nullable=False),
     Column("decided_by", String(200)),
     Column("decided_at", UTCDateTime),
+    # What the person who decided said about it.
+    Column("comment", Text),
     Column("created_at", UTCDateTime, nullable=False),
     UniqueConstraint("enrollment_id", "step_id", "attempt"),
     Index(None, "workspace_id", "status"),

@@ -25,6 +25,16 @@ function isProblem(value: unknown): value is Problem {
   return typeof value === "object" && value !== null && "title" in value && "status" in value;
 }
 
+/** An ApiError from a failed response whose body was already read (as openapi-fetch does). */
+export function apiErrorOf(response: Response, body: unknown): ApiError {
+  const retry = Number(response.headers.get("Retry-After"));
+  return new ApiError(
+    response.status,
+    isProblem(body) ? body : null,
+    Number.isFinite(retry) && retry > 0 ? retry : null,
+  );
+}
+
 /** Reads a failed response into an ApiError; a body that is not a problem is dropped. */
 export async function toApiError(response: Response): Promise<ApiError> {
   let body: unknown;

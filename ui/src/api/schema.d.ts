@@ -13,7 +13,7 @@ export interface paths {
         };
         /**
          * Pending
-         * @description Requests waiting for a decision, oldest first.
+         * @description Requests waiting for a decision, oldest first, each with its context.
          */
         get: operations["pending_api_approvals_get"];
         put?: never;
@@ -133,7 +133,7 @@ export interface paths {
         };
         /**
          * List All
-         * @description Contacts in id order, a page at a time, optionally by email or tag.
+         * @description Contacts in id order, a page at a time, optionally by email, tag, segment or search.
          */
         get: operations["list_all_api_contacts_get"];
         put?: never;
@@ -1155,6 +1155,20 @@ export interface components {
             slack_webhook_url?: string | null;
         };
         /**
+         * ApprovalContext
+         * @description The workflow and contact of an approval, and what approving would send.
+         */
+        ApprovalContext: {
+            contact: components["schemas"]["ContactBrief"];
+            preview: components["schemas"]["MessagePreview"] | null;
+            /** Version */
+            version: number;
+            /** Workflow */
+            workflow: string;
+            /** Workflow Name */
+            workflow_name: string;
+        };
+        /**
          * ApprovalOut
          * @description A request for a person's decision.
          */
@@ -1163,6 +1177,7 @@ export interface components {
             approvers: string[];
             /** Contact Id */
             contact_id: number;
+            context?: components["schemas"]["ApprovalContext"] | null;
             /** Enrollment Id */
             enrollment_id: number;
             /**
@@ -1311,6 +1326,20 @@ export interface components {
          */
         ConsentStatus: "subscribed" | "unsubscribed" | "bounced" | "complained";
         /**
+         * ContactBrief
+         * @description Who the journey is about.
+         */
+        ContactBrief: {
+            /** Email */
+            email: string | null;
+            /** Id */
+            id: number;
+            /** Name */
+            name: string | null;
+            /** User Id */
+            user_id: string | null;
+        };
+        /**
          * ContactChanges
          * @description Changes to a profile; an attribute set to null is removed.
          */
@@ -1370,6 +1399,8 @@ export interface components {
             scores: {
                 [key: string]: number;
             };
+            /** Segments */
+            segments: string[];
             /** Steps */
             steps: components["schemas"]["StepOut"][];
             /** Tags */
@@ -1505,6 +1536,8 @@ export interface components {
         Decision: {
             /** By */
             by: string;
+            /** Comment */
+            comment?: string | null;
         };
         /**
          * DeliverySettings
@@ -1884,6 +1917,24 @@ export interface components {
             subject: string | null;
             /** Workflow */
             workflow: string | null;
+        };
+        /**
+         * MessagePreview
+         * @description The message the journey sends next if approved, rendered for its contact.
+         */
+        MessagePreview: {
+            /** Channel */
+            channel: string;
+            /** Problem */
+            problem?: string | null;
+            /** Step Id */
+            step_id: string;
+            /** Subject */
+            subject?: string | null;
+            /** Template */
+            template: string;
+            /** Text */
+            text?: string | null;
         };
         /**
          * MessageStatus
@@ -2964,6 +3015,10 @@ export interface operations {
             query?: {
                 email?: string | null;
                 tag?: string | null;
+                /** @description text in the email, user id or phone */
+                q?: string | null;
+                /** @description a segment key */
+                segment?: string | null;
                 /** @description the last id of the previous page */
                 after?: number;
                 limit?: number;
