@@ -79,6 +79,14 @@ export function ContactsPage() {
   const applied = filtersFrom(search);
   const [draft, setDraft] = useState<ContactFilters>(applied);
   const [pages, setPages] = useState<number[]>([0]); // the `after` of each page seen
+  // The address is the truth: when it changes (Back, a link), start at its first page and
+  // show its filters, rather than keep the cursor of another search.
+  const [seen, setSeen] = useState(search);
+  if (seen !== search) {
+    setSeen(search);
+    setPages([0]);
+    setDraft(applied);
+  }
   const after = pages[pages.length - 1] ?? 0;
   const segments = useQuery({ queryKey: ["segments"], queryFn: () => unwrap(api.GET("/api/segments")) });
   const contacts = useQuery({

@@ -117,6 +117,9 @@ function Builder({ editing, onSaved }: { editing: Segment | null; onSaved: (s: S
     queryFn: () => unwrap(api.POST("/api/segments/preview", { body: { condition: settled } })),
   });
   const key = editing?.key ?? keyOf(name);
+  // Saving is a PUT, which replaces: a new segment must not take an existing one's key.
+  const existing = useQuery({ queryKey: ["segments"], queryFn: () => unwrap(api.GET("/api/segments")) });
+  const taken = !editing && key !== "" && (existing.data ?? []).some((s) => s.key === key);
   const save = useMutation({
     mutationFn: () => unwrap(api.PUT("/api/segments/{key}", { params: { path: { key } }, body: { name: name.trim(), condition } })),
     onSuccess: (segment) => {
@@ -133,7 +136,12 @@ function Builder({ editing, onSaved }: { editing: Segment | null; onSaved: (s: S
         <label className="field">
           <span className="field__label">Name</span>
           <input className="input" value={name} onChange={(e) => setName(e.target.value)} placeholder="Pro customers" />
-          {!editing && key && <span className="muted small">Key: <code>{key}</code></span>}
+          {!editing && key && !taken && <span className="muted small">Key: <code>{key}</code></span>}
+          {taken && (
+            <span className="alert alert--error small" role="alert">
+              A segment with the key <code>{key}</code> exists already: open it to change it, or choose another name.
+            </span>
+          )}
         </label>
         {text === null ? (
           <>
@@ -190,7 +198,7 @@ function Builder({ editing, onSaved }: { editing: Segment | null; onSaved: (s: S
         <button
           type="button"
           className="button button--primary"
-          disabled={!canEdit || !name.trim() || !key || !condition.trim() || save.isPending}
+          disabled={!canEdit || !name.trim() || !key || taken || !condition.trim() || save.isPending}
           title={canEdit ? undefined : "Only editors and owners change segments"}
           onClick={() => save.mutate()}
         >

@@ -16,6 +16,14 @@ describe("fields and values", () => {
     expect(literal("true")).toBe("true");
     expect(literal('say "hi"')).toBe('"say \\"hi\\""');
     expect(literal("007a")).toBe('"007a"');
+    expect(literal("0.5")).toBe("0.5");
+  });
+
+  it("keeps numbers with a leading zero, and quoted values, as text", () => {
+    // A zip code written bare would be read as 2134 and never match the stored "02134".
+    expect(literal("02134")).toBe('"02134"');
+    expect(literal("-007")).toBe('"-007"');
+    expect(literal('"1"')).toBe('"1"');
   });
 });
 

@@ -43,11 +43,16 @@ export function fieldPath(field: string): string | null {
   return `contact.${parts.join(".")}`;
 }
 
-/** A typed value as a literal: numbers and true/false as they are, anything else quoted. */
+/**
+ * A typed value as a literal: numbers and true/false as they are, anything else quoted.
+ * A number with a leading zero (a zip code, "007") stays text, since the parser would read
+ * it as another number; a value typed in double quotes ("1") is text as typed.
+ */
 export function literal(value: string): string {
   const text = value.trim();
-  if (/^-?\d+(\.\d+)?$/.test(text)) return text;
+  if (/^-?(0|[1-9]\d*)(\.\d+)?$/.test(text)) return text;
   if (text === "true" || text === "false") return text;
+  if (text.length >= 2 && text.startsWith('"') && text.endsWith('"')) return JSON.stringify(text.slice(1, -1));
   return JSON.stringify(value);
 }
 
