@@ -167,6 +167,8 @@ def _allowed_keys(loc: Sequence[Any], data: Mapping[str, Any]) -> set[str]:
             return _fields(spec.Goal)
         case ["templates", _]:
             return _fields(spec.MessageTemplate)
+        case ["layout", _]:
+            return _fields(spec.Position)
         case ["steps", *_, "branches"]:
             return _fields(spec.BranchRule)
         case ["steps", *_, "paths"]:
@@ -251,7 +253,17 @@ class _MeaningChecks:
             if isinstance(step, Mapping):
                 self.step(f"steps[{i}]", step)
         self.long_flow()
+        self.layout()
         return self.problems
+
+    def layout(self) -> None:
+        """Positions of steps that no longer exist: harmless, but worth cleaning up."""
+        ids = {s.get("id") for s in _list(self.data.get("steps")) if isinstance(s, Mapping)}
+        names = {i for i in ids if isinstance(i, str)} | {"trigger"}
+        for key in _map(self.data.get("layout")):
+            if key not in names:
+                hint = suggest(str(key), names) or "remove it; the position is not used"
+                self.add(f"layout.{key}", f"no step {key!r} to place", hint, "warning")
 
     # -- fields
 
