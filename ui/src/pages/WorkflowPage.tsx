@@ -34,6 +34,9 @@ export function WorkflowPage({ workflowKey }: { workflowKey: string }) {
           <>
             <StatusPill status={workflow.data.status} />
             <span className="muted">version {workflow.data.version}</span>
+            <Link className="button page__action" href={`/workflows/${encodeURIComponent(workflowKey)}/edit`}>
+              Edit
+            </Link>
           </>
         )}
       </header>
