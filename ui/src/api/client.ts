@@ -1,7 +1,7 @@
 // The typed admin API client: paths and bodies come from the server's OpenAPI document.
 import createClient, { type Middleware } from "openapi-fetch";
 import { csrfHeaders } from "./csrf";
-import { toApiError } from "./problem";
+import { ApiError, isProblem, toApiError } from "./problem";
 import type { paths } from "./schema";
 
 const listeners = new Set<() => void>();
@@ -32,7 +32,12 @@ api.use(session);
 export async function unwrap<T>(
   answer: Promise<{ data?: T; error?: unknown; response: Response }>,
 ): Promise<T> {
-  const { data, response } = await answer;
-  if (!response.ok || data === undefined) throw await toApiError(response.clone());
-  return data;
+  const { data, error, response } = await answer;
+  if (response.ok && data !== undefined) return data;
+  // openapi-fetch has already read a failed answer's body into `error`; it cannot be read twice.
+  if (response.bodyUsed) {
+    const retry = Number(response.headers.get("Retry-After"));
+    throw new ApiError(response.status, isProblem(error) ? error : null, retry > 0 ? retry : null);
+  }
+  throw await toApiError(response.clone());
 }

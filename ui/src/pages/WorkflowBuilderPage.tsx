@@ -4,7 +4,7 @@ import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { Link } from "wouter";
 import { api, unwrap } from "../api/client";
-import { ApiError, describe, toApiError } from "../api/problem";
+import { ApiError, describe } from "../api/problem";
 import { BuilderCanvas, StepPanel } from "../builder/BuilderCanvas";
 import { start, push, redo, undo, type History } from "../builder/history";
 import {
@@ -50,14 +50,19 @@ const yamlBody = (source: string) => ({
 });
 
 async function loadSource(key: string): Promise<{ source: string; published: number | null }> {
-  const draft = await api.GET("/api/workflows/{key}/draft", { params: { path: { key } } });
-  const workflow = await api.GET("/api/workflows/{key}", { params: { path: { key } } });
-  const published = workflow.data?.version ?? null;
-  if (draft.data) return { source: draft.data.source, published };
-  if (draft.response.status !== 404) throw new ApiError(draft.response.status, null);
-  const current = workflow.data?.versions.find((v) => v.version === workflow.data?.version);
-  if (current) return { source: toYaml(current.spec as Spec), published };
-  if (workflow.response.status !== 404) throw new ApiError(workflow.response.status, null);
+  // Lists first, so a new workflow costs no 404s: its draft, else its live version, else empty.
+  const [drafts, workflows] = await Promise.all([unwrap(api.GET("/api/workflow-drafts")), unwrap(api.GET("/api/workflows"))]);
+  const live = workflows.find((w) => w.key === key);
+  const published = live?.version ?? null;
+  if (drafts.some((d) => d.key === key)) {
+    const draft = await unwrap(api.GET("/api/workflows/{key}/draft", { params: { path: { key } } }));
+    return { source: draft.source, published };
+  }
+  if (live) {
+    const workflow = await unwrap(api.GET("/api/workflows/{key}", { params: { path: { key } } }));
+    const current = workflow.versions.find((v) => v.version === workflow.version);
+    if (current) return { source: toYaml(current.spec as Spec), published };
+  }
   return { source: toYaml(emptySpec(key, key.replace(/[_-]+/g, " "))), published: null };
 }
 
@@ -106,10 +111,8 @@ function Builder({ workflowKey, initial, published }: { workflowKey: string; ini
   useEffect(() => {
     const source = editing.source;
     const timer = window.setTimeout(() => {
-      void api
-        .POST("/api/workflows/validate", yamlBody(source))
-        .then(async ({ data, response }) => {
-          if (!data) throw await toApiError(response);
+      void unwrap(api.POST("/api/workflows/validate", yamlBody(source)))
+        .then((data) => {
           setProblems(data.problems);
           setChecked(source);
           setValidationError(null);
@@ -121,22 +124,21 @@ function Builder({ workflowKey, initial, published }: { workflowKey: string; ini
 
   // Autosave: the draft, valid or not, shortly after the last change.
   const save = useCallback(
-    async (source: string): Promise<boolean> => {
-      if (source === lastSaved.current) return true;
+    /** Save the text as the draft; the reason when it could not be saved. */
+    async (source: string): Promise<string | null> => {
+      if (source === lastSaved.current) return null;
       setSaveState("saving");
-      const { response } = await api.PUT("/api/workflows/{key}/draft", {
-        params: { path: { key: workflowKey } },
-        ...yamlBody(source),
-      });
-      if (!response.ok) {
+      try {
+        await unwrap(api.PUT("/api/workflows/{key}/draft", { params: { path: { key: workflowKey } }, ...yamlBody(source) }));
+      } catch (error) {
         setSaveState("failed");
-        setSaveError(describe(await toApiError(response)));
-        return false;
+        setSaveError(describe(error));
+        return describe(error);
       }
       lastSaved.current = source;
       setSaveError(null);
       setSaveState((state) => (state === "saving" ? "saved" : state));
-      return true;
+      return null;
     },
     [workflowKey],
   );
@@ -163,7 +165,8 @@ function Builder({ workflowKey, initial, published }: { workflowKey: string; ini
     setPublishError(null);
     setPublishing("Publishing…");
     try {
-      if (!(await save(editing.source))) throw new Error(saveError ?? "the draft could not be saved");
+      const unsaved = await save(editing.source);
+      if (unsaved) throw new Error(`The draft could not be saved, so nothing was published: ${unsaved}`);
       const done = await unwrap(api.POST("/api/workflows/{key}/publish", { params: { path: { key: workflowKey } } }));
       lastSaved.current = "";
       setVersion(done.version);
