@@ -79,6 +79,12 @@ def _model_problems(data: Mapping[str, Any]) -> Iterator[Problem]:
         _WORKFLOW.validate_python(data)
     except ValidationError as exc:
         for error in exc.errors():
+            if tuple(error["loc"]) == ("steps",) and error["type"] == "too_short":
+                # Pydantic counts only the steps that validated: a workflow whose one step
+                # is wrong is not also "without steps".
+                if not _list(data.get("steps")):
+                    yield Problem("steps", "a workflow needs at least one step", "add a step")
+                continue
             yield _from_pydantic(data, error)
 
 

@@ -19,7 +19,7 @@ import { useEffect, useMemo, useState, type MutableRefObject } from "react";
 import { END_ID, TRIGGER_ID, specToGraph, type Spec, type Step, type StepType } from "../canvas/graph";
 import { NODE_HEIGHT, NODE_WIDTH, layout } from "../canvas/layout";
 import { BuilderNode, type BuilderFlowNode } from "./BuilderNode";
-import { addStep, connect, insertAfter, layoutKey, layoutOf, moveNodes, removeSteps, STEP_TYPES, updateStep } from "./model";
+import { addStep, connect, freeSpot, insertAfter, layoutKey, layoutOf, moveNodes, removeSteps, STEP_TYPES, updateStep } from "./model";
 import { byNode, type ProblemOut } from "./problems";
 import { StepForm } from "./StepForm";
 
@@ -105,7 +105,8 @@ function Canvas({ spec, problems, selected, onSelect, onChange, onOpen, focusRef
     if (!STEP_TYPES.includes(type)) return;
     event.preventDefault();
     const at = flow.screenToFlowPosition({ x: event.clientX, y: event.clientY });
-    const point = { x: Math.round(at.x - NODE_WIDTH / 2), y: Math.round(at.y - NODE_HEIGHT / 2) };
+    const wanted = { x: Math.round(at.x - NODE_WIDTH / 2), y: Math.round(at.y - NODE_HEIGHT / 2) };
+    const point = freeSpot(wanted, nodes.map((n) => n.position), { width: NODE_WIDTH, height: NODE_HEIGHT });
     const after = selected.length === 1 && selected[0] !== END_ID ? selected[0] : null;
     const made = after ? insertAfter(spec, after, type, point) : addStep(spec, type, point);
     onChange(made.spec);

@@ -6,6 +6,7 @@ import {
   connect,
   copySteps,
   emptySpec,
+  freeSpot,
   fromYaml,
   insertAfter,
   moveNodes,
@@ -86,6 +87,15 @@ describe("building a spec", () => {
   it("moves the trigger under the layout key the server accepts", () => {
     const spec = moveNodes(cart(), { [TRIGGER_ID]: { x: 10.4, y: -3.6 } });
     expect((spec.layout as Record<string, unknown>).trigger).toEqual({ x: 10, y: -4 });
+  });
+});
+
+describe("dropping a step", () => {
+  it("moves it below the nodes it would hide, and leaves it where it fell otherwise", () => {
+    const size = { width: 100, height: 50 };
+    const taken = [{ x: 0, y: 0 }, { x: 0, y: 98 }];
+    expect(freeSpot({ x: 10, y: 10 }, taken, size)).toEqual({ x: 10, y: 196 });
+    expect(freeSpot({ x: 300, y: 10 }, taken, size)).toEqual({ x: 300, y: 10 });
   });
 });
 

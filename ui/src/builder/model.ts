@@ -42,6 +42,23 @@ export const STEP_HELP: Record<StepType, string> = {
   exit: "End the journey",
 };
 
+/**
+ * The nearest place at or below `at` where a node of `size` overlaps none of `taken`
+ * (top-left corners of nodes the same size), so a dropped step never hides another.
+ */
+export function freeSpot(at: Point, taken: Point[], size: { width: number; height: number }): Point {
+  const gap = 24;
+  const spot = { ...at };
+  for (let tries = 0; tries < 200; tries++) {
+    const hit = taken.find(
+      (p) => Math.abs(p.x - spot.x) < size.width + gap && Math.abs(p.y - spot.y) < size.height + gap,
+    );
+    if (!hit) return spot;
+    spot.y = hit.y + size.height + gap * 2;
+  }
+  return spot;
+}
+
 /** A new, empty workflow: a trigger to fill in and no steps yet. */
 export function emptySpec(key: string, name: string): Spec {
   return { id: key, name, trigger: { type: "event", event: "" }, steps: [], layout: {} };
