@@ -181,6 +181,11 @@ try {
   }
   check((await entered.textContent()).includes("1 entered"), "the trigger's number moves: 1 entered");
   await shot("11-published-figures");
+  await page.getByRole("button", { name: "Pause" }).click();
+  await page.locator(".pill--paused").waitFor();
+  await page.getByRole("button", { name: "Resume" }).click();
+  await page.locator(".pill--active").waitFor();
+  check(true, "pause and resume from the workflow's page");
 
   // A viewer may look, but the server refuses their publish.
   const viewer = await browser.newPage({ viewport: { width: 1280, height: 800 } });
