@@ -164,10 +164,29 @@ try {
   check(true, "Ctrl+Shift+Z redoes it");
   await shot("09-builder-yaml");
 
-  await page.getByRole("button", { name: "Publish" }).click();
+  await page.getByRole("button", { name: "Publish…" }).click();
+  const summary = page.getByRole("region", { name: "Publish summary" });
+  await summary.waitFor();
+  check((await summary.textContent()).includes("the validator accepts it"), "publishing first shows a summary");
+  await shot("10-builder-publish-summary");
+  await summary.getByRole("button", { name: "Publish now" }).click();
   await page.getByText("Published as version 1.").waitFor();
   check(true, "publishing makes version 1");
   await shot("10-builder-published");
+
+  // A second version: the summary shows what changes, as a diff from the live version.
+  await page.getByRole("tab", { name: "YAML" }).click();
+  await yamlView.fill((await yamlView.inputValue()).replace("for: 2h", "for: 30m"));
+  await page.getByTestId("node-wait").filter({ hasText: "for 30m" }).waitFor();
+  await page.getByRole("button", { name: "Publish…" }).click();
+  const diff = page.getByTestId("publish-diff");
+  await diff.waitFor();
+  const changes = await diff.textContent();
+  check(/^-\s+for: 2h$/m.test(changes) && /^\+\s+for: 30m$/m.test(changes), "the summary shows the diff from the live version");
+  await shot("10b-builder-publish-diff");
+  await summary.getByRole("button", { name: "Publish now" }).click();
+  await page.getByText("Published as version 2.").waitFor();
+  check(true, "publishing again makes version 2");
 
   const tracked = await page.request.post(`${BASE}/v1/track`, {
     data: { writeKey: WRITE_KEY, userId: "shopper-1", event: "cart_abandoned", properties: { value: 42 } },
@@ -194,7 +213,8 @@ try {
   await viewer.getByLabel("Password").fill(PASSWORD);
   await viewer.getByRole("button", { name: "Log in" }).click();
   await viewer.getByTestId("node-send").waitFor();
-  await viewer.getByRole("button", { name: "Publish" }).click();
+  await viewer.getByRole("button", { name: "Publish…" }).click();
+  await viewer.getByRole("button", { name: "Publish now" }).click();
   const refused = viewer.getByRole("alert");
   await refused.waitFor();
   check((await refused.textContent()).includes("needs the editor role"), `a viewer's publish is refused by the server (${await refused.textContent()})`);

@@ -49,21 +49,21 @@ const yamlBody = (source: string) => ({
   headers: { "Content-Type": "application/yaml" },
 });
 
-async function loadSource(key: string): Promise<{ source: string; published: number | null }> {
+async function loadSource(key: string): Promise<{ source: string; published: number | null; draft: boolean }> {
   // Lists first, so a new workflow costs no 404s: its draft, else its live version, else empty.
   const [drafts, workflows] = await Promise.all([unwrap(api.GET("/api/workflow-drafts")), unwrap(api.GET("/api/workflows"))]);
   const live = workflows.find((w) => w.key === key);
   const published = live?.version ?? null;
   if (drafts.some((d) => d.key === key)) {
     const draft = await unwrap(api.GET("/api/workflows/{key}/draft", { params: { path: { key } } }));
-    return { source: draft.source, published };
+    return { source: draft.source, published, draft: true };
   }
   if (live) {
     const workflow = await unwrap(api.GET("/api/workflows/{key}", { params: { path: { key } } }));
     const current = workflow.versions.find((v) => v.version === workflow.version);
-    if (current) return { source: toYaml(current.spec as Spec), published };
+    if (current) return { source: toYaml(current.spec as Spec), published, draft: false };
   }
-  return { source: toYaml(emptySpec(key, key.replace(/[_-]+/g, " "))), published: null };
+  return { source: toYaml(emptySpec(key, key.replace(/[_-]+/g, " "))), published: null, draft: false };
 }
 
 export function WorkflowBuilderPage({ workflowKey }: { workflowKey: string }) {
@@ -81,10 +81,27 @@ export function WorkflowBuilderPage({ workflowKey }: { workflowKey: string }) {
       </p>
     );
   }
-  return <Builder workflowKey={workflowKey} initial={loaded.data.source} published={loaded.data.published} />;
+  return (
+    <Builder
+      workflowKey={workflowKey}
+      initial={loaded.data.source}
+      published={loaded.data.published}
+      drafted={loaded.data.draft}
+    />
+  );
 }
 
-function Builder({ workflowKey, initial, published }: { workflowKey: string; initial: string; published: number | null }) {
+function Builder({
+  workflowKey,
+  initial,
+  published,
+  drafted,
+}: {
+  workflowKey: string;
+  initial: string;
+  published: number | null;
+  drafted: boolean;
+}) {
   const queries = useQueryClient();
   const [history, setHistory] = useState<History<Editing>>(() => start(fromText(initial, emptySpec(workflowKey, workflowKey))));
   const editing = history.present;
@@ -98,8 +115,11 @@ function Builder({ workflowKey, initial, published }: { workflowKey: string; ini
   const [publishing, setPublishing] = useState<string | null>(null);
   const [publishError, setPublishError] = useState<string | null>(null);
   const [version, setVersion] = useState<number | null>(published);
+  const [summary, setSummary] = useState<{ diff: string } | null>(null);
   const clip = useRef<Clip | null>(null);
   const lastSaved = useRef(initial);
+  // Whether the server holds a draft of this workflow (publishing drops it).
+  const hasDraft = useRef(drafted);
 
   const change = useCallback((next: Editing) => setHistory((h) => push(h, next)), []);
   const changeSpec = useCallback(
@@ -136,6 +156,7 @@ function Builder({ workflowKey, initial, published }: { workflowKey: string; ini
         return describe(error);
       }
       lastSaved.current = source;
+      hasDraft.current = true;
       setSaveError(null);
       setSaveState((state) => (state === "saving" ? "saved" : state));
       return null;
@@ -161,14 +182,49 @@ function Builder({ workflowKey, initial, published }: { workflowKey: string; ini
     return () => window.removeEventListener("beforeunload", warn);
   }, [editing.source]);
 
+  // Publishing is two clicks: first what would change (the diff from the live version and
+  // what the validator still says), then the publish itself.
+  const review = async () => {
+    setPublishError(null);
+    setPublishing(null);
+    const unsaved = await save(editing.source);
+    if (unsaved) {
+      setPublishError(`The draft could not be saved, so nothing can be published: ${unsaved}`);
+      return;
+    }
+    if (version === null || !hasDraft.current) {
+      setSummary({ diff: "" });
+      return;
+    }
+    try {
+      const diff = await unwrap(
+        api.GET("/api/workflows/{key}/diff", {
+          params: { path: { key: workflowKey }, query: { from: String(version), to: "draft" } },
+        }),
+      );
+      setSummary({ diff: diff.diff });
+    } catch (error) {
+      setPublishError(describe(error));
+    }
+  };
+
   const publish = async () => {
     setPublishError(null);
+    setSummary(null);
     setPublishing("Publishing…");
     try {
       const unsaved = await save(editing.source);
       if (unsaved) throw new Error(`The draft could not be saved, so nothing was published: ${unsaved}`);
-      const done = await unwrap(api.POST("/api/workflows/{key}/publish", { params: { path: { key: workflowKey } } }));
-      lastSaved.current = "";
+      const answer = api.POST("/api/workflows/{key}/publish", { params: { path: { key: workflowKey } } });
+      if (!hasDraft.current && version !== null && (await answer).response.status === 404) {
+        // No draft: what is on screen is the live version.
+        setPublishing(`Nothing changed: version ${version} is live.`);
+        return;
+      }
+      const done = await unwrap(answer);
+      // The draft became the live version (the server dropped it): nothing is left to save.
+      lastSaved.current = editing.source;
+      hasDraft.current = false;
       setVersion(done.version);
       setPublishing(done.created_version ? `Published as version ${done.version}.` : `Nothing changed: version ${done.version} is live.`);
       void queries.invalidateQueries({ queryKey: ["workflows"] });
@@ -204,6 +260,8 @@ function Builder({ workflowKey, initial, published }: { workflowKey: string; ini
   const current = problems;
   const stale = checked !== editing.source;
   const errors = current.filter((p) => p.severity === "error").length;
+  const warnings = current.length - errors;
+  const steps = Array.isArray(editing.spec.steps) ? editing.spec.steps : [];
   const name = typeof editing.spec.name === "string" ? editing.spec.name : "";
   const focus = useRef<((id: string) => void) | null>(null);
   const selectNode = (id: string) => {
@@ -251,8 +309,8 @@ function Builder({ workflowKey, initial, published }: { workflowKey: string; ini
               View live
             </Link>
           )}
-          <button type="button" className="button button--primary" onClick={() => void publish()} disabled={publishing === "Publishing…"}>
-            Publish
+          <button type="button" className="button button--primary" onClick={() => void review()} disabled={publishing === "Publishing…"}>
+            Publish…
           </button>
         </div>
       </header>
@@ -260,6 +318,39 @@ function Builder({ workflowKey, initial, published }: { workflowKey: string; ini
         <p className="alert builder__published" role="status">
           {publishing}
         </p>
+      )}
+      {summary && (
+        <section className="publish-summary" aria-label="Publish summary">
+          <h2 className="publish-summary__title">
+            {version === null ? "Publish the first version" : `Publish version ${version + 1}`}
+          </h2>
+          <p className="muted">
+            {steps.length} step{steps.length === 1 ? "" : "s"};{" "}
+            {errors ? `${errors} problem${errors === 1 ? "" : "s"} to fix first (the server will refuse)` : "the validator accepts it"}
+            {warnings ? `, ${warnings} warning${warnings === 1 ? "" : "s"}` : ""}. New contacts start on the new version;
+            journeys already running stay on theirs.
+          </p>
+          {version !== null && (
+            <pre className="versions__diff" data-testid="publish-diff">
+              {summary.diff
+                ? summary.diff.split("\n").map((line, i) => (
+                    <span key={i} className={line.startsWith("+") ? "diff--add" : line.startsWith("-") ? "diff--del" : undefined}>
+                      {line}
+                      {"\n"}
+                    </span>
+                  ))
+                : `No change from version ${version}.`}
+            </pre>
+          )}
+          <div className="publish-summary__actions">
+            <button type="button" className="button button--primary" onClick={() => void publish()}>
+              Publish now
+            </button>
+            <button type="button" className="button" onClick={() => setSummary(null)}>
+              Keep editing
+            </button>
+          </div>
+        </section>
       )}
       {publishError && (
         <p className="alert alert--error" role="alert">
