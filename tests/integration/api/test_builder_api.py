@@ -150,11 +150,14 @@ def test_diff_between_versions_and_the_draft_reads_as_yaml(client: TestClient) -
     assert "versions 1 to 2" in missing.json()["detail"]
 
 
-def test_a_viewer_reads_but_cannot_save_publish_or_discard(client: TestClient) -> None:
+def test_a_viewer_reads_and_validates_but_cannot_save_publish_or_discard(
+    client: TestClient,
+) -> None:
     ed = _as(client, "ed@example.com")
     ed.call("PUT", "/api/workflows/cart/draft", **_yaml(CART))
     viewer = _as(client, "vi@example.com")
     assert viewer.call("GET", "/api/workflows/cart/draft").status_code == 200
+    assert viewer.call("POST", "/api/workflows/validate", **_yaml(CART)).json()["valid"] is True
     for method, path in (
         ("POST", "/api/workflows/cart/publish"),
         ("PUT", "/api/workflows/cart/draft"),
@@ -169,6 +172,7 @@ def test_a_viewer_reads_but_cannot_save_publish_or_discard(client: TestClient) -
 def test_saving_and_publishing_are_on_the_audit_log(store: Store, client: TestClient) -> None:
     ed = _as(client, "ed@example.com")
     ed.call("PUT", "/api/workflows/cart/draft", **_yaml(CART))
+    ed.call("POST", "/api/workflows/validate", **_yaml(CART))  # a dry check: not logged
     ed.call("POST", "/api/workflows/cart/publish")
     ed.call("PUT", "/api/workflows/cart/draft", **_yaml(CART.replace("for: 1h", "for: 2h")))
     ed.call("POST", "/api/workflows/cart/publish")

@@ -19,7 +19,7 @@ from pydantic import BaseModel
 from tidings.api.admin.deps import AdminDep, RawBody
 from tidings.api.admin.views import WorkflowKey
 from tidings.api.admin.workflows import MAX_SPEC_BYTES, Deployed
-from tidings.api.audit import note_change
+from tidings.api.audit import note_change, note_unchanged
 from tidings.api.auth import requires
 from tidings.api.errors import ApiError
 from tidings.api.openapi import problems
@@ -32,7 +32,10 @@ from tidings.storage.drafts import Draft, discard_draft, draft_keys, get_draft, 
 from tidings.storage.people import Role
 from tidings.storage.workflows import deploy_workflow, spec_to_json
 
-router = APIRouter(tags=["workflows"], dependencies=[requires(Role.EDITOR)])
+# Validation stores nothing: viewers may check a workflow too.
+router = APIRouter(
+    tags=["workflows"], dependencies=[requires(Role.EDITOR, routes={"validate": Role.VIEWER})]
+)
 
 #: The body a route takes as workflow text: YAML, or JSON (which YAML reads too).
 SPEC_BODY: dict[str, Any] = {
@@ -175,10 +178,11 @@ def _draft_out(draft: Draft) -> DraftOut:
     responses=problems(400, 413),
     openapi_extra=SPEC_BODY,
 )
-def validate(raw: RawBody, _: AdminDep) -> Validation:
+def validate(request: Request, raw: RawBody, _: AdminDep) -> Validation:
     """Every problem the validator finds in a workflow (YAML or JSON), each with its step id,
     field path, message and 'did you mean'; nothing is stored. Always 200: the problems are
     the answer."""
+    note_unchanged(request)
     return _validation(_text(raw))[1]
 
 
