@@ -147,6 +147,18 @@ try {
   await page.getByTestId("save-state").filter({ hasText: "All changes saved" }).waitFor();
   check(true, "the draft saves itself");
 
+  // Adding on a line: click it, then drop a step; Ctrl+Z takes it away again.
+  await page.getByTestId("rf__edge-wait->send#0").dispatchEvent("click");
+  await page.getByText("Drop a step to add it on this line.").waitFor();
+  await page.getByTestId("palette-update").dragTo(canvas, { targetPosition: { x: 60, y: 300 } });
+  await page.getByTestId("node-update").waitFor();
+  const withUpdate = await page.locator(".react-flow__edge").count();
+  check(withUpdate === 4, `a step dropped on a line goes between its ends (${withUpdate} lines)`);
+  await page.locator(".react-flow__pane").click({ position: { x: 40, y: 40 } });
+  await page.keyboard.press("Control+z");
+  await page.getByTestId("node-update").waitFor({ state: "detached" });
+  check(true, "Ctrl+Z takes it away again");
+
   // The YAML view: the canvas's spec, positions included; editing it changes the canvas.
   await page.getByRole("tab", { name: "YAML" }).click();
   const yamlView = page.getByLabel("Workflow YAML");

@@ -19,7 +19,7 @@ import { useEffect, useMemo, useState, type MutableRefObject } from "react";
 import { END_ID, TRIGGER_ID, specToGraph, type Spec, type Step, type StepType } from "../canvas/graph";
 import { NODE_HEIGHT, NODE_WIDTH, layout } from "../canvas/layout";
 import { BuilderNode, type BuilderFlowNode } from "./BuilderNode";
-import { addStep, connect, freeSpot, insertAfter, layoutKey, layoutOf, moveNodes, removeSteps, STEP_TYPES, updateStep } from "./model";
+import { addStep, connect, freeSpot, insertAfter, insertOnEdge, layoutKey, layoutOf, moveNodes, removeSteps, STEP_TYPES, updateStep } from "./model";
 import { byNode, type ProblemOut } from "./problems";
 import { StepForm } from "./StepForm";
 
@@ -44,6 +44,8 @@ function Canvas({ spec, problems, selected, onSelect, onChange, onOpen, focusRef
   const stored = layoutOf(spec);
   const grouped = useMemo(() => byNode(problems), [problems]);
   const chosen = new Set(selected);
+  // A line clicked on: the next step dropped goes on it.
+  const [line, setLine] = useState<{ id: string; source: string; target: string } | null>(null);
   // Positions while a drag is under way: drawn at once, written to the spec on drop.
   const [drag, setDrag] = useState<Record<string, { x: number; y: number }> | null>(null);
 
@@ -75,8 +77,9 @@ function Canvas({ spec, problems, selected, onSelect, onChange, onOpen, focusRef
     label: edge.label || undefined,
     type: "smoothstep",
     deletable: false,
+    selected: line?.id === edge.id,
     markerEnd: { type: MarkerType.ArrowClosed, width: 16, height: 16 },
-    className: edge.label ? "edge edge--labelled" : "edge",
+    className: `${edge.label ? "edge edge--labelled" : "edge"}${line?.id === edge.id ? " edge--chosen" : ""}`,
     labelBgPadding: [6, 3] as [number, number],
     labelBgBorderRadius: 4,
   }));
@@ -118,7 +121,10 @@ function Canvas({ spec, problems, selected, onSelect, onChange, onOpen, focusRef
     const wanted = { x: Math.round(at.x - NODE_WIDTH / 2), y: Math.round(at.y - NODE_HEIGHT / 2) };
     const point = freeSpot(wanted, nodes.map((n) => n.position), { width: NODE_WIDTH, height: NODE_HEIGHT });
     const after = selected.length === 1 && selected[0] !== END_ID ? selected[0] : null;
-    const made = after ? insertAfter(spec, after, type, point) : addStep(spec, type, point);
+    const made =
+      (line && insertOnEdge(spec, line.source, line.target, type, point)) ??
+      (after ? insertAfter(spec, after, type, point) : addStep(spec, type, point));
+    setLine(null);
     onChange(made.spec);
     onSelect([made.id]);
     onOpen(made.id);
@@ -156,7 +162,15 @@ function Canvas({ spec, problems, selected, onSelect, onChange, onOpen, focusRef
           onConnect={(line: Connection) => onChange(connect(spec, line.source, line.target))}
           onNodeDoubleClick={(_, node) => onOpen(node.id)}
           onNodeClick={(_, node) => onOpen(node.id)}
-          onPaneClick={() => onSelect([])}
+          onPaneClick={() => {
+            onSelect([]);
+            setLine(null);
+          }}
+          onEdgeClick={(_, edge) => {
+            // A line into the end has no step to go before; the last step's drop does it.
+            setLine(edge.target === END_ID || line?.id === edge.id ? null : edge);
+            onSelect([]);
+          }}
           deleteKeyCode={["Backspace", "Delete"]}
           multiSelectionKeyCode={["Shift", "Meta", "Control"]}
           fitView
@@ -172,6 +186,11 @@ function Canvas({ spec, problems, selected, onSelect, onChange, onOpen, focusRef
             </ControlButton>
           </Controls>
         </ReactFlow>
+        {line && (
+          <p className="builder__line-hint" role="status">
+            Drop a step to add it on this line.
+          </p>
+        )}
         {spec.steps?.length ? null : (
           <p className="builder__hint">Drag a step from the left onto the canvas to start. The trigger starts the journey.</p>
         )}

@@ -9,6 +9,7 @@ import {
   freeSpot,
   fromYaml,
   insertAfter,
+  insertOnEdge,
   moveNodes,
   pasteSteps,
   removeSteps,
@@ -52,6 +53,22 @@ describe("building a spec", () => {
     expect(steps.map((s) => s.id)).toEqual(["wait", "update", "send"]);
     expect(steps[0]!.next).toBe("update");
     expect(steps[1]!.next).toBe("send");
+  });
+
+  it("adds a step on a line, and other steps keep their own lines", () => {
+    // wait reaches send by being listed before it; the branch names send.
+    let spec = addStep(cart(), "branch", { x: 0, y: 0 }).spec;
+    spec = updateStep(spec, "branch", { id: "branch", type: "branch", branches: [{ when: "x", next: "send" }] });
+    spec = connect(spec, TRIGGER_ID, "branch");
+    expect(spec.steps!.map((s) => s.id)).toEqual(["branch", "wait", "send"]);
+    const made = insertOnEdge(spec, "branch", "send", "update", { x: 1, y: 2 })!;
+    const edges = specToGraph(made.spec).edges.map((e) => `${e.source}->${e.target}`);
+    expect(edges).toEqual(expect.arrayContaining(["branch->update", "update->send", "wait->send"]));
+    expect(edges).not.toContain("wait->update");
+    // On the trigger's line: the new step becomes the first.
+    const first = insertOnEdge(cart(), TRIGGER_ID, "wait", "exit", { x: 0, y: 0 })!;
+    expect(first.spec.steps!.map((s) => s.id)).toEqual(["exit", "wait", "send"]);
+    expect(insertOnEdge(cart(), "send", "__end", "exit", { x: 0, y: 0 })).toBeNull();
   });
 
   it("connects a branch by adding a condition, and a plain step by its next", () => {

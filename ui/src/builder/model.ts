@@ -147,6 +147,40 @@ export function insertAfter(spec: Spec, after: string, type: StepType, at: Point
   return { spec: made.templates ? { ...next, templates } : next, id: step.id };
 }
 
+/**
+ * Add a step on the line from `source` to `target` (a step, or the trigger, to a step): listed
+ * right before `target`, so it flows on to it. The source's references to the target now name
+ * the new step; a step that reached the target only by being listed before it is given an
+ * explicit line to it, so it keeps going there.
+ */
+export function insertOnEdge(
+  spec: Spec,
+  source: string,
+  target: string,
+  type: StepType,
+  at: Point,
+): { spec: Spec; id: string } | null {
+  const index = stepsOf(spec).findIndex((s) => s.id === target);
+  if (index < 0) return null;
+  const made = newStep(spec, type);
+  const step = made.step;
+  const list = stepsOf(spec).map((s) =>
+    s.id === source ? mapReferences(s, (ref) => (ref === target ? step.id : ref)) : { ...s },
+  );
+  const before = list[index - 1];
+  if (before && before.id !== source) {
+    if (before.type === "branch") {
+      if (before.else === undefined) before.else = target;
+    } else if (before.type !== "split" && before.type !== "exit" && before.next === undefined) {
+      before.next = target;
+    }
+  }
+  list.splice(index, 0, step);
+  const templates = { ...(spec.templates as Record<string, unknown> | undefined), ...made.templates };
+  const next = withSteps(spec, list, { ...layoutOf(spec), [step.id]: at });
+  return { spec: made.templates ? { ...next, templates } : next, id: step.id };
+}
+
 const REFERENCES = ["next", "else", "on_event", "on_timeout", "on_approve", "on_reject"];
 
 /** Every place a step names another step, rewritten by `rename` (undefined: drop it). */

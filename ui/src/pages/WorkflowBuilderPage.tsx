@@ -378,7 +378,7 @@ function Builder({
               {STEP_LABELS[type]}
             </div>
           ))}
-          <p className="palette__note">Select a step, then drop: the new one goes after it.</p>
+          <p className="palette__note">Select a step, or click a line, then drop: the new step goes after it, or on it.</p>
         </nav>
         <BuilderCanvas
           spec={editing.spec}
