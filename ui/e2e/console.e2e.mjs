@@ -120,6 +120,9 @@ try {
   await shot("07-builder-empty");
 
   await page.getByTestId("node-__trigger").click();
+  await page.getByLabel("Event").fill(HOSTILE);
+  await page.getByTestId("node-__trigger").filter({ hasText: HOSTILE }).waitFor();
+  check((await page.locator("img[src='x']").count()) === 0, "a hostile event name shows on the canvas as text");
   await page.getByLabel("Event").fill("cart_abandoned");
   const canvas = page.getByTestId("builder-canvas");
   await page.getByTestId("palette-wait").dragTo(canvas, { targetPosition: { x: 320, y: 260 } });
