@@ -17,7 +17,7 @@ import "@xyflow/react/dist/style.css";
 import "../styles/canvas.css";
 import { useEffect, useMemo, useState, type MutableRefObject } from "react";
 import { END_ID, TRIGGER_ID, specToGraph, type Spec, type Step, type StepType } from "../canvas/graph";
-import { NODE_HEIGHT, NODE_WIDTH, layout } from "../canvas/layout";
+import { NODE_HEIGHT, NODE_WIDTH, layout, withStored } from "../canvas/layout";
 import { BuilderNode, type BuilderFlowNode } from "./BuilderNode";
 import { addStep, connect, freeSpot, insertAfter, insertOnEdge, layoutKey, layoutOf, moveNodes, removeSteps, STEP_TYPES, updateStep } from "./model";
 import { byNode, type ProblemOut } from "./problems";
@@ -49,20 +49,14 @@ function Canvas({ spec, problems, selected, onSelect, onChange, onOpen, focusRef
   // Positions while a drag is under way: drawn at once, written to the spec on drop.
   const [drag, setDrag] = useState<Record<string, { x: number; y: number }> | null>(null);
 
-  // The end is not a step and has no stored place: draw it under the lowest step leading there.
-  const endAt = (): { x: number; y: number } | undefined => {
-    const before = graph.edges
-      .filter((e) => e.target === END_ID)
-      .map((e) => drag?.[e.source] ?? stored[layoutKey(e.source)])
-      .filter((p): p is { x: number; y: number } => p !== undefined)
-      .sort((a, b) => b.y - a.y)[0];
-    return before ? { x: before.x, y: before.y + NODE_HEIGHT + 64 } : undefined;
-  };
+  const positions = useMemo(() => {
+    const moving = Object.fromEntries(Object.entries(drag ?? {}).map(([id, at]) => [layoutKey(id), at]));
+    return withStored(graph, placed, { ...stored, ...moving });
+  }, [graph, placed, stored, drag]);
   const nodes: BuilderFlowNode[] = graph.nodes.map((node) => ({
     id: node.id,
     type: "builder",
-    position:
-      (node.id === END_ID ? endAt() : (drag?.[node.id] ?? stored[layoutKey(node.id)])) ?? placed.get(node.id) ?? { x: 0, y: 0 },
+    position: positions.get(node.id) ?? { x: 0, y: 0 },
     data: { ...node, problems: grouped.get(node.id) ?? [] },
     width: NODE_WIDTH,
     height: NODE_HEIGHT,

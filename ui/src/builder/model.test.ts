@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { specToGraph, TRIGGER_ID, type Spec } from "../canvas/graph";
+import { layout, NODE_HEIGHT, withStored } from "../canvas/layout";
 import { push, redo, start, undo, HISTORY_LIMIT } from "./history";
 import {
   addStep,
@@ -176,5 +177,16 @@ describe("problems on nodes", () => {
       { step_id: null, path: "name", message: "m", hint: "", severity: "error" },
     ]);
     expect([...grouped.keys()]).toEqual(["wait", TRIGGER_ID]);
+  });
+});
+
+describe("positions", () => {
+  it("uses stored places, and draws the end under the lowest step leading to it", () => {
+    const spec = moveNodes(cart(), { [TRIGGER_ID]: { x: 5, y: -100 } });
+    const graph = specToGraph(spec);
+    const at = withStored(graph, layout(graph), spec.layout as Record<string, { x: number; y: number }>);
+    expect(at.get(TRIGGER_ID)).toEqual({ x: 5, y: -100 });
+    expect(at.get("send")).toEqual({ x: 0, y: 240 });
+    expect(at.get("__end")).toEqual({ x: 0, y: 240 + NODE_HEIGHT + 64 });
   });
 });
