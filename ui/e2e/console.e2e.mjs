@@ -161,6 +161,13 @@ try {
   await page.keyboard.press("Control+z");
   await page.getByTestId("node-update").waitFor({ state: "detached" });
   check(true, "Ctrl+Z takes it away again");
+  await page.getByTestId("node-wait").click();
+  await page.keyboard.press("Control+c");
+  await page.keyboard.press("Control+v");
+  await page.getByTestId("node-wait_2").waitFor();
+  check(true, "Ctrl+C, Ctrl+V pastes a copy under a new id");
+  await page.keyboard.press("Control+z");
+  await page.getByTestId("node-wait_2").waitFor({ state: "detached" });
 
   // The YAML view: the canvas's spec, positions included; editing it changes the canvas.
   await page.getByRole("tab", { name: "YAML" }).click();
