@@ -16,6 +16,9 @@ import { Shell } from "./shell/Shell";
 
 // The canvas (React Flow, dagre) loads when a workflow is opened, not with the login.
 const WorkflowPage = lazy(() => import("./pages/WorkflowPage").then((m) => ({ default: m.WorkflowPage })));
+const WorkflowBuilderPage = lazy(() =>
+  import("./pages/WorkflowBuilderPage").then((m) => ({ default: m.WorkflowBuilderPage })),
+);
 
 export function App() {
   const session = useSession();
@@ -32,6 +35,11 @@ export function App() {
     <Shell session={session.data}>
       <Switch>
         <Route path="/workflows" component={WorkflowsPage} />
+        <Route path="/workflows/:key/edit">{(params) => (
+            <Suspense fallback={<p className="page muted">Loading the builder…</p>}>
+              <WorkflowBuilderPage workflowKey={decodeURIComponent(params.key)} />
+            </Suspense>
+          )}</Route>
         <Route path="/workflows/:key">{(params) => (
             <Suspense fallback={<p className="page muted">Loading the canvas…</p>}>
               <WorkflowPage workflowKey={decodeURIComponent(params.key)} />

@@ -456,6 +456,13 @@ Step = Annotated[
 ]
 
 
+class Position(StrictModel):
+    """Where the console draws a step on its canvas; the engine never reads it."""
+
+    x: float = Field(allow_inf_nan=False)
+    y: float = Field(allow_inf_nan=False)
+
+
 class Workflow(StrictModel):
     """A whole workflow: how contacts get in, what happens to them, and how they get out."""
 
@@ -469,6 +476,9 @@ class Workflow(StrictModel):
     goal: Goal | None = None
     templates: dict[str, MessageTemplate] = Field(default_factory=dict)
     steps: tuple[Step, ...] = Field(min_length=1)
+    #: Canvas positions by step id (and "trigger"): kept with the spec so an exported file
+    #: opens as it was drawn; the engine ignores them.
+    layout: dict[str, Position] = Field(default_factory=dict)
 
     @model_validator(mode="before")
     @classmethod

@@ -81,6 +81,12 @@ def _model_problems(data: Mapping[str, Any]) -> Iterator[Problem]:
         _WORKFLOW.validate_python(data)
     except ValidationError as exc:
         for error in exc.errors():
+            if tuple(error["loc"]) == ("steps",) and error["type"] == "too_short":
+                # Pydantic counts only the steps that validated: a workflow whose one step
+                # is wrong is not also "without steps".
+                if not _list(data.get("steps")):
+                    yield Problem("steps", "a workflow needs at least one step", "add a step")
+                continue
             yield _from_pydantic(data, error)
 
 
@@ -169,6 +175,8 @@ def _allowed_keys(loc: Sequence[Any], data: Mapping[str, Any]) -> set[str]:  # n
             return _fields(spec.Goal)
         case ["templates", _]:
             return _fields(spec.MessageTemplate)
+        case ["layout", _]:
+            return _fields(spec.Position)
         case ["steps", *_, "branches"]:
             return _fields(spec.BranchRule)
         case ["steps", *_, "paths"]:
@@ -253,7 +261,17 @@ class _MeaningChecks:
             if isinstance(step, Mapping):
                 self.step(f"steps[{i}]", step)
         self.long_flow()
+        self.layout()
         return self.problems
+
+    def layout(self) -> None:
+        """Positions of steps that no longer exist: harmless, but worth cleaning up."""
+        ids = {s.get("id") for s in _list(self.data.get("steps")) if isinstance(s, Mapping)}
+        names = {i for i in ids if isinstance(i, str)} | {"trigger"}
+        for key in _map(self.data.get("layout")):
+            if key not in names:
+                hint = suggest(str(key), names) or "remove it; the position is not used"
+                self.add(f"layout.{key}", f"no step {key!r} to place", hint, "warning")
 
     # -- fields
 

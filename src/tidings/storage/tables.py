@@ -127,6 +127,20 @@ workflow_versions = Table(
     Column("created_at", UTCDateTime, nullable=False),
 )
 
+workflow_drafts = Table(
+    "workflow_drafts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("workspace_id", ForeignKey("workspaces.id"), nullable=False),
+    # The workflow key the draft will publish as; the workflow need not exist yet.
+    Column("key", String(64), nullable=False),
+    # The text exactly as the editor left it, even when it does not validate: never lost.
+    Column("source", Text, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("updated_by", String(320), nullable=False, server_default=""),
+    UniqueConstraint("workspace_id", "key"),
+)
+
 enrollments = Table(
     "enrollments",
     metadata,

@@ -5,6 +5,7 @@ from fastapi import APIRouter
 from tidings.api.admin import (
     approvals,
     audit,
+    builder,
     contact_data,
     contacts,
     delivery,
@@ -20,6 +21,7 @@ from tidings.api.admin import (
 router = APIRouter(prefix="/api")
 # contact_data before contacts: /contacts/duplicates must not be read as a contact id.
 for _module in (
+    builder,
     workflows,
     contact_data,
     contacts,
