@@ -253,7 +253,8 @@ api_keys = Table(
     metadata,
     Column("id", Integer, primary_key=True),
     Column("workspace_id", ForeignKey("workspaces.id"), nullable=False),
-    # "write": ingestion only, safe to ship in an app; "secret": the admin API.
+    # "write": ingestion only, safe to ship in an app; "secret": the admin API;
+    # "public": ingestion from web pages, restricted (api/browser.py).
     Column("kind", String(16), nullable=False),
     # The first characters, to tell keys apart in lists; never enough to use.
     Column("prefix", String(16), nullable=False),
