@@ -12,7 +12,17 @@ from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
 from tidings import __version__
-from tidings.api import admin, browser, console, health, inbound, ingest, session, tracking
+from tidings.api import (
+    admin,
+    browser,
+    console,
+    form_pages,
+    health,
+    inbound,
+    ingest,
+    session,
+    tracking,
+)
 from tidings.api.audit import AuditTrail
 from tidings.api.committer import GroupCommitter
 from tidings.api.cors import BrowserCors
@@ -24,7 +34,11 @@ from tidings.api.openapi import install_openapi, problems
 from tidings.api.request_ids import RequestIdMiddleware
 from tidings.api.throttle import DEFAULT_LINK_RATE, DEFAULT_SMS_RATE, RateLimit, limited
 from tidings.clock import Clock, SystemClock
-from tidings.config import DEFAULT_BROWSER_ADDRESS_RATE, DEFAULT_BROWSER_KEY_RATE
+from tidings.config import (
+    DEFAULT_BROWSER_ADDRESS_RATE,
+    DEFAULT_BROWSER_KEY_RATE,
+    DEFAULT_FORM_RATE,
+)
 from tidings.runtime.dispatch import Dispatcher
 from tidings.runtime.journeys import DEFAULT_INGEST_JOURNEY_SECONDS, JourneyLimits
 from tidings.runtime.loop import SchedulerLoop
@@ -53,6 +67,7 @@ def create_app(
     journey_limits: JourneyLimits | None = None,
     browser_key_rate: str = DEFAULT_BROWSER_KEY_RATE,
     browser_address_rate: str = DEFAULT_BROWSER_ADDRESS_RATE,
+    form_rate: str = DEFAULT_FORM_RATE,
 ) -> FastAPI:
     """The Tidings HTTP API over `engine` (already migrated).
 
@@ -61,7 +76,8 @@ def create_app(
     are supervised (an exception ends a round, not the loop), and `/readyz` reports each.
     `link_rate` and `sms_rate` limit hits per client address on the public routes.
     `journey_limits` bound each render and the journeys of one ingest batch.
-    `browser_key_rate` and `browser_address_rate` limit calls with public keys (web pages).
+    `browser_key_rate` and `browser_address_rate` limit calls with public keys (web pages);
+    `form_rate` the hosted forms' views and submissions per client address.
     """
 
     @asynccontextmanager
@@ -152,6 +168,9 @@ def create_app(
     # The link routes apply theirs themselves: a person's click or open is never refused.
     app.state.link_limit = RateLimit("links", link_rate)
     app.include_router(tracking.router)
+    # The hosted forms count their own: a form past the limit is shown, not counted.
+    app.state.form_limit = RateLimit("forms", form_rate)
+    app.include_router(form_pages.router)
     # Last: the console answers every other GET path with its one page.
     app.include_router(console.make_router())
     return app

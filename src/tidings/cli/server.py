@@ -93,6 +93,7 @@ def serve(
         journey_limits=replace(limits, batch_seconds=settings.ingest_journey_seconds),
         browser_key_rate=settings.browser_key_rate_limit,
         browser_address_rate=settings.browser_address_rate_limit,
+        form_rate=settings.form_rate_limit,
     )
     _say_channels(dispatcher)
     scrub_access_log()  # no query strings or link tokens in the access log

@@ -125,6 +125,18 @@ class ScoreTrigger(_Model):
     direction: Literal["up", "down"] = "up"
 
 
+class FormTrigger(_Model):
+    """Start when the contact submits the form `form` (its `form_submitted` event)."""
+
+    type: Literal["form"]
+    form: str = Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")
+
+    @property
+    def event(self) -> str:
+        """The event that announces it."""
+        return "form_submitted"
+
+
 class EnrolledTrigger(_Model):
     """Start only when another workflow's `enroll` step enrolls the contact."""
 
@@ -137,6 +149,7 @@ Trigger = Annotated[
     | InactivityTrigger
     | SegmentTrigger
     | ScoreTrigger
+    | FormTrigger
     | EnrolledTrigger,
     Field(discriminator="type"),
 ]

@@ -315,6 +315,70 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/forms": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List All
+         * @description The workspace's forms.
+         */
+        get: operations["list_all_api_forms_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/forms/{key}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get
+         * @description One form, its URL and its embed snippet.
+         */
+        get: operations["get_api_forms__key__get"];
+        /**
+         * Put
+         * @description Define the form, or change it (a new version; proofs name the version they were on).
+         */
+        put: operations["put_api_forms__key__put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/forms/{key}/figures": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Figures
+         * @description Views, starts, submissions and conversion rate, in all and by page or source.
+         */
+        get: operations["figures_api_forms__key__figures_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/invitations/accept": {
         parameters: {
             query?: never;
@@ -1325,6 +1389,25 @@ export interface components {
             status: string;
         };
         /**
+         * ConsentBox
+         * @description A consent checkbox for one channel (and topic), with the exact wording shown.
+         */
+        ConsentBox: {
+            /** Channel */
+            channel: string;
+            /** Key */
+            key: string;
+            /**
+             * Required
+             * @default false
+             */
+            required: boolean;
+            /** Topic */
+            topic?: string | null;
+            /** Wording */
+            wording: string;
+        };
+        /**
          * ConsentStatus
          * @description A contact's consent on one channel.
          * @enum {string}
@@ -1710,6 +1793,159 @@ export interface components {
             properties: {
                 [key: string]: unknown;
             };
+        };
+        /**
+         * FieldType
+         * @description What a field asks for, and so how it is shown and checked.
+         * @enum {string}
+         */
+        FieldType: "text" | "textarea" | "email" | "phone" | "number" | "select" | "checkbox";
+        /**
+         * FiguresOut
+         * @description A form's figures, in all and by page or by source.
+         */
+        FiguresOut: {
+            /** Form */
+            form: string;
+            /** Rows */
+            rows: components["schemas"]["FiguresRow"][];
+            total: components["schemas"]["FiguresRow"];
+        };
+        /**
+         * FiguresRow
+         * @description Views, starts and submissions, and the share of views that became submissions.
+         */
+        FiguresRow: {
+            /** Conversion Rate */
+            conversion_rate: number | null;
+            /** Page */
+            page?: string | null;
+            /** Source */
+            source?: string | null;
+            /** Starts */
+            starts: number;
+            /** Submissions */
+            submissions: number;
+            /** Views */
+            views: number;
+        };
+        /**
+         * FormField
+         * @description One question, stored on the profile as the trait of the same key.
+         */
+        FormField: {
+            /**
+             * Help
+             * @default
+             */
+            help: string;
+            /** Key */
+            key: string;
+            /** Label */
+            label: string;
+            /**
+             * Max Length
+             * @default 200
+             */
+            max_length: number;
+            /**
+             * Options
+             * @default []
+             */
+            options: string[];
+            /** Pattern */
+            pattern?: string | null;
+            /**
+             * Pattern Message
+             * @default is not in the expected form
+             */
+            pattern_message: string;
+            /**
+             * Required
+             * @default false
+             */
+            required: boolean;
+            /** @default text */
+            type: components["schemas"]["FieldType"];
+        };
+        /**
+         * FormOut
+         * @description A form as defined, with where it lives and the snippet a website pastes.
+         */
+        FormOut: {
+            /** Embed Html */
+            embed_html: string;
+            /** Key */
+            key: string;
+            spec: components["schemas"]["FormSpec"];
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** Url */
+            url: string;
+            /** Version */
+            version: number;
+        };
+        /**
+         * FormSpec
+         * @description A form: its questions, consent boxes, hidden fields, and what follows a submission.
+         */
+        FormSpec: {
+            /**
+             * Consents
+             * @default []
+             */
+            consents: components["schemas"]["ConsentBox"][];
+            /**
+             * Double Opt In
+             * @default false
+             */
+            double_opt_in: boolean;
+            /** Fields */
+            fields: components["schemas"]["FormField"][];
+            /** Fields Per Visit */
+            fields_per_visit?: number | null;
+            /**
+             * Hidden
+             * @default [
+             *       "utm_source",
+             *       "utm_medium",
+             *       "utm_campaign",
+             *       "utm_term",
+             *       "utm_content",
+             *       "page",
+             *       "referrer"
+             *     ]
+             */
+            hidden: string[];
+            /** Key */
+            key: string;
+            /**
+             * Min Seconds
+             * @default 3
+             */
+            min_seconds: number;
+            /** Name */
+            name: string;
+            /** Redirect */
+            redirect?: string | null;
+            /**
+             * Submit Label
+             * @default Send
+             */
+            submit_label: string;
+            /**
+             * Thank You
+             * @default Thank you!
+             */
+            thank_you: string;
+            /**
+             * Title
+             * @default
+             */
+            title: string;
         };
         /**
          * FrequencyCap
@@ -3639,6 +3875,261 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Invalid request: `errors` gives the path of each mistake */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No key or session, or an unknown, revoked or expired one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not do this, or a session's CSRF token is missing */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found in this workspace */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error: `request_id` is in the server's log */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_all_api_forms_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FormOut"][];
+                };
+            };
+            /** @description No key or session, or an unknown, revoked or expired one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not do this, or a session's CSRF token is missing */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error: `request_id` is in the server's log */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_api_forms__key__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FormOut"];
+                };
+            };
+            /** @description Invalid request: `errors` gives the path of each mistake */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No key or session, or an unknown, revoked or expired one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not do this, or a session's CSRF token is missing */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found in this workspace */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error: `request_id` is in the server's log */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    put_api_forms__key__put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FormSpec"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FormOut"];
+                };
+            };
+            /** @description Invalid request: `errors` gives the path of each mistake */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No key or session, or an unknown, revoked or expired one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not do this, or a session's CSRF token is missing */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found in this workspace */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error: `request_id` is in the server's log */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    figures_api_forms__key__figures_get: {
+        parameters: {
+            query?: {
+                /** @description split the figures by */
+                by?: "page" | "source";
+            };
+            header?: never;
+            path: {
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FiguresOut"];
+                };
             };
             /** @description Invalid request: `errors` gives the path of each mistake */
             400: {

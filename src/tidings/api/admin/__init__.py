@@ -8,6 +8,7 @@ from tidings.api.admin import (
     contact_data,
     contacts,
     delivery,
+    forms,
     keys,
     messages,
     people,
@@ -32,6 +33,7 @@ for _module in (
     reports,
     audit,
     people,
+    forms,
 ):
     router.include_router(_module.router)
 router.include_router(people.invitations)
