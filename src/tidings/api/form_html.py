@@ -42,7 +42,8 @@ SCRIPT = """(function () {
     }
   }
   window.addEventListener('load', height);
-  if (!form) { return; }
+  // A form shown again with its errors was started already.
+  if (!form || document.getElementById('errors')) { return; }
   var started = false;
   form.addEventListener('input', function () {
     if (started) { return; }
@@ -112,12 +113,13 @@ def form_body(
     action: str,
     token: str,
     fields: Sequence[FormField],
+    boxes: Sequence[ConsentBox],
     hidden: Mapping[str, str],
     values: Mapping[str, str] | None = None,
     problems: Sequence[Problem] = (),
     target_top: bool = False,
 ) -> str:
-    """The form: the fields asked this visit, the consent boxes, hidden fields, the honeypot."""
+    """The form: the fields and consent boxes asked this visit, hidden fields, the honeypot."""
     values = values or {}
     errors = {p.path: p.message for p in problems}
     parts = [f"<h1>{escape(spec.title or spec.name)}</h1>"]
@@ -139,7 +141,7 @@ def form_body(
         parts.append(f'<input type=hidden name="{escape(name)}" value="{escape(value)}">')
     for form_field in fields:
         parts.append(_field(form_field, values.get(form_field.key, ""), errors.get(form_field.key)))
-    for box in spec.consents:
+    for box in boxes:
         parts.append(_consent(box, values.get(box.key) == "yes", errors.get(box.key)))
     # People never see or reach it: off-screen, out of the tab order, hidden from readers.
     parts.append(

@@ -36,6 +36,8 @@ from tidings.core.forms import (
     HONEYPOT,
     FormSpec,
     Submission,
+    consent_key,
+    next_consents,
     next_fields,
     read_submission,
     redirect_problem,
@@ -177,7 +179,9 @@ def _source(hidden: dict[str, str]) -> str:
 
 
 def _token(form: _Form, now: datetime, visitor: str, asked: list[str], embed: bool) -> str:
-    keys = [f.key for f in form.stored.spec.fields]
+    spec = form.stored.spec
+    # Field and box positions, two digits each, keep the token short.
+    keys = [f.key for f in spec.fields] + [c.key for c in spec.consents]
     indexes = "".join(f"{keys.index(a):02d}" for a in asked)
     return make_token(
         form.workspace_id,
@@ -206,11 +210,13 @@ def _render(
     spec = form.stored.spec
     action = f"/f/{form.workspace_key}/{spec.key}"
     fields = [f for f in spec.fields if f.key in asked]
+    boxes = [b for b in spec.consents if b.key in asked]
     body = form_html.form_body(
         spec,
         action,
         _token(form, now, visitor, asked, embed),
         fields,
+        boxes,
         hidden,
         values,
         problems or (),
@@ -250,7 +256,8 @@ async def show(workspace_key: str, form_key: str, request: Request) -> Response:
                     conn, form.workspace_id, spec.key, "view", hidden.get("page", ""),
                     _source(hidden), now,
                 )  # fmt: skip
-        return [f.key for f in next_fields(spec, known)]
+        boxes = [b.key for b in next_consents(spec, known)]
+        return [f.key for f in next_fields(spec, known)] + boxes
 
     asked = await run_in_threadpool(look_and_count)
     embed = request.query_params.get("embed") == "1"
@@ -294,7 +301,8 @@ def _open_token(form: _Form, token: str) -> _Opened | None:
         return None
     if opened.workspace_id != form.workspace_id or key != form.stored.key:
         return None
-    keys = [f.key for f in form.stored.spec.fields]
+    spec = form.stored.spec
+    keys = [f.key for f in spec.fields] + [c.key for c in spec.consents]
     try:
         asked = [keys[int(indexes[i : i + 2])] for i in range(0, len(indexes), 2)]
     except (ValueError, IndexError):
@@ -378,7 +386,7 @@ def _store(
     page = hidden.get("page", "")
     email_status = "pending" if form.double_opt_in else "subscribed"
     consent = {
-        (f"topic:{box.topic}" if box.topic else box.channel): (
+        consent_key(box): (
             email_status if box.channel == "email" and not box.topic else "subscribed"
         )
         for box in submission.consents

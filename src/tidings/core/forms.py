@@ -160,6 +160,17 @@ def redirect_problem(redirect: str | None, allowed: Sequence[str]) -> str | None
     return None
 
 
+def consent_key(box: ConsentBox) -> str:
+    """The contact's consent entry a box sets: its topic's, or its channel's."""
+    return f"topic:{box.topic}" if box.topic else box.channel
+
+
+def next_consents(spec: FormSpec, known: frozenset[str]) -> tuple[ConsentBox, ...]:
+    """The consent boxes to show a visitor: those for consent their profile does not hold
+    (`known` names held consent as `consent:<key>`)."""
+    return tuple(box for box in spec.consents if f"consent:{consent_key(box)}" not in known)
+
+
 def next_fields(spec: FormSpec, known: frozenset[str]) -> tuple[FormField, ...]:
     """The fields to ask a visitor whose profile holds `known`: the ones it lacks, in the
     form's order, `fields_per_visit` at a time. Email is always asked (it names them)."""
@@ -182,7 +193,8 @@ class Submission:
 def read_submission(
     spec: FormSpec, asked: Sequence[str], posted: Mapping[str, str]
 ) -> Submission | list[Problem]:
-    """Check the answers to the fields that were `asked`; every problem, each with its field."""
+    """Check the answers to the fields and boxes that were `asked`; every problem, each
+    with its field."""
     problems: list[Problem] = []
     values: dict[str, Any] = {}
     for form_field in spec.fields:
@@ -193,6 +205,8 @@ def read_submission(
             values[form_field.key] = value
     ticked = []
     for box in spec.consents:
+        if box.key not in asked:
+            continue
         if posted.get(box.key) == "yes":
             ticked.append(box)
         elif box.required:

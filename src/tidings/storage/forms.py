@@ -93,7 +93,7 @@ def known_traits(
         else contacts.c.anonymous_id == anonymous_id
     )
     row = conn.execute(
-        select(contacts.c.email, contacts.c.phone, contacts.c.attributes).where(
+        select(contacts.c.email, contacts.c.phone, contacts.c.attributes, contacts.c.consent).where(
             contacts.c.workspace_id == workspace_id, who
         )
     ).first()
@@ -101,6 +101,12 @@ def known_traits(
         return frozenset()
     held = {k for k, v in (row.attributes or {}).items() if v not in (None, "")}
     held |= {name for name in ("email", "phone") if getattr(row, name)}
+    # Consent already given (or waiting for its confirmation) is not asked for again.
+    held |= {
+        f"consent:{key}"
+        for key, status in (row.consent or {}).items()
+        if status in ("subscribed", "pending")
+    }
     return frozenset(held)
 
 
