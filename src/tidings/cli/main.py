@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 
 from tidings import __version__
-from tidings.cli import bounces, contact, scoring, segment, users, workflow
+from tidings.cli import bounces, contact, form, scoring, segment, users, workflow
 from tidings.cli.demo import demo
 from tidings.cli.migrate import migrate
 from tidings.cli.output import err_console
@@ -33,6 +33,7 @@ app.add_typer(workflow.app, name="workflow")
 app.add_typer(contact.app, name="contacts")
 app.add_typer(contact.app, name="contact", hidden=True)  # the earlier, singular name
 app.add_typer(segment.app, name="segment")
+app.add_typer(form.app, name="form")
 app.add_typer(scoring.app, name="scoring")
 app.add_typer(bounces.app, name="bounces")
 app.add_typer(users.app, name="users")
