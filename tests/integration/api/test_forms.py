@@ -268,3 +268,33 @@ def test_figures_count_views_starts_and_submissions_by_source(site: Site) -> Non
         r["source"]: (r["views"], r["submissions"]) for r in figures["rows"] if r["source"]
     }
     assert by_source == {"ads": (1, 0), "news": (1, 1)}
+
+
+def test_double_opt_in_keeps_email_consent_pending_and_sends_a_confirmation(site: Site) -> None:
+    form = {**FORM, "double_opt_in": True}
+    assert site.client.put("/api/forms/contact", json=form, headers=site.admin).is_success
+    answer = _submit(site, _show(site), email="ann@shop.example", first_name="Ann", news="yes")
+    assert answer.status_code == 200, answer.text
+    consent = site.rows("SELECT consent FROM contacts")[0][0]
+    consent = consent if isinstance(consent, dict) else json.loads(consent)
+    assert consent == {"email": "pending"}
+    assert [tuple(r) for r in site.rows("SELECT status, form_version FROM form_consents")] == [
+        ("pending", 2)
+    ]
+    queued = site.rows("SELECT recipient, kind FROM messages")
+    assert [tuple(r) for r in queued] == [("ann@shop.example", "transactional")]
+
+
+def test_a_submission_past_the_address_limit_gets_429(store: Store) -> None:
+    app = create_app(store.engine, clock=store.clock, catalog=store.catalog, form_rate="2/day")
+    with store.engine.begin() as conn:
+        secret = create_key(conn, store.workspace_id, KeyKind.SECRET, store.clock.now())
+    with TestClient(app) as client:
+        admin = {"Authorization": f"Bearer {secret}"}
+        assert client.put("/api/forms/contact", json=FORM, headers=admin).is_success
+        site = Site(client, store, admin)
+        page = _show(site)  # one view
+        assert _submit(site, page, email="a@b.example", first_name="A").status_code == 200
+        refused = _submit(site, page, email="c@d.example", first_name="C")
+    assert refused.status_code == 429 and int(refused.headers["retry-after"]) >= 1
+    assert len(site.rows("SELECT id FROM contacts")) == 1
