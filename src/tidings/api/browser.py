@@ -212,7 +212,19 @@ def read_call_from(
 ) -> Incoming | AliasCall | Rejected:
     """`segment.read_call`, with what a public key may not send refused, and the page's
     first touch carried along."""
-    if problems := call_problems(owner, raw, path):
+    problems = call_problems(owner, raw, path)
+    kind = call_type or (raw.get("type") if isinstance(raw, Mapping) else None)
+    if owner.kind is KeyKind.PUBLIC and kind == "alias":
+        # An alias merges two existing profiles; anyone holding the page's key could merge
+        # a stranger's profile into their own.
+        problems.append(
+            Problem(
+                f"{path}.type" if path else "type",
+                "alias merges two profiles and cannot come from a web page (a public key); "
+                "call it from your server with a write key",
+            )
+        )
+    if problems:
         message_id = raw.get("messageId") if isinstance(raw, Mapping) else None
         return Rejected(message_id if isinstance(message_id, str) else None, problems)
     call = read_call(raw, path, received_at, call_type)

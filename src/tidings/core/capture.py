@@ -20,13 +20,15 @@ _ORIGIN = re.compile(
     r"(?::(?P<port>[0-9]{1,5}))?"
 )
 _DEFAULT_PORTS = {"http": "80", "https": "443"}
+_HOST = re.compile(r"https?://(?:[^@/?#]*@)?([^:/?#]+)")
 
 #: Traits only a server may set: what a profile is scored, tagged or suppressed by.
 PRIVILEGED_TRAITS = ("score", "scores", "tags", "suppressed", "suppression", "suppressions")
 #: The one consent change a page may make: withdrawing it (an unsubscribe link or toggle).
 BROWSER_CONSENT = ("unsubscribed",)
 
-#: Profile attributes the first visit sets, and never a later one.
+#: Profile attributes the first visit sets, and never a later one (with `source`, unless the
+#: profile has one already).
 FIRST_TOUCH_KEYS = (
     "first_utm_source",
     "first_utm_medium",
@@ -105,8 +107,16 @@ def first_touch(context: Any) -> dict[str, str]:
             found[f"first_utm_{part}"] = campaign.get(part)
         # analytics.js names utm_campaign `name`.
         found["first_utm_campaign"] = campaign.get("name", campaign.get("campaign"))
-    return {
+    touch = {
         key: value[:MAX_TOUCH_LENGTH]
         for key, value in found.items()
         if isinstance(value, str) and value.strip()
     }
+    if touch:
+        # The contact's acquisition source, which the report's value per source reads: the
+        # campaign's, else the referring site's host, else direct.
+        referrer = _HOST.match(touch.get("first_referrer", ""))
+        touch["source"] = touch.get("first_utm_source") or (
+            referrer.group(1).lower() if referrer else "direct"
+        )
+    return touch

@@ -180,7 +180,7 @@ class _Record:
         known = self.values["attributes"]
         # The first visit's source, as one set: a later visit never overwrites any of it.
         if isinstance(touch, Mapping) and touch and not any(k in known for k in FIRST_TOUCH_KEYS):
-            self.set("attributes", {**known, **touch})
+            self.set("attributes", {**touch, **known})
         consent = traits.get("consent")
         if isinstance(consent, Mapping) and consent:
             self.set("consent", {**self.values["consent"], **consent})

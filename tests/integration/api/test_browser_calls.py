@@ -241,6 +241,7 @@ def test_first_touch_is_kept_and_never_overwritten(site: Site) -> None:
         "first_utm_source": "news",
         "first_utm_medium": "email",
         "first_utm_campaign": "spring",
+        "source": "news",  # what the report's value per source reads
     }
 
 
@@ -257,3 +258,22 @@ def test_the_settings_document_points_analytics_js_at_tidings(site: Site) -> Non
 def test_the_settings_document_needs_a_public_key(site: Site, which: str, status: int) -> None:
     key = site.write if which == "write" else "tdp_nothing"
     assert site.client.get(f"/v1/projects/{key}/settings").status_code == status
+
+
+def test_a_public_key_cannot_merge_profiles_with_alias(site: Site) -> None:
+    call = {"previousId": "someone-else", "userId": "me"}
+    answer = site.client.post("/v1/a", json=call, headers={"Origin": SHOP, **_basic(site.public)})
+    assert answer.status_code == 400
+    assert "alias" in answer.json()["errors"][0]["message"]
+
+
+def test_an_owner_makes_a_public_key_with_the_admin_api(site: Site) -> None:
+    made = site.client.post(
+        "/api/keys", json={"kind": "public"}, headers={"Authorization": f"Bearer {site.secret}"}
+    )
+    assert made.status_code == 201 and made.json()["key"].startswith("tdp_")
+    call = {"anonymousId": "a1", "event": "Viewed"}
+    answer = site.client.post(
+        "/v1/t", json=call, headers={"Origin": SHOP, **_basic(made.json()["key"])}
+    )
+    assert answer.status_code == 200

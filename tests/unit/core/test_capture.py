@@ -44,7 +44,11 @@ def test_first_touch_reads_the_page_and_campaign() -> None:
         "first_landing_page": "https://shop.example/?utm_source=news",
         "first_utm_source": "news",
         "first_utm_campaign": "spring",
+        "source": "news",
     }
+    referred = {"page": {"url": "https://shop.example/", "referrer": "https://Search.example/q"}}
+    assert first_touch(referred)["source"] == "search.example"
+    assert first_touch({"page": {"url": "https://shop.example/"}})["source"] == "direct"
     assert first_touch(None) == {}
     assert first_touch({"page": "x"}) == {}
 
