@@ -57,6 +57,7 @@ MAX_SUBMISSION_BYTES = 16 * 1024
 #: How long a rendered form may be submitted.
 TOKEN_SECONDS = 24 * 3600
 VISITOR_COOKIE = "tidings_visitor"
+MAX_VISITOR_ID = 64
 _ASSET_HEADERS = {"Cache-Control": "public, max-age=3600", "X-Content-Type-Options": "nosniff"}
 
 
@@ -149,7 +150,8 @@ def embed(workspace_key: str, form_key: str) -> Response:
 def _visitor(request: Request, form: _Form) -> str:
     """Who is looking: the analytics.js id a website passes, else the signed cookie's."""
     given = request.query_params.get("aid", "").strip()
-    if given and len(given) <= 200 and given.isprintable():
+    # analytics.js ids are UUIDs; a longer one would not fit in the form's token.
+    if given and len(given) <= MAX_VISITOR_ID and given.isprintable():
         return given
     cookie = request.cookies.get(VISITOR_COOKIE, "")
     if cookie:
