@@ -453,14 +453,16 @@ async def start(workspace_key: str, form_key: str, request: Request) -> Response
         return Response(status_code=204)
     opened = _open_token(form, raw.decode("utf-8", "replace").strip())
     if opened is not None and _limit(request).allows(client_address(request)):
-        referer = request.headers.get("referer", "")
-        page = dict(parse_qs(urlsplit(referer).query)).get("page", [""])[0]
+        # The beacon comes from the form's page, whose address carries the hidden fields.
+        query = parse_qs(urlsplit(request.headers.get("referer", "")).query)
+        hidden = {name: values[0][:2000] for name, values in query.items() if values}
 
         def count() -> None:
             with service.engine.begin() as conn:
                 stored_forms.record_hit(
-                    conn, form.workspace_id, form.stored.key, "start", page, "", service.clock.now()
-                )
+                    conn, form.workspace_id, form.stored.key, "start", hidden.get("page", ""),
+                    _source(hidden), service.clock.now(),
+                )  # fmt: skip
 
         await run_in_threadpool(count)
     return Response(status_code=204)
