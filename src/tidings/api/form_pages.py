@@ -19,7 +19,6 @@ import logging
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from fastapi import APIRouter, Request
@@ -27,16 +26,13 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from tidings.api import form_html
+from tidings.api.form_submit import LoadedForm, load_form, source_of, store_submission
 from tidings.api.ingest import IngestService
-from tidings.api.segment import Rejected, read_call
 from tidings.api.throttle import RateLimit, client_address
-from tidings.api.tracking import LinkService, queue_confirmation
 from tidings.core.forms import (
-    FORM_SUBMITTED,
     HONEYPOT,
     FormSpec,
     Submission,
-    consent_key,
     next_consents,
     next_fields,
     read_submission,
@@ -44,9 +40,7 @@ from tidings.core.forms import (
 )
 from tidings.core.problems import Problem
 from tidings.delivery.tokens import BadToken, Purpose, make_token, read_token
-from tidings.runtime.ingest import Incoming
 from tidings.storage import forms as stored_forms
-from tidings.storage.workspaces import find_workspace, load_workspace
 
 logger = logging.getLogger(__name__)
 
@@ -61,22 +55,12 @@ MAX_VISITOR_ID = 64
 _ASSET_HEADERS = {"Cache-Control": "public, max-age=3600", "X-Content-Type-Options": "nosniff"}
 
 
-@dataclass(frozen=True)
-class _Form:
-    workspace_id: int
-    workspace_key: str
-    secret: str
-    allowed: tuple[str, ...]
-    double_opt_in: bool
-    stored: stored_forms.StoredForm
-
-
 def _limit(request: Request) -> RateLimit:
     limit: RateLimit = request.app.state.form_limit
     return limit
 
 
-def _headers(form: _Form) -> dict[str, str]:
+def _headers(form: LoadedForm) -> dict[str, str]:
     """A strict CSP: this server's own CSS and script only; framed only by allowed sites."""
     frames = " ".join(["'self'", *form.allowed])
     targets = " ".join(["'self'", *form.allowed])
@@ -91,7 +75,7 @@ def _headers(form: _Form) -> dict[str, str]:
     }
 
 
-def _html(form: _Form | None, title: str, body: str, status: int = 200) -> HTMLResponse:
+def _html(form: LoadedForm | None, title: str, body: str, status: int = 200) -> HTMLResponse:
     headers = (
         _headers(form)
         if form
@@ -101,26 +85,6 @@ def _html(form: _Form | None, title: str, body: str, status: int = 200) -> HTMLR
         }
     )
     return HTMLResponse(form_html.page(title, body), status_code=status, headers=headers)
-
-
-def _load(engine: Any, workspace_key: str, form_key: str) -> _Form | None:
-    with engine.connect() as conn:
-        workspace_id = find_workspace(conn, workspace_key)
-        if workspace_id is None:
-            return None
-        record = load_workspace(conn, workspace_id)
-        found = stored_forms.load_form(conn, workspace_id, form_key)
-    if record is None or found is None:
-        return None
-    settings = record.settings
-    return _Form(
-        workspace_id,
-        workspace_key,
-        record.secret,
-        tuple(settings.get("allowed_origins") or ()),
-        bool(found.spec.double_opt_in or settings.get("double_opt_in")),
-        found,
-    )
 
 
 def _not_found() -> HTMLResponse:
@@ -147,7 +111,7 @@ def embed(workspace_key: str, form_key: str) -> Response:
     return Response(form_html.EMBED, media_type="text/javascript", headers=_ASSET_HEADERS)
 
 
-def _visitor(request: Request, form: _Form) -> str:
+def _visitor(request: Request, form: LoadedForm) -> str:
     """Who is looking: the analytics.js id a website passes, else the signed cookie's."""
     given = request.query_params.get("aid", "").strip()
     # analytics.js ids are UUIDs; a longer one would not fit in the form's token.
@@ -172,15 +136,7 @@ def _hidden(request: Request, posted: dict[str, str] | None, spec: FormSpec) -> 
     return values
 
 
-def _source(hidden: dict[str, str]) -> str:
-    """Where the visitor came from: the campaign's source, else the referring site."""
-    if hidden.get("utm_source"):
-        return hidden["utm_source"]
-    referrer = urlsplit(hidden.get("referrer", "")).hostname
-    return referrer or "direct"
-
-
-def _token(form: _Form, now: datetime, visitor: str, asked: list[str], embed: bool) -> str:
+def _token(form: LoadedForm, now: datetime, visitor: str, asked: list[str], embed: bool) -> str:
     spec = form.stored.spec
     # Field and box positions, two digits each, keep the token short.
     keys = [f.key for f in spec.fields] + [c.key for c in spec.consents]
@@ -200,7 +156,7 @@ def _token(form: _Form, now: datetime, visitor: str, asked: list[str], embed: bo
 
 def _render(
     request: Request,
-    form: _Form,
+    form: LoadedForm,
     visitor: str,
     asked: list[str],
     embed: bool,
@@ -241,7 +197,7 @@ def _render(
 async def show(workspace_key: str, form_key: str, request: Request) -> Response:
     """The hosted form, asking a returning visitor only for what their profile lacks."""
     service: IngestService = request.app.state.ingest
-    form = await run_in_threadpool(_load, service.engine, workspace_key, form_key)
+    form = await run_in_threadpool(load_form, service.engine, workspace_key, form_key)
     if form is None:
         return _not_found()
     visitor = _visitor(request, form)
@@ -256,7 +212,7 @@ async def show(workspace_key: str, form_key: str, request: Request) -> Response:
             if _limit(request).allows(client_address(request)):
                 stored_forms.record_hit(
                     conn, form.workspace_id, spec.key, "view", hidden.get("page", ""),
-                    _source(hidden), now,
+                    source_of(hidden), now,
                 )  # fmt: skip
         boxes = [b.key for b in next_consents(spec, known)]
         return [f.key for f in next_fields(spec, known)] + boxes
@@ -294,7 +250,7 @@ class _Opened:
     embed: bool
 
 
-def _open_token(form: _Form, token: str) -> _Opened | None:
+def _open_token(form: LoadedForm, token: str) -> _Opened | None:
     """The rendering a token describes, or None when it is forged or for another form."""
     try:
         opened = read_token(token, Purpose.FORM, lambda _: form.secret)
@@ -313,7 +269,7 @@ def _open_token(form: _Form, token: str) -> _Opened | None:
     return _Opened(str(visitor), asked, float(rendered_at), bool(embed))
 
 
-def _refusal(form: _Form, title: str, why: str, status: int) -> HTMLResponse:
+def _refusal(form: LoadedForm, title: str, why: str, status: int) -> HTMLResponse:
     return _html(form, title, form_html.message_body(title, why), status)
 
 
@@ -321,7 +277,7 @@ def _refusal(form: _Form, title: str, why: str, status: int) -> HTMLResponse:
 async def submit(workspace_key: str, form_key: str, request: Request) -> Response:
     """Take a submission; a refused one says why and stores nothing."""
     service: IngestService = request.app.state.ingest
-    form = await run_in_threadpool(_load, service.engine, workspace_key, form_key)
+    form = await run_in_threadpool(load_form, service.engine, workspace_key, form_key)
     if form is None:
         return _not_found()
     if not _limit(request).allows(client_address(request)):
@@ -361,7 +317,7 @@ async def submit(workspace_key: str, form_key: str, request: Request) -> Respons
             posted, checked,
         )  # fmt: skip
     problems = await run_in_threadpool(
-        _store, request, service, form, opened.visitor, checked, hidden, now
+        store_submission, request, service, form, opened.visitor, checked, hidden, now
     )
     if problems:
         return _render(
@@ -373,81 +329,11 @@ async def submit(workspace_key: str, form_key: str, request: Request) -> Respons
     return _html(form, spec.title or spec.name, form_html.message_body("Thank you", spec.thank_you))
 
 
-def _store(
-    request: Request,
-    service: IngestService,
-    form: _Form,
-    visitor: str,
-    submission: Submission,
-    hidden: dict[str, str],
-    now: datetime,
-) -> list[Problem]:
-    """Identify the contact, emit form_submitted, keep the consent proofs; the problems
-    cleaning finds (an email that is not one) are shown on the form, and nothing is stored."""
-    spec = form.stored.spec
-    page = hidden.get("page", "")
-    email_status = "pending" if form.double_opt_in else "subscribed"
-    consent = {
-        consent_key(box): (
-            email_status if box.channel == "email" and not box.topic else "subscribed"
-        )
-        for box in submission.consents
-    }
-    traits = {k: v for k, v in submission.values.items() if v is not None}
-    identify = read_call(
-        {
-            "anonymousId": visitor,
-            "traits": {**traits, **({"consent": consent} if consent else {})},
-            "context": {"page": {"url": page}},
-        },
-        "",
-        now,
-        "identify",
-    )
-    if isinstance(identify, Rejected):
-        return [Problem(p.path.removeprefix("traits."), p.message) for p in identify.problems]
-    properties = {
-        **submission.values,
-        **{box.key: True for box in submission.consents},
-        **hidden,
-        "form": spec.key,
-        "form_version": form.stored.version,
-        "source": _source(hidden),
-    }
-    track = Incoming(
-        message_id=str(uuid.uuid4()),
-        user_id=None,
-        anonymous_id=visitor,
-        name=FORM_SUBMITTED,
-        timestamp=now,
-        properties=properties,
-    )
-    assert isinstance(identify, Incoming)
-    service.store(form.workspace_id, [identify, track])
-    with service.engine.begin() as conn:
-        contact = stored_forms.visitor_contact(conn, form.workspace_id, visitor)
-        assert contact is not None  # the identify above made or found it
-        stored_forms.record_consents(
-            conn, form.workspace_id, contact.id, form.stored, submission.consents,
-            email_status, page, now,
-        )  # fmt: skip
-        stored_forms.record_hit(
-            conn, form.workspace_id, spec.key, "submit", page, _source(hidden), now
-        )
-        if form.double_opt_in and consent.get("email") == "pending" and contact.email:
-            links: LinkService = request.app.state.links
-            queue_confirmation(
-                conn, links, form.workspace_id, form.secret, contact, "email",
-                "Please confirm your subscription", now,
-            )  # fmt: skip
-    return []
-
-
 @router.post("/f/{workspace_key}/{form_key}/start")
 async def start(workspace_key: str, form_key: str, request: Request) -> Response:
     """Count a start: the visitor typed in the form (sent once by the form's script)."""
     service: IngestService = request.app.state.ingest
-    form = await run_in_threadpool(_load, service.engine, workspace_key, form_key)
+    form = await run_in_threadpool(load_form, service.engine, workspace_key, form_key)
     raw = await _read_body(request)
     if form is None or raw is None:
         return Response(status_code=204)
@@ -461,7 +347,7 @@ async def start(workspace_key: str, form_key: str, request: Request) -> Response
             with service.engine.begin() as conn:
                 stored_forms.record_hit(
                     conn, form.workspace_id, form.stored.key, "start", hidden.get("page", ""),
-                    _source(hidden), service.clock.now(),
+                    source_of(hidden), service.clock.now(),
                 )  # fmt: skip
 
         await run_in_threadpool(count)
