@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 
 from tidings import __version__
-from tidings.cli import bounces, contacts, scoring, segments, settings, users, workflows
+from tidings.cli import bounces, contacts, forms, scoring, segments, settings, users, workflows
 from tidings.cli.demo import demo
 from tidings.cli.migrate import migrate
 from tidings.cli.output import err_console
@@ -37,6 +37,8 @@ app.add_typer(contacts.app, name="contacts")
 app.add_typer(contacts.app, name="contact", hidden=True)
 app.add_typer(segments.app, name="segments")
 app.add_typer(segments.app, name="segment", hidden=True)
+app.add_typer(forms.app, name="forms")
+app.add_typer(forms.app, name="form", hidden=True)
 app.add_typer(scoring.app, name="scoring")
 app.add_typer(settings.app, name="settings")
 app.add_typer(bounces.app, name="bounces")

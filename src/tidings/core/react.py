@@ -15,6 +15,7 @@ from tidings.core.effects import Resume, Save, Start, StepLogEntry, Transition
 from tidings.core.entry import LiveVersion, Refused, enter
 from tidings.core.spec import (
     EventTrigger,
+    FormTrigger,
     Reentry,
     ScoreTrigger,
     SegmentTrigger,
@@ -87,6 +88,8 @@ def _starts(trigger: Trigger, event: EventView) -> bool:
         return trigger.event == event.name
     if isinstance(trigger, SegmentTrigger):
         return trigger.event == event.name and event.properties.get("segment") == trigger.segment
+    if isinstance(trigger, FormTrigger):
+        return trigger.event == event.name and event.properties.get("form") == trigger.form
     if isinstance(trigger, ScoreTrigger):
         return (
             event.name == "score_crossed"

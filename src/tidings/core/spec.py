@@ -122,6 +122,18 @@ class ScoreTrigger(StrictModel):
     direction: Literal["up", "down"] = "up"
 
 
+class FormTrigger(StrictModel):
+    """Start when the contact submits the form `form` (its `form_submitted` event)."""
+
+    type: Literal["form"]
+    form: str = Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")
+
+    @property
+    def event(self) -> str:
+        """The event that announces it."""
+        return "form_submitted"
+
+
 class EnrolledTrigger(StrictModel):
     """Start only when another workflow's `enroll` step enrolls the contact."""
 
@@ -134,6 +146,7 @@ Trigger = Annotated[
     | InactivityTrigger
     | SegmentTrigger
     | ScoreTrigger
+    | FormTrigger
     | EnrolledTrigger,
     Field(discriminator="type"),
 ]

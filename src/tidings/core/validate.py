@@ -8,6 +8,7 @@ meaning of conditions and templates against the workspace's schema.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import timedelta
 from typing import Any
@@ -45,6 +46,7 @@ _TRIGGER_MODELS: dict[str, type[BaseModel]] = {
     "inactivity": spec.InactivityTrigger,
     "segment": spec.SegmentTrigger,
     "score": spec.ScoreTrigger,
+    "form": spec.FormTrigger,
     "enrolled": spec.EnrolledTrigger,
 }
 _WORKFLOW = TypeAdapter(spec.Workflow)
@@ -56,8 +58,12 @@ def validate_workflow(
     data: Any,
     schema: Schema = OPEN_SCHEMA,
     known_workflows: frozenset[str] | None = None,
+    known_forms: Mapping[str, frozenset[str]] | None = None,
 ) -> tuple[spec.Workflow | None, list[Problem]]:
-    """Check a workflow document; return the model (when it has no errors) and every problem."""
+    """Check a workflow document; return the model (when it has no errors) and every problem.
+
+    `known_forms` maps each form's key to its submission's fields, for form triggers.
+    """
     if not isinstance(data, Mapping):
         return None, [Problem("", "a workflow is a mapping with id, name, trigger and steps")]
     if unstorable_parts := unstorable(data):
@@ -66,7 +72,7 @@ def validate_workflow(
         return None, unstorable_parts
     problems = list(_model_problems(data))
     problems += check_graph(_list(data.get("steps")))
-    problems += _MeaningChecks(data, schema, known_workflows).run()
+    problems += _MeaningChecks(data, schema, known_workflows, known_forms).run()
     unique = list(dict.fromkeys(problems))
     errors = [p for p in unique if p.severity == "error"]
     workflow = None if errors else _WORKFLOW.validate_python(data)
@@ -203,7 +209,11 @@ class _MeaningChecks:
     """Conditions, fields, templates and consent, checked against the schema."""
 
     def __init__(
-        self, data: Mapping[str, Any], schema: Schema, known: frozenset[str] | None
+        self,
+        data: Mapping[str, Any],
+        schema: Schema,
+        known: frozenset[str] | None,
+        forms: Mapping[str, frozenset[str]] | None = None,
     ) -> None:
         self.data = data
         self.schema = schema
@@ -212,6 +222,20 @@ class _MeaningChecks:
         trigger = _map(data.get("trigger"))
         self.trigger_type = trigger.get("type", "event")
         self.trigger_event = trigger.get("event") if self.trigger_type == "event" else None
+        if self.trigger_type == "form":
+            self.trigger_event = "form_submitted"
+            form = trigger.get("form")
+            if forms is not None and isinstance(form, str):
+                if form in forms:
+                    # trigger.* and event.* read this form's own fields.
+                    events = {**schema.events, "form_submitted": forms[form]}
+                    self.schema = dataclasses.replace(schema, events=events)
+                else:
+                    self.add(
+                        "trigger.form",
+                        f"no form {form!r} in this workspace",
+                        suggest(form, forms) or "define it first: PUT /api/forms/KEY",
+                    )
 
     def add(self, path: str, message: str, hint: str = "", severity: str = "error") -> None:
         self.problems.append(

@@ -12,6 +12,7 @@ import unicodedata
 from email_validator import EmailNotValidError, validate_email
 from pydantic import Field, field_validator
 
+from tidings.core.capture import normalize_origin
 from tidings.core.model import StrictModel
 from tidings.core.policies import Policies
 
@@ -140,3 +141,11 @@ class DeliverySettings(StrictModel):
     #: Email consent ticked in the preference center stays pending until the person
     #: follows the confirmation link sent to the address (double opt-in).
     double_opt_in: bool = False
+    #: Web pages that may send events with a public key, and where forms may redirect to,
+    #: as origins (`https://shop.example`); a browser call from any other is refused.
+    allowed_origins: tuple[str, ...] = Field((), max_length=100)
+
+    @field_validator("allowed_origins")
+    @classmethod
+    def _are_origins(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(normalize_origin(origin) for origin in value))

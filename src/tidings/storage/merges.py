@@ -16,6 +16,7 @@ from tidings.storage.tables import (
     contacts,
     enrollments,
     events,
+    form_consents,
     messages,
     score_awards,
     segment_members,
@@ -113,7 +114,8 @@ def merge_contacts(conn: Connection, old: Any, new: Any, now: datetime) -> Merge
             score_awards.c.contact_id == old.id, score_awards.c.kind == "fit"
         )
     )
-    for table in (events, enrollments, step_log, messages, approvals, score_awards):
+    # A consent's proof follows the person it was given by.
+    for table in (events, enrollments, step_log, messages, approvals, score_awards, form_consents):
         result = conn.execute(
             update(table).where(table.c.contact_id == old.id).values(contact_id=new.id)
         )

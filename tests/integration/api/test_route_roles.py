@@ -92,6 +92,8 @@ def test_the_roles_each_route_needs() -> None:
     assert needed[("DELETE", "/api/contacts/{contact_id}")] is Role.OWNER
     assert needed[("GET", "/api/contacts/{contact_id}/export")] is Role.OWNER
     assert needed[("GET", "/api/audit")] is Role.EDITOR
+    assert needed[("PUT", "/api/forms/{key}")] is Role.EDITOR
+    assert needed[("GET", "/api/forms/{key}/figures")] is Role.VIEWER
     # No route is left at a read level for a change.
     for (method, path), role in needed.items():
         # Validation is a POST (it takes a document) that stores nothing.

@@ -315,6 +315,70 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/forms": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List All
+         * @description The workspace's forms.
+         */
+        get: operations["list_all_api_forms_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/forms/{key}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get
+         * @description One form, its URL and its embed snippet.
+         */
+        get: operations["get_api_forms__key__get"];
+        /**
+         * Put
+         * @description Define the form, or change it (a new version; proofs name the version they were on).
+         */
+        put: operations["put_api_forms__key__put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/forms/{key}/figures": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Figures
+         * @description Views, starts, submissions and conversion rate, in all and by page or source.
+         */
+        get: operations["figures_api_forms__key__figures_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/invitations/accept": {
         parameters: {
             query?: never;
@@ -1163,6 +1227,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/projects/{write_key}/settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Project Settings
+         * @description The settings analytics.js loads from its CDN: point its `cdnURL` at Tidings.
+         */
+        get: operations["project_settings_v1_projects__write_key__settings_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/screen": {
         parameters: {
             query?: never;
@@ -1433,6 +1517,25 @@ export interface components {
             status: string;
         };
         /**
+         * ConsentBox
+         * @description A consent checkbox for one channel (and topic), with the exact wording shown.
+         */
+        ConsentBox: {
+            /** Channel */
+            channel: string;
+            /** Key */
+            key: string;
+            /**
+             * Required
+             * @default false
+             */
+            required: boolean;
+            /** Topic */
+            topic?: string | null;
+            /** Wording */
+            wording: string;
+        };
+        /**
          * ConsentStatus
          * @description A contact's consent on one channel.
          * @enum {string}
@@ -1660,6 +1763,11 @@ export interface components {
             /** @default {} */
             alerts: components["schemas"]["Alerts"];
             /**
+             * Allowed Origins
+             * @default []
+             */
+            allowed_origins: string[];
+            /**
              * Double Opt In
              * @default false
              */
@@ -1692,6 +1800,11 @@ export interface components {
         "DeliverySettings-Output": {
             /** @default {} */
             alerts: components["schemas"]["Alerts"];
+            /**
+             * Allowed Origins
+             * @default []
+             */
+            allowed_origins: string[];
             /**
              * Double Opt In
              * @default false
@@ -1874,6 +1987,159 @@ export interface components {
             };
         };
         /**
+         * FieldType
+         * @description What a field asks for, and so how it is shown and checked.
+         * @enum {string}
+         */
+        FieldType: "text" | "textarea" | "email" | "phone" | "number" | "select" | "checkbox";
+        /**
+         * FiguresOut
+         * @description A form's figures, in all and by page or by source.
+         */
+        FiguresOut: {
+            /** Form */
+            form: string;
+            /** Rows */
+            rows: components["schemas"]["FiguresRow"][];
+            total: components["schemas"]["FiguresRow"];
+        };
+        /**
+         * FiguresRow
+         * @description Views, starts and submissions, and the share of views that became submissions.
+         */
+        FiguresRow: {
+            /** Conversion Rate */
+            conversion_rate: number | null;
+            /** Page */
+            page?: string | null;
+            /** Source */
+            source?: string | null;
+            /** Starts */
+            starts: number;
+            /** Submissions */
+            submissions: number;
+            /** Views */
+            views: number;
+        };
+        /**
+         * FormField
+         * @description One question, stored on the profile as the trait of the same key.
+         */
+        FormField: {
+            /**
+             * Help
+             * @default
+             */
+            help: string;
+            /** Key */
+            key: string;
+            /** Label */
+            label: string;
+            /**
+             * Max Length
+             * @default 200
+             */
+            max_length: number;
+            /**
+             * Options
+             * @default []
+             */
+            options: string[];
+            /** Pattern */
+            pattern?: string | null;
+            /**
+             * Pattern Message
+             * @default is not in the expected form
+             */
+            pattern_message: string;
+            /**
+             * Required
+             * @default false
+             */
+            required: boolean;
+            /** @default text */
+            type: components["schemas"]["FieldType"];
+        };
+        /**
+         * FormOut
+         * @description A form as defined, with where it lives and the snippet a website pastes.
+         */
+        FormOut: {
+            /** Embed Html */
+            embed_html: string;
+            /** Key */
+            key: string;
+            spec: components["schemas"]["FormSpec"];
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** Url */
+            url: string;
+            /** Version */
+            version: number;
+        };
+        /**
+         * FormSpec
+         * @description A form: its questions, consent boxes, hidden fields, and what follows a submission.
+         */
+        FormSpec: {
+            /**
+             * Consents
+             * @default []
+             */
+            consents: components["schemas"]["ConsentBox"][];
+            /**
+             * Double Opt In
+             * @default false
+             */
+            double_opt_in: boolean;
+            /** Fields */
+            fields: components["schemas"]["FormField"][];
+            /** Fields Per Visit */
+            fields_per_visit?: number | null;
+            /**
+             * Hidden
+             * @default [
+             *       "utm_source",
+             *       "utm_medium",
+             *       "utm_campaign",
+             *       "utm_term",
+             *       "utm_content",
+             *       "page",
+             *       "referrer"
+             *     ]
+             */
+            hidden: string[];
+            /** Key */
+            key: string;
+            /**
+             * Min Seconds
+             * @default 3
+             */
+            min_seconds: number;
+            /** Name */
+            name: string;
+            /** Redirect */
+            redirect?: string | null;
+            /**
+             * Submit Label
+             * @default Send
+             */
+            submit_label: string;
+            /**
+             * Thank You
+             * @default Thank you!
+             */
+            thank_you: string;
+            /**
+             * Title
+             * @default
+             */
+            title: string;
+        };
+        /**
          * FrequencyCap
          * @description At most `limit` marketing messages per `per`, on one channel or (unset) on all.
          */
@@ -1964,7 +2230,7 @@ export interface components {
          * @description What a key may do.
          * @enum {string}
          */
-        KeyKind: "write" | "secret";
+        KeyKind: "write" | "secret" | "public";
         /**
          * KeyOut
          * @description A key as lists show it: never the key itself.
@@ -3861,6 +4127,261 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Invalid request: `errors` gives the path of each mistake */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No key or session, or an unknown, revoked or expired one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not do this, or a session's CSRF token is missing */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found in this workspace */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error: `request_id` is in the server's log */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_all_api_forms_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FormOut"][];
+                };
+            };
+            /** @description No key or session, or an unknown, revoked or expired one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not do this, or a session's CSRF token is missing */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error: `request_id` is in the server's log */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_api_forms__key__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FormOut"];
+                };
+            };
+            /** @description Invalid request: `errors` gives the path of each mistake */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No key or session, or an unknown, revoked or expired one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not do this, or a session's CSRF token is missing */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found in this workspace */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error: `request_id` is in the server's log */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    put_api_forms__key__put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FormSpec"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FormOut"];
+                };
+            };
+            /** @description Invalid request: `errors` gives the path of each mistake */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No key or session, or an unknown, revoked or expired one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not do this, or a session's CSRF token is missing */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found in this workspace */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error: `request_id` is in the server's log */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    figures_api_forms__key__figures_get: {
+        parameters: {
+            query?: {
+                /** @description split the figures by */
+                by?: "page" | "source";
+            };
+            header?: never;
+            path: {
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FiguresOut"];
+                };
             };
             /** @description Invalid request: `errors` gives the path of each mistake */
             400: {
@@ -6875,6 +7396,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The caller's role may not do this, or a session's CSRF token is missing */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Body too large */
             413: {
                 headers: {
@@ -6886,6 +7416,15 @@ export interface operations {
             };
             /** @description Unsupported Content-Encoding */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: see Retry-After */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6960,6 +7499,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The caller's role may not do this, or a session's CSRF token is missing */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Body too large */
             413: {
                 headers: {
@@ -6971,6 +7519,15 @@ export interface operations {
             };
             /** @description Unsupported Content-Encoding */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: see Retry-After */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7056,6 +7613,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The caller's role may not do this, or a session's CSRF token is missing */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Body too large */
             413: {
                 headers: {
@@ -7067,6 +7633,15 @@ export interface operations {
             };
             /** @description Unsupported Content-Encoding */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: see Retry-After */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7152,6 +7727,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The caller's role may not do this, or a session's CSRF token is missing */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Body too large */
             413: {
                 headers: {
@@ -7163,6 +7747,15 @@ export interface operations {
             };
             /** @description Unsupported Content-Encoding */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: see Retry-After */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7248,6 +7841,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The caller's role may not do this, or a session's CSRF token is missing */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Body too large */
             413: {
                 headers: {
@@ -7266,6 +7868,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Too many requests: see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Internal error: `request_id` is in the server's log */
             500: {
                 headers: {
@@ -7277,6 +7888,82 @@ export interface operations {
             };
             /** @description Overloaded, the database is busy, or (on /readyz) not ready */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    project_settings_v1_projects__write_key__settings_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                write_key: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description Invalid request: `errors` gives the path of each mistake */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No key or session, or an unknown, revoked or expired one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not do this, or a session's CSRF token is missing */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found in this workspace */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error: `request_id` is in the server's log */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7344,6 +8031,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The caller's role may not do this, or a session's CSRF token is missing */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Body too large */
             413: {
                 headers: {
@@ -7355,6 +8051,15 @@ export interface operations {
             };
             /** @description Unsupported Content-Encoding */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: see Retry-After */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7440,6 +8145,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The caller's role may not do this, or a session's CSRF token is missing */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Body too large */
             413: {
                 headers: {
@@ -7451,6 +8165,15 @@ export interface operations {
             };
             /** @description Unsupported Content-Encoding */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: see Retry-After */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -9,6 +9,7 @@ from tidings.api.admin import (
     contact_data,
     contacts,
     delivery,
+    forms,
     keys,
     messages,
     people,
@@ -34,6 +35,7 @@ for _module in (
     reports,
     audit,
     people,
+    forms,
 ):
     router.include_router(_module.router)
 router.include_router(people.invitations)
