@@ -57,6 +57,12 @@ class ContactView:
     external_id: str | None = None
     #: Named lead scores, as last computed (`contact.scores.engagement`).
     scores: Mapping[str, float] = field(default_factory=dict)
+    #: The segments the contact is in (`contact.segments contains "vip"`), as the shell
+    #: last stored them.
+    segments: frozenset[str] = frozenset()
+    #: The workflows the contact has a journey running in (`contact.journeys contains
+    #: "cart_recovery"`), the one asking included.
+    journeys: frozenset[str] = frozenset()
 
     def fields(self) -> dict[str, Any]:
         """What `contact.*` means in conditions and templates: attributes plus standard fields."""
@@ -70,14 +76,16 @@ class ContactView:
             "tags": sorted(self.tags),
             "score": _shown(self.score),
             "scores": {name: _shown(value) for name, value in self.scores.items()},
+            "segments": sorted(self.segments),
+            "journeys": sorted(self.journeys),
         }
 
 
 def _shown(score: float) -> float | int:
-    """A score as conditions and templates see it: to the hundredth, and a whole number
-    without its `.0`, so that a message prints 60 where the points add up to 59.999999."""
-    tidy = round(score, 2)
-    return int(tidy) if tidy.is_integer() else tidy
+    """A score as conditions and templates see it: a whole number without its `.0`, so
+    that a message prints 60, not 60.0 (scores are kept to the hundredth, so 59.999999
+    never reaches here). The value is unchanged: segments compare the stored number."""
+    return int(score) if float(score).is_integer() else score
 
 
 #: The contact fields every contact has, whatever the workspace's schema says.
@@ -91,6 +99,8 @@ STANDARD_CONTACT_FIELDS = frozenset(
         "tags",
         "score",
         "scores",
+        "segments",
+        "journeys",
         "first_name",
         "last_name",
     }

@@ -45,6 +45,7 @@ from tidings.core.state import ContactView, EnrollmentState, EventView, WaitKind
 from tidings.core.steps.update import apply_update
 from tidings.runtime.render_clock import render_cpu_seconds
 from tidings.storage import approvals, contacts, enrollments, experiments, messages, step_log
+from tidings.storage import segments as segment_store
 from tidings.storage.approvals import ApprovalStatus
 from tidings.storage.enrollments import Stored
 from tidings.storage.messages import MessageStatus
@@ -150,6 +151,9 @@ class Journeys:
         self.catalog = catalog
         self.now = now
         self._contacts: dict[int, ContactView] = {}
+        #: Segment keys by contact, for `contact.segments`; loaded with the contacts.
+        self._segments: dict[int, frozenset[str]] = {}
+        self._segments_read: set[int] = set()
         self._dirty_contacts: set[int] = set()
         #: Whether any workflow changed a profile in this transaction (segments care).
         self.profiles_changed = False
@@ -170,6 +174,7 @@ class Journeys:
         """Load these contacts (and, unless told not to, their enrollments) in one query each."""
         missing = [c for c in contact_ids if c not in self._contacts]
         self._contacts.update(contacts.load_contacts(self.conn, missing))
+        self._read_segments(contact_ids)
         if with_enrollments:
             self._load_enrollments([c for c in contact_ids if c not in self._enrollments])
 
@@ -177,6 +182,12 @@ class Journeys:
         """Take contacts the caller has already read, saving a query."""
         for view in views:
             self._contacts.setdefault(view.id, view)
+
+    def _read_segments(self, contact_ids: Iterable[int]) -> None:
+        missing = [c for c in contact_ids if c not in self._segments_read]
+        if missing:
+            self._segments.update(segment_store.segments_of_contacts(self.conn, missing))
+            self._segments_read.update(missing)
 
     def _load_enrollments(self, contact_ids: list[int]) -> None:
         for cid, stored in enrollments.load_for_contacts(self.conn, contact_ids).items():
@@ -194,7 +205,18 @@ class Journeys:
         """The contact as this transaction has it, changes included."""
         if contact_id not in self._contacts:
             self.preload([contact_id], with_enrollments=False)
-        return self._contacts[contact_id]
+        view = self._contacts[contact_id]
+        # What conditions read of the contact's place in segments and other journeys, as
+        # this transaction has it (segments as stored before this batch's events).
+        self._read_segments([contact_id])
+        member_of = self._segments.get(contact_id, frozenset())
+        running = frozenset(
+            s.state.workflow_key for s in self.enrollments_of(contact_id) if s.state.status.is_open
+        )
+        if view.segments != member_of or view.journeys != running:
+            view = replace(view, segments=member_of, journeys=running)
+            self._contacts[contact_id] = view
+        return view
 
     def enrollments_of(self, contact_id: int) -> list[Stored]:
         """The contact's enrollments as this transaction has them."""

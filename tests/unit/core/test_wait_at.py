@@ -4,6 +4,7 @@ or the journey's start, with an offset; dates read on the contact's clock."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -29,7 +30,7 @@ def webinar(at: str, extra: str = "") -> Workflow:
     )
 
 
-def start(wf: Workflow, **props: object) -> EnrollmentState:
+def start(wf: Workflow, **props: Any) -> EnrollmentState:
     return EnrollmentState(
         id=1,
         workflow_key=wf.id,
