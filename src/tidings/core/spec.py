@@ -393,6 +393,9 @@ class ConsentStatus(StrEnum):
     UNSUBSCRIBED = "unsubscribed"  #: withdrew consent
     BOUNCED = "bounced"  #: the address does not exist
     COMPLAINED = "complained"  #: marked a message as spam
+    #: held back from marketing by a workflow's `suppress` step (a sunset, say); transactional
+    #: messages still go, and fresh consent (subscribing again) lifts it
+    SUPPRESSED = "suppressed"
 
 
 class UpdateStep(_Step):
@@ -452,6 +455,15 @@ class ExitStep(_Step):
     reason: str | None = None
 
 
+class SuppressStep(_Step):
+    """Hold the contact back from marketing on a channel, for every workflow, until they
+    consent again; the reason goes on their timeline."""
+
+    type: Literal["suppress"]
+    channel: Literal["email", "sms"] = "email"
+    reason: str = Field(min_length=1, max_length=200)
+
+
 Step = Annotated[
     SendStep
     | WaitStep
@@ -462,7 +474,8 @@ Step = Annotated[
     | NotifyStep
     | ApprovalStep
     | EnrollStep
-    | ExitStep,
+    | ExitStep
+    | SuppressStep,
     Field(discriminator="type"),
 ]
 

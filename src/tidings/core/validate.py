@@ -37,6 +37,7 @@ _STEP_MODELS: dict[str, type[BaseModel]] = {
     "approval": spec.ApprovalStep,
     "enroll": spec.EnrollStep,
     "exit": spec.ExitStep,
+    "suppress": spec.SuppressStep,
 }
 _TRIGGER_MODELS: dict[str, type[BaseModel]] = {
     "event": spec.EventTrigger,
