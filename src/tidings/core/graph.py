@@ -50,6 +50,11 @@ def _nodes(steps: Sequence[Any]) -> list[_Node]:
             for j, path in enumerate(raw.get("paths") or []):
                 if isinstance(path, Mapping) and _str(path.get("next")):
                     edges.append((f"{base}.paths[{j}].next", path["next"]))
+        elif kind == "wait" and isinstance(raw.get("events"), list):
+            for j, option in enumerate(raw["events"]):
+                if isinstance(option, Mapping):
+                    edges.append((f"{base}.events[{j}].next", _str(option.get("next")) or nxt))
+            edges.append((f"{base}.on_timeout", _str(raw.get("on_timeout")) or nxt))
         elif kind == "wait" and raw.get("event") is not None:
             edges.append((f"{base}.on_event", _str(raw.get("on_event")) or nxt))
             edges.append((f"{base}.on_timeout", _str(raw.get("on_timeout")) or nxt))

@@ -311,6 +311,15 @@ class UntilTime(_Model):
     weekdays: tuple[Weekday, ...] = ()
 
 
+class AwaitedEvent(_Model):
+    """One of the events a wait for any of several takes, and where it leads."""
+
+    event: str
+    where: str | None = None
+    #: The step this event leads to (the step listed after the wait if unset).
+    next: str | None = None
+
+
 class WaitStep(_Step):
     """Pause for a duration, until a local time, or until an event (with a timeout)."""
 
@@ -326,12 +335,26 @@ class WaitStep(_Step):
     at: str | None = None
     #: For an `at` whose field holds a date: the time of day, on the contact's clock.
     at_time: LocalTime | None = None
+    #: Wait for whichever of these events comes first, each with its own next step.
+    events: tuple[AwaitedEvent, ...] = ()
 
     @model_validator(mode="after")
     def _one_kind_of_wait(self) -> WaitStep:
         kinds = [k for k in ("for_", "until", "event", "at") if getattr(self, k) is not None]
+        kinds += ["events"] if self.events else []
         if len(kinds) != 1:
-            raise ValueError("a wait needs exactly one of `for`, `until`, `event` or `at`")
+            raise ValueError(
+                "a wait needs exactly one of `for`, `until`, `event`, `events` or `at`"
+            )
+        if self.events:
+            extra = [k for k in ("where", "on_event") if getattr(self, k)]
+            if extra:
+                raise ValueError(
+                    f"{', '.join(extra)} go in each of `events`: {{event, where, next}}"
+                )
+            if self.timeout is None:
+                raise ValueError("a wait for events needs a `timeout`, like timeout: 3d")
+            return self
         if self.at is not None:
             parse_moment(self.at)  # its ValueError names the mistake
         elif self.at_time is not None:

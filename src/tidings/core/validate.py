@@ -307,10 +307,13 @@ class _MeaningChecks:
 
     def awaited_field(self, path: str, ref: Field) -> None:
         """`steps.<id>.event.<property>`: the event that ended the wait step <id>."""
-        waits = {
-            str(s.get("id")): str(s.get("event"))
+        # A wait for one event names it; a wait for any of several reads whichever came.
+        waits: dict[str, str | None] = {
+            str(s.get("id")): str(s["event"]) if s.get("event") else None
             for s in _list(self.data.get("steps"))
-            if isinstance(s, Mapping) and s.get("type") == "wait" and s.get("event")
+            if isinstance(s, Mapping)
+            and s.get("type") == "wait"
+            and (s.get("event") or s.get("events"))
         }
         step = ref.path[0]
         if step not in waits:
@@ -326,7 +329,8 @@ class _MeaningChecks:
                 f"write steps.{step}.event.<property>, like steps.{step}.event.id",
             )
             return
-        self.event_property(path, waits[step], ref.path[2], str(ref))
+        if waits[step] is not None:
+            self.event_property(path, waits[step], ref.path[2], str(ref))
 
     def moment(self, path: str, text: str) -> None:
         """A wait's `at`: its field is checked like a condition's (its form by the model)."""
@@ -445,6 +449,15 @@ class _MeaningChecks:
                     self.condition(f"{path}.branches[{j}].when", when, event=self.trigger_event)
         elif kind == "wait" and isinstance(step.get("at"), str):
             self.moment(f"{path}.at", step["at"])
+        elif kind == "wait" and isinstance(step.get("events"), list):
+            for j, option in enumerate(step["events"]):
+                name = _map(option).get("event")
+                if not isinstance(name, str):
+                    continue
+                self.event_name(f"{path}.events[{j}].event", name)
+                when = _map(option).get("where")
+                if isinstance(when, str):
+                    self.condition(f"{path}.events[{j}].where", when, event=name)
         elif kind == "wait" and isinstance(step.get("event"), str):
             self.event_name(f"{path}.event", step["event"])
             if isinstance(step.get("where"), str):
