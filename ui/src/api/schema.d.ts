@@ -866,6 +866,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/workflows/{key}/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Preview
+         * @description Render one of the current version's templates for a contact and a sample event,
+         *     as its send step would; nothing is sent, stored or counted.
+         */
+        post: operations["preview_api_workflows__key__preview_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/workflows/{key}/simulate": {
         parameters: {
             query?: never;
@@ -1309,7 +1330,7 @@ export interface components {
          * @description A contact's consent on one channel.
          * @enum {string}
          */
-        ConsentStatus: "subscribed" | "unsubscribed" | "bounced" | "complained";
+        ConsentStatus: "subscribed" | "unsubscribed" | "bounced" | "complained" | "suppressed";
         /**
          * ContactChanges
          * @description Changes to a profile; an attribute set to null is removed.
@@ -1939,14 +1960,18 @@ export interface components {
             timezone: string;
         };
         /**
-         * PreviewOut
-         * @description What a condition would hold now; nothing is stored.
+         * PreviewIn
+         * @description What to render: a template, for a contact (or a blank one), with a sample event.
          */
-        PreviewOut: {
-            /** Sample */
-            sample: components["schemas"]["MemberOut"][];
-            /** Size */
-            size: number;
+        PreviewIn: {
+            /** Contact */
+            contact?: string | null;
+            /** Event */
+            event?: {
+                [key: string]: unknown;
+            };
+            /** Template */
+            template: string;
         };
         /**
          * Problem
@@ -2528,6 +2553,28 @@ export interface components {
             /** Name */
             name: string;
             role: components["schemas"]["Role"];
+        };
+        /**
+         * PreviewOut
+         * @description What a condition would hold now; nothing is stored.
+         */
+        tidings__api__admin__segments__PreviewOut: {
+            /** Sample */
+            sample: components["schemas"]["MemberOut"][];
+            /** Size */
+            size: number;
+        };
+        /**
+         * PreviewOut
+         * @description A rendered message; nothing was sent or stored.
+         */
+        tidings__api__admin__workflows__PreviewOut: {
+            /** Html */
+            html: string | null;
+            /** Subject */
+            subject: string | null;
+            /** Text */
+            text: string | null;
         };
         /**
          * PersonOut
@@ -4524,7 +4571,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PreviewOut"];
+                    "application/json": components["schemas"]["tidings__api__admin__segments__PreviewOut"];
                 };
             };
             /** @description Invalid request: `errors` gives the path of each mistake */
@@ -5823,6 +5870,77 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["WorkflowOut"];
+                };
+            };
+            /** @description Invalid request: `errors` gives the path of each mistake */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No key or session, or an unknown, revoked or expired one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not do this, or a session's CSRF token is missing */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found in this workspace */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error: `request_id` is in the server's log */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    preview_api_workflows__key__preview_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PreviewIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["tidings__api__admin__workflows__PreviewOut"];
                 };
             };
             /** @description Invalid request: `errors` gives the path of each mistake */
