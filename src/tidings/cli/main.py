@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 
 from tidings import __version__
-from tidings.cli import bounces, contact, scoring, segment, settings, users, workflow
+from tidings.cli import blueprint, bounces, contact, scoring, segment, settings, users, workflow
 from tidings.cli.demo import demo
 from tidings.cli.migrate import migrate
 from tidings.cli.output import err_console
@@ -35,6 +35,7 @@ app.add_typer(contact.app, name="contact", hidden=True)  # the earlier, singular
 app.add_typer(segment.app, name="segment")
 app.add_typer(scoring.app, name="scoring")
 app.add_typer(settings.app, name="settings")
+app.add_typer(blueprint.app, name="blueprint")
 app.add_typer(bounces.app, name="bounces")
 app.add_typer(users.app, name="users")
 app.command()(demo)

@@ -504,3 +504,18 @@ def test_a_template_previewed_for_a_contact_and_a_sample_event(store: Store, api
         json={"template": name, "contact": "nobody@example.com"},
     )
     assert nobody.status_code == 404
+
+
+def test_blueprints_listed_filled_in_and_created(api: Api) -> None:
+    listed = api.admin("GET", "/api/blueprints").json()
+    nps = next(b for b in listed if b["name"] == "nps")
+    assert nps["title"] == "NPS survey"
+    assert {"name": "key", "default": "nps"}.items() <= nps["parameters"][0].items()
+    used = api.admin("POST", "/api/blueprints/nps", json={"values": {"key": "survey"}}).json()
+    assert used["valid"] and used["problems"] == []
+    created = api.admin("POST", "/api/workflows", content=used["source"])
+    assert created.status_code == 201, created.text
+    assert created.json()["key"] == "survey"
+    refused = api.admin("POST", "/api/blueprints/nps", json={"values": {"keyy": "x"}}).json()
+    assert not refused["valid"] and refused["problems"][0]["path"] == "keyy"
+    assert api.admin("POST", "/api/blueprints/nope", json={}).status_code == 404

@@ -86,6 +86,8 @@ def test_the_roles_each_route_needs() -> None:
     assert needed[("GET", "/api/contacts/{contact_id}/export")] is Role.OWNER
     assert needed[("GET", "/api/audit")] is Role.EDITOR
     assert needed[("POST", "/api/workflows/{key}/preview")] is Role.EDITOR
+    assert needed[("GET", "/api/blueprints")] is Role.VIEWER
+    assert needed[("POST", "/api/blueprints/{name}")] is Role.EDITOR
     # No route is left at a read level for a change.
     for (method, path), role in needed.items():
         if method not in {"GET", "HEAD"} and not path.startswith(("/api/session", "/api/inv")):

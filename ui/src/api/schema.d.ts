@@ -84,6 +84,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/blueprints": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List All
+         * @description Every blueprint.
+         */
+        get: operations["list_all_api_blueprints_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/blueprints/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Use
+         * @description Fill a blueprint in and validate the workflow; nothing is stored.
+         */
+        post: operations["use_api_blueprints__name__post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/bounces": {
         parameters: {
             query?: never;
@@ -1236,6 +1276,20 @@ export interface components {
             next_before: number | null;
         };
         /**
+         * BlueprintOut
+         * @description A blueprint: its name, what it does and its parameters.
+         */
+        BlueprintOut: {
+            /** Name */
+            name: string;
+            /** Parameters */
+            parameters: components["schemas"]["ParameterOut"][];
+            /** Summary */
+            summary: string;
+            /** Title */
+            title: string;
+        };
+        /**
          * Bounce
          * @description What a failed delivery report says about the address.
          * @enum {string}
@@ -1920,6 +1974,18 @@ export interface components {
             kind: components["schemas"]["KeyKind"];
         };
         /**
+         * ParameterOut
+         * @description One setting of a blueprint.
+         */
+        ParameterOut: {
+            /** Default */
+            default: string;
+            /** Help */
+            help: string;
+            /** Name */
+            name: string;
+        };
+        /**
          * Policies
          * @description A workspace's send-time policies. Every rule is off until it is set.
          */
@@ -2018,6 +2084,20 @@ export interface components {
             message: string;
             /** Path */
             path: string;
+        };
+        /**
+         * ProblemOut
+         * @description One problem with the filled-in workflow.
+         */
+        ProblemOut: {
+            /** Hint */
+            hint: string;
+            /** Message */
+            message: string;
+            /** Path */
+            path: string;
+            /** Severity */
+            severity: string;
         };
         /**
          * QuietHours
@@ -2336,6 +2416,29 @@ export interface components {
             key: string;
             /** Name */
             name: string;
+        };
+        /**
+         * UseIn
+         * @description Parameter values; those left out take their defaults.
+         */
+        UseIn: {
+            /** Values */
+            values?: {
+                [key: string]: string;
+            };
+        };
+        /**
+         * UsedOut
+         * @description The workflow's YAML (empty when a value was refused), whether it is valid, and
+         *     every problem with its path: post `source` to /api/workflows to create it.
+         */
+        UsedOut: {
+            /** Problems */
+            problems: components["schemas"]["ProblemOut"][];
+            /** Source */
+            source: string;
+            /** Valid */
+            valid: boolean;
         };
         /**
          * VersionFigures
@@ -2850,6 +2953,124 @@ export interface operations {
             };
             /** @description The caller's role may not do this, or a session's CSRF token is missing */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error: `request_id` is in the server's log */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_all_api_blueprints_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BlueprintOut"][];
+                };
+            };
+            /** @description No key or session, or an unknown, revoked or expired one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not do this, or a session's CSRF token is missing */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error: `request_id` is in the server's log */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    use_api_blueprints__name__post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UseIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UsedOut"];
+                };
+            };
+            /** @description Invalid request: `errors` gives the path of each mistake */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No key or session, or an unknown, revoked or expired one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not do this, or a session's CSRF token is missing */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found in this workspace */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -5,6 +5,7 @@ from fastapi import APIRouter
 from tidings.api.admin import (
     approvals,
     audit,
+    blueprints,
     contact_data,
     contacts,
     delivery,
@@ -31,6 +32,7 @@ for _module in (
     delivery,
     reports,
     audit,
+    blueprints,
     people,
 ):
     router.include_router(_module.router)
