@@ -154,6 +154,7 @@ class Journeys:
         #: Segment keys by contact, for `contact.segments`; loaded with the contacts.
         self._segments: dict[int, frozenset[str]] = {}
         self._segments_read: set[int] = set()
+        self._live_mention_segments: bool | None = None
         self._dirty_contacts: set[int] = set()
         #: Whether any workflow changed a profile in this transaction (segments care).
         self.profiles_changed = False
@@ -174,7 +175,6 @@ class Journeys:
         """Load these contacts (and, unless told not to, their enrollments) in one query each."""
         missing = [c for c in contact_ids if c not in self._contacts]
         self._contacts.update(contacts.load_contacts(self.conn, missing))
-        self._read_segments(contact_ids)
         if with_enrollments:
             self._load_enrollments([c for c in contact_ids if c not in self._enrollments])
 
@@ -182,6 +182,18 @@ class Journeys:
         """Take contacts the caller has already read, saving a query."""
         for view in views:
             self._contacts.setdefault(view.id, view)
+
+    def _asks_about_segments(self, mine: Iterable[Stored]) -> bool:
+        """Whether a live workflow, or the version of one of these journeys, reads
+        `contact.segments`."""
+        if self._live_mention_segments is None:
+            live = self.catalog.live(self.conn, self.workspace_id)
+            self._live_mention_segments = any(_reads_segments(d.workflow) for _, d in live)
+        return self._live_mention_segments or any(
+            _reads_segments(self.catalog.version(self.conn, s.workflow_id, s.state.version))
+            for s in mine
+            if s.state.status.is_open
+        )
 
     def _read_segments(self, contact_ids: Iterable[int]) -> None:
         missing = [c for c in contact_ids if c not in self._segments_read]
@@ -207,12 +219,14 @@ class Journeys:
             self.preload([contact_id], with_enrollments=False)
         view = self._contacts[contact_id]
         # What conditions read of the contact's place in segments and other journeys, as
-        # this transaction has it (segments as stored before this batch's events).
-        self._read_segments([contact_id])
-        member_of = self._segments.get(contact_id, frozenset())
-        running = frozenset(
-            s.state.workflow_key for s in self.enrollments_of(contact_id) if s.state.status.is_open
-        )
+        # this transaction has it (segments as stored before this batch's events). The
+        # segments are read only when a workflow asks about them.
+        mine = self.enrollments_of(contact_id)
+        member_of: frozenset[str] = frozenset()
+        if self._asks_about_segments(mine):
+            self._read_segments([contact_id])
+            member_of = self._segments.get(contact_id, frozenset())
+        running = frozenset(s.state.workflow_key for s in mine if s.state.status.is_open)
         if view.segments != member_of or view.journeys != running:
             view = replace(view, segments=member_of, journeys=running)
             self._contacts[contact_id] = view
@@ -531,3 +545,13 @@ class Journeys:
         self._messages.clear()
         self._approvals.clear()
         self._log.clear()
+
+
+def _reads_segments(spec: Workflow) -> bool:
+    """Whether a workflow version's conditions or templates read `contact.segments`; kept
+    on the (frozen, immutable) spec once known."""
+    found: bool | None = spec.__dict__.get("_reads_segments")
+    if found is None:
+        found = "contact.segments" in spec.model_dump_json()
+        spec.__dict__["_reads_segments"] = found
+    return found
