@@ -186,14 +186,19 @@ class Journeys:
     def _asks_about_segments(self, mine: Iterable[Stored]) -> bool:
         """Whether a live workflow, or the version of one of these journeys, reads
         `contact.segments`."""
-        if self._live_mention_segments is None:
-            live = self.catalog.live(self.conn, self.workspace_id)
-            self._live_mention_segments = any(_reads_segments(d.workflow) for _, d in live)
-        return self._live_mention_segments or any(
-            _reads_segments(self.catalog.version(self.conn, s.workflow_id, s.state.version))
-            for s in mine
-            if s.state.status.is_open
-        )
+        # A stored version that no longer loads must fail its own journeys only, never
+        # this question for others: then the segments are simply read.
+        try:
+            if self._live_mention_segments is None:
+                live = self.catalog.live(self.conn, self.workspace_id)
+                self._live_mention_segments = any(_reads_segments(d.workflow) for _, d in live)
+            return self._live_mention_segments or any(
+                _reads_segments(self.catalog.version(self.conn, s.workflow_id, s.state.version))
+                for s in mine
+                if s.state.status.is_open
+            )
+        except Exception:  # any failure to load a spec: see above
+            return True
 
     def _read_segments(self, contact_ids: Iterable[int]) -> None:
         missing = [c for c in contact_ids if c not in self._segments_read]
