@@ -18,9 +18,9 @@ from bench.setup import database, deployed
 from tidings.core.policies import Circumstances, Outgoing, Policies, decide
 from tidings.delivery.netguard import NetGuard
 from tidings.delivery.smtp import SmtpChannel, SmtpConfig
-from tidings.delivery.transports import Recorder
+from tidings.delivery.transports import Recorder, Transports
 from tidings.delivery.webhooks import HttpChannel
-from tidings.runtime.dispatch import Channels, Dispatcher
+from tidings.runtime.dispatch import Dispatcher
 from tidings.runtime.ingest import IDENTIFY, Incoming, ingest
 from tidings.storage.workflows import Catalog
 from tidings.storage.workspaces import save_settings
@@ -97,7 +97,7 @@ def _queue(engine: Engine, messages: int, channel_sql: str) -> tuple[int, Catalo
     return workspace_id, catalog, clock.now()
 
 
-def _drain(engine: Engine, channels: Channels, at: datetime, batch: int) -> dict[str, float]:
+def _drain(engine: Engine, channels: Transports, at: datetime, batch: int) -> dict[str, float]:
     from tidings.clock import VirtualClock
 
     dispatcher = Dispatcher(engine, VirtualClock(at), channels, batch=batch)
@@ -116,7 +116,7 @@ def bench_dispatch_smtp(kind: str, messages: int, batch: int = 100) -> dict[str,
     server = [sys.executable, "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{port}"]
     with database(kind) as engine, _process([*server, "-c", "aiosmtpd.handlers.Sink"], port):
         _, _, now = _queue(engine, messages, "")
-        channels = Channels(
+        channels = Transports(
             "https://mail.shop.example",
             http=Recorder(),
             smtp=SmtpChannel(SmtpConfig("127.0.0.1", port)),
@@ -139,7 +139,7 @@ def bench_dispatch_webhook(
             "UPDATE messages SET channel = 'webhook', kind = 'transactional',"
             f" recipient = 'http://127.0.0.1:{port}/hook', body_text = '{{\"ok\": true}}'",
         )
-        channels = Channels(
+        channels = Transports(
             "https://mail.shop.example", http=HttpChannel(NetGuard.from_list(["127.0.0.1"]))
         )
         return _drain(engine, channels, now, batch)
@@ -150,7 +150,7 @@ def bench_dispatch_decisions(kind: str, messages: int, batch: int = 500) -> dict
     with database(kind) as engine:
         _, _, now = _queue(engine, messages, "")
         stand_in = Recorder()
-        channels = Channels("https://mail.shop.example", http=stand_in, smtp=stand_in)
+        channels = Transports("https://mail.shop.example", http=stand_in, smtp=stand_in)
         return _drain(engine, channels, now, batch)
 
 

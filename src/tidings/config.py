@@ -16,6 +16,11 @@ from tidings.errors import ConfigError
 DEFAULT_LINK_RATE = "120/minute"
 #: Hits per client address on the inbound SMS webhook, which a provider calls from few addresses.
 DEFAULT_SMS_RATE = "600/minute"
+#: Calls a public key (web pages) may make, in all, and from one client address.
+DEFAULT_BROWSER_KEY_RATE = "3000/minute"
+DEFAULT_BROWSER_ADDRESS_RATE = "120/minute;2000/hour"
+#: Form views and submissions per client address (an office shares one address).
+DEFAULT_FORM_RATE = "30/minute;500/hour"
 
 
 class Settings(BaseSettings):
@@ -97,7 +102,25 @@ class Settings(BaseSettings):
         DEFAULT_SMS_RATE, description="hits per client address on the inbound SMS webhook"
     )
 
-    @field_validator("link_rate_limit", "sms_rate_limit")
+    browser_key_rate_limit: str = Field(
+        DEFAULT_BROWSER_KEY_RATE, description="calls to /v1 per public key (from web pages)"
+    )
+    browser_address_rate_limit: str = Field(
+        DEFAULT_BROWSER_ADDRESS_RATE,
+        description="calls to /v1 with a public key per client address",
+    )
+
+    form_rate_limit: str = Field(
+        DEFAULT_FORM_RATE, description="hosted form views and submissions per client address"
+    )
+
+    @field_validator(
+        "link_rate_limit",
+        "sms_rate_limit",
+        "browser_key_rate_limit",
+        "browser_address_rate_limit",
+        "form_rate_limit",
+    )
     @classmethod
     def _is_rate(cls, value: str) -> str:
         try:

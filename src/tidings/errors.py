@@ -9,21 +9,19 @@ TidingsError
 │   ├── ContactNotFound
 │   └── SegmentNotFound
 └── StorageUnavailable     the database cannot be reached or migrated
+
+TidingsError and ConditionSyntaxError live in tidings.core.errors and are re-exported here.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+# The core owns the root and its own error, so that it imports nothing from the shell.
+from tidings.core.errors import ConditionSyntaxError, TidingsError
+
 if TYPE_CHECKING:
     from tidings.core.problems import Problem
-
-
-class TidingsError(Exception):
-    """Something went wrong in Tidings."""
-
-    def __init__(self, message: str | None = None) -> None:
-        super().__init__(message or (self.__doc__ or "").strip())
 
 
 class SpecInvalid(TidingsError):
@@ -35,17 +33,6 @@ class SpecInvalid(TidingsError):
         self.kind = kind
         lines = "\n".join(f"  {p}" for p in problems)
         super().__init__(f"{source}: {len(problems)} problem(s)\n{lines}")
-
-
-class ConditionSyntaxError(TidingsError):
-    """A condition could not be parsed."""
-
-    def __init__(self, text: str, position: int, message: str) -> None:
-        self.text = text
-        self.position = position
-        self.reason = message
-        pointer = " " * position + "^"
-        super().__init__(f"{message} at column {position + 1}\n    {text}\n    {pointer}")
 
 
 class ConfigError(TidingsError):
@@ -70,3 +57,16 @@ class SegmentNotFound(NotFound):
 
 class StorageUnavailable(TidingsError):
     """The database could not be reached."""
+
+
+__all__ = [
+    "ConditionSyntaxError",
+    "ConfigError",
+    "ContactNotFound",
+    "NotFound",
+    "SegmentNotFound",
+    "SpecInvalid",
+    "StorageUnavailable",
+    "TidingsError",
+    "WorkflowNotFound",
+]

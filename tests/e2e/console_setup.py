@@ -35,13 +35,16 @@ def tidings(database: str, *args: str, stdin: str | None = None, cwd: Path) -> s
     return done.stdout
 
 
-def prepare(database: str, workflows: list[Path], cwd: Path) -> None:
-    """A migrated database with a workspace, an owner who logs in, and the workflows."""
-    tidings(database, "init", cwd=cwd)
+def prepare(database: str, workflows: list[Path], cwd: Path) -> str:
+    """A migrated database with a workspace, an owner who logs in, and the workflows; the
+    workspace's write key."""
+    made = tidings(database, "init", cwd=cwd)
     tidings(database, "users", "add", EMAIL, "--role", "owner", "--name", "Olive Owner",
             "--password-stdin", stdin=PASSWORD + "\n", cwd=cwd)  # fmt: skip
     for workflow in workflows:
-        tidings(database, "workflow", "deploy", str(workflow), cwd=cwd)
+        tidings(database, "workflows", "deploy", str(workflow), cwd=cwd)
+    (write_key,) = [w for w in made.split() if w.startswith("tdw_")]
+    return write_key
 
 
 @contextmanager

@@ -30,7 +30,7 @@ def tidings(*args: str, cwd: Path, timeout: float = 120) -> subprocess.Completed
 
 
 def test_validate_accepts_the_examples(tmp_path: Path) -> None:
-    result = tidings("workflow", "validate", str(EXAMPLES), cwd=tmp_path)
+    result = tidings("workflows", "validate", str(EXAMPLES), cwd=tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.count(": ok") == 3
 
@@ -50,7 +50,7 @@ def test_validate_names_every_mistake_and_exits_3(tmp_path: Path) -> None:
         "  - {id: b, type: branch, branches: [{when: 'contact.cart_vlaue > 1', next: c}]}\n"
         "  - {id: c, type: send, template: tt}\n"
     )
-    result = tidings("workflow", "validate", str(bad), cwd=tmp_path)
+    result = tidings("workflows", "validate", str(bad), cwd=tmp_path)
     assert result.returncode == 3
     assert result.stdout == ""  # problems are errors: all of them on stderr
     out = result.stderr
@@ -66,7 +66,7 @@ def test_validate_names_every_mistake_and_exits_3(tmp_path: Path) -> None:
 def test_broken_yaml_names_the_line(tmp_path: Path) -> None:
     broken = tmp_path / "broken.yaml"
     broken.write_text("id: x\nsteps: [\n  {id: a\n")
-    result = tidings("workflow", "validate", str(broken), cwd=tmp_path)
+    result = tidings("workflows", "validate", str(broken), cwd=tmp_path)
     assert result.returncode == 3
     assert re.search(r"broken.yaml: line \d+, column \d+: invalid YAML", result.stderr)
 
@@ -100,20 +100,20 @@ def test_demo_then_ask_why(tmp_path: Path) -> None:
 
     database = ("--database", asked.group(2))
     buyers = "total event.revenue of order_completed > 0"
-    previewed = tidings("segment", "preview", buyers, *database, cwd=tmp_path)
+    previewed = tidings("segments", "preview", buyers, *database, cwd=tmp_path)
     assert previewed.returncode == 0, previewed.stderr
     size = int(previewed.stdout.split()[0].replace(",", ""))
     assert 0 < size < 400
-    made = tidings("segment", "define", "buyers", "-c", buyers, *database, cwd=tmp_path)
+    made = tidings("segments", "define", "buyers", "-c", buyers, *database, cwd=tmp_path)
     assert made.returncode == 0, made.stderr
     assert f"segment buyers created: {size:,} contacts" in made.stdout
-    listed = tidings("segment", "list", *database, cwd=tmp_path)
+    listed = tidings("segments", "list", *database, cwd=tmp_path)
     assert "buyers" in listed.stdout and f"{size:,}" in listed.stdout
-    exported = tidings("segment", "export", "buyers", "-o", "buyers.csv", *database, cwd=tmp_path)
+    exported = tidings("segments", "export", "buyers", "-o", "buyers.csv", *database, cwd=tmp_path)
     assert exported.returncode == 0, exported.stderr
     assert len((tmp_path / "buyers.csv").read_text().splitlines()) == size + 1
     broken = tidings(
-        "segment", "define", "bad", "-c", "performed x within", *database, cwd=tmp_path
+        "segments", "define", "bad", "-c", "performed x within", *database, cwd=tmp_path
     )
     assert broken.returncode == 3
     assert "condition: expected a duration" in broken.stderr
@@ -145,7 +145,7 @@ def test_demo_then_ask_why(tmp_path: Path) -> None:
 def test_unknown_contact_is_a_clear_error(tmp_path: Path) -> None:
     database = f"sqlite:///{tmp_path}/t.db"
     assert tidings("init", "--database", database, cwd=tmp_path).returncode == 0
-    result = tidings("contact", "why", "nobody", "--database", database, cwd=tmp_path)
+    result = tidings("contacts", "why", "nobody", "--database", database, cwd=tmp_path)
     assert result.returncode == 1
     assert "no contact 'nobody'" in result.stderr
 
@@ -158,27 +158,27 @@ def test_deploy_list_pause_and_a_new_version(tmp_path: Path) -> None:
     mine.write_text(source)
     assert (
         "welcome: deployed, version 1"
-        in tidings("workflow", "deploy", str(mine), "--database", db, cwd=tmp_path).stdout
+        in tidings("workflows", "deploy", str(mine), "--database", db, cwd=tmp_path).stdout
     )
     assert (
         "welcome: unchanged, version 1"
-        in tidings("workflow", "deploy", str(mine), "--database", db, cwd=tmp_path).stdout
+        in tidings("workflows", "deploy", str(mine), "--database", db, cwd=tmp_path).stdout
     )
     mine.write_text(source.replace("within: 14d", "within: 10d"))
     assert (
         "welcome: deployed, version 2"
-        in tidings("workflow", "deploy", str(mine), "--database", db, cwd=tmp_path).stdout
+        in tidings("workflows", "deploy", str(mine), "--database", db, cwd=tmp_path).stdout
     )
     assert (
-        "paused" in tidings("workflow", "pause", "welcome", "--database", db, cwd=tmp_path).stdout
+        "paused" in tidings("workflows", "pause", "welcome", "--database", db, cwd=tmp_path).stdout
     )
-    listed = tidings("workflow", "list", "--database", db, cwd=tmp_path).stdout
+    listed = tidings("workflows", "list", "--database", db, cwd=tmp_path).stdout
     assert re.search(r"welcome\s+v2\s+paused", listed), listed
 
 
 def test_simulate_a_workflow_before_launch(tmp_path: Path) -> None:
     result = tidings(
-        "workflow",
+        "workflows",
         "simulate",
         str(EXAMPLES / "cart_recovery.yaml"),
         "--contacts",
@@ -194,7 +194,7 @@ def test_simulate_a_workflow_before_launch(tmp_path: Path) -> None:
 
 def test_a_bad_setting_names_the_variable(tmp_path: Path) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "tidings", "workflow", "list"],
+        [sys.executable, "-m", "tidings", "workflows", "list"],
         cwd=tmp_path,
         capture_output=True,
         text=True,
@@ -310,13 +310,15 @@ def test_a_mistyped_workspace_is_an_error_and_creates_nothing(tmp_path: Path) ->
     made = tidings("init", "--workspace", "acme", "--database", database, cwd=tmp_path)
     assert made.returncode == 0, made.stderr
     listed = tidings(
-        "--workspace", "acme", "workflow", "list", "--database", database, cwd=tmp_path
+        "--workspace", "acme", "workflows", "list", "--database", database, cwd=tmp_path
     )
     assert listed.returncode == 0, listed.stderr
     # A typo, in the option or in the variable, stops the command and names the fix
-    typo = tidings("--workspace", "acmee", "workflow", "list", "--database", database, cwd=tmp_path)
+    typo = tidings(
+        "--workspace", "acmee", "workflows", "list", "--database", database, cwd=tmp_path
+    )
     from_env = subprocess.run(
-        [sys.executable, "-m", "tidings", "workflow", "list", "--database", database],
+        [sys.executable, "-m", "tidings", "workflows", "list", "--database", database],
         cwd=tmp_path,
         capture_output=True,
         text=True,
@@ -338,12 +340,27 @@ def test_an_unexpected_error_is_one_line_and_its_traceback_needs_verbose(tmp_pat
     # A file that is not a SQLite database: the driver's error is no error Tidings foresaw.
     (tmp_path / "t.db").write_bytes(b"not a database, just some bytes " * 100)
     database = ("--database", f"sqlite:///{tmp_path}/t.db")
-    quiet = tidings("workflow", "list", *database, cwd=tmp_path)
+    quiet = tidings("workflows", "list", *database, cwd=tmp_path)
     assert quiet.returncode == 1
     assert quiet.stdout == ""
     assert quiet.stderr.startswith("error: DatabaseError: ")
     assert "file is not a database" in quiet.stderr
     assert len(quiet.stderr.strip().splitlines()) == 1 and "Traceback" not in quiet.stderr
-    loud = tidings("-v", "workflow", "list", *database, cwd=tmp_path)
+    loud = tidings("-v", "workflows", "list", *database, cwd=tmp_path)
     assert loud.returncode == 1
     assert "Traceback (most recent call last)" in loud.stderr
+
+
+def test_command_groups_are_plural_and_the_singular_spellings_still_work(tmp_path: Path) -> None:
+    listed = tidings("--help", cwd=tmp_path).stdout
+    groups = set(re.findall(r"│ (\w+)\s", listed))
+    assert {"workflows", "contacts", "segments"} <= groups, listed
+    assert not {"workflow", "contact", "segment"} & groups, listed  # hidden aliases
+    database = f"sqlite:///{tmp_path}/t.db"
+    assert tidings("init", "--database", database, cwd=tmp_path).returncode == 0
+    for singular in ("workflow", "segment"):
+        old = tidings(singular, "list", "--database", database, cwd=tmp_path)
+        new = tidings(f"{singular}s", "list", "--database", database, cwd=tmp_path)
+        assert (old.returncode, old.stdout) == (new.returncode, new.stdout) == (0, new.stdout)
+    old = tidings("contact", "why", "nobody", "--database", database, cwd=tmp_path)
+    assert old.returncode == 1 and "no contact 'nobody'" in old.stderr

@@ -1,4 +1,4 @@
-"""`tidings workflow simulate` of two workflows that enroll into each other's journeys."""
+"""`tidings workflows simulate` of two workflows that enroll into each other's journeys."""
 
 from __future__ import annotations
 
@@ -38,7 +38,7 @@ def test_simulating_an_enroll_pair_runs_to_the_end(tmp_path: Path) -> None:
     (tmp_path / "thanks.yaml").write_text(THANKS)
     files = ["orders.yaml", "thanks.yaml"]
     result = subprocess.run(
-        [sys.executable, "-m", "tidings", "workflow", "simulate", *files, "--contacts", "200"],
+        [sys.executable, "-m", "tidings", "workflows", "simulate", *files, "--contacts", "200"],
         cwd=tmp_path,
         capture_output=True,
         text=True,

@@ -2,7 +2,10 @@
 
 An owner made with `tidings users add` logs in (after a wrong password says so), sees the
 workflows list, opens a deployed workflow with a split, waits and a branch, reads its nodes,
-labelled edges and a step's settings, and logs out; a workflow named with HTML shows as text.
+labelled edges and a step's settings; builds a small abandoned-cart flow from an empty canvas
+by drag and drop (a validation problem on its node, fixed; the YAML view; undo and redo),
+publishes it, sends an event through /v1/track and sees the number move; a viewer's publish
+is refused by the server; then logs out. A workflow named with HTML shows as text.
 No page logs an error or a CSP violation. Screenshots of each page land in
 tests/e2e/screenshots/<database>/ (git-ignored) to look at.
 """
@@ -16,7 +19,17 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from tests.e2e.console_setup import CHROMIUM, EMAIL, PASSWORD, ROOT, UI, prepare, run_node, serving
+from tests.e2e.console_setup import (
+    CHROMIUM,
+    EMAIL,
+    PASSWORD,
+    ROOT,
+    UI,
+    prepare,
+    run_node,
+    serving,
+    tidings,
+)
 from tests.integration.conftest import PG_ADMIN_URL
 from tidings.api.console import console_files
 from tidings.storage.engine import create_engine
@@ -24,6 +37,7 @@ from tidings.storage.engine import create_engine
 pytestmark = pytest.mark.e2e
 
 HOSTILE = "<img src=x onerror=alert(1)>"
+VIEWER = "viv@shop.example"
 SHOTS = ROOT / "tests" / "e2e" / "screenshots"
 
 
@@ -55,14 +69,16 @@ def database(request: pytest.FixtureRequest, tmp_path: Path, worker_id: str) -> 
         admin.dispose()
 
 
-def test_log_in_list_and_open_a_workflow_on_the_canvas(
+def test_log_in_list_open_a_workflow_then_build_and_publish_one(
     database: str, workflows: list[Path], tmp_path: Path
 ) -> None:
     # make test builds these first; say how when run alone.
     assert (console_files() / "index.html").is_file(), "build the console first: make console"
     assert (UI / "node_modules" / "playwright-core").is_dir(), "install ui/: make console"
     assert Path(CHROMIUM).is_file(), "install Chromium: apt-get install -y chromium"
-    prepare(database, workflows, tmp_path)
+    write_key = prepare(database, workflows, tmp_path)
+    tidings(database, "users", "add", VIEWER, "--role", "viewer", "--password-stdin",
+            stdin=PASSWORD + "\n", cwd=tmp_path)  # fmt: skip
     shots = SHOTS / database.split(":", 1)[0]
     shutil.rmtree(shots, ignore_errors=True)
     with serving(database, tmp_path) as base:
@@ -74,6 +90,8 @@ def test_log_in_list_and_open_a_workflow_on_the_canvas(
                 "CONSOLE_PASSWORD": PASSWORD,
                 "CONSOLE_HOSTILE_NAME": HOSTILE,
                 "CONSOLE_SCREENSHOTS": str(shots),
+                "CONSOLE_WRITE_KEY": write_key,
+                "CONSOLE_VIEWER_EMAIL": VIEWER,
             },
         )
     assert run.returncode == 0, (

@@ -14,18 +14,18 @@ from tidings.blueprints import blueprints, use_blueprint
 from tidings.core import (
     CallWebhook,
     ContactView,
-    Decision,
-    Deployed,
     Effect,
     Enroll,
     EnrollmentState,
     EventView,
+    LiveVersion,
     Notify,
     RequestApproval,
     Resume,
     Save,
     SendMessage,
     Start,
+    StepLogEntry,
     UpdateContact,
     Workflow,
     advance,
@@ -75,7 +75,7 @@ class Replay:
         self.run(state, now)
 
     def event(self, now: datetime, contact_id: int, name: str, properties: dict[str, Any]) -> None:
-        live = [Deployed(wf, 1) for wf in self.workflows.values()]
+        live = [LiveVersion(wf, 1) for wf in self.workflows.values()]
         mine = [
             (self.workflows[s.workflow_key], s)
             for s in self.states.values()
@@ -97,13 +97,13 @@ class Replay:
 
     def enter(self, now: datetime, contact_id: int, key: str) -> None:
         past = [s for s in self.states.values() if s.contact_id == contact_id]
-        outcome = enter(Deployed(self.workflows[key], 1), self.contacts[contact_id], past, now)
+        outcome = enter(LiveVersion(self.workflows[key], 1), self.contacts[contact_id], past, now)
         if isinstance(outcome, Start):
             self.start(outcome.state, now)
         else:
             self.log(now, (outcome.decision,))
 
-    def log(self, now: datetime, decisions: tuple[Decision, ...]) -> None:
+    def log(self, now: datetime, decisions: tuple[StepLogEntry, ...]) -> None:
         for d in decisions:
             who = f"#{d.enrollment_id}" if d.enrollment_id else f"contact {d.contact_id}"
             where = f" {d.step_id}" if d.step_id else ""

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from tests.integration.conftest import Store
 from tests.integration.journeys import deploy, enrollment_states, identify, rows, track
-from tidings.runtime.aliases import AliasCall
 from tidings.runtime.ingest import Incoming, ingest
+from tidings.runtime.merges import AliasCall
 from tidings.storage.contacts import load_contacts
 from tidings.storage.step_log import contact_story
 

@@ -6,8 +6,8 @@ from typing import Any
 
 from tests.integration.conftest import Store
 from tests.integration.journeys import identify, rows, stored_json, track
-from tidings.runtime.duplicates import merge_duplicates
 from tidings.runtime.ingest import IDENTIFY, Incoming, ingest
+from tidings.runtime.merges import merge_duplicates
 from tidings.storage.personal_data import personal_data
 
 

@@ -10,8 +10,8 @@ from sqlalchemy import text
 
 from tests.integration.conftest import Store
 from tests.integration.journeys import identify, rows
-from tidings.runtime.duplicates import merge_duplicates
 from tidings.runtime.imports import import_contacts, report_text
+from tidings.runtime.merges import merge_duplicates
 
 
 def run(store: Store, csv: str, **options: Any) -> Any:

@@ -15,13 +15,13 @@ from tests.integration.conftest import Store
 from tests.integration.journeys import deploy, rows, subscriber, tick, track
 from tidings.delivery.results import Bounce
 from tidings.delivery.settings import DeliverySettings
-from tidings.delivery.transports import Recorder
+from tidings.delivery.transports import Recorder, Transports
 from tidings.reporting.build import Options, Report, build_report
 from tidings.reporting.html import render_html
 from tidings.runtime import engagement
-from tidings.runtime.dispatch import Channels, Dispatcher
+from tidings.runtime.dispatch import Dispatcher
 from tidings.runtime.ingest import Incoming, ingest
-from tidings.storage.delivery import message_by_id
+from tidings.storage.outbox import message_by_id
 from tidings.storage.reports import Period, workflow_figures
 from tidings.storage.workspaces import save_settings
 
@@ -65,7 +65,7 @@ def _dispatch(store: Store) -> None:
     with store.engine.begin() as conn:
         save_settings(conn, store.workspace_id, settings.model_dump(mode="json", by_alias=True))
     stand_in = Recorder()
-    channels = Channels("https://t.shop.example", http=stand_in, smtp=stand_in, sms=stand_in)
+    channels = Transports("https://t.shop.example", http=stand_in, smtp=stand_in, sms=stand_in)
     Dispatcher(store.engine, store.clock, channels, store.catalog).run_until_idle()
 
 
@@ -97,8 +97,9 @@ def _engage(store: Store, sent: Sent, action: str) -> None:
             engagement.unsubscribed(conn, ws, message, now, catalog)
         else:
             engagement.bounced(
-                conn, ws, message.contact_id, "email", message.recipient, Bounce.HARD,
-                "550 no such user", now, catalog, message,
+                conn, ws, message.contact_id, channel="email", address=message.recipient,
+                kind=Bounce.HARD, reason="550 no such user", now=now, catalog=catalog,
+                message=message,
             )  # fmt: skip
 
 

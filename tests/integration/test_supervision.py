@@ -17,8 +17,9 @@ from sqlalchemy import Engine, text, update
 from tests.integration.conftest import PG_ADMIN_URL, Store
 from tests.integration.journeys import deploy, outbox, rows, subscriber, track
 from tidings.delivery.netguard import NetGuard
+from tidings.delivery.transports import Transports
 from tidings.delivery.webhooks import HttpChannel
-from tidings.runtime.dispatch import Channels, Dispatcher
+from tidings.runtime.dispatch import Dispatcher
 from tidings.runtime.loop import SchedulerLoop
 from tidings.runtime.scheduler import run_due
 from tidings.storage import tables
@@ -119,7 +120,7 @@ def _loops(store: Store) -> Iterator[tuple[SchedulerLoop, Dispatcher]]:
     """The scheduler and the dispatcher running in threads, as `tidings serve` runs them."""
     scheduler = SchedulerLoop(store.engine, store.clock, store.catalog)
     dispatcher = Dispatcher(
-        store.engine, store.clock, Channels("https://t.example", HttpChannel(NetGuard()))
+        store.engine, store.clock, Transports("https://t.example", HttpChannel(NetGuard()))
     )
     threads = [
         threading.Thread(target=scheduler.run, name="scheduler", daemon=True),

@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 import pytest
 
 from tidings.api.committer import GroupCommitter
-from tidings.runtime.aliases import AliasCall
 from tidings.runtime.ingest import Incoming
+from tidings.runtime.merges import AliasCall
 
 NOW = datetime(2026, 3, 2, 12, tzinfo=UTC)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tidings.delivery.netguard import NetGuard, Refused
+from tidings.delivery.netguard import NetGuard, UrlRefused
 
 
 @pytest.mark.parametrize(
@@ -27,13 +27,13 @@ from tidings.delivery.netguard import NetGuard, Refused
     ],
 )
 def test_private_and_loopback_addresses_are_refused(url: str) -> None:
-    with pytest.raises(Refused, match="private, loopback or reserved"):
+    with pytest.raises(UrlRefused, match="private, loopback or reserved"):
         NetGuard().check(url)
 
 
 def test_a_name_that_resolves_to_a_private_address_is_refused() -> None:
     guard = NetGuard(resolver=lambda host, port: ["93.184.216.34", "10.1.2.3"])
-    with pytest.raises(Refused, match=r"crm\.example resolves to 10\.1\.2\.3"):
+    with pytest.raises(UrlRefused, match=r"crm\.example resolves to 10\.1\.2\.3"):
         guard.check("https://crm.example/hook")
 
 
@@ -57,7 +57,7 @@ def test_the_checked_address_is_the_one_called() -> None:
 )
 def test_malformed_urls_are_refused(url: str, why: str) -> None:
     guard = NetGuard(resolver=lambda host, port: ["93.184.216.34"])
-    with pytest.raises(Refused, match=why):
+    with pytest.raises(UrlRefused, match=why):
         guard.check(url)
 
 
@@ -65,7 +65,7 @@ def test_allow_list_names_hosts_and_networks() -> None:
     guard = NetGuard.from_list(["crm.internal", "10.0.0.0/8", " 127.0.0.1 ", ""])
     assert guard.check("http://127.0.0.1:9000/").address == "127.0.0.1"
     assert guard.check("http://10.2.3.4/").address == "10.2.3.4"
-    with pytest.raises(Refused):
+    with pytest.raises(UrlRefused):
         guard.check("http://192.168.0.1/")
     internal = NetGuard.from_list(["crm.internal"], resolver=lambda host, port: ["192.168.5.5"])
     assert internal.check("http://crm.internal/").address == "192.168.5.5"
@@ -90,7 +90,7 @@ def test_allow_list_names_hosts_and_networks() -> None:
     ],
 )
 def test_ipv6_forms_that_embed_a_private_ipv4_are_refused(url: str) -> None:
-    with pytest.raises(Refused, match="private, loopback or reserved"):
+    with pytest.raises(UrlRefused, match="private, loopback or reserved"):
         NetGuard().check(url)
 
 
@@ -109,5 +109,5 @@ def test_ipv6_forms_that_embed_a_public_ipv4_are_allowed(address: str) -> None:
 
 def test_a_name_resolving_to_a_nat64_loopback_is_refused() -> None:
     guard = NetGuard(resolver=lambda host, port: ["64:ff9b::7f00:1"])
-    with pytest.raises(Refused, match="64:ff9b::7f00:1"):
+    with pytest.raises(UrlRefused, match="64:ff9b::7f00:1"):
         guard.check("https://hooks.example/x")

@@ -9,10 +9,10 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tidings.api.segment import Rejected, read_call
+from tidings.api.segment_protocol import Rejected, read_call
 from tidings.core.values import unstorable
-from tidings.runtime.aliases import AliasCall
 from tidings.runtime.ingest import Incoming
+from tidings.runtime.merges import AliasCall
 
 NOW = datetime(2026, 3, 2, 12, tzinfo=UTC)
 FIELDS = [

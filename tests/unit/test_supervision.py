@@ -6,7 +6,8 @@ import threading
 
 import pytest
 
-from tidings.runtime.supervision import BACKOFF_CAP, LoopHealth, Supervisor, backoff
+from tidings.core.retry import BACKOFF_CAP, backoff
+from tidings.runtime.supervision import LoopHealth, Supervisor
 
 
 class _Ticker:

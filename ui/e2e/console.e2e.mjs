@@ -17,6 +17,8 @@ const EMAIL = need("CONSOLE_EMAIL");
 const PASSWORD = need("CONSOLE_PASSWORD");
 const HOSTILE = need("CONSOLE_HOSTILE_NAME");
 const SHOTS = need("CONSOLE_SCREENSHOTS");
+const WRITE_KEY = need("CONSOLE_WRITE_KEY");
+const VIEWER_EMAIL = need("CONSOLE_VIEWER_EMAIL");
 const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
 mkdirSync(SHOTS, { recursive: true });
 
@@ -104,9 +106,142 @@ try {
   await shot("05-canvas-panel");
 
   await page.getByRole("link", { name: "Contacts" }).click();
-  await page.getByRole("heading", { name: "Coming next" }).waitFor();
-  check(true, "a page not built yet says it is coming next");
-  await shot("06-coming-next");
+  await page.getByRole("heading", { name: "No contacts yet" }).waitFor();
+  check(true, "the contacts page says how contacts arrive while there are none");
+  await shot("06-contacts-empty");
+
+  // The builder: a small abandoned-cart flow from an empty canvas, by drag and drop.
+  await page.getByRole("link", { name: "Workflows" }).click();
+  await page.getByLabel("New workflow key").fill("cart_builder");
+  await page.getByRole("button", { name: "New workflow" }).click();
+  await page.getByTestId("palette-wait").waitFor();
+  check(new URL(page.url()).pathname === "/workflows/cart_builder/edit", "a new workflow opens in the builder");
+  check((await page.locator(".react-flow__node").count()) === 1, "an empty canvas holds only the trigger");
+  await shot("07-builder-empty");
+
+  await page.getByTestId("node-__trigger").click();
+  await page.getByLabel("Event").fill(HOSTILE);
+  await page.getByTestId("node-__trigger").filter({ hasText: HOSTILE }).waitFor();
+  check((await page.locator("img[src='x']").count()) === 0, "a hostile event name shows on the canvas as text");
+  await page.getByLabel("Event").fill("cart_abandoned");
+  const canvas = page.getByTestId("builder-canvas");
+  await page.getByTestId("palette-wait").dragTo(canvas, { targetPosition: { x: 320, y: 260 } });
+  await page.getByTestId("node-wait").waitFor();
+  const problem = page.getByTestId("problem-wait");
+  await problem.waitFor();
+  check((await problem.textContent()).includes("a wait needs exactly one of"), "the validator's problem shows on its node");
+  await page.getByRole("tab", { name: /Problems/ }).click();
+  const listed = page.getByRole("list", { name: "Problems" }).getByRole("button").filter({ hasText: "a wait needs" });
+  const all = await texts(page.getByRole("list", { name: "Problems" }).getByRole("listitem"));
+  check((await listed.count()) === 1, `the problem is in the list too (${all.join(" | ")})`);
+  await shot("08-builder-problem");
+  await listed.first().click();
+  const form = page.getByRole("complementary", { name: "Edit wait" });
+  await form.waitFor();
+  check(true, "clicking a listed problem opens its step");
+  await form.getByLabel("Wait for").fill("1h");
+  await problem.waitFor({ state: "detached" });
+  check(true, "giving the wait a duration clears its problem");
+
+  await page.getByTestId("palette-send").dragTo(canvas, { targetPosition: { x: 320, y: 420 } });
+  await page.getByTestId("node-send").waitFor();
+  const edges = await page.locator(".react-flow__edge").count();
+  check(edges === 3, `trigger → wait → send → end are connected (${edges} lines)`);
+  await page.getByTestId("save-state").filter({ hasText: "All changes saved" }).waitFor();
+  check(true, "the draft saves itself");
+
+  // Adding on a line: click it, then drop a step; Ctrl+Z takes it away again.
+  await page.getByTestId("rf__edge-wait->send#0").dispatchEvent("click");
+  await page.getByText("Drop a step to add it on this line.").waitFor();
+  await page.getByTestId("palette-update").dragTo(canvas, { targetPosition: { x: 60, y: 300 } });
+  await page.getByTestId("node-update").waitFor();
+  const withUpdate = await page.locator(".react-flow__edge").count();
+  check(withUpdate === 4, `a step dropped on a line goes between its ends (${withUpdate} lines)`);
+  await page.locator(".react-flow__pane").click({ position: { x: 40, y: 40 } });
+  await page.keyboard.press("Control+z");
+  await page.getByTestId("node-update").waitFor({ state: "detached" });
+  check(true, "Ctrl+Z takes it away again");
+  await page.getByTestId("node-wait").click();
+  await page.keyboard.press("Control+c");
+  await page.keyboard.press("Control+v");
+  await page.getByTestId("node-wait_2").waitFor();
+  check(true, "Ctrl+C, Ctrl+V pastes a copy under a new id");
+  await page.keyboard.press("Control+z");
+  await page.getByTestId("node-wait_2").waitFor({ state: "detached" });
+
+  // The YAML view: the canvas's spec, positions included; editing it changes the canvas.
+  await page.getByRole("tab", { name: "YAML" }).click();
+  const yamlView = page.getByLabel("Workflow YAML");
+  const source = await yamlView.inputValue();
+  check(source.includes("event: cart_abandoned") && source.includes("layout:"), "the YAML view shows the spec and its layout");
+  await yamlView.fill(source.replace("for: 1h", "for: 2h"));
+  await page.getByTestId("node-wait").filter({ hasText: "for 2h" }).waitFor();
+  check(true, "editing the YAML redraws the canvas");
+  await page.locator(".react-flow__pane").click({ position: { x: 40, y: 40 } });
+  await page.keyboard.press("Control+z");
+  await page.getByTestId("node-wait").filter({ hasText: "for 1h" }).waitFor();
+  check(true, "Ctrl+Z undoes the last change");
+  await page.keyboard.press("Control+Shift+z");
+  await page.getByTestId("node-wait").filter({ hasText: "for 2h" }).waitFor();
+  check(true, "Ctrl+Shift+Z redoes it");
+  await shot("09-builder-yaml");
+
+  await page.getByRole("button", { name: "Publish…" }).click();
+  const summary = page.getByRole("region", { name: "Publish summary" });
+  await summary.waitFor();
+  check((await summary.textContent()).includes("the validator accepts it"), "publishing first shows a summary");
+  await shot("10-builder-publish-summary");
+  await summary.getByRole("button", { name: "Publish now" }).click();
+  await page.getByText("Published as version 1.").waitFor();
+  check(true, "publishing makes version 1");
+  await shot("10-builder-published");
+
+  // A second version: the summary shows what changes, as a diff from the live version.
+  await page.getByRole("tab", { name: "YAML" }).click();
+  await yamlView.fill((await yamlView.inputValue()).replace("for: 2h", "for: 30m"));
+  await page.getByTestId("node-wait").filter({ hasText: "for 30m" }).waitFor();
+  await page.getByRole("button", { name: "Publish…" }).click();
+  const diff = page.getByTestId("publish-diff");
+  await diff.waitFor();
+  const changes = await diff.textContent();
+  check(/^-\s+for: 2h$/m.test(changes) && /^\+\s+for: 30m$/m.test(changes), "the summary shows the diff from the live version");
+  await shot("10b-builder-publish-diff");
+  await summary.getByRole("button", { name: "Publish now" }).click();
+  await page.getByText("Published as version 2.").waitFor();
+  check(true, "publishing again makes version 2");
+
+  const tracked = await page.request.post(`${BASE}/v1/track`, {
+    data: { writeKey: WRITE_KEY, userId: "shopper-1", event: "cart_abandoned", properties: { value: 42 } },
+  });
+  check(tracked.ok(), "an event goes in through /v1/track");
+  await page.getByRole("link", { name: "View live" }).click();
+  const entered = page.getByTestId("figures-__trigger");
+  for (let i = 0; i < 40 && !(await entered.isVisible()); i++) {
+    await page.waitForTimeout(250);
+    if (i % 8 === 7) await page.reload();
+  }
+  check((await entered.textContent()).includes("1 entered"), "the trigger's number moves: 1 entered");
+  await shot("11-published-figures");
+  await page.getByRole("button", { name: "Pause" }).click();
+  await page.locator(".pill--paused").waitFor();
+  await page.getByRole("button", { name: "Resume" }).click();
+  await page.locator(".pill--active").waitFor();
+  check(true, "pause and resume from the workflow's page");
+
+  // A viewer may look, but the server refuses their publish.
+  const viewer = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  await viewer.goto(`${BASE}/workflows/cart_builder/edit`);
+  await viewer.getByLabel("Email").fill(VIEWER_EMAIL);
+  await viewer.getByLabel("Password").fill(PASSWORD);
+  await viewer.getByRole("button", { name: "Log in" }).click();
+  await viewer.getByTestId("node-send").waitFor();
+  await viewer.getByRole("button", { name: "Publish…" }).click();
+  await viewer.getByRole("button", { name: "Publish now" }).click();
+  const refused = viewer.getByRole("alert");
+  await refused.waitFor();
+  check((await refused.textContent()).includes("needs the editor role"), `a viewer's publish is refused by the server (${await refused.textContent()})`);
+  await viewer.screenshot({ path: join(SHOTS, "12-viewer-refused.png") });
+  await viewer.close();
 
   await page.getByRole("button", { name: "Log out" }).click();
   await page.getByRole("heading", { name: "Log in to the console" }).waitFor();

@@ -5,11 +5,20 @@ import { describe } from "./api/problem";
 import { ComingNext } from "./pages/ComingNext";
 import { LoginPage } from "./pages/LoginPage";
 import { WorkflowsPage } from "./pages/WorkflowsPage";
+import { ApprovalsPage } from "./pages/approvals/ApprovalsPage";
+import { ContactPage } from "./pages/contacts/ContactPage";
+import { ContactsPage } from "./pages/contacts/ContactsPage";
+import { ReportsPage } from "./pages/reports/ReportsPage";
+import { SegmentsPage } from "./pages/segments/SegmentsPage";
+import { SettingsPage } from "./pages/settings/SettingsPage";
 import { useSession } from "./session/useSession";
 import { Shell } from "./shell/Shell";
 
 // The canvas (React Flow, dagre) loads when a workflow is opened, not with the login.
 const WorkflowPage = lazy(() => import("./pages/WorkflowPage").then((m) => ({ default: m.WorkflowPage })));
+const WorkflowBuilderPage = lazy(() =>
+  import("./pages/WorkflowBuilderPage").then((m) => ({ default: m.WorkflowBuilderPage })),
+);
 
 export function App() {
   const session = useSession();
@@ -26,42 +35,24 @@ export function App() {
     <Shell session={session.data}>
       <Switch>
         <Route path="/workflows" component={WorkflowsPage} />
+        <Route path="/workflows/:key/edit">{(params) => (
+            <Suspense fallback={<p className="page muted">Loading the builder…</p>}>
+              <WorkflowBuilderPage workflowKey={decodeURIComponent(params.key)} />
+            </Suspense>
+          )}</Route>
         <Route path="/workflows/:key">{(params) => (
             <Suspense fallback={<p className="page muted">Loading the canvas…</p>}>
               <WorkflowPage workflowKey={decodeURIComponent(params.key)} />
             </Suspense>
           )}</Route>
-        <Route path="/contacts">
-          <ComingNext
-            title="Contacts"
-            what="Search contacts, see their profile and the why-timeline of every journey."
-            meanwhile="tidings contacts why CONTACT_ID"
-          />
-        </Route>
-        <Route path="/segments">
-          <ComingNext title="Segments" what="Build segments with live counts." meanwhile="tidings segment --help" />
-        </Route>
-        <Route path="/approvals">
-          <ComingNext
-            title="Approvals"
-            what="The inbox of journeys waiting for a person's yes or no."
-            meanwhile="GET /api/approvals"
-          />
-        </Route>
-        <Route path="/reports">
-          <ComingNext
-            title="Reports"
-            what="Per-workflow and per-step figures, experiments and holdout lift, with charts."
-            meanwhile="tidings report"
-          />
-        </Route>
-        <Route path="/settings">
-          <ComingNext
-            title="Settings"
-            what="People, roles, API keys and delivery settings."
-            meanwhile="tidings users list"
-          />
-        </Route>
+        <Route path="/contacts" component={ContactsPage} />
+        <Route path="/contacts/:id">{(params) => <ContactPage key={params.id} id={Number(params.id)} />}</Route>
+        <Route path="/segments" component={SegmentsPage} />
+        <Route path="/approvals" component={ApprovalsPage} />
+        <Route path="/reports">{() => <ReportsPage tab="workflows" />}</Route>
+        <Route path="/reports/:tab">{(params) => <ReportsPage tab={params.tab} />}</Route>
+        <Route path="/settings">{() => <SettingsPage tab="delivery" />}</Route>
+        <Route path="/settings/:tab">{(params) => <SettingsPage tab={params.tab} />}</Route>
         <Route path="/">
           <Redirect to="/workflows" />
         </Route>

@@ -5,6 +5,7 @@ import { App } from "./App";
 import { ApiError } from "./api/problem";
 import "./styles/tokens.css";
 import "./styles/app.css";
+import "./styles/pages.css";
 
 const queryClient = new QueryClient({
   defaultOptions: {

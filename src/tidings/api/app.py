@@ -12,9 +12,20 @@ from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
 from tidings import __version__
-from tidings.api import admin, console, health, inbound, ingest, session, tracking
+from tidings.api import (
+    admin,
+    browser,
+    console,
+    form_pages,
+    health,
+    inbound,
+    ingest,
+    links,
+    session,
+)
 from tidings.api.audit import AuditTrail
 from tidings.api.committer import GroupCommitter
+from tidings.api.cors import BrowserCors
 from tidings.api.docs import install_docs
 from tidings.api.errors import install_error_handlers
 from tidings.api.keys import KeyCache
@@ -23,6 +34,11 @@ from tidings.api.openapi import install_openapi, problems
 from tidings.api.request_ids import RequestIdMiddleware
 from tidings.api.throttle import DEFAULT_LINK_RATE, DEFAULT_SMS_RATE, RateLimit, limited
 from tidings.clock import Clock, SystemClock
+from tidings.config import (
+    DEFAULT_BROWSER_ADDRESS_RATE,
+    DEFAULT_BROWSER_KEY_RATE,
+    DEFAULT_FORM_RATE,
+)
 from tidings.runtime.dispatch import Dispatcher
 from tidings.runtime.journeys import DEFAULT_INGEST_JOURNEY_SECONDS, JourneyLimits
 from tidings.runtime.loop import SchedulerLoop
@@ -34,7 +50,7 @@ logger = logging.getLogger(__name__)
 DEFAULT_INGEST_SLOTS = 8
 
 
-def create_app(
+def create_app(  # noqa: PLR0913 (the engine, then keyword-only options)
     engine: Engine,
     *,
     clock: Clock | None = None,
@@ -49,6 +65,9 @@ def create_app(
     sms_rate: str = DEFAULT_SMS_RATE,
     trust_proxy: bool = False,
     journey_limits: JourneyLimits | None = None,
+    browser_key_rate: str = DEFAULT_BROWSER_KEY_RATE,
+    browser_address_rate: str = DEFAULT_BROWSER_ADDRESS_RATE,
+    form_rate: str = DEFAULT_FORM_RATE,
 ) -> FastAPI:
     """The Tidings HTTP API over `engine` (already migrated).
 
@@ -57,6 +76,8 @@ def create_app(
     are supervised (an exception ends a round, not the loop), and `/readyz` reports each.
     `link_rate` and `sms_rate` limit hits per client address on the public routes.
     `journey_limits` bound each render and the journeys of one ingest batch.
+    `browser_key_rate` and `browser_address_rate` limit calls with public keys (web pages);
+    `form_rate` the hosted forms' views and submissions per client address.
     """
 
     @asynccontextmanager
@@ -106,13 +127,19 @@ def create_app(
         slots=threading.BoundedSemaphore(ingest_slots),
         limits=journey_limits or JourneyLimits(batch_seconds=DEFAULT_INGEST_JOURNEY_SECONDS),
     )
-    app.state.links = tracking.LinkService(
+    app.state.links = links.LinkService(
         engine=engine,
         clock=app.state.ingest.clock,
         catalog=app.state.ingest.catalog,
         public_url=public_url.rstrip("/"),
         sms_token=sms_token,
         sms_region=sms_region,
+    )
+    app.state.browser = browser.BrowserGate(
+        origins=browser.OriginCache(engine),
+        public_url=public_url.rstrip("/"),
+        per_key=RateLimit("browser-key", browser_key_rate),
+        per_address=RateLimit("browser-address", browser_address_rate),
     )
     loops = [loop.health for loop in (scheduler, dispatcher) if loop is not None]
     if scheduler is not None:
@@ -125,10 +152,14 @@ def create_app(
     # Added last, so it runs first: the audit trail and every error see the request's id.
     app.add_middleware(AuditTrail, engine=engine, clock=app.state.ingest.clock)
     app.add_middleware(RequestIdMiddleware)
+    # Outermost: a preflight is answered before anything else, and every answer under /v1,
+    # errors included, carries the CORS headers the page needs to read it.
+    app.add_middleware(BrowserCors, origins=app.state.browser.origins)
     install_docs(app)
     install_openapi(app)
     app.include_router(health.router)
-    app.include_router(ingest.router, responses=problems(401, 413, 415, 503))
+    app.include_router(ingest.router, responses=problems(401, 403, 413, 415, 429, 503))
+    app.include_router(browser.router, responses=problems(400, 401, 403, 404, 429))
     # Anyone can call the public routes and each hit writes: limit them per address.
     sms_limit = RateLimit("sms", sms_rate)
     app.include_router(inbound.router, dependencies=[Depends(limited(sms_limit))])
@@ -136,7 +167,10 @@ def create_app(
     app.include_router(admin.router, responses=problems(401, 403))
     # The link routes apply theirs themselves: a person's click or open is never refused.
     app.state.link_limit = RateLimit("links", link_rate)
-    app.include_router(tracking.router)
+    app.include_router(links.router)
+    # The hosted forms count their own: a form past the limit is shown, not counted.
+    app.state.form_limit = RateLimit("forms", form_rate)
+    app.include_router(form_pages.router)
     # Last: the console answers every other GET path with its one page.
     app.include_router(console.make_router())
     return app

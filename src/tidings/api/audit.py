@@ -30,6 +30,11 @@ def note_change(request: Request, subject_key: str, **details: Any) -> None:
     request.state.audit = {"subject_key": subject_key, **details}
 
 
+def note_unchanged(request: Request) -> None:
+    """Tell the audit trail a POST changed nothing (a dry check), so it records nothing."""
+    request.state.audit = {"unchanged": True}
+
+
 class AuditTrail:
     """Record each successful state-changing /api request with its caller."""
 
@@ -57,8 +62,9 @@ class AuditTrail:
         await self.app(scope, receive, capture)
         state = scope.get("state") or {}
         caller = state.get("caller")
-        if status < 400 and isinstance(caller, Caller):
-            await run_in_threadpool(self._record, scope, caller, dict(state.get("audit") or {}))
+        noted = dict(state.get("audit") or {})
+        if status < 400 and isinstance(caller, Caller) and not noted.get("unchanged"):
+            await run_in_threadpool(self._record, scope, caller, noted)
 
     def _record(self, scope: Scope, caller: Caller, noted: dict[str, Any]) -> None:
         route = scope.get("route")

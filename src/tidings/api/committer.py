@@ -15,8 +15,8 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
 
-from tidings.runtime.aliases import AliasCall
 from tidings.runtime.ingest import Incoming
+from tidings.runtime.merges import AliasCall
 
 logger = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ from fastapi.responses import Response
 from sqlalchemy import Connection
 
 from tidings.api.errors import ApiError
-from tidings.api.tracking import LinkService
+from tidings.api.links import LinkService
 from tidings.cleaning import to_e164
 from tidings.delivery.sms import START_WORDS, STOP_WORDS, twilio_signature
 from tidings.runtime import engagement

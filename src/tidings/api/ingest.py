@@ -18,15 +18,16 @@ from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 
 from tidings.api.body import read_json
+from tidings.api.browser import gate_of, read_call_from
 from tidings.api.committer import GroupCommitter
 from tidings.api.errors import ApiError
-from tidings.api.keys import KeyCache, authenticate
-from tidings.api.segment import MAX_CALL_BYTES, Rejected, read_call
+from tidings.api.keys import KeyCache, authenticate, presented_key
+from tidings.api.segment_protocol import MAX_CALL_BYTES, Rejected
 from tidings.clock import Clock
 from tidings.core.problems import Problem
-from tidings.runtime.aliases import AliasCall
 from tidings.runtime.ingest import Incoming, IngestReport, ingest
 from tidings.runtime.journeys import DEFAULT_INGEST_JOURNEY_SECONDS, JourneyLimits
+from tidings.runtime.merges import AliasCall
 from tidings.runtime.supervision import is_outage
 from tidings.storage.api_keys import KeyOwner
 from tidings.storage.workflows import Catalog
@@ -143,7 +144,8 @@ def _read_single(
     service: IngestService, request: Request, body: Any, call_type: str
 ) -> tuple[KeyOwner, Incoming | AliasCall]:
     owner = authenticate(service.keys, request, body)
-    call = read_call(body, "", service.clock.now(), call_type)
+    gate_of(request).admit(request, owner, presented_key(request, body))
+    call = read_call_from(owner, body, "", service.clock.now(), call_type)
     if isinstance(call, Rejected):
         raise ApiError(400, "Invalid call", problems=call.problems)
     return owner, call
@@ -160,10 +162,13 @@ def _route(call_type: str) -> Any:
 
 for _call in ("track", "identify", "page", "screen", "group", "alias"):
     router.add_api_route(f"/{_call}", _route(_call), methods=["POST"], openapi_extra=_CALL_SCHEMA)
+    # analytics.js (in a browser) posts each call to its first letter: /v1/t, /v1/p, ...
+    router.add_api_route(f"/{_call[0]}", _route(_call), methods=["POST"], include_in_schema=False)
 
 
 @router.post("/batch", openapi_extra=_BATCH_SCHEMA)
 @router.post("/import", openapi_extra=_BATCH_SCHEMA, include_in_schema=False)
+@router.post("/b", include_in_schema=False)  # analytics.js's batching delivery
 async def batch(request: Request) -> dict[str, Any]:
     """Record up to 500 KB of calls; each bad call is rejected alone, with its reasons."""
     service = _service(request)
@@ -188,6 +193,7 @@ def _read_batch(
     service: IngestService, request: Request, body: Any
 ) -> tuple[KeyOwner, list[tuple[int, Incoming | AliasCall]], list[dict[str, Any]]]:
     owner = authenticate(service.keys, request, body)
+    gate_of(request).admit(request, owner, presented_key(request, body))
     if not isinstance(body, dict) or not isinstance(body.get("batch"), list):
         raise ApiError(
             400, "Invalid batch", problems=[Problem("batch", "expected a list of calls")]
@@ -199,7 +205,7 @@ def _read_batch(
     for index, raw in enumerate(body["batch"]):
         if isinstance(raw, dict) and sent_at is not None and "sentAt" not in raw:
             raw = {**raw, "sentAt": sent_at}
-        call = read_call(raw, f"batch[{index}]", received_at)
+        call = read_call_from(owner, raw, f"batch[{index}]", received_at)
         if isinstance(call, Rejected):
             rejected.append(_rejection(index, call))
         else:

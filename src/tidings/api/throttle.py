@@ -31,14 +31,16 @@ class RateLimit:
         self.items = parse_many(rate)
         self._limiter = SlidingWindowCounterRateLimiter(MemoryStorage())
 
-    def hit(self, address: str) -> None:
-        """Count a hit from `address`; 429 with Retry-After once any of its limits is reached."""
+    def hit(self, address: str, *, per: str = "address") -> None:
+        """Count a hit from `address`; 429 with Retry-After once any of its limits is reached.
+
+        `per` names what `address` is in the message (an address, a key)."""
         item = self._reached(address)
         if item is not None:
             raise ApiError(
                 429,
                 "Too many requests",
-                f"at most {item} from one address; retry later",
+                f"at most {item} from one {per}; retry later",
                 headers={"Retry-After": str(self._retry_after(item, address))},
             )
 

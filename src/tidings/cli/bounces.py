@@ -16,7 +16,8 @@ from tidings.cli.context import open_store
 from tidings.cli.output import console, err_console
 from tidings.clock import SystemClock
 from tidings.config import load_settings
-from tidings.delivery.dsn import NotAReport, Report, parse_report
+from tidings.core.channels import Channel
+from tidings.delivery.dsn import BounceNotice, NotAReport, parse_report
 from tidings.errors import TidingsError
 from tidings.runtime import engagement
 from tidings.runtime.transactions import transact
@@ -47,17 +48,17 @@ def read(
             continue
         for report in reports:
 
-            def apply(conn: Connection, r: Report = report) -> list[int]:
+            def apply(conn: Connection, r: BounceNotice = report) -> list[int]:
                 return engagement.report_failure(
                     conn,
                     store.workspace_id,
-                    "email",
-                    r.recipient,
-                    r.kind,
-                    r.reason,
-                    r.message_id,
-                    now,
-                    store.catalog,
+                    channel=Channel.EMAIL,
+                    address=r.recipient,
+                    kind=r.kind,
+                    reason=r.reason,
+                    provider_id=r.message_id,
+                    now=now,
+                    catalog=store.catalog,
                 )
 
             owners = transact(store.engine, apply)

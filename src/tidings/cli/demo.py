@@ -13,18 +13,16 @@ from tidings.cli.output import console, run_with_progress, show_figures, show_st
 from tidings.cli.report import show_experiments
 from tidings.clock import SystemClock
 from tidings.delivery.smtp import SmtpChannel, SmtpConfig
-from tidings.delivery.transports import Recorder
+from tidings.delivery.transports import Recorder, Transports
 from tidings.errors import TidingsError
 from tidings.files import load_workflows
 from tidings.passwords import hash_password
 from tidings.reporting.build import build_report
 from tidings.reporting.html import write_html
-from tidings.runtime.dispatch import Channels
-from tidings.simulation.scenario import DEMO_APPEAL, DEMO_SETTINGS
+from tidings.simulation.scenario import DEMO_APPEAL, DEMO_SETTINGS, demo_story
 from tidings.storage.contacts import count_contacts
 from tidings.storage.engine import create_engine
 from tidings.storage.people import Role, add_person, set_role
-from tidings.storage.reports import recovered_cart_example
 from tidings.storage.step_log import contact_story
 
 #: The example workflows the demo runs; users copy them as a starting point.
@@ -68,7 +66,7 @@ def demo(
     )
     channels = None
     if smtp is not None:
-        channels = Channels(
+        channels = Transports(
             "http://localhost:8000",
             http=Recorder(),
             smtp=SmtpChannel(SmtpConfig.from_url(smtp, timeout=10)),
@@ -92,7 +90,7 @@ def demo(
         found = build_report(conn, result.workspace_id, result.catalog, result.ended_at)
         show_figures(found.workflows)
         show_experiments(found)
-        example = recovered_cart_example(conn, result.workspace_id, "cart_recovery")
+        example = demo_story(conn, result.workspace_id)
         if example is not None:
             external_id, contact_id = example
             lines = [

@@ -9,7 +9,17 @@ import typer
 from rich.markup import escape
 
 from tidings import __version__
-from tidings.cli import blueprint, bounces, contact, scoring, segment, settings, users, workflow
+from tidings.cli import (
+    blueprint,
+    bounces,
+    contacts,
+    forms,
+    scoring,
+    segments,
+    settings,
+    users,
+    workflows,
+)
 from tidings.cli.demo import demo
 from tidings.cli.migrate import migrate
 from tidings.cli.output import err_console
@@ -29,13 +39,20 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-app.add_typer(workflow.app, name="workflow")
-app.add_typer(contact.app, name="contacts")
-app.add_typer(contact.app, name="contact", hidden=True)  # the earlier, singular name
-app.add_typer(segment.app, name="segment")
+# Command groups are plural nouns. The earlier singular spellings stay, hidden, so that
+# scripts written against them keep working.
+app.add_typer(workflows.app, name="workflows")
+app.add_typer(workflows.app, name="workflow", hidden=True)
+app.add_typer(contacts.app, name="contacts")
+app.add_typer(contacts.app, name="contact", hidden=True)
+app.add_typer(segments.app, name="segments")
+app.add_typer(segments.app, name="segment", hidden=True)
+app.add_typer(forms.app, name="forms")
+app.add_typer(forms.app, name="form", hidden=True)
 app.add_typer(scoring.app, name="scoring")
 app.add_typer(settings.app, name="settings")
-app.add_typer(blueprint.app, name="blueprint")
+app.add_typer(blueprint.app, name="blueprints")
+app.add_typer(blueprint.app, name="blueprint", hidden=True)
 app.add_typer(bounces.app, name="bounces")
 app.add_typer(users.app, name="users")
 app.command()(demo)

@@ -13,8 +13,8 @@ from rich.table import Table
 from sqlalchemy import Engine
 
 from tidings.core.problems import Problem
+from tidings.delivery.transports import Transports
 from tidings.files import LoadedWorkflow
-from tidings.runtime.dispatch import Channels
 from tidings.simulation.scenario import ScenarioResult, run_scenario
 from tidings.storage.reports import WorkflowFigures
 from tidings.storage.step_log import LogLine
@@ -45,7 +45,7 @@ def run_with_progress(
     contacts: int,
     days: float,
     seed: int,
-    channels: Channels | None = None,
+    channels: Transports | None = None,
     settings: dict[str, Any] | None = None,
     appeal: dict[str, float] | None = None,
 ) -> ScenarioResult:

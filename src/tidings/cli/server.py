@@ -21,8 +21,9 @@ from tidings.cli.context import create_store, describe_database, open_runtime
 from tidings.cli.output import console
 from tidings.clock import Clock, SystemClock
 from tidings.config import Settings, load_settings
+from tidings.delivery.transports import Transports
 from tidings.logs import configure_logging
-from tidings.runtime.dispatch import Channels, Dispatcher
+from tidings.runtime.dispatch import Dispatcher
 from tidings.runtime.journeys import JourneyLimits
 from tidings.runtime.loop import SchedulerLoop
 from tidings.storage.api_keys import KeyKind, create_key
@@ -52,10 +53,12 @@ def init(
     with store.engine.begin() as conn:
         write = create_key(conn, store.workspace_id, KeyKind.WRITE, now)
         secret = create_key(conn, store.workspace_id, KeyKind.SECRET, now)
+        public = create_key(conn, store.workspace_id, KeyKind.PUBLIC, now)
     where = escape(describe_database(settings))  # an IPv6 host's [::1] is no markup
     console.print(f"workspace [bold]{settings.workspace}[/bold] in {where}", soft_wrap=True)
     console.print(f"write key  (send events; safe in apps):  [bold]{write}[/bold]")
     console.print(f"secret key (admin API; keep it secret):   [bold]{secret}[/bold]")
+    console.print(f"public key (web pages; events only):     [bold]{public}[/bold]")
     console.print(
         "[dim]Tidings keeps only their hashes: copy them now, they are not shown again.[/dim]"
     )
@@ -89,6 +92,9 @@ def serve(
         sms_rate=settings.sms_rate_limit,
         trust_proxy=settings.trust_proxy,
         journey_limits=replace(limits, batch_seconds=settings.ingest_journey_seconds),
+        browser_key_rate=settings.browser_key_rate_limit,
+        browser_address_rate=settings.browser_address_rate_limit,
+        form_rate=settings.form_rate_limit,
     )
     _say_channels(dispatcher)
     scrub_access_log()  # no query strings or link tokens in the access log
@@ -175,7 +181,7 @@ def make_dispatcher(
     return Dispatcher(
         engine,
         clock,
-        Channels.from_settings(settings),
+        Transports.from_settings(settings),
         catalog,
         batch=settings.dispatch_batch,
         lease=timedelta(seconds=settings.send_lease),
@@ -184,7 +190,7 @@ def make_dispatcher(
 
 
 def _say_channels(dispatcher: Dispatcher) -> None:
-    channels = dispatcher.channels
+    channels = dispatcher.transports
     missing = []
     if channels.smtp is None:
         missing.append("email (set TIDINGS_SMTP_URL)")

@@ -9,7 +9,6 @@ from tidings.core.conditions import Facts, evaluate, parse_condition, to_text
 from tidings.core.duration import format_duration, parse_duration
 from tidings.core.effects import (
     CallWebhook,
-    Decision,
     Effect,
     Enroll,
     Notify,
@@ -18,10 +17,11 @@ from tidings.core.effects import (
     Save,
     SendMessage,
     Start,
+    StepLogEntry,
     Transition,
     UpdateContact,
 )
-from tidings.core.entry import Deployed, Refused, enter
+from tidings.core.entry import LiveVersion, Refused, enter
 from tidings.core.problems import Problem
 from tidings.core.react import Reacted, react
 from tidings.core.schema import OPEN_SCHEMA, Schema, schema_from_mapping
@@ -40,14 +40,13 @@ __all__ = [
     "Advanced",
     "CallWebhook",
     "ContactView",
-    "Decision",
-    "Deployed",
     "Effect",
     "Enroll",
     "EnrollmentState",
     "EnrollmentStatus",
     "EventView",
     "Facts",
+    "LiveVersion",
     "Notify",
     "Problem",
     "Reacted",
@@ -58,6 +57,7 @@ __all__ = [
     "Schema",
     "SendMessage",
     "Start",
+    "StepLogEntry",
     "Transition",
     "UpdateContact",
     "WaitKind",

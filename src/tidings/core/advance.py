@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from tidings.core.conditions import Facts, evaluate, parse_condition
-from tidings.core.effects import Decision, Effect
+from tidings.core.effects import Effect, StepLogEntry
 from tidings.core.render import TimeLimit
 from tidings.core.spec import (
     ApprovalStep,
@@ -51,7 +51,7 @@ class Advanced:
 
     state: EnrollmentState
     effects: tuple[Effect, ...]
-    decisions: tuple[Decision, ...]
+    decisions: tuple[StepLogEntry, ...]
     contact: ContactView
 
 
@@ -122,7 +122,7 @@ def advance(
     """
     tallies = arms or {}
     effects: list[Effect] = []
-    decisions: list[Decision] = []
+    decisions: list[StepLogEntry] = []
     for _ in range(MAX_STEPS_PER_RUN):
         if not state.status.is_open:
             break
@@ -192,8 +192,8 @@ def decide(
     return replace(rest, decisions=(*outcome.decisions, *rest.decisions))
 
 
-def _line(state: EnrollmentState, action: str, detail: str) -> Decision:
-    return Decision(
+def _line(state: EnrollmentState, action: str, detail: str) -> StepLogEntry:
+    return StepLogEntry(
         enrollment_id=state.id,
         contact_id=state.contact_id,
         step_id=state.step_id,

@@ -15,10 +15,14 @@ _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 def zone(name: str | None) -> ZoneInfo:
-    """The IANA zone by name, or UTC when the name is missing or unknown."""
+    """The IANA zone by name, or UTC when the name is missing or unknown.
+
+    A profile's timezone is whatever a client sent: a name too long for a file name makes
+    the zone lookup raise OSError, which must not fail the journey.
+    """
     try:
         return ZoneInfo(name or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         return ZoneInfo("UTC")
 
 

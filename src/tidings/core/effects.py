@@ -137,7 +137,7 @@ Transition = Start | Resume | Save
 
 
 @dataclass(frozen=True)
-class Decision:
+class StepLogEntry:
     """One line of the step log: what happened to a journey, and why."""
 
     enrollment_id: int | None

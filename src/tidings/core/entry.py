@@ -8,13 +8,13 @@ from datetime import datetime
 
 from tidings.core.conditions import Facts, evaluate, parse_condition, parse_field
 from tidings.core.conditions.evaluate import resolve
-from tidings.core.effects import Decision, Start
+from tidings.core.effects import Start, StepLogEntry
 from tidings.core.spec import PerKey, Reentry, Workflow
 from tidings.core.state import ContactView, EnrollmentState, EnrollmentStatus, EventView
 
 
 @dataclass(frozen=True)
-class Deployed:
+class LiveVersion:
     """A workflow version that is live: its spec and its version number."""
 
     workflow: Workflow
@@ -25,11 +25,11 @@ class Deployed:
 class Refused:
     """The contact may not enter, and why (kept in the step log)."""
 
-    decision: Decision
+    decision: StepLogEntry
 
 
 def enter(
-    deployed: Deployed,
+    deployed: LiveVersion,
     contact: ContactView,
     past: Sequence[EnrollmentState],
     now: datetime,
@@ -44,7 +44,7 @@ def enter(
     facts = Facts(contact=contact.fields(), event=event, consent=contact.consent, trigger=event)
 
     def refuse(why: str) -> Refused:
-        line = Decision(None, contact.id, None, "not_enrolled", why, workflow_key=wf.id)
+        line = StepLogEntry(None, contact.id, None, "not_enrolled", why, workflow_key=wf.id)
         return Refused(line)
 
     if wf.entry.when is not None and not evaluate(parse_condition(wf.entry.when), facts):
@@ -87,7 +87,7 @@ def admit(
     why = _reentry_refusal(wf, state.entry_key, [p for p in past if p.id != state.id], now)
     if why is None:
         return start
-    line = Decision(None, state.contact_id, None, "not_enrolled", why, workflow_key=wf.id)
+    line = StepLogEntry(None, state.contact_id, None, "not_enrolled", why, workflow_key=wf.id)
     return Refused(line)
 
 

@@ -18,7 +18,7 @@ from tidings.core.conditions import Facts, parse_field
 from tidings.core.conditions.ast import Field
 from tidings.core.conditions.evaluate import resolve
 from tidings.core.duration import parse_duration
-from tidings.errors import ConditionSyntaxError
+from tidings.core.errors import ConditionSyntaxError
 
 #: The anchor that means "when the journey started" (its trigger's time).
 STARTED_AT = "started_at"

@@ -20,11 +20,13 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
 from tidings.core.calendar import at_local, zone
+from tidings.core.channels import ALERTS, Channel, MessageChannel
 from tidings.core.duration import format_duration
-from tidings.core.spec import Channel, ConsentStatus, Duration, LocalTime
+from tidings.core.model import StrictModel
+from tidings.core.spec import ConsentStatus, Duration, LocalTime
 
 #: Consent statuses that withdraw a channel: even transactional messages stop.
 WITHDRAWN = frozenset({ConsentStatus.UNSUBSCRIBED, ConsentStatus.BOUNCED, ConsentStatus.COMPLAINED})
@@ -33,11 +35,7 @@ WITHDRAWN = frozenset({ConsentStatus.UNSUBSCRIBED, ConsentStatus.BOUNCED, Consen
 _MAX_ROUNDS = 16
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-
-
-class FrequencyCap(_Model):
+class FrequencyCap(StrictModel):
     """At most `limit` marketing messages per `per`, on one channel or (unset) on all."""
 
     limit: int = Field(ge=1, le=1000)
@@ -55,7 +53,7 @@ class FrequencyCap(_Model):
         return f"{self.limit} marketing {what}messages per {_span(self.per)}"
 
 
-class QuietHours(_Model):
+class QuietHours(StrictModel):
     """No marketing messages between `start` and `end` in the contact's own timezone."""
 
     start: LocalTime
@@ -69,14 +67,14 @@ class QuietHours(_Model):
         return self
 
 
-class AfterPurchase(_Model):
+class AfterPurchase(StrictModel):
     """Hold back marketing for a while after the contact buys (`event`)."""
 
     event: str = "order_completed"
     for_: Duration = Field(alias="for")
 
 
-class Duplicates(_Model):
+class Duplicates(StrictModel):
     """Drop a marketing message identical to one the contact got within `within`: the same
     channel, recipient, subject and body, as rendered (see `content_digest`). Two journeys
     must not send the same email twice in a row; two texts or two cart reminders that say
@@ -85,13 +83,13 @@ class Duplicates(_Model):
     within: Duration
 
 
-class AlertBudget(_Model):
+class AlertBudget(StrictModel):
     """At most `per_day` internal alerts a day (in `timezone`); the rest wait for tomorrow."""
 
     per_day: int = Field(ge=1, le=100_000)
 
 
-class Policies(_Model):
+class Policies(StrictModel):
     """A workspace's send-time policies. Every rule is off until it is set."""
 
     caps: tuple[FrequencyCap, ...] = ()
@@ -134,7 +132,7 @@ class Outgoing:
     """The message being decided."""
 
     id: int
-    channel: str  # email, sms, webhook, alert:email, alert:slack
+    channel: str  # a MessageChannel value
     kind: str  # marketing, transactional, internal
     created_at: datetime
     priority: int = 0
@@ -149,7 +147,7 @@ class Outgoing:
     @property
     def is_alert(self) -> bool:
         """Internal alerts to people in the business."""
-        return self.channel.startswith("alert:")
+        return self.channel in ALERTS
 
     def precedes(self, other: Rival) -> bool:
         """Whether this message goes before `other` when both want the same slot."""
@@ -241,7 +239,7 @@ def _refusal(
 ) -> tuple[str, str] | None:
     if facts.suppressed is not None:
         return "suppression", f"the address is on the suppression list ({facts.suppressed})"
-    if message.channel == "webhook":
+    if message.channel == MessageChannel.WEBHOOK:
         if facts.endpoint_disabled is not None:
             return "endpoint", f"the endpoint is disabled ({facts.endpoint_disabled})"
         return None
@@ -354,7 +352,7 @@ def _alert_budget(
 
 
 def _allowance(message: Outgoing, facts: Circumstances, policies: Policies, now: datetime) -> str:
-    if message.channel == "webhook":
+    if message.channel == MessageChannel.WEBHOOK:
         return "allowed: webhooks only stop for a disabled endpoint"
     if message.is_alert:
         return "allowed: internal alert"

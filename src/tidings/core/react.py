@@ -11,10 +11,11 @@ from typing import Any
 from tidings.core.advance import exit_rule_met
 from tidings.core.conditions import Facts, evaluate, parse_condition, parse_field
 from tidings.core.conditions.evaluate import resolve
-from tidings.core.effects import Decision, Resume, Save, Start, Transition
-from tidings.core.entry import Deployed, Refused, enter
+from tidings.core.effects import Resume, Save, Start, StepLogEntry, Transition
+from tidings.core.entry import LiveVersion, Refused, enter
 from tidings.core.spec import (
     EventTrigger,
+    FormTrigger,
     Reentry,
     ScoreTrigger,
     SegmentTrigger,
@@ -34,13 +35,13 @@ class Reacted:
     """What an event changed: enrollments to start, resume or save, and the log lines."""
 
     transitions: tuple[Transition, ...]
-    decisions: tuple[Decision, ...]
+    decisions: tuple[StepLogEntry, ...]
 
 
 def react(
     event: EventView,
     contact: ContactView,
-    live: Sequence[Deployed],
+    live: Sequence[LiveVersion],
     enrollments: Sequence[tuple[Workflow, EnrollmentState]],
     now: datetime,
     trigger_horizon: timedelta = DEFAULT_TRIGGER_HORIZON,
@@ -56,7 +57,7 @@ def react(
         trigger_horizon: how old an event may be and still start a journey.
     """
     transitions: list[Transition] = []
-    decisions: list[Decision] = []
+    decisions: list[StepLogEntry] = []
     states: list[EnrollmentState] = []
     converting = _goal_journeys(event, contact, enrollments)
     for index, (workflow, state) in enumerate(enrollments):
@@ -87,6 +88,8 @@ def _starts(trigger: Trigger, event: EventView) -> bool:
         return trigger.event == event.name
     if isinstance(trigger, SegmentTrigger):
         return trigger.event == event.name and event.properties.get("segment") == trigger.segment
+    if isinstance(trigger, FormTrigger):
+        return trigger.event == event.name and event.properties.get("form") == trigger.form
     if isinstance(trigger, ScoreTrigger):
         return (
             event.name == "score_crossed"
@@ -106,7 +109,7 @@ def _facts(contact: ContactView, event: Mapping[str, Any], trigger: EventView | 
 
 
 def _start(
-    deployed: Deployed,
+    deployed: LiveVersion,
     trigger: Trigger,
     contact: ContactView,
     event: EventView,
@@ -117,7 +120,7 @@ def _start(
         facts = _facts(contact, event.properties, event)
         if not evaluate(parse_condition(trigger.where), facts):
             why = f"{event.name} did not meet the trigger condition {trigger.where}"
-            line = Decision(
+            line = StepLogEntry(
                 None, contact.id, None, "not_enrolled", why, workflow_key=deployed.workflow.id
             )
             return Refused(line)
@@ -188,17 +191,17 @@ def _touch(
     event: EventView,
     now: datetime,
     converts: bool,
-) -> tuple[EnrollmentState, list[Decision]]:
+) -> tuple[EnrollmentState, list[StepLogEntry]]:
     """Goal, exit rules and awaited events, in that order, for one existing enrollment;
     `converts` says whether the event is this journey's conversion (see `_goal_journeys`)."""
     facts = _facts(contact, event.properties, state.trigger)
 
-    def line(action: str, detail: str, **data: Any) -> Decision:
-        return Decision(
+    def line(action: str, detail: str, **data: Any) -> StepLogEntry:
+        return StepLogEntry(
             state.id, state.contact_id, state.step_id, action, detail, data, state.workflow_key
         )
 
-    lines: list[Decision] = []
+    lines: list[StepLogEntry] = []
     goal = workflow.goal
     if converts and goal is not None:
         revenue = as_number(event.properties.get(goal.revenue)) if goal.revenue else None

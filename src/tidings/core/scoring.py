@@ -15,8 +15,6 @@ from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from pydantic import (
-    BaseModel,
-    ConfigDict,
     Field,
     ValidationError,
     field_validator,
@@ -25,10 +23,11 @@ from pydantic import (
 
 from tidings.core.conditions import Facts, evaluate, parse_condition
 from tidings.core.duration import format_days, parse_duration
+from tidings.core.errors import ConditionSyntaxError
+from tidings.core.model import StrictModel
 from tidings.core.problems import Problem
 from tidings.core.state import EventView
 from tidings.core.values import unstorable
-from tidings.errors import ConditionSyntaxError
 
 _NAME = r"^[a-z0-9][a-z0-9_-]{0,63}$"
 Name = Annotated[str, Field(pattern=_NAME)]
@@ -38,11 +37,7 @@ def _duration(cls: Any, value: Any) -> Any:
     return parse_duration(value) if isinstance(value, str) else value
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class EventRule(_Model):
+class EventRule(StrictModel):
     """Points each time the contact performs `event` (meeting `where`), up to `cap`."""
 
     id: Name
@@ -56,7 +51,7 @@ class EventRule(_Model):
     _per = field_validator("per", mode="before")(_duration)
 
 
-class FitRule(_Model):
+class FitRule(StrictModel):
     """Points held while the profile meets `when` (industry, company size), taken back after."""
 
     id: Name
@@ -64,7 +59,7 @@ class FitRule(_Model):
     points: float
 
 
-class ScoreModel(_Model):
+class ScoreModel(StrictModel):
     """One named score: its rules and how its event points fade."""
 
     half_life: timedelta | None = None
@@ -93,14 +88,14 @@ class ScoreModel(_Model):
         return 1.0
 
 
-class Threshold(_Model):
+class Threshold(StrictModel):
     """A named level of a score: crossing it is an event workflows can start on."""
 
     score: Name
     at: float
 
 
-class Scoring(_Model):
+class Scoring(StrictModel):
     """A workspace's scores and thresholds."""
 
     scores: dict[Name, ScoreModel] = Field(default_factory=dict)

@@ -16,8 +16,8 @@ from tidings.core.conditions.ast import (
     Or,
     Truthy,
 )
+from tidings.core.errors import ConditionSyntaxError
 from tidings.core.problems import Problem
-from tidings.errors import ConditionSyntaxError
 
 SEGMENT_KEY = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 

@@ -11,16 +11,16 @@ from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 from pydantic import (
-    BaseModel,
     BeforeValidator,
-    ConfigDict,
     Field,
     PlainSerializer,
     field_validator,
     model_validator,
 )
 
+from tidings.core.channels import Channel
 from tidings.core.duration import format_duration, parse_duration
+from tidings.core.model import StrictModel
 from tidings.core.moment import parse_moment
 
 
@@ -60,10 +60,6 @@ LocalTime = Annotated[
 ]
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-
-
 class Weekday(StrEnum):
     """A day of the week as written in workflow files."""
 
@@ -79,7 +75,7 @@ class Weekday(StrEnum):
 # ---------------------------------------------------------------- triggers
 
 
-class EventTrigger(_Model):
+class EventTrigger(StrictModel):
     """Start when the contact performs an event that meets `where`."""
 
     type: Literal["event"] = "event"
@@ -87,7 +83,7 @@ class EventTrigger(_Model):
     where: str | None = None
 
 
-class DateTrigger(_Model):
+class DateTrigger(StrictModel):
     """Start every year on a date stored on the contact (birthday), at a local time."""
 
     type: Literal["date"]
@@ -96,7 +92,7 @@ class DateTrigger(_Model):
     offset_days: int = Field(0, ge=-366, le=366)
 
 
-class InactivityTrigger(_Model):
+class InactivityTrigger(StrictModel):
     """Start when the contact has not performed `event` (any event if unset) for a while."""
 
     type: Literal["inactivity"]
@@ -104,7 +100,7 @@ class InactivityTrigger(_Model):
     for_: Duration = Field(alias="for")
 
 
-class SegmentTrigger(_Model):
+class SegmentTrigger(StrictModel):
     """Start when the contact enters (or leaves) a segment."""
 
     type: Literal["segment"]
@@ -118,7 +114,7 @@ class SegmentTrigger(_Model):
         return "segment_entered" if self.direction == "enter" else "segment_exited"
 
 
-class ScoreTrigger(_Model):
+class ScoreTrigger(StrictModel):
     """Start when a lead score crosses one of the scoring model's thresholds."""
 
     type: Literal["score"]
@@ -126,7 +122,19 @@ class ScoreTrigger(_Model):
     direction: Literal["up", "down"] = "up"
 
 
-class EnrolledTrigger(_Model):
+class FormTrigger(StrictModel):
+    """Start when the contact submits the form `form` (its `form_submitted` event)."""
+
+    type: Literal["form"]
+    form: str = Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")
+
+    @property
+    def event(self) -> str:
+        """The event that announces it."""
+        return "form_submitted"
+
+
+class EnrolledTrigger(StrictModel):
     """Start only when another workflow's `enroll` step enrolls the contact."""
 
     type: Literal["enrolled"]
@@ -138,6 +146,7 @@ Trigger = Annotated[
     | InactivityTrigger
     | SegmentTrigger
     | ScoreTrigger
+    | FormTrigger
     | EnrolledTrigger,
     Field(discriminator="type"),
 ]
@@ -162,7 +171,7 @@ class PerKey(StrEnum):
     ONE_AT_A_TIME = "one_at_a_time"  #: never two at once; again once the last one ended
 
 
-class Entry(_Model):
+class Entry(StrictModel):
     """Who may enter, and how often."""
 
     when: str | None = None
@@ -185,7 +194,7 @@ class Entry(_Model):
         return self
 
 
-class ExitRule(_Model):
+class ExitRule(StrictModel):
     """Leave the workflow when an event arrives (`event`) or the contact meets `when`."""
 
     event: str | None = None
@@ -201,7 +210,7 @@ class ExitRule(_Model):
         return self
 
 
-class Goal(_Model):
+class Goal(StrictModel):
     """The event that counts as a conversion, within a window of entering."""
 
     event: str
@@ -211,7 +220,7 @@ class Goal(_Model):
     exit: bool = True
 
 
-class MessageTemplate(_Model):
+class MessageTemplate(StrictModel):
     """A message's Liquid sources: a subject and HTML for email, text for SMS or plain email."""
 
     subject: str | None = None
@@ -228,16 +237,9 @@ class MessageTemplate(_Model):
 # ---------------------------------------------------------------- steps
 
 
-class _Step(_Model):
+class _Step(StrictModel):
     id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_\-]+$")
     next: str | None = None
-
-
-class Channel(StrEnum):
-    """A channel that reaches a contact."""
-
-    EMAIL = "email"  #: email over SMTP
-    SMS = "sms"  #: text message through an HTTP provider
 
 
 class SendKind(StrEnum):
@@ -247,7 +249,7 @@ class SendKind(StrEnum):
     TRANSACTIONAL = "transactional"  #: a receipt or reset; bypasses marketing rules
 
 
-class Variant(_Model):
+class Variant(StrictModel):
     """One arm of an A/B test on a send."""
 
     name: str
@@ -273,7 +275,7 @@ class WinnerChoice(StrEnum):
     THOMPSON = "thompson"
 
 
-class Winner(_Model):
+class Winner(StrictModel):
     """An A/B test that picks its winner by itself."""
 
     metric: WinnerMetric = WinnerMetric.CLICKS
@@ -304,14 +306,14 @@ class SendStep(_Step):
         return self
 
 
-class UntilTime(_Model):
+class UntilTime(StrictModel):
     """A local time of day, optionally only on some weekdays."""
 
     time: LocalTime
     weekdays: tuple[Weekday, ...] = ()
 
 
-class AwaitedEvent(_Model):
+class AwaitedEvent(StrictModel):
     """One of the events a wait for any of several takes, and where it leads."""
 
     event: str
@@ -368,7 +370,7 @@ class WaitStep(_Step):
         return self
 
 
-class BranchRule(_Model):
+class BranchRule(StrictModel):
     """One arm of a branch: contacts meeting `when` go to `next`."""
 
     when: str
@@ -383,7 +385,7 @@ class BranchStep(_Step):
     else_: str | None = Field(None, alias="else")
 
 
-class SplitPath(_Model):
+class SplitPath(StrictModel):
     """One path of a random split, taken by `percent` of contacts."""
 
     name: str
@@ -503,7 +505,14 @@ Step = Annotated[
 ]
 
 
-class Workflow(_Model):
+class Position(StrictModel):
+    """Where the console draws a step on its canvas; the engine never reads it."""
+
+    x: float = Field(allow_inf_nan=False)
+    y: float = Field(allow_inf_nan=False)
+
+
+class Workflow(StrictModel):
     """A whole workflow: how contacts get in, what happens to them, and how they get out."""
 
     id: str = Field(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9_\-]*$")
@@ -516,6 +525,9 @@ class Workflow(_Model):
     goal: Goal | None = None
     templates: dict[str, MessageTemplate] = Field(default_factory=dict)
     steps: tuple[Step, ...] = Field(min_length=1)
+    #: Canvas positions by step id (and "trigger"): kept with the spec so an exported file
+    #: opens as it was drawn; the engine ignores them.
+    layout: dict[str, Position] = Field(default_factory=dict)
 
     @model_validator(mode="before")
     @classmethod

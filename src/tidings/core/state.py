@@ -82,10 +82,10 @@ class ContactView:
 
 
 def _shown(score: float) -> float | int:
-    """A score as conditions and templates see it: a whole number without its `.0`, so
-    that a message prints 60, not 60.0 (scores are kept to the hundredth, so 59.999999
-    never reaches here). The value is unchanged: segments compare the stored number."""
-    return int(score) if float(score).is_integer() else score
+    """A score as conditions and templates see it: to the hundredth, and a whole number
+    without its `.0`, so that a message prints 60 where the points add up to 59.999999."""
+    tidy = round(float(score), 2)  # an int has no is_integer() before Python 3.12
+    return int(tidy) if tidy.is_integer() else tidy
 
 
 #: The contact fields every contact has, whatever the workspace's schema says.

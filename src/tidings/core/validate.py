@@ -8,23 +8,25 @@ meaning of conditions and templates against the workspace's schema.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Mapping, Sequence
+import dataclasses
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from tidings.core import spec
+from tidings.core.channels import Channel
 from tidings.core.conditions import parse_condition, parse_field
 from tidings.core.conditions.ast import Field, behaviours_of, fields_of, to_text
 from tidings.core.duration import parse_duration
+from tidings.core.errors import ConditionSyntaxError
 from tidings.core.graph import check_graph
 from tidings.core.moment import parse_moment
 from tidings.core.problems import Problem, suggest
 from tidings.core.render import RenderError, compile_template, limit_problems, variables_of
 from tidings.core.schema import OPEN_SCHEMA, Schema
 from tidings.core.values import unstorable
-from tidings.errors import ConditionSyntaxError
 
 _STEP_MODELS: dict[str, type[BaseModel]] = {
     "send": spec.SendStep,
@@ -45,6 +47,7 @@ _TRIGGER_MODELS: dict[str, type[BaseModel]] = {
     "inactivity": spec.InactivityTrigger,
     "segment": spec.SegmentTrigger,
     "score": spec.ScoreTrigger,
+    "form": spec.FormTrigger,
     "enrolled": spec.EnrolledTrigger,
 }
 _WORKFLOW = TypeAdapter(spec.Workflow)
@@ -56,8 +59,12 @@ def validate_workflow(
     data: Any,
     schema: Schema = OPEN_SCHEMA,
     known_workflows: frozenset[str] | None = None,
+    known_forms: Mapping[str, frozenset[str]] | None = None,
 ) -> tuple[spec.Workflow | None, list[Problem]]:
-    """Check a workflow document; return the model (when it has no errors) and every problem."""
+    """Check a workflow document; return the model (when it has no errors) and every problem.
+
+    `known_forms` maps each form's key to its submission's fields, for form triggers.
+    """
     if not isinstance(data, Mapping):
         return None, [Problem("", "a workflow is a mapping with id, name, trigger and steps")]
     if unstorable_parts := unstorable(data):
@@ -66,7 +73,7 @@ def validate_workflow(
         return None, unstorable_parts
     problems = list(_model_problems(data))
     problems += check_graph(_list(data.get("steps")))
-    problems += _MeaningChecks(data, schema, known_workflows).run()
+    problems += _MeaningChecks(data, schema, known_workflows, known_forms).run()
     unique = list(dict.fromkeys(problems))
     errors = [p for p in unique if p.severity == "error"]
     workflow = None if errors else _WORKFLOW.validate_python(data)
@@ -81,6 +88,12 @@ def _model_problems(data: Mapping[str, Any]) -> Iterator[Problem]:
         _WORKFLOW.validate_python(data)
     except ValidationError as exc:
         for error in exc.errors():
+            if tuple(error["loc"]) == ("steps",) and error["type"] == "too_short":
+                # Pydantic counts only the steps that validated: a workflow whose one step
+                # is wrong is not also "without steps".
+                if not _list(data.get("steps")):
+                    yield Problem("steps", "a workflow needs at least one step", "add a step")
+                continue
             yield _from_pydantic(data, error)
 
 
@@ -145,7 +158,7 @@ def _fields(model: type[BaseModel]) -> set[str]:
     return {f.alias or name for name, f in model.model_fields.items()}
 
 
-def _allowed_keys(loc: Sequence[Any], data: Mapping[str, Any]) -> set[str]:
+def _allowed_keys(loc: Sequence[Any], data: Mapping[str, Any]) -> set[str]:  # noqa: C901 (walks pydantic's error location through the spec's unions)
     """The field names a location accepts, for 'did you mean' hints."""
     parts = [p for p in loc if not isinstance(p, int)]
     raw: Any = data
@@ -169,6 +182,8 @@ def _allowed_keys(loc: Sequence[Any], data: Mapping[str, Any]) -> set[str]:
             return _fields(spec.Goal)
         case ["templates", _]:
             return _fields(spec.MessageTemplate)
+        case ["layout", _]:
+            return _fields(spec.Position)
         case ["steps", *_, "branches"]:
             return _fields(spec.BranchRule)
         case ["steps", *_, "paths"]:
@@ -195,7 +210,11 @@ class _MeaningChecks:
     """Conditions, fields, templates and consent, checked against the schema."""
 
     def __init__(
-        self, data: Mapping[str, Any], schema: Schema, known: frozenset[str] | None
+        self,
+        data: Mapping[str, Any],
+        schema: Schema,
+        known: frozenset[str] | None,
+        forms: Mapping[str, frozenset[str]] | None = None,
     ) -> None:
         self.data = data
         self.schema = schema
@@ -204,13 +223,27 @@ class _MeaningChecks:
         trigger = _map(data.get("trigger"))
         self.trigger_type = trigger.get("type", "event")
         self.trigger_event = trigger.get("event") if self.trigger_type == "event" else None
+        if self.trigger_type == "form":
+            self.trigger_event = "form_submitted"
+            form = trigger.get("form")
+            if forms is not None and isinstance(form, str):
+                if form in forms:
+                    # trigger.* and event.* read this form's own fields.
+                    events = {**schema.events, "form_submitted": forms[form]}
+                    self.schema = dataclasses.replace(schema, events=events)
+                else:
+                    self.add(
+                        "trigger.form",
+                        f"no form {form!r} in this workspace",
+                        suggest(form, forms) or "define it first: PUT /api/forms/KEY",
+                    )
 
     def add(self, path: str, message: str, hint: str = "", severity: str = "error") -> None:
         self.problems.append(
             Problem(path, message, hint, "warning" if severity == "warning" else "error")
         )
 
-    def run(self) -> list[Problem]:
+    def run(self) -> list[Problem]:  # noqa: C901 (the list of every check, in the order users read them)
         data = self.data
         trigger = _map(data.get("trigger"))
         if self.trigger_event is not None:
@@ -253,7 +286,17 @@ class _MeaningChecks:
             if isinstance(step, Mapping):
                 self.step(f"steps[{i}]", step)
         self.long_flow()
+        self.layout()
         return self.problems
+
+    def layout(self) -> None:
+        """Positions of steps that no longer exist: harmless, but worth cleaning up."""
+        ids = {s.get("id") for s in _list(self.data.get("steps")) if isinstance(s, Mapping)}
+        names = {i for i in ids if isinstance(i, str)} | {"trigger"}
+        for key in _map(self.data.get("layout")):
+            if key not in names:
+                hint = suggest(str(key), names) or "remove it; the position is not used"
+                self.add(f"layout.{key}", f"no step {key!r} to place", hint, "warning")
 
     # -- fields
 
@@ -404,52 +447,57 @@ class _MeaningChecks:
     # -- steps
 
     def step(self, path: str, step: Mapping[str, Any]) -> None:
-        kind = step.get("type")
+        check = _STEP_CHECKS.get(str(step.get("type")))
+        if check is not None:
+            check(self, path, step)
+
+    def send_step(self, path: str, step: Mapping[str, Any]) -> None:
         templates = _map(self.data.get("templates"))
-        if kind == "send":
-            names = [(f"{path}.template", step.get("template"))]
-            names += [
-                (f"{path}.variants[{j}].template", _map(v).get("template"))
-                for j, v in enumerate(_list(step.get("variants")))
-            ]
-            channel = step.get("channel", "email")
-            for where, name in names:
-                if not isinstance(name, str):
-                    continue
-                if name not in templates:
-                    hint = suggest(name, templates) or "define it under templates:"
-                    self.add(where, f"unknown template {name!r}", hint)
-                elif channel == "email" and not _map(templates[name]).get("subject"):
-                    self.add(f"templates.{name}", "an email template needs a subject")
-                elif channel == "sms" and not _map(templates[name]).get("text"):
-                    self.add(f"templates.{name}", "an SMS template needs text")
-            if step.get("kind", "marketing") == "marketing":
-                if isinstance(channel, str) and channel not in self.schema.consent:
-                    self.add(
-                        path,
-                        f"a marketing send on {channel} has no consent to check",
-                        f"record {channel} consent in the schema, "
-                        "or mark the send kind: transactional",
-                    )
-                topic = step.get("topic")
-                if (
-                    isinstance(topic, str)
-                    and self.schema.topics
-                    and topic not in self.schema.topics
-                ):
-                    self.add(
-                        f"{path}.topic",
-                        f"unknown topic {topic!r}",
-                        suggest(topic, self.schema.topics) or "add it to the schema's topics",
-                    )
-        elif kind == "branch":
-            for j, arm in enumerate(_list(step.get("branches"))):
-                when = _map(arm).get("when")
-                if isinstance(when, str):
-                    self.condition(f"{path}.branches[{j}].when", when, event=self.trigger_event)
-        elif kind == "wait" and isinstance(step.get("at"), str):
+        names = [(f"{path}.template", step.get("template"))]
+        names += [
+            (f"{path}.variants[{j}].template", _map(v).get("template"))
+            for j, v in enumerate(_list(step.get("variants")))
+        ]
+        channel = step.get("channel", Channel.EMAIL)
+        for where, name in names:
+            if not isinstance(name, str):
+                continue
+            if name not in templates:
+                hint = suggest(name, templates) or "define it under templates:"
+                self.add(where, f"unknown template {name!r}", hint)
+            elif channel == Channel.EMAIL and not _map(templates[name]).get("subject"):
+                self.add(f"templates.{name}", "an email template needs a subject")
+            elif channel == Channel.SMS and not _map(templates[name]).get("text"):
+                self.add(f"templates.{name}", "an SMS template needs text")
+        if step.get("kind", "marketing") == "marketing":
+            self.marketing_send(path, step, channel)
+
+    def marketing_send(self, path: str, step: Mapping[str, Any], channel: Any) -> None:
+        if isinstance(channel, str) and channel not in self.schema.consent:
+            self.add(
+                path,
+                f"a marketing send on {channel} has no consent to check",
+                f"record {channel} consent in the schema, or mark the send kind: transactional",
+            )
+        topic = step.get("topic")
+        if isinstance(topic, str) and self.schema.topics and topic not in self.schema.topics:
+            self.add(
+                f"{path}.topic",
+                f"unknown topic {topic!r}",
+                suggest(topic, self.schema.topics) or "add it to the schema's topics",
+            )
+
+    def branch_step(self, path: str, step: Mapping[str, Any]) -> None:
+        for j, arm in enumerate(_list(step.get("branches"))):
+            when = _map(arm).get("when")
+            if isinstance(when, str):
+                self.condition(f"{path}.branches[{j}].when", when, event=self.trigger_event)
+
+    def wait_step(self, path: str, step: Mapping[str, Any]) -> None:
+        if isinstance(step.get("at"), str):
             self.moment(f"{path}.at", step["at"])
-        elif kind == "wait" and isinstance(step.get("events"), list):
+            return
+        if isinstance(step.get("events"), list):
             for j, option in enumerate(step["events"]):
                 name = _map(option).get("event")
                 if not isinstance(name, str):
@@ -458,32 +506,35 @@ class _MeaningChecks:
                 when = _map(option).get("where")
                 if isinstance(when, str):
                     self.condition(f"{path}.events[{j}].where", when, event=name)
-        elif kind == "wait" and isinstance(step.get("event"), str):
-            self.event_name(f"{path}.event", step["event"])
-            if isinstance(step.get("where"), str):
-                self.condition(f"{path}.where", step["where"], event=step["event"])
-        elif kind == "update":
-            for name in list(_map(step.get("set"))) + [
-                u for u in _list(step.get("unset")) if isinstance(u, str)
-            ]:
-                self.contact_field(f"{path}.set", name)
-        elif kind in ("webhook", "notify", "approval"):
-            source = step.get("body" if kind == "webhook" else "message")
-            if isinstance(source, str):
-                self.liquid(
-                    f"{path}.{'body' if kind == 'webhook' else 'message'}",
-                    source,
-                    self.trigger_event,
-                )
-        elif kind == "enroll":
-            target = step.get("workflow")
-            if (
-                isinstance(target, str)
-                and self.known_workflows is not None
-                and target not in self.known_workflows
-            ):
-                hint = suggest(target, self.known_workflows) or "deploy that workflow first"
-                self.add(f"{path}.workflow", f"unknown workflow {target!r}", hint)
+            return
+        if not isinstance(step.get("event"), str):
+            return
+        self.event_name(f"{path}.event", step["event"])
+        if isinstance(step.get("where"), str):
+            self.condition(f"{path}.where", step["where"], event=step["event"])
+
+    def update_step(self, path: str, step: Mapping[str, Any]) -> None:
+        for name in list(_map(step.get("set"))) + [
+            u for u in _list(step.get("unset")) if isinstance(u, str)
+        ]:
+            self.contact_field(f"{path}.set", name)
+
+    def templated_step(self, path: str, step: Mapping[str, Any]) -> None:
+        """A webhook's body, or a notify's or approval's message: Liquid templates."""
+        field = "body" if step.get("type") == "webhook" else "message"
+        source = step.get(field)
+        if isinstance(source, str):
+            self.liquid(f"{path}.{field}", source, self.trigger_event)
+
+    def enroll_step(self, path: str, step: Mapping[str, Any]) -> None:
+        target = step.get("workflow")
+        if (
+            isinstance(target, str)
+            and self.known_workflows is not None
+            and target not in self.known_workflows
+        ):
+            hint = suggest(target, self.known_workflows) or "deploy that workflow first"
+            self.add(f"{path}.workflow", f"unknown workflow {target!r}", hint)
 
     def long_flow(self) -> None:
         """Long journeys with no way to leave keep messaging people who already bought."""
@@ -505,3 +556,16 @@ class _MeaningChecks:
                 "add exit: rules (a purchase, an unsubscribe) or a goal",
                 "warning",
             )
+
+
+#: The meaning checks of each step type (the other types have none beyond their model).
+_STEP_CHECKS: dict[str, Callable[[_MeaningChecks, str, Mapping[str, Any]], None]] = {
+    "send": _MeaningChecks.send_step,
+    "branch": _MeaningChecks.branch_step,
+    "wait": _MeaningChecks.wait_step,
+    "update": _MeaningChecks.update_step,
+    "webhook": _MeaningChecks.templated_step,
+    "notify": _MeaningChecks.templated_step,
+    "approval": _MeaningChecks.templated_step,
+    "enroll": _MeaningChecks.enroll_step,
+}

@@ -19,6 +19,7 @@ from email.header import Header
 from email.headerregistry import Address
 from email.policy import SMTP
 from email.utils import format_datetime
+from functools import lru_cache
 
 from tidings.delivery.settings import Sender, ascii_address
 
@@ -29,6 +30,12 @@ MAX_LINE = 998
 #: An anchor's href with an absolute web URL: the links that get click tracking.
 _HREF = re.compile(r"""(<a\b[^>]*?\bhref\s*=\s*)(["'])(https?://[^"'\s>]+)\2""", re.IGNORECASE)
 _BODY_END = re.compile(r"</body\s*>", re.IGNORECASE)
+#: An address the email package would write as it is: a dot-atom local part (RFC 5322
+#: 3.2.3, nothing to quote) at an ASCII domain.
+_PLAIN_ADDRESS = re.compile(
+    r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+    r"@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*"
+)
 
 
 #: Headers a DKIM signature covers: identity, content, and the unsubscribe pair (RFC 8058
@@ -58,7 +65,7 @@ class Links:
 
 
 @dataclass(frozen=True)
-class Outgoing:
+class EmailParts:
     """What the email is made of."""
 
     message_id: str  # the Message-ID header, <...@domain>
@@ -162,13 +169,20 @@ def _is_plain(value: str) -> bool:
     return value.isascii() and "=?" not in value and all(len(w) <= 70 for w in value.split())
 
 
+@lru_cache(maxsize=4096)
 def _mailbox(header: str, address: str, name: str = "") -> str:
     """From, To or Reply-To with one address, its domain in ASCII (IDNA) form.
 
     A non-ASCII name goes in one encoded word when the line stays within SMTP's 998
     octets: split into several, RFC 2047 readers join the words while the email package
     (and some clients) put a space between them, changing the name.
+
+    Cached, and a plain address without a name is written directly: the email package's
+    header parser took a third of the time of composing a message, and the sender's own
+    lines are the same in every message.
     """
+    if not name and _PLAIN_ADDRESS.fullmatch(address) and len(header) + 2 + len(address) <= 78:
+        return f"{header}: {address}"
     local, _, domain = ascii_address(address).rpartition("@")
     mailbox = Address(display_name=_header_text(name), username=local, domain=domain)
     if mailbox.display_name and not mailbox.display_name.isascii():
@@ -221,7 +235,7 @@ def _assemble(headers: list[str], parts: list[bytes]) -> bytes:
 
 
 def build_email(
-    out: Outgoing, sender: Sender, links: Links, now: datetime
+    out: EmailParts, sender: Sender, links: Links, now: datetime
 ) -> tuple[bytes, list[str]]:
     """The message as sent (multipart/alternative when there is HTML) and its tracked links."""
     tracked: list[str] = []

@@ -23,7 +23,7 @@ class NotAReport(ValueError):
 
 
 @dataclass(frozen=True)
-class Report:
+class BounceNotice:
     """One recipient's outcome from a report."""
 
     kind: Bounce
@@ -63,7 +63,7 @@ def _original_message_id(report: Message) -> str | None:
     return None
 
 
-def parse_report(raw: bytes) -> list[Report]:
+def parse_report(raw: bytes) -> list[BounceNotice]:
     """Every recipient outcome a bounce or complaint message reports."""
     message = message_from_bytes(raw, policy=policy.compat32)
     if message.get_content_type() != "multipart/report":
@@ -79,8 +79,8 @@ def parse_report(raw: bytes) -> list[Report]:
     )
 
 
-def _delivery_status(message: Message, original: str | None) -> list[Report]:
-    found: list[Report] = []
+def _delivery_status(message: Message, original: str | None) -> list[BounceNotice]:
+    found: list[BounceNotice] = []
     for part in message.walk():
         if part.get_content_type() not in (
             "message/delivery-status",
@@ -97,7 +97,9 @@ def _delivery_status(message: Message, original: str | None) -> list[Report]:
             # "smtp; 550 5.1.1 no such user": the part after the type says what happened.
             diagnostic = " ".join((block.get("Diagnostic-Code") or "").split(";", 1)[-1].split())
             reason = f"{status} {diagnostic}".strip() or action
-            found.append(Report(Bounce.HARD if hard else Bounce.SOFT, recipient, reason, original))
+            found.append(
+                BounceNotice(Bounce.HARD if hard else Bounce.SOFT, recipient, reason, original)
+            )
     if not found:
         raise NotAReport("the delivery status report names no failed recipient")
     return found
@@ -117,7 +119,7 @@ def _status_blocks(part: Message) -> list[Message]:
     return [message_from_string(block.strip("\r\n")) for block in blocks if block.strip()]
 
 
-def _feedback(message: Message, original: str | None) -> list[Report]:
+def _feedback(message: Message, original: str | None) -> list[BounceNotice]:
     for part in message.walk():
         if part.get_content_type() != "message/feedback-report":
             continue
@@ -128,7 +130,7 @@ def _feedback(message: Message, original: str | None) -> list[Report]:
             recipient = _original_recipient(message)
         if not recipient:
             raise NotAReport("the feedback report names no recipient (Original-Rcpt-To)")
-        return [Report(Bounce.COMPLAINT, recipient, f"feedback: {feedback}", original)]
+        return [BounceNotice(Bounce.COMPLAINT, recipient, f"feedback: {feedback}", original)]
     raise NotAReport("the feedback report has no message/feedback-report part")
 
 

@@ -20,7 +20,7 @@ IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 Resolver = Callable[[str, int], list[str]]
 
 
-class Refused(ValueError):
+class UrlRefused(ValueError):
     """The URL may not be called; the message says why."""
 
 
@@ -112,29 +112,31 @@ class NetGuard:
         return cls(frozenset(hosts), tuple(networks), resolver or _resolve)
 
     def check(self, url: str) -> Target:
-        """The address to call for `url`, or `Refused` with the reason."""
+        """The address to call for `url`, or `UrlRefused` with the reason."""
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https"):
-            raise Refused(f"only http and https URLs can be called, not {parts.scheme or 'none'}")
+            raise UrlRefused(
+                f"only http and https URLs can be called, not {parts.scheme or 'none'}"
+            )
         host = (parts.hostname or "").lower()
         if not host:
-            raise Refused("the URL has no host")
+            raise UrlRefused("the URL has no host")
         if parts.username or parts.password:
-            raise Refused("credentials in the URL are not allowed; use headers")
+            raise UrlRefused("credentials in the URL are not allowed; use headers")
         try:
             port = parts.port or (443 if parts.scheme == "https" else 80)
         except ValueError:
-            raise Refused("the URL's port is not a number from 0 to 65535") from None
+            raise UrlRefused("the URL's port is not a number from 0 to 65535") from None
         try:
             addresses = self.resolver(host, port)
         except (OSError, UnicodeError) as exc:
-            raise Refused(f"cannot resolve {host}: {exc}") from None
+            raise UrlRefused(f"cannot resolve {host}: {exc}") from None
         if not addresses:
-            raise Refused(f"{host} resolves to no address")
+            raise UrlRefused(f"{host} resolves to no address")
         for text in addresses:
             address = ipaddress.ip_address(text.split("%", 1)[0])
             if not _is_public(address) and not self._allowed(host, address):
-                raise Refused(
+                raise UrlRefused(
                     f"{host} resolves to {address}, a private, loopback or reserved address; "
                     "add it to TIDINGS_WEBHOOK_ALLOW to call it anyway"
                 )

@@ -10,8 +10,10 @@ import re
 import unicodedata
 
 from email_validator import EmailNotValidError, validate_email
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field, field_validator
 
+from tidings.core.capture import normalize_origin
+from tidings.core.model import StrictModel
 from tidings.core.policies import Policies
 
 #: Longest address SMTP can carry (RFC 5321's path limit, less the angle brackets).
@@ -76,11 +78,7 @@ def ascii_address(value: str) -> str:
     return value if domain.isascii() else f"{local}@{_ascii_domain(domain) or domain}"
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Sender(_Model):
+class Sender(StrictModel):
     """Who the workspace's email is from, and the postal address the law asks for."""
 
     from_email: str = Field("hello@example.com", max_length=320)
@@ -118,7 +116,7 @@ class Sender(_Model):
         return self.dkim_domain or self.from_email.rsplit("@", 1)[1]
 
 
-class Topic(_Model):
+class Topic(StrictModel):
     """A subscription group contacts can leave on its own (news, offers, product updates)."""
 
     key: str = Field(pattern=r"^[a-z0-9][a-z0-9_\-]*$", max_length=64)
@@ -126,14 +124,14 @@ class Topic(_Model):
     description: str = ""
 
 
-class Alerts(_Model):
+class Alerts(StrictModel):
     """Where internal alerts to people go."""
 
     #: A Slack-compatible incoming-webhook URL for `notify` steps on the slack channel.
     slack_webhook_url: str | None = Field(None, pattern=r"^https?://")
 
 
-class DeliverySettings(_Model):
+class DeliverySettings(StrictModel):
     """Everything a workspace decides about how its messages go out."""
 
     sender: Sender = Sender()
@@ -143,3 +141,11 @@ class DeliverySettings(_Model):
     #: Email consent ticked in the preference center stays pending until the person
     #: follows the confirmation link sent to the address (double opt-in).
     double_opt_in: bool = False
+    #: Web pages that may send events with a public key, and where forms may redirect to,
+    #: as origins (`https://shop.example`); a browser call from any other is refused.
+    allowed_origins: tuple[str, ...] = Field((), max_length=100)
+
+    @field_validator("allowed_origins")
+    @classmethod
+    def _are_origins(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(normalize_origin(origin) for origin in value))

@@ -36,6 +36,8 @@ class Purpose(StrEnum):
     UNSUBSCRIBE = "unsubscribe"
     PREFERENCES = "preferences"
     CONFIRM = "confirm"
+    FORM = "form"  #: a rendered form: which one, when, for whom, which fields it asked
+    VISITOR = "visitor"  #: the cookie that knows a returning form visitor
 
 
 class BadToken(ValueError):

@@ -19,7 +19,7 @@ from datetime import datetime
 
 import httpx
 
-from tidings.delivery.netguard import NetGuard, Refused
+from tidings.delivery.netguard import NetGuard, UrlRefused
 from tidings.delivery.results import Failed, Result, Sent
 
 USER_AGENT = "Tidings-Webhooks/1"
@@ -88,7 +88,7 @@ class HttpChannel:
         """Check the address, make the call, and classify the answer."""
         try:
             target = self.guard.check(call.url)
-        except Refused as exc:
+        except UrlRefused as exc:
             return Failed(f"refused to call {call.url}: {exc}", permanent=True)
         headers = {**_lowercase(call.headers), "host": _host_header(call.url)}
         extensions = {"sni_hostname": target.host} if call.url.startswith("https:") else {}

@@ -6,6 +6,7 @@ from sqlalchemy import Connection, Engine
 
 from tidings.clock import Clock
 from tidings.core.advance import decide
+from tidings.core.effects import StepLogEntry
 from tidings.errors import NotFound
 from tidings.runtime.journeys import Journeys
 from tidings.runtime.transactions import transact
@@ -15,7 +16,14 @@ from tidings.storage.workflows import Catalog
 
 
 def decide_approval(
-    engine: Engine, clock: Clock, catalog: Catalog, enrollment_id: int, *, approved: bool, by: str
+    engine: Engine,
+    clock: Clock,
+    catalog: Catalog,
+    enrollment_id: int,
+    *,
+    approved: bool,
+    by: str,
+    comment: str | None = None,
 ) -> str:
     """Apply the decision and run the journey on; return the enrollment's new status."""
     now = clock.now()
@@ -31,9 +39,16 @@ def decide_approval(
         result = decide(spec, stored.state, contact, now, approved=approved, by=by, arms=arms)
         if result.state != stored.state:
             status = ApprovalStatus.APPROVED if approved else ApprovalStatus.REJECTED
-            approvals.close_approvals(conn, enrollment_id, status, by, now)
+            approvals.close_approvals(conn, enrollment_id, status, by, now, comment=comment)
         journeys.save(stored.workflow_id, result.state)
-        journeys.log(result.decisions, stored.workflow_id, stored.state.version)
+        decisions = list(result.decisions)
+        if comment and result.state != stored.state:
+            # The decider's words sit in the contact's story next to the decision.
+            said = StepLogEntry(enrollment_id, stored.state.contact_id, stored.state.step_id,
+                            "commented", f"{by}: {comment}")  # fmt: skip
+            # Right after the line that records the decision, before the steps it led to.
+            decisions.insert(min(1, len(decisions)), said)
+        journeys.log(tuple(decisions), stored.workflow_id, stored.state.version)
         journeys.apply(result.effects, stored.workflow_id)
         journeys.flush()
         return result.state.status.value

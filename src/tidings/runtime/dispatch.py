@@ -36,95 +36,30 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Row
 
-from tidings.cleaning import to_e164
 from tidings.clock import Clock
-from tidings.config import Settings
 from tidings.core.calendar import at_local, zone
-from tidings.core.policies import Action, Circumstances, Outgoing, Verdict, decide
-from tidings.delivery import compose
-from tidings.delivery.netguard import NetGuard
+from tidings.core.channels import ALERTS, TO_EMAIL_ADDRESSES, MessageChannel
+from tidings.core.policies import Action, Circumstances, Outgoing, Policies, Verdict, decide
+from tidings.core.retry import retry_delay
+from tidings.delivery.preparers import Outbound, Workspace, prepare
 from tidings.delivery.results import Bounce, Failed, Result, Sent
-from tidings.delivery.settings import DeliverySettings, address_problem
-from tidings.delivery.sms import SmsChannel, SmsConfig
-from tidings.delivery.smtp import SmtpChannel, SmtpConfig
-from tidings.delivery.tokens import Purpose, make_token
-from tidings.delivery.transports import HttpTransport, MailTransport, TextTransport
-from tidings.delivery.webhooks import Call, HttpChannel, webhook_secret
+from tidings.delivery.settings import DeliverySettings
+from tidings.delivery.transports import Transports
 from tidings.runtime import engagement
 from tidings.runtime.supervision import LoopHealth, Supervisor, is_outage
 from tidings.runtime.transactions import transact
-from tidings.storage import delivery, step_log
-from tidings.storage.delivery import Lease
+from tidings.storage import outbox, step_log
 from tidings.storage.messages import MessageStatus
+from tidings.storage.outbox import Lease, Outcome
 from tidings.storage.suppressions import suppressed
 from tidings.storage.workflows import Catalog
 from tidings.storage.workspaces import load_workspace
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass
-class Channels:
-    """The channels this install can send through; a channel left unconfigured keeps its
-    messages queued until it is configured."""
-
-    public_url: str
-    http: HttpTransport
-    smtp: MailTransport | None = None
-    sms: TextTransport | None = None
-    sms_region: str | None = None
-    dkim: tuple[str, bytes] | None = None  # (selector, private key PEM)
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> Channels:
-        """The channels TIDINGS_* variables configure."""
-        smtp_url = settings.smtp_url.get_secret_value() if settings.smtp_url else None
-        smtp = SmtpChannel(SmtpConfig.from_url(smtp_url)) if smtp_url else None
-        sms = None
-        if settings.sms_url:
-            sms = SmsChannel(
-                SmsConfig(
-                    settings.sms_url,
-                    settings.sms_account,
-                    settings.sms_token.get_secret_value(),
-                    settings.sms_from,
-                    settings.sms_region,
-                )
-            )
-        dkim = None
-        if settings.dkim_selector and settings.dkim_key_file:
-            dkim = (settings.dkim_selector, Path(settings.dkim_key_file).read_bytes())
-        guard = NetGuard.from_list(settings.webhook_allow.split(","))
-        return cls(settings.public_url, HttpChannel(guard), smtp, sms, settings.sms_region, dkim)
-
-    def names(self) -> list[str]:
-        """The message channels to claim."""
-        found = ["webhook", "alert:slack"]
-        if self.smtp is not None:
-            found += ["email", "alert:email"]
-        if self.sms is not None:
-            found.append("sms")
-        return found
-
-    def close(self) -> None:
-        """Close every connection."""
-        self.http.close()
-        if self.smtp is not None:
-            self.smtp.close()
-        if self.sms is not None:
-            self.sms.close()
-
-
-@dataclass
-class _Workspace:
-    id: int
-    secret: str
-    settings: DeliverySettings
 
 
 @dataclass
@@ -158,7 +93,7 @@ class Dispatcher:
 
     engine: Engine
     clock: Clock
-    channels: Channels
+    transports: Transports
     catalog: Catalog = field(default_factory=Catalog)
     batch: int = 100
     lease: timedelta = timedelta(minutes=5)
@@ -174,7 +109,7 @@ class Dispatcher:
     stop: threading.Event = field(default_factory=threading.Event)
     totals: Round = field(default_factory=Round)
     health: LoopHealth = field(default_factory=lambda: LoopHealth("dispatcher"))
-    _workspaces: dict[int, tuple[float, _Workspace]] = field(default_factory=dict)
+    _workspaces: dict[int, tuple[float, Workspace]] = field(default_factory=dict)
     _pool: ThreadPoolExecutor | None = None
 
     # ---------------------------------------------------------------- the loop
@@ -257,10 +192,10 @@ class Dispatcher:
         """
         # One look at the leases for both: the outcomes to write and the sends to start.
         both = [item for item, _ in outcomes] + list(following)
-        still_ours = delivery.leased(conn, {i.row.id: i.row.attempts + 1 for i in both})
+        still_ours = outbox.leased(conn, {i.row.id: i.row.attempts + 1 for i in both})
         recorded = self._record(conn, outcomes, still_ours)
         handed = [item for item in following if item.row.id in still_ours]
-        delivery.hand_over(conn, [i.row.id for i in handed], self.clock.now() + self.lease)
+        outbox.hand_over(conn, [i.row.id for i in handed], self.clock.now() + self.lease)
         return recorded, handed
 
     def close(self) -> None:
@@ -268,7 +203,7 @@ class Dispatcher:
         if self._pool is not None:
             self._pool.shutdown()
             self._pool = None
-        self.channels.close()
+        self.transports.close()
 
     @staticmethod
     def _send(item: _Ready) -> Result:
@@ -289,7 +224,7 @@ class Dispatcher:
 
     def _claim(self, conn: Connection, now: datetime) -> tuple[list[_Ready], Round]:
         result = Round()
-        claimed = delivery.claim_messages(conn, now, self.batch, self.channels.names())
+        claimed = outbox.claim_messages(conn, now, self.batch, self.transports.names())
         result.claimed = len(claimed)
         if not claimed:
             return [], result
@@ -297,20 +232,20 @@ class Dispatcher:
         for row in claimed:
             by_workspace[row.workspace_id].append(row)
         ready: list[_Ready] = []
-        log: list[dict[str, Any]] = []
-        outcomes: list[dict[str, Any]] = []
+        log: list[step_log.NewLine] = []
+        outcomes: list[Outcome] = []
         for workspace_id, rows in by_workspace.items():
             workspace = self._workspace(conn, workspace_id)
             if workspace is None:
                 continue
             ready += self._decide_isolated(conn, workspace, rows, now, log, outcomes, result)
         leases = [r.lease for r in ready]
-        delivery.mark_sending(conn, leases, now, now + self.lease, handed=self._wave(len(ready)))
-        delivery.set_outcomes(conn, outcomes)
+        outbox.mark_sending(conn, leases, now, now + self.lease, handed=self._wave(len(ready)))
+        outbox.set_outcomes(conn, outcomes)
         step_log.append_lines(conn, log)
         return ready, result
 
-    def _workspace(self, conn: Connection, workspace_id: int) -> _Workspace | None:
+    def _workspace(self, conn: Connection, workspace_id: int) -> Workspace | None:
         """The workspace's secret and settings, read again after `settings_ttl` seconds."""
         cached = self._workspaces.get(workspace_id)
         if cached is not None and time.monotonic() - cached[0] < self.settings_ttl:
@@ -319,18 +254,18 @@ class Dispatcher:
         if record is None:
             return None
         settings = DeliverySettings.model_validate(record.settings)
-        found = _Workspace(record.id, record.secret, settings)
+        found = Workspace(record.id, record.secret, settings)
         self._workspaces[workspace_id] = (time.monotonic(), found)
         return found
 
     def _decide_isolated(
         self,
         conn: Connection,
-        ws: _Workspace,
+        ws: Workspace,
         rows: list[Row[Any]],
         now: datetime,
-        log: list[dict[str, Any]],
-        outcomes: list[dict[str, Any]],
+        log: list[step_log.NewLine],
+        outcomes: list[Outcome],
         result: Round,
     ) -> list[_Ready]:
         """`_decide_all`, where a message whose deciding or composing raises fails alone.
@@ -343,8 +278,8 @@ class Dispatcher:
 
         def decide(some: list[Row[Any]], keep: bool = True) -> list[_Ready]:
             # A failed try must leave no half of its lines and outcomes behind.
-            part_log: list[dict[str, Any]] = []
-            part_outcomes: list[dict[str, Any]] = []
+            part_log: list[step_log.NewLine] = []
+            part_outcomes: list[Outcome] = []
             part = Round()
             # A savepoint: on PostgreSQL a failed statement aborts the whole transaction,
             # and every later try (and the round's own writes) would fail with it.
@@ -357,44 +292,33 @@ class Dispatcher:
                 result.dropped += part.dropped
             return ready
 
+        def fail(row: Row[Any], exc: Exception) -> None:
+            self._fail_message(ws, row, exc, now, log, outcomes, result)
+
         try:
             return decide(rows)
         except Exception as exc:
             if is_outage(exc):
                 raise
-        rest: list[Row[Any]] = []
-        for row in rows:
-            try:
-                decide([row], keep=False)
-                rest.append(row)
-            except Exception as exc:
-                if is_outage(exc):
-                    raise
-                self._fail_message(ws, row, exc, now, log, outcomes, result)
+        rest = [row for row, _ in _each_alone(rows, lambda r: decide([r], keep=False), fail)]
         try:
             return decide(rest)
         except Exception as exc:
             # Only a combination of messages raises: decide them one by one after all.
             if is_outage(exc):
                 raise
-        ready: list[_Ready] = []
-        for row in rest:
-            try:
-                ready += decide([row])
-            except Exception as exc:
-                if is_outage(exc):
-                    raise
-                self._fail_message(ws, row, exc, now, log, outcomes, result)
-        return ready
+        return [
+            item for _, found in _each_alone(rest, lambda r: decide([r]), fail) for item in found
+        ]
 
     @staticmethod
     def _fail_message(
-        ws: _Workspace,
+        ws: Workspace,
         row: Row[Any],
         exc: Exception,
         now: datetime,
-        log: list[dict[str, Any]],
-        outcomes: list[dict[str, Any]],
+        log: list[step_log.NewLine],
+        outcomes: list[Outcome],
         result: Round,
     ) -> None:
         reason = step_log.failure_reason("internal error while deciding or composing", exc)
@@ -402,236 +326,56 @@ class Dispatcher:
             "message failed", exc_info=exc, extra={"action": "decide_failed", "message_id": row.id}
         )
         result.failed += 1
-        outcomes.append(
-            {
-                "b_id": row.id,
-                "status": MessageStatus.FAILED,
-                "last_error": reason,
-                "lease_until": None,
-            }
-        )
+        outcomes.append(Outcome(row.id, MessageStatus.FAILED, last_error=reason))
         log.append(_line(ws.id, row, "failed", reason, now))
 
     def _decide_all(
         self,
         conn: Connection,
-        ws: _Workspace,
+        ws: Workspace,
         rows: list[Row[Any]],
         now: datetime,
-        log: list[dict[str, Any]],
-        outcomes: list[dict[str, Any]],
+        log: list[step_log.NewLine],
+        outcomes: list[Outcome],
         result: Round,
     ) -> list[_Ready]:
-        policies = ws.settings.policies
-        contact_ids = sorted({r.contact_id for r in rows})
-        people = delivery.lock_contacts(conn, contact_ids)
-        # Caps and duplicate checks need each contact's recent sends; caps also the
-        # messages competing for a slot.
-        recipients = delivery.Recipients()
-        if policies.caps or policies.duplicates is not None:
-            recipients = delivery.marketing_of(
-                conn,
-                contact_ids,
-                now - policies.history,
-                now,
-                contents=policies.duplicates is not None,
-            )
-        history, rivals = recipients.sent, recipients.due
-        purchases: dict[int, datetime] = {}
-        if policies.after_purchase is not None:
-            purchases = delivery.last_events(conn, contact_ids, policies.after_purchase.event)
-        alerts_today = 0
-        if policies.alert_budget is not None and any(r.channel.startswith("alert:") for r in rows):
-            tz = zone(policies.timezone)
-            midnight = at_local(now.astimezone(tz).date(), datetime.min.time(), tz)
-            alerts_today = delivery.alerts_since(conn, ws.id, midnight)
-        addresses = [a for a in (_address(r) for r in rows) if a is not None]
-        blocked = suppressed(conn, ws.id, addresses)
-        gone = delivery.disabled_endpoints(
-            conn, ws.id, [r.recipient for r in rows if r.channel == "webhook"]
-        )
-
+        """Decide the workspace's messages in priority order, each seeing the ones before
+        it (a cap filled by an earlier message holds a later one); compose the allowed."""
+        facts = _Facts.read(conn, ws, rows, now)
         decided: set[int] = set()
         ready: list[_Ready] = []
         order = sorted(rows, key=lambda r: (r.contact_id, -r.priority, r.created_at, r.id))
         for row in order:
-            person = people.get(row.contact_id)
-            address = _address(row)
-            facts = Circumstances(
-                consent=person.consent if person is not None else {},
-                timezone=person.timezone if person is not None else None,
-                suppressed=blocked.get(address) if address else None,
-                endpoint_disabled=gone.get(row.recipient) if row.channel == "webhook" else None,
-                sent=tuple((at, channel) for at, channel, _ in history.get(row.contact_id, ())),
-                same_sent_at=_last_same(history.get(row.contact_id, ()), row),
-                rivals=tuple(
-                    r
-                    for r in rivals.get(row.contact_id, ())
-                    if r.id != row.id and r.id not in decided
-                ),
-                last_purchase_at=purchases.get(row.contact_id),
-                alerts_today=alerts_today,
-            )
-            verdict = decide(_outgoing(row), facts, policies, now)
+            circumstances = facts.of(row, decided)
+            verdict = decide(_outgoing(row), circumstances, ws.settings.policies, now)
             decided.add(row.id)
             prepared = None
             if verdict.action is Action.ALLOW:
                 prepared = self._prepare(ws, row, now)
                 if isinstance(prepared, str):
                     verdict = Verdict(Action.DROP, prepared, rule="address")
-            if verdict.action is Action.ALLOW:
-                assert isinstance(prepared, _Ready)
+            if isinstance(prepared, _Ready) and verdict.action is Action.ALLOW:
                 prepared.allowed = verdict.reason
                 ready.append(prepared)
-                if row.kind == "marketing":
-                    twin = policies.duplicates is not None
-                    digest = delivery.content_digest_of(row) if twin else None
-                    history[row.contact_id].append((now, row.channel, digest))
-                if row.channel.startswith("alert:"):
-                    alerts_today += 1
+                facts.count_sent(row, now)
                 if prepared.lease.recovered:
                     log.append(_line(ws.id, row, "resent", _RESENT, now))
-            elif verdict.action is Action.DEFER:
-                result.deferred += 1
-                outcomes.append(
-                    {
-                        "b_id": row.id,
-                        "status": MessageStatus.QUEUED,
-                        "send_after": verdict.until,
-                        "last_error": verdict.reason,
-                        "lease_until": None,
-                    }
-                )
-                log.append(_line(ws.id, row, "deferred", verdict.reason, now, rule=verdict.rule))
             else:
-                result.dropped += 1
-                outcomes.append(
-                    {
-                        "b_id": row.id,
-                        "status": MessageStatus.DROPPED,
-                        "last_error": verdict.reason,
-                        "lease_until": None,
-                    }
-                )
-                log.append(_line(ws.id, row, "dropped", verdict.reason, now, rule=verdict.rule))
+                _hold(ws, row, verdict, now, log, outcomes, result)
         return ready
 
     # ---------------------------------------------------------------- composing
 
-    def _prepare(self, ws: _Workspace, row: Row[Any], now: datetime) -> _Ready | str:
+    def _prepare(self, ws: Workspace, row: Row[Any], now: datetime) -> _Ready | str:
         """The send for an allowed message, or why it cannot be sent."""
         # Taken over from a worker that stopped after handing it to its channel.
         recovered = row.status == MessageStatus.SENDING and row.lease_until is not None
-        payload = dict(row.payload or {})
-        channel = row.channel
-        problem = address_problem(row.recipient) if channel in ("email", "alert:email") else None
-        if problem is not None:
-            # Goes into the To header and the SMTP envelope: nothing else may ride along.
-            return f"{row.recipient!r} is not a valid email address: it {problem}"
-        if channel == "email":
-            return self._prepare_email(ws, row, payload, recovered, now)
-        if channel == "alert:email":
-            assert self.channels.smtp is not None
-            smtp, sender = self.channels.smtp, ws.settings.sender
-            message_id = _message_id(ws, row)
-            first_line = next(iter((row.body_text or "").splitlines()), "")
-            subject = f"Tidings alert: {first_line[:80]}"
-            raw = compose.build_alert_email(
-                row.recipient, subject, row.body_text or "", sender, message_id, now
-            )
-            return _Ready(
-                row,
-                lambda: smtp.send(sender.from_email, row.recipient, raw),
-                Lease(row.id, payload, message_id, recovered),
-            )
-        if channel == "sms":
-            assert self.channels.sms is not None
-            sms = self.channels.sms
-            number = to_e164(row.recipient, self.channels.sms_region)
-            if number is None:
-                return f"{row.recipient!r} is not a valid phone number"
-            text = row.body_text or ""
-            return _Ready(
-                row, lambda: sms.send(number, text), Lease(row.id, payload, None, recovered)
-            )
-        if channel == "webhook":
-            http = self.channels.http
-            call = Call(
-                str(payload.get("url") or row.recipient),
-                str(payload.get("method") or "POST"),
-                (row.body_text or "").encode(),
-                {str(k): str(v) for k, v in (payload.get("headers") or {}).items()},
-            )
-            secret = webhook_secret(ws.secret)
-            webhook_id = f"msg_{ws.id}_{row.id}"
-            return _Ready(
-                row,
-                lambda: http.webhook(call, secret, webhook_id, now),
-                Lease(row.id, payload, webhook_id, recovered),
-            )
-        if channel == "alert:slack":
-            http = self.channels.http
-            to = row.recipient
-            url = (
-                to
-                if to.startswith(("https://", "http://"))
-                else ws.settings.alerts.slack_webhook_url
-            )
-            if url is None:
-                return (
-                    "no Slack webhook URL: set alerts.slack_webhook_url in the workspace settings"
-                )
-            slack_channel = None if to.startswith(("https://", "http://")) else to
-            text = row.body_text or ""
-            return _Ready(
-                row,
-                lambda: http.slack(url, text, slack_channel),
-                Lease(row.id, payload, None, recovered),
-            )
-        return f"the channel {channel!r} is not known"
-
-    def _prepare_email(
-        self,
-        ws: _Workspace,
-        row: Row[Any],
-        payload: dict[str, Any],
-        recovered: bool,
-        now: datetime,
-    ) -> _Ready:
-        assert self.channels.smtp is not None
-        smtp, sender, base = self.channels.smtp, ws.settings.sender, self.channels.public_url
-
-        def token(purpose: Purpose, *parts: Any) -> str:
-            return make_token(ws.id, ws.secret, purpose, *parts)
-
-        links = compose.Links(
-            open=f"{base}/t/o/{token(Purpose.OPEN, row.id)}",
-            click=lambda i: f"{base}/t/c/{token(Purpose.CLICK, row.id, i)}",
-            unsubscribe=f"{base}/u/{token(Purpose.UNSUBSCRIBE, row.id)}",
-            preferences=f"{base}/p/{token(Purpose.PREFERENCES, row.contact_id)}",
-        )
-        # A resend keeps the Message-ID it had, so the receiver can tell it is a copy.
-        message_id = row.provider_id or _message_id(ws, row)
-        out = compose.Outgoing(
-            message_id=message_id,
-            to=row.recipient,
-            subject=row.subject or "",
-            html=row.body_html,
-            text=row.body_text,
-            marketing=row.kind == "marketing",
-            postal_address=sender.postal_address,
-            track=not payload.get("untracked"),
-        )
-        raw, tracked = compose.build_email(out, sender, links, now)
-        if self.channels.dkim is not None:
-            selector, key = self.channels.dkim
-            raw = compose.dkim_sign(raw, selector, sender.domain, key)
-        payload["links"] = tracked
-        return _Ready(
-            row,
-            lambda: smtp.send(sender.from_email, row.recipient, raw),
-            Lease(row.id, payload, message_id, recovered),
-        )
+        message = Outbound.of(row)
+        prepared = prepare(self.transports, ws, message, now)
+        if isinstance(prepared, str):
+            return prepared
+        lease = Lease(row.id, message.payload, prepared.external_id, recovered)
+        return _Ready(row, prepared.send, lease)
 
     # ---------------------------------------------------------------- step 3: record
 
@@ -642,19 +386,18 @@ class Dispatcher:
         how many were retried and given up."""
         now = self.clock.now()
         done = Round()
-        rows: list[dict[str, Any]] = []
-        log: list[dict[str, Any]] = []
+        rows: list[Outcome] = []
+        log: list[step_log.NewLine] = []
         for item, outcome in outcomes:
             row = item.row
             if row.id not in still_ours:
                 continue  # the lease ran out and another worker took the message over
             if isinstance(outcome, Sent):
                 done.sent_rows.append(row)
-                change: dict[str, Any] = {"b_id": row.id, "status": MessageStatus.SENT}
-                if outcome.provider_id and row.channel in ("sms", "alert:slack"):
-                    change["provider_id"] = outcome.provider_id
-                change.update(lease_until=None, last_error=None)
-                rows.append(change)
+                # Kept where the provider reports back by its own id (SMS status, Slack).
+                reports_back = row.channel in (MessageChannel.SMS, MessageChannel.ALERT_SLACK)
+                provider_id = outcome.provider_id if reports_back else None
+                rows.append(Outcome(row.id, MessageStatus.SENT, provider_id=provider_id or None))
                 detail = f"{row.channel} to {row.recipient}; {item.allowed}"
                 log.append(_line(row.workspace_id, row, "sent", detail, now))
                 continue
@@ -666,36 +409,23 @@ class Dispatcher:
                     if outcome.permanent
                     else f"gave up after {attempts} attempts: {outcome.error}"
                 )
-                rows.append(
-                    {
-                        "b_id": row.id,
-                        "status": MessageStatus.FAILED,
-                        "last_error": why,
-                        "lease_until": None,
-                    }
-                )
+                rows.append(Outcome(row.id, MessageStatus.FAILED, last_error=why))
                 log.append(_line(row.workspace_id, row, "failed", why, now))
                 self._after_failure(conn, row, outcome, now)
             else:
                 done.retried += 1
-                delay = delivery.retry_delay(
-                    attempts, self.retry_base, self.retry_cap, self.jitter()
-                )
-                rows.append(
-                    {
-                        "b_id": row.id,
-                        "status": MessageStatus.QUEUED,
-                        "send_after": now + delay,
-                        "last_error": outcome.error,
-                        "lease_until": None,
-                    }
-                )
+                delay = retry_delay(attempts, self.retry_base, self.retry_cap, self.jitter())
                 retry_at = now + delay
+                rows.append(
+                    Outcome(
+                        row.id, MessageStatus.QUEUED, last_error=outcome.error, send_after=retry_at
+                    )
+                )
                 detail = (
                     f"attempt {attempts} failed ({outcome.error}); retry at {retry_at:%H:%M:%S}"
                 )
                 log.append(_line(row.workspace_id, row, "retrying", detail, now))
-        delivery.set_outcomes(conn, rows)
+        outbox.set_outcomes(conn, rows)
         step_log.append_lines(conn, log)
         return done
 
@@ -703,20 +433,148 @@ class Dispatcher:
         self, conn: Connection, row: Row[Any], outcome: Failed, now: datetime
     ) -> None:
         if outcome.gone:
-            delivery.disable_endpoint(conn, row.workspace_id, row.recipient, "410 Gone", now)
-        if outcome.bounce and row.channel in ("email", "sms"):
+            outbox.disable_endpoint(conn, row.workspace_id, row.recipient, "410 Gone", now)
+        if outcome.bounce and row.channel in (MessageChannel.EMAIL, MessageChannel.SMS):
             engagement.bounced(
                 conn,
                 row.workspace_id,
                 row.contact_id,
-                row.channel,
-                row.recipient,
-                Bounce.HARD,
-                outcome.error,
-                now,
-                self.catalog,
+                channel=row.channel,
+                address=row.recipient,
+                kind=Bounce.HARD,
+                reason=outcome.error,
+                now=now,
+                catalog=self.catalog,
                 message=row,
             )
+
+
+def _each_alone(
+    rows: list[Row[Any]],
+    attempt: Callable[[Row[Any]], list[_Ready]],
+    fail: Callable[[Row[Any], Exception], None],
+) -> list[tuple[Row[Any], list[_Ready]]]:
+    """`attempt` each row on its own: the rows that went through, with what they gave;
+    a row that raises is handed to `fail`, except for an outage, which ends the round."""
+    through: list[tuple[Row[Any], list[_Ready]]] = []
+    for row in rows:
+        try:
+            through.append((row, attempt(row)))
+        except Exception as exc:
+            if is_outage(exc):
+                raise
+            fail(row, exc)
+    return through
+
+
+def _hold(
+    ws: Workspace,
+    row: Row[Any],
+    verdict: Verdict,
+    now: datetime,
+    log: list[step_log.NewLine],
+    outcomes: list[Outcome],
+    result: Round,
+) -> None:
+    """Write a deferred message back to the queue, or a dropped one out of it, with why."""
+    if verdict.action is Action.DEFER:
+        result.deferred += 1
+        outcomes.append(
+            Outcome(
+                row.id, MessageStatus.QUEUED, last_error=verdict.reason, send_after=verdict.until
+            )
+        )
+        log.append(_line(ws.id, row, "deferred", verdict.reason, now, rule=verdict.rule))
+    else:
+        result.dropped += 1
+        outcomes.append(Outcome(row.id, MessageStatus.DROPPED, last_error=verdict.reason))
+        log.append(_line(ws.id, row, "dropped", verdict.reason, now, rule=verdict.rule))
+
+
+@dataclass
+class _Facts:
+    """What the policies need to know about a workspace's claimed messages, read once per
+    round with their recipients locked, and kept current as messages are allowed."""
+
+    policies: Policies
+    people: dict[int, Any]
+    #: Each contact's recent marketing sends: (at, channel, content digest or None).
+    history: dict[int, list[tuple[datetime, str, str | None]]]
+    #: Each contact's other due messages, competing for the same slots.
+    rivals: dict[int, list[Any]]
+    purchases: dict[int, datetime]
+    alerts_today: int
+    blocked: dict[tuple[str, str], str]
+    gone: dict[str, str]
+
+    @classmethod
+    def read(cls, conn: Connection, ws: Workspace, rows: list[Row[Any]], now: datetime) -> _Facts:
+        policies = ws.settings.policies
+        contact_ids = sorted({r.contact_id for r in rows})
+        people = outbox.lock_contacts(conn, contact_ids)
+        # Caps and duplicate checks need each contact's recent sends; caps also the
+        # messages competing for a slot.
+        recipients = outbox.Recipients()
+        if policies.caps or policies.duplicates is not None:
+            recipients = outbox.marketing_of(
+                conn,
+                contact_ids,
+                now - policies.history,
+                now,
+                contents=policies.duplicates is not None,
+            )
+        purchases: dict[int, datetime] = {}
+        if policies.after_purchase is not None:
+            purchases = outbox.last_events(conn, contact_ids, policies.after_purchase.event)
+        alerts_today = 0
+        if policies.alert_budget is not None and any(r.channel in ALERTS for r in rows):
+            tz = zone(policies.timezone)
+            midnight = at_local(now.astimezone(tz).date(), datetime.min.time(), tz)
+            alerts_today = outbox.alerts_since(conn, ws.id, midnight)
+        addresses = [a for a in (_address(r) for r in rows) if a is not None]
+        webhooks = [r.recipient for r in rows if r.channel == MessageChannel.WEBHOOK]
+        return cls(
+            policies=policies,
+            people=people,
+            history=recipients.sent,
+            rivals=recipients.due,
+            purchases=purchases,
+            alerts_today=alerts_today,
+            blocked=suppressed(conn, ws.id, addresses),
+            gone=outbox.disabled_endpoints(conn, ws.id, webhooks),
+        )
+
+    def of(self, row: Row[Any], decided: set[int]) -> Circumstances:
+        """The circumstances of `row`'s message; rivals already decided no longer compete."""
+        person = self.people.get(row.contact_id)
+        address = _address(row)
+        sent = self.history.get(row.contact_id, ())
+        is_webhook = row.channel == MessageChannel.WEBHOOK
+        return Circumstances(
+            consent=person.consent if person is not None else {},
+            timezone=person.timezone if person is not None else None,
+            suppressed=self.blocked.get(address) if address else None,
+            endpoint_disabled=self.gone.get(row.recipient) if is_webhook else None,
+            sent=tuple((at, channel) for at, channel, _ in sent),
+            same_sent_at=_last_same(sent, row),
+            rivals=tuple(
+                r
+                for r in self.rivals.get(row.contact_id, ())
+                if r.id != row.id and r.id not in decided
+            ),
+            last_purchase_at=self.purchases.get(row.contact_id),
+            alerts_today=self.alerts_today,
+        )
+
+    def count_sent(self, row: Row[Any], now: datetime) -> None:
+        """Count an allowed message against the caps, duplicates and alert budget of the
+        messages decided after it."""
+        if row.kind == "marketing":
+            twin = self.policies.duplicates is not None
+            digest = outbox.content_digest_of(row) if twin else None
+            self.history[row.contact_id].append((now, row.channel, digest))
+        if row.channel in ALERTS:
+            self.alerts_today += 1
 
 
 _RESENT = (
@@ -730,14 +588,14 @@ def _last_same(sent: Sequence[tuple[datetime, str, str | None]], row: Row[Any]) 
     history read; None when the digests were not read (no duplicate rule)."""
     if not any(digest for _, _, digest in sent):
         return None
-    digest = delivery.content_digest_of(row)
+    digest = outbox.content_digest_of(row)
     return max((at for at, _, same in sent if same == digest), default=None)
 
 
 def _address(row: Row[Any]) -> tuple[str, str] | None:
-    if row.channel in ("email", "alert:email"):
+    if row.channel in TO_EMAIL_ADDRESSES:
         return ("email", row.recipient)
-    if row.channel == "sms":
+    if row.channel == MessageChannel.SMS:
         return ("phone", row.recipient)
     return None
 
@@ -754,23 +612,17 @@ def _outgoing(row: Row[Any]) -> Outgoing:
     )
 
 
-def _message_id(ws: _Workspace, row: Row[Any]) -> str:
-    return f"<{row.id}.{ws.id}.tidings@{ws.settings.sender.domain}>"
-
-
 def _line(
     workspace_id: int, row: Row[Any], action: str, detail: str, now: datetime, **data: Any
-) -> dict[str, Any]:
-    return {
-        "workspace_id": workspace_id,
-        "contact_id": row.contact_id,
-        "enrollment_id": row.enrollment_id,
-        "workflow_id": row.workflow_id,
-        "version": None,
-        "step_id": row.step_id,
-        "action": action,
-        "enters": False,
-        "detail": detail,
-        "data": {"message_id": row.id, **data},
-        "at": now,
-    }
+) -> step_log.NewLine:
+    return step_log.line(
+        workspace_id,
+        row.contact_id,
+        action,
+        detail,
+        now,
+        data={"message_id": row.id, **data},
+        enrollment_id=row.enrollment_id,
+        workflow_id=row.workflow_id,
+        step_id=row.step_id,
+    )

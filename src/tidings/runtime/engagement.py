@@ -12,9 +12,10 @@ from typing import Any
 
 from sqlalchemy import Connection, Row
 
+from tidings.core.channels import TO_EMAIL_ADDRESSES, Channel
 from tidings.delivery.results import Bounce
 from tidings.runtime.ingest import Incoming, record_events
-from tidings.storage import delivery, step_log
+from tidings.storage import outbox, step_log
 from tidings.storage.contacts import contacts_by_address, load_contacts, save_contacts
 from tidings.storage.suppressions import SuppressionReason, suppress, suppressed, unsuppress
 from tidings.storage.workflows import Catalog
@@ -30,7 +31,7 @@ _SUPPRESSED_FOR = {
     Bounce.COMPLAINT: SuppressionReason.COMPLAINT,
 }
 #: The channels whose marketing needs consent (topics are switched within them).
-CHANNELS = ("email", "sms")
+CHANNELS = tuple(Channel)
 
 
 def _about(message: Row[Any], conn: Connection, catalog: Catalog) -> dict[str, Any]:
@@ -104,7 +105,7 @@ def _open(
     message: Row[Any], at: datetime, conn: Connection, catalog: Catalog
 ) -> list[tuple[int, Incoming]]:
     """Mark the message opened; the event to record when this was its first open."""
-    if not delivery.record_engagement(conn, message.id, "opened_at", at):
+    if not outbox.record_engagement(conn, message.id, "opened_at", at):
         return []
     return [_open_event(_about(message, conn, catalog), message, at)]
 
@@ -119,7 +120,7 @@ def _click(
         return None, []
     url, event = found
     events = _open(message, at, conn, catalog)
-    delivery.record_engagement(conn, message.id, "clicked_at", at)
+    outbox.record_engagement(conn, message.id, "clicked_at", at)
     return url, [*events, event]
 
 
@@ -180,8 +181,8 @@ def engaged_many(
             if message.clicked_at is None:
                 first_click.setdefault(message.id, at)
             found.append(clicked[1])
-    delivery.record_engagements(conn, "opened_at", first_open)
-    delivery.record_engagements(conn, "clicked_at", first_click)
+    outbox.record_engagements(conn, "opened_at", first_open)
+    outbox.record_engagements(conn, "clicked_at", first_click)
     if not found:
         return 0
     return record_events(conn, workspace_id, found, now, catalog).stored
@@ -301,10 +302,11 @@ def lift_complaint(conn: Connection, workspace_id: int, address: str) -> bool:
     return unsuppress(conn, workspace_id, "email", address)
 
 
-def bounced(
+def bounced(  # noqa: PLR0913 (the bounce's facts, keyword-only)
     conn: Connection,
     workspace_id: int,
     contact_id: int,
+    *,
     channel: str,
     address: str,
     kind: Bounce,
@@ -320,7 +322,7 @@ def bounced(
     """
     if kind is not Bounce.SOFT:
         status = "bounced" if kind is Bounce.HARD else "complained"
-        what = "email" if channel in ("email", "alert:email") else "phone"
+        what = "email" if channel in TO_EMAIL_ADDRESSES else "phone"
         suppress(conn, workspace_id, [(what, address)], _SUPPRESSED_FOR[kind], now)
         set_consent(conn, contact_id, {channel: status}, now)
     about = _about(message, conn, catalog) if message is not None else {"channel": channel}
@@ -330,9 +332,10 @@ def bounced(
     _event(conn, workspace_id, contact_id, key, name, properties, now, catalog)
 
 
-def report_failure(
+def report_failure(  # noqa: PLR0913 (the report's facts, keyword-only)
     conn: Connection,
     workspace_id: int,
+    *,
     channel: str,
     address: str,
     kind: Bounce,
@@ -344,16 +347,27 @@ def report_failure(
     """A bounce or complaint report (from an API call or a parsed DSN) applied to every
     contact with the address; an address nobody has is still suppressed. Returns the
     contacts it was applied to."""
-    message = delivery.find_by_provider_id(conn, provider_id) if provider_id else None
+    message = outbox.find_by_provider_id(conn, provider_id) if provider_id else None
     if message is not None and message.workspace_id != workspace_id:
         message = None
-    what = "email" if channel == "email" else "phone"
+    what = "email" if channel == Channel.EMAIL else "phone"
     owners = contacts_by_address(conn, workspace_id, what, address)
     if message is not None and message.contact_id not in owners:
         owners.append(message.contact_id)
     for contact_id in owners:
         mine = message if message is not None and message.contact_id == contact_id else None
-        bounced(conn, workspace_id, contact_id, channel, address, kind, reason, now, catalog, mine)
+        bounced(
+            conn,
+            workspace_id,
+            contact_id,
+            channel=channel,
+            address=address,
+            kind=kind,
+            reason=reason,
+            now=now,
+            catalog=catalog,
+            message=mine,
+        )
     if kind is not Bounce.SOFT and not owners:
         suppress(conn, workspace_id, [(what, address)], _SUPPRESSED_FOR[kind], now)
     return owners

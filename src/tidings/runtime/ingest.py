@@ -14,8 +14,8 @@ from tidings.clock import Clock
 from tidings.core.react import DEFAULT_TRIGGER_HORIZON, react
 from tidings.core.state import ContactView, EventView
 from tidings.runtime import segments as segment_changes
-from tidings.runtime.aliases import AliasCall, apply_alias
 from tidings.runtime.journeys import JourneyLimits, Journeys, Stopwatch
+from tidings.runtime.merges import AliasCall, apply_alias
 from tidings.runtime.scoring import load_scoring, score_batch
 from tidings.runtime.segments import Announcement
 from tidings.runtime.supervision import is_outage
@@ -229,10 +229,10 @@ def ingest_in(
         workspace_id,
         items,
         owners,
-        views.values(),
-        now,
-        catalog,
-        trigger_horizon,
+        views=views.values(),
+        now=now,
+        catalog=catalog,
+        trigger_horizon=trigger_horizon,
         stopwatch=stopwatch or Stopwatch(),
     )
 
@@ -258,10 +258,10 @@ def record_events(
         workspace_id,
         [item for _, item in kept],
         [contact_id for contact_id, _ in kept],
-        found.values(),
-        now,
-        catalog,
-        DEFAULT_TRIGGER_HORIZON,
+        views=found.values(),
+        now=now,
+        catalog=catalog,
+        trigger_horizon=DEFAULT_TRIGGER_HORIZON,
         follow_segments=follow_segments,
         stopwatch=stopwatch or Stopwatch(),
         # Opens and clicks leave profiles alone, but unsubscribes, consent changes and
@@ -291,16 +291,16 @@ def announce(
     )
 
 
-def _store_and_react(
+def _store_and_react(  # noqa: PLR0913 (keyword-only after the events and their owners)
     conn: Connection,
     workspace_id: int,
     items: Sequence[Incoming],
     owners: Sequence[int],
+    *,
     views: Iterable[ContactView],
     now: datetime,
     catalog: Catalog,
     trigger_horizon: timedelta,
-    *,
     stopwatch: Stopwatch,
     follow_segments: bool = True,
     changes_profiles: bool = False,

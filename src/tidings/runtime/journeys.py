@@ -24,9 +24,9 @@ from sqlalchemy import Connection
 
 from tidings.core import Advanced
 from tidings.core import advance as core_advance
+from tidings.core.channels import MessageChannel, alert_channel
 from tidings.core.effects import (
     CallWebhook,
-    Decision,
     Effect,
     Enroll,
     Notify,
@@ -35,10 +35,11 @@ from tidings.core.effects import (
     Save,
     SendMessage,
     Start,
+    StepLogEntry,
     Transition,
     UpdateContact,
 )
-from tidings.core.entry import Deployed, Refused, admit, enter
+from tidings.core.entry import LiveVersion, Refused, admit, enter
 from tidings.core.render import TimeLimit
 from tidings.core.spec import SendStep, WinnerMetric, Workflow
 from tidings.core.state import ContactView, EnrollmentState, EventView, WaitKind
@@ -160,7 +161,7 @@ class Journeys:
         self.profiles_changed = False
         self._enrollments: dict[int, list[Stored]] = {}
         self._saves: dict[int, EnrollmentState] = {}
-        self._log: list[dict[str, Any]] = []
+        self._log: list[step_log.NewLine] = []
         self._messages: list[dict[str, Any]] = []
         self._approvals: list[dict[str, Any]] = []
         self._workflow_ids: dict[str, int] = {}
@@ -268,7 +269,7 @@ class Journeys:
             self._arms[key] = found
         return found
 
-    def know(self, workflow_id: int, deployed: Deployed) -> None:
+    def know(self, workflow_id: int, deployed: LiveVersion) -> None:
         """Remember a live workflow's id by key."""
         self._workflow_ids[deployed.workflow.id] = workflow_id
 
@@ -306,7 +307,7 @@ class Journeys:
     def enter(
         self,
         workflow_id: int,
-        deployed: Deployed,
+        deployed: LiveVersion,
         contact_id: int,
         trigger: EventView | None,
         depth: int = 0,
@@ -328,7 +329,7 @@ class Journeys:
         self._saves[state.id] = state
         self.started += 1
         trigger = f" by {state.trigger.name}" if state.trigger else ""
-        entered = Decision(state.id, state.contact_id, None, "enrolled", f"entered{trigger}")
+        entered = StepLogEntry(state.id, state.contact_id, None, "enrolled", f"entered{trigger}")
         self.log((entered,), workflow_id, state.version)
         if state.contact_id in self._enrollments:
             self._enrollments[state.contact_id].append(stored)
@@ -416,7 +417,7 @@ class Journeys:
                     self._queue(
                         effect,
                         workflow_id,
-                        channel="webhook",
+                        channel=MessageChannel.WEBHOOK,
                         kind="transactional",
                         recipient=effect.url,
                         body_text=effect.body,
@@ -430,7 +431,7 @@ class Journeys:
                     self._queue(
                         effect,
                         workflow_id,
-                        channel=f"alert:{effect.channel}",
+                        channel=alert_channel(effect.channel),
                         kind="internal",
                         recipient=effect.to,
                         body_text=effect.text,
@@ -465,7 +466,7 @@ class Journeys:
         found = self.catalog.by_key(self.conn, self.workspace_id, effect.workflow_key)
         if found is None or depth >= MAX_ENROLL_DEPTH:
             why = "is not active" if found is None else f"is {MAX_ENROLL_DEPTH} enrollments deep"
-            line = Decision(
+            line = StepLogEntry(
                 effect.source_enrollment_id,
                 effect.contact_id,
                 None,
@@ -507,13 +508,13 @@ class Journeys:
     # ---------------------------------------------------------------- the log and the flush
 
     def log(
-        self, decisions: tuple[Decision, ...], workflow_id: int | None, version: int | None
+        self, decisions: tuple[StepLogEntry, ...], workflow_id: int | None, version: int | None
     ) -> None:
         """Keep step log lines for the flush."""
         for decision in decisions:
             self._log_row(decision, workflow_id, version)
 
-    def _log_row(self, d: Decision, workflow_id: int | None, version: int | None) -> None:
+    def _log_row(self, d: StepLogEntry, workflow_id: int | None, version: int | None) -> None:
         if workflow_id is None and d.workflow_key is not None:
             workflow_id = self._workflow_ids.get(d.workflow_key)
         self._log.append(

@@ -85,7 +85,7 @@ def score_batch(
     for cid, event in happened:
         by_contact.setdefault(cid, []).append(event)
     new: list[tuple[int, Award]] = []
-    lines: list[dict[str, Any]] = []
+    lines: list[step_log.NewLine] = []
     changed: dict[int, dict[str, float]] = {}
     news: list[Announcement] = []
     for cid in contact_ids:

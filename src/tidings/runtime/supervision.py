@@ -17,20 +17,14 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
+from tidings.core.retry import BACKOFF_BASE, BACKOFF_CAP, backoff
+
 logger = logging.getLogger(__name__)
 
-#: The first wait after a failed round, and the longest (seconds).
-BACKOFF_BASE = 0.5
-BACKOFF_CAP = 30.0
 #: A loop counts as stuck when its last good round (or sign of progress inside a round) is
 #: older than this many idle intervals, and never sooner than `STALE_FLOOR` seconds.
 STALE_IDLE_ROUNDS = 3
 STALE_FLOOR = 30.0
-
-
-def backoff(failures: int, base: float = BACKOFF_BASE, cap: float = BACKOFF_CAP) -> float:
-    """Seconds to wait after `failures` failed rounds in a row: base, 2*base, ... cap."""
-    return float(min(base * 2 ** max(failures - 1, 0), cap))
 
 
 def is_outage(exc: BaseException) -> bool:

@@ -10,7 +10,7 @@ from sqlalchemy import Connection, Engine
 
 from tidings.clock import Clock
 from tidings.core.calendar import anniversaries_due, zone
-from tidings.core.entry import Deployed
+from tidings.core.entry import LiveVersion
 from tidings.core.spec import DateTrigger, InactivityTrigger, Reentry
 from tidings.runtime.ingest import announce
 from tidings.runtime.journeys import Journeys
@@ -62,7 +62,7 @@ def sweep_time_triggers(
 
 
 def _sweep_workflow(
-    conn: Connection, journeys: Journeys, workflow_id: int, deployed: Deployed, batch: int
+    conn: Connection, journeys: Journeys, workflow_id: int, deployed: LiveVersion, batch: int
 ) -> None:
     trigger = deployed.workflow.trigger
     if isinstance(trigger, InactivityTrigger):
@@ -139,7 +139,7 @@ def _sweep_dates(
     conn: Connection,
     journeys: Journeys,
     workflow_id: int,
-    deployed: Deployed,
+    deployed: LiveVersion,
     trigger: DateTrigger,
     batch: int,
 ) -> None:

@@ -12,15 +12,16 @@ from datetime import datetime, timedelta
 from sqlalchemy import Connection, Engine
 
 from tidings.clock import VirtualClock
-from tidings.delivery.transports import Recorder
+from tidings.core.channels import MessageChannel
+from tidings.delivery.transports import Recorder, Transports
 from tidings.runtime import engagement
-from tidings.runtime.dispatch import Channels, Dispatcher
+from tidings.runtime.dispatch import Dispatcher
 from tidings.runtime.ingest import IDENTIFY, Incoming, ingest
 from tidings.runtime.scheduler import run_until_idle
 from tidings.runtime.sweeps import sweep_scores, sweep_segments, sweep_time_triggers
 from tidings.simulation.behaviour import CLICKED, OPENED, Act, answer, next_visit, visit
 from tidings.simulation.population import Person
-from tidings.storage import contacts, delivery
+from tidings.storage import contacts, outbox
 from tidings.storage.workflows import Catalog
 
 #: How far the virtual clock moves between rounds of ingest, scheduling and delivery.
@@ -54,7 +55,7 @@ class Simulation:
         clock: VirtualClock,
         rng: random.Random,
         catalog: Catalog | None = None,
-        channels: Channels | None = None,
+        channels: Transports | None = None,
         appeal: Mapping[str, float] | None = None,
     ) -> None:
         self.engine = engine
@@ -76,7 +77,7 @@ class Simulation:
         self.dispatcher = Dispatcher(
             engine,
             clock,
-            channels or Channels(SIMULATED_URL, http=stand_in, smtp=stand_in, sms=stand_in),
+            channels or Transports(SIMULATED_URL, http=stand_in, smtp=stand_in, sms=stand_in),
             self.catalog,
             batch=500,
             jitter=rng.random,
@@ -180,7 +181,7 @@ class Simulation:
             return
         acts, self._engaged = sorted(self._engaged, key=lambda a: a.at), []
         with self.engine.begin() as conn:
-            found = delivery.messages_by_id(
+            found = outbox.messages_by_id(
                 conn, sorted({int(a.properties["message_id"]) for a in acts})
             )
             engagement.engaged_many(
@@ -212,7 +213,7 @@ class Simulation:
         self.totals.delivered += len(sent)
         for message in sent:
             person = self._person_of_contact.get(message.contact_id)
-            if person is None or message.channel != "email":
+            if person is None or message.channel != MessageChannel.EMAIL:
                 continue
             row = {"id": message.id, "workflow_id": message.workflow_id, "step_id": message.step_id}
             appeal = self.appeal.get((message.payload or {}).get("template") or "", 1.0)

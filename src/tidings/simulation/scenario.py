@@ -8,14 +8,16 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from tidings.clock import VirtualClock
 from tidings.core.spec import Workflow
 from tidings.delivery.settings import DeliverySettings
-from tidings.runtime.dispatch import Channels, Round
+from tidings.delivery.transports import Transports
+from tidings.runtime.dispatch import Round
 from tidings.simulation.population import make_population
 from tidings.simulation.run import Progress, Simulation, SimulationTotals
+from tidings.storage.enrollments import first_converted_after_message
 from tidings.storage.migrate import upgrade
 from tidings.storage.workflows import Catalog, deploy_workflow
 from tidings.storage.workspaces import ensure_workspace, mark_simulated, save_settings
@@ -43,6 +45,14 @@ DEMO_SETTINGS: dict[str, Any] = {
 #: times as often as their habit says, so the welcome series' A/B test has a true winner
 #: for the report to find and the send to promote.
 DEMO_APPEAL: dict[str, float] = {"first_order_shipping": 2.5}
+#: The workflow whose first conversion the demo tells the story of.
+DEMO_STORY_WORKFLOW = "cart_recovery"
+
+
+def demo_story(conn: Connection, workspace_id: int) -> tuple[str, int] | None:
+    """(user id, contact id) of the demo's example: the first contact whose cart a message
+    recovered; None when the run recovered none."""
+    return first_converted_after_message(conn, workspace_id, DEMO_STORY_WORKFLOW)
 
 
 @dataclass(frozen=True)
@@ -57,7 +67,7 @@ class ScenarioResult:
     deliveries: Round = field(default_factory=Round)
 
 
-def run_scenario(
+def run_scenario(  # noqa: PLR0913 (keyword-only options)
     engine: Engine,
     workflows: list[tuple[Workflow, str]],
     *,
@@ -65,7 +75,7 @@ def run_scenario(
     days: float,
     seed: int = 7,
     progress: Progress | None = None,
-    channels: Channels | None = None,
+    channels: Transports | None = None,
     settings: dict[str, Any] | None = None,
     appeal: Mapping[str, float] | None = None,
 ) -> ScenarioResult:

@@ -16,13 +16,16 @@ from tidings.storage.tables import api_keys, workspaces
 class KeyKind(StrEnum):
     """What a key may do."""
 
-    WRITE = "write"  #: send events (/v1); may live in an app or a browser
+    WRITE = "write"  #: send events (/v1) from a server or an app
     SECRET = "secret"  #: the admin API (/api); keep it on servers
+    #: send events (/v1) from web pages: anyone can read it there, so it only adds
+    #: events, from the workspace's allowed origins, rate-limited, with no privileged traits
+    PUBLIC = "public"
 
     @property
     def prefix(self) -> str:
         """How keys of this kind start, so a leaked one is recognisable."""
-        return {"write": "tdw_", "secret": "tds_"}[self.value]
+        return {"write": "tdw_", "secret": "tds_", "public": "tdp_"}[self.value]
 
 
 @dataclass(frozen=True)

@@ -47,13 +47,19 @@ def pending_approvals(conn: Connection, workspace_id: int) -> list[Row[Any]]:
 
 
 def close_approvals(
-    conn: Connection, enrollment_id: int, status: ApprovalStatus, by: str | None, now: datetime
+    conn: Connection,
+    enrollment_id: int,
+    status: ApprovalStatus,
+    by: str | None,
+    now: datetime,
+    *,
+    comment: str | None = None,
 ) -> None:
-    """Close the pending requests of an enrollment with `status`."""
+    """Close the pending requests of an enrollment with `status` (and the decider's comment)."""
     conn.execute(
         update(approvals)
         .where(
             approvals.c.enrollment_id == enrollment_id, approvals.c.status == ApprovalStatus.PENDING
         )
-        .values(status=status, decided_by=by, decided_at=now)
+        .values(status=status, decided_by=by, decided_at=now, comment=comment)
     )

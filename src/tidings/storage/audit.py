@@ -25,7 +25,7 @@ class AuditEntry:
     details: dict[str, Any]
 
 
-def record_change(
+def record_change(  # noqa: PLR0913 (keyword-only: the entry's fields)
     conn: Connection,
     workspace_id: int,
     *,

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import Connection, Row, cast, select, text
+from sqlalchemy import Connection, Row, cast, func, or_, select, text
 from sqlalchemy.dialects.postgresql import JSONB
 
 from tidings.storage.dialect import is_postgres
@@ -19,6 +19,8 @@ from tidings.storage.tables import (
     enrollments,
     events,
     messages,
+    segment_members,
+    segments,
     workflow_versions,
     workflows,
 )
@@ -30,13 +32,34 @@ def list_contacts(
     *,
     email: str | None = None,
     tag: str | None = None,
+    search: str | None = None,
+    segment: str | None = None,
     after: int = 0,
     limit: int = 50,
 ) -> list[Row[Any]]:
-    """Contacts in id order after `after`, optionally by email or tag."""
+    """Contacts in id order after `after`, optionally by email, tag, segment key, or a text
+    found (case-insensitively) in their email, user id or phone."""
     query = select(contacts)
     if tag is not None:
         query = query.where(_has_tag(conn, tag))
+    if search:
+        # autoescape: a % or _ typed in the search box means itself, not a wildcard.
+        needle = search.strip().lower()
+        query = query.where(
+            or_(
+                *(
+                    func.lower(column).contains(needle, autoescape=True)
+                    for column in (contacts.c.email, contacts.c.external_id, contacts.c.phone)
+                )
+            )
+        )
+    if segment is not None:
+        members = (
+            select(segment_members.c.contact_id)
+            .join(segments, segments.c.id == segment_members.c.segment_id)
+            .where(segments.c.workspace_id == workspace_id, segments.c.key == segment)
+        )
+        query = query.where(contacts.c.id.in_(members))
     filters = {
         contacts.c.workspace_id: workspace_id,
         contacts.c.email: email.strip() if email else None,

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Connection, Row, bindparam, func, or_, select, update
 
 from tidings.cleaning import fold_email
+from tidings.core.capture import FIRST_TOUCH_KEYS, FIRST_TOUCH_TRAIT
 from tidings.core.state import ContactView
 from tidings.storage.dialect import insert_for, prepared
 from tidings.storage.tables import contacts
@@ -54,7 +55,11 @@ def contact_from_row(row: Row[Any]) -> ContactView:
 
 def _split_traits(traits: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     columns = {k: traits[k] for k in _COLUMN_TRAITS if traits.get(k) is not None}
-    attributes = {k: v for k, v in traits.items() if k not in _COLUMN_TRAITS and k != "consent"}
+    attributes = {
+        k: v
+        for k, v in traits.items()
+        if k not in _COLUMN_TRAITS and k not in ("consent", FIRST_TOUCH_TRAIT)
+    }
     return columns, attributes
 
 
@@ -179,6 +184,11 @@ class _Record:
             self.set(column, value)
         if attributes:
             self.set("attributes", {**self.values["attributes"], **attributes})
+        touch = traits.get(FIRST_TOUCH_TRAIT)
+        known = self.values["attributes"]
+        # The first visit's source, as one set: a later visit never overwrites any of it.
+        if isinstance(touch, Mapping) and touch and not any(k in known for k in FIRST_TOUCH_KEYS):
+            self.set("attributes", {**touch, **known})
         consent = traits.get("consent")
         if isinstance(consent, Mapping) and consent:
             self.set("consent", {**self.values["consent"], **consent})

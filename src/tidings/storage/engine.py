@@ -179,7 +179,7 @@ class _Writers:
                 self._held = False
 
 
-def _tune_sqlite(engine: Engine, busy_seconds: float) -> None:
+def _tune_sqlite(engine: Engine, busy_seconds: float) -> None:  # noqa: C901 (the engine's SQLite listeners, which share its writer state)
     writers = _Writers()
 
     @event.listens_for(engine, "connect")

@@ -11,7 +11,7 @@ from sqlalchemy import Connection, Row, bindparam, func, select, text, update
 
 from tidings.core.state import EnrollmentState, EnrollmentStatus, EventView, WaitKind
 from tidings.storage.dialect import insert_for, is_postgres, prepared
-from tidings.storage.tables import OPEN_PREDICATE, enrollments, workflows
+from tidings.storage.tables import OPEN_PREDICATE, contacts, enrollments, messages, workflows
 
 
 @dataclass(frozen=True)
@@ -253,3 +253,24 @@ def next_wake_at(conn: Connection) -> datetime | None:
         select(func.min(enrollments.c.wake_at)).where(OPEN_PREDICATE)
     ).scalar()
     return value
+
+
+def first_converted_after_message(
+    conn: Connection, workspace_id: int, workflow_key: str
+) -> tuple[str, int] | None:
+    """(user id, contact id) of the first contact who converted in `workflow_key` after
+    being sent a message in it; None when nobody has."""
+    row = conn.execute(
+        select(contacts.c.external_id, contacts.c.id)
+        .join(enrollments, enrollments.c.contact_id == contacts.c.id)
+        .join(workflows, workflows.c.id == enrollments.c.workflow_id)
+        .join(messages, messages.c.enrollment_id == enrollments.c.id)
+        .where(
+            workflows.c.workspace_id == workspace_id,
+            workflows.c.key == workflow_key,
+            enrollments.c.converted_at.is_not(None),
+        )
+        .order_by(enrollments.c.id)
+        .limit(1)
+    ).first()
+    return (row[0], row[1]) if row is not None else None

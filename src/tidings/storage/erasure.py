@@ -14,6 +14,7 @@ from tidings.storage.tables import (
     contacts,
     enrollments,
     events,
+    form_consents,
     messages,
     score_awards,
     segment_members,
@@ -38,7 +39,16 @@ def erase_contact(conn: Connection, workspace_id: int, contact: Any, now: dateti
     ]
     kept = suppress(conn, workspace_id, identifiers, SuppressionReason.ERASED, now)
     # Children first: the foreign keys point at the contact and at its enrollments.
-    tables = (step_log, messages, approvals, enrollments, events, segment_members, score_awards)
+    tables = (
+        step_log,
+        messages,
+        approvals,
+        enrollments,
+        events,
+        segment_members,
+        score_awards,
+        form_consents,
+    )
     for table in tables:
         conn.execute(delete(table).where(table.c.contact_id == contact.id))
     conn.execute(delete(contacts).where(contacts.c.id == contact.id))

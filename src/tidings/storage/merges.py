@@ -1,4 +1,6 @@
-"""Merging two contacts into one (Segment's alias): history moves, consent withdrawals stay."""
+"""Merging contacts that are one person, in the database: finding duplicates (one email or one
+phone, several profiles) and joining two profiles into one (history moves, consent withdrawals
+stay)."""
 
 from __future__ import annotations
 
@@ -6,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, select, update
+from sqlalchemy import Connection, delete, func, select, update
 
 from tidings.storage.tables import (
     OPEN_PREDICATE,
@@ -14,6 +16,7 @@ from tidings.storage.tables import (
     contacts,
     enrollments,
     events,
+    form_consents,
     messages,
     score_awards,
     segment_members,
@@ -111,7 +114,8 @@ def merge_contacts(conn: Connection, old: Any, new: Any, now: datetime) -> Merge
             score_awards.c.contact_id == old.id, score_awards.c.kind == "fit"
         )
     )
-    for table in (events, enrollments, step_log, messages, approvals, score_awards):
+    # A consent's proof follows the person it was given by.
+    for table in (events, enrollments, step_log, messages, approvals, score_awards, form_consents):
         result = conn.execute(
             update(table).where(table.c.contact_id == old.id).values(contact_id=new.id)
         )
@@ -139,3 +143,43 @@ def set_ids(
     if anonymous_id is not None:
         values["anonymous_id"] = anonymous_id
     conn.execute(update(contacts).where(contacts.c.id == contact_id).values(**values))
+
+
+def duplicate_groups(conn: Connection, workspace_id: int) -> list[tuple[str, list[Any]]]:
+    """(shared identifier, rows) for each email or phone that more than one contact has.
+
+    Emails compare trimmed and lowercased. Only the duplicated keys' rows are read, so the
+    cost follows the number of duplicates, not of contacts.
+    """
+    groups: list[tuple[str, list[Any]]] = []
+    for label, column in (
+        ("email", func.lower(func.trim(contacts.c.email))),
+        ("phone", contacts.c.phone),
+    ):
+        keys = [
+            r[0]
+            for r in conn.execute(
+                select(column)
+                .where(contacts.c.workspace_id == workspace_id, column.is_not(None), column != "")
+                .group_by(column)
+                .having(func.count() > 1)
+            )
+        ]
+        for start in range(0, len(keys), 1000):
+            part = keys[start : start + 1000]
+            rows = conn.execute(
+                select(contacts, column.label("shared"))
+                .where(contacts.c.workspace_id == workspace_id, column.in_(part))
+                .order_by(contacts.c.id)
+                .with_for_update()
+            ).all()
+            by_key: dict[str, list[Any]] = {}
+            for row in rows:
+                by_key.setdefault(row.shared, []).append(row)
+            groups += [(f"{label} {key}", found) for key, found in by_key.items()]
+    return groups
+
+
+def contact_row(conn: Connection, contact_id: int) -> Any:
+    """One contact's row as it is now (a merge changes the survivor as it goes)."""
+    return conn.execute(select(contacts).where(contacts.c.id == contact_id)).one()

@@ -30,12 +30,10 @@ from sqlalchemy import (
 
 from tidings.storage.tables import (
     OPEN_STATUSES,
-    contacts,
     enrollments,
     events,
     messages,
     step_log,
-    workflows,
 )
 from tidings.storage.workflows import Catalog, list_workflows
 
@@ -475,24 +473,3 @@ def _days(
     for (workflow_id, _), row in sorted(days.items(), key=lambda item: item[0]):
         if (figures := by_id.get(workflow_id)) is not None:
             figures.days.append(row)
-
-
-def recovered_cart_example(
-    conn: Connection, workspace_id: int, workflow_key: str
-) -> tuple[str, int] | None:
-    """(user id, contact id) of the first contact who converted in `workflow_key` after a
-    message, to show their story."""
-    row = conn.execute(
-        select(contacts.c.external_id, contacts.c.id)
-        .join(enrollments, enrollments.c.contact_id == contacts.c.id)
-        .join(workflows, workflows.c.id == enrollments.c.workflow_id)
-        .join(messages, messages.c.enrollment_id == enrollments.c.id)
-        .where(
-            workflows.c.workspace_id == workspace_id,
-            workflows.c.key == workflow_key,
-            enrollments.c.converted_at.is_not(None),
-        )
-        .order_by(enrollments.c.id)
-        .limit(1)
-    ).first()
-    return (row[0], row[1]) if row is not None else None

@@ -31,7 +31,40 @@ class LogLine:
     data: dict[str, Any]
 
 
-def line(
+@dataclass(frozen=True)
+class NewLine:
+    """A decision to store: one row of the step log, written by `append_lines`."""
+
+    workspace_id: int
+    contact_id: int
+    enrollment_id: int | None
+    workflow_id: int | None
+    version: int | None
+    step_id: str | None
+    action: str
+    enters: bool
+    detail: str
+    data: Mapping[str, Any]
+    at: datetime
+
+    def as_row(self) -> dict[str, Any]:
+        """The row's columns and values."""
+        return {
+            "workspace_id": self.workspace_id,
+            "contact_id": self.contact_id,
+            "enrollment_id": self.enrollment_id,
+            "workflow_id": self.workflow_id,
+            "version": self.version,
+            "step_id": self.step_id,
+            "action": self.action,
+            "enters": self.enters,
+            "detail": self.detail,
+            "data": dict(self.data),
+            "at": self.at,
+        }
+
+
+def line(  # noqa: PLR0913 (the journey's fields are keyword-only)
     workspace_id: int,
     contact_id: int,
     action: str,
@@ -44,22 +77,22 @@ def line(
     version: int | None = None,
     step_id: str | None = None,
     enters: bool = False,
-) -> dict[str, Any]:
-    """One log line shaped as a row for `append_lines`; the journey fields stay empty for
-    decisions about the contact alone (a score awarded)."""
-    return {
-        "workspace_id": workspace_id,
-        "contact_id": contact_id,
-        "enrollment_id": enrollment_id,
-        "workflow_id": workflow_id,
-        "version": version,
-        "step_id": step_id,
-        "action": action,
-        "enters": enters,
-        "detail": detail,
-        "data": dict(data or {}),
-        "at": at,
-    }
+) -> NewLine:
+    """One log line for `append_lines`; the journey fields stay empty for decisions about
+    the contact alone (a score awarded)."""
+    return NewLine(
+        workspace_id=workspace_id,
+        contact_id=contact_id,
+        enrollment_id=enrollment_id,
+        workflow_id=workflow_id,
+        version=version,
+        step_id=step_id,
+        action=action,
+        enters=enters,
+        detail=detail,
+        data=dict(data or {}),
+        at=at,
+    )
 
 
 #: The longest failure reason kept on a timeline (and as a journey's or message's error).
@@ -81,14 +114,15 @@ def failure_reason(what: str, exc: BaseException) -> str:
 COPY_FROM_ROWS = 50
 
 
-def append_lines(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
-    """Store log lines (already shaped as rows), in the caller's transaction.
+def append_lines(conn: Connection, lines: Sequence[NewLine]) -> None:
+    """Store log lines, in the caller's transaction.
 
     The log is append-only, so PostgreSQL takes a big batch by COPY, the fastest way in
     (bench/); a few lines go in one pipelined INSERT, which costs fewer round trips.
     """
-    if not rows:
+    if not lines:
         return
+    rows = [one.as_row() for one in lines]
     if not is_postgres(conn) or len(rows) < COPY_FROM_ROWS:
         conn.execute(step_log.insert(), list(rows))
         return

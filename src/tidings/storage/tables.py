@@ -127,6 +127,20 @@ workflow_versions = Table(
     Column("created_at", UTCDateTime, nullable=False),
 )
 
+workflow_drafts = Table(
+    "workflow_drafts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("workspace_id", ForeignKey("workspaces.id"), nullable=False),
+    # The workflow key the draft will publish as; the workflow need not exist yet.
+    Column("key", String(64), nullable=False),
+    # The text exactly as the editor left it, even when it does not validate: never lost.
+    Column("source", Text, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("updated_by", String(320), nullable=False, server_default=""),
+    UniqueConstraint("workspace_id", "key"),
+)
+
 enrollments = Table(
     "enrollments",
     metadata,
@@ -248,6 +262,8 @@ approvals = Table(
     Column("expires_at", UTCDateTime, nullable=False),
     Column("decided_by", String(200)),
     Column("decided_at", UTCDateTime),
+    # What the person who decided said about it.
+    Column("comment", Text),
     Column("created_at", UTCDateTime, nullable=False),
     UniqueConstraint("enrollment_id", "step_id", "attempt"),
     Index(None, "workspace_id", "status"),
@@ -258,7 +274,8 @@ api_keys = Table(
     metadata,
     Column("id", Integer, primary_key=True),
     Column("workspace_id", ForeignKey("workspaces.id"), nullable=False),
-    # "write": ingestion only, safe to ship in an app; "secret": the admin API.
+    # "write": ingestion only, safe to ship in an app; "secret": the admin API;
+    # "public": ingestion from web pages, restricted (api/browser.py).
     Column("kind", String(16), nullable=False),
     # The first characters, to tell keys apart in lists; never enough to use.
     Column("prefix", String(16), nullable=False),
@@ -394,4 +411,50 @@ audit_log = Table(
     Column("subject_key", String(200), nullable=False, server_default=""),
     Column("details", Json, nullable=False),
     Index(None, "workspace_id", "at"),
+)
+
+forms = Table(
+    "forms",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("workspace_id", ForeignKey("workspaces.id"), nullable=False),
+    Column("key", String(64), nullable=False),
+    # Each change makes a new version; a consent's proof names the version it was given on.
+    Column("version", Integer, nullable=False),
+    Column("spec", Json, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    UniqueConstraint("workspace_id", "key"),
+)
+
+form_consents = Table(
+    "form_consents",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("workspace_id", ForeignKey("workspaces.id"), nullable=False),
+    Column("contact_id", ForeignKey("contacts.id"), nullable=False),
+    # The proof: the form and its version, the exact wording ticked, where and when.
+    Column("form_key", String(64), nullable=False),
+    Column("form_version", Integer, nullable=False),
+    Column("channel", String(16), nullable=False),
+    Column("topic", String(64)),
+    Column("status", String(16), nullable=False),
+    Column("wording", Text, nullable=False),
+    Column("page", String(2000), nullable=False, server_default=""),
+    Column("given_at", UTCDateTime, nullable=False),
+    Index(None, "workspace_id", "contact_id"),
+)
+
+form_hits = Table(
+    "form_hits",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("workspace_id", ForeignKey("workspaces.id"), nullable=False),
+    Column("form_key", String(64), nullable=False),
+    # "view", "start" (a first keystroke) or "submit".
+    Column("kind", String(8), nullable=False),
+    Column("page", String(2000), nullable=False, server_default=""),
+    Column("source", String(200), nullable=False, server_default=""),
+    Column("at", UTCDateTime, nullable=False),
+    Index(None, "workspace_id", "form_key", "kind"),
 )

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, select, update
 
-from tidings.core.entry import Deployed
+from tidings.core.entry import LiveVersion
 from tidings.core.spec import Workflow
 from tidings.errors import WorkflowNotFound
 from tidings.storage.dialect import prepared
@@ -174,7 +174,7 @@ class Catalog:
                 self._keys[workflow_id] = found
         return found
 
-    def live(self, conn: Connection, workspace_id: int) -> list[tuple[int, Deployed]]:
+    def live(self, conn: Connection, workspace_id: int) -> list[tuple[int, LiveVersion]]:
         """The active workflows at their current versions, highest priority first."""
         stmt = prepared(
             conn,
@@ -190,11 +190,13 @@ class Catalog:
         )
         rows = conn.execute(stmt, {"workspace_id": workspace_id}).all()
         return [
-            (r.id, Deployed(self.version(conn, r.id, r.current_version), r.current_version))
+            (r.id, LiveVersion(self.version(conn, r.id, r.current_version), r.current_version))
             for r in rows
         ]
 
-    def by_key(self, conn: Connection, workspace_id: int, key: str) -> tuple[int, Deployed] | None:
+    def by_key(
+        self, conn: Connection, workspace_id: int, key: str
+    ) -> tuple[int, LiveVersion] | None:
         """An active workflow by key at its current version, or None."""
         row = conn.execute(
             select(workflows.c.id, workflows.c.current_version).where(
@@ -205,7 +207,7 @@ class Catalog:
         ).one_or_none()
         if row is None:
             return None
-        return row.id, Deployed(
+        return row.id, LiveVersion(
             self.version(conn, row.id, row.current_version), row.current_version
         )
 

@@ -88,3 +88,12 @@ def save_settings(conn: Connection, workspace_id: int, settings: dict[str, Any])
 def list_workspace_keys(conn: Connection) -> list[str]:
     """Every workspace's key, in alphabetical order."""
     return list(conn.execute(select(workspaces.c.key).order_by(workspaces.c.key)).scalars())
+
+
+def allowed_origins(conn: Connection) -> dict[int, frozenset[str]]:
+    """Each workspace's allowed web origins (the `allowed_origins` setting), by id."""
+    rows = conn.execute(select(workspaces.c.id, workspaces.c.settings))
+    return {
+        row.id: frozenset(str(o) for o in (row.settings or {}).get("allowed_origins") or ())
+        for row in rows
+    }

@@ -116,7 +116,7 @@ CASES: dict[str, tuple[str, MakeRequest]] = {
         lambda s: ("POST", "/v1/track", {"json": {"userId": "u1", "event": "x"}}),
     ),
     "batch cleaning": (
-        "tidings.api.ingest.read_call",
+        "tidings.api.browser.read_call",
         lambda s: ("POST", "/v1/batch", {"json": {"batch": [{"userId": "u1", "event": "x"}]}}),
     ),
     "large JSON body": (

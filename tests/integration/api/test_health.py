@@ -13,8 +13,9 @@ from sqlalchemy import Engine, text
 from tests.integration.conftest import Store
 from tidings.api.app import create_app
 from tidings.delivery.netguard import NetGuard
+from tidings.delivery.transports import Transports
 from tidings.delivery.webhooks import HttpChannel
-from tidings.runtime.dispatch import Channels, Dispatcher
+from tidings.runtime.dispatch import Dispatcher
 from tidings.runtime.loop import SchedulerLoop
 from tidings.runtime.supervision import LoopHealth
 from tidings.storage.engine import create_engine
@@ -42,7 +43,7 @@ def _dispatcher(store: Store, engine: Engine | None = None) -> Dispatcher:
     return Dispatcher(
         store.engine if engine is None else engine,
         store.clock,
-        Channels("https://t.example", HttpChannel(NetGuard())),
+        Transports("https://t.example", HttpChannel(NetGuard())),
     )
 
 

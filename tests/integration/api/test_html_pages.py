@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from starlette.routing import Route
 
 from tests.integration.conftest import Store
-from tidings.api import inbound, tracking
+from tidings.api import inbound, links
 from tidings.api.app import create_app
 from tidings.storage.api_keys import KeyKind, create_key
 
@@ -30,7 +30,7 @@ def _get_paths(http: TestClient) -> set[str]:
     documented = {
         path for path, ops in http.get("/openapi.json").json()["paths"].items() if "get" in ops
     }
-    hidden = [*tracking.router.routes, *inbound.router.routes, *http.app.routes]  # type: ignore[attr-defined]
+    hidden = [*links.router.routes, *inbound.router.routes, *http.app.routes]  # type: ignore[attr-defined]
     return documented | {
         route.path
         for route in hidden

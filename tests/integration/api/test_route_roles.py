@@ -78,6 +78,13 @@ def test_the_roles_each_route_needs() -> None:
             needed[(method, route.path)] = policy.needed(method, route.endpoint)
     assert needed[("GET", "/api/workflows")] is Role.VIEWER
     assert needed[("POST", "/api/workflows/{key}/activate")] is Role.EDITOR
+    assert needed[("POST", "/api/workflows/validate")] is Role.VIEWER
+    assert needed[("PUT", "/api/workflows/{key}/draft")] is Role.EDITOR
+    assert needed[("DELETE", "/api/workflows/{key}/draft")] is Role.EDITOR
+    assert needed[("POST", "/api/workflows/{key}/publish")] is Role.EDITOR
+    assert needed[("GET", "/api/workflows/{key}/draft")] is Role.VIEWER
+    assert needed[("GET", "/api/workflows/{key}/diff")] is Role.VIEWER
+    assert needed[("GET", "/api/workflow-drafts")] is Role.VIEWER
     assert needed[("POST", "/api/approvals/{approval_id}/approve")] is Role.APPROVER
     assert needed[("PUT", "/api/settings")] is Role.OWNER
     assert needed[("POST", "/api/keys")] is Role.OWNER
@@ -88,9 +95,17 @@ def test_the_roles_each_route_needs() -> None:
     assert needed[("POST", "/api/workflows/{key}/preview")] is Role.EDITOR
     assert needed[("GET", "/api/blueprints")] is Role.VIEWER
     assert needed[("POST", "/api/blueprints/{name}")] is Role.EDITOR
+    assert needed[("PUT", "/api/forms/{key}")] is Role.EDITOR
+    assert needed[("GET", "/api/forms/{key}/figures")] is Role.VIEWER
     # No route is left at a read level for a change.
     for (method, path), role in needed.items():
-        if method not in {"GET", "HEAD"} and not path.startswith(("/api/session", "/api/inv")):
+        # Validation is a POST (it takes a document) that stores nothing.
+        dry = path == "/api/workflows/validate"
+        if (
+            method not in {"GET", "HEAD"}
+            and not dry
+            and not path.startswith(("/api/session", "/api/inv"))
+        ):
             assert role is not Role.VIEWER, (method, path)
 
 
@@ -125,6 +140,8 @@ def test_a_viewer_reads_but_cannot_publish_activate_or_decide(
     _check(viewer, "POST", "/api/workflows", 403, content=HANDOFF)
     _check(viewer, "POST", "/api/workflows/handoff/pause", 403)
     _check(viewer, "POST", "/api/workflows/handoff/activate", 403)
+    _check(viewer, "PUT", "/api/workflows/handoff/draft", 403, content=HANDOFF)
+    _check(viewer, "POST", "/api/workflows/handoff/publish", 403)
     _check(viewer, "POST", "/api/approvals/1/approve", 403, json={"by": "me"})
     _check(viewer, "GET", "/api/people", 200)
     assert viewer.call("GET", "/api/workflows/handoff").json()["status"] == "active"

@@ -13,8 +13,9 @@ from tidings.delivery.netguard import NetGuard
 from tidings.delivery.settings import DeliverySettings
 from tidings.delivery.sms import SmsChannel, SmsConfig
 from tidings.delivery.smtp import SmtpChannel, SmtpConfig
+from tidings.delivery.transports import Transports
 from tidings.delivery.webhooks import HttpChannel
-from tidings.runtime.dispatch import Channels, Dispatcher
+from tidings.runtime.dispatch import Dispatcher
 from tidings.storage.workspaces import save_settings
 
 PUBLIC = "https://mail.shop.example"
@@ -33,9 +34,9 @@ def receiver() -> Iterator[HttpSink]:
 
 
 @pytest.fixture
-def channels(smtp: tuple[SmtpSink, int], receiver: HttpSink) -> Iterator[Channels]:
+def channels(smtp: tuple[SmtpSink, int], receiver: HttpSink) -> Iterator[Transports]:
     _, port = smtp
-    found = Channels(
+    found = Transports(
         public_url=PUBLIC,
         http=HttpChannel(NetGuard.from_list(["127.0.0.1"]), timeout=2.0),
         smtp=SmtpChannel(SmtpConfig("127.0.0.1", port, timeout=5.0)),
@@ -47,7 +48,7 @@ def channels(smtp: tuple[SmtpSink, int], receiver: HttpSink) -> Iterator[Channel
 
 
 @pytest.fixture
-def dispatcher(store: Store, channels: Channels) -> Dispatcher:
+def dispatcher(store: Store, channels: Transports) -> Dispatcher:
     return Dispatcher(store.engine, store.clock, channels, store.catalog, jitter=lambda: 1.0)
 
 

@@ -149,7 +149,7 @@ def test_worker_killed_while_the_server_holds_the_message(
     assert held.status == "sending"
 
     # Another worker takes over once the lease has run out, and counts the resend.
-    dispatcher.channels.smtp = SmtpChannel(SmtpConfig("127.0.0.1", port, timeout=10))
+    dispatcher.transports.smtp = SmtpChannel(SmtpConfig("127.0.0.1", port, timeout=10))
     store.clock.set(store.clock.now() + timedelta(days=400))  # past the lease
     assert dispatcher.run_once().sent == 1
     controller.stop()
@@ -218,7 +218,7 @@ def test_worker_killed_mid_round_repeats_only_the_sends_in_flight(
         if worker.poll() is None:
             worker.kill()
     # and another worker takes over once the leases have run out
-    dispatcher.channels.smtp = SmtpChannel(SmtpConfig("127.0.0.1", port, timeout=10))
+    dispatcher.transports.smtp = SmtpChannel(SmtpConfig("127.0.0.1", port, timeout=10))
     store.clock.set(store.clock.now() + timedelta(days=400))
     dispatcher.run_until_idle()
     controller.stop()

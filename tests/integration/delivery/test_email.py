@@ -145,7 +145,7 @@ def test_dkim_signature_covers_the_unsubscribe_headers_and_verifies(
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
     )
     record = b"v=DKIM1; k=rsa; p=" + base64.b64encode(public)
-    dispatcher.channels.dkim = ("mail2026", pem)
+    dispatcher.transports.dkim = ("mail2026", pem)
     configure(store, sender={"from_email": "news@shop.example"})
     _welcome_ready(store)
     dispatcher.run_once()
@@ -184,14 +184,14 @@ def test_starttls_and_login_to_the_smtp_server(store: Store) -> None:
     from tests.servers import smtp_server
     from tidings.delivery.netguard import NetGuard
     from tidings.delivery.smtp import SmtpChannel, SmtpConfig
+    from tidings.delivery.transports import Transports
     from tidings.delivery.webhooks import HttpChannel
-    from tidings.runtime.dispatch import Channels
 
     server_tls, client_tls = _tls_pair()
     with smtp_server(tls=server_tls, credentials=("shop", "s3cret")) as (sink, port):
         config = SmtpConfig.from_url(f"smtp://shop:s3cret@127.0.0.1:{port}?starttls=1")
         assert config.security == "starttls" and config.username == "shop"
-        channels = Channels(PUBLIC, HttpChannel(NetGuard()), smtp=SmtpChannel(config, client_tls))
+        channels = Transports(PUBLIC, HttpChannel(NetGuard()), smtp=SmtpChannel(config, client_tls))
         dispatcher = Dispatcher(store.engine, store.clock, channels, store.catalog)
         _welcome_ready(store)
         assert dispatcher.run_once().sent == 1
@@ -273,7 +273,7 @@ def test_a_channel_that_raises_is_a_failure_to_retry_not_a_lost_round(
             pass
 
     caplog.set_level(logging.DEBUG, logger="tidings")
-    dispatcher.channels.smtp = Broken()
+    dispatcher.transports.smtp = Broken()
     _welcome_ready(store)
     assert dispatcher.run_once().retried == 1
     [message] = rows(store, "SELECT status, last_error FROM messages")
@@ -288,8 +288,8 @@ def test_implicit_tls_smtps(store: Store) -> None:
     from tests.servers import SmtpSink, free_port
     from tidings.delivery.netguard import NetGuard
     from tidings.delivery.smtp import SmtpChannel, SmtpConfig
+    from tidings.delivery.transports import Transports
     from tidings.delivery.webhooks import HttpChannel
-    from tidings.runtime.dispatch import Channels
 
     server_tls, client_tls = _tls_pair()
     sink, port = SmtpSink(), free_port()
@@ -298,7 +298,7 @@ def test_implicit_tls_smtps(store: Store) -> None:
     try:
         config = SmtpConfig.from_url(f"smtps://127.0.0.1:{port}")
         assert config.security == "tls"
-        channels = Channels(PUBLIC, HttpChannel(NetGuard()), smtp=SmtpChannel(config, client_tls))
+        channels = Transports(PUBLIC, HttpChannel(NetGuard()), smtp=SmtpChannel(config, client_tls))
         dispatcher = Dispatcher(store.engine, store.clock, channels, store.catalog)
         _welcome_ready(store)
         assert dispatcher.run_once().sent == 1

@@ -143,7 +143,7 @@ def test_redirects_are_not_followed(
 def test_private_addresses_are_refused_unless_allowed(
     store: Store, dispatcher: Dispatcher, receiver: HttpSink
 ) -> None:
-    dispatcher.channels.http = HttpChannel(NetGuard())  # no allow-list
+    dispatcher.transports.http = HttpChannel(NetGuard())  # no allow-list
     deploy(store, crm_hook(f"{receiver.url}/crm"))
     identify(store, "ann", email="ann@example.com")
     track(store, "ann", "signed_up")
@@ -161,13 +161,13 @@ def test_a_slow_receiver_times_out_and_is_retried(
         return 200, {}, b""
 
     receiver.respond = slow
-    dispatcher.channels.http = HttpChannel(NetGuard.from_list(["127.0.0.1"]), timeout=0.5)
+    dispatcher.transports.http = HttpChannel(NetGuard.from_list(["127.0.0.1"]), timeout=0.5)
     deploy(store, crm_hook(f"{receiver.url}/crm"))
     identify(store, "ann", email="ann@example.com")
     track(store, "ann", "signed_up")
     assert dispatcher.run_once().retried == 1
     assert "no answer" in (_message(store)[1] or "")
-    dispatcher.channels.http.close()
+    dispatcher.transports.http.close()
 
 
 # ---------------------------------------------------------------- SMS

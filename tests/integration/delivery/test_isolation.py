@@ -12,9 +12,12 @@ from tests.integration.conftest import Store
 from tests.integration.delivery.test_http_channels import crm_hook
 from tests.integration.journeys import deploy, identify, rows, track
 from tests.servers import HttpSink
-from tidings.runtime.dispatch import Channels, Dispatcher, Round
+from tidings.delivery.transports import Transports
+from tidings.runtime.dispatch import Dispatcher, Round
 from tidings.runtime.supervision import LoopHealth
 from tidings.storage import tables
+from tidings.storage.outbox import Outcome
+from tidings.storage.step_log import NewLine
 
 
 def test_a_message_that_raises_while_composing_fails_alone(
@@ -80,8 +83,8 @@ class _BreaksOn(Dispatcher):
         ws: Any,
         rows: list[Row[Any]],
         now: datetime,
-        log: list[dict[str, Any]],
-        outcomes: list[dict[str, Any]],
+        log: list[NewLine],
+        outcomes: list[Outcome],
         result: Round,
     ) -> list[Any]:
         if any(row.id == self.broken for row in rows):
@@ -90,7 +93,7 @@ class _BreaksOn(Dispatcher):
 
 
 def test_a_message_whose_deciding_fails_in_sql_fails_alone_on_postgresql(
-    pg_store: Store, channels: Channels, receiver: HttpSink
+    pg_store: Store, channels: Transports, receiver: HttpSink
 ) -> None:
     # Given two queued webhooks on PostgreSQL, where a failed statement aborts the
     # transaction it runs in
@@ -119,7 +122,7 @@ def test_a_message_whose_deciding_fails_in_sql_fails_alone_on_postgresql(
 
 
 def test_a_round_against_a_slow_relay_is_busy_not_stuck(
-    store: Store, channels: Channels, receiver: HttpSink
+    store: Store, channels: Transports, receiver: HttpSink
 ) -> None:
     # Given three queued webhooks, and a relay that takes 20 s per call (on the health's
     # own clock, which moves only when the relay answers)

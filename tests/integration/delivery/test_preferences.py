@@ -15,7 +15,7 @@ from tests.integration.delivery.conftest import PUBLIC
 from tests.integration.delivery.test_email import WELCOME
 from tests.integration.journeys import consent_of, deploy, identify, rows, stored_json, track
 from tidings.api.app import create_app
-from tidings.api.tracking import confirmation_token
+from tidings.api.links import confirmation_token
 from tidings.delivery.tokens import Purpose, make_token
 from tidings.runtime.engagement import set_consent
 from tidings.storage import step_log

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tidings.api.segment import (
+from tidings.api.segment_protocol import (
     GROUP,
     MAX_CALL_BYTES,
     PAGE_VIEWED,
@@ -15,8 +15,8 @@ from tidings.api.segment import (
     Rejected,
     read_call,
 )
-from tidings.runtime.aliases import AliasCall
 from tidings.runtime.ingest import IDENTIFY, Incoming
+from tidings.runtime.merges import AliasCall
 
 RECEIVED = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 

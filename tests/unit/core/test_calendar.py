@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, time
 
 import pytest
 
-from tidings.core.calendar import anniversary_on, next_local_time, stable_fraction
+from tidings.core.calendar import anniversary_on, next_local_time, stable_fraction, zone
 
 
 def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
@@ -80,3 +80,12 @@ def test_anniversaries_due_per_timezone_with_leap_days() -> None:
     assert anniversaries_due(common, ZoneInfo("UTC"), nine, 0, grace) == {"02-28", "02-29"}
     leap = datetime(2028, 2, 28, 10, tzinfo=UTC)
     assert anniversaries_due(leap, ZoneInfo("UTC"), nine, 0, grace) == {"02-28"}
+
+
+@pytest.mark.parametrize(
+    "name", ["Mars/Olympus_Mons", "A" * 300, "Europe/" + "x" * 255, "../etc", ""]
+)
+def test_an_unusable_timezone_from_a_profile_means_utc(name: str) -> None:
+    assert zone(name).key == "UTC"
+    # 09:00 UTC the same day, rather than a failed journey
+    assert next_local_time(utc(2026, 1, 5, 8), name, time(9)) == utc(2026, 1, 5, 9)

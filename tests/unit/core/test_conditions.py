@@ -172,7 +172,8 @@ scalars = st.one_of(
     st.booleans(),
     st.integers(-(10**6), 10**6),
     st.floats(allow_nan=False, allow_infinity=False, min_value=-1e6, max_value=1e6),
-    st.text(st.characters(codec="utf-8"), max_size=8),
+    # No NUL: the parser refuses it by design (it cannot be stored), tested on its own.
+    st.text(st.characters(codec="utf-8", exclude_characters="\x00"), max_size=8),
 )
 operands = st.one_of(fields, st.builds(Literal, scalars))
 compares = st.builds(

@@ -6,7 +6,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from tests.helpers import contact, event, workflow
-from tidings.core import Deployed, Refused, Start, react
+from tidings.core import LiveVersion, Refused, Start, react
 from tidings.core.entry import admit
 
 THANKS = """
@@ -22,7 +22,7 @@ steps:
 def test_a_journey_started_meanwhile_refuses_the_second_start(now: datetime) -> None:
     wf = workflow(THANKS)
     (decided,) = react(
-        event("order_completed", now), contact(), [Deployed(wf, 1)], [], now
+        event("order_completed", now), contact(), [LiveVersion(wf, 1)], [], now
     ).transitions
     assert isinstance(decided, Start)
     meanwhile = replace(decided.state, id=5)  # an `enroll` step started it first
@@ -38,7 +38,7 @@ def test_a_journey_started_meanwhile_refuses_the_second_start(now: datetime) -> 
 def test_nothing_started_meanwhile_keeps_the_start(now: datetime) -> None:
     wf = workflow(THANKS)
     (decided,) = react(
-        event("order_completed", now), contact(), [Deployed(wf, 1)], [], now
+        event("order_completed", now), contact(), [LiveVersion(wf, 1)], [], now
     ).transitions
     assert isinstance(decided, Start)
     assert admit(wf, decided, [], now) is decided

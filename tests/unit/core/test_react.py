@@ -9,9 +9,9 @@ import pytest
 
 from tests.helpers import contact, event, problems_of, workflow
 from tidings.core import (
-    Deployed,
     EnrollmentState,
     EnrollmentStatus,
+    LiveVersion,
     Resume,
     Save,
     SendMessage,
@@ -46,7 +46,11 @@ def started(
     wf: Workflow, at: datetime, cart: str = "c1", value: float = 50, enrollment_id: int = 7
 ) -> EnrollmentState:
     reacted = react(
-        event("cart_abandoned", at, cart_id=cart, value=value), contact(), [Deployed(wf, 1)], [], at
+        event("cart_abandoned", at, cart_id=cart, value=value),
+        contact(),
+        [LiveVersion(wf, 1)],
+        [],
+        at,
     )
     (start,) = reacted.transitions
     assert isinstance(start, Start)
@@ -56,7 +60,11 @@ def started(
 def test_a_matching_event_enrolls_with_its_key(now: datetime) -> None:
     wf = workflow(CART)
     reacted = react(
-        event("cart_abandoned", now, cart_id="c1", value=50), contact(), [Deployed(wf, 3)], [], now
+        event("cart_abandoned", now, cart_id="c1", value=50),
+        contact(),
+        [LiveVersion(wf, 3)],
+        [],
+        now,
     )
     (start,) = reacted.transitions
     assert isinstance(start, Start)
@@ -71,7 +79,11 @@ def test_a_matching_event_enrolls_with_its_key(now: datetime) -> None:
 def test_the_trigger_condition_filters_and_says_why(now: datetime) -> None:
     wf = workflow(CART)
     reacted = react(
-        event("cart_abandoned", now, cart_id="c1", value=5), contact(), [Deployed(wf, 1)], [], now
+        event("cart_abandoned", now, cart_id="c1", value=5),
+        contact(),
+        [LiveVersion(wf, 1)],
+        [],
+        now,
     )
     assert reacted.transitions == ()
     (line,) = reacted.decisions
@@ -84,7 +96,7 @@ def test_no_contact_is_enrolled_twice_at_once_for_the_same_key(now: datetime) ->
     again = react(
         event("cart_abandoned", now, cart_id="c1", value=60),
         contact(),
-        [Deployed(wf, 1)],
+        [LiveVersion(wf, 1)],
         [(wf, state)],
         now,
     )
@@ -93,7 +105,7 @@ def test_no_contact_is_enrolled_twice_at_once_for_the_same_key(now: datetime) ->
     other_cart = react(
         event("cart_abandoned", now, cart_id="c2", value=60),
         contact(),
-        [Deployed(wf, 1)],
+        [LiveVersion(wf, 1)],
         [(wf, state)],
         now,
     )
@@ -107,7 +119,7 @@ def test_per_key_allows_one_journey_per_key_ever(now: datetime) -> None:
     again = react(
         event("cart_abandoned", later, cart_id="c1", value=60),
         contact(),
-        [Deployed(wf, 1)],
+        [LiveVersion(wf, 1)],
         [(wf, done)],
         later,
     )
@@ -123,7 +135,7 @@ def test_per_key_one_at_a_time_allows_a_key_again_once_its_journey_ended(now: da
 
     def again(past: EnrollmentState) -> tuple[object, ...]:
         event_ = event("cart_abandoned", later, cart_id="c1", value=60)
-        return react(event_, contact(), [Deployed(wf, 1)], [(wf, past)], later).transitions
+        return react(event_, contact(), [LiveVersion(wf, 1)], [(wf, past)], later).transitions
 
     # While the cart's journey runs, the same cart starts no second one ...
     assert again(first) == ()
@@ -157,11 +169,11 @@ def test_reentry_policies(now: datetime, policy: str, days_later: int, enters: b
         steps: [{{id: done, type: exit}}]
         """
     )
-    first = react(event("signed_up", now), contact(), [Deployed(wf, 1)], [], now).transitions[0]
+    first = react(event("signed_up", now), contact(), [LiveVersion(wf, 1)], [], now).transitions[0]
     assert isinstance(first, Start)
     closed = replace(first.state, id=1, status=EnrollmentStatus.EXITED)
     later = now + timedelta(days=days_later)
-    again = react(event("signed_up", later), contact(), [Deployed(wf, 1)], [(wf, closed)], later)
+    again = react(event("signed_up", later), contact(), [LiveVersion(wf, 1)], [(wf, closed)], later)
     assert bool(again.transitions) is enters
 
 
@@ -175,15 +187,17 @@ def test_entry_condition(now: datetime) -> None:
         steps: [{id: done, type: exit}]
         """
     )
-    assert react(event("signed_up", now), contact(), [Deployed(wf, 1)], [], now).transitions == ()
+    assert (
+        react(event("signed_up", now), contact(), [LiveVersion(wf, 1)], [], now).transitions == ()
+    )
     vip = contact(tags=frozenset({"vip"}))
-    assert len(react(event("signed_up", now), vip, [Deployed(wf, 1)], [], now).transitions) == 1
+    assert len(react(event("signed_up", now), vip, [LiveVersion(wf, 1)], [], now).transitions) == 1
 
 
 def test_old_events_are_stored_but_start_nothing(now: datetime) -> None:
     wf = workflow(CART)
     old = event("cart_abandoned", now - timedelta(days=3), cart_id="c1", value=50)
-    assert react(old, contact(), [Deployed(wf, 1)], [], now).transitions == ()
+    assert react(old, contact(), [LiveVersion(wf, 1)], [], now).transitions == ()
 
 
 def test_purchase_while_waiting_reaches_the_goal_and_leaves(now: datetime) -> None:
@@ -359,7 +373,7 @@ steps:
 
 
 def signed_up(wf: Workflow, at: datetime, enrollment_id: int) -> EnrollmentState:
-    (start,) = react(event("signed_up", at), contact(), [Deployed(wf, 1)], [], at).transitions
+    (start,) = react(event("signed_up", at), contact(), [LiveVersion(wf, 1)], [], at).transitions
     assert isinstance(start, Start)
     return advance(wf, replace(start.state, id=enrollment_id), contact(), at).state
 

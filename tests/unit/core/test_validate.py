@@ -263,3 +263,21 @@ def test_the_awaited_event_is_checked_like_any_event() -> None:
         "unknown field steps.survey.event.scor (the nps_submitted event has no 'scor')" in p
         for p in found
     ), found
+
+
+def test_canvas_positions_are_accepted_and_a_stale_one_is_a_warning() -> None:
+    steps = "  - {id: w, type: wait, for: 1h}\n  - {id: s, type: send, template: t}\n"
+    placed = BASE + "layout:\n  trigger: {x: 0, y: 0}\n  w: {x: 0, y: 120.5}\n"
+    assert problems(steps, head=placed) == []
+    stale = placed + "  ss: {x: 1, y: 1}\n  s: {x: 1}\n"
+    assert problems(steps, head=stale) == [
+        "layout.s.y: missing required field 'y'",
+        "warning: layout.ss: no step 'ss' to place (did you mean s?)",
+    ]
+
+
+def test_a_workflow_without_steps_says_so_and_one_bad_step_is_not_no_steps() -> None:
+    assert problems(" []") == ["steps: a workflow needs at least one step (add a step)"]
+    assert problems("  - {id: w, type: wait}") == [
+        "steps[0]: a wait needs exactly one of `for`, `until`, `event`, `events` or `at`"
+    ]

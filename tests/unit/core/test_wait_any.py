@@ -9,9 +9,9 @@ import pytest
 
 from tests.helpers import contact, event, problems_of, workflow
 from tidings.core import (
-    Deployed,
     EnrollmentState,
     EnrollmentStatus,
+    LiveVersion,
     Resume,
     SendMessage,
     Start,
@@ -47,7 +47,7 @@ steps:
 
 def waiting(now: datetime) -> EnrollmentState:
     wf = workflow(WEBINAR)
-    (start,) = react(event("registered", now), contact(), [Deployed(wf, 1)], [], now).transitions
+    (start,) = react(event("registered", now), contact(), [LiveVersion(wf, 1)], [], now).transitions
     assert isinstance(start, Start)
     state = advance(wf, start.state, contact(), now).state
     assert state.status is EnrollmentStatus.WAITING

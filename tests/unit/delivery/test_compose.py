@@ -13,7 +13,7 @@ from email.utils import parsedate_to_datetime
 
 import pytest
 
-from tidings.delivery.compose import Links, Outgoing, build_alert_email, build_email, track_links
+from tidings.delivery.compose import EmailParts, Links, build_alert_email, build_email, track_links
 from tidings.delivery.settings import Sender
 
 NOW = datetime(2026, 3, 2, 12, 30, tzinfo=UTC)
@@ -33,7 +33,7 @@ HTML = (
 )
 
 
-def outgoing(**changes: object) -> Outgoing:
+def outgoing(**changes: object) -> EmailParts:
     fields: dict[str, object] = {
         "message_id": "<m1@shop.example.com>",
         "to": "ann@example.com",
@@ -43,7 +43,7 @@ def outgoing(**changes: object) -> Outgoing:
         "marketing": True,
     }
     fields.update(changes)
-    return Outgoing(**fields)  # type: ignore[arg-type]
+    return EmailParts(**fields)  # type: ignore[arg-type]
 
 
 def parsed(raw: bytes) -> EmailMessage:
@@ -58,7 +58,7 @@ def body(message: EmailMessage, subtype: str) -> str:
     return str(part.get_content())
 
 
-def build(out: Outgoing, sender: Sender = SENDER) -> tuple[EmailMessage, list[str], bytes]:
+def build(out: EmailParts, sender: Sender = SENDER) -> tuple[EmailMessage, list[str], bytes]:
     raw, tracked = build_email(out, sender, LINKS, NOW)
     return parsed(raw), tracked, raw
 

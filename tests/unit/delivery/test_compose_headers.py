@@ -9,14 +9,15 @@ import unicodedata
 from datetime import UTC, datetime
 from email import message_from_bytes, policy
 from email.header import decode_header, make_header
+from email.headerregistry import Address
 from email.message import EmailMessage
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tidings.delivery.compose import Links, Outgoing, build_alert_email, build_email
-from tidings.delivery.settings import Sender
+from tidings.delivery.compose import EmailParts, Links, build_alert_email, build_email
+from tidings.delivery.settings import Sender, ascii_address
 
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 LINKS = Links(
@@ -38,7 +39,7 @@ def shown(value: str) -> str:
 
 def email(subject: str, name: str, to: str = "ann@example.com") -> bytes:
     sender = Sender(from_email="news@shop.example", from_name=name, reply_to="help@shop.example")
-    out = Outgoing("<m1@shop.example>", to, subject, "<p>Hi</p>", None, marketing=True)
+    out = EmailParts("<m1@shop.example>", to, subject, "<p>Hi</p>", None, marketing=True)
     raw, _ = build_email(out, sender, LINKS, NOW)
     return raw
 
@@ -119,3 +120,26 @@ def test_a_name_too_long_for_one_encoded_word_is_folded_within_the_limits() -> N
     value = folded.removeprefix("From: ").replace("\r\n", "")
     decoded = str(make_header(decode_header(value)))
     assert decoded == f"{name} <news@shop.example>"
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "ann@example.com",
+        "o'brien+news@mail.example.co.uk",
+        "a.b-c_d{x}@sub-1.example",
+        "x" * 64 + "@" + "d" * 60 + ".example",
+        '"quoted local"@example.com',
+        "dots..twice@example.com",
+        "ünï@example.com",
+        "ann@bücher.example",
+    ],
+)
+def test_a_to_header_is_what_the_email_package_writes(address: str) -> None:
+    # The composer writes plain addresses itself for speed: the email package's SMTP policy
+    # is the reference for every form, plain or not.
+    raw = email("Hi", "Shop", to=address)
+    line = next(h for h in raw.split(b"\r\n\r\n", 1)[0].split(b"\r\n") if h.startswith(b"To:"))
+    local, _, domain = ascii_address(address).rpartition("@")
+    reference = policy.SMTP.header_factory("To", [Address(username=local, domain=domain)])
+    assert line + b"\r\n" == reference.fold(policy=policy.SMTP).encode()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tidings.delivery.dsn import NotAReport, Report, parse_report
+from tidings.delivery.dsn import BounceNotice, NotAReport, parse_report
 from tidings.delivery.results import Bounce
 
 SENT_ID = "<20260302120000.42@shop.example.com>"
@@ -89,7 +89,9 @@ def test_an_unknown_user_is_a_hard_bounce_of_the_message_sent() -> None:
 
 def test_a_delay_is_a_soft_bounce() -> None:
     [report] = parse_report(dsn(MAILBOX_FULL_RETRYING, original=ORIGINAL_HEADERS))
-    assert report == Report(Bounce.SOFT, "bob@example.org", "4.2.2 452 4.2.2 Mailbox full", SENT_ID)
+    assert report == BounceNotice(
+        Bounce.SOFT, "bob@example.org", "4.2.2 452 4.2.2 Mailbox full", SENT_ID
+    )
 
 
 @pytest.mark.parametrize(
@@ -172,7 +174,7 @@ Message-ID: {SENT_ID}
     [report] = parse_report(
         dsn(block, status_type="message/global-delivery-status", original=original)
     )
-    assert report == Report(
+    assert report == BounceNotice(
         Bounce.HARD, "jörg@bücher.example", "5.1.1 550 5.1.1 Empfänger unbekannt", SENT_ID
     )
 
@@ -234,7 +236,7 @@ Source-IP: 192.0.2.1
 
 def test_an_abuse_report_is_a_complaint_about_the_message_sent() -> None:
     [report] = parse_report(arf(FEEDBACK))
-    assert report == Report(Bounce.COMPLAINT, "ann@example.com", "feedback: abuse", SENT_ID)
+    assert report == BounceNotice(Bounce.COMPLAINT, "ann@example.com", "feedback: abuse", SENT_ID)
 
 
 def test_a_redacted_report_names_the_recipient_from_the_original_to() -> None:

@@ -1,7 +1,7 @@
 // The typed admin API client: paths and bodies come from the server's OpenAPI document.
 import createClient, { type Middleware } from "openapi-fetch";
 import { csrfHeaders } from "./csrf";
-import { toApiError } from "./problem";
+import { apiErrorOf } from "./problem";
 import type { paths } from "./schema";
 
 const listeners = new Set<() => void>();
@@ -32,7 +32,9 @@ api.use(session);
 export async function unwrap<T>(
   answer: Promise<{ data?: T; error?: unknown; response: Response }>,
 ): Promise<T> {
-  const { data, response } = await answer;
-  if (!response.ok || data === undefined) throw await toApiError(response.clone());
+  const { data, error, response } = await answer;
+  // openapi-fetch has read the body already (into `error` on a failure): build from that.
+  if (!response.ok) throw apiErrorOf(response, error);
+  if (data === undefined) throw apiErrorOf(response, null);
   return data;
 }

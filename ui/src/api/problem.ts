@@ -21,8 +21,18 @@ export class ApiError extends Error {
   }
 }
 
-function isProblem(value: unknown): value is Problem {
+export function isProblem(value: unknown): value is Problem {
   return typeof value === "object" && value !== null && "title" in value && "status" in value;
+}
+
+/** An ApiError from a failed response whose body was already read (as openapi-fetch does). */
+export function apiErrorOf(response: Response, body: unknown): ApiError {
+  const retry = Number(response.headers.get("Retry-After"));
+  return new ApiError(
+    response.status,
+    isProblem(body) ? body : null,
+    Number.isFinite(retry) && retry > 0 ? retry : null,
+  );
 }
 
 /** Reads a failed response into an ApiError; a body that is not a problem is dropped. */

@@ -13,7 +13,7 @@ export interface paths {
         };
         /**
          * Pending
-         * @description Requests waiting for a decision, oldest first.
+         * @description Requests waiting for a decision, oldest first, each with its context.
          */
         get: operations["pending_api_approvals_get"];
         put?: never;
@@ -173,7 +173,7 @@ export interface paths {
         };
         /**
          * List All
-         * @description Contacts in id order, a page at a time, optionally by email or tag.
+         * @description Contacts in id order, a page at a time, optionally by email, tag, segment or search.
          */
         get: operations["list_all_api_contacts_get"];
         put?: never;
@@ -349,6 +349,70 @@ export interface paths {
          * @description Let calls go to a disabled endpoint again (messages already dropped stay dropped).
          */
         post: operations["enable_api_endpoints_enable_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/forms": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List All
+         * @description The workspace's forms.
+         */
+        get: operations["list_all_api_forms_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/forms/{key}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get
+         * @description One form, its URL and its embed snippet.
+         */
+        get: operations["get_api_forms__key__get"];
+        /**
+         * Put
+         * @description Define the form, or change it (a new version; proofs name the version they were on).
+         */
+        put: operations["put_api_forms__key__put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/forms/{key}/figures": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Figures
+         * @description Views, starts, submissions and conversion rate, in all and by page or source.
+         */
+        get: operations["figures_api_forms__key__figures_get"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -782,6 +846,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/workflow-drafts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Drafts
+         * @description Every unpublished draft in the workspace, including those of workflows not yet
+         *     published.
+         */
+        get: operations["list_drafts_api_workflow_drafts_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/workflows": {
         parameters: {
             query?: never;
@@ -800,6 +885,28 @@ export interface paths {
          * @description Create a workflow, or a new version of it, from YAML or JSON; problems come back as 422.
          */
         post: operations["create_api_workflows_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/workflows/validate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Validate
+         * @description Every problem the validator finds in a workflow (YAML or JSON), each with its step id,
+         *     field path, message and 'did you mean'; nothing is stored. Always 200: the problems are
+         *     the answer.
+         */
+        post: operations["validate_api_workflows_validate_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -866,6 +973,55 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/workflows/{key}/diff": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Diff
+         * @description A unified diff, as YAML, between two versions of a workflow (a number, or `draft`).
+         */
+        get: operations["diff_api_workflows__key__diff_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/workflows/{key}/draft": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Saved Draft
+         * @description The draft of a workflow, with the validator's problems; 404 when there is none.
+         */
+        get: operations["get_saved_draft_api_workflows__key__draft_get"];
+        /**
+         * Save
+         * @description Keep the text as the workflow's draft, valid or not; the answer says what the validator
+         *     thinks of it. The engine keeps running the published version.
+         */
+        put: operations["save_api_workflows__key__draft_put"];
+        post?: never;
+        /**
+         * Discard
+         * @description Throw the draft away; the published version stays as it is.
+         */
+        delete: operations["discard_api_workflows__key__draft_delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/workflows/{key}/enrollments": {
         parameters: {
             query?: never;
@@ -921,6 +1077,27 @@ export interface paths {
          *     as its send step would; nothing is sent, stored or counted.
          */
         post: operations["preview_api_workflows__key__preview_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/workflows/{key}/publish": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Publish
+         * @description Deploy the draft as the workflow's next version and make it active; the draft is then
+         *     gone. Problems come back as 422 and the draft stays.
+         */
+        post: operations["publish_api_workflows__key__publish_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1111,6 +1288,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/projects/{write_key}/settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Project Settings
+         * @description The settings analytics.js loads from its CDN: point its `cdnURL` at Tidings.
+         */
+        get: operations["project_settings_v1_projects__write_key__settings_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/screen": {
         parameters: {
             query?: never;
@@ -1216,6 +1413,20 @@ export interface components {
             slack_webhook_url?: string | null;
         };
         /**
+         * ApprovalContext
+         * @description The workflow and contact of an approval, and what approving would send.
+         */
+        ApprovalContext: {
+            contact: components["schemas"]["ContactBrief"];
+            preview: components["schemas"]["MessagePreview"] | null;
+            /** Version */
+            version: number;
+            /** Workflow */
+            workflow: string;
+            /** Workflow Name */
+            workflow_name: string;
+        };
+        /**
          * ApprovalOut
          * @description A request for a person's decision.
          */
@@ -1224,6 +1435,7 @@ export interface components {
             approvers: string[];
             /** Contact Id */
             contact_id: number;
+            context?: components["schemas"]["ApprovalContext"] | null;
             /** Enrollment Id */
             enrollment_id: number;
             /**
@@ -1380,11 +1592,44 @@ export interface components {
             status: string;
         };
         /**
+         * ConsentBox
+         * @description A consent checkbox for one channel (and topic), with the exact wording shown.
+         */
+        ConsentBox: {
+            /** Channel */
+            channel: string;
+            /** Key */
+            key: string;
+            /**
+             * Required
+             * @default false
+             */
+            required: boolean;
+            /** Topic */
+            topic?: string | null;
+            /** Wording */
+            wording: string;
+        };
+        /**
          * ConsentStatus
          * @description A contact's consent on one channel.
          * @enum {string}
          */
         ConsentStatus: "subscribed" | "unsubscribed" | "bounced" | "complained" | "suppressed";
+        /**
+         * ContactBrief
+         * @description Who the journey is about.
+         */
+        ContactBrief: {
+            /** Email */
+            email: string | null;
+            /** Id */
+            id: number;
+            /** Name */
+            name: string | null;
+            /** User Id */
+            user_id: string | null;
+        };
         /**
          * ContactChanges
          * @description Changes to a profile; an attribute set to null is removed.
@@ -1445,6 +1690,8 @@ export interface components {
             scores: {
                 [key: string]: number;
             };
+            /** Segments */
+            segments: string[];
             /** Steps */
             steps: components["schemas"]["StepOut"][];
             /** Tags */
@@ -1580,6 +1827,8 @@ export interface components {
         Decision: {
             /** By */
             by: string;
+            /** Comment */
+            comment?: string | null;
         };
         /**
          * DeliverySettings
@@ -1588,6 +1837,11 @@ export interface components {
         "DeliverySettings-Input": {
             /** @default {} */
             alerts: components["schemas"]["Alerts"];
+            /**
+             * Allowed Origins
+             * @default []
+             */
+            allowed_origins: string[];
             /**
              * Double Opt In
              * @default false
@@ -1621,6 +1875,11 @@ export interface components {
         "DeliverySettings-Output": {
             /** @default {} */
             alerts: components["schemas"]["Alerts"];
+            /**
+             * Allowed Origins
+             * @default []
+             */
+            allowed_origins: string[];
             /**
              * Double Opt In
              * @default false
@@ -1666,6 +1925,42 @@ export interface components {
             warnings: {
                 [key: string]: string;
             }[];
+        };
+        /**
+         * DraftOut
+         * @description A saved draft and what the validator thinks of it now.
+         */
+        DraftOut: {
+            /** Key */
+            key: string;
+            /** Problems */
+            problems: components["schemas"]["tidings__api__admin__builder__ProblemOut"][];
+            /** Source */
+            source: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** Updated By */
+            updated_by: string;
+            /** Valid */
+            valid: boolean;
+        };
+        /**
+         * DraftSummary
+         * @description A draft in the list: which workflow, when and by whom.
+         */
+        DraftSummary: {
+            /** Key */
+            key: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** Updated By */
+            updated_by: string;
         };
         /**
          * Duplicates
@@ -1767,6 +2062,159 @@ export interface components {
             };
         };
         /**
+         * FieldType
+         * @description What a field asks for, and so how it is shown and checked.
+         * @enum {string}
+         */
+        FieldType: "text" | "textarea" | "email" | "phone" | "number" | "select" | "checkbox";
+        /**
+         * FiguresOut
+         * @description A form's figures, in all and by page or by source.
+         */
+        FiguresOut: {
+            /** Form */
+            form: string;
+            /** Rows */
+            rows: components["schemas"]["FiguresRow"][];
+            total: components["schemas"]["FiguresRow"];
+        };
+        /**
+         * FiguresRow
+         * @description Views, starts and submissions, and the share of views that became submissions.
+         */
+        FiguresRow: {
+            /** Conversion Rate */
+            conversion_rate: number | null;
+            /** Page */
+            page?: string | null;
+            /** Source */
+            source?: string | null;
+            /** Starts */
+            starts: number;
+            /** Submissions */
+            submissions: number;
+            /** Views */
+            views: number;
+        };
+        /**
+         * FormField
+         * @description One question, stored on the profile as the trait of the same key.
+         */
+        FormField: {
+            /**
+             * Help
+             * @default
+             */
+            help: string;
+            /** Key */
+            key: string;
+            /** Label */
+            label: string;
+            /**
+             * Max Length
+             * @default 200
+             */
+            max_length: number;
+            /**
+             * Options
+             * @default []
+             */
+            options: string[];
+            /** Pattern */
+            pattern?: string | null;
+            /**
+             * Pattern Message
+             * @default is not in the expected form
+             */
+            pattern_message: string;
+            /**
+             * Required
+             * @default false
+             */
+            required: boolean;
+            /** @default text */
+            type: components["schemas"]["FieldType"];
+        };
+        /**
+         * FormOut
+         * @description A form as defined, with where it lives and the snippet a website pastes.
+         */
+        FormOut: {
+            /** Embed Html */
+            embed_html: string;
+            /** Key */
+            key: string;
+            spec: components["schemas"]["FormSpec"];
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** Url */
+            url: string;
+            /** Version */
+            version: number;
+        };
+        /**
+         * FormSpec
+         * @description A form: its questions, consent boxes, hidden fields, and what follows a submission.
+         */
+        FormSpec: {
+            /**
+             * Consents
+             * @default []
+             */
+            consents: components["schemas"]["ConsentBox"][];
+            /**
+             * Double Opt In
+             * @default false
+             */
+            double_opt_in: boolean;
+            /** Fields */
+            fields: components["schemas"]["FormField"][];
+            /** Fields Per Visit */
+            fields_per_visit?: number | null;
+            /**
+             * Hidden
+             * @default [
+             *       "utm_source",
+             *       "utm_medium",
+             *       "utm_campaign",
+             *       "utm_term",
+             *       "utm_content",
+             *       "page",
+             *       "referrer"
+             *     ]
+             */
+            hidden: string[];
+            /** Key */
+            key: string;
+            /**
+             * Min Seconds
+             * @default 3
+             */
+            min_seconds: number;
+            /** Name */
+            name: string;
+            /** Redirect */
+            redirect?: string | null;
+            /**
+             * Submit Label
+             * @default Send
+             */
+            submit_label: string;
+            /**
+             * Thank You
+             * @default Thank you!
+             */
+            thank_you: string;
+            /**
+             * Title
+             * @default
+             */
+            title: string;
+        };
+        /**
          * FrequencyCap
          * @description At most `limit` marketing messages per `per`, on one channel or (unset) on all.
          */
@@ -1857,7 +2305,7 @@ export interface components {
          * @description What a key may do.
          * @enum {string}
          */
-        KeyKind: "write" | "secret";
+        KeyKind: "write" | "secret" | "public";
         /**
          * KeyOut
          * @description A key as lists show it: never the key itself.
@@ -1959,6 +2407,24 @@ export interface components {
             subject: string | null;
             /** Workflow */
             workflow: string | null;
+        };
+        /**
+         * MessagePreview
+         * @description The message the journey sends next if approved, rendered for its contact.
+         */
+        MessagePreview: {
+            /** Channel */
+            channel: string;
+            /** Problem */
+            problem?: string | null;
+            /** Step Id */
+            step_id: string;
+            /** Subject */
+            subject?: string | null;
+            /** Template */
+            template: string;
+            /** Text */
+            text?: string | null;
         };
         /**
          * MessageStatus
@@ -2084,20 +2550,6 @@ export interface components {
             message: string;
             /** Path */
             path: string;
-        };
-        /**
-         * ProblemOut
-         * @description One problem with the filled-in workflow.
-         */
-        ProblemOut: {
-            /** Hint */
-            hint: string;
-            /** Message */
-            message: string;
-            /** Path */
-            path: string;
-            /** Severity */
-            severity: string;
         };
         /**
          * QuietHours
@@ -2434,11 +2886,33 @@ export interface components {
          */
         UsedOut: {
             /** Problems */
-            problems: components["schemas"]["ProblemOut"][];
+            problems: components["schemas"]["tidings__api__admin__blueprints__ProblemOut"][];
             /** Source */
             source: string;
             /** Valid */
             valid: boolean;
+        };
+        /**
+         * Validation
+         * @description The validator's verdict on a workflow document.
+         */
+        Validation: {
+            /** Problems */
+            problems: components["schemas"]["tidings__api__admin__builder__ProblemOut"][];
+            /** Valid */
+            valid: boolean;
+        };
+        /**
+         * VersionDiff
+         * @description A unified diff between two versions (or a version and the draft), as YAML.
+         */
+        VersionDiff: {
+            /** After */
+            after: string;
+            /** Before */
+            before: string;
+            /** Diff */
+            diff: string;
         };
         /**
          * VersionFigures
@@ -2638,6 +3112,36 @@ export interface components {
             name: string;
             /** Role */
             role: string;
+        };
+        /**
+         * ProblemOut
+         * @description One problem with the filled-in workflow.
+         */
+        tidings__api__admin__blueprints__ProblemOut: {
+            /** Hint */
+            hint: string;
+            /** Message */
+            message: string;
+            /** Path */
+            path: string;
+            /** Severity */
+            severity: string;
+        };
+        /**
+         * ProblemOut
+         * @description One problem the validator found, with the step it concerns (None: the workflow).
+         */
+        tidings__api__admin__builder__ProblemOut: {
+            /** Hint */
+            hint: string;
+            /** Message */
+            message: string;
+            /** Path */
+            path: string;
+            /** Severity */
+            severity: string;
+            /** Step Id */
+            step_id: string | null;
         };
         /**
          * PersonOut
@@ -3232,6 +3736,10 @@ export interface operations {
             query?: {
                 email?: string | null;
                 tag?: string | null;
+                /** @description text in the email, user id or phone */
+                q?: string | null;
+                /** @description a segment key */
+                segment?: string | null;
                 /** @description the last id of the previous page */
                 after?: number;
                 limit?: number;
@@ -3887,6 +4395,261 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Invalid request: `errors` gives the path of each mistake */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No key or session, or an unknown, revoked or expired one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not do this, or a session's CSRF token is missing */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found in this workspace */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error: `request_id` is in the server's log */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_all_api_forms_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FormOut"][];
+                };
+            };
+            /** @description No key or session, or an unknown, revoked or expired one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not do this, or a session's CSRF token is missing */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error: `request_id` is in the server's log */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_api_forms__key__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FormOut"];
+                };
+            };
+            /** @description Invalid request: `errors` gives the path of each mistake */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No key or session, or an unknown, revoked or expired one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not do this, or a session's CSRF token is missing */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found in this workspace */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error: `request_id` is in the server's log */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    put_api_forms__key__put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FormSpec"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FormOut"];
+                };
+            };
+            /** @description Invalid request: `errors` gives the path of each mistake */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No key or session, or an unknown, revoked or expired one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not do this, or a session's CSRF token is missing */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found in this workspace */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error: `request_id` is in the server's log */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    figures_api_forms__key__figures_get: {
+        parameters: {
+            query?: {
+                /** @description split the figures by */
+                by?: "page" | "source";
+            };
+            header?: never;
+            path: {
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FiguresOut"];
+                };
             };
             /** @description Invalid request: `errors` gives the path of each mistake */
             400: {
@@ -5674,6 +6437,53 @@ export interface operations {
             };
         };
     };
+    list_drafts_api_workflow_drafts_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DraftSummary"][];
+                };
+            };
+            /** @description No key or session, or an unknown, revoked or expired one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not do this, or a session's CSRF token is missing */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error: `request_id` is in the server's log */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     list_all_api_workflows_get: {
         parameters: {
             query?: never;
@@ -5782,6 +6592,76 @@ export interface operations {
             };
             /** @description Understood but not valid: `errors` gives the path of each problem */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error: `request_id` is in the server's log */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    validate_api_workflows_validate_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": Record<string, never>;
+                "application/yaml": string;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Validation"];
+                };
+            };
+            /** @description Invalid request: `errors` gives the path of each mistake */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No key or session, or an unknown, revoked or expired one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not do this, or a session's CSRF token is missing */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body too large */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5953,6 +6833,289 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["WorkflowOut"];
                 };
+            };
+            /** @description Invalid request: `errors` gives the path of each mistake */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No key or session, or an unknown, revoked or expired one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not do this, or a session's CSRF token is missing */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found in this workspace */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error: `request_id` is in the server's log */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    diff_api_workflows__key__diff_get: {
+        parameters: {
+            query: {
+                from: string;
+                to: string;
+            };
+            header?: never;
+            path: {
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VersionDiff"];
+                };
+            };
+            /** @description Invalid request: `errors` gives the path of each mistake */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No key or session, or an unknown, revoked or expired one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not do this, or a session's CSRF token is missing */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found in this workspace */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error: `request_id` is in the server's log */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_saved_draft_api_workflows__key__draft_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DraftOut"];
+                };
+            };
+            /** @description Invalid request: `errors` gives the path of each mistake */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No key or session, or an unknown, revoked or expired one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not do this, or a session's CSRF token is missing */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found in this workspace */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error: `request_id` is in the server's log */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    save_api_workflows__key__draft_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": Record<string, never>;
+                "application/yaml": string;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DraftOut"];
+                };
+            };
+            /** @description Invalid request: `errors` gives the path of each mistake */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No key or session, or an unknown, revoked or expired one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not do this, or a session's CSRF token is missing */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found in this workspace */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error: `request_id` is in the server's log */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    discard_api_workflows__key__draft_delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Invalid request: `errors` gives the path of each mistake */
             400: {
@@ -6193,6 +7356,91 @@ export interface operations {
             };
             /** @description Not found in this workspace */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error: `request_id` is in the server's log */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    publish_api_workflows__key__publish_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Deployed"];
+                };
+            };
+            /** @description Invalid request: `errors` gives the path of each mistake */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No key or session, or an unknown, revoked or expired one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not do this, or a session's CSRF token is missing */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found in this workspace */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Understood but not valid: `errors` gives the path of each problem */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6487,6 +7735,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The caller's role may not do this, or a session's CSRF token is missing */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Body too large */
             413: {
                 headers: {
@@ -6498,6 +7755,15 @@ export interface operations {
             };
             /** @description Unsupported Content-Encoding */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: see Retry-After */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6572,6 +7838,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The caller's role may not do this, or a session's CSRF token is missing */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Body too large */
             413: {
                 headers: {
@@ -6583,6 +7858,15 @@ export interface operations {
             };
             /** @description Unsupported Content-Encoding */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: see Retry-After */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6668,6 +7952,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The caller's role may not do this, or a session's CSRF token is missing */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Body too large */
             413: {
                 headers: {
@@ -6679,6 +7972,15 @@ export interface operations {
             };
             /** @description Unsupported Content-Encoding */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: see Retry-After */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6764,6 +8066,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The caller's role may not do this, or a session's CSRF token is missing */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Body too large */
             413: {
                 headers: {
@@ -6775,6 +8086,15 @@ export interface operations {
             };
             /** @description Unsupported Content-Encoding */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: see Retry-After */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6860,6 +8180,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The caller's role may not do this, or a session's CSRF token is missing */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Body too large */
             413: {
                 headers: {
@@ -6878,6 +8207,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Too many requests: see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Internal error: `request_id` is in the server's log */
             500: {
                 headers: {
@@ -6889,6 +8227,82 @@ export interface operations {
             };
             /** @description Overloaded, the database is busy, or (on /readyz) not ready */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    project_settings_v1_projects__write_key__settings_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                write_key: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description Invalid request: `errors` gives the path of each mistake */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No key or session, or an unknown, revoked or expired one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not do this, or a session's CSRF token is missing */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found in this workspace */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error: `request_id` is in the server's log */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6956,6 +8370,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The caller's role may not do this, or a session's CSRF token is missing */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Body too large */
             413: {
                 headers: {
@@ -6967,6 +8390,15 @@ export interface operations {
             };
             /** @description Unsupported Content-Encoding */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: see Retry-After */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7052,6 +8484,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The caller's role may not do this, or a session's CSRF token is missing */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Body too large */
             413: {
                 headers: {
@@ -7063,6 +8504,15 @@ export interface operations {
             };
             /** @description Unsupported Content-Encoding */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: see Retry-After */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };

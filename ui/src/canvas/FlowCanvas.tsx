@@ -13,7 +13,7 @@ import "../styles/canvas.css";
 import { useMemo, useState } from "react";
 import { figuresLine, type StepFigures } from "./figures";
 import { specToGraph, type FlowNode, type Spec } from "./graph";
-import { NODE_HEIGHT, NODE_WIDTH, layout } from "./layout";
+import { NODE_HEIGHT, NODE_WIDTH, layout, layoutKeyOf, withStored } from "./layout";
 import { SettingsPanel } from "./SettingsPanel";
 import { StepNode, type StepFlowNode } from "./StepNode";
 
@@ -41,7 +41,15 @@ export interface CanvasFigures {
 
 export function FlowCanvas({ spec, figures }: { spec: Spec; figures?: CanvasFigures | undefined }) {
   const graph = useMemo(() => specToGraph(spec), [spec]);
-  const positions = useMemo(() => layout(graph), [graph]);
+  // As drawn in the builder when every step has a stored place; laid out by dagre otherwise.
+  const positions = useMemo(() => {
+    const auto = layout(graph);
+    const stored = spec.layout;
+    if (typeof stored !== "object" || stored === null || Array.isArray(stored)) return auto;
+    const places = stored as Record<string, { x: number; y: number }>;
+    const complete = graph.nodes.every((n) => n.kind === "end" || n.kind === "trigger" || places[layoutKeyOf(n.id)]);
+    return complete ? withStored(graph, auto, places) : auto;
+  }, [graph, spec.layout]);
   const [selected, setSelected] = useState<FlowNode | null>(null);
   const { nodes, edges, opening } = useMemo(() => {
     const byStep = new Map((figures?.steps ?? []).map((f) => [f.step_id, f]));

@@ -29,3 +29,36 @@ export function layout(graph: FlowGraph): Map<string, Position> {
   }
   return positions;
 }
+
+/** The key a node's position has in a spec's `layout` field: steps by id, the trigger as "trigger". */
+export function layoutKeyOf(nodeId: string): string {
+  return nodeId === "__trigger" ? "trigger" : nodeId;
+}
+
+/**
+ * Positions from the spec's `layout` where it has them, `auto`'s elsewhere. The end is not a
+ * step and has no stored place: it goes under the lowest node leading to it.
+ */
+export function withStored(
+  graph: FlowGraph,
+  auto: Map<string, Position>,
+  stored: Record<string, Position>,
+): Map<string, Position> {
+  const out = new Map<string, Position>();
+  for (const node of graph.nodes) {
+    if (node.kind === "end") continue;
+    const at = stored[layoutKeyOf(node.id)] ?? auto.get(node.id);
+    if (at) out.set(node.id, at);
+  }
+  for (const node of graph.nodes) {
+    if (node.kind !== "end") continue;
+    const lowest = graph.edges
+      .filter((e) => e.target === node.id && stored[layoutKeyOf(e.source)] !== undefined)
+      .map((e) => out.get(e.source))
+      .filter((p): p is Position => p !== undefined)
+      .sort((a, b) => b.y - a.y)[0];
+    const at = lowest ? { x: lowest.x, y: lowest.y + NODE_HEIGHT + 64 } : auto.get(node.id);
+    if (at) out.set(node.id, at);
+  }
+  return out;
+}

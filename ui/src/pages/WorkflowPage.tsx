@@ -3,8 +3,10 @@ import { useQuery } from "@tanstack/react-query";
 import { Link } from "wouter";
 import { api, unwrap } from "../api/client";
 import { describe } from "../api/problem";
+import "../styles/builder.css";
 import { FlowCanvas } from "../canvas/FlowCanvas";
 import type { Spec } from "../canvas/graph";
+import { StatusActions, VersionDiff } from "./WorkflowVersions";
 import { StatusPill } from "./WorkflowsPage";
 
 export function WorkflowPage({ workflowKey }: { workflowKey: string }) {
@@ -34,6 +36,12 @@ export function WorkflowPage({ workflowKey }: { workflowKey: string }) {
           <>
             <StatusPill status={workflow.data.status} />
             <span className="muted">version {workflow.data.version}</span>
+            <span className="page__action">
+              <StatusActions workflowKey={workflowKey} status={workflow.data.status} />
+              <Link className="button button--primary" href={`/workflows/${encodeURIComponent(workflowKey)}/edit`}>
+                Edit
+              </Link>
+            </span>
           </>
         )}
       </header>
@@ -44,6 +52,9 @@ export function WorkflowPage({ workflowKey }: { workflowKey: string }) {
         </p>
       )}
       {workflow.data && !current && <p className="alert alert--error">This workflow has no stored version.</p>}
+      {workflow.data && workflow.data.versions.length > 0 && (
+        <VersionDiff workflowKey={workflowKey} versions={workflow.data.versions.map((v) => v.version)} />
+      )}
       {current && <FlowCanvas spec={current.spec as Spec} figures={stats.data} />}
     </section>
   );

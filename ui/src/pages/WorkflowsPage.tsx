@@ -1,6 +1,7 @@
 // Every workflow in the workspace, with where it stands; a row opens its canvas.
 import { useQuery } from "@tanstack/react-query";
-import { Link } from "wouter";
+import { useState } from "react";
+import { Link, useLocation } from "wouter";
 import { api, unwrap } from "../api/client";
 import { describe } from "../api/problem";
 import type { components } from "../api/schema";
@@ -18,7 +19,7 @@ export function WorkflowsTable({ rows }: { rows: WorkflowRow[] }) {
         <div className="empty__badge" aria-hidden="true">+</div>
         <h2 className="empty__title">No workflows yet</h2>
         <p className="empty__text">
-          Write a workflow file (see <code>examples/workflows</code>) and deploy it:
+          Start one above from an empty canvas, or write a workflow file (see <code>examples/workflows</code>) and deploy it:
         </p>
         <p className="empty__text">
           <code>tidings workflow deploy examples/workflows</code>
@@ -58,6 +59,49 @@ export function WorkflowsTable({ rows }: { rows: WorkflowRow[] }) {
   );
 }
 
+const KEY = /^[a-z0-9][a-z0-9_-]{0,63}$/;
+
+/** Start a workflow from an empty canvas: its key first, the rest in the builder. */
+export function NewWorkflow() {
+  const [, navigate] = useLocation();
+  const [key, setKey] = useState("");
+  const [problem, setProblem] = useState<string | null>(null);
+  return (
+    <form
+      className="new-workflow"
+      onSubmit={(event) => {
+        event.preventDefault();
+        const wanted = key.trim();
+        if (!KEY.test(wanted)) {
+          setProblem("Key: use lowercase letters, digits, _ and -, starting with a letter or digit.");
+          return;
+        }
+        navigate(`/workflows/${encodeURIComponent(wanted)}/edit`);
+      }}
+    >
+      <label className="field__label" htmlFor="new-workflow-key">
+        New workflow key
+      </label>
+      <input
+        id="new-workflow-key"
+        className="input"
+        placeholder="e.g. cart_recovery"
+        value={key}
+        onChange={(e) => setKey(e.target.value)}
+        aria-invalid={problem ? true : undefined}
+      />
+      <button type="submit" className="button button--primary">
+        New workflow
+      </button>
+      {problem && (
+        <p className="form__problem" role="alert">
+          {problem}
+        </p>
+      )}
+    </form>
+  );
+}
+
 export function WorkflowsPage() {
   const workflows = useQuery({
     queryKey: ["workflows"],
@@ -69,6 +113,7 @@ export function WorkflowsPage() {
         <h1 className="page__title">Workflows</h1>
         {workflows.data && <span className="page__count">{workflows.data.length}</span>}
       </header>
+      <NewWorkflow />
       {workflows.isPending && <p className="muted">Loading workflows…</p>}
       {workflows.isError && (
         <p className="alert alert--error" role="alert">

@@ -6,9 +6,11 @@ from tidings.api.admin import (
     approvals,
     audit,
     blueprints,
+    builder,
     contact_data,
     contacts,
     delivery,
+    forms,
     keys,
     messages,
     people,
@@ -21,6 +23,7 @@ from tidings.api.admin import (
 router = APIRouter(prefix="/api")
 # contact_data before contacts: /contacts/duplicates must not be read as a contact id.
 for _module in (
+    builder,
     workflows,
     contact_data,
     contacts,
@@ -34,6 +37,7 @@ for _module in (
     audit,
     blueprints,
     people,
+    forms,
 ):
     router.include_router(_module.router)
 router.include_router(people.invitations)

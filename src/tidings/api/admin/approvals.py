@@ -7,6 +7,7 @@ from datetime import datetime
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
+from tidings.api.admin.approval_context import ApprovalContext, approval_context
 from tidings.api.admin.deps import AdminDep
 from tidings.api.admin.views import TEXT, IdPath
 from tidings.api.auth import requires
@@ -31,12 +32,17 @@ class ApprovalOut(BaseModel):
     message: str
     approvers: list[str]
     expires_at: datetime
+    #: The workflow, the contact and the message approving would send; None when the
+    #: journey is gone.
+    context: ApprovalContext | None = None
 
 
 class Decision(BaseModel):
     """Who decides (for the step log)."""
 
     by: str = Field(min_length=1, max_length=200, pattern=TEXT)
+    #: Why, for the record: kept on the approval and in the contact's step log.
+    comment: str | None = Field(None, max_length=2000, pattern=TEXT)
 
 
 class Decided(BaseModel):
@@ -49,9 +55,10 @@ class Decided(BaseModel):
 
 @router.get("", response_model=list[ApprovalOut])
 def pending(admin: AdminDep) -> list[ApprovalOut]:
-    """Requests waiting for a decision, oldest first."""
+    """Requests waiting for a decision, oldest first, each with its context."""
     with admin.engine.connect() as conn:
         rows = pending_approvals(conn, admin.workspace_id)
+        contexts = [approval_context(conn, admin.catalog, admin.workspace_id, r) for r in rows]
     return [
         ApprovalOut(
             id=r.id,
@@ -61,8 +68,9 @@ def pending(admin: AdminDep) -> list[ApprovalOut]:
             message=r.message,
             approvers=r.approvers,
             expires_at=r.expires_at,
+            context=context,
         )
-        for r in rows
+        for r, context in zip(rows, contexts, strict=True)
     ]
 
 
@@ -81,6 +89,7 @@ def _decide(approval_id: IdPath, decision: Decision, admin: AdminDep, approved: 
         approved=approved,
         # A logged-in person decides as themselves; only a key's script says who it acts for.
         by=admin.caller.actor if admin.caller.actor_type == "person" else decision.by,
+        comment=decision.comment,
     )
     outcome = ApprovalStatus.APPROVED if approved else ApprovalStatus.REJECTED
     return Decided(id=approval_id, status=outcome.value, enrollment_status=status)

@@ -17,8 +17,8 @@ from tidings.api.errors import ApiError
 from tidings.api.openapi import problems
 from tidings.cleaning import Unclean, clean_region
 from tidings.errors import ContactNotFound
-from tidings.runtime.duplicates import merge_duplicates
 from tidings.runtime.imports import import_contacts
+from tidings.runtime.merges import merge_duplicates
 from tidings.storage.people import Role
 from tidings.storage.personal_data import personal_data
 

@@ -14,12 +14,14 @@ from tidings.api.admin.deps import AdminDep
 from tidings.api.admin.views import TEXT, AfterQuery, EnrollmentOut, IdPath, enrollment_out
 from tidings.api.auth import requires
 from tidings.api.body import unstorable_message
-from tidings.core.spec import Channel, ConsentStatus
+from tidings.core.channels import Channel
+from tidings.core.spec import ConsentStatus
 from tidings.errors import ContactNotFound
 from tidings.storage import browse
 from tidings.storage.contacts import contact_from_row, save_contacts
 from tidings.storage.erasure import erase_contact
 from tidings.storage.people import Role
+from tidings.storage.segments import segments_of
 from tidings.storage.step_log import contact_story
 
 router = APIRouter(
@@ -76,6 +78,8 @@ class ContactDetail(ContactOut):
     events: list[EventOut]
     enrollments: list[EnrollmentOut]
     steps: list[StepOut]
+    #: The keys of the segments the contact is in now.
+    segments: list[str]
 
 
 def _out(row: Any) -> dict[str, Any]:
@@ -101,13 +105,24 @@ def list_all(
     admin: AdminDep,
     email: str | None = Query(None, max_length=320, pattern=TEXT),
     tag: str | None = Query(None, max_length=200, pattern=TEXT),
+    q: str | None = Query(
+        None, max_length=200, pattern=TEXT, description="text in the email, user id or phone"
+    ),
+    segment: str | None = Query(None, max_length=64, pattern=TEXT, description="a segment key"),
     after: AfterQuery = 0,
     limit: int = Query(50, ge=1, le=500),
 ) -> list[ContactOut]:
-    """Contacts in id order, a page at a time, optionally by email or tag."""
+    """Contacts in id order, a page at a time, optionally by email, tag, segment or search."""
     with admin.engine.connect() as conn:
         rows = browse.list_contacts(
-            conn, admin.workspace_id, email=email, tag=tag, after=after, limit=limit
+            conn,
+            admin.workspace_id,
+            email=email,
+            tag=tag,
+            search=q,
+            segment=segment,
+            after=after,
+            limit=limit,
         )
     return [ContactOut(**_out(r)) for r in rows]
 
@@ -205,6 +220,7 @@ def get_one(
             conn, admin.workspace_id, contact_id=contact_id, limit=1000
         )
         story = contact_story(conn, contact_id)
+        member_of = segments_of(conn, contact_id)
     return ContactDetail(
         **_out(row),
         events=[
@@ -229,4 +245,5 @@ def get_one(
             )
             for s in story
         ],
+        segments=member_of,
     )

@@ -15,8 +15,8 @@ from tidings.api.admin.views import TEXT, IdPath
 from tidings.api.auth import requires
 from tidings.api.body import unstorable_message
 from tidings.api.errors import ApiError
+from tidings.api.links import LinkService, queue_confirmation
 from tidings.api.openapi import problems
-from tidings.api.tracking import LinkService, queue_confirmation
 from tidings.core.values import unstorable
 from tidings.delivery.dsn import NotAReport, parse_report
 from tidings.delivery.results import Bounce
@@ -25,7 +25,7 @@ from tidings.delivery.webhooks import webhook_secret
 from tidings.errors import ContactNotFound, NotFound
 from tidings.runtime import engagement
 from tidings.runtime.transactions import transact
-from tidings.storage import browse, delivery
+from tidings.storage import browse, outbox
 from tidings.storage.contacts import contact_from_row
 from tidings.storage.people import Role
 from tidings.storage.suppressions import SuppressionReason, suppress, suppressed, unsuppress
@@ -121,13 +121,13 @@ def _apply(
     owners = engagement.report_failure(
         conn,
         workspace_id,
-        report.channel,
-        report.address,
-        report.type,
-        report.reason or report.type.value,
-        report.message_id,
-        now,
-        admin.catalog,
+        channel=report.channel,
+        address=report.address,
+        kind=report.type,
+        reason=report.reason or report.type.value,
+        provider_id=report.message_id,
+        now=now,
+        catalog=admin.catalog,
     )
     suppressed = report.type is not Bounce.SOFT
     return BounceOut(
@@ -265,7 +265,7 @@ class EndpointOut(BaseModel):
 def disabled(admin: AdminDep) -> list[EndpointOut]:
     """Webhook endpoints disabled after answering 410 Gone."""
     with admin.engine.connect() as conn:
-        rows = delivery.list_endpoints(conn, admin.workspace_id)
+        rows = outbox.list_endpoints(conn, admin.workspace_id)
     return [EndpointOut(url=r.url, reason=r.reason, disabled_at=r.disabled_at) for r in rows]
 
 
@@ -279,7 +279,7 @@ class EndpointIn(_In):
 def enable(endpoint: EndpointIn, admin: AdminDep) -> None:
     """Let calls go to a disabled endpoint again (messages already dropped stay dropped)."""
     with admin.engine.begin() as conn:
-        if not delivery.enable_endpoint(conn, admin.workspace_id, endpoint.url):
+        if not outbox.enable_endpoint(conn, admin.workspace_id, endpoint.url):
             raise NotFound(f"{endpoint.url} is not disabled")
 
 

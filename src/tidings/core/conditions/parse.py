@@ -47,8 +47,8 @@ from tidings.core.conditions.ast import (
     Truthy,
 )
 from tidings.core.duration import parse_duration
+from tidings.core.errors import ConditionSyntaxError
 from tidings.core.values import bad_character_at, number_problem, scrubbed, text_problem
-from tidings.errors import ConditionSyntaxError
 
 _TOKEN = re.compile(
     r"""

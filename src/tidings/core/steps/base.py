@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from tidings.core.conditions import Facts
-from tidings.core.effects import Decision, Effect
+from tidings.core.effects import Effect, StepLogEntry
 from tidings.core.render import TimeLimit
 from tidings.core.spec import Workflow
 from tidings.core.state import ContactView, EnrollmentState, EnrollmentStatus, WaitKind
@@ -49,9 +49,9 @@ class StepContext:
             "steps": self.state.step_facts(),
         }
 
-    def decision(self, action: str, detail: str = "", **data: Any) -> Decision:
+    def decision(self, action: str, detail: str = "", **data: Any) -> StepLogEntry:
         """A step log line for the current step."""
-        return Decision(
+        return StepLogEntry(
             enrollment_id=self.state.id,
             contact_id=self.state.contact_id,
             step_id=self.state.step_id,
@@ -67,7 +67,7 @@ class Outcome:
 
     state: EnrollmentState
     effects: tuple[Effect, ...] = ()
-    decisions: tuple[Decision, ...] = ()
+    decisions: tuple[StepLogEntry, ...] = ()
     contact: ContactView | None = None  # set when the step changed the contact
 
 

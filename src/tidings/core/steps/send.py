@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tidings.core.calendar import stable_fraction
+from tidings.core.channels import Channel
 from tidings.core.effects import SendMessage
 from tidings.core.render import RenderError, render, text_source_from_html
 from tidings.core.spec import ConsentStatus, SendKind, SendStep, Variant, WinnerChoice
@@ -52,7 +53,7 @@ def run_send(step: SendStep, ctx: StepContext) -> Outcome:
     template_name = variant.template if variant else step.template
     assert template_name is not None  # the model requires a template or variants
 
-    address = contact.email if step.channel == "email" else contact.phone
+    address = contact.email if step.channel == Channel.EMAIL else contact.phone
     if not address:
         why = f"the contact has no {'email address' if step.channel == 'email' else 'phone number'}"
         return Outcome(following, decisions=(ctx.decision("held", why),))

@@ -1,6 +1,6 @@
 """engine II: the end of a simulation's virtual time on its workspace; awaited events
 
-Revision ID: 0009_engine
+Revision ID: 0009
 Revises: 0008
 Create Date: 2026-12-05 23:50:00
 """
@@ -18,7 +18,7 @@ def UTCDateTime() -> sa.DateTime:
     return sa.DateTime(timezone=True)
 
 
-revision = "0009_engine"
+revision = "0009"
 # Other branches add their own 0009; the merge rechains this after the last of them.
 down_revision = "0008"
 branch_labels = None

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -16,8 +16,8 @@ from typing import Any
 from tidings.cleaning import Unclean, clean_email, clean_phone, clean_text, clean_timezone
 from tidings.core.problems import Problem
 from tidings.core.values import unstorable
-from tidings.runtime.aliases import AliasCall
 from tidings.runtime.ingest import IDENTIFY, Incoming
+from tidings.runtime.merges import AliasCall
 
 #: Largest call, as JSON, Segment's own API accepts.
 MAX_CALL_BYTES = 32 * 1024
@@ -65,18 +65,46 @@ def read_call(
         bad("type", f"unknown call type {kind!r}; use one of {', '.join(CALL_TYPES)}")
         return Rejected(message_id, problems)
     if kind == "alias":
-        previous_id, user_id = _id(raw, "previousId", bad), _id(raw, "userId", bad)
-        if previous_id is None:
-            bad("previousId", "alias needs the previousId the person was known by")
-        if user_id is None:
-            bad("userId", "alias needs the userId they are known by now")
-        alias_time = _time(raw, "timestamp", bad)
-        alias_sent = _time(raw, "sentAt", bad)
-        if problems or previous_id is None or user_id is None:
-            return Rejected(message_id, problems)
-        when = _event_time(alias_time, alias_sent, received_at)
-        return AliasCall(message_id or str(uuid.uuid4()), previous_id, user_id, when)
+        return _read_alias(raw, message_id, received_at, problems, bad)
+    return _read_event(raw, kind, message_id, received_at, problems, bad)
 
+
+#: Reports one problem with a call: the field (under the call's path) and what is wrong.
+Bad = Callable[[str, str], None]
+#: What a call type makes of a call: the event's name, its properties and the traits.
+Named = tuple[str, dict[str, Any], dict[str, Any]]
+
+
+def _read_alias(
+    raw: Mapping[str, Any],
+    message_id: str | None,
+    received_at: datetime,
+    problems: list[Problem],
+    bad: Bad,
+) -> AliasCall | Rejected:
+    previous_id, user_id = _id(raw, "previousId", bad), _id(raw, "userId", bad)
+    if previous_id is None:
+        bad("previousId", "alias needs the previousId the person was known by")
+    if user_id is None:
+        bad("userId", "alias needs the userId they are known by now")
+    alias_time = _time(raw, "timestamp", bad)
+    alias_sent = _time(raw, "sentAt", bad)
+    if problems or previous_id is None or user_id is None:
+        return Rejected(message_id, problems)
+    when = _event_time(alias_time, alias_sent, received_at)
+    return AliasCall(message_id or str(uuid.uuid4()), previous_id, user_id, when)
+
+
+def _read_event(
+    raw: Mapping[str, Any],
+    kind: str,
+    message_id: str | None,
+    received_at: datetime,
+    problems: list[Problem],
+    bad: Bad,
+) -> Incoming | Rejected:
+    """The calls about a person (track, identify, page, screen, group): who, when, traits
+    and properties alike; then what the call type makes of them."""
     user_id = _id(raw, "userId", bad)
     anonymous_id = _id(raw, "anonymousId", bad)
     if user_id is None and anonymous_id is None and not problems:
@@ -94,28 +122,7 @@ def read_call(
             bad(f"traits.{trait}", f"{trait} must be text of at most {limit} characters")
     if not problems:
         traits = _cleaned(traits, bad)
-
-    name = IDENTIFY
-    if kind == "track":
-        event = raw.get("event")
-        if not isinstance(event, str) or not event.strip():
-            bad("event", 'track needs the event\'s name, like "Order Completed"')
-        elif event.startswith("$") or len(event) > 200:
-            bad("event", "event names are at most 200 characters and do not start with $")
-        else:
-            name = event
-    elif kind in ("page", "screen"):
-        name = PAGE_VIEWED if kind == "page" else SCREEN_VIEWED
-        for field in ("name", "category"):
-            if raw.get(field) is not None:
-                properties = {**properties, field: raw.get(field)}
-    elif kind == "group":
-        group_id = _id(raw, "groupId", bad)
-        if group_id is None:
-            bad("groupId", "group needs a groupId")
-        name = GROUP
-        properties = {**traits, "group_id": group_id}
-        traits = {"group_id": group_id}
+    name, properties, traits = _READERS[kind](raw, properties, traits, bad)
     if problems:
         return Rejected(message_id, problems)
     return Incoming(
@@ -127,6 +134,57 @@ def read_call(
         properties=properties,
         traits=traits,
     )
+
+
+def _read_identify(
+    raw: Mapping[str, Any], properties: dict[str, Any], traits: dict[str, Any], bad: Bad
+) -> Named:
+    return IDENTIFY, properties, traits
+
+
+def _read_track(
+    raw: Mapping[str, Any], properties: dict[str, Any], traits: dict[str, Any], bad: Bad
+) -> Named:
+    event = raw.get("event")
+    if not isinstance(event, str) or not event.strip():
+        bad("event", 'track needs the event\'s name, like "Order Completed"')
+    elif event.startswith("$") or len(event) > 200:
+        bad("event", "event names are at most 200 characters and do not start with $")
+    else:
+        return event, properties, traits
+    return IDENTIFY, properties, traits
+
+
+def _viewed(name: str) -> Callable[[Mapping[str, Any], dict[str, Any], dict[str, Any], Bad], Named]:
+    """The reader of `page` or `screen` calls: a view, with the page's name and category."""
+
+    def read(
+        raw: Mapping[str, Any], properties: dict[str, Any], traits: dict[str, Any], bad: Bad
+    ) -> Named:
+        for field in ("name", "category"):
+            if raw.get(field) is not None:
+                properties = {**properties, field: raw.get(field)}
+        return name, properties, traits
+
+    return read
+
+
+def _read_group(
+    raw: Mapping[str, Any], properties: dict[str, Any], traits: dict[str, Any], bad: Bad
+) -> Named:
+    group_id = _id(raw, "groupId", bad)
+    if group_id is None:
+        bad("groupId", "group needs a groupId")
+    return GROUP, {**traits, "group_id": group_id}, {"group_id": group_id}
+
+
+_READERS = {
+    "identify": _read_identify,
+    "track": _read_track,
+    "page": _viewed(PAGE_VIEWED),
+    "screen": _viewed(SCREEN_VIEWED),
+    "group": _read_group,
+}
 
 
 def _cleaned(traits: dict[str, Any], bad: Any) -> dict[str, Any]:

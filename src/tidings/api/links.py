@@ -25,7 +25,7 @@ from tidings.delivery.settings import DeliverySettings
 from tidings.delivery.tokens import BadToken, Opened, Purpose, make_token, read_token
 from tidings.runtime import engagement
 from tidings.runtime.transactions import transact
-from tidings.storage import delivery
+from tidings.storage import outbox
 from tidings.storage.contacts import load_contacts
 from tidings.storage.messages import MessageStatus, enqueue_messages
 from tidings.storage.workflows import Catalog
@@ -126,7 +126,7 @@ def _message_of(service: LinkService, token: str, purpose: Purpose) -> tuple[int
     if not opened.payload or not isinstance(opened.payload[0], int):
         raise BadToken("malformed payload")
     with service.engine.connect() as conn:
-        message = delivery.message_by_id(conn, opened.payload[0])
+        message = outbox.message_by_id(conn, opened.payload[0])
     if message is None or message.workspace_id != opened.workspace_id:
         raise BadToken("no such message")
     return opened.workspace_id, message, opened.payload

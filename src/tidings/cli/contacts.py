@@ -16,8 +16,8 @@ from tidings.cli.output import console, err_console, show_problems, show_story
 from tidings.clock import SystemClock
 from tidings.config import load_settings
 from tidings.errors import ContactNotFound, SpecInvalid
-from tidings.runtime.duplicates import merge_duplicates
 from tidings.runtime.imports import import_contacts, report_text
+from tidings.runtime.merges import merge_duplicates
 from tidings.storage.contacts import find_contact
 from tidings.storage.personal_data import personal_data
 from tidings.storage.step_log import contact_story

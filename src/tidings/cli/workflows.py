@@ -1,4 +1,4 @@
-"""`tidings workflow ...`: validate, deploy, list, pause, resume, simulate."""
+"""`tidings workflows ...`: validate, deploy, list, pause, resume, simulate."""
 
 from __future__ import annotations
 
@@ -81,7 +81,7 @@ def list_(database: str | None = Database) -> None:
     with store.engine.connect() as conn:
         rows = list_workflows(conn, store.workspace_id)
     if not rows:
-        console.print("no workflows yet; deploy one with: tidings workflow deploy FILE")
+        console.print("no workflows yet; deploy one with: tidings workflows deploy FILE")
     for row in rows:
         console.print(f"{row.key:<24} v{row.current_version:<4} {row.status.value:<9} {row.name}")
 

@@ -1,4 +1,4 @@
-"""`tidings segment ...`: define, list, show, preview, refresh, export and delete segments."""
+"""`tidings segments ...`: define, list, show, preview, refresh, export and delete segments."""
 
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ def _find(store: Store, key: str) -> Segment:
     with store.engine.connect() as conn:
         segment = segment_store.find_segment(conn, store.workspace_id, key)
     if segment is None:
-        raise SegmentNotFound(f"no segment {key!r}; `tidings segment list` shows them")
+        raise SegmentNotFound(f"no segment {key!r}; `tidings segments list` shows them")
     return segment
 
 

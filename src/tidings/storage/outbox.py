@@ -7,11 +7,10 @@ dead letter) or dropped (a policy refused it).
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -28,6 +27,7 @@ from sqlalchemy import (
     update,
 )
 
+from tidings.core.message_ids import message_of
 from tidings.core.policies import Rival, content_digest
 from tidings.storage.dialect import insert_for, is_postgres, prepared
 from tidings.storage.messages import MessageStatus
@@ -332,10 +332,35 @@ def leased(conn: Connection, expected: dict[int, int]) -> set[int]:
     }
 
 
-def set_outcomes(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
-    """Write each message's new status (and whatever else changed), keyed by `b_id`."""
+@dataclass(frozen=True)
+class Outcome:
+    """What became of a message in a round: its new status, and why. The lease ends."""
+
+    message_id: int
+    status: MessageStatus
+    #: Why it was deferred, dropped, retried or failed; None once sent.
+    last_error: str | None = None
+    #: When a message back in the queue may go again (written for queued messages only).
+    send_after: datetime | None = None
+    #: The provider's id for the message, when it gives one (written only when given).
+    provider_id: str | None = None
+
+    def changes(self) -> dict[str, Any]:
+        """The columns this outcome writes, and their values."""
+        found: dict[str, Any] = {"status": self.status}
+        if self.provider_id is not None:
+            found["provider_id"] = self.provider_id
+        if self.status == MessageStatus.QUEUED:
+            found["send_after"] = self.send_after
+        found.update(last_error=self.last_error, lease_until=None)
+        return found
+
+
+def set_outcomes(conn: Connection, outcomes: Sequence[Outcome]) -> None:
+    """Write each message's new status (and whatever else changed)."""
     by_shape: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
-    for row in rows:
+    for outcome in outcomes:
+        row = {"b_id": outcome.message_id, **outcome.changes()}
         by_shape[tuple(sorted(row))].append(row)
     for shape, group in by_shape.items():
         values: dict[str, Any] = {c: bindparam(f"v_{c}") for c in shape if c != "b_id"}
@@ -345,30 +370,16 @@ def set_outcomes(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
         )
 
 
-def retry_delay(attempts: int, base: timedelta, cap: timedelta, jitter: float) -> timedelta:
-    """Exponential backoff with jitter: base * 2^(attempts-1), capped, times 0.5..1.
-
-    `jitter` in [0, 1) comes from the caller (random in production), so many messages
-    failing together do not all retry in the same second.
-    """
-    delay: timedelta = min(base * (2 ** max(attempts - 1, 0)), cap)
-    return delay * (0.5 + jitter / 2)
-
-
-#: The Message-ID Tidings gives an email: `<message id.workspace id.tidings@domain>`.
-_OUR_MESSAGE_ID = re.compile(r"^<(\d{1,18})\.\d{1,9}\.tidings@[^>]+>$")
-
-
 def find_by_provider_id(conn: Connection, provider_id: str) -> Row[Any] | None:
     """The message a bounce or complaint is about, by its Message-ID.
 
     Our Message-IDs carry the message's id, so no index on `provider_id` is needed (one less
     index to write on the outbox's insert path); the stored value must still match.
     """
-    found = _OUR_MESSAGE_ID.match(provider_id.strip())
-    if found is None:
+    ours = message_of(provider_id)
+    if ours is None:
         return None
-    row = message_by_id(conn, int(found.group(1)))
+    row = message_by_id(conn, ours)
     return row if row is not None and row.provider_id == provider_id.strip() else None
 
 

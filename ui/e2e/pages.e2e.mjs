@@ -1,0 +1,247 @@
+// The console's watching-and-acting pages in a real headless Chromium against a real
+// `tidings serve`. Driven by tests/e2e/test_console_pages.py, which starts the server,
+// makes an owner, an approver and a viewer, and sends the events:
+//   node e2e/pages.e2e.mjs  (settings in the environment, see `need` below)
+// Every step asserts what a person relies on; the first failure exits non-zero with why.
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { chromium } from "playwright-core";
+
+function need(name) {
+  const value = process.env[name];
+  if (!value) throw new Error(`set ${name} (tests/e2e/test_console_pages.py sets it)`);
+  return value;
+}
+
+const BASE = need("CONSOLE_URL");
+const OWNER = need("CONSOLE_EMAIL");
+const APPROVER = need("CONSOLE_APPROVER");
+const VIEWER = need("CONSOLE_VIEWER");
+const PASSWORD = need("CONSOLE_PASSWORD");
+const HOSTILE = need("CONSOLE_HOSTILE_NAME");
+const SHOTS = need("CONSOLE_SCREENSHOTS");
+const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
+const COMMENT = "Ana asked twice; call her today";
+mkdirSync(SHOTS, { recursive: true });
+
+const ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
+
+function check(condition, what) {
+  if (!condition) throw new Error(`expected: ${what}`);
+  console.log(`ok - ${what}`);
+}
+
+const browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, headless: true });
+const problems = [];
+try {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  // A CSP violation (an inline style or script) or an uncaught error is a failure; the
+  // 401 of the first session check, and the 400 and 403 this script provokes on purpose, are not.
+  page.on("console", (message) => {
+    if (message.type() === "error" && !/status of 40[013]/.test(message.text())) problems.push(message.text());
+  });
+  page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
+  // An `alert(1)` from a hostile value that became markup would open a dialog.
+  page.on("dialog", async (dialog) => {
+    problems.push(`a dialog opened: ${dialog.message()}`);
+    await dialog.dismiss();
+  });
+  const shot = (name) => page.screenshot({ path: join(SHOTS, `${name}.png`) });
+  const noMarkup = async (where) =>
+    check((await page.locator(".content img").count()) === 0, `hostile values make no element on ${where}`);
+
+  const logIn = async (email) => {
+    await page.goto(`${BASE}/approvals`);
+    await page.getByRole("heading", { name: "Log in to the console" }).waitFor();
+    await page.getByLabel("Email").fill(email);
+    await page.getByLabel("Password").fill(PASSWORD);
+    await page.getByRole("button", { name: "Log in" }).click();
+    await page.getByTestId("person").waitFor();
+  };
+  const logOut = async () => {
+    await page.getByRole("button", { name: "Log out" }).click();
+    await page.getByRole("heading", { name: "Log in to the console" }).waitFor();
+  };
+
+  // ---- The approver decides.
+  await logIn(APPROVER);
+  await page.getByRole("heading", { name: "Approvals" }).waitFor();
+  const card = page.getByRole("article").filter({ hasText: "Call ana@example.com?" });
+  await card.waitFor();
+  check((await card.textContent()).includes("Sales hand-off"), "the approval names its workflow");
+  check((await card.getByRole("link", { name: /ana@example\.com/ }).count()) === 1, "the approval links its contact");
+  check(
+    (await card.locator(".preview__subject").textContent()) === "A rep will call, Ana",
+    "the approval previews the message rendered for the contact",
+  );
+  check((await card.locator(".preview__body").textContent()) === "About Pro plan.", "the preview reads the trigger's data");
+  check(/^Decide in (47 hours|2 days)/.test(await card.locator(".deadline").textContent()), "the approval shows its deadline");
+  await shot("01-approvals");
+  await card.getByLabel(/Comment/).fill(COMMENT);
+  await card.getByRole("button", { name: "Approve" }).click();
+  const status = page.getByRole("status");
+  await status.waitFor();
+  check(/approved; the journey is now/.test(await status.textContent()), "approving says where the journey went");
+  await page.getByRole("heading", { name: "Nothing waits for a decision" }).waitFor();
+  check(true, "the inbox empties and says so");
+  await shot("02-approvals-empty");
+  await logOut();
+
+  // ---- The owner reads the contact's why, erases another contact, opens the reports.
+  await logIn(OWNER);
+  await page.goto(`${BASE}/contacts`);
+  await page.getByRole("link", { name: "bo@example.com" }).waitFor();
+  await shot("03-contacts");
+  await page.getByRole("searchbox").fill("ANA@");
+  await page.getByRole("button", { name: "Search" }).click();
+  await page.waitForURL(/\/contacts\?q=ANA%40/);
+  await page.getByRole("link", { name: "bo@example.com" }).waitFor({ state: "detached" });
+  await page.getByRole("link", { name: "ana@example.com" }).waitFor();
+  check((await page.locator("table tbody tr").count()) === 1, "searching finds the one contact, in any case");
+  await page.getByRole("link", { name: "ana@example.com" }).click();
+  await page.getByRole("heading", { name: "ana@example.com" }).waitFor();
+  const why = page.getByTestId("why");
+  await why.waitFor();
+  const story = await why.textContent();
+  check(story.includes("awaiting approval") && story.includes("Call ana@example.com?"), "the why names the approval asked");
+  check(story.includes(`${APPROVER}: ${COMMENT}`), "the why keeps the approver's comment");
+  check(story.includes("queued"), "the why shows the message the approval let through");
+  check((await page.getByText(HOSTILE, { exact: true }).count()) >= 2, "a hostile trait and event name show as text");
+  check((await page.locator(".events__name").allTextContents()).includes(HOSTILE), "the hostile event is on the timeline");
+  await noMarkup("the contact's profile");
+  const topics = page.locator(".card").filter({ hasText: "Consent" });
+  check((await topics.textContent()).includes("news"), "consent per topic shows");
+  await shot("04-contact");
+  await page.getByRole("button", { name: "Why not" }).click();
+  await page.getByRole("button", { name: "Why not", pressed: true }).waitFor();
+  check(
+    (await why.locator(".verdict").allTextContents()).every((t) => t === "why not"),
+    "the why-not view shows only what did not happen",
+  );
+  await shot("05-contact-why-not");
+
+  await page.goto(`${BASE}/contacts`);
+  await page.getByRole("link", { name: "bo@example.com" }).click();
+  await page.getByRole("heading", { name: "bo@example.com" }).waitFor();
+  await page.getByRole("button", { name: "Erase contact" }).click();
+  const dialog = page.getByRole("dialog", { name: "Erase this contact?" });
+  await dialog.waitFor();
+  await shot("06-erase-confirm");
+  await dialog.getByRole("button", { name: "Erase for good" }).click();
+  await page.waitForURL(/\/contacts$/);
+  // The list may show its cached page while it asks again: wait for the answer.
+  await page.getByRole("link", { name: "bo@example.com" }).waitFor({ state: "detached" });
+  await page.getByRole("link", { name: "ana@example.com" }).waitFor();
+  const left = await page.evaluate(async () => (await (await fetch("/api/contacts?q=bo%40")).json()).length);
+  check(left === 0, "an erased contact is gone");
+
+  const tabs = [
+    ["workflows", "cart_recovery"],
+    ["funnels", "handoff"],
+    ["experiments", "No experiment yet"],
+    ["lift", "No holdout group yet"],
+    ["attribution", "No conversion in this period"],
+    ["value", "Value per contact"],
+    ["audit", ""],
+  ];
+  let n = 7;
+  for (const [tab, expected] of tabs) {
+    await page.goto(`${BASE}/reports/${tab}`);
+    await page.getByText("Computed").waitFor();
+    const text = await page.locator(".content").textContent();
+    check(text.includes(expected), `the ${tab} report shows ${expected || "its findings"}`);
+    const rates = [...text.matchAll(/(\d+(?:\.\d+)?)%/g)].map((m) => Number(m[1]));
+    check(rates.every((r) => r <= 100), `no rate above 100% on the ${tab} report`);
+    await shot(`${String(n++).padStart(2, "0")}-report-${tab}`);
+  }
+  // Segments: a rule built by hand, its live size and who matches, then saved.
+  await page.goto(`${BASE}/segments`);
+  await page.getByRole("heading", { name: "No segments yet" }).waitFor();
+  await page.getByRole("button", { name: "New segment" }).click();
+  await page.getByLabel("Name").fill("Named Ana");
+  await page.getByLabel("Field").fill("first_name");
+  await page.getByLabel("Value").fill("Ana");
+  check((await page.getByTestId("condition").textContent()) === 'contact.first_name == "Ana"', "the rules write the condition");
+  await page.getByTestId("size").filter({ hasText: /^1 / }).waitFor();
+  const matching = page.getByRole("region", { name: "Preview" });
+  check((await matching.getByRole("link").allTextContents()).includes("ana@example.com"), "the preview lists who matches");
+  await shot(`${String(n++).padStart(2, "0")}-segment-builder`);
+  await page.getByLabel("Value").fill("Zed");
+  await page.getByTestId("size").filter({ hasText: /^0 / }).waitFor();
+  check(true, "the size follows the rules as they change");
+  await page.getByLabel("Value").fill("Ana");
+  await page.getByRole("button", { name: "Save segment" }).click();
+  await page.getByRole("cell", { name: /named_ana/ }).waitFor();
+  check((await page.locator("table tbody tr").count()) === 1, "the saved segment is listed with its size");
+  await shot(`${String(n++).padStart(2, "0")}-segments`);
+
+  // Settings: a key shown once, the people and their roles, the audit log.
+  await page.goto(`${BASE}/settings/delivery`);
+  await page.getByLabel("From address", { exact: true }).waitFor();
+  await page.getByLabel("From address", { exact: true }).fill("not an address");
+  await page.getByRole("button", { name: "Save delivery settings" }).click();
+  const refusedSettings = page.getByRole("alert");
+  await refusedSettings.waitFor();
+  const refusal = await refusedSettings.textContent();
+  check(refusal.includes("sender.from_email") && refusal.includes("contains spaces"), `a bad sender address is refused, naming the field (${refusal})`);
+  await page.getByLabel("From address", { exact: true }).fill("news@shop.example");
+  await page.getByRole("button", { name: "Save delivery settings" }).click();
+  await page.getByText("Saved. New messages follow these settings.").waitFor();
+  check(true, "the sender identity saves");
+  await shot(`${String(n++).padStart(2, "0")}-settings-delivery`);
+  await page.goto(`${BASE}/settings/keys`);
+  await page.getByRole("button", { name: "Create key" }).click();
+  const key = await page.getByTestId("new-key").textContent();
+  check(/^tdw_|^tds_|^td/.test(key) && key.length > 20, "a new key is shown once, whole");
+  await page.getByRole("cell", { name: `${key.slice(0, 10)}…` }).waitFor();
+  check(true, "the list shows only the new key's prefix");
+  await shot(`${String(n++).padStart(2, "0")}-settings-keys`);
+  await page.goto(`${BASE}/settings/people`);
+  await page.getByLabel(`Role of ${APPROVER}`).waitFor();
+  check((await page.getByLabel(`Role of ${APPROVER}`).inputValue()) === "approver", "people are listed with their roles");
+  await shot(`${String(n++).padStart(2, "0")}-settings-people`);
+  await page.goto(`${BASE}/settings/audit`);
+  await page.getByRole("cell", { name: /segments:named_ana/ }).waitFor();
+  check(true, "the audit log names the segment just saved");
+  await shot(`${String(n++).padStart(2, "0")}-settings-audit`);
+
+  await page.goto(`${BASE}/reports/funnels`);
+  await page.getByRole("region", { name: "Funnel of handoff" }).waitFor();
+  const funnel = await page.getByRole("region", { name: "Funnel of handoff" }).textContent();
+  check(funnel.includes("ask") && funnel.includes("hi"), "the funnel lists the workflow's steps");
+  await logOut();
+
+  // ---- The viewer cannot erase: the button is off, and the server refuses anyway.
+  await logIn(VIEWER);
+  await page.goto(`${BASE}/contacts?q=ana`);
+  await page.getByRole("link", { name: "ana@example.com" }).click();
+  await page.getByRole("heading", { name: "ana@example.com" }).waitFor();
+  check(await page.getByRole("button", { name: "Erase contact" }).isDisabled(), "a viewer's erase button is off");
+  await shot(`${String(n++).padStart(2, "0")}-contact-as-viewer`);
+  const refused = await page.evaluate(async () => {
+    const session = await (await fetch("/api/session")).json();
+    const id = location.pathname.split("/").pop();
+    const answer = await fetch(`/api/contacts/${id}`, {
+      method: "DELETE",
+      headers: { "X-CSRF-Token": session.csrf_token },
+    });
+    const still = await fetch(`/api/contacts/${id}`);
+    return { status: answer.status, body: await answer.json(), still: still.status };
+  });
+  check(refused.status === 403 && /needs the owner role/.test(refused.body.detail), "the server refuses a viewer's erasure");
+  check(refused.still === 200, "the contact is still there");
+  await logOut();
+
+  check(problems.length === 0, `no console errors or CSP violations (${problems.join(" | ")})`);
+} finally {
+  await browser.close();
+}

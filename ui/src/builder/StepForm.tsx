@@ -1,0 +1,333 @@
+// The editing panel: a form for the selected step's fields, by its type. Every change makes a
+// new step object; the page turns it into a new spec (and an undo point).
+import { STEP_LABELS, TRIGGER_ID, type NodeKind, type Spec, type Step } from "../canvas/graph";
+import { StepIcon } from "../canvas/StepIcon";
+import type { ProblemOut } from "./problems";
+
+type Kind = "text" | "number" | "list" | "step" | { options: string[] };
+
+interface FieldSpec {
+  name: string;
+  label: string;
+  kind: Kind;
+  hint?: string;
+}
+
+const NEXT: FieldSpec = { name: "next", label: "Then go to", kind: "step", hint: "empty: the step listed after it" };
+
+const FIELDS: Record<string, FieldSpec[]> = {
+  trigger: [
+    { name: "type", label: "Starts on", kind: { options: ["event", "date", "inactivity", "segment", "score", "enrolled"] } },
+    { name: "event", label: "Event", kind: "text", hint: "e.g. cart_abandoned" },
+    { name: "where", label: "Only when", kind: "text", hint: "a condition, e.g. event.value >= 15" },
+  ],
+  send: [
+    { name: "channel", label: "Channel", kind: { options: ["email", "sms", "push", "slack"] } },
+    { name: "template", label: "Template", kind: "text" },
+    { name: "topic", label: "Topic", kind: "text" },
+    NEXT,
+  ],
+  wait: [
+    { name: "for", label: "Wait for", kind: "text", hint: "a duration: 30m, 1h, 2d" },
+    { name: "event", label: "Or until the event", kind: "text" },
+    { name: "timeout", label: "At most", kind: "text", hint: "with an event: how long to wait for it" },
+    { name: "on_event", label: "When it happens, go to", kind: "step" },
+    { name: "on_timeout", label: "When time is up, go to", kind: "step" },
+    NEXT,
+  ],
+  branch: [{ name: "else", label: "Otherwise go to", kind: "step", hint: "empty: the step listed after it" }],
+  split: [],
+  update: [
+    { name: "add_tags", label: "Add tags", kind: "list", hint: "comma separated" },
+    { name: "remove_tags", label: "Remove tags", kind: "list", hint: "comma separated" },
+    { name: "score", label: "Change score by", kind: "number" },
+    NEXT,
+  ],
+  webhook: [
+    { name: "url", label: "URL", kind: "text" },
+    { name: "method", label: "Method", kind: { options: ["POST", "PUT", "PATCH"] } },
+    { name: "body", label: "Body", kind: "text" },
+    NEXT,
+  ],
+  notify: [
+    { name: "channel", label: "Channel", kind: { options: ["email", "slack"] } },
+    { name: "to", label: "To", kind: "text" },
+    { name: "message", label: "Message", kind: "text" },
+    NEXT,
+  ],
+  approval: [
+    { name: "message", label: "Question", kind: "text" },
+    { name: "approvers", label: "Approvers", kind: "list", hint: "emails, comma separated; empty: any approver" },
+    { name: "timeout", label: "Decide within", kind: "text" },
+    { name: "on_approve", label: "Approved: go to", kind: "step" },
+    { name: "on_reject", label: "Rejected: go to", kind: "step" },
+    { name: "on_timeout", label: "No answer: go to", kind: "step" },
+  ],
+  enroll: [{ name: "workflow", label: "Workflow", kind: "text" }, NEXT],
+  exit: [{ name: "reason", label: "Reason", kind: "text" }],
+};
+
+function shown(value: unknown): string {
+  if (Array.isArray(value)) return value.join(", ");
+  if (value === undefined || value === null) return "";
+  return typeof value === "object" ? JSON.stringify(value) : String(value);
+}
+
+function read(kind: Kind, text: string): unknown {
+  if (text === "") return undefined;
+  if (kind === "number") return Number.isFinite(Number(text)) ? Number(text) : text;
+  if (kind === "list") return text.split(",").map((s) => s.trim()).filter(Boolean);
+  return text;
+}
+
+function set(record: Record<string, unknown>, name: string, value: unknown): Record<string, unknown> {
+  const out = { ...record };
+  if (value === undefined) delete out[name];
+  else out[name] = value;
+  return out;
+}
+
+function Field({
+  id,
+  field,
+  value,
+  stepIds,
+  problem,
+  onChange,
+}: {
+  id: string;
+  field: FieldSpec;
+  value: unknown;
+  stepIds: string[];
+  problem?: ProblemOut | undefined;
+  onChange: (value: unknown) => void;
+}) {
+  const inputId = `field-${id}-${field.name}`;
+  let input;
+  if (field.kind === "step") {
+    input = (
+      <select id={inputId} className="select" value={shown(value)} onChange={(e) => onChange(read("text", e.target.value))}>
+        <option value="">{field.name === "next" || field.name === "else" ? "(the next step)" : "(the journey ends)"}</option>
+        {stepIds.map((s) => (
+          <option key={s} value={s}>
+            {s}
+          </option>
+        ))}
+      </select>
+    );
+  } else if (typeof field.kind === "object") {
+    input = (
+      <select id={inputId} className="select" value={shown(value) || field.kind.options[0]} onChange={(e) => onChange(e.target.value)}>
+        {field.kind.options.map((o) => (
+          <option key={o}>{o}</option>
+        ))}
+      </select>
+    );
+  } else {
+    const kind = field.kind;
+    input = (
+      <input
+        id={inputId}
+        className={`input${problem ? " input--invalid" : ""}`}
+        value={shown(value)}
+        aria-invalid={problem ? true : undefined}
+        onChange={(e) => onChange(read(kind, e.target.value))}
+      />
+    );
+  }
+  return (
+    <div className="form__row">
+      <label className="field__label" htmlFor={inputId}>
+        {field.label}
+      </label>
+      {input}
+      {problem ? (
+        <p className="form__problem">
+          {problem.message}
+          {problem.hint ? ` (${problem.hint})` : ""}
+        </p>
+      ) : (
+        field.hint && <p className="form__hint">{field.hint}</p>
+      )}
+    </div>
+  );
+}
+
+function problemAt(problems: ProblemOut[], suffix: string): ProblemOut | undefined {
+  return problems.find((p) => p.path === suffix || p.path.endsWith(`.${suffix}`) || p.path.endsWith(`]${suffix}`));
+}
+
+function Arms({
+  step,
+  stepIds,
+  onChange,
+}: {
+  step: Step;
+  stepIds: string[];
+  onChange: (step: Step) => void;
+}) {
+  const isBranch = step.type === "branch";
+  const field = isBranch ? "branches" : "paths";
+  const arms = (Array.isArray(step[field]) ? step[field] : []) as Record<string, unknown>[];
+  const change = (i: number, name: string, value: unknown) =>
+    onChange({ ...step, [field]: arms.map((arm, j) => (j === i ? set(arm, name, value) : arm)) });
+  return (
+    <fieldset className="form__arms">
+      <legend className="field__label">{isBranch ? "Conditions, in order" : "Paths"}</legend>
+      {arms.map((arm, i) => (
+        <div className="form__arm" key={i}>
+          {isBranch ? (
+            <input
+              className="input"
+              aria-label={`Condition ${i + 1}`}
+              placeholder="e.g. event.value >= 100"
+              value={shown(arm.when)}
+              onChange={(e) => change(i, "when", e.target.value)}
+            />
+          ) : (
+            <>
+              <input className="input" aria-label={`Path ${i + 1} name`} value={shown(arm.name)} onChange={(e) => change(i, "name", e.target.value)} />
+              <input
+                className="input input--short"
+                aria-label={`Path ${i + 1} percent`}
+                value={shown(arm.percent)}
+                onChange={(e) => change(i, "percent", read("number", e.target.value))}
+              />
+            </>
+          )}
+          <select className="select" aria-label={`Go to, ${i + 1}`} value={shown(arm.next)} onChange={(e) => change(i, "next", e.target.value)}>
+            <option value="">(choose a step)</option>
+            {stepIds.map((s) => (
+              <option key={s}>{s}</option>
+            ))}
+          </select>
+          <button
+            type="button"
+            className="button button--ghost"
+            aria-label={`Remove ${i + 1}`}
+            onClick={() => onChange({ ...step, [field]: arms.filter((_, j) => j !== i) })}
+          >
+            ×
+          </button>
+        </div>
+      ))}
+      <button
+        type="button"
+        className="button"
+        onClick={() =>
+          onChange({
+            ...step,
+            [field]: [...arms, isBranch ? { when: "", next: "" } : { name: `path_${arms.length + 1}`, percent: 50, next: "" }],
+          })
+        }
+      >
+        {isBranch ? "Add a condition" : "Add a path"}
+      </button>
+    </fieldset>
+  );
+}
+
+export interface FormProps {
+  spec: Spec;
+  nodeId: string;
+  kind: NodeKind;
+  problems: ProblemOut[];
+  onStep: (id: string, step: Step) => void;
+  onTrigger: (trigger: Record<string, unknown>) => void;
+  onTemplate: (name: string, template: Record<string, unknown>) => void;
+  onClose: () => void;
+}
+
+export function StepForm({ spec, nodeId, kind, problems, onStep, onTrigger, onTemplate, onClose }: FormProps) {
+  const isTrigger = nodeId === TRIGGER_ID;
+  const steps = Array.isArray(spec.steps) ? spec.steps : [];
+  const step = steps.find((s) => s.id === nodeId);
+  const values: Record<string, unknown> = isTrigger ? (spec.trigger ?? {}) : (step ?? {});
+  const stepIds = steps.map((s) => s.id).filter((s) => s !== nodeId);
+  const fields = FIELDS[isTrigger ? "trigger" : (step?.type ?? "")] ?? [];
+  const templates = (spec.templates ?? {}) as Record<string, Record<string, unknown>>;
+  const templateName = step?.type === "send" && typeof step.template === "string" ? step.template : null;
+  const template = templateName ? (templates[templateName] ?? {}) : null;
+  const title = isTrigger ? "Trigger" : nodeId;
+  const change = (name: string, value: unknown) => {
+    if (isTrigger) onTrigger(set(values, name, value));
+    else if (step) onStep(nodeId, set(step, name, value) as Step);
+  };
+  return (
+    <aside className="panel builder__panel" aria-label={`Edit ${title}`}>
+      <header className="panel__header">
+        <span className={`panel__badge step--${kind}`}>
+          <StepIcon kind={kind} />
+        </span>
+        <div>
+          <div className="panel__kind">{STEP_LABELS[kind]}</div>
+          <h2 className="panel__title">{title}</h2>
+        </div>
+        <button type="button" className="button button--ghost panel__close" onClick={onClose} aria-label="Close the editor">
+          ×
+        </button>
+      </header>
+      {problems.length > 0 && (
+        <ul className="form__problems" aria-label="Problems of this step">
+          {problems.map((p, i) => (
+            <li key={i}>
+              <code>{p.path}</code> {p.message}
+              {p.hint ? ` (${p.hint})` : ""}
+            </li>
+          ))}
+        </ul>
+      )}
+      <form className="form" onSubmit={(e) => e.preventDefault()}>
+        {step && (
+          <div className="form__row">
+            <label className="field__label" htmlFor={`field-${nodeId}-id`}>
+              Step id
+            </label>
+            <input
+              id={`field-${nodeId}-id`}
+              className="input"
+              value={step.id}
+              onChange={(e) => {
+                const id = e.target.value.trim();
+                if (id && !steps.some((s) => s.id === id)) onStep(nodeId, { ...step, id });
+              }}
+            />
+          </div>
+        )}
+        {fields.map((field) => (
+          <Field
+            key={field.name}
+            id={nodeId}
+            field={field}
+            value={values[field.name]}
+            stepIds={stepIds}
+            problem={problemAt(problems, field.name)}
+            onChange={(value) => change(field.name, value)}
+          />
+        ))}
+        {step && (step.type === "branch" || step.type === "split") && (
+          <Arms step={step} stepIds={stepIds} onChange={(changed) => onStep(nodeId, changed)} />
+        )}
+        {templateName && template && (
+          <fieldset className="form__arms">
+            <legend className="field__label">Message ({templateName})</legend>
+            {(["subject", "text", "html"] as const).map((part) => (
+              <div className="form__row" key={part}>
+                <label className="field__label" htmlFor={`tpl-${nodeId}-${part}`}>
+                  {part === "text" ? "Plain text" : part === "html" ? "HTML" : "Subject"}
+                </label>
+                <textarea
+                  id={`tpl-${nodeId}-${part}`}
+                  className="input textarea"
+                  rows={part === "subject" ? 1 : 3}
+                  value={shown(template[part])}
+                  onChange={(e) => onTemplate(templateName, set(template, part, e.target.value || undefined))}
+                />
+              </div>
+            ))}
+          </fieldset>
+        )}
+      </form>
+    </aside>
+  );
+}
