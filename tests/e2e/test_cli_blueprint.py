@@ -1,4 +1,4 @@
-"""`tidings blueprint list|show|use`: a classic flow filled in, written and deployed."""
+"""`tidings blueprints list|show|use`: a classic flow filled in, written and deployed."""
 
 from __future__ import annotations
 
@@ -14,20 +14,20 @@ pytestmark = pytest.mark.e2e
 def test_use_a_blueprint_then_deploy_it(tmp_path: Path) -> None:
     database = ("--database", f"sqlite:///{tmp_path}/b.db")
     assert tidings("init", *database, cwd=tmp_path).returncode == 0
-    listed = tidings("blueprint", "list", cwd=tmp_path)
+    listed = tidings("blueprints", "list", cwd=tmp_path)
     assert listed.returncode == 0 and "cart_recovery_sms" in listed.stdout
-    shown = tidings("blueprint", "show", "webinar", cwd=tmp_path)
+    shown = tidings("blueprints", "show", "webinar", cwd=tmp_path)
     assert "remind_before" in shown.stdout and 'at: "trigger.starts_at - 1h"' in shown.stdout
     used = tidings(
-        "blueprint", "use", "webinar", "--set", "key=spring_talk", "--set", "remind_before=2h",
+        "blueprints", "use", "webinar", "--set", "key=spring_talk", "--set", "remind_before=2h",
         "--deploy", *database, cwd=tmp_path,
     )  # fmt: skip
     assert used.returncode == 0, used.stderr
     assert "written to spring_talk.yaml" in used.stdout
     assert "spring_talk: deployed, version 1" in used.stdout
     assert 'at: "trigger.starts_at - 2h"' in (tmp_path / "spring_talk.yaml").read_text()
-    listed_workflows = tidings("workflow", "list", *database, cwd=tmp_path)
+    listed_workflows = tidings("workflows", "list", *database, cwd=tmp_path)
     assert "spring_talk" in listed_workflows.stdout
-    wrong = tidings("blueprint", "use", "webinar", "--set", "remind_befor=2h", cwd=tmp_path)
+    wrong = tidings("blueprints", "use", "webinar", "--set", "remind_befor=2h", cwd=tmp_path)
     assert wrong.returncode == 3
     assert "did you mean remind_before?" in wrong.stderr

@@ -1,4 +1,4 @@
-"""`tidings workflow preview FILE TEMPLATE`: a template rendered for a contact in the
+"""`tidings workflows preview FILE TEMPLATE`: a template rendered for a contact in the
 database and a sample event; nothing sent."""
 
 from __future__ import annotations
@@ -21,12 +21,12 @@ def test_preview_renders_for_a_contact_and_a_sample_event(tmp_path: Path) -> Non
     sample = json.dumps({"cart_id": "c9", "value": 30, "items": [{"name": "Cup"}]})
     cart = str(EXAMPLES / "cart_recovery.yaml")
     shown = tidings(
-        "workflow", "preview", cart, "cart_reminder", "--contact", "ann@example.com",
+        "workflows", "preview", cart, "cart_reminder", "--contact", "ann@example.com",
         "--event", sample, *database, cwd=tmp_path,
     )  # fmt: skip
     assert shown.returncode == 0, shown.stderr
     assert "You left something behind, Ann" in shown.stdout
     assert "<li>Cup</li>" in shown.stdout and "cart/c9" in shown.stdout
-    wrong = tidings("workflow", "preview", cart, "cart_remindr", cwd=tmp_path)
+    wrong = tidings("workflows", "preview", cart, "cart_remindr", cwd=tmp_path)
     assert wrong.returncode == 3
     assert "did you mean cart_reminder?" in wrong.stderr

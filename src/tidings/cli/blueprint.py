@@ -1,4 +1,4 @@
-"""`tidings blueprint list|show|use`: the ten classic flows, ready to fill in and deploy."""
+"""`tidings blueprints list|show|use`: the ten classic flows, ready to fill in and deploy."""
 
 from __future__ import annotations
 
