@@ -10,6 +10,7 @@ from typing import Any
 
 import yaml
 
+from tidings.blueprints import blueprints, use_blueprint
 from tidings.core import (
     CallWebhook,
     ContactView,
@@ -132,8 +133,12 @@ class Replay:
 def replay(case: Path) -> list[str]:
     """Run the case's script (script.yaml) and return the log lines."""
     script = yaml.safe_load((case / "script.yaml").read_text())
-    loaded = load_workflows([EXAMPLES / name for name in script["workflows"]])
+    loaded = load_workflows([EXAMPLES / name for name in script.get("workflows", [])])
     workflows = {item.workflow.id: item.workflow for item in loaded if item.workflow is not None}
+    for name, values in (script.get("blueprints") or {}).items():
+        used = use_blueprint(blueprints()[name], values or {})
+        assert used.workflow is not None, [str(p) for p in used.problems]
+        workflows[used.workflow.id] = used.workflow
     contacts = {
         c["id"]: ContactView(
             id=c["id"],
@@ -141,6 +146,8 @@ def replay(case: Path) -> list[str]:
             timezone=c.get("timezone", "UTC"),
             consent=c.get("consent", {"email": "subscribed"}),
             attributes=c.get("attributes", {}),
+            phone=c.get("phone"),
+            score=c.get("score", 0.0),
             tags=frozenset(c.get("tags", [])),
         )
         for c in script["contacts"]

@@ -45,3 +45,44 @@ def test_a_survey_branches_on_the_awaited_answer(store: Store) -> None:
     bodies = {r.body_text for r in rows(store, "SELECT body_text FROM messages")}
     assert "A 10! Tell a friend?" in bodies
     assert "What went wrong with your 4?" in bodies
+
+
+WEBINAR = """
+id: webinar
+name: Webinar
+trigger: {event: registered}
+templates:
+  slides: {subject: "Slides", text: "{{ steps.after.event.webinar_id }}"}
+  recording: {subject: "Recording", text: "x"}
+steps:
+  - id: after
+    type: wait
+    events:
+      - {event: attended, next: slides}
+      - {event: missed, next: recording}
+    timeout: 2d
+    on_timeout: recording
+  - {id: slides, type: send, template: slides, next: done}
+  - {id: recording, type: send, template: recording}
+  - {id: done, type: exit}
+"""
+
+
+def test_a_wait_for_any_of_several_events_stored_between_them(store: Store) -> None:
+    deploy(store, WEBINAR)
+    for user in ("ann", "bob", "cy"):
+        subscriber(store, user)
+        track(store, user, "registered")
+    track(store, "ann", "attended", webinar_id="w1")
+    track(store, "bob", "missed")
+    tick(store, timedelta(days=2))  # cy: no word, the timeout's path
+    sent = rows(
+        store,
+        "SELECT c.external_id, m.subject, m.body_text FROM messages m"
+        " JOIN contacts c ON c.id = m.contact_id ORDER BY c.external_id",
+    )
+    assert [tuple(r) for r in sent] == [
+        ("ann", "Slides", "w1"),
+        ("bob", "Recording", "x"),
+        ("cy", "Recording", "x"),
+    ]

@@ -9,7 +9,17 @@ import typer
 from rich.markup import escape
 
 from tidings import __version__
-from tidings.cli import bounces, contacts, forms, scoring, segments, settings, users, workflows
+from tidings.cli import (
+    blueprint,
+    bounces,
+    contacts,
+    forms,
+    scoring,
+    segments,
+    settings,
+    users,
+    workflows,
+)
 from tidings.cli.demo import demo
 from tidings.cli.migrate import migrate
 from tidings.cli.output import err_console
@@ -41,6 +51,8 @@ app.add_typer(forms.app, name="forms")
 app.add_typer(forms.app, name="form", hidden=True)
 app.add_typer(scoring.app, name="scoring")
 app.add_typer(settings.app, name="settings")
+app.add_typer(blueprint.app, name="blueprints")
+app.add_typer(blueprint.app, name="blueprint", hidden=True)
 app.add_typer(bounces.app, name="bounces")
 app.add_typer(users.app, name="users")
 app.command()(demo)

@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import json
 import tempfile
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 
 from tidings.cli.context import open_store
 from tidings.cli.output import console, err_console, run_with_progress, show_figures, show_problems
 from tidings.clock import SystemClock
 from tidings.config import load_settings
+from tidings.core.preview import preview_template
+from tidings.core.problems import Problem
+from tidings.core.state import ContactView
+from tidings.errors import ConfigError, ContactNotFound
 from tidings.files import LoadedWorkflow, load_workflows
+from tidings.storage.contacts import find_contact, load_contacts
 from tidings.storage.engine import create_engine
 from tidings.storage.reports import workflow_figures
 from tidings.storage.workflows import WorkflowStatus, deploy_workflow, list_workflows, set_status
@@ -118,3 +125,43 @@ def simulate(
     console.print(
         f"simulated {result.totals.events:,} events and {result.totals.delivered:,} messages"
     )
+
+
+@app.command()
+def preview(
+    path: Path = typer.Argument(..., exists=True, dir_okay=False, help="a workflow file"),
+    template: str = typer.Argument(..., help="the name of one of its templates"),
+    contact: str | None = typer.Option(
+        None, "--contact", help="render for this contact (id, user id or email) in the database"
+    ),
+    event: str = typer.Option(
+        "{}", "--event", help="the sample trigger event's properties, as a JSON object"
+    ),
+    database: str | None = Database,
+) -> None:
+    """Render a template as its send step would, for a contact and a sample event;
+    nothing is sent or stored."""
+    [item] = _checked([path])
+    assert item.workflow is not None  # _checked stops on errors
+    try:
+        properties = json.loads(event)
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"--event: not JSON ({exc.msg} at column {exc.colno})") from exc
+    if not isinstance(properties, dict):
+        raise ConfigError('--event: expected a JSON object, like {"cart_id": "c1"}')
+    person = ContactView(id=0)
+    if contact is not None:
+        store = open_store(load_settings(database_url=database))
+        with store.engine.connect() as conn:
+            found = find_contact(conn, store.workspace_id, contact)
+            if found is None:
+                raise ContactNotFound(f"no contact {contact!r} in this workspace")
+            person = load_contacts(conn, [found])[found]
+    result = preview_template(item.workflow, template, person, properties)
+    if isinstance(result, Problem):
+        show_problems(str(path), [result])
+        raise typer.Exit(EXIT_INVALID)
+    for label, part in (("subject", result.subject), ("html", result.html), ("text", result.text)):
+        if part is not None:
+            console.print(f"[bold]{label}[/bold]", highlight=False)
+            console.print(escape(part), highlight=False, soft_wrap=True)

@@ -18,6 +18,7 @@ from tidings.core.spec import (
     SendStep,
     SplitStep,
     Step,
+    SuppressStep,
     UpdateStep,
     WaitStep,
     WebhookStep,
@@ -36,6 +37,7 @@ from tidings.core.steps.calls import (
     start_approval,
 )
 from tidings.core.steps.send import run_send
+from tidings.core.steps.suppress import run_suppress
 from tidings.core.steps.update import run_update
 from tidings.core.steps.wait import resume_wait, start_wait
 
@@ -75,6 +77,8 @@ def _enter(step: Step, ctx: StepContext) -> Outcome:
             return run_enroll(step, ctx)
         case ExitStep():
             return run_exit(step, ctx)
+        case SuppressStep():
+            return run_suppress(step, ctx)
 
 
 def _wake(step: Step, ctx: StepContext) -> Outcome:

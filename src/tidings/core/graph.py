@@ -28,6 +28,19 @@ def _str(value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
+def _event_wait_edges(base: str, raw: Mapping[str, Any], nxt: str) -> list[tuple[str, str]]:
+    """A wait for an event (or for any of several): where each event leads, and the timeout."""
+    edges = []
+    if isinstance(raw.get("events"), list):
+        for j, option in enumerate(raw["events"]):
+            if isinstance(option, Mapping):
+                edges.append((f"{base}.events[{j}].next", _str(option.get("next")) or nxt))
+    else:
+        edges.append((f"{base}.on_event", _str(raw.get("on_event")) or nxt))
+    edges.append((f"{base}.on_timeout", _str(raw.get("on_timeout")) or nxt))
+    return edges
+
+
 def _nodes(steps: Sequence[Any]) -> list[_Node]:
     ids = [_str(s.get("id")) if isinstance(s, Mapping) else None for s in steps]
     nodes = []
@@ -50,9 +63,8 @@ def _nodes(steps: Sequence[Any]) -> list[_Node]:
             for j, path in enumerate(raw.get("paths") or []):
                 if isinstance(path, Mapping) and _str(path.get("next")):
                     edges.append((f"{base}.paths[{j}].next", path["next"]))
-        elif kind == "wait" and raw.get("event") is not None:
-            edges.append((f"{base}.on_event", _str(raw.get("on_event")) or nxt))
-            edges.append((f"{base}.on_timeout", _str(raw.get("on_timeout")) or nxt))
+        elif kind == "wait" and (raw.get("event") is not None or raw.get("events")):
+            edges += _event_wait_edges(base, raw, nxt)
         elif kind == "approval":
             edges.append((f"{base}.on_approve", _str(raw.get("on_approve")) or nxt))
             edges.append((f"{base}.on_reject", _str(raw.get("on_reject")) or END))

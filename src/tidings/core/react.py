@@ -232,15 +232,35 @@ def _touch(
     if (
         isinstance(step, WaitStep)
         and state.wait_kind is WaitKind.EVENT
-        and step.event == event.name
         and event.occurred_at >= state.started_at
-        and (step.where is None or evaluate(parse_condition(step.where), facts))
     ):
-        target = step.on_event if step.on_event is not None else workflow.next_of(step)
-        arrived = line("event_arrived", f"{event.name} -> {target or 'end'}")
-        kept = replace(state, awaited={**state.awaited, step.id: event})
-        return go_to(kept, target), [*lines, arrived]
+        found = _awaited_target(workflow, step, event, facts)
+        if found is not None:
+            target = found[0]
+            arrived = line("event_arrived", f"{event.name} -> {target or 'end'}")
+            kept = replace(state, awaited={**state.awaited, step.id: event})
+            return go_to(kept, target), [*lines, arrived]
     return state, lines
+
+
+def _awaited_target(
+    workflow: Workflow, step: WaitStep, event: EventView, facts: Facts
+) -> tuple[str | None] | None:
+    """Where this event takes a journey waiting at `step` (a 1-tuple, its target None at
+    the workflow's end), or None when the wait is not for it. Of several events, the
+    first listed that matches decides."""
+    if step.events:
+        for option in step.events:
+            if option.event == event.name and (
+                option.where is None or evaluate(parse_condition(option.where), facts)
+            ):
+                return (option.next if option.next is not None else workflow.next_of(step),)
+        return None
+    if step.event == event.name and (
+        step.where is None or evaluate(parse_condition(step.where), facts)
+    ):
+        return (step.on_event if step.on_event is not None else workflow.next_of(step),)
+    return None
 
 
 def as_number(value: Any) -> float | None:

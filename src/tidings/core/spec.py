@@ -313,6 +313,15 @@ class UntilTime(StrictModel):
     weekdays: tuple[Weekday, ...] = ()
 
 
+class AwaitedEvent(StrictModel):
+    """One of the events a wait for any of several takes, and where it leads."""
+
+    event: str
+    where: str | None = None
+    #: The step this event leads to (the step listed after the wait if unset).
+    next: str | None = None
+
+
 class WaitStep(_Step):
     """Pause for a duration, until a local time, or until an event (with a timeout)."""
 
@@ -328,12 +337,26 @@ class WaitStep(_Step):
     at: str | None = None
     #: For an `at` whose field holds a date: the time of day, on the contact's clock.
     at_time: LocalTime | None = None
+    #: Wait for whichever of these events comes first, each with its own next step.
+    events: tuple[AwaitedEvent, ...] = ()
 
     @model_validator(mode="after")
     def _one_kind_of_wait(self) -> WaitStep:
         kinds = [k for k in ("for_", "until", "event", "at") if getattr(self, k) is not None]
+        kinds += ["events"] if self.events else []
         if len(kinds) != 1:
-            raise ValueError("a wait needs exactly one of `for`, `until`, `event` or `at`")
+            raise ValueError(
+                "a wait needs exactly one of `for`, `until`, `event`, `events` or `at`"
+            )
+        if self.events:
+            extra = [k for k in ("where", "on_event") if getattr(self, k)]
+            if extra:
+                raise ValueError(
+                    f"{', '.join(extra)} go in each of `events`: {{event, where, next}}"
+                )
+            if self.timeout is None:
+                raise ValueError("a wait for events needs a `timeout`, like timeout: 3d")
+            return self
         if self.at is not None:
             parse_moment(self.at)  # its ValueError names the mistake
         elif self.at_time is not None:
@@ -395,6 +418,9 @@ class ConsentStatus(StrEnum):
     UNSUBSCRIBED = "unsubscribed"  #: withdrew consent
     BOUNCED = "bounced"  #: the address does not exist
     COMPLAINED = "complained"  #: marked a message as spam
+    #: held back from marketing by a workflow's `suppress` step (a sunset, say); transactional
+    #: messages still go, and fresh consent (subscribing again) lifts it
+    SUPPRESSED = "suppressed"
 
 
 class UpdateStep(_Step):
@@ -454,6 +480,15 @@ class ExitStep(_Step):
     reason: str | None = None
 
 
+class SuppressStep(_Step):
+    """Hold the contact back from marketing on a channel, for every workflow, until they
+    consent again; the reason goes on their timeline."""
+
+    type: Literal["suppress"]
+    channel: Literal["email", "sms"] = "email"
+    reason: str = Field(min_length=1, max_length=200)
+
+
 Step = Annotated[
     SendStep
     | WaitStep
@@ -464,7 +499,8 @@ Step = Annotated[
     | NotifyStep
     | ApprovalStep
     | EnrollStep
-    | ExitStep,
+    | ExitStep
+    | SuppressStep,
     Field(discriminator="type"),
 ]
 

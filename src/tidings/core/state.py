@@ -57,6 +57,12 @@ class ContactView:
     external_id: str | None = None
     #: Named lead scores, as last computed (`contact.scores.engagement`).
     scores: Mapping[str, float] = field(default_factory=dict)
+    #: The segments the contact is in (`contact.segments contains "vip"`), as the shell
+    #: last stored them.
+    segments: frozenset[str] = frozenset()
+    #: The workflows the contact has a journey running in (`contact.journeys contains
+    #: "cart_recovery"`), the one asking included.
+    journeys: frozenset[str] = frozenset()
 
     def fields(self) -> dict[str, Any]:
         """What `contact.*` means in conditions and templates: attributes plus standard fields."""
@@ -70,6 +76,8 @@ class ContactView:
             "tags": sorted(self.tags),
             "score": _shown(self.score),
             "scores": {name: _shown(value) for name, value in self.scores.items()},
+            "segments": sorted(self.segments),
+            "journeys": sorted(self.journeys),
         }
 
 
@@ -91,6 +99,8 @@ STANDARD_CONTACT_FIELDS = frozenset(
         "tags",
         "score",
         "scores",
+        "segments",
+        "journeys",
         "first_name",
         "last_name",
     }

@@ -39,6 +39,7 @@ _STEP_MODELS: dict[str, type[BaseModel]] = {
     "approval": spec.ApprovalStep,
     "enroll": spec.EnrollStep,
     "exit": spec.ExitStep,
+    "suppress": spec.SuppressStep,
 }
 _TRIGGER_MODELS: dict[str, type[BaseModel]] = {
     "event": spec.EventTrigger,
@@ -349,10 +350,13 @@ class _MeaningChecks:
 
     def awaited_field(self, path: str, ref: Field) -> None:
         """`steps.<id>.event.<property>`: the event that ended the wait step <id>."""
-        waits = {
-            str(s.get("id")): str(s.get("event"))
+        # A wait for one event names it; a wait for any of several reads whichever came.
+        waits: dict[str, str | None] = {
+            str(s.get("id")): str(s["event"]) if s.get("event") else None
             for s in _list(self.data.get("steps"))
-            if isinstance(s, Mapping) and s.get("type") == "wait" and s.get("event")
+            if isinstance(s, Mapping)
+            and s.get("type") == "wait"
+            and (s.get("event") or s.get("events"))
         }
         step = ref.path[0]
         if step not in waits:
@@ -368,7 +372,8 @@ class _MeaningChecks:
                 f"write steps.{step}.event.<property>, like steps.{step}.event.id",
             )
             return
-        self.event_property(path, waits[step], ref.path[2], str(ref))
+        if waits[step] is not None:
+            self.event_property(path, waits[step], ref.path[2], str(ref))
 
     def moment(self, path: str, text: str) -> None:
         """A wait's `at`: its field is checked like a condition's (its form by the model)."""
@@ -491,6 +496,16 @@ class _MeaningChecks:
     def wait_step(self, path: str, step: Mapping[str, Any]) -> None:
         if isinstance(step.get("at"), str):
             self.moment(f"{path}.at", step["at"])
+            return
+        if isinstance(step.get("events"), list):
+            for j, option in enumerate(step["events"]):
+                name = _map(option).get("event")
+                if not isinstance(name, str):
+                    continue
+                self.event_name(f"{path}.events[{j}].event", name)
+                when = _map(option).get("where")
+                if isinstance(when, str):
+                    self.condition(f"{path}.events[{j}].where", when, event=name)
             return
         if not isinstance(step.get("event"), str):
             return

@@ -46,6 +46,7 @@ from tidings.core.state import ContactView, EnrollmentState, EventView, WaitKind
 from tidings.core.steps.update import apply_update
 from tidings.runtime.render_clock import render_cpu_seconds
 from tidings.storage import approvals, contacts, enrollments, experiments, messages, step_log
+from tidings.storage import segments as segment_store
 from tidings.storage.approvals import ApprovalStatus
 from tidings.storage.enrollments import Stored
 from tidings.storage.messages import MessageStatus
@@ -151,6 +152,10 @@ class Journeys:
         self.catalog = catalog
         self.now = now
         self._contacts: dict[int, ContactView] = {}
+        #: Segment keys by contact, for `contact.segments`; loaded with the contacts.
+        self._segments: dict[int, frozenset[str]] = {}
+        self._segments_read: set[int] = set()
+        self._live_mention_segments: bool | None = None
         self._dirty_contacts: set[int] = set()
         #: Whether any workflow changed a profile in this transaction (segments care).
         self.profiles_changed = False
@@ -179,6 +184,29 @@ class Journeys:
         for view in views:
             self._contacts.setdefault(view.id, view)
 
+    def _asks_about_segments(self, mine: Iterable[Stored]) -> bool:
+        """Whether a live workflow, or the version of one of these journeys, reads
+        `contact.segments`."""
+        # A stored version that no longer loads must fail its own journeys only, never
+        # this question for others: then the segments are simply read.
+        try:
+            if self._live_mention_segments is None:
+                live = self.catalog.live(self.conn, self.workspace_id)
+                self._live_mention_segments = any(_reads_segments(d.workflow) for _, d in live)
+            return self._live_mention_segments or any(
+                _reads_segments(self.catalog.version(self.conn, s.workflow_id, s.state.version))
+                for s in mine
+                if s.state.status.is_open
+            )
+        except Exception:  # any failure to load a spec: see above
+            return True
+
+    def _read_segments(self, contact_ids: Iterable[int]) -> None:
+        missing = [c for c in contact_ids if c not in self._segments_read]
+        if missing:
+            self._segments.update(segment_store.segments_of_contacts(self.conn, missing))
+            self._segments_read.update(missing)
+
     def _load_enrollments(self, contact_ids: list[int]) -> None:
         for cid, stored in enrollments.load_for_contacts(self.conn, contact_ids).items():
             # States saved in this transaction but not flushed yet are newer than the rows,
@@ -195,7 +223,20 @@ class Journeys:
         """The contact as this transaction has it, changes included."""
         if contact_id not in self._contacts:
             self.preload([contact_id], with_enrollments=False)
-        return self._contacts[contact_id]
+        view = self._contacts[contact_id]
+        # What conditions read of the contact's place in segments and other journeys, as
+        # this transaction has it (segments as stored before this batch's events). The
+        # segments are read only when a workflow asks about them.
+        mine = self.enrollments_of(contact_id)
+        member_of: frozenset[str] = frozenset()
+        if self._asks_about_segments(mine):
+            self._read_segments([contact_id])
+            member_of = self._segments.get(contact_id, frozenset())
+        running = frozenset(s.state.workflow_key for s in mine if s.state.status.is_open)
+        if view.segments != member_of or view.journeys != running:
+            view = replace(view, segments=member_of, journeys=running)
+            self._contacts[contact_id] = view
+        return view
 
     def enrollments_of(self, contact_id: int) -> list[Stored]:
         """The contact's enrollments as this transaction has them."""
@@ -510,3 +551,13 @@ class Journeys:
         self._messages.clear()
         self._approvals.clear()
         self._log.clear()
+
+
+def _reads_segments(spec: Workflow) -> bool:
+    """Whether a workflow version's conditions or templates read `contact.segments`; kept
+    on the (frozen, immutable) spec once known."""
+    found: bool | None = spec.__dict__.get("_reads_segments")
+    if found is None:
+        found = "contact.segments" in spec.model_dump_json()
+        spec.__dict__["_reads_segments"] = found
+    return found

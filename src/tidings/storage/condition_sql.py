@@ -330,6 +330,11 @@ class _Compiler:
     def ref(self, ref: Field) -> _Ref:
         head, rest = ref.path[0], ref.path[1:]
         match ref.root:
+            case "contact" if head in ("segments", "journeys"):
+                raise NotInSql(
+                    f"{ref} is known to workflows only; a segment can repeat the other"
+                    " segment's condition instead"
+                )
             case "contact":
                 if head in _STRING_COLUMNS or head in _NUMBER_COLUMNS:
                     if rest:

@@ -13,7 +13,7 @@ from sqlalchemy import Connection, and_, func, null, select
 
 from tidings.core.attribution import Conversion, Touch
 from tidings.core.react import as_number
-from tidings.storage.reports import Period, day_of
+from tidings.storage.reports import MESSAGE_CHANNELS, Period, day_of
 from tidings.storage.tables import (
     OPEN_STATUSES,
     contacts,
@@ -68,6 +68,8 @@ def touches(
                 messages.c.workspace_id == workspace_id,
                 messages.c.contact_id.in_(chunk),
                 messages.c.status == "sent",
+                # A touch is a message the person got: not a webhook or a sales alert.
+                messages.c.channel.in_(MESSAGE_CHANNELS),
                 messages.c.sent_at >= since,
                 messages.c.sent_at <= until,
             )

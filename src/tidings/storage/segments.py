@@ -277,6 +277,20 @@ def segments_of(conn: Connection, contact_id: int) -> list[str]:
     return [r[0] for r in rows]
 
 
+def segments_of_contacts(conn: Connection, contact_ids: Sequence[int]) -> dict[int, frozenset[str]]:
+    """The keys of the segments each of these contacts is in now (absent: none)."""
+    found: dict[int, set[str]] = {}
+    for start in range(0, len(contact_ids), 5000):
+        rows = conn.execute(
+            select(segment_members.c.contact_id, segments.c.key)
+            .join(segments, segments.c.id == segment_members.c.segment_id)
+            .where(segment_members.c.contact_id.in_(contact_ids[start : start + 5000]))
+        )
+        for contact_id, key in rows:
+            found.setdefault(contact_id, set()).add(key)
+    return {cid: frozenset(keys) for cid, keys in found.items()}
+
+
 def member_rows(conn: Connection, segment: Segment, after: int = 0, limit: int = 1000) -> list[Any]:
     """Members' contact rows with when they entered, in id order after `after`: a page."""
     rows = conn.execute(

@@ -472,3 +472,50 @@ def test_a_simulated_workspace_is_reported_as_of_its_virtual_time(store: Store, 
     with store.engine.begin() as conn:
         mark_simulated(conn, store.workspace_id, store.clock.now() - timedelta(days=198))
     assert untouched() == []
+
+
+def test_a_template_previewed_for_a_contact_and_a_sample_event(store: Store, api: Api) -> None:
+    cart = (Path(__file__).parents[3] / "examples" / "workflows" / "cart_recovery.yaml").read_text()
+    api.admin("POST", "/api/workflows", content=cart)
+    traits = {"email": "ann@example.com", "first_name": "Ann"}
+    assert api.client.post("/v1/identify", json={"userId": "ann", "traits": traits}, auth=(api.write, "")).status_code == 200  # fmt: skip
+    name = "cart_reminder"
+    sample = {"cart_id": "c1", "value": 42, "items": [{"name": "Mug", "price": 12}]}
+    found = api.admin(
+        "POST",
+        "/api/workflows/cart_recovery/preview",
+        json={"template": name, "contact": "ann", "event": sample},
+    )
+    assert found.status_code == 200, found.text
+    shown = found.json()
+    assert shown["subject"] == "You left something behind, Ann"
+    assert "<li>Mug</li>" in shown["html"] and "cart/c1" in shown["html"]
+    assert "Mug" in shown["text"]  # the text part derived from the HTML
+    # Nothing was sent, stored or counted.
+    assert rows(store, "SELECT count(*) FROM messages")[0][0] == 0
+    missing = api.admin(
+        "POST", "/api/workflows/cart_recovery/preview", json={"template": "remindr"}
+    )
+    assert missing.status_code == 400
+    assert missing.json()["errors"][0]["path"] == "template"
+    nobody = api.admin(
+        "POST",
+        "/api/workflows/cart_recovery/preview",
+        json={"template": name, "contact": "nobody@example.com"},
+    )
+    assert nobody.status_code == 404
+
+
+def test_blueprints_listed_filled_in_and_created(api: Api) -> None:
+    listed = api.admin("GET", "/api/blueprints").json()
+    nps = next(b for b in listed if b["name"] == "nps")
+    assert nps["title"] == "NPS survey"
+    assert {"name": "key", "default": "nps"}.items() <= nps["parameters"][0].items()
+    used = api.admin("POST", "/api/blueprints/nps", json={"values": {"key": "survey"}}).json()
+    assert used["valid"] and used["problems"] == []
+    created = api.admin("POST", "/api/workflows", content=used["source"])
+    assert created.status_code == 201, created.text
+    assert created.json()["key"] == "survey"
+    refused = api.admin("POST", "/api/blueprints/nps", json={"values": {"keyy": "x"}}).json()
+    assert not refused["valid"] and refused["problems"][0]["path"] == "keyy"
+    assert api.admin("POST", "/api/blueprints/nope", json={}).status_code == 404

@@ -92,6 +92,9 @@ def test_the_roles_each_route_needs() -> None:
     assert needed[("DELETE", "/api/contacts/{contact_id}")] is Role.OWNER
     assert needed[("GET", "/api/contacts/{contact_id}/export")] is Role.OWNER
     assert needed[("GET", "/api/audit")] is Role.EDITOR
+    assert needed[("POST", "/api/workflows/{key}/preview")] is Role.EDITOR
+    assert needed[("GET", "/api/blueprints")] is Role.VIEWER
+    assert needed[("POST", "/api/blueprints/{name}")] is Role.EDITOR
     assert needed[("PUT", "/api/forms/{key}")] is Role.EDITOR
     assert needed[("GET", "/api/forms/{key}/figures")] is Role.VIEWER
     # No route is left at a read level for a change.

@@ -24,6 +24,7 @@ def test_sent_counts_messages_not_webhooks_or_alerts(
         id: hello
         name: Hello
         trigger: {{event: signed_up}}
+        goal: {{event: order_completed, within: 3d, revenue: revenue}}
         templates:
           hi: {{subject: "Hi", text: "hi"}}
         steps:
@@ -41,6 +42,18 @@ def test_sent_counts_messages_not_webhooks_or_alerts(
     (figures,) = report.workflows
     assert figures.sent == 1
     assert [day.sent for day in figures.days] == [1]
+
+
+def test_attribution_credits_messages_not_webhooks_or_alerts(
+    store: Store, dispatcher: Dispatcher, smtp: tuple[SmtpSink, int], receiver: HttpSink
+) -> None:
+    test_sent_counts_messages_not_webhooks_or_alerts(store, dispatcher, smtp, receiver)
+    store.clock.advance(timedelta(hours=1))
+    track(store, "ann", "order_completed", revenue=50)
+    with store.engine.connect() as conn:
+        report = build_report(conn, store.workspace_id, store.catalog, store.clock.now())
+    # The email touched Ann; the CRM webhook and the sales alert did not reach her.
+    assert [(row.workflow, row.step) for row in report.attribution.steps] == [("hello", "hi")]
 
 
 def test_daily_rates_count_the_same_people_above_and_below_the_line(store: Store) -> None:

@@ -279,5 +279,5 @@ def test_canvas_positions_are_accepted_and_a_stale_one_is_a_warning() -> None:
 def test_a_workflow_without_steps_says_so_and_one_bad_step_is_not_no_steps() -> None:
     assert problems(" []") == ["steps: a workflow needs at least one step (add a step)"]
     assert problems("  - {id: w, type: wait}") == [
-        "steps[0]: a wait needs exactly one of `for`, `until`, `event` or `at`"
+        "steps[0]: a wait needs exactly one of `for`, `until`, `event`, `events` or `at`"
     ]

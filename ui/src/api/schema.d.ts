@@ -84,6 +84,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/blueprints": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List All
+         * @description Every blueprint.
+         */
+        get: operations["list_all_api_blueprints_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/blueprints/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Use
+         * @description Fill a blueprint in and validate the workflow; nothing is stored.
+         */
+        post: operations["use_api_blueprints__name__post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/bounces": {
         parameters: {
             query?: never;
@@ -1022,6 +1062,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/workflows/{key}/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Preview
+         * @description Render one of the current version's templates for a contact and a sample event,
+         *     as its send step would; nothing is sent, stored or counted.
+         */
+        post: operations["preview_api_workflows__key__preview_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/workflows/{key}/publish": {
         parameters: {
             query?: never;
@@ -1427,6 +1488,20 @@ export interface components {
             next_before: number | null;
         };
         /**
+         * BlueprintOut
+         * @description A blueprint: its name, what it does and its parameters.
+         */
+        BlueprintOut: {
+            /** Name */
+            name: string;
+            /** Parameters */
+            parameters: components["schemas"]["ParameterOut"][];
+            /** Summary */
+            summary: string;
+            /** Title */
+            title: string;
+        };
+        /**
          * Bounce
          * @description What a failed delivery report says about the address.
          * @enum {string}
@@ -1540,7 +1615,7 @@ export interface components {
          * @description A contact's consent on one channel.
          * @enum {string}
          */
-        ConsentStatus: "subscribed" | "unsubscribed" | "bounced" | "complained";
+        ConsentStatus: "subscribed" | "unsubscribed" | "bounced" | "complained" | "suppressed";
         /**
          * ContactBrief
          * @description Who the journey is about.
@@ -1859,7 +1934,7 @@ export interface components {
             /** Key */
             key: string;
             /** Problems */
-            problems: components["schemas"]["ProblemOut"][];
+            problems: components["schemas"]["tidings__api__admin__builder__ProblemOut"][];
             /** Source */
             source: string;
             /**
@@ -2365,6 +2440,18 @@ export interface components {
             kind: components["schemas"]["KeyKind"];
         };
         /**
+         * ParameterOut
+         * @description One setting of a blueprint.
+         */
+        ParameterOut: {
+            /** Default */
+            default: string;
+            /** Help */
+            help: string;
+            /** Name */
+            name: string;
+        };
+        /**
          * Policies
          * @description A workspace's send-time policies. Every rule is off until it is set.
          */
@@ -2405,14 +2492,18 @@ export interface components {
             timezone: string;
         };
         /**
-         * PreviewOut
-         * @description What a condition would hold now; nothing is stored.
+         * PreviewIn
+         * @description What to render: a template, for a contact (or a blank one), with a sample event.
          */
-        PreviewOut: {
-            /** Sample */
-            sample: components["schemas"]["MemberOut"][];
-            /** Size */
-            size: number;
+        PreviewIn: {
+            /** Contact */
+            contact?: string | null;
+            /** Event */
+            event?: {
+                [key: string]: unknown;
+            };
+            /** Template */
+            template: string;
         };
         /**
          * Problem
@@ -2459,22 +2550,6 @@ export interface components {
             message: string;
             /** Path */
             path: string;
-        };
-        /**
-         * ProblemOut
-         * @description One problem the validator found, with the step it concerns (None: the workflow).
-         */
-        ProblemOut: {
-            /** Hint */
-            hint: string;
-            /** Message */
-            message: string;
-            /** Path */
-            path: string;
-            /** Severity */
-            severity: string;
-            /** Step Id */
-            step_id: string | null;
         };
         /**
          * QuietHours
@@ -2795,12 +2870,35 @@ export interface components {
             name: string;
         };
         /**
+         * UseIn
+         * @description Parameter values; those left out take their defaults.
+         */
+        UseIn: {
+            /** Values */
+            values?: {
+                [key: string]: string;
+            };
+        };
+        /**
+         * UsedOut
+         * @description The workflow's YAML (empty when a value was refused), whether it is valid, and
+         *     every problem with its path: post `source` to /api/workflows to create it.
+         */
+        UsedOut: {
+            /** Problems */
+            problems: components["schemas"]["tidings__api__admin__blueprints__ProblemOut"][];
+            /** Source */
+            source: string;
+            /** Valid */
+            valid: boolean;
+        };
+        /**
          * Validation
          * @description The validator's verdict on a workflow document.
          */
         Validation: {
             /** Problems */
-            problems: components["schemas"]["ProblemOut"][];
+            problems: components["schemas"]["tidings__api__admin__builder__ProblemOut"][];
             /** Valid */
             valid: boolean;
         };
@@ -3016,6 +3114,36 @@ export interface components {
             role: string;
         };
         /**
+         * ProblemOut
+         * @description One problem with the filled-in workflow.
+         */
+        tidings__api__admin__blueprints__ProblemOut: {
+            /** Hint */
+            hint: string;
+            /** Message */
+            message: string;
+            /** Path */
+            path: string;
+            /** Severity */
+            severity: string;
+        };
+        /**
+         * ProblemOut
+         * @description One problem the validator found, with the step it concerns (None: the workflow).
+         */
+        tidings__api__admin__builder__ProblemOut: {
+            /** Hint */
+            hint: string;
+            /** Message */
+            message: string;
+            /** Path */
+            path: string;
+            /** Severity */
+            severity: string;
+            /** Step Id */
+            step_id: string | null;
+        };
+        /**
          * PersonOut
          * @description A member of the workspace.
          */
@@ -3032,6 +3160,28 @@ export interface components {
             /** Name */
             name: string;
             role: components["schemas"]["Role"];
+        };
+        /**
+         * PreviewOut
+         * @description What a condition would hold now; nothing is stored.
+         */
+        tidings__api__admin__segments__PreviewOut: {
+            /** Sample */
+            sample: components["schemas"]["MemberOut"][];
+            /** Size */
+            size: number;
+        };
+        /**
+         * PreviewOut
+         * @description A rendered message; nothing was sent or stored.
+         */
+        tidings__api__admin__workflows__PreviewOut: {
+            /** Html */
+            html: string | null;
+            /** Subject */
+            subject: string | null;
+            /** Text */
+            text: string | null;
         };
         /**
          * PersonOut
@@ -3307,6 +3457,124 @@ export interface operations {
             };
             /** @description The caller's role may not do this, or a session's CSRF token is missing */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error: `request_id` is in the server's log */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_all_api_blueprints_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BlueprintOut"][];
+                };
+            };
+            /** @description No key or session, or an unknown, revoked or expired one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not do this, or a session's CSRF token is missing */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error: `request_id` is in the server's log */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    use_api_blueprints__name__post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UseIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UsedOut"];
+                };
+            };
+            /** @description Invalid request: `errors` gives the path of each mistake */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No key or session, or an unknown, revoked or expired one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not do this, or a session's CSRF token is missing */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found in this workspace */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5287,7 +5555,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PreviewOut"];
+                    "application/json": components["schemas"]["tidings__api__admin__segments__PreviewOut"];
                 };
             };
             /** @description Invalid request: `errors` gives the path of each mistake */
@@ -6986,6 +7254,77 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["WorkflowOut"];
+                };
+            };
+            /** @description Invalid request: `errors` gives the path of each mistake */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No key or session, or an unknown, revoked or expired one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not do this, or a session's CSRF token is missing */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found in this workspace */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error: `request_id` is in the server's log */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    preview_api_workflows__key__preview_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PreviewIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["tidings__api__admin__workflows__PreviewOut"];
                 };
             };
             /** @description Invalid request: `errors` gives the path of each mistake */

@@ -5,6 +5,7 @@ from fastapi import APIRouter
 from tidings.api.admin import (
     approvals,
     audit,
+    blueprints,
     builder,
     contact_data,
     contacts,
@@ -34,6 +35,7 @@ for _module in (
     delivery,
     reports,
     audit,
+    blueprints,
     people,
     forms,
 ):

@@ -9,7 +9,7 @@ from typing import Any
 
 import yaml
 from fastapi import APIRouter, Query, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from tidings.api.admin.deps import AdminDep, RawBody
 from tidings.api.admin.views import AfterQuery, EnrollmentOut, WorkflowKey, enrollment_out
@@ -17,11 +17,14 @@ from tidings.api.audit import note_change
 from tidings.api.auth import requires
 from tidings.api.errors import ApiError
 from tidings.api.openapi import problems
+from tidings.core.preview import preview_template
 from tidings.core.problems import Problem
+from tidings.core.state import ContactView
 from tidings.core.validate import validate_workflow
-from tidings.errors import SpecInvalid, WorkflowNotFound
+from tidings.errors import ContactNotFound, SpecInvalid, WorkflowNotFound
 from tidings.simulation.scenario import run_scenario
 from tidings.storage import browse
+from tidings.storage.contacts import find_contact, load_contacts
 from tidings.storage.engine import create_engine
 from tidings.storage.forms import form_fields
 from tidings.storage.people import Role
@@ -255,3 +258,40 @@ def simulate(
         messages=result.totals.delivered,
         stats=figures,
     )
+
+
+class PreviewIn(BaseModel):
+    """What to render: a template, for a contact (or a blank one), with a sample event."""
+
+    template: str = Field(max_length=64)
+    #: The contact: its id, user id or email; a contact with no fields when unset.
+    contact: str | None = Field(None, max_length=320)
+    #: The trigger event's properties, as `event.*` and `trigger.*` read them.
+    event: dict[str, Any] = Field(default_factory=dict)
+
+
+class PreviewOut(BaseModel):
+    """A rendered message; nothing was sent or stored."""
+
+    subject: str | None
+    html: str | None
+    text: str | None
+
+
+@router.post("/{key}/preview", response_model=PreviewOut, responses=problems(400, 404))
+def preview(key: WorkflowKey, body: PreviewIn, admin: AdminDep) -> PreviewOut:
+    """Render one of the current version's templates for a contact and a sample event,
+    as its send step would; nothing is sent, stored or counted."""
+    row = _find(admin, key)
+    with admin.engine.connect() as conn:
+        spec = admin.catalog.version(conn, row.id, row.current_version)
+        person = ContactView(id=0)
+        if body.contact is not None:
+            found = find_contact(conn, admin.workspace_id, body.contact)
+            if found is None:
+                raise ContactNotFound(f"no contact {body.contact!r} in this workspace")
+            person = load_contacts(conn, [found])[found]
+    result = preview_template(spec, body.template, person, body.event)
+    if isinstance(result, Problem):
+        raise ApiError(400, "Bad Request", result.message, [result])
+    return PreviewOut(subject=result.subject, html=result.html, text=result.text)

@@ -15,7 +15,8 @@ def apply_update(contact: ContactView, update: UpdateContact) -> ContactView:
     attributes = {k: v for k, v in contact.attributes.items() if k not in update.unset}
     attributes.update(update.set)
     tags = (contact.tags | set(update.add_tags)) - set(update.remove_tags)
-    score = contact.score + (update.score_delta or 0)
+    # Kept to the hundredth, like named scores: 0.1 + 0.2 is shown as 0.3, not 0.30000000000000004.
+    score = round(contact.score + (update.score_delta or 0), 2)
     consent = {**contact.consent, **update.consent}
     return replace(
         contact, attributes=attributes, tags=frozenset(tags), score=score, consent=consent

@@ -10,6 +10,13 @@ from tidings.core.state import WaitKind
 from tidings.core.steps.base import Outcome, StepContext, go_to, wait_until
 
 
+def awaited_names(step: WaitStep) -> str:
+    """The event, or the events, a wait is for, as the timeline says it."""
+    if step.events:
+        return "any of " + ", ".join(dict.fromkeys(option.event for option in step.events))
+    return str(step.event)
+
+
 def start_wait(step: WaitStep, ctx: StepContext) -> Outcome:
     """Enter the wait: work out when it ends."""
     now = ctx.now
@@ -25,7 +32,7 @@ def start_wait(step: WaitStep, ctx: StepContext) -> Outcome:
     else:
         assert step.timeout is not None  # the model requires a timeout on event waits
         wake_at, kind = now + step.timeout, WaitKind.EVENT
-        what = f"for {step.event} (at most {format_duration(step.timeout)})"
+        what = f"for {awaited_names(step)} (at most {format_duration(step.timeout)})"
     state = wait_until(ctx.state, wake_at, kind)
     decision = ctx.decision("waiting", what, wake_at=wake_at.isoformat())
     return Outcome(state, decisions=(decision,))
@@ -55,7 +62,10 @@ def resume_wait(step: WaitStep, ctx: StepContext) -> Outcome:
         return Outcome(ctx.state)  # woken early; keep waiting
     if ctx.state.wait_kind is WaitKind.EVENT:
         target = step.on_timeout if step.on_timeout is not None else ctx.workflow.next_of(step)
-        decision = ctx.decision("timed_out", f"no {step.event} arrived in time")
+        what = awaited_names(step).replace("any of", "none of", 1) if step.events else step.event
+        decision = ctx.decision(
+            "timed_out", f"{'' if step.events else 'no '}{what} arrived in time"
+        )
         return Outcome(go_to(ctx.state, target), decisions=(decision,))
     # A timer that ran out needs no line of its own: the next step's line, at the later
     # time, already tells the story.

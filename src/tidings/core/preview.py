@@ -1,0 +1,57 @@
+"""A template rendered for a chosen contact and a sample event, as a send step would
+render it, without sending anything: what `tidings workflow preview` and the API show."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from tidings.core.problems import Problem, suggest
+from tidings.core.render import RenderError, TimeLimit, render, text_source_from_html
+from tidings.core.spec import Workflow
+from tidings.core.state import ContactView
+
+
+@dataclass(frozen=True)
+class Preview:
+    """The parts of a rendered message (None where the template has no such part)."""
+
+    subject: str | None
+    html: str | None
+    text: str | None
+
+
+def preview_template(
+    workflow: Workflow,
+    template: str,
+    contact: ContactView,
+    event: Mapping[str, Any],
+    time_limit: TimeLimit | None = None,
+) -> Preview | Problem:
+    """Render `template` of `workflow` for `contact`, with `event` as the trigger (and the
+    awaited events of `steps.*` left empty); a problem names what went wrong."""
+    found = workflow.templates.get(template)
+    if found is None:
+        hint = suggest(template, workflow.templates) or (
+            f"this workflow has {', '.join(sorted(workflow.templates)) or 'no templates'}"
+        )
+        return Problem("template", f"no template {template!r} in {workflow.id}", hint)
+    data = {
+        "contact": contact.fields(),
+        "event": dict(event),
+        "trigger": dict(event),
+        "workflow": {"id": workflow.id, "name": workflow.name},
+        "steps": {},
+    }
+
+    def part(source: str | None, *, html: bool = False) -> str | None:
+        return None if source is None else render(source, data, html=html, time_limit=time_limit)
+
+    try:
+        subject, html, text = part(found.subject), part(found.html, html=True), part(found.text)
+        if text is None and found.html is not None:
+            text = part(text_source_from_html(found.html))
+    except RenderError as exc:
+        return Problem("template", f"{template} does not render: {exc}")
+    return Preview(subject, html, text)
