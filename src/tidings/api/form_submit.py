@@ -9,6 +9,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from fastapi import Request
+from sqlalchemy import Connection
 
 from tidings.api.ingest import IngestService
 from tidings.api.links import LinkService, queue_confirmation
@@ -111,8 +112,10 @@ def store_submission(
         properties=properties,
     )
     assert isinstance(identify, Incoming)
-    service.store(form.workspace_id, [identify, track])
-    with service.engine.begin() as conn:
+
+    def proofs(conn: Connection) -> None:
+        # In the transaction that stores the submission: a crash never leaves the event (and
+        # the journeys it starts) without the consent's proof, nor a proof without its event.
         contact = stored_forms.visitor_contact(conn, form.workspace_id, visitor)
         assert contact is not None  # the identify above made or found it
         stored_forms.record_consents(
@@ -128,4 +131,6 @@ def store_submission(
                 conn, links, form.workspace_id, form.secret, contact, "email",
                 "Please confirm your subscription", now,
             )  # fmt: skip
+
+    service.store(form.workspace_id, [identify, track], then=proofs)
     return []

@@ -11,10 +11,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import APIRouter, Request
+from sqlalchemy import Connection
 from starlette.concurrency import run_in_threadpool
 
 from tidings.api.body import read_json
@@ -57,14 +59,27 @@ class IngestService:
         default_factory=lambda: JourneyLimits(batch_seconds=DEFAULT_INGEST_JOURNEY_SECONDS)
     )
 
-    def store(self, workspace_id: int, items: list[Incoming | AliasCall]) -> IngestReport:
-        """Commit the calls; 503 when every slot stays busy or the database is out of reach
-        (locked, restarting, refusing connections)."""
+    def store(
+        self,
+        workspace_id: int,
+        items: list[Incoming | AliasCall],
+        *,
+        then: Callable[[Connection], None] | None = None,
+    ) -> IngestReport:
+        """Commit the calls, and what `then` writes in the same transaction; 503 when every
+        slot stays busy or the database is out of reach (locked, restarting, refusing
+        connections)."""
         if not self.slots.acquire(timeout=QUEUE_SECONDS):
             raise _overloaded("every ingest slot is busy")
         try:
             return ingest(
-                self.engine, workspace_id, items, self.clock, self.catalog, limits=self.limits
+                self.engine,
+                workspace_id,
+                items,
+                self.clock,
+                self.catalog,
+                limits=self.limits,
+                then=then,
             )
         except Exception as exc:
             # Locked, restarting, refusing connections, a dropped connection: nothing was

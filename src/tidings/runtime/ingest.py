@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -65,8 +65,10 @@ def ingest(
     catalog: Catalog,
     trigger_horizon: timedelta = DEFAULT_TRIGGER_HORIZON,
     limits: JourneyLimits | None = None,
+    then: Callable[[Connection], None] | None = None,
 ) -> IngestReport:
-    """Store a batch and react to it; everything commits together or not at all.
+    """Store a batch and react to it; everything commits together or not at all, with what
+    `then` writes after the calls (a form's consent proofs).
 
     Calls run in order: an alias in the middle of a batch merges the profiles before the
     calls after it are stored. `limits` bounds each render, and the time the batch's
@@ -90,6 +92,8 @@ def ingest(
             report.stored += part.stored
             report.duplicates += part.duplicates
             report.enrolled += part.enrolled
+        if then is not None:
+            then(conn)
         if stopwatch.deferred:
             logger.info(
                 "the batch's time for journeys is spent; the scheduler runs the rest",

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
+from sqlalchemy.exc import ProgrammingError
 
 from tests.integration.conftest import Store
 from tidings.api.app import create_app
@@ -168,6 +169,29 @@ def test_a_submission_identifies_records_consent_and_starts_the_workflow(site: S
     assert name == "form_submitted"
     assert properties["form"] == "contact" and properties["company"] == "Acme"
     assert properties["source"] == "news" and properties["news"] is True
+
+
+def test_a_submission_and_its_consent_proof_are_stored_together_or_not_at_all(
+    site: Site,
+) -> None:
+    # The proof's table gone stands for a crash between the two writes: the submission must
+    # not be kept (nor start journeys) without the proof of the consent it gave.
+    page = _show(site)
+    with site.store.engine.begin() as conn:
+        conn.execute(text("ALTER TABLE form_consents RENAME TO form_consents_away"))
+    try:
+        try:
+            # SQLite's "no such table" is an OperationalError, answered 503 like an outage;
+            # PostgreSQL's is raised through the test client.
+            failed = _submit(site, page, email="a@shop.example", first_name="A", news="yes")
+            assert failed.status_code >= 500, failed.text
+        except ProgrammingError:
+            pass
+    finally:
+        with site.store.engine.begin() as conn:
+            conn.execute(text("ALTER TABLE form_consents_away RENAME TO form_consents"))
+    assert [name for name, _ in _events(site)] == []
+    assert site.rows("SELECT id FROM contacts") == []
 
 
 def test_the_workflow_validator_knows_the_forms_fields(site: Site) -> None:
