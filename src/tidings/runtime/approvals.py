@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from sqlalchemy import Connection, Engine
 
 from tidings.clock import Clock
 from tidings.core.advance import decide
 from tidings.core.effects import StepLogEntry
 from tidings.errors import NotFound
-from tidings.runtime.journeys import Journeys
+from tidings.runtime.journeys import JourneyLimits, Journeys, Stopwatch
 from tidings.runtime.transactions import transact
 from tidings.storage import approvals, enrollments
 from tidings.storage.approvals import ApprovalStatus
@@ -24,6 +26,7 @@ def decide_approval(
     approved: bool,
     by: str,
     comment: str | None = None,
+    limits: JourneyLimits | None = None,
 ) -> str:
     """Apply the decision and run the journey on; return the enrollment's new status."""
     now = clock.now()
@@ -32,11 +35,16 @@ def decide_approval(
         stored = enrollments.load_enrollment(conn, enrollment_id, lock=True)
         if stored is None:
             raise NotFound(f"no enrollment {enrollment_id}")
-        journeys = Journeys(conn, stored.workspace_id, catalog, now)
+        # Each render bounded as the server's settings say; no batch time: one journey.
+        stopwatch = Stopwatch(replace(limits or JourneyLimits(), batch_seconds=None))
+        journeys = Journeys(conn, stored.workspace_id, catalog, now, stopwatch)
         spec = catalog.version(conn, stored.workflow_id, stored.state.version)
         contact = journeys.contact(stored.state.contact_id)
         arms = journeys.arms(stored.workflow_id, stored.state.version, spec)
-        result = decide(spec, stored.state, contact, now, approved=approved, by=by, arms=arms)
+        result = decide(
+            spec, stored.state, contact, now, approved=approved, by=by, arms=arms,
+            time_limit=stopwatch.render_limit,
+        )  # fmt: skip
         if result.state != stored.state:
             status = ApprovalStatus.APPROVED if approved else ApprovalStatus.REJECTED
             approvals.close_approvals(conn, enrollment_id, status, by, now, comment=comment)

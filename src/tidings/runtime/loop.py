@@ -80,7 +80,7 @@ class SchedulerLoop:
 
     def _sweep(self) -> None:
         try:
-            started = sweep_time_triggers(self.engine, self.clock, self.catalog)
+            started = sweep_time_triggers(self.engine, self.clock, self.catalog, limits=self.limits)
             if started:
                 logger.info("time triggers fired", extra={"action": "sweep", "count": started})
             self.health.progressed()  # each sweep may be long: the loop is busy, not stuck

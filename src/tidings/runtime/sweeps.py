@@ -4,6 +4,7 @@ sweeps."""
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import timedelta
 
 from sqlalchemy import Connection, Engine
@@ -13,7 +14,7 @@ from tidings.core.calendar import anniversaries_due, zone
 from tidings.core.entry import LiveVersion
 from tidings.core.spec import DateTrigger, InactivityTrigger, Reentry
 from tidings.runtime.ingest import announce
-from tidings.runtime.journeys import Journeys
+from tidings.runtime.journeys import JourneyLimits, Journeys, Stopwatch
 from tidings.runtime.scoring import decay_scores, load_scoring
 from tidings.runtime.segments import refresh_segment
 from tidings.runtime.supervision import is_outage
@@ -30,15 +31,22 @@ DATE_GRACE = timedelta(days=1)
 
 
 def sweep_time_triggers(
-    engine: Engine, clock: Clock, catalog: Catalog, *, batch: int = 1000
+    engine: Engine,
+    clock: Clock,
+    catalog: Catalog,
+    *,
+    batch: int = 1000,
+    limits: JourneyLimits | None = None,
 ) -> int:
-    """Enroll the contacts whose inactivity or date triggers are due; return how many."""
+    """Enroll the contacts whose inactivity or date triggers are due; return how many.
+    `limits` bounds each render the journeys they start make."""
     now = clock.now()
+    timing = replace(limits or JourneyLimits(), batch_seconds=None)
 
     def work(conn: Connection) -> int:
         started = 0
         for workspace_id in sweeps.workspaces_with_live_workflows(conn):
-            journeys = Journeys(conn, workspace_id, catalog, now)
+            journeys = Journeys(conn, workspace_id, catalog, now, Stopwatch(timing))
             for workflow_id, deployed in catalog.live(conn, workspace_id):
                 try:
                     # A savepoint: on PostgreSQL a failed query would end the transaction

@@ -212,3 +212,36 @@ def test_a_journey_resumed_after_the_batch_time_is_run_by_the_scheduler(store: S
     [text] = [r.body_text for r in rows(store, "SELECT body_text FROM messages")]
     assert text == "Thanks for your order of 30"
     assert enrollment_states(store) == [("completed", None, "reached the end")]
+
+
+APPROVED_RECEIPT = """
+id: vip_receipt
+name: Receipt after a look
+trigger: {event: order_completed}
+templates:
+  r: {subject: "Your order", text: "{% for i in (1..event.items) %}item {{ i }}\\n{% endfor %}"}
+steps:
+  - {id: ask, type: approval, message: "Send it?", timeout: 2d, on_reject: done}
+  - {id: send, type: send, template: r, kind: transactional}
+  - {id: done, type: exit}
+"""
+
+
+def test_a_journey_an_approval_resumes_renders_within_the_servers_limit(store: Store) -> None:
+    # The limit the server was started with (TIDINGS_RENDER_SECONDS) holds for the journey
+    # a person's approval runs on, not only for the ones ingest and the scheduler run.
+    deploy(store, APPROVED_RECEIPT)
+    limits = JourneyLimits(render_seconds=3, render_clock=Ticks())
+    with app_with(store, limits) as (client, key):
+        assert post(client, key, "/v1/track", order("mallory", 1000, "r1")).status_code == 200
+        with store.engine.begin() as conn:
+            secret = create_key(conn, store.workspace_id, KeyKind.SECRET, store.clock.now())
+        admin = {"Authorization": f"Bearer {secret}"}
+        [pending] = client.get("/api/approvals", headers=admin).json()
+        decided = client.post(
+            f"/api/approvals/{pending['id']}/approve", json={"by": "maria"}, headers=admin
+        )
+    assert decided.status_code == 200, decided.text
+    assert rows(store, "SELECT id FROM messages") == []
+    [(_, detail)] = held(store)
+    assert detail == "template error: the template takes more than 3 s to render"

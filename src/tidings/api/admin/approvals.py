@@ -90,6 +90,7 @@ def _decide(approval_id: IdPath, decision: Decision, admin: AdminDep, approved: 
         # A logged-in person decides as themselves; only a key's script says who it acts for.
         by=admin.caller.actor if admin.caller.actor_type == "person" else decision.by,
         comment=decision.comment,
+        limits=admin.limits,
     )
     outcome = ApprovalStatus.APPROVED if approved else ApprovalStatus.REJECTED
     return Decided(id=approval_id, status=outcome.value, enrollment_status=status)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 
 from tidings.api.auth import Caller, authenticate
 from tidings.clock import Clock
+from tidings.runtime.journeys import JourneyLimits
 from tidings.storage.workflows import Catalog
 
 
@@ -21,6 +22,9 @@ class Admin:
     engine: Engine
     clock: Clock
     catalog: Catalog
+    #: The render and journey limits the server was started with (TIDINGS_RENDER_SECONDS),
+    #: for the journeys an admin call runs on (an approval decided).
+    limits: JourneyLimits = field(default_factory=JourneyLimits)
 
     @property
     def workspace_id(self) -> int:
@@ -31,7 +35,7 @@ class Admin:
 def admin(request: Request, caller: Annotated[Caller, Depends(authenticate)]) -> Admin:
     """The caller (by Bearer secret key or session cookie) and the services."""
     service = request.app.state.ingest
-    return Admin(caller, service.engine, service.clock, service.catalog)
+    return Admin(caller, service.engine, service.clock, service.catalog, service.limits)
 
 
 AdminDep = Annotated[Admin, Depends(admin)]
