@@ -94,11 +94,11 @@ export function FormsPage() {
   );
 }
 
-function FiguresTable({ formKey, by }: { formKey: string; by: "page" | "source" }) {
+function FiguresTable({ formKey, by, wide = false }: { formKey: string; by: "page" | "source"; wide?: boolean }) {
   const figures = useQuery(figuresOf(formKey, by));
   const label = by === "page" ? "Page" : "Source";
   return (
-    <section className="card" aria-label={`By ${by}`}>
+    <section className={wide ? "card card--wide" : "card"} aria-label={`By ${by}`}>
       <h2 className="card__title">By {by}</h2>
       {figures.isPending && <Loading what="figures" />}
       {figures.isError && <Failure error={figures.error} />}
@@ -190,7 +190,7 @@ function Editor({ form, onSaved }: { form: Form | null; onSaved: (f: Form) => vo
         </div>
       )}
       {canEdit && (
-        <div className="page__actions">
+        <div className="page__actions definition__actions">
           <button type="button" className="button button--primary" onClick={submit} disabled={save.isPending}>
             {form ? "Save new version" : "Create form"}
           </button>
@@ -311,7 +311,9 @@ export function FormPage({ formKey }: { formKey: string }) {
         </p>
         <div className="card__header">
           <h3 className="card__subtitle">Embed in a website: paste where the form goes</h3>
-          <CopyButton text={f.embed_html} />
+          <div className="page__actions">
+            <CopyButton text={f.embed_html} />
+          </div>
         </div>
         <pre className="snippet" data-testid="snippet">{f.embed_html}</pre>
       </section>
@@ -319,9 +321,7 @@ export function FormPage({ formKey }: { formKey: string }) {
         <Questions spec={f.spec} />
         <FiguresTable formKey={f.key} by="source" />
       </div>
-      <div className="grid">
-        <FiguresTable formKey={f.key} by="page" />
-      </div>
+      <FiguresTable formKey={f.key} by="page" wide />
       <Editor key={`${f.key}:${f.version}`} form={f} onSaved={(saved) => navigate(`/forms/${encodeURIComponent(saved.key)}`)} />
     </section>
   );
