@@ -234,6 +234,10 @@ try {
   await page.getByRole("region", { name: "By page" }).getByRole("cell", { name: "https://shop.example/pricing" }).waitFor();
   check(true, "figures by page name the page");
   await shot(`${String(n++).padStart(2, "0")}-form`);
+  await page.getByLabel("Form definition (YAML or JSON)").fill(`${demo("email")}\nthank_you: See you soon`);
+  await page.getByRole("button", { name: "Save new version" }).click();
+  await page.getByText(/^Version 2 · /).waitFor();
+  check((await page.getByRole("region", { name: "Questions" }).textContent()).includes("See you soon"), "a saved change is a new version");
   await page.getByRole("link", { name: "Forms", exact: true }).click();
   const formRow = page.getByRole("row").filter({ hasText: "demo" });
   await formRow.waitFor();

@@ -194,7 +194,6 @@ function Editor({ form, onSaved }: { form: Form | null; onSaved: (f: Form) => vo
           <button type="button" className="button button--primary" onClick={submit} disabled={save.isPending}>
             {form ? "Save new version" : "Create form"}
           </button>
-          {save.isSuccess && form && <span className="muted small">Saved as version {save.data.version}.</span>}
         </div>
       )}
     </section>
