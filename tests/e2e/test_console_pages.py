@@ -5,8 +5,10 @@ A lead asks for a demo through /v1/track with hostile traits and a hostile event
 hand-off workflow pauses for approval. The approver reads the approval (the contact, the
 workflow, the rendered message, the deadline) and approves it with a comment; the owner
 finds the contact, reads why each step happened (and why not), sees the hostile values as
-text, erases another contact after confirming, and opens every report page; the viewer
-cannot erase (the server refuses). Screenshots land in tests/e2e/screenshots/pages-<db>/.
+text, erases another contact after confirming, opens every report page, and creates a form
+(a bad definition refused with its field path; hostile wording shown as text; its link,
+snippet and figures); the viewer reads the form but cannot save it, and cannot erase (the
+server refuses). Screenshots land in tests/e2e/screenshots/pages-<db>/.
 """
 
 from __future__ import annotations
@@ -114,3 +116,6 @@ def test_approve_read_why_report_and_refuse_a_viewer(database: str, tmp_path: Pa
     )
     assert "ok - no console errors or CSP violations" in run.stdout
     assert "ok - the server refuses a viewer's erasure" in run.stdout
+    assert "ok - an owner creates a form in the console" in run.stdout
+    assert "ok - hostile values make no element on the form's page" in run.stdout
+    assert "ok - a viewer reads a form's definition but cannot save it" in run.stdout

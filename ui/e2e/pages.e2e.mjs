@@ -184,6 +184,69 @@ try {
   check((await page.locator("table tbody tr").count()) === 1, "the saved segment is listed with its size");
   await shot(`${String(n++).padStart(2, "0")}-segments`);
 
+  // Forms: a definition typed as YAML, refused with its field path, then created; the form's
+  // page shows its link and snippet, and hostile wording as text.
+  await page.goto(`${BASE}/forms`);
+  await page.getByRole("heading", { name: "No forms yet" }).waitFor();
+  await page.getByRole("link", { name: "New form" }).click();
+  const definition = page.getByLabel("Form definition (YAML or JSON)");
+  check((await definition.inputValue()).includes("key: newsletter"), "a new form starts from an example definition");
+  const quoted = JSON.stringify(HOSTILE);
+  const demo = (type) =>
+    [
+      "key: demo",
+      `name: ${JSON.stringify(`Demo ${HOSTILE}`)}`,
+      `title: ${quoted}`,
+      "fields:",
+      `  - {key: email, label: ${quoted}, type: ${type}, required: true}`,
+      "consents:",
+      `  - {key: news, channel: email, wording: ${quoted}}`,
+    ].join("\n");
+  await definition.fill(demo("colour"));
+  await page.getByRole("button", { name: "Create form" }).click();
+  const refusedForm = page.getByRole("alert");
+  await refusedForm.waitFor();
+  const formWhy = await refusedForm.textContent();
+  check(formWhy.includes("fields.0.type"), `a bad definition is refused, naming the field (${formWhy})`);
+  await definition.fill(demo("email"));
+  await page.getByRole("button", { name: "Create form" }).click();
+  await page.getByRole("heading", { name: `Demo ${HOSTILE}` }).waitFor();
+  check(true, "an owner creates a form in the console");
+  const link = await page.getByTestId("form-link").textContent();
+  check(/\/f\/[^/]+\/demo$/.test(link), `the form's page shows its hosted link (${link})`);
+  const snippet = await page.getByTestId("snippet").textContent();
+  check(snippet.startsWith("<script src=") && snippet.includes("/demo/embed.js"), "the form's page shows the embed snippet");
+  const questions = await page.getByRole("region", { name: "Questions" }).textContent();
+  check(questions.split(HOSTILE).length >= 3, "the hostile label and consent wording show as text");
+  await noMarkup("the form's page");
+  await page.getByRole("button", { name: "Copy" }).click();
+  await page.getByText(/^Copied\.$|^The browser refused/).waitFor();
+  check(true, "the snippet's Copy button answers");
+  // A visitor from a campaign opens the hosted page: the view counts by source and by page.
+  await page.goto(`${link}?utm_source=launch&page=${encodeURIComponent("https://shop.example/pricing")}`);
+  await page.getByRole("button", { name: "Send" }).waitFor();
+  check((await page.locator("img").count()) === 0, "hostile values make no element on the hosted form");
+  await page.goto(`${BASE}/forms/demo`);
+  const bySource = page.getByRole("region", { name: "By source" });
+  await bySource.getByRole("cell", { name: "launch" }).waitFor();
+  const sourceRow = await bySource.getByRole("row").filter({ hasText: "launch" }).textContent();
+  check(sourceRow.includes("0.0%"), `figures by source count the view, none sent yet (${sourceRow})`);
+  await page.getByRole("region", { name: "By page" }).getByRole("cell", { name: "https://shop.example/pricing" }).waitFor();
+  check(true, "figures by page name the page");
+  await shot(`${String(n++).padStart(2, "0")}-form`);
+  await page.getByLabel("Form definition (YAML or JSON)").fill(`${demo("email")}\nthank_you: See you soon`);
+  await page.getByRole("button", { name: "Save new version" }).click();
+  await page.getByText(/^Version 2 · /).waitFor();
+  check((await page.getByRole("region", { name: "Questions" }).textContent()).includes("See you soon"), "a saved change is a new version");
+  await page.getByRole("link", { name: "Forms", exact: true }).click();
+  const formRow = page.getByRole("row").filter({ hasText: "demo" });
+  await formRow.waitFor();
+  await formRow.getByRole("cell", { name: "0.0%" }).waitFor();
+  const listed = await formRow.textContent();
+  check(listed.includes(`Demo ${HOSTILE}`), "the forms list shows the form, its name as text");
+  await noMarkup("the forms list");
+  await shot(`${String(n++).padStart(2, "0")}-forms`);
+
   // Settings: a key shown once, the people and their roles, the audit log.
   await page.goto(`${BASE}/settings/delivery`);
   await page.getByLabel("From address", { exact: true }).waitFor();
@@ -227,6 +290,16 @@ try {
   await page.getByRole("heading", { name: "ana@example.com" }).waitFor();
   check(await page.getByRole("button", { name: "Erase contact" }).isDisabled(), "a viewer's erase button is off");
   await shot(`${String(n++).padStart(2, "0")}-contact-as-viewer`);
+  await page.goto(`${BASE}/forms/demo`);
+  await page.getByRole("heading", { name: `Demo ${HOSTILE}` }).waitFor();
+  check(
+    (await page.getByLabel("Form definition (YAML or JSON)").getAttribute("readonly")) !== null &&
+      (await page.getByRole("button", { name: "Save new version" }).count()) === 0,
+    "a viewer reads a form's definition but cannot save it",
+  );
+  await page.goto(`${BASE}/contacts?q=ana`);
+  await page.getByRole("link", { name: "ana@example.com" }).click();
+  await page.getByRole("heading", { name: "ana@example.com" }).waitFor();
   const refused = await page.evaluate(async () => {
     const session = await (await fetch("/api/session")).json();
     const id = location.pathname.split("/").pop();

@@ -8,6 +8,7 @@ import { WorkflowsPage } from "./pages/WorkflowsPage";
 import { ApprovalsPage } from "./pages/approvals/ApprovalsPage";
 import { ContactPage } from "./pages/contacts/ContactPage";
 import { ContactsPage } from "./pages/contacts/ContactsPage";
+import { FormPage, FormsPage, NewFormPage } from "./pages/forms/FormsPage";
 import { ReportsPage } from "./pages/reports/ReportsPage";
 import { SegmentsPage } from "./pages/segments/SegmentsPage";
 import { SettingsPage } from "./pages/settings/SettingsPage";
@@ -48,6 +49,9 @@ export function App() {
         <Route path="/contacts" component={ContactsPage} />
         <Route path="/contacts/:id">{(params) => <ContactPage key={params.id} id={Number(params.id)} />}</Route>
         <Route path="/segments" component={SegmentsPage} />
+        <Route path="/forms" component={FormsPage} />
+        <Route path="/forms/new" component={NewFormPage} />
+        <Route path="/forms/:key">{(params) => <FormPage key={params.key} formKey={decodeURIComponent(params.key)} />}</Route>
         <Route path="/approvals" component={ApprovalsPage} />
         <Route path="/reports">{() => <ReportsPage tab="workflows" />}</Route>
         <Route path="/reports/:tab">{(params) => <ReportsPage tab={params.tab} />}</Route>

@@ -52,13 +52,13 @@ describe("Shell", () => {
     expect(client.getQueryData(["workflows"])).toBeUndefined();
   });
 
-  it("shows a single workspace as text, and all six sections", () => {
+  it("shows a single workspace as text, and all seven sections", () => {
     render(
       <QueryClientProvider client={new QueryClient()}>
         <Shell session={{ ...session, workspaces: [session.workspaces[0]!] }}>page</Shell>
       </QueryClientProvider>,
     );
     expect(screen.getByTestId("workspace").textContent).toBe("shop");
-    expect(screen.getByRole("navigation", { name: "Console" }).querySelectorAll("a")).toHaveLength(6);
+    expect(screen.getByRole("navigation", { name: "Console" }).querySelectorAll("a")).toHaveLength(7);
   });
 });

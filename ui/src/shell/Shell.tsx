@@ -10,6 +10,7 @@ export const SECTIONS = [
   { href: "/workflows", label: "Workflows" },
   { href: "/contacts", label: "Contacts" },
   { href: "/segments", label: "Segments" },
+  { href: "/forms", label: "Forms" },
   { href: "/approvals", label: "Approvals" },
   { href: "/reports", label: "Reports" },
   { href: "/settings", label: "Settings" },
