@@ -45,7 +45,7 @@ class SwitchWorkspace(BaseModel):
     workspace: str = Field(min_length=1, max_length=64)
 
 
-class PersonOut(BaseModel):
+class SignedInPerson(BaseModel):
     """The person logged in."""
 
     email: str
@@ -68,7 +68,7 @@ class WorkspaceRole(BaseModel):
 class SessionOut(BaseModel):
     """Who is logged in, where, as what; and the token state-changing requests must send."""
 
-    person: PersonOut
+    person: SignedInPerson
     role: str
     workspace: WorkspaceOut
     workspaces: list[WorkspaceRole]
@@ -113,7 +113,7 @@ def set_cookie(request: Request, response: Response, token: str) -> None:
 
 
 def session_body(
-    person: PersonOut, here: Membership, all_: list[Membership], token: str
+    person: SignedInPerson, here: Membership, all_: list[Membership], token: str
 ) -> SessionOut:
     """The answer shared by login, who-am-I and workspace switching."""
     return SessionOut(
@@ -158,7 +158,9 @@ def open_session(
     request.state.caller = Caller(
         here.workspace_id, here.workspace_key, here.role, "person", person.email
     )
-    return session_body(PersonOut(email=person.email, name=person.name), here, memberships, token)
+    return session_body(
+        SignedInPerson(email=person.email, name=person.name), here, memberships, token
+    )
 
 
 @router.post("/session", response_model=SessionOut)
@@ -202,7 +204,7 @@ def whoami(request: Request) -> SessionOut:
     with service.engine.connect() as conn:
         memberships = memberships_of(conn, live.person_id)
     here = _choose(memberships, live.workspace_key)
-    return session_body(PersonOut(email=live.email, name=live.name), here, memberships, token)
+    return session_body(SignedInPerson(email=live.email, name=live.name), here, memberships, token)
 
 
 @router.delete("/session", status_code=204)

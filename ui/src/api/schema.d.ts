@@ -1502,6 +1502,20 @@ export interface components {
             title: string;
         };
         /**
+         * BlueprintProblem
+         * @description One problem with the filled-in workflow.
+         */
+        BlueprintProblem: {
+            /** Hint */
+            hint: string;
+            /** Message */
+            message: string;
+            /** Path */
+            path: string;
+            /** Severity */
+            severity: string;
+        };
+        /**
          * Bounce
          * @description What a failed delivery report says about the address.
          * @enum {string}
@@ -1934,7 +1948,7 @@ export interface components {
             /** Key */
             key: string;
             /** Problems */
-            problems: components["schemas"]["tidings__api__admin__builder__ProblemOut"][];
+            problems: components["schemas"]["ProblemOut"][];
             /** Source */
             source: string;
             /**
@@ -2452,6 +2466,24 @@ export interface components {
             name: string;
         };
         /**
+         * PersonOut
+         * @description A member of the workspace.
+         */
+        PersonOut: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Email */
+            email: string;
+            /** Invited */
+            invited: boolean;
+            /** Name */
+            name: string;
+            role: components["schemas"]["Role"];
+        };
+        /**
          * Policies
          * @description A workspace's send-time policies. Every rule is off until it is set.
          */
@@ -2506,6 +2538,16 @@ export interface components {
             template: string;
         };
         /**
+         * PreviewOut
+         * @description What a condition would hold now; nothing is stored.
+         */
+        PreviewOut: {
+            /** Sample */
+            sample: components["schemas"]["MemberOut"][];
+            /** Size */
+            size: number;
+        };
+        /**
          * Problem
          * @description An error answer (RFC 9457 problem details).
          */
@@ -2550,6 +2592,22 @@ export interface components {
             message: string;
             /** Path */
             path: string;
+        };
+        /**
+         * ProblemOut
+         * @description One problem the validator found, with the step it concerns (None: the workflow).
+         */
+        ProblemOut: {
+            /** Hint */
+            hint: string;
+            /** Message */
+            message: string;
+            /** Path */
+            path: string;
+            /** Severity */
+            severity: string;
+            /** Step Id */
+            step_id: string | null;
         };
         /**
          * QuietHours
@@ -2692,12 +2750,22 @@ export interface components {
         SessionOut: {
             /** Csrf Token */
             csrf_token: string;
-            person: components["schemas"]["tidings__api__session__PersonOut"];
+            person: components["schemas"]["SignedInPerson"];
             /** Role */
             role: string;
             workspace: components["schemas"]["WorkspaceOut"];
             /** Workspaces */
             workspaces: components["schemas"]["WorkspaceRole"][];
+        };
+        /**
+         * SignedInPerson
+         * @description The person logged in.
+         */
+        SignedInPerson: {
+            /** Email */
+            email: string;
+            /** Name */
+            name: string;
         };
         /**
          * SimulationOut
@@ -2855,6 +2923,18 @@ export interface components {
             workspace: string;
         };
         /**
+         * TemplatePreviewOut
+         * @description A rendered message; nothing was sent or stored.
+         */
+        TemplatePreviewOut: {
+            /** Html */
+            html: string | null;
+            /** Subject */
+            subject: string | null;
+            /** Text */
+            text: string | null;
+        };
+        /**
          * Topic
          * @description A subscription group contacts can leave on its own (news, offers, product updates).
          */
@@ -2886,7 +2966,7 @@ export interface components {
          */
         UsedOut: {
             /** Problems */
-            problems: components["schemas"]["tidings__api__admin__blueprints__ProblemOut"][];
+            problems: components["schemas"]["BlueprintProblem"][];
             /** Source */
             source: string;
             /** Valid */
@@ -2898,7 +2978,7 @@ export interface components {
          */
         Validation: {
             /** Problems */
-            problems: components["schemas"]["tidings__api__admin__builder__ProblemOut"][];
+            problems: components["schemas"]["ProblemOut"][];
             /** Valid */
             valid: boolean;
         };
@@ -3112,86 +3192,6 @@ export interface components {
             name: string;
             /** Role */
             role: string;
-        };
-        /**
-         * ProblemOut
-         * @description One problem with the filled-in workflow.
-         */
-        tidings__api__admin__blueprints__ProblemOut: {
-            /** Hint */
-            hint: string;
-            /** Message */
-            message: string;
-            /** Path */
-            path: string;
-            /** Severity */
-            severity: string;
-        };
-        /**
-         * ProblemOut
-         * @description One problem the validator found, with the step it concerns (None: the workflow).
-         */
-        tidings__api__admin__builder__ProblemOut: {
-            /** Hint */
-            hint: string;
-            /** Message */
-            message: string;
-            /** Path */
-            path: string;
-            /** Severity */
-            severity: string;
-            /** Step Id */
-            step_id: string | null;
-        };
-        /**
-         * PersonOut
-         * @description A member of the workspace.
-         */
-        tidings__api__admin__people__PersonOut: {
-            /**
-             * Created At
-             * Format: date-time
-             */
-            created_at: string;
-            /** Email */
-            email: string;
-            /** Invited */
-            invited: boolean;
-            /** Name */
-            name: string;
-            role: components["schemas"]["Role"];
-        };
-        /**
-         * PreviewOut
-         * @description What a condition would hold now; nothing is stored.
-         */
-        tidings__api__admin__segments__PreviewOut: {
-            /** Sample */
-            sample: components["schemas"]["MemberOut"][];
-            /** Size */
-            size: number;
-        };
-        /**
-         * PreviewOut
-         * @description A rendered message; nothing was sent or stored.
-         */
-        tidings__api__admin__workflows__PreviewOut: {
-            /** Html */
-            html: string | null;
-            /** Subject */
-            subject: string | null;
-            /** Text */
-            text: string | null;
-        };
-        /**
-         * PersonOut
-         * @description The person logged in.
-         */
-        tidings__api__session__PersonOut: {
-            /** Email */
-            email: string;
-            /** Name */
-            name: string;
         };
     };
     responses: never;
@@ -5007,7 +5007,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["tidings__api__admin__people__PersonOut"][];
+                    "application/json": components["schemas"]["PersonOut"][];
                 };
             };
             /** @description No key or session, or an unknown, revoked or expired one */
@@ -5185,7 +5185,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["tidings__api__admin__people__PersonOut"];
+                    "application/json": components["schemas"]["PersonOut"];
                 };
             };
             /** @description Invalid request: `errors` gives the path of each mistake */
@@ -5555,7 +5555,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["tidings__api__admin__segments__PreviewOut"];
+                    "application/json": components["schemas"]["PreviewOut"];
                 };
             };
             /** @description Invalid request: `errors` gives the path of each mistake */
@@ -7324,7 +7324,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["tidings__api__admin__workflows__PreviewOut"];
+                    "application/json": components["schemas"]["TemplatePreviewOut"];
                 };
             };
             /** @description Invalid request: `errors` gives the path of each mistake */

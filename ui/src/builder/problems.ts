@@ -3,8 +3,7 @@ import type { components } from "../api/schema";
 import { TRIGGER_ID } from "../canvas/graph";
 import { TRIGGER_KEY } from "./model";
 
-// The blueprints route has a ProblemOut of its own, so the schema names both by module.
-export type ProblemOut = components["schemas"]["tidings__api__admin__builder__ProblemOut"];
+export type ProblemOut = components["schemas"]["ProblemOut"];
 
 /** The canvas node a problem sits on, or null when it is about the whole workflow. */
 export function nodeOf(problem: ProblemOut): string | null {

@@ -41,7 +41,7 @@ class UseIn(BaseModel):
     values: dict[str, str] = Field(default_factory=dict)
 
 
-class ProblemOut(BaseModel):
+class BlueprintProblem(BaseModel):
     """One problem with the filled-in workflow."""
 
     path: str
@@ -56,7 +56,7 @@ class UsedOut(BaseModel):
 
     source: str
     valid: bool
-    problems: list[ProblemOut]
+    problems: list[BlueprintProblem]
 
 
 def _out(name: str) -> BlueprintOut:
@@ -89,7 +89,7 @@ def use(name: str, body: UseIn) -> UsedOut:
         source=used.source,
         valid=valid,
         problems=[
-            ProblemOut(path=p.path, message=p.message, hint=p.hint, severity=p.severity)
+            BlueprintProblem(path=p.path, message=p.message, hint=p.hint, severity=p.severity)
             for p in used.problems
         ],
     )

@@ -270,7 +270,7 @@ class PreviewIn(BaseModel):
     event: dict[str, Any] = Field(default_factory=dict)
 
 
-class PreviewOut(BaseModel):
+class TemplatePreviewOut(BaseModel):
     """A rendered message; nothing was sent or stored."""
 
     subject: str | None
@@ -278,8 +278,8 @@ class PreviewOut(BaseModel):
     text: str | None
 
 
-@router.post("/{key}/preview", response_model=PreviewOut, responses=problems(400, 404))
-def preview(key: WorkflowKey, body: PreviewIn, admin: AdminDep) -> PreviewOut:
+@router.post("/{key}/preview", response_model=TemplatePreviewOut, responses=problems(400, 404))
+def preview(key: WorkflowKey, body: PreviewIn, admin: AdminDep) -> TemplatePreviewOut:
     """Render one of the current version's templates for a contact and a sample event,
     as its send step would; nothing is sent, stored or counted."""
     row = _find(admin, key)
@@ -294,4 +294,4 @@ def preview(key: WorkflowKey, body: PreviewIn, admin: AdminDep) -> PreviewOut:
     result = preview_template(spec, body.template, person, body.event)
     if isinstance(result, Problem):
         raise ApiError(400, "Bad Request", result.message, [result])
-    return PreviewOut(subject=result.subject, html=result.html, text=result.text)
+    return TemplatePreviewOut(subject=result.subject, html=result.html, text=result.text)
