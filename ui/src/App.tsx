@@ -5,17 +5,20 @@ import { describe } from "./api/problem";
 import { ComingNext } from "./pages/ComingNext";
 import { LoginPage } from "./pages/LoginPage";
 import { WorkflowsPage } from "./pages/WorkflowsPage";
-import { ApprovalsPage } from "./pages/approvals/ApprovalsPage";
-import { ContactPage } from "./pages/contacts/ContactPage";
-import { ContactsPage } from "./pages/contacts/ContactsPage";
-import { FormPage, FormsPage, NewFormPage } from "./pages/forms/FormsPage";
-import { ReportsPage } from "./pages/reports/ReportsPage";
-import { SegmentsPage } from "./pages/segments/SegmentsPage";
-import { SettingsPage } from "./pages/settings/SettingsPage";
 import { useSession } from "./session/useSession";
 import { Shell } from "./shell/Shell";
 
-// The canvas (React Flow, dagre) loads when a workflow is opened, not with the login.
+// Each area loads when it is first opened, not with the login: the canvas (React Flow,
+// dagre) and the YAML editors are most of the console's weight.
+const ApprovalsPage = lazy(() => import("./pages/approvals/ApprovalsPage").then((m) => ({ default: m.ApprovalsPage })));
+const ContactPage = lazy(() => import("./pages/contacts/ContactPage").then((m) => ({ default: m.ContactPage })));
+const ContactsPage = lazy(() => import("./pages/contacts/ContactsPage").then((m) => ({ default: m.ContactsPage })));
+const FormPage = lazy(() => import("./pages/forms/FormsPage").then((m) => ({ default: m.FormPage })));
+const FormsPage = lazy(() => import("./pages/forms/FormsPage").then((m) => ({ default: m.FormsPage })));
+const NewFormPage = lazy(() => import("./pages/forms/FormsPage").then((m) => ({ default: m.NewFormPage })));
+const ReportsPage = lazy(() => import("./pages/reports/ReportsPage").then((m) => ({ default: m.ReportsPage })));
+const SegmentsPage = lazy(() => import("./pages/segments/SegmentsPage").then((m) => ({ default: m.SegmentsPage })));
+const SettingsPage = lazy(() => import("./pages/settings/SettingsPage").then((m) => ({ default: m.SettingsPage })));
 const WorkflowPage = lazy(() => import("./pages/WorkflowPage").then((m) => ({ default: m.WorkflowPage })));
 const WorkflowBuilderPage = lazy(() =>
   import("./pages/WorkflowBuilderPage").then((m) => ({ default: m.WorkflowBuilderPage })),
@@ -34,6 +37,7 @@ export function App() {
   if (session.data === null) return <LoginPage />;
   return (
     <Shell session={session.data}>
+      <Suspense fallback={<p className="page muted">Loading…</p>}>
       <Switch>
         <Route path="/workflows" component={WorkflowsPage} />
         <Route path="/workflows/:key/edit">{(params) => (
@@ -64,6 +68,7 @@ export function App() {
           <ComingNext title="Not found" what="There is no page at this address." meanwhile="open Workflows on the left" />
         </Route>
       </Switch>
+      </Suspense>
     </Shell>
   );
 }
