@@ -119,3 +119,34 @@ def test_a_bad_moment_is_refused_with_its_form() -> None:
         """
     )
     assert any("is not a moment" in p and "event.starts_at - 1h" in p for p in found), found
+
+
+@pytest.mark.parametrize(
+    ("renews_on", "tz", "wake_at"),
+    [
+        # New York moves to summer time on 8 March 2026: 30 days before 1 April is
+        # 2 March, still winter time (UTC-5), so 09:00 there is 14:00 UTC.
+        ("2026-04-01", "America/New_York", datetime(2026, 3, 2, 14, tzinfo=UTC)),
+        # Europe moves on 29 March 2026: 30 days before 20 April is 21 March, winter time
+        # in Paris (UTC+1), so 09:00 there is 08:00 UTC.
+        ("2026-04-20", "Europe/Paris", datetime(2026, 3, 21, 8, tzinfo=UTC)),
+        # And the other way: 30 days after 20 March lands in summer time (UTC+2).
+        ("2026-03-20", "Europe/Paris", datetime(2026, 4, 19, 7, tzinfo=UTC)),
+    ],
+)
+def test_whole_days_before_a_date_keep_the_local_hour_across_a_clock_change(
+    renews_on: str, tz: str, wake_at: datetime
+) -> None:
+    offset = "+ 30d" if renews_on == "2026-03-20" else "- 30d"
+    wf = webinar(f"contact.renewal_date {offset}", ", at_time: '09:00'")
+    someone = contact(timezone=tz, attributes={"renewal_date": renews_on})
+    found = advance(wf, start(wf), someone, datetime(2026, 3, 1, tzinfo=UTC)).state
+    assert found.wake_at == wake_at
+
+
+def test_a_sub_day_offset_on_a_date_is_added_to_the_instant() -> None:
+    # Midnight of 9 March in New York (EDT, UTC-4) less 12 hours of elapsed time.
+    wf = webinar("contact.renewal_date - 12h")
+    someone = contact(timezone="America/New_York", attributes={"renewal_date": "2026-03-09"})
+    found = advance(wf, start(wf), someone, datetime(2026, 3, 1, tzinfo=UTC)).state
+    assert found.wake_at == datetime(2026, 3, 8, 16, tzinfo=UTC)
