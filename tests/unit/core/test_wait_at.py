@@ -94,18 +94,59 @@ def test_a_contact_field_anchors_a_wait() -> None:
 @pytest.mark.parametrize(
     ("props", "why"),
     [
-        ({"starts_at": "2026-03-01T10:00:00Z"}, "has passed"),  # too late: go on at once
-        ({}, "no date or time there"),  # nothing to wait for: go on, and say so
+        ({}, "no date or time there"),
         ({"starts_at": "next tuesday"}, "no date or time there"),
     ],
 )
-def test_a_moment_that_passed_or_is_missing_goes_on_at_once(
+def test_a_missing_moment_leaves_the_journey_unless_told_to_go_on(
     props: dict[str, object], why: str
 ) -> None:
+    # "Your renewal is in 30 days" must not go now to someone with no renewal date.
     wf = webinar("event.starts_at - 1h")
     done = advance(wf, start(wf, **props), contact(), NOW)
+    assert done.effects == ()
+    assert done.state.status is EnrollmentStatus.EXITED
+    [line] = [d.detail for d in done.decisions if d.action == "exited"]
+    assert why in line and "if_missing" in line
+    told = webinar("event.starts_at - 1h", ", if_missing: go_on")
+    went = advance(told, start(told, **props), contact(), NOW)
+    assert [type(e) for e in went.effects] == [SendMessage]
+    assert any(why in d.detail for d in went.decisions if d.action == "wait_skipped")
+
+
+def test_a_moment_that_passed_goes_on_at_once_unless_told_to_leave() -> None:
+    passed = {"starts_at": "2026-03-01T10:00:00Z"}
+    wf = webinar("event.starts_at - 1h")
+    done = advance(wf, start(wf, **passed), contact(), NOW)
     assert [type(e) for e in done.effects] == [SendMessage]
-    assert any(why in d.detail for d in done.decisions if d.action == "wait_skipped")
+    assert any("has passed" in d.detail for d in done.decisions if d.action == "wait_skipped")
+    told = webinar("event.starts_at - 1h", ", if_past: exit")
+    left = advance(told, start(told, **passed), contact(), NOW)
+    assert (left.effects, left.state.status) == ((), EnrollmentStatus.EXITED)
+    assert any("has passed" in d.detail for d in left.decisions if d.action == "exited")
+
+
+@pytest.mark.parametrize(
+    ("step", "wanted"),
+    [
+        (
+            "{id: w, type: wait, for: 1d, if_missing: go_on}",
+            "if_missing only apply to a wait with `at`",
+        ),
+        ('{id: w, type: wait, at: "started_at + 1d", if_past: later}', "if_past"),
+    ],
+)
+def test_if_missing_and_if_past_are_checked(step: str, wanted: str) -> None:
+    found = problems_of(
+        f"""
+        id: w
+        name: W
+        trigger: {{event: registered}}
+        steps:
+          - {step}
+        """
+    )
+    assert any(wanted in p for p in found), found
 
 
 def test_a_bad_moment_is_refused_with_its_form() -> None:
