@@ -27,6 +27,7 @@ from tests.servers import SmtpSink
 from tidings.api.app import create_app
 from tidings.delivery.tokens import Purpose, make_token
 from tidings.runtime.dispatch import Dispatcher
+from tidings.runtime.segments import define_segment
 from tidings.storage.api_keys import KeyKind, create_key
 from tidings.storage.tables import events
 
@@ -105,6 +106,14 @@ def test_engagement_events_name_the_workflow_by_key_and_by_number(
     assert sorted(name for name, _ in found) == ["email_clicked", "email_opened"]
     for _, properties in found:
         assert (properties["workflow"], properties["workflow_id"]) == (welcome.key, welcome.id)
+    # A segment written against the number, before the key was there, still finds Ann.
+    by_number = f"performed email_clicked where event.workflow_id == {welcome.id} within 90d"
+    by_key = f'performed email_clicked where event.workflow == "{welcome.key}" within 90d'
+    for key, condition in (("by_number", by_number), ("by_key", by_key)):
+        made = define_segment(
+            store.engine, store.workspace_id, key, key, condition, store.clock.now()
+        )
+        assert made.size == 1, condition
 
 
 def test_click_redirects_only_to_the_stored_url_and_counts(
