@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import typer
 import yaml
@@ -13,10 +14,12 @@ from rich.markup import escape
 
 from tidings.cli.context import open_store
 from tidings.cli.output import console, err_console, show_problems
+from tidings.clock import SystemClock
 from tidings.config import load_settings
 from tidings.core.problems import Problem
 from tidings.core.values import unstorable
 from tidings.delivery.settings import DeliverySettings
+from tidings.storage.audit import record_change
 from tidings.storage.workspaces import load_workspace, save_settings
 
 app = typer.Typer(
@@ -25,6 +28,38 @@ app = typer.Typer(
 
 EXIT_INVALID = 3
 Database = typer.Option(None, "--database", help="database URL (default: TIDINGS_DATABASE_URL)")
+#: Settings that are credentials (whoever has the URL can post to the channel): `show`
+#: prints only their scheme and host unless asked to reveal them.
+CREDENTIALS = (("alerts", "slack_webhook_url"),)
+HIDDEN = "********"
+
+
+def _masked(value: str) -> str:
+    parts = urlsplit(value)
+    return f"{parts.scheme}://{parts.netloc}/{HIDDEN}"
+
+
+def mask_credentials(settings: dict[str, Any]) -> dict[str, Any]:
+    """The settings with each credential shown as its scheme and host only."""
+    shown = {k: dict(v) if isinstance(v, dict) else v for k, v in settings.items()}
+    for section, name in CREDENTIALS:
+        part = shown.get(section)
+        if isinstance(part, dict) and isinstance(part.get(name), str):
+            part[name] = _masked(part[name])
+    return shown
+
+
+def keep_masked(new: dict[str, Any], stored: dict[str, Any]) -> dict[str, Any]:
+    """A credential still masked as `show` prints it keeps its stored value, so what
+    `show` printed can be edited and set back."""
+    for section, name in CREDENTIALS:
+        part, old = new.get(section), stored.get(section)
+        if not (isinstance(part, dict) and isinstance(old, dict)):
+            continue
+        value, kept = part.get(name), old.get(name)
+        if isinstance(value, str) and isinstance(kept, str) and value == _masked(kept):
+            part[name] = kept
+    return new
 
 
 def _problems(exc: ValidationError) -> list[Problem]:
@@ -70,16 +105,39 @@ def set_settings(
         raise typer.Exit(EXIT_INVALID)
     store = open_store(load_settings(database_url=database))
     with store.engine.begin() as conn:
-        save_settings(conn, store.workspace_id, settings.model_dump(mode="json", by_alias=True))
+        record = load_workspace(conn, store.workspace_id)
+        stored = record.settings if record is not None else {}
+        wanted = keep_masked(settings.model_dump(mode="json", by_alias=True), stored)
+        save_settings(conn, store.workspace_id, wanted)
+        # Audited like `PUT /api/settings`, so the log answers who changed the settings
+        # whichever way they were changed.
+        record_change(
+            conn,
+            store.workspace_id,
+            actor_type="cli",
+            actor="cli",
+            at=SystemClock().now(),
+            action="delivery.put_settings",
+            subject_type="delivery",
+            details={"command": "tidings settings set", "file": path.name},
+        )
     console.print(f"settings set from {escape(str(path))}")
 
 
 @app.command()
-def show(database: str | None = Database) -> None:
-    """Print the workspace's delivery settings as YAML (defaults included)."""
+def show(
+    database: str | None = Database,
+    reveal: bool = typer.Option(
+        False, "--reveal", help="print credentials (the Slack webhook URL) in full"
+    ),
+) -> None:
+    """Print the workspace's delivery settings as YAML (defaults included); credentials
+    show only their scheme and host unless --reveal."""
     store = open_store(load_settings(database_url=database))
     with store.engine.connect() as conn:
         record = load_workspace(conn, store.workspace_id)
     stored = record.settings if record is not None else {}
     settings = DeliverySettings.model_validate(stored).model_dump(mode="json", by_alias=True)
+    if not reveal:
+        settings = mask_credentials(settings)
     console.print(escape(yaml.safe_dump(settings, sort_keys=False)), soft_wrap=True)

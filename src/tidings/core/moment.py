@@ -58,20 +58,35 @@ def parse_moment(text: str) -> Moment:
     return Moment(anchor, offset)
 
 
+def _local_date(value: Any) -> date | None:
+    """The value as a calendar date when it holds a date without a time, else None."""
+    if isinstance(value, datetime):
+        return None
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        text = value.strip()
+        if len(text) == 10:  # a bare date
+            try:
+                return date.fromisoformat(text)
+            except ValueError:
+                return None
+    return None
+
+
 def as_instant(value: Any, tz_name: str | None, at_time: time | None) -> datetime | None:
     """A field's value as a UTC instant, or None when it holds no date or date-time."""
+    day = _local_date(value)
+    if day is not None:
+        return at_local(day, at_time or time(0, 0), zone(tz_name))
     if isinstance(value, datetime):
         found = value
-    elif isinstance(value, date):
-        return at_local(value, at_time or time(0, 0), zone(tz_name))
     elif isinstance(value, str):
         text = value.strip().replace("Z", "+00:00")
         try:
             found = datetime.fromisoformat(text)
         except ValueError:
             return None
-        if len(text) == 10:  # a bare date
-            return at_local(found.date(), at_time or time(0, 0), zone(tz_name))
     else:
         return None
     if found.tzinfo is None:
@@ -85,5 +100,16 @@ def moment_of(
     """When `moment` falls for this journey, or None when its field holds no time."""
     if moment.anchor is None:
         return started_at + moment.offset
-    base = as_instant(resolve(moment.anchor, facts), tz_name, at_time)
+    value = resolve(moment.anchor, facts)
+    day = _local_date(value)
+    if day is not None and moment.offset % timedelta(days=1) == timedelta():
+        # On a date, whole days or weeks move the calendar date, so "30d before, at 09:00"
+        # is 09:00 on the contact's clock even across a daylight-saving change; a sub-day
+        # offset is added to the instant below.
+        try:
+            moved = day + moment.offset
+        except OverflowError:
+            return None
+        return at_local(moved, at_time or time(0, 0), zone(tz_name))
+    base = as_instant(value, tz_name, at_time)
     return None if base is None else base + moment.offset

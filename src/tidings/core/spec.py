@@ -337,6 +337,12 @@ class WaitStep(_Step):
     at: str | None = None
     #: For an `at` whose field holds a date: the time of day, on the contact's clock.
     at_time: LocalTime | None = None
+    #: For an `at` whose field holds no date or time: leave the journey (the default: a
+    #: "renews in 30 days" message should not go now to someone with no renewal date), or
+    #: go on to the next step at once.
+    if_missing: Literal["exit", "go_on"] = "exit"
+    #: For an `at` whose moment has already passed: go on at once (the default), or leave.
+    if_past: Literal["go_on", "exit"] = "go_on"
     #: Wait for whichever of these events comes first, each with its own next step.
     events: tuple[AwaitedEvent, ...] = ()
 
@@ -359,8 +365,10 @@ class WaitStep(_Step):
             return self
         if self.at is not None:
             parse_moment(self.at)  # its ValueError names the mistake
-        elif self.at_time is not None:
-            raise ValueError("at_time only applies to a wait with `at`")
+        else:
+            given = [k for k in ("at_time", "if_missing", "if_past") if k in self.model_fields_set]
+            if given:
+                raise ValueError(f"{', '.join(given)} only apply to a wait with `at`")
         if self.event is None:
             extra = [k for k in ("where", "timeout", "on_event", "on_timeout") if getattr(self, k)]
             if extra:

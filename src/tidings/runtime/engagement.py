@@ -36,13 +36,16 @@ CHANNELS = tuple(Channel)
 
 def _about(message: Row[Any], conn: Connection, catalog: Catalog) -> dict[str, Any]:
     """Event properties naming the message, so a workflow can ask "opened *this* email".
-    The workflow is named by its key, the name people and conditions know it by."""
+    The workflow is named by its key, the name people and conditions know it by; its
+    number stays as `workflow_id`, which events recorded before the key carried alone, so
+    segments, scoring rules and conditions written against it keep matching."""
     payload = message.payload or {}
     workflow = None if message.workflow_id is None else catalog.key_of(conn, message.workflow_id)
     return {
         "message_id": message.id,
         "channel": message.channel,
         "workflow": workflow,
+        "workflow_id": message.workflow_id,
         "step": message.step_id,
         "template": payload.get("template"),
         "variant": payload.get("variant"),

@@ -62,6 +62,30 @@ def test_an_approval_comes_with_its_workflow_contact_and_rendered_message(
     }
 
 
+#: A follow-up that waits for a survey answer, then asks before sending a text quoting it.
+SURVEYED = """
+id: surveyed
+name: Detractor follow-up
+trigger: {event: demo_requested}
+templates:
+  sorry: {subject: "You gave us {{ steps.survey.event.score }}", text: "Sorry."}
+steps:
+  - {id: survey, type: wait, event: nps_submitted, timeout: 7d}
+  - {id: ask, type: approval, message: "Follow up?", timeout: 2d, on_reject: done}
+  - {id: sorry, type: send, template: sorry}
+  - {id: done, type: exit, reason: handled}
+"""
+
+
+def test_the_approval_preview_reads_the_events_the_journey_waited_for(api: Api) -> None:
+    assert api.admin("POST", "/api/workflows", content=SURVEYED).status_code == 201
+    _lead(api, "ana", "ana@example.com")
+    api.track({"userId": "ana", "event": "nps_submitted", "properties": {"score": 3}})
+    (request,) = api.admin("GET", "/api/approvals").json()
+    preview = request["context"]["preview"]
+    assert (preview["subject"], preview["problem"]) == ("You gave us 3", None)
+
+
 def test_the_deciders_comment_is_kept_in_the_contacts_story(store: Store, api: Api) -> None:
     api.admin("POST", "/api/workflows", content=HANDOFF)
     _lead(api, "ana", "ana@example.com")

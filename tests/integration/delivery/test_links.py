@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from tests.integration.conftest import Store
 from tests.integration.delivery.conftest import PUBLIC, configure
@@ -26,7 +27,9 @@ from tests.servers import SmtpSink
 from tidings.api.app import create_app
 from tidings.delivery.tokens import Purpose, make_token
 from tidings.runtime.dispatch import Dispatcher
+from tidings.runtime.segments import define_segment
 from tidings.storage.api_keys import KeyKind, create_key
+from tidings.storage.tables import events
 
 
 @pytest.fixture
@@ -84,6 +87,33 @@ def test_open_pixel_records_one_open_event(
     assert _event_names(store).count("email_opened") == 1
     [message] = rows(store, "SELECT opened_at FROM messages")
     assert message.opened_at is not None
+
+
+def test_engagement_events_name_the_workflow_by_key_and_by_number(
+    store: Store, dispatcher: Dispatcher, smtp: tuple[SmtpSink, int], client: TestClient
+) -> None:
+    # Segments and scoring rules written against `workflow_id` keep matching new events.
+    links = _sent_links(store, dispatcher, smtp[0])
+    client.get(links["open"])
+    client.get(links["clicks"][0])
+    [welcome] = rows(store, "SELECT id, key FROM workflows")
+    with store.engine.connect() as conn:
+        found = conn.execute(
+            select(events.c.name, events.c.properties).where(
+                events.c.name.in_(["email_opened", "email_clicked"])
+            )
+        ).all()
+    assert sorted(name for name, _ in found) == ["email_clicked", "email_opened"]
+    for _, properties in found:
+        assert (properties["workflow"], properties["workflow_id"]) == (welcome.key, welcome.id)
+    # A segment written against the number, before the key was there, still finds Ann.
+    by_number = f"performed email_clicked where event.workflow_id == {welcome.id} within 90d"
+    by_key = f'performed email_clicked where event.workflow == "{welcome.key}" within 90d'
+    for key, condition in (("by_number", by_number), ("by_key", by_key)):
+        made = define_segment(
+            store.engine, store.workspace_id, key, key, condition, store.clock.now()
+        )
+        assert made.size == 1, condition
 
 
 def test_click_redirects_only_to_the_stored_url_and_counts(

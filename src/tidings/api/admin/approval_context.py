@@ -7,6 +7,7 @@ queued. A variant send previews its first variant, the one the test names first.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel
@@ -14,6 +15,7 @@ from sqlalchemy import Connection
 
 from tidings.core.render import RenderError, render, text_source_from_html
 from tidings.core.spec import ApprovalStep, SendStep, Workflow
+from tidings.core.steps.base import StepContext
 from tidings.storage import browse
 from tidings.storage.contacts import contact_from_row
 from tidings.storage.enrollments import load_enrollment
@@ -92,14 +94,10 @@ def approval_context(
         return None
     spec = catalog.version(conn, stored.workflow_id, stored.state.version)
     contact = contact_from_row(contact_row)
-    trigger = stored.state.trigger
-    event = dict(trigger.properties) if trigger else {}
-    data = {
-        "contact": contact.fields(),
-        "event": event,
-        "trigger": event,
-        "workflow": {"id": spec.id, "name": spec.name},
-    }
+    # The very data the send step renders with (awaited events under `steps` included),
+    # so the approver reads the text that would go out.
+    step = StepContext(spec, stored.state, contact, datetime.now(UTC))
+    data = step.template_context()
     return ApprovalContext(
         workflow=spec.id,
         workflow_name=spec.name,

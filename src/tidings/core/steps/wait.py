@@ -6,8 +6,8 @@ from tidings.core.calendar import next_local_time
 from tidings.core.duration import format_duration
 from tidings.core.moment import moment_of, parse_moment
 from tidings.core.spec import WaitStep
-from tidings.core.state import WaitKind
-from tidings.core.steps.base import Outcome, StepContext, go_to, wait_until
+from tidings.core.state import EnrollmentStatus, WaitKind
+from tidings.core.steps.base import Outcome, StepContext, end, go_to, wait_until
 
 
 def awaited_names(step: WaitStep) -> str:
@@ -39,21 +39,28 @@ def start_wait(step: WaitStep, ctx: StepContext) -> Outcome:
 
 
 def _start_wait_at(step: WaitStep, at: str, ctx: StepContext) -> Outcome:
-    """Wait until a moment relative to another time; go on at once if it has passed or
-    the field holds no time (the log says which)."""
+    """Wait until a moment relative to another time. When the field holds no time, or
+    the moment has passed, `if_missing` and `if_past` say whether to go on at once or
+    leave the journey; the timeline says which and why."""
     moment = parse_moment(at)
     started_at = ctx.state.started_at
     when = moment_of(moment, ctx.facts(), started_at, ctx.contact.timezone, step.at_time)
-    nxt = ctx.workflow.next_of(step)
     if when is None:
-        decision = ctx.decision("wait_skipped", f"{at}: no date or time there; going on")
-        return Outcome(go_to(ctx.state, nxt), decisions=(decision,))
-    if when <= ctx.now:
-        decision = ctx.decision("wait_skipped", f"{at} ({when:%Y-%m-%d %H:%M} UTC) has passed")
-        return Outcome(go_to(ctx.state, nxt), decisions=(decision,))
-    state = wait_until(ctx.state, when, WaitKind.TIMER)
-    decision = ctx.decision("waiting", f"until {at}", wake_at=when.isoformat())
-    return Outcome(state, decisions=(decision,))
+        why, rule, choice = f"{at}: no date or time there", "if_missing", step.if_missing
+    elif when <= ctx.now:
+        why, rule, choice = f"{at} ({when:%Y-%m-%d %H:%M} UTC) has passed", "if_past", step.if_past
+    else:
+        state = wait_until(ctx.state, when, WaitKind.TIMER)
+        decision = ctx.decision("waiting", f"until {at}", wake_at=when.isoformat())
+        return Outcome(state, decisions=(decision,))
+    if choice == "exit":
+        reason = f"{why} (wait {step.id})"
+        decision = ctx.decision("exited", f"{why}; leaving, as the wait's {rule} says")
+        return Outcome(
+            end(ctx.state, EnrollmentStatus.EXITED, reason, ctx.now), decisions=(decision,)
+        )
+    decision = ctx.decision("wait_skipped", f"{why}; going on")
+    return Outcome(go_to(ctx.state, ctx.workflow.next_of(step)), decisions=(decision,))
 
 
 def resume_wait(step: WaitStep, ctx: StepContext) -> Outcome:
