@@ -1,5 +1,5 @@
 """A template rendered for a chosen contact and a sample event, as a send step would
-render it, without sending anything: what `tidings workflow preview` and the API show."""
+render it, without sending anything: what `tidings workflows preview` and the API show."""
 
 from __future__ import annotations
 

@@ -22,7 +22,7 @@ export function WorkflowsTable({ rows }: { rows: WorkflowRow[] }) {
           Start one above from an empty canvas, or write a workflow file (see <code>examples/workflows</code>) and deploy it:
         </p>
         <p className="empty__text">
-          <code>tidings workflow deploy examples/workflows</code>
+          <code>tidings workflows deploy examples/workflows</code>
         </p>
       </div>
     );

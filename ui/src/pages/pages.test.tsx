@@ -73,6 +73,6 @@ describe("server text", () => {
   it("shows an empty state that says how to deploy a workflow", () => {
     render(wrap(<WorkflowsTable rows={[]} />));
     expect(screen.getByText("No workflows yet")).toBeTruthy();
-    expect(screen.getByText("tidings workflow deploy examples/workflows")).toBeTruthy();
+    expect(screen.getByText("tidings workflows deploy examples/workflows")).toBeTruthy();
   });
 });
