@@ -143,15 +143,22 @@ try {
   await problem.waitFor({ state: "detached" });
   check(true, "giving the wait a duration clears its problem");
 
+  // Select the wait itself (a click on its node) so the drop goes after it, whatever the
+  // panels did to the selection meanwhile.
+  await page.getByTestId("node-wait").click();
+  await page.getByRole("complementary", { name: "Edit wait" }).waitFor();
   await page.getByTestId("palette-send").dragTo(canvas, { targetPosition: { x: 320, y: 420 } });
   await page.getByTestId("node-send").waitFor();
-  const edges = await page.locator(".react-flow__edge").count();
-  check(edges === 3, `trigger → wait → send → end are connected (${edges} lines)`);
+  const lines = await page.locator(".react-flow__edge").evaluateAll((els) => els.map((e) => e.dataset.testid));
+  check(
+    lines.length === 3 && lines.some((id) => id.startsWith("rf__edge-wait->send#")),
+    `trigger → wait → send → end are connected (${lines.join(", ")})`,
+  );
   await page.getByTestId("save-state").filter({ hasText: "All changes saved" }).waitFor();
   check(true, "the draft saves itself");
 
   // Adding on a line: click it, then drop a step; Ctrl+Z takes it away again.
-  await page.getByTestId("rf__edge-wait->send#0").dispatchEvent("click");
+  await page.locator('[data-testid^="rf__edge-wait->send#"]').first().dispatchEvent("click");
   await page.getByText("Drop a step to add it on this line.").waitFor();
   await page.getByTestId("palette-update").dragTo(canvas, { targetPosition: { x: 60, y: 300 } });
   await page.getByTestId("node-update").waitFor();
