@@ -2,15 +2,10 @@
 // Driven by tests/e2e/test_console.py, which starts the server and says what it holds:
 //   node e2e/console.e2e.mjs  (settings in the environment, see `need` below)
 // Every step asserts what a person relies on; the first failure exits non-zero with why.
-import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { chromium } from "playwright-core";
+import { check, launch, need as needFrom, texts } from "./harness.mjs";
 
-function need(name) {
-  const value = process.env[name];
-  if (!value) throw new Error(`set ${name} (tests/e2e/test_console.py sets it)`);
-  return value;
-}
+const need = (name) => needFrom(name, "tests/e2e/test_console.py");
 
 const BASE = need("CONSOLE_URL");
 const EMAIL = need("CONSOLE_EMAIL");
@@ -19,30 +14,8 @@ const HOSTILE = need("CONSOLE_HOSTILE_NAME");
 const SHOTS = need("CONSOLE_SCREENSHOTS");
 const WRITE_KEY = need("CONSOLE_WRITE_KEY");
 const VIEWER_EMAIL = need("CONSOLE_VIEWER_EMAIL");
-const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
-mkdirSync(SHOTS, { recursive: true });
 
-const ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
-
-function check(condition, what) {
-  if (!condition) throw new Error(`expected: ${what}`);
-  console.log(`ok - ${what}`);
-}
-
-async function texts(locator) {
-  return (await locator.allTextContents()).map((t) => t.trim());
-}
-
-const browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, headless: true });
+const browser = await launch(SHOTS);
 const problems = [];
 try {
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });

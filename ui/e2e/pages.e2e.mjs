@@ -3,15 +3,10 @@
 // makes an owner, an approver and a viewer, and sends the events:
 //   node e2e/pages.e2e.mjs  (settings in the environment, see `need` below)
 // Every step asserts what a person relies on; the first failure exits non-zero with why.
-import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { chromium } from "playwright-core";
+import { check, launch, need as needFrom } from "./harness.mjs";
 
-function need(name) {
-  const value = process.env[name];
-  if (!value) throw new Error(`set ${name} (tests/e2e/test_console_pages.py sets it)`);
-  return value;
-}
+const need = (name) => needFrom(name, "tests/e2e/test_console_pages.py");
 
 const BASE = need("CONSOLE_URL");
 const OWNER = need("CONSOLE_EMAIL");
@@ -20,27 +15,9 @@ const VIEWER = need("CONSOLE_VIEWER");
 const PASSWORD = need("CONSOLE_PASSWORD");
 const HOSTILE = need("CONSOLE_HOSTILE_NAME");
 const SHOTS = need("CONSOLE_SCREENSHOTS");
-const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
 const COMMENT = "Ana asked twice; call her today";
-mkdirSync(SHOTS, { recursive: true });
 
-const ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
-
-function check(condition, what) {
-  if (!condition) throw new Error(`expected: ${what}`);
-  console.log(`ok - ${what}`);
-}
-
-const browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, headless: true });
+const browser = await launch(SHOTS);
 const problems = [];
 try {
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
