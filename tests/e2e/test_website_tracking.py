@@ -27,10 +27,12 @@ import httpx
 import pytest
 from sqlalchemy import text
 
+from tests.e2e import test_console
 from tests.e2e.console_setup import CHROMIUM, ROOT, UI, serving, tidings
-from tests.integration.conftest import PG_ADMIN_URL
 from tests.servers import smtp_server
 from tidings.storage.engine import create_engine
+
+database = test_console.database  # the fixture: a fresh SQLite file or PostgreSQL database
 
 pytestmark = pytest.mark.e2e
 
@@ -63,24 +65,6 @@ const analytics = AnalyticsNext.AnalyticsBrowser.load({writeKey: KEY, cdnURL: TI
 })()
 </script></body></html>
 """
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def database(request: pytest.FixtureRequest, tmp_path: Path, worker_id: str) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'tidings.db'}"
-        return
-    name = f"tidings_site_{worker_id}_{tmp_path.name[-12:].replace('-', '_')}".lower()
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        conn.execute(text(f"CREATE DATABASE {name}"))
-    try:
-        yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        admin.dispose()
 
 
 @contextmanager
