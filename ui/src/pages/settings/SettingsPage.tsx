@@ -12,6 +12,7 @@ import { Confirm, Empty, Failure, Loading, PageHeader, Tabs, useRole } from "../
 type Settings = components["schemas"]["DeliverySettings-Output"];
 type SettingsIn = components["schemas"]["DeliverySettings-Input"];
 type Topic = Settings["topics"][number];
+type KeyKind = components["schemas"]["KeyKind"];
 
 export const SETTINGS_TABS = [
   { key: "delivery", label: "Delivery" },
@@ -192,7 +193,7 @@ function Delivery() {
 
 function Keys() {
   const client = useQueryClient();
-  const [kind, setKind] = useState<"write" | "secret">("write");
+  const [kind, setKind] = useState<KeyKind>("public");
   const [revoking, setRevoking] = useState<number | null>(null);
   const keys = useQuery({ queryKey: ["keys"], queryFn: () => unwrap(api.GET("/api/keys")) });
   const create = useMutation({
@@ -212,8 +213,9 @@ function Keys() {
       <section className="card">
         <h2 className="card__title">New key</h2>
         <div className="toolbar__buttons">
-          <select className="input" aria-label="Kind of key" value={kind} onChange={(e) => setKind(e.target.value as "write" | "secret")}>
-            <option value="write">Write key: can only send events (for websites and apps)</option>
+          <select className="input" aria-label="Kind of key" value={kind} onChange={(e) => setKind(e.target.value as KeyKind)}>
+            <option value="public">Public key: sends events from your website's pages (allowed origins only)</option>
+            <option value="write">Write key: sends events from your backend and apps, never from a web page</option>
             <option value="secret">Secret key: the whole admin API (for your servers)</option>
           </select>
           <button type="button" className="button button--primary" onClick={() => create.mutate()} disabled={create.isPending}>
