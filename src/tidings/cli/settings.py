@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import typer
 import yaml
@@ -18,7 +17,7 @@ from tidings.clock import SystemClock
 from tidings.config import load_settings
 from tidings.core.problems import Problem
 from tidings.core.values import unstorable
-from tidings.delivery.settings import DeliverySettings
+from tidings.delivery.settings import DeliverySettings, keep_masked, mask_credentials
 from tidings.storage.audit import record_change
 from tidings.storage.workspaces import load_workspace, save_settings
 
@@ -28,38 +27,6 @@ app = typer.Typer(
 
 EXIT_INVALID = 3
 Database = typer.Option(None, "--database", help="database URL (default: TIDINGS_DATABASE_URL)")
-#: Settings that are credentials (whoever has the URL can post to the channel): `show`
-#: prints only their scheme and host unless asked to reveal them.
-CREDENTIALS = (("alerts", "slack_webhook_url"),)
-HIDDEN = "********"
-
-
-def _masked(value: str) -> str:
-    parts = urlsplit(value)
-    return f"{parts.scheme}://{parts.netloc}/{HIDDEN}"
-
-
-def mask_credentials(settings: dict[str, Any]) -> dict[str, Any]:
-    """The settings with each credential shown as its scheme and host only."""
-    shown = {k: dict(v) if isinstance(v, dict) else v for k, v in settings.items()}
-    for section, name in CREDENTIALS:
-        part = shown.get(section)
-        if isinstance(part, dict) and isinstance(part.get(name), str):
-            part[name] = _masked(part[name])
-    return shown
-
-
-def keep_masked(new: dict[str, Any], stored: dict[str, Any]) -> dict[str, Any]:
-    """A credential still masked as `show` prints it keeps its stored value, so what
-    `show` printed can be edited and set back."""
-    for section, name in CREDENTIALS:
-        part, old = new.get(section), stored.get(section)
-        if not (isinstance(part, dict) and isinstance(old, dict)):
-            continue
-        value, kept = part.get(name), old.get(name)
-        if isinstance(value, str) and isinstance(kept, str) and value == _masked(kept):
-            part[name] = kept
-    return new
 
 
 def _problems(exc: ValidationError) -> list[Problem]:

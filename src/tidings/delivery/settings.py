@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from typing import Any
+from urllib.parse import urlsplit
 
 from email_validator import EmailNotValidError, validate_email
 from pydantic import Field, field_validator
@@ -149,3 +151,37 @@ class DeliverySettings(StrictModel):
     @classmethod
     def _are_origins(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         return tuple(dict.fromkeys(normalize_origin(origin) for origin in value))
+
+
+#: Settings that are credentials (whoever has the URL can post to the channel): reading
+#: them (`tidings settings show`, `GET /api/settings`) shows only their scheme and host.
+CREDENTIALS = (("alerts", "slack_webhook_url"),)
+HIDDEN = "********"
+
+
+def _masked(value: str) -> str:
+    parts = urlsplit(value)
+    return f"{parts.scheme}://{parts.netloc}/{HIDDEN}"
+
+
+def mask_credentials(settings: dict[str, Any]) -> dict[str, Any]:
+    """The settings with each credential shown as its scheme and host only."""
+    shown = {k: dict(v) if isinstance(v, dict) else v for k, v in settings.items()}
+    for section, name in CREDENTIALS:
+        part = shown.get(section)
+        if isinstance(part, dict) and isinstance(part.get(name), str):
+            part[name] = _masked(part[name])
+    return shown
+
+
+def keep_masked(new: dict[str, Any], stored: dict[str, Any]) -> dict[str, Any]:
+    """A credential still masked as it was shown keeps its stored value, so what was
+    read can be edited and written back."""
+    for section, name in CREDENTIALS:
+        part, old = new.get(section), stored.get(section)
+        if not (isinstance(part, dict) and isinstance(old, dict)):
+            continue
+        value, kept = part.get(name), old.get(name)
+        if isinstance(value, str) and isinstance(kept, str) and value == _masked(kept):
+            part[name] = kept
+    return new

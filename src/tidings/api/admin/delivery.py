@@ -20,7 +20,7 @@ from tidings.api.openapi import problems
 from tidings.core.values import unstorable
 from tidings.delivery.dsn import NotAReport, parse_report
 from tidings.delivery.results import Bounce
-from tidings.delivery.settings import DeliverySettings
+from tidings.delivery.settings import DeliverySettings, keep_masked, mask_credentials
 from tidings.delivery.webhooks import webhook_secret
 from tidings.errors import ContactNotFound, NotFound
 from tidings.runtime import engagement
@@ -62,12 +62,14 @@ class WebhookSecretOut(BaseModel):
 @router.get("/settings", response_model=DeliverySettings)
 def get_settings(admin: AdminDep) -> DeliverySettings:
     """Sender identity, send-time policies, topics and alert targets; what GET answers,
-    PUT takes back unchanged. The webhook secret is not among them: see
-    `POST /api/settings/webhook-secret`."""
+    PUT takes back unchanged. The Slack webhook URL shows only its scheme and host (PUT
+    keeps the stored one while it is sent back so), and the webhook secret is not among
+    them: see `POST /api/settings/webhook-secret`."""
     with admin.engine.connect() as conn:
         record = load_workspace(conn, admin.workspace_id)
     assert record is not None
-    return DeliverySettings.model_validate(record.settings)
+    shown = DeliverySettings.model_validate(record.settings).model_dump(mode="json", by_alias=True)
+    return DeliverySettings.model_validate(mask_credentials(shown))
 
 
 @router.put("/settings", response_model=DeliverySettings)
@@ -76,8 +78,14 @@ def put_settings(settings: DeliverySettings, admin: AdminDep) -> DeliverySetting
     found = unstorable(settings.model_dump(mode="json"), "body")
     if found:
         raise ApiError(400, "Bad Request", "settings that cannot be stored", found)
-    with admin.engine.begin() as conn:
-        save_settings(conn, admin.workspace_id, settings.model_dump(mode="json", by_alias=True))
+    wanted = settings.model_dump(mode="json", by_alias=True)
+
+    def save(conn: Connection) -> None:
+        record = load_workspace(conn, admin.workspace_id)
+        stored = record.settings if record is not None else {}
+        save_settings(conn, admin.workspace_id, keep_masked(wanted, stored))
+
+    transact(admin.engine, save)
     return get_settings(admin)
 
 
