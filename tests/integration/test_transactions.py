@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import psycopg.errors
 import pytest
+from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
-from tidings.runtime.transactions import ATTEMPTS, transact
+from tidings.runtime.transactions import ATTEMPTS, attempts, transact
 from tidings.storage.engine import create_engine
 from tidings.storage.enrollments import ConcurrentEntry
 
@@ -53,3 +54,47 @@ def test_retries_are_bounded() -> None:
     with pytest.raises(ConcurrentEntry):
         transact(create_engine("sqlite://"), work)  # type: ignore[arg-type]
     assert len(calls) == ATTEMPTS
+
+
+def test_a_block_that_lost_a_race_runs_again_on_a_fresh_transaction(tmp_path: object) -> None:
+    engine = create_engine(f"sqlite:///{tmp_path}/t.db")
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE notes (body TEXT)"))
+    tries = 0
+    for attempt in attempts(engine):
+        with attempt as conn:
+            tries += 1
+            conn.execute(text("INSERT INTO notes VALUES ('try ' || :n)"), {"n": tries})
+            if tries == 1:
+                raise ConcurrentEntry("another writer got there first")
+
+    with engine.connect() as conn:
+        kept = conn.execute(text("SELECT body FROM notes")).scalars().all()
+    assert (tries, kept) == (2, ["try 2"])  # the first try's insert was rolled back
+
+
+def test_a_block_raises_other_errors_at_once_and_keeps_nothing(tmp_path: object) -> None:
+    engine = create_engine(f"sqlite:///{tmp_path}/t.db")
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE notes (body TEXT)"))
+    tries = 0
+    with pytest.raises(ValueError, match="bad input"):
+        for attempt in attempts(engine):
+            with attempt as conn:
+                tries += 1
+                conn.execute(text("INSERT INTO notes VALUES ('kept?')"))
+                raise ValueError("bad input")
+
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM notes")).scalar() == 0
+    assert tries == 1
+
+
+def test_a_block_gives_up_after_the_last_attempt() -> None:
+    tries = 0
+    with pytest.raises(ConcurrentEntry):
+        for attempt in attempts(create_engine("sqlite://")):
+            with attempt:
+                tries += 1
+                raise ConcurrentEntry("again")
+    assert tries == ATTEMPTS

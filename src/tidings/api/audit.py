@@ -18,6 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tidings.api.auth import SAFE_METHODS, Caller
 from tidings.clock import Clock
+from tidings.runtime.transactions import attempts
 from tidings.storage.audit import record_change
 from tidings.storage.workflows import version_sources
 
@@ -79,26 +80,27 @@ class AuditTrail:
             **({"params": params} if params else {}),
             **noted,
         }
-        with self.engine.begin() as conn:
-            version = noted.get("version")
-            if subject_type == "workflows" and isinstance(version, int) and version > 1:
-                sources = version_sources(
-                    conn, caller.workspace_id, subject_key, (version - 1, version)
+        for attempt in attempts(self.engine):
+            with attempt as conn:
+                version = noted.get("version")
+                if subject_type == "workflows" and isinstance(version, int) and version > 1:
+                    sources = version_sources(
+                        conn, caller.workspace_id, subject_key, (version - 1, version)
+                    )
+                    details["diff"] = spec_diff(
+                        sources.get(version - 1, ""), sources.get(version, ""), version
+                    )
+                record_change(
+                    conn,
+                    caller.workspace_id,
+                    actor_type=caller.actor_type,
+                    actor=caller.actor,
+                    at=self.clock.now(),
+                    action=f"{subject_type}.{endpoint}",
+                    subject_type=subject_type,
+                    subject_key=subject_key,
+                    details=details,
                 )
-                details["diff"] = spec_diff(
-                    sources.get(version - 1, ""), sources.get(version, ""), version
-                )
-            record_change(
-                conn,
-                caller.workspace_id,
-                actor_type=caller.actor_type,
-                actor=caller.actor,
-                at=self.clock.now(),
-                action=f"{subject_type}.{endpoint}",
-                subject_type=subject_type,
-                subject_key=subject_key,
-                details=details,
-            )
 
 
 def spec_diff(before: str, after: str, version: int) -> str:

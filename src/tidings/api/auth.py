@@ -23,6 +23,7 @@ from fastapi.params import Depends as DependsParam
 
 from tidings.api.errors import ApiError
 from tidings.api.keys import KeyCache, presented_key
+from tidings.runtime.transactions import attempts
 from tidings.storage.api_keys import KeyKind
 from tidings.storage.people import Role, role_in
 from tidings.storage.sessions import LiveSession, find_session
@@ -81,8 +82,9 @@ def session_of(request: Request) -> tuple[str, LiveSession] | None:
     if not token:
         return None
     service = request.app.state.ingest
-    with service.engine.begin() as conn:
-        live = find_session(conn, token, service.clock.now())
+    for attempt in attempts(service.engine):
+        with attempt as conn:
+            live = find_session(conn, token, service.clock.now())
     return None if live is None else (token, live)
 
 

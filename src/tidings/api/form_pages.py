@@ -40,6 +40,7 @@ from tidings.core.forms import (
 )
 from tidings.core.problems import Problem
 from tidings.delivery.tokens import BadToken, Purpose, make_token, read_token
+from tidings.runtime.transactions import attempts
 from tidings.storage import forms as stored_forms
 
 logger = logging.getLogger(__name__)
@@ -207,14 +208,15 @@ async def show(workspace_key: str, form_key: str, request: Request) -> Response:
     now = service.clock.now()
 
     def look_and_count() -> list[str]:
-        with service.engine.begin() as conn:
-            known = stored_forms.known_traits(conn, form.workspace_id, None, visitor)
-            # Past the address's limit the form is still shown, only not counted.
-            if _limit(request).allows(client_address(request)):
-                stored_forms.record_hit(
-                    conn, form.workspace_id, spec.key, "view", hidden.get("page", ""),
-                    source_of(hidden), now,
-                )  # fmt: skip
+        for attempt in attempts(service.engine):
+            with attempt as conn:
+                known = stored_forms.known_traits(conn, form.workspace_id, None, visitor)
+                # Past the address's limit the form is still shown, only not counted.
+                if _limit(request).allows(client_address(request)):
+                    stored_forms.record_hit(
+                        conn, form.workspace_id, spec.key, "view", hidden.get("page", ""),
+                        source_of(hidden), now,
+                    )  # fmt: skip
         boxes = [b.key for b in next_consents(spec, known)]
         return [f.key for f in next_fields(spec, known)] + boxes
 
@@ -345,11 +347,12 @@ async def start(workspace_key: str, form_key: str, request: Request) -> Response
         hidden = {name: values[0][:2000] for name, values in query.items() if values}
 
         def count() -> None:
-            with service.engine.begin() as conn:
-                stored_forms.record_hit(
-                    conn, form.workspace_id, form.stored.key, "start", hidden.get("page", ""),
-                    source_of(hidden), service.clock.now(),
-                )  # fmt: skip
+            for attempt in attempts(service.engine):
+                with attempt as conn:
+                    stored_forms.record_hit(
+                        conn, form.workspace_id, form.stored.key, "start", hidden.get("page", ""),
+                        source_of(hidden), service.clock.now(),
+                    )  # fmt: skip
 
         await run_in_threadpool(count)
     return Response(status_code=204)

@@ -16,6 +16,7 @@ from tidings.api.auth import COOKIE, Caller, check_csrf, csrf_token_for, public,
 from tidings.api.errors import ApiError
 from tidings.api.login_throttle import LoginThrottle
 from tidings.passwords import verify_password
+from tidings.runtime.transactions import attempts
 from tidings.storage.people import Membership, Person, find_person, memberships_of
 from tidings.storage.sessions import ABSOLUTE_LIMIT, LiveSession, end_session, start_session
 
@@ -147,13 +148,14 @@ def open_session(
     """Start a session for `person` (ending the one the browser had) and set its cookie."""
     service = request.app.state.ingest
     old = request.cookies.get(COOKIE)
-    with service.engine.begin() as conn:
-        memberships = memberships_of(conn, person.id)
-        here = _choose(memberships, wanted)
-        if old:
-            # A fresh token at every login: a token planted before login is worth nothing.
-            end_session(conn, old)
-        token = start_session(conn, person.id, here.workspace_id, service.clock.now())
+    for attempt in attempts(service.engine):
+        with attempt as conn:
+            memberships = memberships_of(conn, person.id)
+            here = _choose(memberships, wanted)
+            if old:
+                # A fresh token at every login: a token planted before login is worth nothing.
+                end_session(conn, old)
+            token = start_session(conn, person.id, here.workspace_id, service.clock.now())
     set_cookie(request, response, token)
     request.state.caller = Caller(
         here.workspace_id, here.workspace_key, here.role, "person", person.email
@@ -214,8 +216,9 @@ def logout(request: Request, response: Response) -> Response:
     if token:
         check_csrf(request, token)
         service = request.app.state.ingest
-        with service.engine.begin() as conn:
-            end_session(conn, token)
+        for attempt in attempts(service.engine):
+            with attempt as conn:
+                end_session(conn, token)
     done = Response(status_code=204)
     done.delete_cookie(COOKIE, path="/", httponly=True, samesite="strict", secure=is_https(request))
     return done

@@ -14,6 +14,7 @@ from tidings.clock import SystemClock
 from tidings.config import load_settings
 from tidings.core.problems import Problem
 from tidings.errors import ConfigError
+from tidings.runtime.transactions import attempts
 from tidings.storage.workflows import deploy_workflow
 
 app = typer.Typer(
@@ -88,8 +89,9 @@ def use(
     console.print(f"{escape(name)}: written to [bold]{escape(str(target))}[/bold]")
     if deploy:
         store = open_store(load_settings(database_url=database))
-        with store.engine.begin() as conn:
-            _, version, _ = deploy_workflow(
-                conn, store.workspace_id, used.workflow, used.source, SystemClock().now()
-            )
+        for attempt in attempts(store.engine):
+            with attempt as conn:
+                _, version, _ = deploy_workflow(
+                    conn, store.workspace_id, used.workflow, used.source, SystemClock().now()
+                )
         console.print(f"{escape(used.workflow.id)}: deployed, version {version}")

@@ -9,6 +9,7 @@ from sqlalchemy import Engine
 from tidings.clock import SystemClock
 from tidings.config import Settings
 from tidings.errors import NotFound
+from tidings.runtime.transactions import attempts
 from tidings.storage.engine import check_connection, create_engine, mask_url
 from tidings.storage.migrate import require_current, upgrade
 from tidings.storage.workflows import Catalog
@@ -67,10 +68,11 @@ def open_store(settings: Settings) -> Store:
 def create_store(settings: Settings) -> Store:
     """The database and the workspace the settings name, creating the workspace if new."""
     engine = open_database(settings)
-    with engine.begin() as conn:
-        workspace_id = ensure_workspace(
-            conn, settings.workspace, settings.workspace, SystemClock().now()
-        )
+    for attempt in attempts(engine):
+        with attempt as conn:
+            workspace_id = ensure_workspace(
+                conn, settings.workspace, settings.workspace, SystemClock().now()
+            )
     return Store(engine, workspace_id, Catalog())
 
 

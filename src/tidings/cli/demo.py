@@ -19,6 +19,7 @@ from tidings.files import load_workflows
 from tidings.passwords import hash_password
 from tidings.reporting.build import build_report
 from tidings.reporting.html import write_html
+from tidings.runtime.transactions import attempts
 from tidings.simulation.scenario import DEMO_APPEAL, DEMO_SETTINGS, demo_story
 from tidings.storage.contacts import count_contacts
 from tidings.storage.engine import create_engine
@@ -127,11 +128,12 @@ def demo(
 def add_demo_login(engine: Engine, workspace_id: int) -> None:
     """The demo's owner login, so the console can be tried on the demo's data at once."""
     now = SystemClock().now()
-    with engine.begin() as conn:
-        person_id = add_person(
-            conn, DEMO_EMAIL, "Demo owner", now, password_hash=hash_password(DEMO_PASSWORD)
-        )
-        set_role(conn, person_id, workspace_id, Role.OWNER, now)
+    for attempt in attempts(engine):
+        with attempt as conn:
+            person_id = add_person(
+                conn, DEMO_EMAIL, "Demo owner", now, password_hash=hash_password(DEMO_PASSWORD)
+            )
+            set_role(conn, person_id, workspace_id, Role.OWNER, now)
 
 
 def _require_empty(engine: Engine) -> None:

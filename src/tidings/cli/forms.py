@@ -18,6 +18,7 @@ from tidings.core.problems import Problem
 from tidings.core.values import unstorable
 from tidings.errors import NotFound
 from tidings.files import read_document
+from tidings.runtime.transactions import attempts
 from tidings.storage import forms as form_store
 from tidings.storage.workspaces import load_workspace
 
@@ -61,8 +62,9 @@ def deploy(
     if spec is None or found:
         show_problems(str(path), found)
         raise typer.Exit(EXIT_INVALID)
-    with store.engine.begin() as conn:
-        version = form_store.save_form(conn, store.workspace_id, spec, SystemClock().now())
+    for attempt in attempts(store.engine):
+        with attempt as conn:
+            version = form_store.save_form(conn, store.workspace_id, spec, SystemClock().now())
     url = f"{settings.public_url.rstrip('/')}/f/{settings.workspace}/{spec.key}"
     console.print(f"form {escape(spec.key)} at version {version}: {escape(url)}", soft_wrap=True)
 

@@ -17,6 +17,7 @@ from tidings.errors import SegmentNotFound, SpecInvalid
 from tidings.runtime.exports import write_segment_csv
 from tidings.runtime.segments import define_segment, preview
 from tidings.runtime.sweeps import sweep_segments
+from tidings.runtime.transactions import attempts
 from tidings.storage import segments as segment_store
 from tidings.storage.segments import Segment
 
@@ -154,6 +155,7 @@ def delete(key: str = Key, database: str | None = Database) -> None:
     """Delete a segment and its memberships."""
     store = _store(database)
     segment = _find(store, key)
-    with store.engine.begin() as conn:
-        segment_store.delete_segment(conn, segment)
+    for attempt in attempts(store.engine):
+        with attempt as conn:
+            segment_store.delete_segment(conn, segment)
     console.print(f"segment {escape(key)} deleted")

@@ -26,6 +26,7 @@ from tidings.logs import configure_logging
 from tidings.runtime.dispatch import Dispatcher
 from tidings.runtime.journeys import JourneyLimits
 from tidings.runtime.loop import SchedulerLoop
+from tidings.runtime.transactions import attempts
 from tidings.storage.api_keys import KeyKind, create_key
 from tidings.storage.workflows import Catalog
 
@@ -50,10 +51,11 @@ def init(
     settings = load_settings(database_url=database, workspace=workspace)
     store = create_store(settings)
     now = SystemClock().now()
-    with store.engine.begin() as conn:
-        write = create_key(conn, store.workspace_id, KeyKind.WRITE, now)
-        secret = create_key(conn, store.workspace_id, KeyKind.SECRET, now)
-        public = create_key(conn, store.workspace_id, KeyKind.PUBLIC, now)
+    for attempt in attempts(store.engine):
+        with attempt as conn:
+            write = create_key(conn, store.workspace_id, KeyKind.WRITE, now)
+            secret = create_key(conn, store.workspace_id, KeyKind.SECRET, now)
+            public = create_key(conn, store.workspace_id, KeyKind.PUBLIC, now)
     where = escape(describe_database(settings))  # an IPv6 host's [::1] is no markup
     console.print(f"workspace [bold]{settings.workspace}[/bold] in {where}", soft_wrap=True)
     console.print(f"write key  (send events; safe in apps):  [bold]{write}[/bold]")

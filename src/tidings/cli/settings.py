@@ -18,6 +18,7 @@ from tidings.config import load_settings
 from tidings.core.problems import Problem
 from tidings.core.values import unstorable
 from tidings.delivery.settings import DeliverySettings, keep_masked, mask_credentials
+from tidings.runtime.transactions import attempts
 from tidings.storage.audit import record_change
 from tidings.storage.workspaces import load_workspace, save_settings
 
@@ -71,23 +72,24 @@ def set_settings(
         show_problems(str(path), problems)
         raise typer.Exit(EXIT_INVALID)
     store = open_store(load_settings(database_url=database))
-    with store.engine.begin() as conn:
-        record = load_workspace(conn, store.workspace_id)
-        stored = record.settings if record is not None else {}
-        wanted = keep_masked(settings.model_dump(mode="json", by_alias=True), stored)
-        save_settings(conn, store.workspace_id, wanted)
-        # Audited like `PUT /api/settings`, so the log answers who changed the settings
-        # whichever way they were changed.
-        record_change(
-            conn,
-            store.workspace_id,
-            actor_type="cli",
-            actor="cli",
-            at=SystemClock().now(),
-            action="delivery.put_settings",
-            subject_type="delivery",
-            details={"command": "tidings settings set", "file": path.name},
-        )
+    for attempt in attempts(store.engine):
+        with attempt as conn:
+            record = load_workspace(conn, store.workspace_id)
+            stored = record.settings if record is not None else {}
+            wanted = keep_masked(settings.model_dump(mode="json", by_alias=True), stored)
+            save_settings(conn, store.workspace_id, wanted)
+            # Audited like `PUT /api/settings`, so the log answers who changed the settings
+            # whichever way they were changed.
+            record_change(
+                conn,
+                store.workspace_id,
+                actor_type="cli",
+                actor="cli",
+                at=SystemClock().now(),
+                action="delivery.put_settings",
+                subject_type="delivery",
+                details={"command": "tidings settings set", "file": path.name},
+            )
     console.print(f"settings set from {escape(str(path))}")
 
 

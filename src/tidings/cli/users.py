@@ -14,6 +14,7 @@ from tidings.clock import SystemClock
 from tidings.config import load_settings
 from tidings.errors import TidingsError
 from tidings.passwords import hash_password, password_problem
+from tidings.runtime.transactions import attempts
 from tidings.storage.people import (
     Role,
     add_person,
@@ -59,14 +60,15 @@ def add(
     store = open_store(settings)
     now = SystemClock().now()
     hashed = hash_password(password)
-    with store.engine.begin() as conn:
-        person = find_person(conn, email)
-        if person is None:
-            person_id = add_person(conn, email, name, now, password_hash=hashed)
-        else:
-            person_id = person.id
-            set_password(conn, person_id, hashed)
-        set_role(conn, person_id, store.workspace_id, role, now)
+    for attempt in attempts(store.engine):
+        with attempt as conn:
+            person = find_person(conn, email)
+            if person is None:
+                person_id = add_person(conn, email, name, now, password_hash=hashed)
+            else:
+                person_id = person.id
+                set_password(conn, person_id, hashed)
+            set_role(conn, person_id, store.workspace_id, role, now)
     console.print(
         f"{escape(email.strip().lower())} is {role.value} in workspace "
         f"{escape(settings.workspace)}; they log in at {escape(settings.public_url)}/"
@@ -97,12 +99,15 @@ def remove(
 ) -> None:
     """Take a person out of the workspace; their sessions end at once."""
     store = open_store(load_settings(database_url=database, workspace=workspace))
-    with store.engine.begin() as conn:
-        person = find_person(conn, email)
-        role = None if person is None else role_in(conn, person.id, store.workspace_id)
-        if person is None or role is None:
-            raise TidingsError(f"no person {email!r} in this workspace; see `tidings users list`")
-        if role is Role.OWNER and count_owners(conn, store.workspace_id) <= 1:
-            raise TidingsError(f"{email} is the last owner; add another owner first")
-        remove_member(conn, person.id, store.workspace_id)
+    for attempt in attempts(store.engine):
+        with attempt as conn:
+            person = find_person(conn, email)
+            role = None if person is None else role_in(conn, person.id, store.workspace_id)
+            if person is None or role is None:
+                raise TidingsError(
+                    f"no person {email!r} in this workspace; see `tidings users list`"
+                )
+            if role is Role.OWNER and count_owners(conn, store.workspace_id) <= 1:
+                raise TidingsError(f"{email} is the last owner; add another owner first")
+            remove_member(conn, person.id, store.workspace_id)
     console.print(f"removed {escape(email)}")

@@ -17,6 +17,7 @@ from tidings.api.body import unstorable_message
 from tidings.core.channels import Channel
 from tidings.core.spec import ConsentStatus
 from tidings.errors import ContactNotFound
+from tidings.runtime.transactions import attempts
 from tidings.storage import browse
 from tidings.storage.contacts import contact_from_row, save_contacts
 from tidings.storage.erasure import erase_contact
@@ -171,24 +172,25 @@ def _row(admin: AdminDep, contact_id: int, conn: Any) -> Any:
 @router.patch("/{contact_id}", response_model=ContactOut)
 def update(contact_id: IdPath, changes: ContactChanges, admin: AdminDep) -> ContactOut:
     """Change a profile: fields, attributes (null removes), tags, consent per channel."""
-    with admin.engine.begin() as conn:
-        row = _row(admin, contact_id, conn)
-        view = contact_from_row(row)
-        attributes = {**view.attributes, **changes.attributes}
-        attributes = {k: v for k, v in attributes.items() if v is not None}
-        tags = (view.tags | set(changes.add_tags)) - set(changes.remove_tags)
-        consent = {**view.consent, **{str(k): str(v) for k, v in changes.consent.items()}}
-        updated = replace(
-            view,
-            email=changes.email if changes.email is not None else view.email,
-            phone=changes.phone if changes.phone is not None else view.phone,
-            timezone=changes.timezone or view.timezone,
-            attributes=attributes,
-            tags=frozenset(tags),
-            consent=consent,
-        )
-        save_contacts(conn, [updated], admin.clock.now())
-        row = _row(admin, contact_id, conn)
+    for attempt in attempts(admin.engine):
+        with attempt as conn:
+            row = _row(admin, contact_id, conn)
+            view = contact_from_row(row)
+            attributes = {**view.attributes, **changes.attributes}
+            attributes = {k: v for k, v in attributes.items() if v is not None}
+            tags = (view.tags | set(changes.add_tags)) - set(changes.remove_tags)
+            consent = {**view.consent, **{str(k): str(v) for k, v in changes.consent.items()}}
+            updated = replace(
+                view,
+                email=changes.email if changes.email is not None else view.email,
+                phone=changes.phone if changes.phone is not None else view.phone,
+                timezone=changes.timezone or view.timezone,
+                attributes=attributes,
+                tags=frozenset(tags),
+                consent=consent,
+            )
+            save_contacts(conn, [updated], admin.clock.now())
+            row = _row(admin, contact_id, conn)
     return ContactOut(**_out(row))
 
 
@@ -199,9 +201,10 @@ def erase(contact_id: IdPath, admin: AdminDep) -> None:
     Only hashes of their email, phone and ids remain, on the suppression list, so an import
     that brings them back can be recognised without keeping their data.
     """
-    with admin.engine.begin() as conn:
-        row = _row(admin, contact_id, conn)
-        erase_contact(conn, admin.workspace_id, row, admin.clock.now())
+    for attempt in attempts(admin.engine):
+        with attempt as conn:
+            row = _row(admin, contact_id, conn)
+            erase_contact(conn, admin.workspace_id, row, admin.clock.now())
 
 
 @router.get("/{contact_id}", response_model=ContactDetail)

@@ -24,7 +24,7 @@ from tidings.delivery.settings import DeliverySettings, keep_masked, mask_creden
 from tidings.delivery.webhooks import webhook_secret
 from tidings.errors import ContactNotFound, NotFound
 from tidings.runtime import engagement
-from tidings.runtime.transactions import transact
+from tidings.runtime.transactions import attempts, transact
 from tidings.storage import browse, outbox
 from tidings.storage.contacts import contact_from_row
 from tidings.storage.people import Role
@@ -221,16 +221,17 @@ class SuppressionOut(BaseModel):
 def add_suppression(entry: SuppressionIn, admin: AdminDep) -> SuppressionOut:
     """Add an address to the suppression list (stored as a hash)."""
     kind = "email" if entry.channel == "email" else "phone"
-    with admin.engine.begin() as conn:
-        suppress(
-            conn,
-            admin.workspace_id,
-            [(kind, entry.address)],
-            SuppressionReason.MANUAL,
-            admin.clock.now(),
-        )
-        # An address already on the list keeps its first reason: say which.
-        found = suppressed(conn, admin.workspace_id, [(kind, entry.address)])
+    for attempt in attempts(admin.engine):
+        with attempt as conn:
+            suppress(
+                conn,
+                admin.workspace_id,
+                [(kind, entry.address)],
+                SuppressionReason.MANUAL,
+                admin.clock.now(),
+            )
+            # An address already on the list keeps its first reason: say which.
+            found = suppressed(conn, admin.workspace_id, [(kind, entry.address)])
     reason = found.get((kind, entry.address))
     return SuppressionOut(address=entry.address, suppressed=True, reason=reason)
 
@@ -253,9 +254,10 @@ def remove_suppression(
 ) -> None:
     """Take an address off the suppression list (after the person asked to come back)."""
     kind = "email" if channel == "email" else "phone"
-    with admin.engine.begin() as conn:
-        if not unsuppress(conn, admin.workspace_id, kind, address):
-            raise NotFound(f"{address} is not on the suppression list")
+    for attempt in attempts(admin.engine):
+        with attempt as conn:
+            if not unsuppress(conn, admin.workspace_id, kind, address):
+                raise NotFound(f"{address} is not on the suppression list")
 
 
 # ---------------------------------------------------------------- webhook endpoints
@@ -286,9 +288,10 @@ class EndpointIn(_In):
 @router.post("/endpoints/enable", status_code=204, responses=problems(404))
 def enable(endpoint: EndpointIn, admin: AdminDep) -> None:
     """Let calls go to a disabled endpoint again (messages already dropped stay dropped)."""
-    with admin.engine.begin() as conn:
-        if not outbox.enable_endpoint(conn, admin.workspace_id, endpoint.url):
-            raise NotFound(f"{endpoint.url} is not disabled")
+    for attempt in attempts(admin.engine):
+        with attempt as conn:
+            if not outbox.enable_endpoint(conn, admin.workspace_id, endpoint.url):
+                raise NotFound(f"{endpoint.url} is not disabled")
 
 
 # ---------------------------------------------------------------- double opt-in

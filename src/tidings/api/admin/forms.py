@@ -16,6 +16,7 @@ from tidings.api.errors import ApiError
 from tidings.core.forms import FormSpec, redirect_problem
 from tidings.core.problems import Problem
 from tidings.errors import NotFound
+from tidings.runtime.transactions import attempts
 from tidings.storage import forms as store
 from tidings.storage.people import Role
 from tidings.storage.workspaces import load_workspace
@@ -97,13 +98,14 @@ def put(key: str, spec: FormSpec, request: Request, admin: AdminDep) -> FormOut:
         raise ApiError(400, "Bad Request", problems=[Problem("body.key", f"must be {key!r}")])
     if found := unstorable_message(spec.model_dump(mode="json"), "body"):
         raise ApiError(400, "Bad Request", found)
-    with admin.engine.begin() as conn:
-        record = load_workspace(conn, admin.workspace_id)
-        allowed = tuple((record.settings if record else {}).get("allowed_origins") or ())
-        if why := redirect_problem(spec.redirect, allowed):
-            raise ApiError(422, "Form invalid", problems=[Problem("body.redirect", why)])
-        store.save_form(conn, admin.workspace_id, spec, admin.clock.now())
-        form = store.load_form(conn, admin.workspace_id, key)
+    for attempt in attempts(admin.engine):
+        with attempt as conn:
+            record = load_workspace(conn, admin.workspace_id)
+            allowed = tuple((record.settings if record else {}).get("allowed_origins") or ())
+            if why := redirect_problem(spec.redirect, allowed):
+                raise ApiError(422, "Form invalid", problems=[Problem("body.redirect", why)])
+            store.save_form(conn, admin.workspace_id, spec, admin.clock.now())
+            form = store.load_form(conn, admin.workspace_id, key)
     assert form is not None
     return _out(request, form, admin.caller.workspace_key)
 

@@ -11,6 +11,7 @@ from tidings.api.admin.deps import AdminDep
 from tidings.api.admin.views import KeyIdPath
 from tidings.api.auth import requires
 from tidings.errors import NotFound
+from tidings.runtime.transactions import attempts
 from tidings.storage import browse
 from tidings.storage.api_keys import KeyKind, create_key, revoke_key
 from tidings.storage.people import Role
@@ -57,14 +58,16 @@ def list_all(admin: AdminDep) -> list[KeyOut]:
 @router.post("", response_model=CreatedKey, status_code=201)
 def create(request: NewKey, admin: AdminDep) -> CreatedKey:
     """A new key; Tidings keeps only its hash, so copy it from this response."""
-    with admin.engine.begin() as conn:
-        key = create_key(conn, admin.workspace_id, request.kind, admin.clock.now())
+    for attempt in attempts(admin.engine):
+        with attempt as conn:
+            key = create_key(conn, admin.workspace_id, request.kind, admin.clock.now())
     return CreatedKey(kind=request.kind.value, key=key)
 
 
 @router.delete("/{key_id}", status_code=204)
 def revoke(key_id: KeyIdPath, admin: AdminDep) -> None:
     """Revoke a key: it stops working within the key cache's 30 seconds."""
-    with admin.engine.begin() as conn:
-        if not revoke_key(conn, admin.workspace_id, key_id, admin.clock.now()):
-            raise NotFound(f"no active key {key_id} in this workspace")
+    for attempt in attempts(admin.engine):
+        with attempt as conn:
+            if not revoke_key(conn, admin.workspace_id, key_id, admin.clock.now()):
+                raise NotFound(f"no active key {key_id} in this workspace")

@@ -17,6 +17,7 @@ from tidings.api.session import SessionOut, open_session
 from tidings.core.problems import Problem
 from tidings.errors import NotFound
 from tidings.passwords import hash_password, password_problem
+from tidings.runtime.transactions import attempts
 from tidings.storage.people import (
     Role,
     accept_invitation,
@@ -118,20 +119,23 @@ def invite(body: Invite, request: Request, admin: AdminDep) -> Invited:
     email = _valid_email(body.email)
     now = admin.clock.now()
     token = None
-    with admin.engine.begin() as conn:
-        person = find_person(conn, email)
-        if person is not None and role_in(conn, person.id, admin.workspace_id) is not None:
-            raise ApiError(
-                409, "Already a member", f"{email} is already in this workspace; PATCH their role"
-            )
-        if person is None:
-            workspace = load_workspace(conn, admin.workspace_id)
-            assert workspace is not None
-            token, nonce_hash = make_invitation(workspace.secret, workspace.key, email, now)
-            person_id = add_person(conn, email, body.name, now, invite_hash=nonce_hash)
-        else:
-            person_id = person.id  # already has a password from another workspace
-        set_role(conn, person_id, admin.workspace_id, body.role, now)
+    for attempt in attempts(admin.engine):
+        with attempt as conn:
+            person = find_person(conn, email)
+            if person is not None and role_in(conn, person.id, admin.workspace_id) is not None:
+                raise ApiError(
+                    409,
+                    "Already a member",
+                    f"{email} is already in this workspace; PATCH their role",
+                )
+            if person is None:
+                workspace = load_workspace(conn, admin.workspace_id)
+                assert workspace is not None
+                token, nonce_hash = make_invitation(workspace.secret, workspace.key, email, now)
+                person_id = add_person(conn, email, body.name, now, invite_hash=nonce_hash)
+            else:
+                person_id = person.id  # already has a password from another workspace
+            set_role(conn, person_id, admin.workspace_id, body.role, now)
     base = request.app.state.links.public_url
     return Invited(
         email=email,
@@ -147,12 +151,15 @@ def invite(body: Invite, request: Request, admin: AdminDep) -> Invited:
 @router.patch("/{email}", response_model=PersonOut)
 def change_role(email: str, body: RoleChange, admin: AdminDep) -> PersonOut:
     """Give a person another role; the last owner cannot stop being one."""
-    with admin.engine.begin() as conn:
-        person_id = _member(conn, admin, email)
-        if body.role is not Role.OWNER:
-            _keep_an_owner(conn, admin, person_id)
-        set_role(conn, person_id, admin.workspace_id, body.role, admin.clock.now())
-        member = next(m for m in list_members(conn, admin.workspace_id) if m.email == email.lower())
+    for attempt in attempts(admin.engine):
+        with attempt as conn:
+            person_id = _member(conn, admin, email)
+            if body.role is not Role.OWNER:
+                _keep_an_owner(conn, admin, person_id)
+            set_role(conn, person_id, admin.workspace_id, body.role, admin.clock.now())
+            member = next(
+                m for m in list_members(conn, admin.workspace_id) if m.email == email.lower()
+            )
     return PersonOut(
         email=member.email,
         name=member.name,
@@ -165,10 +172,11 @@ def change_role(email: str, body: RoleChange, admin: AdminDep) -> PersonOut:
 @router.delete("/{email}", status_code=204)
 def remove(email: str, admin: AdminDep) -> None:
     """Take a person out of the workspace; their sessions here end at once."""
-    with admin.engine.begin() as conn:
-        person_id = _member(conn, admin, email)
-        _keep_an_owner(conn, admin, person_id)
-        remove_member(conn, person_id, admin.workspace_id)
+    for attempt in attempts(admin.engine):
+        with attempt as conn:
+            person_id = _member(conn, admin, email)
+            _keep_an_owner(conn, admin, person_id)
+            remove_member(conn, person_id, admin.workspace_id)
 
 
 @invitations.post("/accept", response_model=SessionOut)
@@ -187,17 +195,21 @@ def accept(body: Acceptance, request: Request, response: Response) -> SessionOut
     if claimed is None:
         raise refused
     now = service.clock.now()
-    with service.engine.begin() as conn:
-        workspace_id = find_workspace(conn, claimed)
-        workspace = None if workspace_id is None else load_workspace(conn, workspace_id)
-        found = None if workspace is None else read_invitation(workspace.secret, body.token, now)
-        if found is None:
-            raise refused
-        person_id = accept_invitation(
-            conn, found.email, found.nonce_hash, body.name.strip(), hash_password(body.password)
-        )
-        if person_id is None:
-            raise refused
-        person = find_person(conn, found.email)
+    for attempt in attempts(service.engine):
+        with attempt as conn:
+            workspace_id = find_workspace(conn, claimed)
+            workspace = None if workspace_id is None else load_workspace(conn, workspace_id)
+            found = (
+                None if workspace is None else read_invitation(workspace.secret, body.token, now)
+            )
+            if found is None:
+                raise refused
+            person_id = accept_invitation(
+                conn, found.email, found.nonce_hash, body.name.strip(), hash_password(body.password)
+            )
+            if person_id is None:
+                raise refused
+            person = find_person(conn, found.email)
+            workspace_key = found.workspace_key
     assert person is not None
-    return open_session(request, response, person, found.workspace_key)
+    return open_session(request, response, person, workspace_key)

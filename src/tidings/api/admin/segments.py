@@ -17,6 +17,7 @@ from tidings.api.openapi import problems
 from tidings.errors import SegmentNotFound
 from tidings.runtime.exports import segment_csv_lines
 from tidings.runtime.segments import define_segment, preview
+from tidings.runtime.transactions import attempts
 from tidings.storage import segments as store
 from tidings.storage.people import Role
 from tidings.storage.segments import Segment
@@ -157,5 +158,6 @@ def export(key: SegmentKey, admin: AdminDep) -> StreamingResponse:
 def remove(key: SegmentKey, admin: AdminDep) -> None:
     """Delete a segment and its memberships (workflows triggered by it stop starting)."""
     segment = _find(admin, key)
-    with admin.engine.begin() as conn:
-        store.delete_segment(conn, segment)
+    for attempt in attempts(admin.engine):
+        with attempt as conn:
+            store.delete_segment(conn, segment)
