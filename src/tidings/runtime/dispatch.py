@@ -53,7 +53,7 @@ from tidings.runtime.dispatching.outcomes import Retrying, record
 from tidings.runtime.dispatching.round import Ready, Round
 from tidings.runtime.supervision import LoopHealth, Supervisor
 from tidings.runtime.transactions import transact
-from tidings.storage import outbox, step_log
+from tidings.storage import enrollments, outbox, step_log
 from tidings.storage.workflows import Catalog
 from tidings.storage.workspaces import load_workspace
 
@@ -216,12 +216,13 @@ class Dispatcher:
             workspace = self._workspace(conn, workspace_id)
             if workspace is None:
                 continue
-            how = Deciding(conn, self.transports, workspace, now)
+            how = Deciding(conn, self.transports, workspace, now, self.catalog)
             ready += decide_workspace(how, rows, written)
         leases = [r.lease for r in ready]
         outbox.mark_sending(conn, leases, now, now + self.lease, handed=self._wave(len(ready)))
         outbox.set_outcomes(conn, written.outcomes)
         step_log.append_lines(conn, written.log)
+        enrollments.release_held(conn, written.released, now)
         return ready, result
 
     def _workspace(self, conn: Connection, workspace_id: int) -> Workspace | None:

@@ -11,15 +11,16 @@ from typing import Any
 
 from sqlalchemy import Connection, Row
 
-from tidings.core.policies import Action, Verdict, decide
+from tidings.core.policies import WORKFLOW, Action, Verdict, decide
 from tidings.delivery.preparers import Outbound, Workspace, prepare
 from tidings.delivery.transports import Transports
 from tidings.runtime.dispatching.facts import Facts, outgoing
-from tidings.runtime.dispatching.round import Ready, Round, line
+from tidings.runtime.dispatching.round import Ready, Round, held_by, line
 from tidings.runtime.supervision import is_outage
 from tidings.storage import step_log
 from tidings.storage.messages import MessageStatus
 from tidings.storage.outbox import Lease, Outcome
+from tidings.storage.workflows import Catalog
 
 logger = logging.getLogger(__name__)
 
@@ -36,12 +37,21 @@ class Written:
     log: list[step_log.NewLine] = field(default_factory=list)
     outcomes: list[Outcome] = field(default_factory=list)
     counts: Round = field(default_factory=Round)
+    #: Journeys held at a send whose message is now dropped or failed: they go on.
+    released: list[tuple[int, str]] = field(default_factory=list)
 
     def extend(self, other: Written) -> None:
         """Keep `other`'s lines, outcomes and counts too."""
         self.log.extend(other.log)
         self.outcomes.extend(other.outcomes)
         self.counts.add(other.counts)
+        self.released.extend(other.released)
+
+    def release(self, row: Row[Any]) -> None:
+        """Let the journey `row` holds (if any) go on: its message will not go later."""
+        held = held_by(row)
+        if held is not None:
+            self.released.append(held)
 
 
 @dataclass
@@ -52,6 +62,7 @@ class Deciding:
     transports: Transports
     ws: Workspace
     now: datetime
+    catalog: Catalog
 
 
 def decide_workspace(how: Deciding, rows: list[Row[Any]], written: Written) -> list[Ready]:
@@ -100,6 +111,7 @@ def _fail_message(how: Deciding, row: Row[Any], exc: Exception, written: Written
     written.counts.failed += 1
     written.outcomes.append(Outcome(row.id, MessageStatus.FAILED, last_error=reason))
     written.log.append(line(how.ws.id, row, "failed", reason, how.now))
+    written.release(row)
 
 
 def _each_alone(
@@ -124,13 +136,14 @@ def _decide_all(how: Deciding, rows: list[Row[Any]], written: Written) -> list[R
     """Decide the workspace's messages in priority order, each seeing the ones before
     it (a cap filled by an earlier message holds a later one); compose the allowed."""
     ws, now = how.ws, how.now
-    facts = Facts.read(how.conn, ws, rows, now)
+    facts = Facts.read(how.conn, ws, rows, now, how.catalog)
     decided: set[int] = set()
     ready: list[Ready] = []
     order = sorted(rows, key=lambda r: (r.contact_id, -r.priority, r.created_at, r.id))
     for row in order:
         circumstances = facts.of(row, decided)
-        verdict = decide(outgoing(row), circumstances, ws.settings.policies, now)
+        own = facts.workflow_of(row)
+        verdict = decide(outgoing(row), circumstances, ws.settings.policies, now, own)
         decided.add(row.id)
         prepared = None
         if verdict.action is Action.ALLOW:
@@ -163,6 +176,10 @@ def _prepare(how: Deciding, row: Row[Any]) -> Ready | str:
 def _hold(how: Deciding, row: Row[Any], verdict: Verdict, written: Written) -> None:
     """Write a deferred message back to the queue, or a dropped one out of it, with why."""
     ws, now = how.ws, how.now
+    # Which rule, and (only when it is so) that the workflow's own policies set it.
+    data: dict[str, Any] = {"rule": verdict.rule}
+    if verdict.policy == WORKFLOW:
+        data["policy"] = WORKFLOW
     if verdict.action is Action.DEFER:
         written.counts.deferred += 1
         written.outcomes.append(
@@ -170,8 +187,9 @@ def _hold(how: Deciding, row: Row[Any], verdict: Verdict, written: Written) -> N
                 row.id, MessageStatus.QUEUED, last_error=verdict.reason, send_after=verdict.until
             )
         )
-        written.log.append(line(ws.id, row, "deferred", verdict.reason, now, rule=verdict.rule))
+        written.log.append(line(ws.id, row, "deferred", verdict.reason, now, **data))
     else:
         written.counts.dropped += 1
         written.outcomes.append(Outcome(row.id, MessageStatus.DROPPED, last_error=verdict.reason))
-        written.log.append(line(ws.id, row, "dropped", verdict.reason, now, rule=verdict.rule))
+        written.log.append(line(ws.id, row, "dropped", verdict.reason, now, **data))
+        written.release(row)

@@ -14,8 +14,8 @@ from tidings.core.channels import MessageChannel
 from tidings.core.retry import retry_delay
 from tidings.delivery.results import Bounce, Failed, Result, Sent
 from tidings.runtime import engagement
-from tidings.runtime.dispatching.round import Ready, Round, line
-from tidings.storage import outbox, step_log
+from tidings.runtime.dispatching.round import Ready, Round, held_by, line
+from tidings.storage import enrollments, outbox, step_log
 from tidings.storage.messages import MessageStatus
 from tidings.storage.outbox import Outcome
 from tidings.storage.workflows import Catalog
@@ -45,10 +45,14 @@ def record(
     done = Round()
     rows: list[Outcome] = []
     log: list[step_log.NewLine] = []
+    released: list[tuple[int, str]] = []
     for item, outcome in outcomes:
         row = item.row
         if row.id not in still_ours:
             continue  # the lease ran out and another worker took the message over
+        held = held_by(row)
+        if held is not None and (isinstance(outcome, Sent) or _gives_up(outcome, row, retrying)):
+            released.append(held)
         if isinstance(outcome, Sent):
             done.sent_rows.append(row)
             # Kept where the provider reports back by its own id (SMS status, Slack).
@@ -59,7 +63,7 @@ def record(
             log.append(line(row.workspace_id, row, "sent", detail, now))
             continue
         attempts = row.attempts + 1
-        if outcome.permanent or attempts >= retrying.max_attempts:
+        if _gives_up(outcome, row, retrying):
             done.failed += 1
             why = (
                 outcome.error
@@ -80,7 +84,15 @@ def record(
             log.append(line(row.workspace_id, row, "retrying", detail, now))
     outbox.set_outcomes(conn, rows)
     step_log.append_lines(conn, log)
+    enrollments.release_held(conn, released, now)
     return done
+
+
+def _gives_up(outcome: Result, row: Row[Any], retrying: Retrying) -> bool:
+    """Whether a failed send is final: permanent, or the last attempt allowed."""
+    if isinstance(outcome, Sent):
+        return False
+    return outcome.permanent or row.attempts + 1 >= retrying.max_attempts
 
 
 def _after_failure(

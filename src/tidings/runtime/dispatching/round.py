@@ -44,6 +44,14 @@ class Round:
             setattr(self, name, getattr(self, name) + getattr(part, name))
 
 
+def held_by(row: Row[Any]) -> tuple[int, str] | None:
+    """The (enrollment, send step) a message holds at its send (`on_deferral: hold`), to
+    let go on once the message is sent, dropped or given up."""
+    if (row.payload or {}).get("holds") and row.enrollment_id is not None and row.step_id:
+        return (row.enrollment_id, row.step_id)
+    return None
+
+
 def line(
     workspace_id: int, row: Row[Any], action: str, detail: str, now: datetime, **data: Any
 ) -> step_log.NewLine:
