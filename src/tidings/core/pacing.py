@@ -141,12 +141,3 @@ class WorkflowPolicies(StrictModel):
                 f"{_LOOSEN_FIX}; or leave `{name}` out to keep the workspace's alone",
             )
         return value
-
-    @property
-    def is_tightening(self) -> bool:
-        """Whether the workflow adds any rule of its own."""
-        return (
-            bool(self.frequency_caps)
-            or self.quiet_hours is not None
-            or (self.after_purchase is not None)
-        )
