@@ -181,3 +181,19 @@ def test_hold_lets_the_journey_go_on_when_the_message_is_dropped(
     assert _sent_subjects(smtp) == ["winback again"]
     [(status,)] = rows(store, "SELECT status FROM enrollments")
     assert status == "completed"
+
+
+def test_a_transactional_workflows_messages_still_count_toward_the_workspaces_cap(
+    store: Store, dispatcher: Dispatcher, smtp: tuple[SmtpSink, int]
+) -> None:
+    # Given one marketing email a day, and a receipt from a transactional workflow sent today
+    configure(store, policies={"caps": [{"limit": 1, "per": "1d"}]})
+    deploy(store, flow("receipt", "policies: {transactional: true}"))
+    deploy(store, flow("promo"))
+    subscriber(store, "ann")
+    track(store, "ann", "receipt_due")
+    assert dispatcher.run_once().sent == 1
+    # When a promotion is due, it waits: the contact did get an email today
+    track(store, "ann", "promo_due")
+    assert dispatcher.run_once().deferred == 1
+    assert _sent_subjects(smtp) == ["receipt"]
