@@ -36,7 +36,7 @@ from tidings.core.steps.calls import (
     run_webhook,
     start_approval,
 )
-from tidings.core.steps.send import run_send
+from tidings.core.steps.send import resume_send, run_send
 from tidings.core.steps.suppress import run_suppress
 from tidings.core.steps.update import run_update
 from tidings.core.steps.wait import resume_wait, start_wait
@@ -87,6 +87,8 @@ def _wake(step: Step, ctx: StepContext) -> Outcome:
             return resume_wait(step, ctx)
         case ApprovalStep():
             return resume_approval(step, ctx)
+        case SendStep():
+            return resume_send(step, ctx)
         case _:
             # Only waiting steps put an enrollment to sleep; anything else re-runs as new.
             return Outcome(replace(ctx.state, status=EnrollmentStatus.ACTIVE))

@@ -32,6 +32,9 @@ class SendMessage:
     topic: str | None = None
     priority: int = 0
     expires_at: datetime | None = None
+    #: The journey waits at the send until this message goes or is dropped
+    #: (`on_deferral: hold`); the dispatcher lets it go on.
+    holds: bool = False
 
     @property
     def idempotency_key(self) -> str:

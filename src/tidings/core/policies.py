@@ -16,62 +16,32 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from enum import StrEnum
 
-from pydantic import Field, model_validator
+from pydantic import Field
 
 from tidings.core.calendar import at_local, zone
-from tidings.core.channels import ALERTS, Channel, MessageChannel
+from tidings.core.channels import ALERTS, MessageChannel
 from tidings.core.duration import format_duration
 from tidings.core.model import StrictModel
-from tidings.core.spec import ConsentStatus, Duration, LocalTime
+from tidings.core.pacing import (
+    AfterPurchase,
+    CapCounts,
+    FrequencyCap,
+    QuietHours,
+    WorkflowCap,
+    WorkflowPolicies,
+)
+from tidings.core.spec import ConsentStatus
+from tidings.core.units import Duration
 
 #: Consent statuses that withdraw a channel: even transactional messages stop.
 WITHDRAWN = frozenset({ConsentStatus.UNSUBSCRIBED, ConsentStatus.BOUNCED, ConsentStatus.COMPLAINED})
 
 #: Rounds of "move later" before giving up; each round satisfies at least one more rule.
 _MAX_ROUNDS = 16
-
-
-class FrequencyCap(StrictModel):
-    """At most `limit` marketing messages per `per`, on one channel or (unset) on all."""
-
-    limit: int = Field(ge=1, le=1000)
-    per: Duration
-    channel: Channel | None = None
-
-    def covers(self, channel: str) -> bool:
-        """Whether a message on `channel` counts against (and is held by) this cap."""
-        return self.channel is None or self.channel.value == channel
-
-    @property
-    def label(self) -> str:
-        """How the cap reads in a reason."""
-        what = f"{self.channel.value} " if self.channel else ""
-        return f"{self.limit} marketing {what}messages per {_span(self.per)}"
-
-
-class QuietHours(StrictModel):
-    """No marketing messages between `start` and `end` in the contact's own timezone."""
-
-    start: LocalTime
-    end: LocalTime
-    channels: tuple[Channel, ...] = (Channel.EMAIL, Channel.SMS)
-
-    @model_validator(mode="after")
-    def _not_empty(self) -> QuietHours:
-        if self.start == self.end:
-            raise ValueError("quiet hours need different `start` and `end` times")
-        return self
-
-
-class AfterPurchase(StrictModel):
-    """Hold back marketing for a while after the contact buys (`event`)."""
-
-    event: str = "order_completed"
-    for_: Duration = Field(alias="for")
 
 
 class Duplicates(StrictModel):
@@ -125,6 +95,8 @@ class Verdict:
     reason: str
     until: datetime | None = None
     rule: str = ""
+    #: Whose rule decided: "workspace" or "workflow" (empty when no pacing rule did).
+    policy: str = ""
 
 
 @dataclass(frozen=True)
@@ -138,6 +110,7 @@ class Outgoing:
     priority: int = 0
     topic: str | None = None
     expires_at: datetime | None = None
+    workflow_id: int | None = None
 
     @property
     def is_marketing(self) -> bool:
@@ -166,6 +139,7 @@ class Rival:
     channel: str
     priority: int
     created_at: datetime
+    workflow_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -178,8 +152,12 @@ class Circumstances:
     endpoint_disabled: str | None = None  # why a webhook's endpoint no longer takes calls
     #: (when, channel) of the contact's marketing messages sent within the longest cap.
     sent: tuple[tuple[datetime, str], ...] = ()
+    #: The part of `sent` that came from the message's own workflow.
+    sent_in_workflow: tuple[tuple[datetime, str], ...] = ()
     rivals: tuple[Rival, ...] = ()
     last_purchase_at: datetime | None = None
+    #: When the contact last performed each event a workflow's purchase window names.
+    last_events: Mapping[str, datetime] = field(default_factory=dict)
     alerts_today: int = 0
     #: When the same message (equal `content_digest`) last went to the contact, if ever.
     same_sent_at: datetime | None = None
@@ -195,11 +173,55 @@ def content_digest(
     return hashlib.sha256(content.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def decide(message: Outgoing, facts: Circumstances, policies: Policies, now: datetime) -> Verdict:
-    """Allow, defer or drop `message` now, and say why."""
-    refusal = _refusal(message, facts, policies, now)
+WORKSPACE = "workspace"
+WORKFLOW = "workflow"
+
+
+@dataclass(frozen=True)
+class Rules:
+    """The pacing rules one workflow's marketing messages obey, each with whose it is
+    (`WORKSPACE` or `WORKFLOW`)."""
+
+    caps: tuple[tuple[FrequencyCap, str], ...] = ()
+    quiet_hours: tuple[tuple[QuietHours, str], ...] = ()
+    after_purchase: tuple[tuple[AfterPurchase, str], ...] = ()
+    #: The workflow is transactional: the workspace's pacing rules were left out.
+    transactional: bool = False
+
+
+def merge(policies: Policies, workflow: WorkflowPolicies | None = None) -> Rules:
+    """The workspace's pacing rules (none when the workflow is transactional) followed by
+    the workflow's own. Every rule applies, so a workflow's rules can only tighten."""
+    own = workflow or WorkflowPolicies()
+    mine: list[tuple[FrequencyCap, str]] = [(cap, WORKFLOW) for cap in own.frequency_caps]
+    quiet = [(own.quiet_hours, WORKFLOW)] if own.quiet_hours is not None else []
+    bought = [(own.after_purchase, WORKFLOW)] if own.after_purchase is not None else []
+    if own.transactional:
+        return Rules(tuple(mine), tuple(quiet), tuple(bought), transactional=True)
+    theirs = [(cap, WORKSPACE) for cap in policies.caps]
+    if policies.quiet_hours is not None:
+        quiet.insert(0, (policies.quiet_hours, WORKSPACE))
+    if policies.after_purchase is not None:
+        bought.insert(0, (policies.after_purchase, WORKSPACE))
+    return Rules(tuple(theirs + mine), tuple(quiet), tuple(bought))
+
+
+def decide(
+    message: Outgoing,
+    facts: Circumstances,
+    policies: Policies,
+    now: datetime,
+    workflow: WorkflowPolicies | None = None,
+) -> Verdict:
+    """Allow, defer or drop `message` now, and say why.
+
+    `workflow` is the policies of the message's workflow, merged with the workspace's
+    (see `merge`); the verdict's `policy` says whose rule held or dropped the message.
+    """
+    rules = merge(policies, workflow)
+    refusal = _refusal(message, facts, policies, rules, now)
     if refusal is not None:
-        return Verdict(Action.DROP, refusal[1], rule=refusal[0])
+        return Verdict(Action.DROP, refusal[1], rule=refusal[0], policy=refusal[2])
     if message.expires_at is not None and now > message.expires_at:
         return Verdict(
             Action.DROP,
@@ -210,73 +232,97 @@ def decide(message: Outgoing, facts: Circumstances, policies: Policies, now: dat
     at, reasons = now, list[Deferral]()
     for _ in range(_MAX_ROUNDS):
         moved = False
-        for rule, later in _deferrals(message, facts, policies, now, at):
+        for rule, later in _deferrals(message, facts, policies, rules, now, at):
             if later is not None and later > at:
                 at, moved = later, True
                 reasons.append(rule)
         if not moved:
             break
     if at == now:
-        return Verdict(Action.ALLOW, _allowance(message, facts, policies, now), rule="allow")
+        return Verdict(Action.ALLOW, _allowance(message, facts, rules, now), rule="allow")
 
     why = "; ".join(dict.fromkeys(r[1] for r in reasons))
-    rule_name = reasons[-1][0]
+    rule_name, policy = reasons[-1][0], reasons[-1][2]
     if message.expires_at is not None and at > message.expires_at:
         return Verdict(
             Action.DROP,
             f"{why}; the next allowed time {_when(at)} is after its useful window "
             f"({_when(message.expires_at)})",
             rule=rule_name,
+            policy=policy,
         )
-    return Verdict(Action.DEFER, f"{why}; deferred to {_when(at)}", until=at, rule=rule_name)
+    return Verdict(
+        Action.DEFER, f"{why}; deferred to {_when(at)}", until=at, rule=rule_name, policy=policy
+    )
 
 
 # ---------------------------------------------------------------- rules that drop
 
 
 def _refusal(
-    message: Outgoing, facts: Circumstances, policies: Policies, now: datetime
-) -> tuple[str, str] | None:
+    message: Outgoing, facts: Circumstances, policies: Policies, rules: Rules, now: datetime
+) -> tuple[str, str, str] | None:
+    """The rule that forbids the message, why, and whose rule it is; None if none does.
+
+    Suppression, withdrawn consent and (for marketing) missing consent hold for every
+    workflow, transactional or not: `transactional` only skips the pacing rules."""
     if facts.suppressed is not None:
-        return "suppression", f"the address is on the suppression list ({facts.suppressed})"
+        why = f"the address is on the suppression list ({facts.suppressed})"
+        return "suppression", why, WORKSPACE
     if message.channel == MessageChannel.WEBHOOK:
         if facts.endpoint_disabled is not None:
-            return "endpoint", f"the endpoint is disabled ({facts.endpoint_disabled})"
+            return "endpoint", f"the endpoint is disabled ({facts.endpoint_disabled})", WORKSPACE
         return None
     if message.is_alert:
         return None
     status = facts.consent.get(message.channel)
     if status in WITHDRAWN:
-        return "consent", f"{message.channel} consent is {status}"
+        return "consent", f"{message.channel} consent is {status}", WORKSPACE
     if not message.is_marketing:
         return None
     if status != ConsentStatus.SUBSCRIBED:
-        return "consent", f"no {message.channel} marketing consent (status: {status or 'unknown'})"
+        why = f"no {message.channel} marketing consent (status: {status or 'unknown'})"
+        return "consent", why, WORKSPACE
     if message.topic and facts.consent.get(f"topic:{message.topic}") in WITHDRAWN:
-        return "consent", f"unsubscribed from the topic {message.topic!r}"
+        return "consent", f"unsubscribed from the topic {message.topic!r}", WORKSPACE
     twin, last = policies.duplicates, facts.same_sent_at
     if twin is not None and last is not None and now - last < twin.within:
-        return "duplicate", (
-            f"the same message went to this contact at {_when(last)}, within {_span(twin.within)}"
-        )
-    window = policies.after_purchase
-    bought = facts.last_purchase_at
-    if window is not None and bought is not None and now - window.for_ < bought <= now:
-        return "after_purchase", (
-            f"the contact bought ({window.event}) at {_when(bought)}: marketing waits "
-            f"{_span(window.for_)} after a purchase"
-        )
+        why = f"the same message went to this contact at {_when(last)}, within {_span(twin.within)}"
+        return "duplicate", why, WORKSPACE
+    return _purchase_window(facts, rules, now)
+
+
+def _purchase_window(
+    facts: Circumstances, rules: Rules, now: datetime
+) -> tuple[str, str, str] | None:
+    """The purchase window the contact is in, if any."""
+    for window, whose in rules.after_purchase:
+        bought = facts.last_events.get(window.event)
+        if whose == WORKSPACE:
+            bought = facts.last_purchase_at
+        if bought is not None and now - window.for_ < bought <= now:
+            why = (
+                f"the contact bought ({window.event}) at {_when(bought)}: marketing waits "
+                f"{_span(window.for_)} after a purchase{_whose(whose)}"
+            )
+            return "after_purchase", why, whose
     return None
 
 
 # ---------------------------------------------------------------- rules that defer
 
 
-Deferral = tuple[str, str]
+#: (rule, reason, whose rule: `WORKSPACE` or `WORKFLOW`).
+Deferral = tuple[str, str, str]
 
 
 def _deferrals(
-    message: Outgoing, facts: Circumstances, policies: Policies, now: datetime, at: datetime
+    message: Outgoing,
+    facts: Circumstances,
+    policies: Policies,
+    rules: Rules,
+    now: datetime,
+    at: datetime,
 ) -> list[tuple[Deferral, datetime | None]]:
     """Each deferring rule with the earliest time from `at` on that it allows."""
     found: list[tuple[Deferral, datetime | None]] = []
@@ -284,16 +330,20 @@ def _deferrals(
         found.append(_alert_budget(facts, policies, now, at))
     if not message.is_marketing:
         return found
-    quiet = policies.quiet_hours
-    if quiet is not None and message.channel in {c.value for c in quiet.channels}:
-        found.append(_quiet_hours(quiet, facts.timezone or policies.timezone, at))
-    for cap in policies.caps:
+    for quiet, whose in rules.quiet_hours:
+        if message.channel in {c.value for c in quiet.channels}:
+            (rule, why), later = _quiet_hours(quiet, facts.timezone or policies.timezone, at)
+            found.append(((rule, why + _whose(whose), whose), later))
+    for cap, whose in rules.caps:
         if cap.covers(message.channel):
-            found.append(_cap(cap, message, facts, at))
+            (rule, why), later = _cap(cap, message, facts, at)
+            found.append(((rule, why + _whose(whose), whose), later))
     return found
 
 
-def _quiet_hours(quiet: QuietHours, tz_name: str, at: datetime) -> tuple[Deferral, datetime | None]:
+def _quiet_hours(
+    quiet: QuietHours, tz_name: str, at: datetime
+) -> tuple[tuple[str, str], datetime | None]:
     """The end of the quiet spell `at` falls in, in the contact's wall-clock time."""
     tz = zone(tz_name)
     local = at.astimezone(tz)
@@ -312,14 +362,18 @@ def _quiet_hours(quiet: QuietHours, tz_name: str, at: datetime) -> tuple[Deferra
 
 def _cap(
     cap: FrequencyCap, message: Outgoing, facts: Circumstances, at: datetime
-) -> tuple[Deferral, datetime | None]:
+) -> tuple[tuple[str, str], datetime | None]:
     """The first time from `at` with a free slot under `cap` for this message.
 
     Messages that go before this one (higher priority, or older at the same priority)
-    and are due now take their slots first, as if sent at `at`.
+    and are due now take their slots first, as if sent at `at`. A workflow's cap on its
+    own messages counts only those, and competes only with them.
     """
-    sends = sorted(when for when, channel in facts.sent if cap.covers(channel))
-    ahead = sum(1 for r in facts.rivals if cap.covers(r.channel) and not message.precedes(r))
+    own = isinstance(cap, WorkflowCap) and cap.counts is CapCounts.WORKFLOW
+    counted = facts.sent_in_workflow if own else facts.sent
+    competing = [r for r in facts.rivals if not own or r.workflow_id == message.workflow_id]
+    sends = sorted(when for when, channel in counted if cap.covers(channel))
+    ahead = sum(1 for r in competing if cap.covers(r.channel) and not message.precedes(r))
     taken = sorted([*sends, *([at] * ahead)])
     in_window = [when for when in taken if when > at - cap.per]
     rule = ("cap", f"frequency cap of {cap.label}")
@@ -339,7 +393,8 @@ def _alert_budget(
     """Tomorrow in the workspace's timezone, when today's alerts have used the budget."""
     budget = policies.alert_budget
     assert budget is not None
-    rule = ("alert_budget", f"the daily budget of {budget.per_day} internal alerts is spent")
+    why = f"the daily budget of {budget.per_day} internal alerts is spent"
+    rule = ("alert_budget", why, WORKSPACE)
     tz = zone(policies.timezone)
     today = now.astimezone(tz).date()
     if facts.alerts_today < budget.per_day or at.astimezone(tz).date() > today:
@@ -351,20 +406,32 @@ def _alert_budget(
 # ---------------------------------------------------------------- reasons
 
 
-def _allowance(message: Outgoing, facts: Circumstances, policies: Policies, now: datetime) -> str:
+def _allowance(message: Outgoing, facts: Circumstances, rules: Rules, now: datetime) -> str:
     if message.channel == MessageChannel.WEBHOOK:
         return "allowed: webhooks only stop for a disabled endpoint"
     if message.is_alert:
         return "allowed: internal alert"
     if not message.is_marketing:
         return f"allowed: {message.kind} messages skip marketing caps and quiet hours"
-    counts = [
-        f"{sum(1 for when, ch in facts.sent if cap.covers(ch) and when > now - cap.per)} "
-        f"of {cap.label}"
-        for cap in policies.caps
-        if cap.covers(message.channel)
-    ]
-    return "allowed: consent given" + (f"; {', '.join(counts)} already used" if counts else "")
+
+    def used(cap: FrequencyCap) -> int:
+        own = isinstance(cap, WorkflowCap) and cap.counts is CapCounts.WORKFLOW
+        counted = facts.sent_in_workflow if own else facts.sent
+        return sum(1 for when, ch in counted if cap.covers(ch) and when > now - cap.per)
+
+    counts = [f"{used(cap)} of {cap.label}" for cap, _ in rules.caps if cap.covers(message.channel)]
+    allowed = "allowed: consent given" + (f"; {', '.join(counts)} already used" if counts else "")
+    if rules.transactional:
+        allowed += (
+            "; the workflow is transactional: the workspace's caps, quiet hours and purchase "
+            "window do not apply"
+        )
+    return allowed
+
+
+def _whose(whose: str) -> str:
+    """What a reason adds when the rule is the workflow's own."""
+    return " (the workflow's own policy)" if whose == WORKFLOW else ""
 
 
 def _hm(value: time) -> str:

@@ -11,53 +11,16 @@ from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 from pydantic import (
-    BeforeValidator,
     Field,
-    PlainSerializer,
     field_validator,
     model_validator,
 )
 
 from tidings.core.channels import Channel
-from tidings.core.duration import format_duration, parse_duration
 from tidings.core.model import StrictModel
 from tidings.core.moment import parse_moment
-
-
-def _to_duration(value: Any) -> Any:
-    if isinstance(value, timedelta):
-        return value
-    if isinstance(value, int) and not isinstance(value, bool):
-        raise ValueError(
-            f"{value} has no unit; write it like {value}s, {value}m, {value}h or {value}d"
-        )
-    return parse_duration(value)
-
-
-Duration = Annotated[
-    timedelta,
-    BeforeValidator(_to_duration),
-    PlainSerializer(format_duration, return_type=str),
-]
-
-
-def _to_time(value: Any) -> Any:
-    if isinstance(value, time):
-        return value
-    if isinstance(value, int) and not isinstance(value, bool):
-        # YAML 1.1 reads an unquoted 09:00 as the base-60 number 540.
-        value = f"{value // 60:02d}:{value % 60:02d}"
-    try:
-        return time.fromisoformat(str(value))
-    except ValueError:
-        raise ValueError(f"{value!r} is not a time of day; write it like 09:00 or 18:30") from None
-
-
-LocalTime = Annotated[
-    time,
-    BeforeValidator(_to_time),
-    PlainSerializer(lambda t: t.strftime("%H:%M"), return_type=str),
-]
+from tidings.core.pacing import WorkflowPolicies
+from tidings.core.units import Duration, LocalTime
 
 
 class Weekday(StrEnum):
@@ -249,6 +212,16 @@ class SendKind(StrEnum):
     TRANSACTIONAL = "transactional"  #: a receipt or reset; bypasses marketing rules
 
 
+class OnDeferral(StrEnum):
+    """What the journey does while send-time policies defer its message."""
+
+    #: Move on at once; the message goes when the policies allow (the default).
+    GO_ON = "go_on"
+    #: Stay at the send until the message goes or is dropped, so the next wait counts
+    #: from the real send.
+    HOLD = "hold"
+
+
 class Variant(StrictModel):
     """One arm of an A/B test on a send."""
 
@@ -296,6 +269,7 @@ class SendStep(_Step):
     #: How long after the step the message is still worth sending; a message that send-time
     #: policies would delay past this is dropped instead of arriving late.
     valid_for: Duration | None = None
+    on_deferral: OnDeferral = OnDeferral.GO_ON
 
     @model_validator(mode="after")
     def _template_or_variants(self) -> SendStep:
@@ -533,6 +507,8 @@ class Workflow(StrictModel):
     goal: Goal | None = None
     templates: dict[str, MessageTemplate] = Field(default_factory=dict)
     steps: tuple[Step, ...] = Field(min_length=1)
+    #: Send-time policies of its own: transactional, or rules added to the workspace's.
+    policies: WorkflowPolicies = Field(default_factory=WorkflowPolicies)
     #: Canvas positions by step id (and "trigger"): kept with the spec so an exported file
     #: opens as it was drawn; the engine ignores them.
     layout: dict[str, Position] = Field(default_factory=dict)

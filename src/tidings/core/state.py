@@ -30,6 +30,8 @@ class WaitKind(StrEnum):
     TIMER = "timer"  #: a duration or a local time
     EVENT = "event"  #: an event, or its timeout
     APPROVAL = "approval"  #: a person's decision, or its timeout
+    #: the message its send queued to go or be dropped (`on_deferral: hold`), or a limit
+    MESSAGE = "message"
 
 
 @dataclass(frozen=True)

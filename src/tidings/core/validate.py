@@ -23,6 +23,13 @@ from tidings.core.duration import parse_duration
 from tidings.core.errors import ConditionSyntaxError
 from tidings.core.graph import check_graph
 from tidings.core.moment import parse_moment
+from tidings.core.pacing import (
+    AfterPurchase,
+    LooseningError,
+    QuietHours,
+    WorkflowCap,
+    WorkflowPolicies,
+)
 from tidings.core.problems import Problem, suggest
 from tidings.core.render import RenderError, compile_template, limit_problems, variables_of
 from tidings.core.schema import OPEN_SCHEMA, Schema
@@ -123,6 +130,9 @@ def _from_pydantic(data: Mapping[str, Any], error: Any) -> Problem:
         return Problem(
             path, f"{error['input']!r} is not a valid id", f"{what} use {letters}, digits, _ and -"
         )
+    cause = (error.get("ctx") or {}).get("error")
+    if isinstance(cause, LooseningError):
+        return Problem(path, cause.message, cause.hint)
     message = str(error["msg"]).removeprefix("Value error, ")
     return Problem(path, message)
 
@@ -184,6 +194,14 @@ def _allowed_keys(loc: Sequence[Any], data: Mapping[str, Any]) -> set[str]:  # n
             return _fields(spec.MessageTemplate)
         case ["layout", _]:
             return _fields(spec.Position)
+        case ["policies"]:
+            return _fields(WorkflowPolicies)
+        case ["policies", "frequency_caps"]:
+            return _fields(WorkflowCap)
+        case ["policies", "quiet_hours"]:
+            return _fields(QuietHours)
+        case ["policies", "after_purchase"]:
+            return _fields(AfterPurchase)
         case ["steps", *_, "branches"]:
             return _fields(spec.BranchRule)
         case ["steps", *_, "paths"]:
@@ -291,8 +309,9 @@ class _MeaningChecks:
 
     def layout(self) -> None:
         """Positions of steps that no longer exist: harmless, but worth cleaning up."""
-        ids = {s.get("id") for s in _list(self.data.get("steps")) if isinstance(s, Mapping)}
-        names = {i for i in ids if isinstance(i, str)} | {"trigger"}
+        steps = [s for s in _list(self.data.get("steps")) if isinstance(s, Mapping)]
+        # An id may be any YAML value here (a list is not hashable): keep the strings.
+        names = {s["id"] for s in steps if isinstance(s.get("id"), str)} | {"trigger"}
         for key in _map(self.data.get("layout")):
             if key not in names:
                 hint = suggest(str(key), names) or "remove it; the position is not used"

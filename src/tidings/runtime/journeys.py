@@ -411,6 +411,8 @@ class Journeys:
                             "template": effect.template,
                             "variant": effect.variant,
                             "topic": effect.topic,
+                            # The dispatcher lets the journey go on once this one goes.
+                            **({"holds": True} if effect.holds else {}),
                         },
                     )
                 case CallWebhook():

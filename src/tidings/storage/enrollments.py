@@ -274,3 +274,36 @@ def first_converted_after_message(
         .limit(1)
     ).first()
     return (row[0], row[1]) if row is not None else None
+
+
+def versions_of(conn: Connection, enrollment_ids: Iterable[int]) -> dict[int, tuple[int, int]]:
+    """Each enrollment's workflow id and version: the spec its messages were queued by."""
+    wanted = sorted(set(enrollment_ids))
+    if not wanted:
+        return {}
+    e = enrollments.c
+    rows = conn.execute(select(e.id, e.workflow_id, e.version).where(e.id.in_(wanted)))
+    return {r.id: (r.workflow_id, r.version) for r in rows}
+
+
+def release_held(conn: Connection, held: Sequence[tuple[int, str]], now: datetime) -> None:
+    """Let journeys held at a send (`on_deferral: hold`) go on, now that its message went
+    or was dropped: the wait becomes a timer due now, which the scheduler takes.
+
+    Only an enrollment still waiting at that very send is touched: one the hold's limit
+    already released, or that left the journey, stays as it is.
+    """
+    if not held:
+        return
+    e = enrollments.c
+    conn.execute(
+        update(enrollments)
+        .where(
+            e.id == bindparam("b_id"),
+            e.step_id == bindparam("b_step"),
+            e.status == EnrollmentStatus.WAITING,
+            e.wait_kind == WaitKind.MESSAGE,
+        )
+        .values(wake_at=now, wait_kind=WaitKind.TIMER),
+        [{"b_id": enrollment_id, "b_step": step_id} for enrollment_id, step_id in held],
+    )

@@ -89,9 +89,9 @@ def lock_contacts(conn: Connection, ids: Iterable[int]) -> dict[int, Row[Any]]:
 class Recipients:
     """What caps and duplicate checks need to know of each recipient's marketing messages."""
 
-    #: (when, channel, content digest) of the messages that went out since the window's
-    #: start; the digest is None unless asked for.
-    sent: dict[int, list[tuple[datetime, str, str | None]]] = field(
+    #: (when, channel, content digest, workflow id) of the messages that went out since
+    #: the window's start; the digest is None unless asked for.
+    sent: dict[int, list[tuple[datetime, str, str | None, int | None]]] = field(
         default_factory=lambda: defaultdict(list)
     )
     #: Queued messages due now, claimed by anyone: they compete for the same free slots.
@@ -132,15 +132,16 @@ def marketing_of(
             m.send_after,
             m.priority,
             m.created_at,
+            m.workflow_id,
             *content,
         ).where(m.contact_id.in_(list(contact_ids)), m.kind == "marketing")
     )
     for row in rows:
         if row.status in SPENT and row.sent_at is not None and row.sent_at > since:
             digest = content_digest_of(row) if contents else None
-            found.sent[row.contact_id].append((row.sent_at, row.channel, digest))
+            found.sent[row.contact_id].append((row.sent_at, row.channel, digest, row.workflow_id))
         elif row.status == MessageStatus.QUEUED and row.send_after <= now:
-            rival = Rival(row.id, row.channel, row.priority, row.created_at)
+            rival = Rival(row.id, row.channel, row.priority, row.created_at, row.workflow_id)
             found.due[row.contact_id].append(rival)
     return found
 

@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, text, update
+import pytest
+from sqlalchemy import Row, text, update
 
 from tests.integration.conftest import Store
 from tests.integration.delivery.test_http_channels import crm_hook
 from tests.integration.journeys import deploy, identify, rows, track
 from tests.servers import HttpSink
 from tidings.delivery.transports import Transports
-from tidings.runtime.dispatch import Dispatcher, Round
+from tidings.runtime.dispatch import Dispatcher
+from tidings.runtime.dispatching import decisions
 from tidings.runtime.supervision import LoopHealth
 from tidings.storage import tables
-from tidings.storage.outbox import Outcome
-from tidings.storage.step_log import NewLine
 
 
 def test_a_message_that_raises_while_composing_fails_alone(
@@ -71,29 +69,21 @@ class _Ticker:
         return self.now
 
 
-@dataclass
-class _BreaksOn(Dispatcher):
-    """Deciding a group that holds `broken`'s message runs a statement the database refuses."""
+def _breaking_on(broken: int) -> Any:
+    """`_decide_all`, where deciding a group that holds `broken`'s message runs a statement
+    the database refuses."""
+    real = decisions._decide_all
 
-    broken: int = 0
+    def decide_all(how: decisions.Deciding, rows: list[Row[Any]], written: Any) -> Any:
+        if any(row.id == broken for row in rows):
+            how.conn.execute(text("SELECT 1 / 0"))  # a real SQL error, not an outage
+        return real(how, rows, written)
 
-    def _decide_all(
-        self,
-        conn: Connection,
-        ws: Any,
-        rows: list[Row[Any]],
-        now: datetime,
-        log: list[NewLine],
-        outcomes: list[Outcome],
-        result: Round,
-    ) -> list[Any]:
-        if any(row.id == self.broken for row in rows):
-            conn.execute(text("SELECT 1 / 0"))  # a real SQL error, not an outage
-        return super()._decide_all(conn, ws, rows, now, log, outcomes, result)
+    return decide_all
 
 
 def test_a_message_whose_deciding_fails_in_sql_fails_alone_on_postgresql(
-    pg_store: Store, channels: Transports, receiver: HttpSink
+    pg_store: Store, channels: Transports, receiver: HttpSink, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Given two queued webhooks on PostgreSQL, where a failed statement aborts the
     # transaction it runs in
@@ -103,7 +93,8 @@ def test_a_message_whose_deciding_fails_in_sql_fails_alone_on_postgresql(
         identify(store, user, email=f"{user}@example.com")
         track(store, user, "signed_up", plan="pro")
     [broken_id, good_id] = [r.id for r in rows(store, "SELECT id FROM messages ORDER BY id")]
-    dispatcher = _BreaksOn(store.engine, store.clock, channels, store.catalog, broken=broken_id)
+    monkeypatch.setattr(decisions, "_decide_all", _breaking_on(broken_id))
+    dispatcher = Dispatcher(store.engine, store.clock, channels, store.catalog)
 
     # When a round decides them, and deciding the first makes a statement fail
     done = dispatcher.run_once()

@@ -2,16 +2,31 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from tidings.core.calendar import stable_fraction
 from tidings.core.channels import Channel
+from tidings.core.duration import format_duration
 from tidings.core.effects import SendMessage
 from tidings.core.render import RenderError, render, text_source_from_html
-from tidings.core.spec import ConsentStatus, SendKind, SendStep, Variant, WinnerChoice
+from tidings.core.spec import (
+    ConsentStatus,
+    OnDeferral,
+    SendKind,
+    SendStep,
+    Variant,
+    WinnerChoice,
+)
+from tidings.core.state import WaitKind
 from tidings.core.stats import pick_winner, thompson_pick
-from tidings.core.steps.base import Outcome, StepContext, go_to
+from tidings.core.steps.base import Outcome, StepContext, go_to, wait_until
 
 #: The `rule` in the data of a "held" line that waits for the channel's marketing consent.
 HELD_FOR_CONSENT = "consent"
+
+#: The longest a send with `on_deferral: hold` keeps its journey (unless `valid_for` is
+#: shorter): a message that has not gone by then no longer holds anyone back.
+HOLD_LIMIT = timedelta(days=30)
 
 
 def pick_variant(variants: tuple[Variant, ...], *seed: object) -> Variant:
@@ -107,9 +122,31 @@ def run_send(step: SendStep, ctx: StepContext) -> Outcome:
         topic=step.topic,
         priority=ctx.workflow.priority,
         expires_at=ctx.now + step.valid_for if step.valid_for is not None else None,
+        holds=step.on_deferral is OnDeferral.HOLD,
     )
     detail = f"{step.channel.value} {template_name!r} to {address}"
     if variant:
         detail += f" (variant {variant.name}{'; ' + chosen_by if chosen_by else ''})"
+    if message.holds:
+        # The journey stays here until the dispatcher sends or drops the message.
+        limit = min(HOLD_LIMIT, step.valid_for or HOLD_LIMIT)
+        following = wait_until(state, ctx.now + limit, WaitKind.MESSAGE)
+        detail += "; the journey waits here until it goes (on_deferral: hold)"
     decision = ctx.decision("queued", detail, template=template_name, variant=message.variant)
     return Outcome(following, effects=(message,), decisions=(decision,))
+
+
+def resume_send(step: SendStep, ctx: StepContext) -> Outcome:
+    """A send that held its journey (`on_deferral: hold`) lets it go on: the dispatcher
+    sent or dropped the message (and turned the wait into a due timer), or the limit
+    passed first."""
+    state = ctx.state
+    if state.wake_at is not None and ctx.now < state.wake_at:
+        return Outcome(state)  # the message has not gone yet
+    following = go_to(state, ctx.workflow.next_of(step))
+    if state.wait_kind is not WaitKind.MESSAGE:
+        # Released by the dispatcher: its "sent" or "dropped" line already tells the story.
+        return Outcome(following)
+    limit = min(HOLD_LIMIT, step.valid_for or HOLD_LIMIT)
+    why = f"the message had not gone after {format_duration(limit)}; going on without it"
+    return Outcome(following, decisions=(ctx.decision("went_on", why),))
