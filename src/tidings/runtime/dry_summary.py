@@ -6,12 +6,12 @@ specs. The same model is printed by the CLI, returned by the API and saved as JS
 
 from __future__ import annotations
 
-import difflib
 from collections import Counter
 from datetime import datetime
 
 from pydantic import BaseModel, Field
 
+from tidings.core.problems import suggest
 from tidings.core.spec import (
     BranchStep,
     EventTrigger,
@@ -141,8 +141,8 @@ def never_fired(workflow: Workflow, occurred: Counter[str]) -> str:
         if occurred[t.event]:
             count = occurred[t.event]
             return f"{head}: {count:,} {t.event} events occurred, none met `where: {t.where}`"
-        close = difflib.get_close_matches(t.event, list(occurred), n=1, cutoff=0.6)
-        guess = f"; did you mean {close[0]!r}?" if close else ""
+        guess = suggest(t.event, occurred)
+        guess = f"; {guess}" if guess else ""
         return f"{head}: no {t.event} event in the run{seen}{guess}"
     if isinstance(t, FormTrigger | SegmentTrigger):
         return f"{head}: no {t.event} event in the run{seen}"

@@ -29,12 +29,12 @@ from tidings.core.spec import Workflow
 from tidings.delivery.transports import Recorder, Transports
 from tidings.errors import ConfigError
 from tidings.runtime.dispatch import Dispatcher
+from tidings.runtime.dry_summary import DryRunSummary, never_fired, summarize
 from tidings.runtime.ingest import Incoming, ingest, record_events
 from tidings.runtime.merges import AliasCall
 from tidings.runtime.scheduler import run_until_idle
 from tidings.runtime.scoring import load_scoring
 from tidings.runtime.sweeps import sweep_scores, sweep_segments, sweep_time_triggers
-from tidings.simulation.dry_summary import DryRunSummary, never_fired, summarize
 from tidings.storage import copies, scores
 from tidings.storage.dry_runs import event_counts, next_send_after, tally
 from tidings.storage.engine import create_engine
