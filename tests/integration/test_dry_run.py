@@ -172,14 +172,18 @@ def test_an_events_file_is_replayed_through_ingest(store: Store) -> None:
             traits={"email": "dan@x.example", "consent": {"email": "subscribed"}},
         ),
         Incoming("f2", "dan", "cart_abandoned", at + timedelta(minutes=5)),
+        # eve never gave her consent: the send step holds her message.
+        Incoming("f3", "eve", IDENTIFY, at, traits={"email": "eve@x.example"}),
+        Incoming("f4", "eve", "cart_abandoned", at + timedelta(minutes=6)),
     ]
     before = fingerprint(store.engine)
     summary = dry_run(store.engine, store.workspace_id, [spec(CART)], at, calls=calls, days=1)
     assert fingerprint(store.engine) == before
     [cart] = summary.workflows
-    assert cart.entered == 1
-    assert {s.step_id: s.sent for s in cart.steps}["cold"] == 1
-    assert summary.events == 2
+    assert cart.entered == 2
+    cold = {s.step_id: s for s in cart.steps}["cold"]
+    assert (cold.sent, cold.held) == (1, {"consent": 1})
+    assert summary.events == 4
 
 
 def test_a_sample_beyond_the_limit_is_refused(store: Store) -> None:

@@ -37,7 +37,9 @@ def show_dry_run(summary: DryRunSummary) -> None:
 def _show_workflow(workflow: WorkflowSummary) -> None:
     title = f"{workflow.key} ({workflow.name}): {workflow.entered:,} entered on {workflow.trigger}"
     table = make_table(
-        escape(title), ("step", "kind", "reached", "sent", "queued", "deferred", "dropped"), 2
+        escape(title),
+        ("step", "kind", "reached", "sent", "queued", "held", "deferred", "dropped"),
+        2,
     )
     for step in workflow.steps:
         table.add_row(
@@ -46,11 +48,12 @@ def _show_workflow(workflow: WorkflowSummary) -> None:
             f"{step.reached:,}",
             f"{step.sent:,}",
             f"{step.queued:,}",
+            escape(_rules(step.held)),
             escape(_rules(step.deferred)),
             escape(_rules(step.dropped)),
         )
         for arm in step.arms:
-            table.add_row(f"  {escape(arm.label)}", "", f"{arm.taken:,}", "", "", "", "")
+            table.add_row(f"  {escape(arm.label)}", "", f"{arm.taken:,}", *[""] * 5)
     console.print(table)
     if workflow.never_reached:
         never = ", ".join(workflow.never_reached)

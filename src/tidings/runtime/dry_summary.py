@@ -47,6 +47,8 @@ class StepSummary(BaseModel):
     #: Deferrals and drops by the policy rule that made them (quiet_hours, cap, consent...).
     deferred: dict[str, int] = Field(default_factory=dict)
     dropped: dict[str, int] = Field(default_factory=dict)
+    #: Messages the step did not queue (no consent, no address), by rule or reason.
+    held: dict[str, int] = Field(default_factory=dict)
     arms: list[ArmSummary] = Field(default_factory=list)
 
 
@@ -106,6 +108,7 @@ def summarize(workflow: Workflow, found: Tally) -> WorkflowSummary:
             queued=found.queued[where],
             deferred=dict(found.deferred.get(where, Counter())),
             dropped=dict(found.dropped.get(where, Counter())),
+            held=dict(found.held.get(where, Counter())),
         )
         taken = found.arms.get(where, Counter())
         labels: list[tuple[str, str]] = []

@@ -27,6 +27,8 @@ class Tally:
     dropped: dict[tuple[str, str], Counter[str]] = field(
         default_factory=lambda: defaultdict(Counter)
     )
+    #: Messages a send step did not queue (no consent, no address), by rule or reason.
+    held: dict[tuple[str, str], Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
     #: Branch arms ("1", "2", "else") and split paths taken, per step.
     arms: dict[tuple[str, str], Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
 
@@ -59,19 +61,22 @@ def tally(conn: Connection, workspace_id: int) -> Tally:
             found.queued[where] += count
     s = step_log.c
     rows = conn.execute(
-        select(s.workflow_id, s.step_id, s.action, s.enters, s.data).where(
+        select(s.workflow_id, s.step_id, s.action, s.enters, s.data, s.detail).where(
             s.workspace_id == workspace_id,
             s.workflow_id.is_not(None),
-            (s.enters.is_(True)) | s.action.in_(("deferred", "dropped", "branched", "split")),
+            (s.enters.is_(True))
+            | s.action.in_(("deferred", "dropped", "held", "branched", "split")),
         )
     )
-    for workflow_id, step_id, action, enters, data in rows:
+    for workflow_id, step_id, action, enters, data, detail in rows:
         where = (keys[workflow_id], step_id or "")
         if enters:
             found.reached[where] += 1
         if action in ("deferred", "dropped"):
             book = found.deferred if action == "deferred" else found.dropped
             book[where][str((data or {}).get("rule") or "policy")] += 1
+        elif action == "held":
+            found.held[where][str((data or {}).get("rule") or detail)] += 1
         elif action == "branched":
             found.arms[where][str((data or {}).get("arm"))] += 1
         elif action == "split":
