@@ -12,10 +12,12 @@ import yaml
 from sqlalchemy import Engine, MetaData, select
 
 from tests.integration.conftest import Store
-from tests.integration.journeys import subscriber, track
+from tests.integration.journeys import deploy, subscriber, track
 from tidings.core.spec import Workflow
 from tidings.core.validate import validate_workflow
 from tidings.delivery.settings import DeliverySettings
+from tidings.delivery.transports import Recorder, Transports
+from tidings.runtime.dispatch import Dispatcher
 from tidings.runtime.dry_run import DryRunTooBig, Limits, Sample, dry_run
 from tidings.runtime.dry_summary import DryRunSummary
 from tidings.runtime.ingest import IDENTIFY, Incoming
@@ -192,3 +194,48 @@ def test_a_sample_beyond_the_limit_is_refused(store: Store) -> None:
         run(store, CART, sample=Sample(contacts=5), limits=Limits(contacts=2))
     with pytest.raises(DryRunTooBig, match="has 3 contacts; a dry run copies at most 2"):
         run(store, CART, limits=Limits(contacts=2))
+
+
+NEWS = """
+id: news
+name: News
+trigger: {event: news_due}
+templates:
+  news: {subject: "News", text: "x"}
+steps:
+  - {id: news, type: send, template: news}
+"""
+
+
+def test_messages_sent_before_the_replay_count_against_the_caps(store: Store) -> None:
+    """Ann got the newsletter yesterday, for real; the workspace allows one email a week, so
+    the dry run's cart message waits for a free slot."""
+    settings = DeliverySettings.model_validate(
+        {
+            "sender": {"from_email": "news@shop.example", "postal_address": "1 Main St"},
+            "policies": {"caps": [{"limit": 1, "per": "7d", "channel": "email"}]},
+        }
+    )
+    with store.engine.begin() as conn:
+        save_settings(conn, store.workspace_id, settings.model_dump(mode="json", by_alias=True))
+    subscriber(store, "ann")
+    deploy(store, NEWS)
+    track(store, "ann", "news_due")
+    recorder = Recorder()
+    transports = Transports("https://x.invalid", http=recorder, smtp=recorder, sms=recorder)
+    sent = Dispatcher(store.engine, store.clock, transports, store.catalog).run_until_idle()
+    assert len(sent) == 1
+    store.clock.set(datetime(2026, 3, 3, 12, tzinfo=UTC))
+    track(store, "ann", "cart_abandoned")
+    summary = dry_run(
+        store.engine,
+        store.workspace_id,
+        [spec(CART)],
+        datetime(2026, 3, 3, 18, tzinfo=UTC),
+        sample=Sample(contacts=None, since=timedelta(hours=12)),
+        days=1,
+    )
+    [cart] = summary.workflows
+    cold = {s.step_id: s for s in cart.steps}["cold"]
+    assert cart.entered == 1
+    assert (cold.sent, cold.queued, cold.deferred) == (0, 1, {"cap": 1})

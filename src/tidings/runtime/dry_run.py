@@ -8,7 +8,9 @@ sending. The source database is only read: nothing is sent and nothing real chan
 
 What the copy cannot know: contacts' profiles, scores before the window and segment
 memberships are taken as they are now, and journeys the contacts had before are not
-copied (in the dry run, nobody has been in the workflows under test before).
+copied (in the dry run, nobody has been in the workflows under test before). Messages sent
+before the replay begins are copied (caps and the duplicate check count them); those other
+workflows sent during the replayed window are not.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from sqlalchemy import Connection, Engine
 from tidings.clock import VirtualClock
 from tidings.core.scoring import values
 from tidings.core.spec import Workflow
+from tidings.delivery.settings import DeliverySettings
 from tidings.delivery.transports import Recorder, Transports
 from tidings.errors import ConfigError
 from tidings.runtime.dispatch import Dispatcher
@@ -41,6 +44,7 @@ from tidings.storage.engine import create_engine
 from tidings.storage.enrollments import next_wake_at
 from tidings.storage.migrate import upgrade
 from tidings.storage.workflows import Catalog, deploy_workflow
+from tidings.storage.workspaces import load_workspace
 
 #: The most contacts a dry run copies (`--sample`, `--contacts all`).
 MAX_CONTACTS = 10_000
@@ -195,6 +199,11 @@ def _copy(
             )
     ids = copies.sample_contact_ids(src, workspace_id, sample.contacts, sample.seed)
     copies.copy_contacts(src, dst, ids, begin)
+    # What the contacts were sent before the replay, for the caps and the duplicate check.
+    record = load_workspace(dst, workspace_id)
+    if record is not None:
+        history = DeliverySettings.model_validate(record.settings).policies.history
+        copies.copy_sent_messages(src, dst, ids, begin - history, begin)
     _score_at(dst, workspace_id, ids, begin)
     rows = copies.events_between(src, ids, begin, now, limits.events)
     if len(rows) > limits.events:

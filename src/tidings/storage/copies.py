@@ -17,6 +17,7 @@ from sqlalchemy import Connection, Row, Table, func, select
 from tidings.storage.tables import (
     contacts,
     events,
+    messages,
     score_awards,
     segment_members,
     segments,
@@ -115,6 +116,33 @@ def copy_contacts(src: Connection, dst: Connection, ids: Sequence[int], before: 
                 )
             ).all(),
         )
+
+
+def copy_sent_messages(
+    src: Connection, dst: Connection, ids: Sequence[int], since: datetime, before: datetime
+) -> int:
+    """The messages sent to the contacts from `since` up to `before`, so frequency caps and
+    the duplicate check count them; detached from their journeys and workflows (which are
+    not copied). Return how many."""
+    copied = 0
+    m = messages.c
+    for part in _chunks(ids):
+        rows = src.execute(
+            select(messages).where(
+                m.contact_id.in_(part),
+                m.status == "sent",
+                m.sent_at >= since,
+                m.sent_at < before,
+            )
+        ).all()
+        detached = [
+            {**r._mapping, "enrollment_id": None, "workflow_id": None, "step_id": None}
+            for r in rows
+        ]
+        if detached:
+            dst.execute(messages.insert(), detached)
+        copied += len(detached)
+    return copied
 
 
 def events_between(
