@@ -56,8 +56,9 @@ MAX_DAYS = 90
 MAX_SINCE = timedelta(days=365)
 #: How often time-based triggers, scores and segments are swept on the virtual clock.
 SWEEP_EVERY = timedelta(hours=6)
-#: The smallest step of the virtual clock, so a run always moves on.
-_MIN_STEP = timedelta(minutes=1)
+#: The smallest step of the virtual clock: events within it are replayed together, at its
+#: end (so a run always moves on, and a month of history is not replayed minute by minute).
+_MIN_STEP = timedelta(minutes=5)
 #: Where a dry run's links point: nowhere real.
 DRY_RUN_URL = "https://tidings.invalid"
 
