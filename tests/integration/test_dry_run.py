@@ -23,6 +23,8 @@ from tidings.runtime.dry_summary import DryRunSummary
 from tidings.runtime.ingest import IDENTIFY, Incoming
 from tidings.runtime.scoring import set_scoring
 from tidings.runtime.segments import define_segment
+from tidings.storage.engine import create_engine
+from tidings.storage.suppressions import SuppressionReason, suppress
 from tidings.storage.workspaces import save_settings
 
 CART = """
@@ -239,3 +241,32 @@ def test_messages_sent_before_the_replay_count_against_the_caps(store: Store) ->
     cold = {s.step_id: s for s in cart.steps}["cold"]
     assert cart.entered == 1
     assert (cold.sent, cold.queued, cold.deferred) == (0, 1, {"cap": 1})
+
+
+def test_the_suppression_list_applies_under_the_servers_secret_key(store: Store) -> None:
+    """Ann's address bounced for real: the dry run drops her message too, though the list
+    keeps only hashes keyed by TIDINGS_SECRET_KEY."""
+    set_up(store)
+    keyed = create_engine(
+        store.engine.url.render_as_string(hide_password=False), secret_key="s3cret-key-for-tests"
+    )
+    try:
+        with keyed.begin() as conn:
+            suppress(
+                conn,
+                store.workspace_id,
+                [("email", "ann@example.com")],
+                SuppressionReason.HARD_BOUNCE,
+                store.clock.now(),
+            )
+        summary = dry_run(
+            keyed,
+            store.workspace_id,
+            [spec(CART)],
+            datetime(2026, 3, 4, tzinfo=UTC),
+            sample=Sample(contacts=None),
+        )
+    finally:
+        keyed.dispose()
+    hot = {s.step_id: s for s in summary.workflows[0].steps}["hot"]
+    assert (hot.sent, hot.dropped) == (0, {"suppression": 1})

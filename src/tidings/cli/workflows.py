@@ -148,6 +148,13 @@ def simulate(  # noqa: PLR0913 (the command's options)
     (--sample, --contacts all, --events), or on a simulated store. Nothing is sent, and
     nothing in the database changes (but the result kept with --save)."""
     real = events is not None or sample is not None or contacts == "all"
+    if sample is not None and contacts is not None:
+        raise ConfigError("--sample N or --contacts all: choose one")
+    if real and contacts not in (None, "all"):
+        raise ConfigError(
+            f"--contacts {contacts}: a number sizes a simulated store; for a dry run on the"
+            " workspace's contacts use --sample N or --contacts all"
+        )
     if real:
         _dry_run(targets, events, sample, contacts == "all", since, days, seed, save, database)
         return

@@ -40,7 +40,7 @@ from tidings.runtime.scoring import load_scoring
 from tidings.runtime.sweeps import sweep_scores, sweep_segments, sweep_time_triggers
 from tidings.storage import copies, scores
 from tidings.storage.dry_runs import event_counts, next_send_after, tally
-from tidings.storage.engine import create_engine
+from tidings.storage.engine import SECRET_KEY_OPTION, create_engine
 from tidings.storage.enrollments import next_wake_at
 from tidings.storage.migrate import upgrade
 from tidings.storage.workflows import Catalog, deploy_workflow
@@ -123,7 +123,9 @@ def dry_run(  # noqa: PLR0913 (keyword-only options)
     _check(sample, calls, days, limits)
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="tidings-dry-run-") as folder:
-        scratch = create_engine(f"sqlite:///{Path(folder) / 'dry-run.db'}")
+        # The same TIDINGS_SECRET_KEY as the source, so its suppressions are recognised.
+        key = source.get_execution_options().get(SECRET_KEY_OPTION)
+        scratch = create_engine(f"sqlite:///{Path(folder) / 'dry-run.db'}", secret_key=key)
         try:
             upgrade(scratch)
             begin = now - sample.since if sample is not None else now
