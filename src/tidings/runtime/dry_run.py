@@ -10,7 +10,8 @@ What the copy cannot know: contacts' profiles, scores before the window and segm
 memberships are taken as they are now, and journeys the contacts had before are not
 copied (in the dry run, nobody has been in the workflows under test before). Messages sent
 before the replay begins are copied (caps and the duplicate check count them); those other
-workflows sent during the replayed window are not.
+workflows sent during the replayed window are not. Nobody opens or clicks the dry run's
+messages: conditions on opens and clicks of them take their "no" arm.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from tidings.delivery.transports import Recorder, Transports
 from tidings.errors import ConfigError
 from tidings.runtime.dispatch import Dispatcher
 from tidings.runtime.dry_summary import DryRunSummary, never_fired, summarize
-from tidings.runtime.ingest import Incoming, ingest, record_events
+from tidings.runtime.ingest import IDENTIFY, Incoming, ingest, record_events
 from tidings.runtime.merges import AliasCall
 from tidings.runtime.scheduler import run_until_idle
 from tidings.runtime.scoring import load_scoring
@@ -218,7 +219,15 @@ def _copy(
         _Due(
             r.occurred_at,
             r.contact_id,
-            Incoming(r.message_id, None, r.name, r.occurred_at, properties=r.properties),
+            # An identify call's stored properties are its traits.
+            Incoming(
+                r.message_id,
+                None,
+                r.name,
+                r.occurred_at,
+                properties={} if r.name == IDENTIFY else r.properties,
+                traits=r.properties if r.name == IDENTIFY else {},
+            ),
         )
         for r in rows
     ]
