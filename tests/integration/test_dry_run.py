@@ -196,6 +196,8 @@ def test_a_sample_beyond_the_limit_is_refused(store: Store) -> None:
         run(store, CART, sample=Sample(contacts=5), limits=Limits(contacts=2))
     with pytest.raises(DryRunTooBig, match="has 3 contacts; a dry run copies at most 2"):
         run(store, CART, limits=Limits(contacts=2))
+    with pytest.raises(DryRunTooBig, match="history has more than 4 events"):
+        run(store, CART, limits=Limits(events=4))
 
 
 NEWS = """

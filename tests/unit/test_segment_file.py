@@ -27,6 +27,17 @@ def test_bad_lines_are_named_and_their_neighbours_kept() -> None:
             }
         ),
         json.dumps({"type": "alias", "previousId": "a1", "userId": "ann"}),
+        # Next week's scenario, sent by a device whose clock was an hour off: a file's calls
+        # happen at their timestamps.
+        json.dumps(
+            {
+                "type": "track",
+                "userId": "ann",
+                "event": "webinar_started",
+                "timestamp": "2026-03-09T10:00:00Z",
+                "sentAt": "2026-03-09T11:00:00Z",
+            }
+        ),
     ]
     found = read_calls("\n".join(lines), NOW)
     assert [str(p) for p in found.problems] == [
@@ -37,5 +48,6 @@ def test_bad_lines_are_named_and_their_neighbours_kept() -> None:
     ]
     assert found.rejected == 3
     names = [c.name if isinstance(c, Incoming) else "alias" for c in found.calls]
-    assert names == ["cart_abandoned", "page_viewed", "alias"]
+    assert names == ["cart_abandoned", "page_viewed", "alias", "webinar_started"]
     assert found.calls[0].timestamp == NOW  # no timestamp: it happened when it was read
+    assert found.calls[-1].timestamp == datetime(2026, 3, 9, 10, tzinfo=UTC)

@@ -3,13 +3,17 @@
 Each line is judged alone by `segment_protocol.read_call`, so a bad line is reported with
 its number and every mistake in it, and the lines around it are kept. A line may also be
 a Segment batch (`{"batch": [...]}`), whose calls are judged one by one.
+
+A file is not a live delivery: each call happens at its `timestamp`, future ones included
+(a scenario for next week), and `sentAt` is ignored (it corrects a device's clock against
+the moment a call arrives, which a file does not have).
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from typing import Any
 
 from tidings.api.segment_protocol import Rejected, read_call
@@ -26,6 +30,11 @@ class CallsFile:
     problems: list[Problem] = field(default_factory=list)
     #: How many calls were refused.
     rejected: int = 0
+
+
+#: Read as the moment every call arrived, so that no timestamp is in the future; a call
+#: without one is then given the time the file is read.
+_NEVER = datetime(9999, 1, 1, tzinfo=UTC)
 
 
 def read_calls(text: str, received_at: datetime) -> CallsFile:
@@ -54,10 +63,13 @@ def read_calls(text: str, received_at: datetime) -> CallsFile:
             else [(where, raw)]
         )
         for path, item in items:
-            call = read_call(item, path, received_at)
+            if isinstance(item, dict):
+                item = {k: v for k, v in item.items() if k != "sentAt"}
+            call = read_call(item, path, _NEVER)
             if isinstance(call, Rejected):
                 found.rejected += 1
                 found.problems += call.problems
             else:
-                found.calls.append(call)
+                untimed = call.timestamp == _NEVER
+                found.calls.append(replace(call, timestamp=received_at) if untimed else call)
     return found

@@ -137,6 +137,11 @@ def dry_run(  # noqa: PLR0913 (keyword-only options)
                 for workflow, text in workflows:
                     deploy_workflow(dst, workspace_id, workflow, text, begin)
             due += [_Due(_time_of(c), None, c) for c in calls]
+            if len(due) > limits.events:
+                raise DryRunTooBig(
+                    f"{len(due):,} events to replay (the file's and the sample's history);"
+                    f" a dry run replays at most {limits.events:,}"
+                )
             due.sort(key=lambda d: d.at)
             end = max([begin] + [d.at for d in due]) + timedelta(days=days)
             deadline = started + limits.seconds if limits.seconds is not None else None
