@@ -198,6 +198,9 @@ def test_a_sample_beyond_the_limit_is_refused(store: Store) -> None:
         run(store, CART, limits=Limits(contacts=2))
     with pytest.raises(DryRunTooBig, match="history has more than 4 events"):
         run(store, CART, limits=Limits(events=4))
+    # The API's time bound: a run past it stops with the reason (no time is waited for).
+    with pytest.raises(DryRunTooBig, match="took longer than it may"):
+        run(store, CART, limits=Limits(seconds=0))
 
 
 NEWS = """
