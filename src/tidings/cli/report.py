@@ -9,14 +9,17 @@ import typer
 from rich.markup import escape
 
 from tidings.cli.context import open_store
+from tidings.cli.dry_runs import show_dry_run
 from tidings.cli.output import console, make_table, show_figures
 from tidings.clock import SystemClock
 from tidings.config import load_settings
 from tidings.core.duration import parse_duration
-from tidings.errors import ConfigError
+from tidings.errors import ConfigError, NotFound
 from tidings.reporting.build import Options, Report, build_report
 from tidings.reporting.formats import money, percent
 from tidings.reporting.html import MODEL_NAMES, write_html
+from tidings.runtime.dry_summary import DryRunSummary
+from tidings.storage.dry_runs import dry_run_names, load_dry_run
 from tidings.storage.reports import Period
 from tidings.storage.workspaces import report_time
 
@@ -47,9 +50,15 @@ def report(
     until: str | None = typer.Option(None, "--until", help="last day included, YYYY-MM-DD"),
     window: str = typer.Option("7d", "--window", help="attribution window before a conversion"),
     half_life: str = typer.Option("2d", "--half-life", help="time-decay attribution half-life"),
+    dry_run: str | None = typer.Option(
+        None, "--dry-run", help="show the dry run kept with `workflows simulate --save NAME`"
+    ),
     database: str | None = Database,
 ) -> None:
     """Funnels, experiments, holdout lift, attribution, customer value and the audit."""
+    if dry_run is not None:
+        show_saved_dry_run(dry_run, database)
+        return
     first, last = _day(since, "--since"), _day(until, "--until")
     if first is not None and last is not None and first > last:
         raise ConfigError("--since must be on or before --until")
@@ -67,6 +76,18 @@ def report(
         console.print(f"report written to [bold]{escape(str(written))}[/bold]")
         return
     show_report(found)
+
+
+def show_saved_dry_run(name: str, database: str | None) -> None:
+    """A dry run kept with --save, as it was printed then."""
+    store = open_store(load_settings(database_url=database))
+    with store.engine.connect() as conn:
+        found = load_dry_run(conn, store.workspace_id, name)
+        names = dry_run_names(conn, store.workspace_id) if found is None else []
+    if found is None:
+        kept = f"; kept: {', '.join(names[:10])}" if names else "; none is kept yet"
+        raise NotFound(f"--dry-run: no dry run kept as {name!r}{kept}")
+    show_dry_run(DryRunSummary.model_validate(found))
 
 
 def show_report(found: Report) -> None:

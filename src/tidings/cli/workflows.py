@@ -3,29 +3,38 @@
 from __future__ import annotations
 
 import json
+import re
 import tempfile
 from pathlib import Path
 
 import typer
 from rich.markup import escape
 
+from tidings.api.segment_file import CallsFile, read_calls
 from tidings.cli.context import open_store
+from tidings.cli.dry_runs import deployed_workflows, show_dry_run
 from tidings.cli.output import console, err_console, run_with_progress, show_figures, show_problems
 from tidings.clock import SystemClock
 from tidings.config import load_settings
+from tidings.core.duration import parse_duration
 from tidings.core.preview import preview_template
 from tidings.core.problems import Problem
 from tidings.core.state import ContactView
 from tidings.errors import ConfigError, ContactNotFound
 from tidings.files import LoadedWorkflow, load_workflows
+from tidings.runtime.dry_run import Sample, dry_run
 from tidings.storage.contacts import find_contact, load_contacts
+from tidings.storage.dry_runs import save_dry_run
 from tidings.storage.engine import create_engine
 from tidings.storage.reports import workflow_figures
 from tidings.storage.workflows import WorkflowStatus, deploy_workflow, list_workflows, set_status
+from tidings.storage.workspaces import report_time
 
 app = typer.Typer(help="Check, deploy and simulate workflow files.", no_args_is_help=True)
 
 EXIT_INVALID = 3
+#: What a saved dry run may be called.
+SAVED_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 Files = typer.Argument(..., help="workflow files (YAML or JSON), or folders of them", exists=True)
 Database = typer.Option(None, "--database", help="database URL (default: TIDINGS_DATABASE_URL)")
@@ -106,25 +115,146 @@ def resume(key: str, database: str | None = Database) -> None:
 
 
 @app.command()
-def simulate(
-    paths: list[Path] = Files,
-    contacts: int = typer.Option(
-        1000, "--contacts", min=1, max=1_000_000, help="simulated contacts"
+def simulate(  # noqa: PLR0913 (the command's options)
+    targets: list[str] = typer.Argument(
+        ..., help="workflow files or folders, or keys of deployed workflows"
     ),
-    days: float = typer.Option(14, "--days", min=0.1, max=366, help="virtual days to run"),
-    seed: int = typer.Option(7, "--seed", help="seed of the simulated population"),
+    events: Path | None = typer.Option(
+        None,
+        "--events",
+        exists=True,
+        dir_okay=False,
+        help="replay this file of Segment calls (NDJSON, one call a line)",
+    ),
+    sample: int | None = typer.Option(
+        None, "--sample", min=1, help="copy this many of the workspace's contacts, at random"
+    ),
+    contacts: str | None = typer.Option(
+        None,
+        "--contacts",
+        help="'all' to copy every contact of the workspace; a number sizes the simulated store",
+    ),
+    since: str = typer.Option("30d", "--since", help="replay the sample's events from this ago"),
+    days: float | None = typer.Option(
+        None, "--days", min=0, help="virtual days (after the last replayed event, in a dry run)"
+    ),
+    seed: int = typer.Option(7, "--seed", help="seed of the sample or the simulated store"),
+    save: str | None = typer.Option(
+        None, "--save", help="keep the result under this name, for `tidings report --dry-run`"
+    ),
+    database: str | None = Database,
 ) -> None:
-    """Dry-run workflows on a simulated store before launch; nothing real is sent."""
-    loaded = _checked(paths)
+    """Dry-run workflows before launch: on the workspace's own contacts and settings
+    (--sample, --contacts all, --events), or on a simulated store. Nothing is sent, and
+    nothing in the database changes (but the result kept with --save)."""
+    real = events is not None or sample is not None or contacts == "all"
+    if sample is not None and contacts is not None:
+        raise ConfigError("--sample N or --contacts all: choose one")
+    if real and contacts not in (None, "all"):
+        raise ConfigError(
+            f"--contacts {contacts}: a number sizes a simulated store; for a dry run on the"
+            " workspace's contacts use --sample N or --contacts all"
+        )
+    if real:
+        _dry_run(targets, events, sample, contacts == "all", since, days, seed, save, database)
+        return
+    if save is not None:
+        raise ConfigError(
+            "--save keeps a dry run on real data: add --sample N, --contacts all or --events FILE"
+        )
+    population = _population(contacts)
+    missing = [t for t in targets if not Path(t).exists()]
+    if missing:
+        raise ConfigError(
+            f"{missing[0]}: no such file; to dry-run a deployed workflow on the workspace's"
+            " contacts, add --sample N or --contacts all"
+        )
+    loaded = _checked([Path(t) for t in targets])
     with tempfile.TemporaryDirectory(prefix="tidings-sim-") as folder:
         engine = create_engine(f"sqlite:///{folder}/simulation.db")
-        result = run_with_progress(engine, loaded, contacts=contacts, days=days, seed=seed)
+        result = run_with_progress(
+            engine, loaded, contacts=population, days=14 if days is None else days, seed=seed
+        )
         with engine.connect() as conn:
             show_figures(workflow_figures(conn, result.workspace_id, result.catalog))
         engine.dispose()
     console.print(
         f"simulated {result.totals.events:,} events and {result.totals.delivered:,} messages"
     )
+
+
+def _population(contacts: str | None) -> int:
+    """The simulated store's size from --contacts."""
+    if contacts is None:
+        return 1000
+    try:
+        count = int(contacts)
+    except ValueError:
+        raise ConfigError(
+            f"--contacts {contacts!r}: write 'all' (the workspace's contacts) or a number"
+            " (the size of a simulated store)"
+        ) from None
+    if not 1 <= count <= 1_000_000:
+        raise ConfigError(f"--contacts {count}: a simulated store has 1 to 1,000,000 contacts")
+    return count
+
+
+def _dry_run(  # noqa: PLR0913 (the command's options, passed on)
+    targets: list[str],
+    events: Path | None,
+    sample: int | None,
+    everyone: bool,
+    since: str,
+    days: float | None,
+    seed: int,
+    save: str | None,
+    database: str | None,
+) -> None:
+    if save is not None and not SAVED_NAME.fullmatch(save):
+        raise ConfigError(
+            f"--save {save!r}: a name is 1 to 64 letters, digits, '-' or '_', like launch-check"
+        )
+    try:
+        window = parse_duration(since)
+    except ValueError as exc:
+        raise ConfigError(f"--since: {exc}") from exc
+    paths = [Path(t) for t in targets if Path(t).exists()]
+    keys = [t for t in targets if not Path(t).exists()]
+    loaded = _checked(paths) if paths else []
+    store = open_store(load_settings(database_url=database))
+    with store.engine.connect() as conn:
+        now = report_time(conn, store.workspace_id, SystemClock().now())
+        tested = [(i.workflow, i.source) for i in loaded if i.workflow is not None]
+        tested += deployed_workflows(keys, conn, store.workspace_id, store.catalog)
+    calls = CallsFile()
+    if events is not None:
+        try:
+            text = events.read_text(encoding="utf-8")
+        except UnicodeDecodeError as exc:
+            raise ConfigError(f"{events}: not UTF-8 text (byte {exc.start})") from exc
+        calls = read_calls(text, now)
+        show_problems(str(events), calls.problems)
+    chosen = Sample(None if everyone else sample, window, seed) if everyone or sample else None
+    parts = [f"{events.name}" if events is not None else ""]
+    if chosen is not None:
+        who = "all contacts" if everyone else f"a sample of {sample:,} contacts"
+        parts.append(f"{who} with their events of the last {since}")
+    summary = dry_run(
+        store.engine,
+        store.workspace_id,
+        tested,
+        now,
+        calls=calls.calls,
+        sample=chosen,
+        days=7 if days is None else days,
+        rejected=calls.rejected,
+        label=" and ".join(p for p in parts if p),
+    )
+    show_dry_run(summary)
+    if save is not None:
+        with store.engine.begin() as conn:
+            save_dry_run(conn, store.workspace_id, save, summary.model_dump(mode="json"), now)
+        console.print(f"kept as {save}; read it again with: tidings report --dry-run {save}")
 
 
 @app.command()

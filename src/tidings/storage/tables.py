@@ -458,3 +458,16 @@ form_hits = Table(
     Column("at", UTCDateTime, nullable=False),
     Index(None, "workspace_id", "form_key", "kind"),
 )
+
+dry_runs = Table(
+    "dry_runs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("workspace_id", ForeignKey("workspaces.id"), nullable=False),
+    # The name given with --save; saving again under a name replaces the result.
+    Column("name", String(64), nullable=False),
+    # The dry run's summary as its JSON (simulation/dry_summary.py), read back by reports.
+    Column("summary", Json, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("workspace_id", "name"),
+)

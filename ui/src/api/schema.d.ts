@@ -1022,6 +1022,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/workflows/{key}/dry-run": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Dry Run Workflow
+         * @description Replay a sample of the workspace's contacts and their recent events through the
+         *     workflow's current version, with the workspace's policies, scoring model and segments;
+         *     per step: reached, sent, deferred and dropped by each policy, arms taken.
+         */
+        post: operations["dry_run_workflow_api_workflows__key__dry_run_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/workflows/{key}/enrollments": {
         parameters: {
             query?: never;
@@ -1449,6 +1471,18 @@ export interface components {
             message: string;
             /** Step Id */
             step_id: string;
+        };
+        /**
+         * ArmSummary
+         * @description One arm of a branch or path of a split, and how many journeys took it.
+         */
+        ArmSummary: {
+            /** Arm */
+            arm: string;
+            /** Label */
+            label: string;
+            /** Taken */
+            taken: number;
         };
         /**
          * AuditOut
@@ -1975,6 +2009,70 @@ export interface components {
             updated_at: string;
             /** Updated By */
             updated_by: string;
+        };
+        /**
+         * DryRunIn
+         * @description Which contacts to copy, how far back to replay their events, how long to go on.
+         */
+        DryRunIn: {
+            /**
+             * Days
+             * @description virtual days after
+             * @default 7
+             */
+            days: number;
+            /**
+             * Sample
+             * @description contacts, at random
+             * @default 500
+             */
+            sample: number;
+            /**
+             * Seed
+             * @default 7
+             */
+            seed: number;
+            /**
+             * Since
+             * @description replay the events of this long ago
+             * @default 30d
+             */
+            since: string;
+        };
+        /**
+         * DryRunSummary
+         * @description A whole dry run.
+         */
+        DryRunSummary: {
+            /** Contacts */
+            contacts: number;
+            /**
+             * Ended At
+             * Format: date-time
+             */
+            ended_at: string;
+            /** Events */
+            events: number;
+            /**
+             * Rejected
+             * @default 0
+             */
+            rejected: number;
+            /** Source */
+            source: string;
+            /**
+             * Started At
+             * Format: date-time
+             */
+            started_at: string;
+            /** Top Events */
+            top_events: {
+                [key: string]: number;
+            };
+            /** Warnings */
+            warnings: string[];
+            /** Workflows */
+            workflows: components["schemas"]["WorkflowSummary"][];
         };
         /**
          * Duplicates
@@ -2883,6 +2981,45 @@ export interface components {
             workflow: string | null;
         };
         /**
+         * StepSummary
+         * @description What happened at one step.
+         */
+        StepSummary: {
+            /** Arms */
+            arms?: components["schemas"]["ArmSummary"][];
+            /** Deferred */
+            deferred?: {
+                [key: string]: number;
+            };
+            /** Dropped */
+            dropped?: {
+                [key: string]: number;
+            };
+            /** Held */
+            held?: {
+                [key: string]: number;
+            };
+            /** Kind */
+            kind: string;
+            /**
+             * Queued
+             * @default 0
+             */
+            queued: number;
+            /**
+             * Reached
+             * @default 0
+             */
+            reached: number;
+            /**
+             * Sent
+             * @default 0
+             */
+            sent: number;
+            /** Step Id */
+            step_id: string;
+        };
+        /**
          * SuppressionIn
          * @description An address that must never be sent to.
          */
@@ -3174,6 +3311,26 @@ export interface components {
             status: string;
             /** Version */
             version: number;
+        };
+        /**
+         * WorkflowSummary
+         * @description One workflow's run: who entered, what each step did, what never ran.
+         */
+        WorkflowSummary: {
+            /** Arms Never Taken */
+            arms_never_taken: string[];
+            /** Entered */
+            entered: number;
+            /** Key */
+            key: string;
+            /** Name */
+            name: string;
+            /** Never Reached */
+            never_reached: string[];
+            /** Steps */
+            steps: components["schemas"]["StepSummary"][];
+            /** Trigger */
+            trigger: string;
         };
         /**
          * WorkspaceOut
@@ -7146,6 +7303,86 @@ export interface operations {
             };
             /** @description Not found in this workspace */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error: `request_id` is in the server's log */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    dry_run_workflow_api_workflows__key__dry_run_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DryRunIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DryRunSummary"];
+                };
+            };
+            /** @description Invalid request: `errors` gives the path of each mistake */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No key or session, or an unknown, revoked or expired one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not do this, or a session's CSRF token is missing */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found in this workspace */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: see Retry-After */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -10,6 +10,7 @@ from tidings.api.admin import (
     contact_data,
     contacts,
     delivery,
+    dry_runs,
     forms,
     keys,
     messages,
@@ -25,6 +26,7 @@ router = APIRouter(prefix="/api")
 for _module in (
     builder,
     workflows,
+    dry_runs,
     contact_data,
     contacts,
     segments,
