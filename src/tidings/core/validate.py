@@ -18,10 +18,11 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from tidings.core import spec
 from tidings.core.channels import Channel
 from tidings.core.conditions import parse_condition, parse_field
-from tidings.core.conditions.ast import Field, behaviours_of, fields_of, to_text
+from tidings.core.conditions.ast import Aggregate, Behaviour, Field, fields_of
 from tidings.core.duration import parse_duration
 from tidings.core.errors import ConditionSyntaxError
 from tidings.core.graph import check_graph
+from tidings.core.history import rules_of
 from tidings.core.moment import parse_moment
 from tidings.core.problems import Problem, suggest
 from tidings.core.render import RenderError, compile_template, limit_problems, variables_of
@@ -392,13 +393,22 @@ class _MeaningChecks:
             return
         for ref in fields_of(cond):
             self.check_field(path, ref, event)
-        for rule in behaviours_of(cond):
-            self.add(
-                path,
-                f"{to_text(rule)} reads the contact's history, which only a segment can",
-                "define a segment with this rule and use trigger: {type: segment, segment: KEY}",
-            )
-            break
+        for rule in rules_of(cond):
+            self.behaviour(path, rule)
+
+    def behaviour(self, path: str, rule: Behaviour) -> None:
+        """A rule on the contact's past: its event is one the workspace knows, and its
+        property and `where` read that event's properties (`trigger.*` is the journey's
+        trigger). The parser has already named a window that is not a duration."""
+        if rule.event is not None:
+            self.event_name(path, rule.event)
+        if rule.aggregate is not Aggregate.COUNT and rule.event is not None:
+            self.event_property(path, rule.event, rule.prop[0], ".".join(("event", *rule.prop)))
+        if rule.where is not None:
+            for ref in fields_of(rule.where):
+                if ref.root == "event" and rule.event is None:
+                    continue  # any event: its properties are unknown
+                self.check_field(path, ref, rule.event)
 
     def field_path(self, path: str, text: str, event: str | None) -> None:
         try:

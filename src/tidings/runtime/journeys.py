@@ -13,6 +13,7 @@ transactions: the events are stored and answered without waiting for their templ
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -40,12 +41,21 @@ from tidings.core.effects import (
     UpdateContact,
 )
 from tidings.core.entry import LiveVersion, Refused, admit, enter
+from tidings.core.history import HistoryNeed, history_need, join_needs
 from tidings.core.render import TimeLimit
 from tidings.core.spec import SendStep, WinnerMetric, Workflow
 from tidings.core.state import ContactView, EnrollmentState, EventView, WaitKind
 from tidings.core.steps.update import apply_update
 from tidings.runtime.render_clock import render_cpu_seconds
-from tidings.storage import approvals, contacts, enrollments, experiments, messages, step_log
+from tidings.storage import (
+    approvals,
+    contacts,
+    enrollments,
+    events,
+    experiments,
+    messages,
+    step_log,
+)
 from tidings.storage import segments as segment_store
 from tidings.storage.approvals import ApprovalStatus
 from tidings.storage.enrollments import Stored
@@ -156,6 +166,10 @@ class Journeys:
         self._segments: dict[int, frozenset[str]] = {}
         self._segments_read: set[int] = set()
         self._live_mention_segments: bool | None = None
+        #: The events the live workflows' behaviour rules read (False: not asked yet).
+        self._live_history_need: HistoryNeed | bool | None = False
+        #: Each contact's history as read for those rules, once per transaction.
+        self._history: dict[int, tuple[EventView, ...]] = {}
         self._dirty_contacts: set[int] = set()
         #: Whether any workflow changed a profile in this transaction (segments care).
         self.profiles_changed = False
@@ -201,6 +215,32 @@ class Journeys:
         except Exception:  # any failure to load a spec: see above
             return True
 
+    def _history_need(self, mine: Iterable[Stored]) -> HistoryNeed | None:
+        """The events the behaviour rules of the live workflows, and of the versions of
+        these journeys, read."""
+        if self._live_history_need is False:
+            live = self.catalog.live(self.conn, self.workspace_id)
+            self._live_history_need = join_needs(history_need(d.workflow) for _, d in live)
+        assert not isinstance(self._live_history_need, bool)
+        needs = [self._live_history_need]
+        for s in mine:
+            if s.state.status.is_open:
+                # A version that no longer loads fails its own journey, not this read.
+                with contextlib.suppress(Exception):
+                    spec = self.catalog.version(self.conn, s.workflow_id, s.state.version)
+                    needs.append(history_need(spec))
+        return join_needs(needs)
+
+    def _read_history(self, contact_id: int, mine: Iterable[Stored]) -> tuple[EventView, ...]:
+        if contact_id not in self._history:
+            need = self._history_need(mine)
+            self._history[contact_id] = (
+                ()
+                if need is None
+                else events.contact_history(self.conn, contact_id, need.names, need.since(self.now))
+            )
+        return self._history[contact_id]
+
     def _read_segments(self, contact_ids: Iterable[int]) -> None:
         missing = [c for c in contact_ids if c not in self._segments_read]
         if missing:
@@ -233,8 +273,10 @@ class Journeys:
             self._read_segments([contact_id])
             member_of = self._segments.get(contact_id, frozenset())
         running = frozenset(s.state.workflow_key for s in mine if s.state.status.is_open)
-        if view.segments != member_of or view.journeys != running:
-            view = replace(view, segments=member_of, journeys=running)
+        # The events behaviour rules count, read only when a workflow has such rules.
+        history = self._read_history(contact_id, mine)
+        if view.segments != member_of or view.journeys != running or view.history != history:
+            view = replace(view, segments=member_of, journeys=running, history=history)
             self._contacts[contact_id] = view
         return view
 
