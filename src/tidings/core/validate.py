@@ -16,6 +16,7 @@ from typing import Any
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from tidings.core import spec
+from tidings.core.approvers import approver_problem
 from tidings.core.channels import Channel
 from tidings.core.conditions import parse_condition, parse_field
 from tidings.core.conditions.ast import Aggregate, Behaviour, Field, fields_of
@@ -536,6 +537,17 @@ class _MeaningChecks:
         if isinstance(source, str):
             self.liquid(f"{path}.{field}", source, self.trigger_event)
 
+    def approval_step(self, path: str, step: Mapping[str, Any]) -> None:
+        """The approval's message like any template; each approver a person or a role."""
+        self.templated_step(path, step)
+        for i, name in enumerate(_list(step.get("approvers"))):
+            if isinstance(name, str) and (why := approver_problem(name)) is not None:
+                self.add(
+                    f"{path}.approvers[{i}]",
+                    why,
+                    "name a person by email (lead@shop.example) or a role: approver or owner",
+                )
+
     def enroll_step(self, path: str, step: Mapping[str, Any]) -> None:
         target = step.get("workflow")
         if (
@@ -576,6 +588,6 @@ _STEP_CHECKS: dict[str, Callable[[_MeaningChecks, str, Mapping[str, Any]], None]
     "update": _MeaningChecks.update_step,
     "webhook": _MeaningChecks.templated_step,
     "notify": _MeaningChecks.templated_step,
-    "approval": _MeaningChecks.templated_step,
+    "approval": _MeaningChecks.approval_step,
     "enroll": _MeaningChecks.enroll_step,
 }

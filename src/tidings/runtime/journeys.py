@@ -46,6 +46,7 @@ from tidings.core.render import TimeLimit
 from tidings.core.spec import SendStep, WinnerMetric, Workflow
 from tidings.core.state import ContactView, EnrollmentState, EventView, WaitKind
 from tidings.core.steps.update import apply_update
+from tidings.runtime.approval_notices import approval_notices
 from tidings.runtime.render_clock import render_cpu_seconds
 from tidings.storage import (
     approvals,
@@ -499,6 +500,8 @@ class Journeys:
                             "created_at": self.now,
                         }
                     )
+                    for notice in approval_notices(self.conn, self.workspace_id, effect):
+                        self._queue(effect, workflow_id, kind="internal", **notice)
                 case Enroll():
                     self._enroll(effect, depth)
                 case _:
@@ -522,7 +525,7 @@ class Journeys:
 
     def _queue(
         self,
-        effect: SendMessage | CallWebhook | Notify,
+        effect: SendMessage | CallWebhook | Notify | RequestApproval,
         workflow_id: int,
         **fields: Any,
     ) -> None:
@@ -533,7 +536,8 @@ class Journeys:
                 "enrollment_id": effect.enrollment_id,
                 "workflow_id": workflow_id,
                 "step_id": effect.step_id,
-                "idempotency_key": effect.idempotency_key,
+                # An approval's notices bring their own keys, one per person told.
+                "idempotency_key": getattr(effect, "idempotency_key", ""),
                 "subject": None,
                 "body_html": None,
                 "body_text": None,
