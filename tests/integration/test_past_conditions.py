@@ -92,3 +92,41 @@ def test_a_window_counts_back_from_when_the_step_runs(store: Store) -> None:
     # Read at sign-in, but two days before the branch runs: outside its one-day window.
     tick(store, timedelta(days=2))
     assert rows(store, "SELECT subject FROM messages") == []
+
+
+def test_the_event_at_hand_counts_in_its_own_history(store: Store) -> None:
+    deploy(
+        store,
+        """
+        id: third
+        name: Third view
+        trigger: {event: product_viewed}
+        entry: {when: 'performed product_viewed at least 3 times within 1d'}
+        steps:
+          - {id: wait, type: wait, for: 1d}
+        """,
+    )
+    track(store, "ann", "product_viewed")
+    track(store, "ann", "product_viewed")
+    assert rows(store, "SELECT id FROM enrollments") == []
+    track(store, "ann", "product_viewed")
+    assert len(rows(store, "SELECT id FROM enrollments")) == 1
+
+
+def test_deploying_a_rule_on_an_event_never_received_warns_with_did_you_mean(
+    store: Store,
+) -> None:
+    from tests.integration.api.people import secret_key, served
+
+    track(store, "ann", "product_viewed")
+    key = secret_key(store)
+    for client in served(store):
+        deployed = client.post(
+            "/api/workflows",
+            headers={"Authorization": f"Bearer {key}"},
+            content=NUDGE.replace("performed product_viewed", "performed product_veiwed"),
+        )
+        assert deployed.status_code == 201, deployed.text
+        [warning] = [w for w in deployed.json()["warnings"] if "product_veiwed" in w["message"]]
+        assert warning["message"] == "no 'product_veiwed' event has been received lately"
+        assert warning["hint"] == "did you mean product_viewed?"

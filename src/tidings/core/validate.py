@@ -62,10 +62,13 @@ def validate_workflow(
     schema: Schema = OPEN_SCHEMA,
     known_workflows: frozenset[str] | None = None,
     known_forms: Mapping[str, frozenset[str]] | None = None,
+    seen_events: frozenset[str] | None = None,
 ) -> tuple[spec.Workflow | None, list[Problem]]:
     """Check a workflow document; return the model (when it has no errors) and every problem.
 
-    `known_forms` maps each form's key to its submission's fields, for form triggers.
+    `known_forms` maps each form's key to its submission's fields, for form triggers;
+    `seen_events` holds the event names the workspace has received lately, so that a
+    behaviour rule on an event never seen is a warning with "did you mean".
     """
     if not isinstance(data, Mapping):
         return None, [Problem("", "a workflow is a mapping with id, name, trigger and steps")]
@@ -75,7 +78,7 @@ def validate_workflow(
         return None, unstorable_parts
     problems = list(_model_problems(data))
     problems += check_graph(_list(data.get("steps")))
-    problems += _MeaningChecks(data, schema, known_workflows, known_forms).run()
+    problems += _MeaningChecks(data, schema, known_workflows, known_forms, seen_events).run()
     unique = list(dict.fromkeys(problems))
     errors = [p for p in unique if p.severity == "error"]
     workflow = None if errors else _WORKFLOW.validate_python(data)
@@ -217,10 +220,12 @@ class _MeaningChecks:
         schema: Schema,
         known: frozenset[str] | None,
         forms: Mapping[str, frozenset[str]] | None = None,
+        seen_events: frozenset[str] | None = None,
     ) -> None:
         self.data = data
         self.schema = schema
         self.known_workflows = known
+        self.seen_events = seen_events
         self.problems: list[Problem] = []
         trigger = _map(data.get("trigger"))
         self.trigger_type = trigger.get("type", "event")
@@ -306,6 +311,15 @@ class _MeaningChecks:
         if self.schema.events and name not in self.schema.events:
             hint = suggest(name, self.schema.events) or "add it to the schema's events"
             self.add(path, f"unknown event {name!r}", hint)
+
+    def seen_event(self, path: str, name: str) -> None:
+        """A rule on an event the workspace has not received lately: likely misspelt, but
+        perhaps not sent yet, so a warning."""
+        seen = self.seen_events
+        if not seen or name in seen or (self.schema.events and name in self.schema.events):
+            return
+        hint = suggest(name, seen) or "check the name your site or app sends"
+        self.add(path, f"no {name!r} event has been received lately", hint, "warning")
 
     def event_property(self, path: str, event: str | None, prop: str, shown: str = "") -> None:
         shown = shown or prop
@@ -403,6 +417,7 @@ class _MeaningChecks:
         trigger). The parser has already named a window that is not a duration."""
         if rule.event is not None:
             self.event_name(path, rule.event)
+            self.seen_event(path, rule.event)
         if rule.aggregate is not Aggregate.COUNT and rule.event is not None:
             self.event_property(path, rule.event, rule.prop[0], ".".join(("event", *rule.prop)))
         if rule.where is not None:

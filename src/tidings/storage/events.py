@@ -55,3 +55,23 @@ def contact_history(
         )
         for r in rows
     )
+
+
+#: How many of a workspace's newest events `recent_event_names` looks at.
+RECENT_EVENTS = 10_000
+
+
+def recent_event_names(conn: Connection, workspace_id: int) -> frozenset[str]:
+    """The names among the workspace's newest events, for "did you mean" on a rule's event.
+
+    Bounded by the newest RECENT_EVENTS rows (read backwards on the primary key), so a
+    deploy never scans the whole table.
+    """
+    newest = (
+        select(events.c.name)
+        .where(events.c.workspace_id == workspace_id)
+        .order_by(events.c.id.desc())
+        .limit(RECENT_EVENTS)
+        .subquery()
+    )
+    return frozenset(conn.execute(select(newest.c.name).distinct()).scalars())

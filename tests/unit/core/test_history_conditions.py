@@ -157,3 +157,21 @@ def test_a_bad_window_is_named() -> None:
     assert "the window 0d is zero" in found
     [found] = entry("performed product_viewed within 3 days")
     assert "expected a duration such as 30m, 7d or 2w" in found
+
+
+def test_an_event_the_workspace_has_not_received_is_a_warning_with_did_you_mean() -> None:
+    from tidings.core import validate_workflow
+
+    doc = {
+        "id": "browse",
+        "name": "Browse",
+        "trigger": {"event": "product_viewed"},
+        "entry": {"when": "performed prodct_viewed within 3d"},
+        "steps": [{"id": "w", "type": "wait", "for": "1d"}],
+    }
+    spec, found = validate_workflow(doc, seen_events=frozenset({"product_viewed", "signed_up"}))
+    assert spec is not None  # a warning: the event may simply not have been sent yet
+    assert [str(p) for p in found] == [
+        "warning: entry.when: no 'prodct_viewed' event has been received lately"
+        " (did you mean product_viewed?)"
+    ]
