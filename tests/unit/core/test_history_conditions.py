@@ -175,3 +175,20 @@ def test_an_event_the_workspace_has_not_received_is_a_warning_with_did_you_mean(
         "warning: entry.when: no 'prodct_viewed' event has been received lately"
         " (did you mean product_viewed?)"
     ]
+
+
+def test_the_branch_log_says_what_each_rule_counted(now: datetime) -> None:
+    wf = workflow(BRANCH)
+    past = (
+        event("product_viewed", now - timedelta(days=1), 1, product_id="p1"),
+        event("order_completed", now - timedelta(days=5), 2, revenue=80),
+    )
+    [line] = advance(wf, begin(wf, now), contact(history=past), now).decisions[:1]
+    assert line.action == "branched" and line.data["arm"] == "else"
+    assert line.data["values"] == {
+        "performed product_viewed where (event.product_id == trigger.product_id)"
+        " at least 2 times within 3d": 1,
+        "total event.revenue of order_completed within 90d > 200": 80,
+        "performed order_completed": 1,
+        "performed order_completed within 30d": 1,
+    }
