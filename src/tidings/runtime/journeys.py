@@ -167,8 +167,9 @@ class Journeys:
         self._segments: dict[int, frozenset[str]] = {}
         self._segments_read: set[int] = set()
         self._live_mention_segments: bool | None = None
-        #: The events the live workflows' behaviour rules read (False: not asked yet).
-        self._live_history_need: HistoryNeed | bool | None = False
+        #: The events the live workflows' behaviour rules read, once asked.
+        self._live_history_need: HistoryNeed | None = None
+        self._live_history_asked = False
         #: Each contact's history as read for those rules, once per transaction.
         self._history: dict[int, tuple[EventView, ...]] = {}
         self._dirty_contacts: set[int] = set()
@@ -219,10 +220,10 @@ class Journeys:
     def _history_need(self, mine: Iterable[Stored]) -> HistoryNeed | None:
         """The events the behaviour rules of the live workflows, and of the versions of
         these journeys, read."""
-        if self._live_history_need is False:
+        if not self._live_history_asked:
             live = self.catalog.live(self.conn, self.workspace_id)
             self._live_history_need = join_needs(history_need(d.workflow) for _, d in live)
-        assert not isinstance(self._live_history_need, bool)
+            self._live_history_asked = True
         needs = [self._live_history_need]
         for s in mine:
             if s.state.status.is_open:
