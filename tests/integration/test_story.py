@@ -73,7 +73,11 @@ def test_an_approved_journey_goes_on_and_the_request_is_closed(store: Store) -> 
     assert rows(store, "SELECT status, decided_by FROM approvals") == [
         ("approved", "lead@example.com")
     ]
-    assert [r[0] for r in rows(store, "SELECT subject FROM messages")] == ["A rep will call"]
+    # The approver's notice, then the message approving let through.
+    assert rows(store, "SELECT channel, recipient, subject FROM messages ORDER BY id") == [
+        ("alert:email", "lead@example.com", None),
+        ("email", "lead@example.com", "A rep will call"),
+    ]
 
 
 def test_an_unanswered_request_expires_and_the_journey_leaves(store: Store) -> None:

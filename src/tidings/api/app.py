@@ -14,6 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from tidings import __version__
 from tidings.api import (
     admin,
+    approval_links,
     browser,
     console,
     form_pages,
@@ -168,6 +169,7 @@ def create_app(  # noqa: PLR0913 (the engine, then keyword-only options)
     # The link routes apply theirs themselves: a person's click or open is never refused.
     app.state.link_limit = RateLimit("links", link_rate)
     app.include_router(links.router)
+    app.include_router(approval_links.router)
     # The hosted forms count their own: a form past the limit is shown, not counted.
     app.state.form_limit = RateLimit("forms", form_rate)
     app.include_router(form_pages.router)

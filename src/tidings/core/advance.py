@@ -94,13 +94,22 @@ def _wake(step: Step, ctx: StepContext) -> Outcome:
             return Outcome(replace(ctx.state, status=EnrollmentStatus.ACTIVE))
 
 
-def exit_rule_met(workflow: Workflow, contact: ContactView, state: EnrollmentState) -> str | None:
+def exit_rule_met(
+    workflow: Workflow, contact: ContactView, state: EnrollmentState, now: datetime
+) -> str | None:
     """The exit condition (a `when` rule) the contact now meets, if any."""
     rules = [rule.when for rule in workflow.exit if rule.when is not None]
     if not rules:
         return None
     event = state.trigger.properties if state.trigger else {}
-    facts = Facts(contact=contact.fields(), event=event, consent=contact.consent, trigger=event)
+    facts = Facts(
+        contact=contact.fields(),
+        event=event,
+        consent=contact.consent,
+        trigger=event,
+        history=contact.history,
+        now=now,
+    )
     for when in rules:
         if evaluate(parse_condition(when), facts):
             return when
@@ -128,7 +137,7 @@ def advance(
     for _ in range(MAX_STEPS_PER_RUN):
         if not state.status.is_open:
             break
-        met = exit_rule_met(workflow, contact, state)
+        met = exit_rule_met(workflow, contact, state, now)
         if met is not None:
             state = end(state, EnrollmentStatus.EXITED, f"exit rule: {met}", now)
             decisions.append(_line(state, "exited", f"met the exit rule {met}"))

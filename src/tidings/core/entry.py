@@ -41,7 +41,14 @@ def enter(
     """
     wf = deployed.workflow
     event = trigger.properties if trigger else {}
-    facts = Facts(contact=contact.fields(), event=event, consent=contact.consent, trigger=event)
+    facts = Facts(
+        contact=contact.fields(),
+        event=event,
+        consent=contact.consent,
+        trigger=event,
+        history=contact.history,
+        now=now,
+    )
 
     def refuse(why: str) -> Refused:
         line = StepLogEntry(None, contact.id, None, "not_enrolled", why, workflow_key=wf.id)

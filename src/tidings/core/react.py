@@ -99,12 +99,16 @@ def _starts(trigger: Trigger, event: EventView) -> bool:
     return False
 
 
-def _facts(contact: ContactView, event: Mapping[str, Any], trigger: EventView | None) -> Facts:
+def _facts(
+    contact: ContactView, event: Mapping[str, Any], trigger: EventView | None, now: datetime
+) -> Facts:
     return Facts(
         contact=contact.fields(),
         event=event,
         consent=contact.consent,
         trigger=trigger.properties if trigger else {},
+        history=contact.history,
+        now=now,
     )
 
 
@@ -117,7 +121,7 @@ def _start(
     now: datetime,
 ) -> Start | Refused:
     if isinstance(trigger, EventTrigger) and trigger.where is not None:
-        facts = _facts(contact, event.properties, event)
+        facts = _facts(contact, event.properties, event, now)
         if not evaluate(parse_condition(trigger.where), facts):
             why = f"{event.name} did not meet the trigger condition {trigger.where}"
             line = StepLogEntry(
@@ -140,7 +144,9 @@ def _reaches_goal(
         and (
             goal.where is None
             or evaluate(
-                parse_condition(goal.where), _facts(contact, event.properties, state.trigger)
+                parse_condition(goal.where),
+                # A goal is reached at the moment of its event.
+                _facts(contact, event.properties, state.trigger, event.occurred_at),
             )
         )
     )
@@ -179,7 +185,7 @@ def _key_in(workflow: Workflow, contact: ContactView, event: EventView) -> str |
     has no key or the event does not carry it."""
     if workflow.entry.reentry is not Reentry.PER_KEY or workflow.entry.key is None:
         return None
-    facts = _facts(contact, event.properties, event)
+    facts = _facts(contact, event.properties, event, event.occurred_at)
     value = resolve(parse_field(workflow.entry.key), facts)
     return None if value is None else str(value)
 
@@ -194,7 +200,7 @@ def _touch(
 ) -> tuple[EnrollmentState, list[StepLogEntry]]:
     """Goal, exit rules and awaited events, in that order, for one existing enrollment;
     `converts` says whether the event is this journey's conversion (see `_goal_journeys`)."""
-    facts = _facts(contact, event.properties, state.trigger)
+    facts = _facts(contact, event.properties, state.trigger, now)
 
     def line(action: str, detail: str, **data: Any) -> StepLogEntry:
         return StepLogEntry(
@@ -223,7 +229,7 @@ def _touch(
                 *lines,
                 line("exited", reason),
             ]
-    met = exit_rule_met(workflow, contact, state)
+    met = exit_rule_met(workflow, contact, state, now)
     if met is not None:
         reason = f"exit rule: {met}"
         return end(state, EnrollmentStatus.EXITED, reason, now), [*lines, line("exited", reason)]

@@ -65,6 +65,9 @@ class ContactView:
     #: The workflows the contact has a journey running in (`contact.journeys contains
     #: "cart_recovery"`), the one asking included.
     journeys: frozenset[str] = frozenset()
+    #: The contact's events that the live workflows' behaviour rules ask about (`performed
+    #: product_viewed within 3d`), oldest first; the shell reads only those (`history_need`).
+    history: tuple[EventView, ...] = ()
 
     def fields(self) -> dict[str, Any]:
         """What `contact.*` means in conditions and templates: attributes plus standard fields."""

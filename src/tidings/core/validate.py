@@ -16,12 +16,14 @@ from typing import Any
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from tidings.core import spec
+from tidings.core.approvers import approver_problem
 from tidings.core.channels import Channel
 from tidings.core.conditions import parse_condition, parse_field
-from tidings.core.conditions.ast import Field, behaviours_of, fields_of, to_text
+from tidings.core.conditions.ast import Aggregate, Behaviour, Field, fields_of
 from tidings.core.duration import parse_duration
 from tidings.core.errors import ConditionSyntaxError
 from tidings.core.graph import check_graph
+from tidings.core.history import rules_of
 from tidings.core.moment import parse_moment
 from tidings.core.pacing import (
     AfterPurchase,
@@ -67,10 +69,13 @@ def validate_workflow(
     schema: Schema = OPEN_SCHEMA,
     known_workflows: frozenset[str] | None = None,
     known_forms: Mapping[str, frozenset[str]] | None = None,
+    seen_events: frozenset[str] | None = None,
 ) -> tuple[spec.Workflow | None, list[Problem]]:
     """Check a workflow document; return the model (when it has no errors) and every problem.
 
-    `known_forms` maps each form's key to its submission's fields, for form triggers.
+    `known_forms` maps each form's key to its submission's fields, for form triggers;
+    `seen_events` holds the event names the workspace has received lately, so that a
+    behaviour rule on an event never seen is a warning with "did you mean".
     """
     if not isinstance(data, Mapping):
         return None, [Problem("", "a workflow is a mapping with id, name, trigger and steps")]
@@ -80,7 +85,7 @@ def validate_workflow(
         return None, unstorable_parts
     problems = list(_model_problems(data))
     problems += check_graph(_list(data.get("steps")))
-    problems += _MeaningChecks(data, schema, known_workflows, known_forms).run()
+    problems += _MeaningChecks(data, schema, known_workflows, known_forms, seen_events).run()
     unique = list(dict.fromkeys(problems))
     errors = [p for p in unique if p.severity == "error"]
     workflow = None if errors else _WORKFLOW.validate_python(data)
@@ -233,10 +238,12 @@ class _MeaningChecks:
         schema: Schema,
         known: frozenset[str] | None,
         forms: Mapping[str, frozenset[str]] | None = None,
+        seen_events: frozenset[str] | None = None,
     ) -> None:
         self.data = data
         self.schema = schema
         self.known_workflows = known
+        self.seen_events = seen_events
         self.problems: list[Problem] = []
         trigger = _map(data.get("trigger"))
         self.trigger_type = trigger.get("type", "event")
@@ -323,6 +330,15 @@ class _MeaningChecks:
         if self.schema.events and name not in self.schema.events:
             hint = suggest(name, self.schema.events) or "add it to the schema's events"
             self.add(path, f"unknown event {name!r}", hint)
+
+    def seen_event(self, path: str, name: str) -> None:
+        """A rule on an event the workspace has not received lately: likely misspelt, but
+        perhaps not sent yet, so a warning."""
+        seen = self.seen_events
+        if not seen or name in seen or (self.schema.events and name in self.schema.events):
+            return
+        hint = suggest(name, seen) or "check the name your site or app sends"
+        self.add(path, f"no {name!r} event has been received lately", hint, "warning")
 
     def event_property(self, path: str, event: str | None, prop: str, shown: str = "") -> None:
         shown = shown or prop
@@ -411,13 +427,23 @@ class _MeaningChecks:
             return
         for ref in fields_of(cond):
             self.check_field(path, ref, event)
-        for rule in behaviours_of(cond):
-            self.add(
-                path,
-                f"{to_text(rule)} reads the contact's history, which only a segment can",
-                "define a segment with this rule and use trigger: {type: segment, segment: KEY}",
-            )
-            break
+        for rule in rules_of(cond):
+            self.behaviour(path, rule)
+
+    def behaviour(self, path: str, rule: Behaviour) -> None:
+        """A rule on the contact's past: its event is one the workspace knows, and its
+        property and `where` read that event's properties (`trigger.*` is the journey's
+        trigger). The parser has already named a window that is not a duration."""
+        if rule.event is not None:
+            self.event_name(path, rule.event)
+            self.seen_event(path, rule.event)
+        if rule.aggregate is not Aggregate.COUNT and rule.event is not None:
+            self.event_property(path, rule.event, rule.prop[0], ".".join(("event", *rule.prop)))
+        if rule.where is not None:
+            for ref in fields_of(rule.where):
+                if ref.root == "event" and rule.event is None:
+                    continue  # any event: its properties are unknown
+                self.check_field(path, ref, rule.event)
 
     def field_path(self, path: str, text: str, event: str | None) -> None:
         try:
@@ -545,6 +571,17 @@ class _MeaningChecks:
         if isinstance(source, str):
             self.liquid(f"{path}.{field}", source, self.trigger_event)
 
+    def approval_step(self, path: str, step: Mapping[str, Any]) -> None:
+        """The approval's message like any template; each approver a person or a role."""
+        self.templated_step(path, step)
+        for i, name in enumerate(_list(step.get("approvers"))):
+            if isinstance(name, str) and (why := approver_problem(name)) is not None:
+                self.add(
+                    f"{path}.approvers[{i}]",
+                    why,
+                    "name a person by email (lead@shop.example) or a role: approver or owner",
+                )
+
     def enroll_step(self, path: str, step: Mapping[str, Any]) -> None:
         target = step.get("workflow")
         if (
@@ -585,6 +622,6 @@ _STEP_CHECKS: dict[str, Callable[[_MeaningChecks, str, Mapping[str, Any]], None]
     "update": _MeaningChecks.update_step,
     "webhook": _MeaningChecks.templated_step,
     "notify": _MeaningChecks.templated_step,
-    "approval": _MeaningChecks.templated_step,
+    "approval": _MeaningChecks.approval_step,
     "enroll": _MeaningChecks.enroll_step,
 }

@@ -17,6 +17,7 @@ from tidings.cleaning import to_e164
 from tidings.core.channels import TO_EMAIL_ADDRESSES, MessageChannel
 from tidings.core.message_ids import make_message_id
 from tidings.delivery import compose
+from tidings.delivery.approval_links import approval_link
 from tidings.delivery.results import Result
 from tidings.delivery.settings import DeliverySettings, address_problem
 from tidings.delivery.tokens import Purpose, make_token
@@ -129,10 +130,17 @@ def prepare_alert_email(
     header_id = message_id(ws, message)
     first_line = next(iter((message.body_text or "").splitlines()), "")
     subject = f"Tidings alert: {first_line[:80]}"
-    raw = compose.build_alert_email(
-        message.recipient, subject, message.body_text or "", sender, header_id, now
-    )
+    text = _alert_text(transports, ws, message)
+    raw = compose.build_alert_email(message.recipient, subject, text, sender, header_id, now)
     return Prepared(lambda: smtp.send(sender.from_email, message.recipient, raw), header_id)
+
+
+def _alert_text(transports: Transports, ws: Workspace, message: Outbound) -> str:
+    """An alert's text; an approval notice gets its signed link to the inbox, made now so
+    the outbox never stores a usable link."""
+    text = message.body_text or ""
+    link = approval_link(transports.public_url, ws.id, ws.secret, message.payload)
+    return text if link is None else f"{text}\n\nDecide in the approvals inbox: {link}"
 
 
 def prepare_sms(
@@ -175,7 +183,7 @@ def prepare_alert_slack(
     if url is None:
         return "no Slack webhook URL: set alerts.slack_webhook_url in the workspace settings"
     slack_channel = None if is_url else to
-    text = message.body_text or ""
+    text = _alert_text(transports, ws, message)
     return Prepared(lambda: http.slack(url, text, slack_channel), None)
 
 

@@ -38,6 +38,7 @@ class Purpose(StrEnum):
     CONFIRM = "confirm"
     FORM = "form"  #: a rendered form: which one, when, for whom, which fields it asked
     VISITOR = "visitor"  #: the cookie that knows a returning form visitor
+    APPROVAL = "approval"  #: a link to one approval in the console's inbox, until its deadline
 
 
 class BadToken(ValueError):

@@ -13,6 +13,7 @@ transactions: the events are stored and answered without waiting for their templ
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -40,12 +41,22 @@ from tidings.core.effects import (
     UpdateContact,
 )
 from tidings.core.entry import LiveVersion, Refused, admit, enter
+from tidings.core.history import HistoryNeed, history_need, join_needs
 from tidings.core.render import TimeLimit
 from tidings.core.spec import SendStep, WinnerMetric, Workflow
 from tidings.core.state import ContactView, EnrollmentState, EventView, WaitKind
 from tidings.core.steps.update import apply_update
+from tidings.runtime.approval_notices import approval_notices
 from tidings.runtime.render_clock import render_cpu_seconds
-from tidings.storage import approvals, contacts, enrollments, experiments, messages, step_log
+from tidings.storage import (
+    approvals,
+    contacts,
+    enrollments,
+    events,
+    experiments,
+    messages,
+    step_log,
+)
 from tidings.storage import segments as segment_store
 from tidings.storage.approvals import ApprovalStatus
 from tidings.storage.enrollments import Stored
@@ -156,6 +167,11 @@ class Journeys:
         self._segments: dict[int, frozenset[str]] = {}
         self._segments_read: set[int] = set()
         self._live_mention_segments: bool | None = None
+        #: The events the live workflows' behaviour rules read, once asked.
+        self._live_history_need: HistoryNeed | None = None
+        self._live_history_asked = False
+        #: Each contact's history as read for those rules, once per transaction.
+        self._history: dict[int, tuple[EventView, ...]] = {}
         self._dirty_contacts: set[int] = set()
         #: Whether any workflow changed a profile in this transaction (segments care).
         self.profiles_changed = False
@@ -201,6 +217,32 @@ class Journeys:
         except Exception:  # any failure to load a spec: see above
             return True
 
+    def _history_need(self, mine: Iterable[Stored]) -> HistoryNeed | None:
+        """The events the behaviour rules of the live workflows, and of the versions of
+        these journeys, read."""
+        if not self._live_history_asked:
+            live = self.catalog.live(self.conn, self.workspace_id)
+            self._live_history_need = join_needs(history_need(d.workflow) for _, d in live)
+            self._live_history_asked = True
+        needs = [self._live_history_need]
+        for s in mine:
+            if s.state.status.is_open:
+                # A version that no longer loads fails its own journey, not this read.
+                with contextlib.suppress(Exception):
+                    spec = self.catalog.version(self.conn, s.workflow_id, s.state.version)
+                    needs.append(history_need(spec))
+        return join_needs(needs)
+
+    def _read_history(self, contact_id: int, mine: Iterable[Stored]) -> tuple[EventView, ...]:
+        if contact_id not in self._history:
+            need = self._history_need(mine)
+            self._history[contact_id] = (
+                ()
+                if need is None
+                else events.contact_history(self.conn, contact_id, need.names, need.since(self.now))
+            )
+        return self._history[contact_id]
+
     def _read_segments(self, contact_ids: Iterable[int]) -> None:
         missing = [c for c in contact_ids if c not in self._segments_read]
         if missing:
@@ -233,8 +275,10 @@ class Journeys:
             self._read_segments([contact_id])
             member_of = self._segments.get(contact_id, frozenset())
         running = frozenset(s.state.workflow_key for s in mine if s.state.status.is_open)
-        if view.segments != member_of or view.journeys != running:
-            view = replace(view, segments=member_of, journeys=running)
+        # The events behaviour rules count, read only when a workflow has such rules.
+        history = self._read_history(contact_id, mine)
+        if view.segments != member_of or view.journeys != running or view.history != history:
+            view = replace(view, segments=member_of, journeys=running, history=history)
             self._contacts[contact_id] = view
         return view
 
@@ -459,6 +503,8 @@ class Journeys:
                             "created_at": self.now,
                         }
                     )
+                    for notice in approval_notices(self.conn, self.workspace_id, effect):
+                        self._queue(effect, workflow_id, kind="internal", **notice)
                 case Enroll():
                     self._enroll(effect, depth)
                 case _:
@@ -482,7 +528,7 @@ class Journeys:
 
     def _queue(
         self,
-        effect: SendMessage | CallWebhook | Notify,
+        effect: SendMessage | CallWebhook | Notify | RequestApproval,
         workflow_id: int,
         **fields: Any,
     ) -> None:
@@ -493,7 +539,8 @@ class Journeys:
                 "enrollment_id": effect.enrollment_id,
                 "workflow_id": workflow_id,
                 "step_id": effect.step_id,
-                "idempotency_key": effect.idempotency_key,
+                # An approval's notices bring their own keys, one per person told.
+                "idempotency_key": getattr(effect, "idempotency_key", ""),
                 "subject": None,
                 "body_html": None,
                 "body_text": None,

@@ -63,3 +63,17 @@ def close_approvals(
         )
         .values(status=status, decided_by=by, decided_at=now, comment=comment)
     )
+
+
+def approval_of_visit(
+    conn: Connection, workspace_id: int, enrollment_id: int, step_id: str, attempt: int
+) -> Row[Any] | None:
+    """The request one visit of an approval step made, in this workspace."""
+    return conn.execute(
+        select(approvals).where(
+            approvals.c.workspace_id == workspace_id,
+            approvals.c.enrollment_id == enrollment_id,
+            approvals.c.step_id == step_id,
+            approvals.c.attempt == attempt,
+        )
+    ).first()

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, select
 
+from tidings.core.state import EventView
 from tidings.storage.dialect import insert_for, prepared
 from tidings.storage.tables import events
 
@@ -28,3 +30,48 @@ def insert_events(conn: Connection, rows: Sequence[dict[str, Any]]) -> dict[str,
         ),
     )
     return {row.message_id: row.id for row in conn.execute(stmt, list(rows))}
+
+
+def contact_history(
+    conn: Connection,
+    contact_id: int,
+    names: frozenset[str] | None,
+    since: datetime | None,
+) -> tuple[EventView, ...]:
+    """A contact's events of these names (None: any), from `since` on (None: all), oldest
+    first: what workflow conditions' behaviour rules count. One query, on the
+    (contact_id, name, occurred_at) index."""
+    query = select(events.c.id, events.c.name, events.c.properties, events.c.occurred_at).where(
+        events.c.contact_id == contact_id
+    )
+    if names is not None:
+        query = query.where(events.c.name.in_(sorted(names)))
+    if since is not None:
+        query = query.where(events.c.occurred_at >= since)
+    rows = conn.execute(query.order_by(events.c.occurred_at, events.c.id))
+    return tuple(
+        EventView(
+            r.name, r.properties if isinstance(r.properties, dict) else {}, r.occurred_at, r.id
+        )
+        for r in rows
+    )
+
+
+#: How many of a workspace's newest events `recent_event_names` looks at.
+RECENT_EVENTS = 10_000
+
+
+def recent_event_names(conn: Connection, workspace_id: int) -> frozenset[str]:
+    """The names among the workspace's newest events, for "did you mean" on a rule's event.
+
+    Bounded by the newest RECENT_EVENTS rows (read backwards on the primary key), so a
+    deploy never scans the whole table.
+    """
+    newest = (
+        select(events.c.name)
+        .where(events.c.workspace_id == workspace_id)
+        .order_by(events.c.id.desc())
+        .limit(RECENT_EVENTS)
+        .subquery()
+    )
+    return frozenset(conn.execute(select(newest.c.name).distinct()).scalars())

@@ -160,7 +160,9 @@ def test_a_person_decides_approvals_under_their_own_name(store: Store, client: T
     add_member(store, "abe@example.com", Role.APPROVER)
     key = secret_key(store)
     machine = TestClient(client.app, headers={"Authorization": f"Bearer {key}"})
-    assert machine.post("/api/workflows", content=HANDOFF).status_code == 201
+    # Abe is the step's approver: only a named approver (or an owner) may decide.
+    named = HANDOFF.replace("approvers: [lead@example.com]", "approvers: [abe@example.com]")
+    assert machine.post("/api/workflows", content=named).status_code == 201
     subscriber(store, "lead")
     track(store, "lead", "demo_requested")
     abe = Browser(client)

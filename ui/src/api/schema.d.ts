@@ -35,7 +35,8 @@ export interface paths {
         put?: never;
         /**
          * Approve
-         * @description Approve: the journey takes its approve path now.
+         * @description Approve: the journey takes its approve path now. Only the step's approvers (or an
+         *     owner) may; others get 403.
          */
         post: operations["approve_api_approvals__approval_id__approve_post"];
         delete?: never;
@@ -55,7 +56,8 @@ export interface paths {
         put?: never;
         /**
          * Reject
-         * @description Reject: the journey takes its reject path, or leaves.
+         * @description Reject: the journey takes its reject path, or leaves. Only the step's approvers (or
+         *     an owner) may; others get 403.
          */
         post: operations["reject_api_approvals__approval_id__reject_post"];
         delete?: never;
@@ -1467,6 +1469,8 @@ export interface components {
             expires_at: string;
             /** Id */
             id: number;
+            /** May Decide */
+            may_decide: boolean;
             /** Message */
             message: string;
             /** Step Id */

@@ -94,6 +94,7 @@ describe("an approval", () => {
     step_id: "ask",
     message: `Call ${HOSTILE}?`,
     approvers: [],
+    may_decide: true,
     expires_at: "2026-12-07T10:00:00Z",
     context: {
       workflow: "handoff",

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
 from tidings.api.admin.approval_context import ApprovalContext, approval_context
 from tidings.api.admin.deps import AdminDep
 from tidings.api.admin.views import TEXT, IdPath
+from tidings.api.audit import note_change
 from tidings.api.auth import requires
 from tidings.api.errors import ApiError
 from tidings.api.openapi import problems
+from tidings.core.approvers import Approvers
 from tidings.errors import NotFound
 from tidings.runtime.approvals import decide_approval
 from tidings.storage import browse
@@ -31,6 +33,9 @@ class ApprovalOut(BaseModel):
     step_id: str
     message: str
     approvers: list[str]
+    #: Whether the caller may decide it: a named approver, one with a named role, or an
+    #: owner (a step that names nobody is for every approver).
+    may_decide: bool
     expires_at: datetime
     #: The workflow, the contact and the message approving would send; None when the
     #: journey is gone.
@@ -67,6 +72,9 @@ def pending(admin: AdminDep) -> list[ApprovalOut]:
             step_id=r.step_id,
             message=r.message,
             approvers=r.approvers,
+            may_decide=Approvers.of(r.approvers or []).may_decide(
+                admin.caller.actor, admin.caller.role.value
+            ),
             expires_at=r.expires_at,
             context=context,
         )
@@ -74,35 +82,60 @@ def pending(admin: AdminDep) -> list[ApprovalOut]:
     ]
 
 
-def _decide(approval_id: IdPath, decision: Decision, admin: AdminDep, approved: bool) -> Decided:
+def _decide(
+    approval_id: IdPath, decision: Decision, admin: AdminDep, request: Request, approved: bool
+) -> Decided:
     with admin.engine.connect() as conn:
         row = browse.get_approval(conn, admin.workspace_id, approval_id)
     if row is None:
         raise NotFound(f"no approval {approval_id} in this workspace")
+    caller = admin.caller
+    approvers = Approvers.of(row.approvers or [])
+    if not approvers.may_decide(caller.actor, caller.role.value):
+        raise ApiError(
+            403,
+            "Forbidden",
+            f"approval {approval_id} is for {approvers.describe()} to decide; you are "
+            f"{caller.actor} ({caller.role.value}). Ask one of them, or have the workflow "
+            "name you under the step's approvers",
+        )
     if row.status != ApprovalStatus.PENDING:
         raise ApiError(409, "Already decided", f"approval {approval_id} is {row.status}")
+    # A logged-in person decides as themselves; only a key's script says who it acts for.
+    by = caller.actor if caller.actor_type == "person" else decision.by
     status = decide_approval(
         admin.engine,
         admin.clock,
         admin.catalog,
         row.enrollment_id,
         approved=approved,
-        # A logged-in person decides as themselves; only a key's script says who it acts for.
-        by=admin.caller.actor if admin.caller.actor_type == "person" else decision.by,
+        by=by,
         comment=decision.comment,
         limits=admin.limits,
     )
     outcome = ApprovalStatus.APPROVED if approved else ApprovalStatus.REJECTED
+    # The audit trail records the caller and the time; this says what was decided.
+    note_change(
+        request,
+        str(approval_id),
+        decision=outcome.value,
+        by=by,
+        comment=decision.comment,
+        enrollment_id=row.enrollment_id,
+        step_id=row.step_id,
+    )
     return Decided(id=approval_id, status=outcome.value, enrollment_status=status)
 
 
-@router.post("/{approval_id}/approve", response_model=Decided, responses=problems(409))
-def approve(approval_id: IdPath, decision: Decision, admin: AdminDep) -> Decided:
-    """Approve: the journey takes its approve path now."""
-    return _decide(approval_id, decision, admin, approved=True)
+@router.post("/{approval_id}/approve", response_model=Decided, responses=problems(403, 409))
+def approve(approval_id: IdPath, decision: Decision, admin: AdminDep, request: Request) -> Decided:
+    """Approve: the journey takes its approve path now. Only the step's approvers (or an
+    owner) may; others get 403."""
+    return _decide(approval_id, decision, admin, request, approved=True)
 
 
-@router.post("/{approval_id}/reject", response_model=Decided, responses=problems(409))
-def reject(approval_id: IdPath, decision: Decision, admin: AdminDep) -> Decided:
-    """Reject: the journey takes its reject path, or leaves."""
-    return _decide(approval_id, decision, admin, approved=False)
+@router.post("/{approval_id}/reject", response_model=Decided, responses=problems(403, 409))
+def reject(approval_id: IdPath, decision: Decision, admin: AdminDep, request: Request) -> Decided:
+    """Reject: the journey takes its reject path, or leaves. Only the step's approvers (or
+    an owner) may; others get 403."""
+    return _decide(approval_id, decision, admin, request, approved=False)

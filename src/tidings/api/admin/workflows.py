@@ -26,6 +26,7 @@ from tidings.simulation.scenario import run_scenario
 from tidings.storage import browse
 from tidings.storage.contacts import find_contact, load_contacts
 from tidings.storage.engine import create_engine
+from tidings.storage.events import recent_event_names
 from tidings.storage.forms import form_fields
 from tidings.storage.people import Role
 from tidings.storage.reports import Period, WorkflowFigures, workflow_figures
@@ -116,8 +117,10 @@ def create(request: Request, admin: AdminDep, raw: RawBody) -> Deployed:
         raise ApiError(400, "Unreadable workflow", "the document is nested too deeply") from exc
     with admin.engine.connect() as conn:
         forms = form_fields(conn, admin.workspace_id)
-    # A form trigger names a form of this workspace, and reads that form's fields.
-    workflow, problems = validate_workflow(document, known_forms=forms)
+        seen = recent_event_names(conn, admin.workspace_id)
+    # A form trigger names a form of this workspace, and reads that form's fields; a
+    # behaviour rule's event is checked against the events received lately.
+    workflow, problems = validate_workflow(document, known_forms=forms, seen_events=seen)
     errors = [p for p in problems if p.severity == "error"]
     if workflow is None or errors:
         raise SpecInvalid("workflow", errors or [Problem("", "not a workflow")])

@@ -67,6 +67,12 @@ def evaluate(cond: Condition, facts: Facts) -> bool:
 
 
 def _behaviour(rule: Behaviour, facts: Facts) -> bool:
+    return _compare(rule.op, measure(rule, facts), rule.value)
+
+
+def measure(rule: Behaviour, facts: Facts) -> int | float | None:
+    """What a behaviour rule adds up from the history: the count of its events, or the
+    total, average, min or max of their property (None when there is nothing to average)."""
     since = None
     if rule.within is not None:
         if facts.now is None:
@@ -80,7 +86,7 @@ def _behaviour(rule: Behaviour, facts: Facts) -> bool:
         and (rule.where is None or evaluate(rule.where, replace(facts, event=e.properties)))
     ]
     if rule.aggregate is Aggregate.COUNT:
-        return _compare(rule.op, len(matching), rule.value)
+        return len(matching)
     ref = Field("event", rule.prop)
     numbers = [
         v for e in matching if _is_number(v := resolve(ref, Facts(contact={}, event=e.properties)))
@@ -95,7 +101,7 @@ def _behaviour(rule: Behaviour, facts: Facts) -> bool:
             total = min(numbers, default=None)
         case Aggregate.MAX:
             total = max(numbers, default=None)
-    return _compare(rule.op, total, rule.value)
+    return total
 
 
 def _value(operand: Operand, facts: Facts) -> Any:

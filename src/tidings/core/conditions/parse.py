@@ -311,7 +311,11 @@ class _Parser:
         self.take()
         try:
             return parse_duration(token.text)
-        except (ValueError, OverflowError):
+        except ValueError:
+            raise self.fail(
+                f"the window {token.text} is zero; give it a length, like 3d", token
+            ) from None
+        except OverflowError:
             raise self.fail(f"{token.text} is longer than any calendar holds", token) from None
 
     def parse_number(self, what: str) -> int | float:

@@ -36,6 +36,8 @@ class StepContext:
             consent=self.contact.consent,
             trigger=event,
             steps=self.state.step_facts(),
+            history=self.contact.history,
+            now=self.now,
         )
 
     def template_context(self) -> dict[str, Any]:

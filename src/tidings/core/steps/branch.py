@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from tidings.core.calendar import stable_fraction
-from tidings.core.conditions import evaluate, fields_of, parse_condition
-from tidings.core.conditions.evaluate import resolve
+from tidings.core.conditions import Condition, Facts, evaluate, fields_of, parse_condition
+from tidings.core.conditions.ast import behaviours_of, to_text
+from tidings.core.conditions.evaluate import measure, resolve
 from tidings.core.spec import BranchStep, SplitStep
 from tidings.core.steps.base import Outcome, StepContext, go_to
 
@@ -15,19 +18,28 @@ def run_branch(step: BranchStep, ctx: StepContext) -> Outcome:
     for number, rule in enumerate(step.branches, start=1):
         cond = parse_condition(rule.when)
         if evaluate(cond, facts):
-            seen = {str(f): resolve(f, facts) for f in fields_of(cond)}
+            seen = _values(cond, facts)
             detail = f"arm {number} ({rule.when}) -> {rule.next}"
             decision = ctx.decision("branched", detail, arm=number, values=seen)
             return Outcome(go_to(ctx.state, rule.next), decisions=(decision,))
     target = step.else_ if step.else_ is not None else ctx.workflow.next_of(step)
     seen = {
-        str(f): resolve(f, facts)
+        k: v
         for rule in step.branches
-        for f in fields_of(parse_condition(rule.when))
+        for k, v in _values(parse_condition(rule.when), facts).items()
     }
     detail = f"no arm held -> {target or 'end'}"
     decision = ctx.decision("branched", detail, arm="else", values=seen)
     return Outcome(go_to(ctx.state, target), decisions=(decision,))
+
+
+def _values(cond: Condition, facts: Facts) -> dict[str, Any]:
+    """The values a condition read: its fields, and what each rule on the past counted
+    (`performed product_viewed within 3d: 2`), for the timeline's why."""
+    seen: dict[str, Any] = {str(f): resolve(f, facts) for f in fields_of(cond)}
+    for rule in behaviours_of(cond):
+        seen[to_text(rule)] = measure(rule, facts)
+    return seen
 
 
 def run_split(step: SplitStep, ctx: StepContext) -> Outcome:

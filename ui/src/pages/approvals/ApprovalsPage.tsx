@@ -1,8 +1,10 @@
 // The approvals inbox: each journey paused for a person's decision, with what it concerns
 // (contact, workflow, the message approving would send, the deadline); approve or reject
-// with a comment. The server decides who may: the approver role (or an owner).
+// with a comment. The server decides who may: the step's named approvers, or the approver
+// role when it names nobody, and owners always; the card says when the caller may not. A
+// notice's link opens the inbox at its approval (`/approvals?open=<id>`).
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import { Link } from "wouter";
 import { api, unwrap } from "../../api/client";
 import type { components } from "../../api/schema";
@@ -39,18 +41,30 @@ export function ApprovalCard({
   canDecide,
   onDecide,
   busy,
+  opened = false,
 }: {
   approval: Approval;
   now: Date;
   canDecide: boolean;
   onDecide: (decision: Decision, comment: string) => void;
   busy: boolean;
+  /** Opened from a notice's link: shown first in view. */
+  opened?: boolean;
 }) {
   const [comment, setComment] = useState("");
+  const card = useRef<HTMLElement>(null);
+  useEffect(() => {
+    if (opened) card.current?.scrollIntoView?.({ block: "start" });
+  }, [opened]);
   const context = approval.context;
   const overdue = new Date(approval.expires_at) < now;
   return (
-    <article className="card approval" aria-label={`Approval ${approval.id}`}>
+    <article
+      ref={card}
+      className={`card approval${opened ? " approval--opened" : ""}`}
+      aria-label={`Approval ${approval.id}`}
+      aria-current={opened ? "true" : undefined}
+    >
       <header className="approval__header">
         <h2 className="approval__message">{approval.message}</h2>
         <span className={`deadline${overdue ? " deadline--over" : ""}`} title={moment(approval.expires_at)}>
@@ -88,6 +102,9 @@ export function ApprovalCard({
         )}
       </dl>
       <Preview approval={approval} />
+      {!approval.may_decide && (
+        <p className="muted">Only the approvers this step names, or an owner, may decide it.</p>
+      )}
       <div className="approval__decide">
         <label className="field approval__comment">
           <span className="field__label">Comment (kept on the contact's timeline)</span>
@@ -128,6 +145,7 @@ export function ApprovalsPage() {
   const role = useRole();
   const canDecide = role === "approver" || role === "owner";
   const [done, setDone] = useState<string | null>(null);
+  const opened = Number(new URLSearchParams(window.location.search).get("open"));
   const inbox = useQuery({ queryKey: ["approvals"], queryFn: () => unwrap(api.GET("/api/approvals")) });
   const decide = useMutation({
     mutationFn: ({ id, decision, comment }: { id: number; decision: Decision; comment: string }) => {
@@ -175,7 +193,8 @@ export function ApprovalsPage() {
             key={approval.id}
             approval={approval}
             now={now}
-            canDecide={canDecide}
+            canDecide={canDecide && approval.may_decide}
+            opened={approval.id === opened}
             busy={decide.isPending && decide.variables.id === approval.id}
             onDecide={(decision, comment) => decide.mutate({ id: approval.id, decision, comment })}
           />

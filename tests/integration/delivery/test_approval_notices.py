@@ -1,0 +1,178 @@
+"""Approvals that reach people: the approvers are told by email with a signed link to the
+inbox, only they (or an owner) may decide, and each decision is in the audit trail."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.integration.api.people import Browser, add_member, served
+from tests.integration.conftest import Store
+from tests.integration.delivery.conftest import PUBLIC, configure
+from tests.integration.journeys import deploy, rows, stored_json, subscriber, track
+from tests.servers import HttpSink, SmtpSink
+from tidings.runtime.dispatch import Dispatcher
+from tidings.storage.people import Role
+
+HANDOFF = """
+id: handoff
+name: Sales hand-off
+trigger: {event: demo_requested}
+templates:
+  hi: {subject: "A rep will call", text: "soon"}
+steps:
+  - {id: ask, type: approval, message: "Call {{ contact.email }}?", APPROVERS timeout: 2d, on_reject: done}
+  - {id: hi, type: send, template: hi}
+  - {id: done, type: exit, reason: handled}
+"""
+
+
+@pytest.fixture
+def client(store: Store) -> Iterator[TestClient]:
+    add_member(store, "lead@shop.example", Role.APPROVER)
+    add_member(store, "other@shop.example", Role.APPROVER)
+    add_member(store, "boss@shop.example", Role.OWNER)
+    add_member(store, "ed@shop.example", Role.EDITOR)
+    yield from served(store)
+
+
+def ask(store: Store, approvers: str) -> None:
+    deploy(store, HANDOFF.replace("APPROVERS", approvers))
+    subscriber(store, "ann")
+    track(store, "ann", "demo_requested")
+
+
+def link_in(body: str) -> str:
+    found = re.search(rf"{re.escape(PUBLIC)}(/approvals/open/\S+)", body)
+    assert found is not None, body
+    return found.group(1)
+
+
+def test_a_named_approver_gets_an_email_whose_link_opens_the_inbox_at_the_approval(
+    store: Store, dispatcher: Dispatcher, smtp: tuple[SmtpSink, int], client: TestClient
+) -> None:
+    ask(store, "approvers: [lead@shop.example],")
+    assert dispatcher.run_once().sent == 1
+    [mail] = smtp[0].received
+    assert mail.rcpt_to == ["lead@shop.example"]
+    message = mail.message
+    assert message["Subject"] == "Tidings alert: Approval needed: Call ann@example.com?"
+    path = link_in(message.get_content())
+    [approval_id] = [r[0] for r in rows(store, "SELECT id FROM approvals")]
+    opened = client.get(path)
+    assert opened.status_code == 303
+    assert opened.headers["location"] == f"/approvals?open={approval_id}"
+    # Opening the link decides nothing.
+    assert rows(store, "SELECT status FROM approvals") == [("pending",)]
+
+
+def test_a_changed_or_expired_link_is_refused(
+    store: Store, dispatcher: Dispatcher, smtp: tuple[SmtpSink, int], client: TestClient
+) -> None:
+    ask(store, "approvers: [lead@shop.example],")
+    dispatcher.run_once()
+    path = link_in(smtp[0].received[0].message.get_content())
+    token = path.rsplit("/", 1)[1]
+    changed = token[:-1] + ("A" if token[-1] != "A" else "B")
+    refused = client.get(f"/approvals/open/{changed}")
+    assert refused.status_code == 404 and "not valid" in refused.text
+    # Another workspace's id in front of the same signature is refused too.
+    assert client.get(f"/approvals/open/9{token}").status_code == 404
+    store.clock.advance(timedelta(days=2, seconds=1))
+    expired = client.get(path)
+    assert expired.status_code == 410 and "expired" in expired.text
+
+
+def test_only_a_named_approver_or_an_owner_may_decide_and_the_decision_is_audited(
+    store: Store, client: TestClient
+) -> None:
+    ask(store, "approvers: [lead@shop.example],")
+    [approval_id] = [r[0] for r in rows(store, "SELECT id FROM approvals")]
+    other = Browser(client)
+    assert other.login("other@shop.example").status_code == 200
+    (listed,) = other.call("GET", "/api/approvals").json()
+    assert listed["may_decide"] is False
+    refused = other.call("POST", f"/api/approvals/{approval_id}/approve", json={"by": "x"})
+    assert refused.status_code == 403
+    assert "lead@shop.example" in refused.json()["detail"]
+    assert rows(store, "SELECT status FROM approvals") == [("pending",)]
+    other.call("DELETE", "/api/session")
+
+    lead = Browser(client)
+    assert lead.login("lead@shop.example").status_code == 200
+    decided = lead.call(
+        "POST",
+        f"/api/approvals/{approval_id}/reject",
+        json={"by": "x", "comment": "not a fit"},
+    )
+    assert decided.status_code == 200, decided.text
+    assert rows(store, "SELECT status, decided_by FROM approvals") == [
+        ("rejected", "lead@shop.example")
+    ]
+    [entry] = rows(
+        store,
+        "SELECT actor_type, actor, at, details FROM audit_log WHERE subject_type = 'approvals'",
+    )
+    assert (entry.actor_type, entry.actor) == ("person", "lead@shop.example")
+    details = stored_json(entry.details)
+    assert details["decision"] == "rejected" and details["comment"] == "not a fit"
+    assert details["step_id"] == "ask"
+
+
+def test_a_step_that_names_nobody_tells_every_approver_and_owner(
+    store: Store, dispatcher: Dispatcher, smtp: tuple[SmtpSink, int], client: TestClient
+) -> None:
+    ask(store, "")
+    assert dispatcher.run_once().sent == 3
+    told = sorted(r for m in smtp[0].received for r in m.rcpt_to)
+    # Not the editor: an editor cannot decide approvals.
+    assert told == ["boss@shop.example", "lead@shop.example", "other@shop.example"]
+    [approval_id] = [r[0] for r in rows(store, "SELECT id FROM approvals")]
+    other = Browser(client)
+    other.login("other@shop.example")
+    assert (
+        other.call("POST", f"/api/approvals/{approval_id}/approve", json={"by": "x"}).status_code
+        == 200
+    )
+
+
+def test_a_role_named_as_approver_tells_its_members_and_an_owner_may_always_decide(
+    store: Store, dispatcher: Dispatcher, smtp: tuple[SmtpSink, int], client: TestClient
+) -> None:
+    ask(store, "approvers: [owner],")
+    assert dispatcher.run_once().sent == 1
+    assert smtp[0].received[0].rcpt_to == ["boss@shop.example"]
+    [approval_id] = [r[0] for r in rows(store, "SELECT id FROM approvals")]
+    lead = Browser(client)
+    lead.login("lead@shop.example")
+    assert (
+        lead.call("POST", f"/api/approvals/{approval_id}/approve", json={"by": "x"}).status_code
+        == 403
+    )
+    boss = Browser(client)
+    boss.login("boss@shop.example")
+    assert (
+        boss.call("POST", f"/api/approvals/{approval_id}/approve", json={"by": "x"}).status_code
+        == 200
+    )
+
+
+def test_the_workspace_slack_webhook_gets_the_notice_with_its_link(
+    store: Store,
+    dispatcher: Dispatcher,
+    receiver: HttpSink,
+    smtp: tuple[SmtpSink, int],
+    client: TestClient,
+) -> None:
+    configure(store, alerts={"slack_webhook_url": f"{receiver.url}/hooks/approvals"})
+    ask(store, "approvers: [lead@shop.example],")
+    assert dispatcher.run_once().sent == 2
+    [call] = receiver.requests
+    assert call.path == "/hooks/approvals"
+    text = call.json()["text"]
+    assert text.startswith("Approval needed: Call ann@example.com?")
+    assert client.get(link_in(text)).status_code == 303
