@@ -13,6 +13,7 @@ from tidings.api.admin import (
     forms,
     keys,
     messages,
+    moves,
     people,
     reports,
     scoring,
@@ -25,6 +26,7 @@ router = APIRouter(prefix="/api")
 for _module in (
     builder,
     workflows,
+    moves,
     contact_data,
     contacts,
     segments,

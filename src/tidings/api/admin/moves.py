@@ -1,0 +1,100 @@
+"""Moving the journeys that wait in older versions of a workflow onto its current version:
+a dry run, then the move."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, Field
+
+from tidings.api.admin.deps import AdminDep
+from tidings.api.admin.views import WorkflowKey
+from tidings.api.audit import note_change, note_unchanged
+from tidings.api.auth import requires
+from tidings.api.openapi import problems
+from tidings.core.moves import MovePlan
+from tidings.runtime import moves
+from tidings.storage.people import Role
+
+router = APIRouter(prefix="/workflows", tags=["workflows"], dependencies=[requires(Role.EDITOR)])
+
+#: A step id, held to the spec's own pattern: map entries reach messages and the timeline.
+StepId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_\-]+$")]
+
+
+class MigrationIn(BaseModel):
+    """Which steps of older versions become which steps of the current one, for the steps
+    renamed or replaced; a step with the same id in both needs no entry."""
+
+    map: dict[StepId, StepId] = Field(default_factory=dict, max_length=200)
+
+
+class MigrationLine(BaseModel):
+    """How many journeys go from one step to another, or stay where they are, and why."""
+
+    from_version: int
+    from_step: str
+    #: The step of the current version they move to; null for those who stay.
+    to_step: str | None
+    contacts: int
+    #: For a move, what becomes of the wait's deadline; for a stay, the reason.
+    note: str
+
+
+class MigrationOut(BaseModel):
+    """A move's dry run, or what the move did."""
+
+    to_version: int
+    moved: int
+    stranded: int
+    lines: list[MigrationLine]
+    applied: bool
+
+
+def _out(plan: MovePlan, applied: bool) -> MigrationOut:
+    return MigrationOut(
+        to_version=plan.to_version,
+        moved=len(plan.moves),
+        stranded=len(plan.stranded),
+        lines=[
+            MigrationLine(
+                from_version=line.from_version,
+                from_step=line.from_step,
+                to_step=line.to_step,
+                contacts=line.contacts,
+                note=line.note,
+            )
+            for line in plan.lines()
+        ],
+        applied=applied,
+    )
+
+
+@router.post("/{key}/migration", response_model=MigrationOut, responses=problems(404, 422))
+def plan_migration(
+    key: WorkflowKey, body: MigrationIn, request: Request, admin: AdminDep
+) -> MigrationOut:
+    """The dry run: where each journey waiting in an older version would go on the current
+    version (same step id, or as the map says), and which would stay and why. Nothing
+    changes."""
+    plan = moves.plan(
+        admin.engine, admin.clock, admin.catalog, admin.workspace_id, key, dict(body.map)
+    )
+    note_unchanged(request)
+    return _out(plan, applied=False)
+
+
+@router.post("/{key}/migration/apply", response_model=MigrationOut, responses=problems(404, 422))
+def apply_migration(
+    key: WorkflowKey, body: MigrationIn, request: Request, admin: AdminDep
+) -> MigrationOut:
+    """Move the journeys as the dry run says, each with a `migrated` line on its contact's
+    timeline; those who cannot move stay on their version."""
+    step_map = dict(body.map)
+    plan = moves.apply(admin.engine, admin.clock, admin.catalog, admin.workspace_id, key, step_map)
+    note_change(
+        request, key, to_version=plan.to_version, moved=len(plan.moves),
+        stranded=len(plan.stranded), map=step_map,
+    )  # fmt: skip
+    return _out(plan, applied=True)

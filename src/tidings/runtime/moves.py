@@ -1,0 +1,209 @@
+"""Moving the journeys that wait in older versions of a workflow onto its current version:
+the dry run, and the move itself, a batch per transaction."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Connection, Engine
+
+from tidings.clock import Clock
+from tidings.core.moves import MovePlan, check_step_map, moved_state, plan_moves
+from tidings.core.spec import ApprovalStep, Workflow
+from tidings.core.state import EnrollmentStatus
+from tidings.errors import SpecInvalid, WorkflowNotFound
+from tidings.runtime.transactions import transact
+from tidings.storage import moves, step_log
+from tidings.storage.browse import get_workflow
+from tidings.storage.enrollments import Stored
+from tidings.storage.workflows import Catalog, spec_to_json
+
+logger = logging.getLogger(__name__)
+
+#: Journeys per transaction: each batch holds its rows' locks only while it runs.
+BATCH = 500
+
+
+@dataclass(frozen=True)
+class Target:
+    """The version journeys would move to."""
+
+    workflow_id: int
+    version: int
+    spec: Workflow
+    #: The older versions that have waiting journeys, by version.
+    older: dict[int, Workflow]
+
+
+def _target(
+    conn: Connection, catalog: Catalog, workspace_id: int, key: str, new: Workflow | None
+) -> Target:
+    row = get_workflow(conn, workspace_id, key)
+    if row is None:
+        raise WorkflowNotFound(f"no workflow {key!r} in this workspace")
+    current = catalog.version(conn, row.id, row.current_version)
+    version, spec = row.current_version, current
+    if new is not None and spec_to_json(new) != spec_to_json(current):
+        # A spec not deployed yet: it would become the next version.
+        version, spec = row.current_version + 1, new
+    found = moves.waiting_versions(conn, row.id, version)
+    older = {v: catalog.version(conn, row.id, v) for v in found}
+    return Target(row.id, version, spec, older)
+
+
+def _checked_map(target: Target, step_map: Mapping[str, str]) -> None:
+    problems = check_step_map(step_map, target.older, target.spec) if step_map else []
+    if problems:
+        raise SpecInvalid("map", problems, kind="map")
+
+
+def plan(
+    engine: Engine,
+    clock: Clock,
+    catalog: Catalog,
+    workspace_id: int,
+    key: str,
+    step_map: Mapping[str, str],
+    new: Workflow | None = None,
+) -> MovePlan:
+    """The dry run: where each journey waiting in an older version of `key` would go on
+    `new` (a spec about to be published) or on the current version; nothing changes."""
+    now = clock.now()
+    with engine.connect() as conn:
+        target = _target(conn, catalog, workspace_id, key, new)
+        _checked_map(target, step_map)
+        result = MovePlan(target.version)
+        after = 0
+        while ids := moves.waiting_ids(conn, target.workflow_id, target.version, after, BATCH):
+            found = moves.load_waiting(conn, ids)
+            result = result.joined(_plan(conn, target, found, step_map, now, lock=False)[0])
+            after = ids[-1]
+    return result
+
+
+def _plan(
+    conn: Connection,
+    target: Target,
+    found: list[Stored],
+    step_map: Mapping[str, str],
+    now: datetime,
+    *,
+    lock: bool,
+) -> tuple[MovePlan, list[Stored]]:
+    zones = moves.timezones(conn, [s.state.contact_id for s in found], lock=lock)
+    if lock:
+        # Read again now that the contacts are locked: an event handled meanwhile may have
+        # moved a journey on, and the plan must be made on what is there now.
+        found = moves.load_waiting(conn, [s.state.id for s in found], lock=True)
+    waiting = [
+        moves.as_waiting(s.state, zones.get(s.state.contact_id, "UTC"))
+        for s in found
+        if s.state.status is EnrollmentStatus.WAITING and s.state.version < target.version
+    ]
+    return plan_moves(target.older, target.spec, target.version, waiting, step_map, now), found
+
+
+def apply(
+    engine: Engine,
+    clock: Clock,
+    catalog: Catalog,
+    workspace_id: int,
+    key: str,
+    step_map: Mapping[str, str],
+    *,
+    batch: int = BATCH,
+) -> MovePlan:
+    """Move the journeys waiting in older versions of `key` onto its current version, as
+    the dry run says, a batch per transaction; return what was done.
+
+    Each batch locks its contacts, then its journeys (as ingest does), and plans again on
+    what it finds under the locks, so a journey that an event or the scheduler moved on
+    meanwhile is planned afresh or left alone. The scheduler's claim skips locked rows,
+    and a journey's row is written only if it still stands where the plan found it: a move
+    never races a tick into running a step twice.
+    """
+    done: MovePlan | None = None
+    after = 0
+    while True:
+        now = clock.now()
+
+        def work(conn: Connection, after: int = after, now: datetime = now) -> tuple[MovePlan, int]:
+            target = _target(conn, catalog, workspace_id, key, None)
+            _checked_map(target, step_map)
+            ids = moves.waiting_ids(conn, target.workflow_id, target.version, after, batch)
+            if not ids:
+                return MovePlan(target.version), after
+            found = moves.load_waiting(conn, ids)
+            result, fresh = _plan(conn, target, found, step_map, now, lock=True)
+            return _write(conn, workspace_id, target, fresh, result, now), ids[-1]
+
+        result, last = transact(engine, work)
+        done = result if done is None else done.joined(result)
+        if last == after:
+            break
+        after = last
+    logger.info(
+        "moved waiting journeys",
+        extra={"action": "move", "moved": len(done.moves), "stranded": len(done.stranded)},
+    )
+    return done
+
+
+def _write(
+    conn: Connection,
+    workspace_id: int,
+    target: Target,
+    found: list[Stored],
+    result: MovePlan,
+    now: datetime,
+) -> MovePlan:
+    states = {s.state.id: s.state for s in found}
+    lines = []
+    written = []
+    for move in result.moves:
+        before = states[move.enrollment_id]
+        after = moved_state(before, move, target.version)
+        if not moves.move_enrollment(conn, before, after):
+            continue
+        written.append(move)
+        if isinstance(target.spec.step(move.to_step), ApprovalStep):
+            moves.move_approval(conn, move, move.wake_at)
+        lines.append(
+            step_log.line(
+                workspace_id,
+                move.contact_id,
+                "migrated",
+                f"from version {move.from_version} step {move.from_step} to version "
+                f"{target.version} step {move.to_step}; {move.deadline}",
+                now,
+                data={
+                    "from_version": move.from_version,
+                    "from_step": move.from_step,
+                    "to_version": target.version,
+                    "to_step": move.to_step,
+                },
+                enrollment_id=move.enrollment_id,
+                workflow_id=target.workflow_id,
+                version=target.version,
+                step_id=move.to_step,
+            )
+        )
+    for stay in result.stranded:
+        lines.append(
+            step_log.line(
+                workspace_id,
+                stay.contact_id,
+                "not_migrated",
+                f"stays on version {stay.from_version} at {stay.from_step}: {stay.reason}",
+                now,
+                enrollment_id=stay.enrollment_id,
+                workflow_id=target.workflow_id,
+                version=stay.from_version,
+                step_id=stay.from_step,
+            )
+        )
+    step_log.append_lines(conn, lines)
+    return MovePlan(result.to_version, tuple(written), result.stranded)
