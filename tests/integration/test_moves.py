@@ -49,7 +49,7 @@ steps:
 # Version 2: `pause` is renamed `hold`, the payment gets five days, `legacy` is gone, and
 # the message after the waits is a new one.
 V2 = (
-    V1.replace("after: {subject: \"After, version 1\"", "after: {subject: \"After, version 2\"")
+    V1.replace('after: {subject: "After, version 1"', 'after: {subject: "After, version 2"')
     .replace("next: pause}", "next: hold}")
     .replace("{id: pause, type: wait", "{id: hold, type: wait")
     .replace("event: paid, timeout: 3d", "event: paid, timeout: 5d")
