@@ -135,7 +135,8 @@ def check_step_map(
     or that is not a wait."""
     problems = []
     for source, target in step_map.items():
-        if not any(spec.step(source) is not None for spec in old.values()):
+        # With nobody waiting in an older version, a source has nothing to be checked by.
+        if old and not any(spec.step(source) is not None for spec in old.values()):
             versions = ", ".join(str(v) for v in sorted(old)) or "none"
             problems.append(
                 Problem(

@@ -132,7 +132,9 @@ def apply(
 
         def work(conn: Connection, after: int = after, now: datetime = now) -> tuple[MovePlan, int]:
             target = _target(conn, catalog, workspace_id, key, None)
-            _checked_map(target, step_map)
+            if after == 0:
+                # Later batches find fewer older versions waiting: the map is checked once.
+                _checked_map(target, step_map)
             ids = moves.waiting_ids(conn, target.workflow_id, target.version, after, batch)
             if not ids:
                 return MovePlan(target.version), after
