@@ -71,7 +71,7 @@ def _out(plan: MovePlan, applied: bool) -> MigrationOut:
     )
 
 
-@router.post("/{key}/migration", response_model=MigrationOut, responses=problems(404, 422))
+@router.post("/{key}/migration", response_model=MigrationOut, responses=problems(400, 404, 422))
 def plan_migration(
     key: WorkflowKey, body: MigrationIn, request: Request, admin: AdminDep
 ) -> MigrationOut:
@@ -85,7 +85,9 @@ def plan_migration(
     return _out(plan, applied=False)
 
 
-@router.post("/{key}/migration/apply", response_model=MigrationOut, responses=problems(404, 422))
+@router.post(
+    "/{key}/migration/apply", response_model=MigrationOut, responses=problems(400, 404, 422)
+)
 def apply_migration(
     key: WorkflowKey, body: MigrationIn, request: Request, admin: AdminDep
 ) -> MigrationOut:
