@@ -117,3 +117,33 @@ def test_viewers_may_not_look_or_move(store: Store, client: TestClient) -> None:
     assert vi.call("POST", "/api/workflows/nurture/migration", json={}).status_code == 403
     assert vi.call("POST", "/api/workflows/nurture/migration/apply", json={}).status_code == 403
     assert rows(store, "SELECT DISTINCT version FROM enrollments") == [(1,)]
+
+
+def test_the_dry_run_can_plan_on_the_draft_before_it_is_published(
+    store: Store, client: TestClient
+) -> None:
+    deploy(store, V1)
+    subscriber(store, "ann")
+    track(store, "ann", "signed_up")
+    ed = _as(client, "ed@example.com")
+    saved = ed.call(
+        "PUT", "/api/workflows/nurture/draft", content=V2,
+        headers={"Content-Type": "application/yaml"},
+    )  # fmt: skip
+    assert saved.status_code in (200, 201), saved.text
+    dry = ed.call(
+        "POST", "/api/workflows/nurture/migration", json={"map": {"pause": "hold"}, "draft": True}
+    )
+    assert dry.status_code == 200, dry.text
+    assert (dry.json()["to_version"], dry.json()["moved"]) == (2, 1)
+    assert [(line["from_step"], line["to_step"]) for line in dry.json()["lines"]] == [
+        ("pause", "hold")
+    ]
+    # On the live version (still version 1) nobody waits in an older one.
+    live = ed.call("POST", "/api/workflows/nurture/migration", json={"map": {}})
+    assert (live.json()["to_version"], live.json()["lines"]) == (1, [])
+    assert ed.call("POST", "/api/workflows/nurture/publish").status_code == 200
+    done = ed.call(
+        "POST", "/api/workflows/nurture/migration/apply", json={"map": {"pause": "hold"}}
+    )
+    assert done.json()["moved"] == 1

@@ -2495,6 +2495,11 @@ export interface components {
          *     renamed or replaced; a step with the same id in both needs no entry.
          */
         MigrationIn: {
+            /**
+             * Draft
+             * @default false
+             */
+            draft: boolean;
             /** Map */
             map?: {
                 [key: string]: string;

@@ -8,13 +8,19 @@ from typing import Annotated
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
+from tidings.api.admin.builder import _validation
 from tidings.api.admin.deps import AdminDep
 from tidings.api.admin.views import WorkflowKey
 from tidings.api.audit import note_change, note_unchanged
 from tidings.api.auth import requires
+from tidings.api.errors import ApiError
 from tidings.api.openapi import problems
 from tidings.core.moves import MovePlan
+from tidings.core.problems import Problem
+from tidings.core.spec import Workflow
+from tidings.errors import SpecInvalid
 from tidings.runtime import moves
+from tidings.storage.drafts import get_draft
 from tidings.storage.people import Role
 
 router = APIRouter(prefix="/workflows", tags=["workflows"], dependencies=[requires(Role.EDITOR)])
@@ -28,6 +34,9 @@ class MigrationIn(BaseModel):
     renamed or replaced; a step with the same id in both needs no entry."""
 
     map: dict[StepId, StepId] = Field(default_factory=dict, max_length=200)
+    #: Plan against the builder's draft (what publishing it would make) rather than the
+    #: current version; only the dry run takes it, the move is onto the current version.
+    draft: bool = False
 
 
 class MigrationLine(BaseModel):
@@ -71,6 +80,24 @@ def _out(plan: MovePlan, applied: bool) -> MigrationOut:
     )
 
 
+def _draft_spec(admin: AdminDep, key: str) -> Workflow:
+    with admin.engine.connect() as conn:
+        draft = get_draft(conn, admin.workspace_id, key)
+    if draft is None:
+        raise ApiError(
+            404, "Not found", f"no draft of {key!r}; drop `draft` to plan on the live version"
+        )
+    # Read exactly as publishing will read it, so the plan is the one publishing makes.
+    workflow, verdict = _validation(draft.source, key)
+    if workflow is None:
+        errors = [
+            Problem(p.path, p.message, p.hint) for p in verdict.problems if p.severity == "error"
+        ]
+        raise SpecInvalid(f"draft of {key}", errors)
+    assert isinstance(workflow, Workflow)
+    return workflow
+
+
 @router.post("/{key}/migration", response_model=MigrationOut, responses=problems(400, 404, 422))
 def plan_migration(
     key: WorkflowKey, body: MigrationIn, request: Request, admin: AdminDep
@@ -78,8 +105,9 @@ def plan_migration(
     """The dry run: where each journey waiting in an older version would go on the current
     version (same step id, or as the map says), and which would stay and why. Nothing
     changes."""
+    new = _draft_spec(admin, key) if body.draft else None
     plan = moves.plan(
-        admin.engine, admin.clock, admin.catalog, admin.workspace_id, key, dict(body.map)
+        admin.engine, admin.clock, admin.catalog, admin.workspace_id, key, dict(body.map), new
     )
     note_unchanged(request)
     return _out(plan, applied=False)
