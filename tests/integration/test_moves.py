@@ -5,15 +5,20 @@ the old version."""
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import Connection, text
 
 from tests.integration.conftest import Store
 from tests.integration.journeys import deploy, rows, subscriber, tick, track
+from tidings.core.moves import MovePlan
 from tidings.errors import SpecInvalid
 from tidings.runtime import moves
 from tidings.runtime.approvals import decide_approval
+from tidings.runtime.ingest import Incoming, ingest
 
 V1 = """
 id: waits
@@ -186,3 +191,58 @@ def test_a_map_to_a_step_the_new_version_lacks_is_refused(store: Store) -> None:
     [problem] = caught.value.problems
     assert problem.path == "map.pause"
     assert "no step 'hodl' in the new version" in problem.message
+
+
+def _until_one_waits_on_a_lock(store: Store) -> None:
+    """Return once a backend of this database waits for a row lock (or after a minute:
+    then the move simply runs after the event, and the assertions still hold)."""
+    deadline = time.monotonic() + 60
+    with store.engine.connect() as conn:
+        while time.monotonic() < deadline:
+            waiting = conn.execute(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+                )
+            ).scalar_one()
+            if waiting:
+                return
+            time.sleep(0.05)
+
+
+@pytest.mark.postgres
+def test_a_move_racing_an_event_waits_and_leaves_the_journey_the_event_moved_on(
+    pg_store: Store,
+) -> None:
+    store = pg_store
+    _start(store)
+    done: list[MovePlan] = []
+    mover = threading.Thread(
+        target=lambda: done.append(
+            moves.apply(
+                store.engine, store.clock, store.catalog, store.workspace_id, "waits",
+                {"pause": "hold"},
+            )
+        )
+    )  # fmt: skip
+
+    def while_the_event_holds_its_locks(_: Connection) -> None:
+        # The move starts while the payment's transaction, not yet committed, has the
+        # contact locked and the journey moved on: the move must wait, then see it.
+        mover.start()
+        _until_one_waits_on_a_lock(store)
+
+    paid = Incoming("race-paid", "event", "paid", store.clock.now())
+    ingest(
+        store.engine, store.workspace_id, [paid], store.clock, store.catalog,
+        then=while_the_event_holds_its_locks,
+    )  # fmt: skip
+    mover.join(120)
+    [plan] = done
+    assert sorted(m.from_step for m in plan.moves) == sorted(
+        ["pause", "before_start", "paid", "either", "ask"]
+    )  # the late payer moved; the one who paid did not
+    assert _journey(store, "event") == (1, None, "completed")
+    tick(store, timedelta(days=30))
+    assert _subjects(store, "event") == ["Before", "After, version 1"]
+    assert _subjects(store, "event_late") == ["Before", "After, version 2"]
