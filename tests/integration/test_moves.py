@@ -19,6 +19,7 @@ from tidings.errors import SpecInvalid
 from tidings.runtime import moves
 from tidings.runtime.approvals import decide_approval
 from tidings.runtime.ingest import Incoming, ingest
+from tidings.storage import enrollments
 
 V1 = """
 id: waits
@@ -246,3 +247,28 @@ def test_a_move_racing_an_event_waits_and_leaves_the_journey_the_event_moved_on(
     tick(store, timedelta(days=30))
     assert _subjects(store, "event") == ["Before", "After, version 1"]
     assert _subjects(store, "event_late") == ["Before", "After, version 2"]
+
+
+@pytest.mark.postgres
+def test_a_journey_a_worker_is_running_is_passed_by_and_reported_not_moved_under_it(
+    pg_store: Store,
+) -> None:
+    store = pg_store
+    _start(store)
+    store.clock.advance(timedelta(days=1, minutes=1))  # `legacy` (one day) is due
+    with store.engine.connect() as worker, worker.begin():
+        [claimed] = enrollments.claim_due(worker, store.clock.now(), 10)  # a tick, mid-batch
+        done = moves.apply(
+            store.engine, store.clock, store.catalog, store.workspace_id, "waits",
+            {"pause": "hold", "legacy": "hold"},
+        )  # fmt: skip
+        stayed = {(s.from_step, s.reason) for s in done.stranded}
+        assert stayed == {("legacy", "a worker was running it during the move; run the move again")}
+        assert len(done.moves) == 6
+    assert _journey(store, "legacy") == (1, "legacy", "waiting")
+    again = moves.apply(
+        store.engine, store.clock, store.catalog, store.workspace_id, "waits",
+        {"legacy": "hold"},
+    )  # fmt: skip
+    assert [(m.from_step, m.to_step) for m in again.moves] == [("legacy", "hold")]
+    assert claimed.state.step_id == "legacy"

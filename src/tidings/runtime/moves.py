@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlalchemy import Connection, Engine
 
 from tidings.clock import Clock
-from tidings.core.moves import MovePlan, check_step_map, moved_state, plan_moves
+from tidings.core.moves import MovePlan, Stranded, check_step_map, moved_state, plan_moves
 from tidings.core.spec import ApprovalStep, Workflow
 from tidings.core.state import EnrollmentStatus
 from tidings.errors import SpecInvalid, WorkflowNotFound
@@ -79,31 +79,25 @@ def plan(
         after = 0
         while ids := moves.waiting_ids(conn, target.workflow_id, target.version, after, BATCH):
             found = moves.load_waiting(conn, ids)
-            result = result.joined(_plan(conn, target, found, step_map, now, lock=False)[0])
+            zones = moves.timezones(conn, [s.state.contact_id for s in found])
+            result = result.joined(_plan(target, found, zones, step_map, now))
             after = ids[-1]
     return result
 
 
 def _plan(
-    conn: Connection,
     target: Target,
     found: list[Stored],
+    zones: Mapping[int, str],
     step_map: Mapping[str, str],
     now: datetime,
-    *,
-    lock: bool,
-) -> tuple[MovePlan, list[Stored]]:
-    zones = moves.timezones(conn, [s.state.contact_id for s in found], lock=lock)
-    if lock:
-        # Read again now that the contacts are locked: an event handled meanwhile may have
-        # moved a journey on, and the plan must be made on what is there now.
-        found = moves.load_waiting(conn, [s.state.id for s in found], lock=True)
+) -> MovePlan:
     waiting = [
         moves.as_waiting(s.state, zones.get(s.state.contact_id, "UTC"))
         for s in found
         if s.state.status is EnrollmentStatus.WAITING and s.state.version < target.version
     ]
-    return plan_moves(target.older, target.spec, target.version, waiting, step_map, now), found
+    return plan_moves(target.older, target.spec, target.version, waiting, step_map, now)
 
 
 def apply(
@@ -119,39 +113,97 @@ def apply(
     """Move the journeys waiting in older versions of `key` onto its current version, as
     the dry run says, a batch per transaction; return what was done.
 
-    Each batch locks its contacts, then its journeys (as ingest does), and plans again on
-    what it finds under the locks, so a journey that an event or the scheduler moved on
-    meanwhile is planned afresh or left alone. The scheduler's claim skips locked rows,
-    and a journey's row is written only if it still stands where the plan found it: a move
-    never races a tick into running a step twice.
+    Each batch locks its contacts, as ingest does, then its journeys, passing by those a
+    worker holds (SKIP LOCKED, as workers do with each other's claims; they are tried again
+    after the rest), and plans again on what it finds under the locks: a journey an event
+    or the scheduler moved on meanwhile is planned afresh or left alone. A journey's row is
+    written only if it still stands where the plan found it, and the scheduler's claim
+    passes by the rows a batch holds: a move never races a tick into running a step twice.
     """
-    done: MovePlan | None = None
+    done = MovePlan(0)
+    busy: list[int] = []
     after = 0
     while True:
-        now = clock.now()
 
-        def work(conn: Connection, after: int = after, now: datetime = now) -> tuple[MovePlan, int]:
+        def work(
+            conn: Connection, after: int = after, now: datetime = clock.now()
+        ) -> tuple[MovePlan, list[int], int]:
             target = _target(conn, catalog, workspace_id, key, None)
             if after == 0:
                 # Later batches find fewer older versions waiting: the map is checked once.
                 _checked_map(target, step_map)
             ids = moves.waiting_ids(conn, target.workflow_id, target.version, after, batch)
             if not ids:
-                return MovePlan(target.version), after
-            found = moves.load_waiting(conn, ids)
-            result, fresh = _plan(conn, target, found, step_map, now, lock=True)
-            return _write(conn, workspace_id, target, fresh, result, now), ids[-1]
+                return MovePlan(target.version), [], after
+            return (*_move_batch(conn, workspace_id, target, ids, step_map, now), ids[-1])
 
-        result, last = transact(engine, work)
-        done = result if done is None else done.joined(result)
+        result, skipped, last = transact(engine, work)
+        done, busy = _joined(done, result), busy + skipped
         if last == after:
             break
         after = last
+    for _ in range(BUSY_ROUNDS):
+        if not busy:
+            break
+
+        def again(
+            conn: Connection, ids: tuple[int, ...] = tuple(busy), now: datetime = clock.now()
+        ) -> tuple[MovePlan, list[int]]:
+            target = _target(conn, catalog, workspace_id, key, None)
+            return _move_batch(conn, workspace_id, target, list(ids), step_map, now)
+
+        result, busy = transact(engine, again)
+        done = _joined(done, result)
+    done = _joined(done, _still_busy(engine, busy, done.to_version))
     logger.info(
         "moved waiting journeys",
         extra={"action": "move", "moved": len(done.moves), "stranded": len(done.stranded)},
     )
     return done
+
+
+#: How many times journeys a worker was running are tried again before they are reported.
+BUSY_ROUNDS = 3
+BUSY = "a worker was running it during the move; run the move again"
+
+
+def _joined(done: MovePlan, more: MovePlan) -> MovePlan:
+    return MovePlan(more.to_version or done.to_version, done.moves + more.moves,
+                    done.stranded + more.stranded)  # fmt: skip
+
+
+def _still_busy(engine: Engine, busy: list[int], to_version: int) -> MovePlan:
+    """Journeys a worker held through every round: counted as staying, never left out."""
+    with engine.connect() as conn:
+        found = moves.load_waiting(conn, busy)
+    return MovePlan(
+        to_version,
+        stranded=tuple(
+            Stranded(s.state.id, s.state.contact_id, s.state.version, s.state.step_id or "", BUSY)
+            for s in found
+            if s.state.status is EnrollmentStatus.WAITING and s.state.version < to_version
+        ),
+    )
+
+
+def _move_batch(
+    conn: Connection,
+    workspace_id: int,
+    target: Target,
+    ids: list[int],
+    step_map: Mapping[str, str],
+    now: datetime,
+) -> tuple[MovePlan, list[int]]:
+    """Move one batch in the caller's transaction; return what it did and the ids a
+    worker held."""
+    contacts = [s.state.contact_id for s in moves.load_waiting(conn, ids)]
+    zones = moves.timezones(conn, contacts, lock=True)
+    # Read again now that the contacts are locked: an event handled meanwhile may have
+    # moved a journey on, and the plan must be made on what is there now.
+    fresh = moves.load_waiting(conn, ids, lock=True)
+    held = set(ids) - {s.state.id for s in fresh}
+    result = _plan(target, fresh, zones, step_map, now)
+    return _write(conn, workspace_id, target, fresh, result, now), sorted(held)
 
 
 def _write(

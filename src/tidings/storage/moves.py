@@ -48,8 +48,9 @@ def waiting_versions(conn: Connection, workflow_id: int, below_version: int) -> 
 
 
 def load_waiting(conn: Connection, ids: Sequence[int], *, lock: bool = False) -> list[Stored]:
-    """These journeys as they are now; locked on PostgreSQL when `lock` is set, so that the
-    scheduler's claim (FOR UPDATE SKIP LOCKED) passes them by until the move commits."""
+    """These journeys as they are now. With `lock`, on PostgreSQL, locked until the
+    transaction ends, so that the scheduler's claim (FOR UPDATE SKIP LOCKED) passes them
+    by; those a worker holds already are passed by in turn (left out of the answer)."""
     if not ids:
         return []
     query = (
@@ -59,7 +60,7 @@ def load_waiting(conn: Connection, ids: Sequence[int], *, lock: bool = False) ->
         .order_by(enrollments.c.id)
     )
     if lock and is_postgres(conn):
-        query = query.with_for_update(of=enrollments)
+        query = query.with_for_update(of=enrollments, skip_locked=True)
     return [enrollment_from_row(r) for r in conn.execute(query)]
 
 
