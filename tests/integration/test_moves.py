@@ -35,12 +35,14 @@ steps:
     branches:
       - {when: 'event.kind == "timer"', next: pause}
       - {when: 'event.kind == "at"', next: before_start}
+      - {when: 'event.kind == "local"', next: morning}
       - {when: 'event.kind == "event"', next: paid}
       - {when: 'event.kind == "events"', next: either}
       - {when: 'event.kind == "approval"', next: ask}
     else: legacy
   - {id: pause, type: wait, for: 2d, next: after}
   - {id: before_start, type: wait, at: "event.starts_at - 1h", next: after}
+  - {id: morning, type: wait, until: {time: "09:00"}, next: after}
   - {id: paid, type: wait, event: paid, timeout: 3d, next: after}
   - id: either
     type: wait
@@ -63,7 +65,7 @@ V2 = (
     .replace("    else: legacy\n", "    else: after\n")
 )
 
-KINDS = ("timer", "at", "event", "event_late", "events", "approval", "legacy")
+KINDS = ("timer", "at", "local", "event", "event_late", "events", "approval", "legacy")
 
 
 def _start(store: Store) -> None:
@@ -107,6 +109,7 @@ def test_the_dry_run_counts_moves_and_stays_and_changes_nothing(store: Store) ->
     assert table == {
         ("pause", "hold"): (1, "deadline kept"),
         ("before_start", "before_start"): (1, "deadline kept"),
+        ("morning", "morning"): (1, "deadline kept"),
         ("paid", "paid"): (2, "timeout 3d -> 5d, counted from the wait's start"),
         ("either", "either"): (1, "deadline kept"),
         ("ask", "ask"): (1, "deadline kept"),
@@ -126,7 +129,7 @@ def test_moved_journeys_go_on_in_the_new_version_and_the_stranded_in_the_old(
     done = moves.apply(
         store.engine, store.clock, store.catalog, store.workspace_id, "waits", {"pause": "hold"}
     )
-    assert (len(done.moves), len(done.stranded)) == (6, 1)
+    assert (len(done.moves), len(done.stranded)) == (7, 1)
     assert _journey(store, "timer") == (2, "hold", "waiting")
     assert _journey(store, "legacy") == (1, "legacy", "waiting")
     lines = rows(
@@ -145,7 +148,7 @@ def test_moved_journeys_go_on_in_the_new_version_and_the_stranded_in_the_old(
         store.engine, store.clock, store.catalog, approval_for, approved=True, by="lead@example.com"
     )
     tick(store, timedelta(days=3, hours=1))
-    for user in ("timer", "at", "event", "events", "approval"):
+    for user in ("timer", "at", "local", "event", "events", "approval"):
         assert _subjects(store, user) == ["Before", "After, version 2"], user
     assert _subjects(store, "legacy") == ["Before", "After, version 1"]
     # The payment's wait now lasts five days from its start, not three.
@@ -166,7 +169,7 @@ def test_a_second_move_finds_nobody_left_but_the_stranded(store: Store) -> None:
         store.engine, store.clock, store.catalog, store.workspace_id, "waits", {"pause": "hold"}
     )
     assert (len(again.moves), len(again.stranded)) == (0, 1)
-    assert len(rows(store, "SELECT id FROM step_log WHERE action = 'migrated'")) == 6
+    assert len(rows(store, "SELECT id FROM step_log WHERE action = 'migrated'")) == 7
 
 
 def test_a_journey_that_moved_on_before_the_move_is_left_alone(store: Store) -> None:
@@ -241,7 +244,7 @@ def test_a_move_racing_an_event_waits_and_leaves_the_journey_the_event_moved_on(
     mover.join(120)
     [plan] = done
     assert sorted(m.from_step for m in plan.moves) == sorted(
-        ["pause", "before_start", "paid", "either", "ask"]
+        ["pause", "before_start", "morning", "paid", "either", "ask"]
     )  # the late payer moved; the one who paid did not
     assert _journey(store, "event") == (1, None, "completed")
     tick(store, timedelta(days=30))
@@ -255,20 +258,23 @@ def test_a_journey_a_worker_is_running_is_passed_by_and_reported_not_moved_under
 ) -> None:
     store = pg_store
     _start(store)
-    store.clock.advance(timedelta(days=1, minutes=1))  # `legacy` (one day) is due
+    store.clock.advance(timedelta(days=1, minutes=1))  # `morning` and `legacy` are due
+    busy = "a worker was running it during the move; run the move again"
     with store.engine.connect() as worker, worker.begin():
-        [claimed] = enrollments.claim_due(worker, store.clock.now(), 10)  # a tick, mid-batch
+        claimed = enrollments.claim_due(worker, store.clock.now(), 10)  # a tick, mid-batch
+        assert sorted(c.state.step_id or "" for c in claimed) == ["legacy", "morning"]
         done = moves.apply(
             store.engine, store.clock, store.catalog, store.workspace_id, "waits",
             {"pause": "hold", "legacy": "hold"},
         )  # fmt: skip
         stayed = {(s.from_step, s.reason) for s in done.stranded}
-        assert stayed == {("legacy", "a worker was running it during the move; run the move again")}
+        assert stayed == {("legacy", busy), ("morning", busy)}
         assert len(done.moves) == 6
     assert _journey(store, "legacy") == (1, "legacy", "waiting")
     again = moves.apply(
         store.engine, store.clock, store.catalog, store.workspace_id, "waits",
         {"legacy": "hold"},
     )  # fmt: skip
-    assert [(m.from_step, m.to_step) for m in again.moves] == [("legacy", "hold")]
-    assert claimed.state.step_id == "legacy"
+    assert sorted((m.from_step, m.to_step) for m in again.moves) == [
+        ("legacy", "hold"), ("morning", "morning"),
+    ]  # fmt: skip
