@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import threading
 import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, select, text
 
 from tests.integration.conftest import Store
 from tests.integration.journeys import deploy, rows, subscriber, tick, track
@@ -20,6 +20,7 @@ from tidings.runtime import moves
 from tidings.runtime.approvals import decide_approval
 from tidings.runtime.ingest import Incoming, ingest
 from tidings.storage import enrollments
+from tidings.storage.tables import approvals
 
 V1 = """
 id: waits
@@ -61,6 +62,9 @@ V2 = (
     .replace("next: pause}", "next: hold}")
     .replace("{id: pause, type: wait", "{id: hold, type: wait")
     .replace("event: paid, timeout: 3d", "event: paid, timeout: 5d")
+    .replace(
+        "approvers: [lead@example.com], timeout: 2d", "approvers: [lead@example.com], timeout: 3d"
+    )
     .replace("  - {id: legacy, type: wait, for: 1d, next: after}\n", "")
     .replace("    else: legacy\n", "    else: after\n")
 )
@@ -112,7 +116,7 @@ def test_the_dry_run_counts_moves_and_stays_and_changes_nothing(store: Store) ->
         ("morning", "morning"): (1, "deadline kept"),
         ("paid", "paid"): (2, "timeout 3d -> 5d, counted from the wait's start"),
         ("either", "either"): (1, "deadline kept"),
-        ("ask", "ask"): (1, "deadline kept"),
+        ("ask", "ask"): (1, "timeout 2d -> 3d, counted from the wait's start"),
         ("legacy", None): (
             1,
             "step legacy is not in the new version; map it with legacy=STEP",
@@ -140,6 +144,10 @@ def test_moved_journeys_go_on_in_the_new_version_and_the_stranded_in_the_old(
     assert [r[0] for r in lines] == [
         "from version 1 step pause to version 2 step hold; deadline kept"
     ]
+    # The pending approval follows its journey, with the new deadline.
+    with store.engine.connect() as conn:
+        expires_at = conn.execute(select(approvals.c.expires_at)).scalar_one()
+    assert expires_at == datetime(2026, 3, 5, 12, 0, tzinfo=UTC)
     # The events and the decision reach the moved journeys on their new steps.
     track(store, "event", "paid")
     track(store, "events", "replied")
