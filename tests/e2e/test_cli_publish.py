@@ -107,3 +107,37 @@ def test_a_map_to_a_missing_step_is_refused_and_nothing_is_published(tmp_path: P
     assert "no step 'hodl' in the new version" in wrong.stderr
     listed = tidings("workflows", "list", *database, cwd=tmp_path)
     assert "v1" in listed.stdout
+
+
+def test_migrate_moves_onto_a_version_already_deployed_and_is_audited(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/p.db"
+    database = ("--database", url)
+    assert tidings("init", *database, cwd=tmp_path).returncode == 0
+    (tmp_path / "nurture.yaml").write_text(V1, encoding="utf-8")
+    assert tidings("workflows", "deploy", "nurture.yaml", *database, cwd=tmp_path).returncode == 0
+    _sign_up(url, ["ann"])
+    (tmp_path / "nurture.yaml").write_text(V2, encoding="utf-8")
+    assert tidings("workflows", "deploy", "nurture.yaml", *database, cwd=tmp_path).returncode == 0
+    assert _versions(url) == [(1, "pause")]  # deploying alone leaves them where they are
+    unmapped = tidings("workflows", "migrate", "nurture", "--yes", *database, cwd=tmp_path)
+    assert unmapped.returncode == 0, unmapped.stderr
+    assert "step pause is not in the new version; map it with pause=STEP" in unmapped.stdout
+    assert "moved 0 to version 2; 1 stay" in unmapped.stdout
+    moved = tidings(
+        "workflows", "migrate", "nurture", "--map", "pause=hold", "--yes", *database, cwd=tmp_path
+    )
+    assert moved.returncode == 0, moved.stderr
+    assert "nurture: moved 1 to version 2; 0 stay on their version" in moved.stdout
+    assert _versions(url) == [(2, "hold")]
+    nothing = tidings("workflows", "migrate", "nurture", *database, cwd=tmp_path)
+    assert "nurture: no journeys wait in an older version" in nothing.stdout
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        audited = conn.execute(
+            text("SELECT actor, action, subject_key FROM audit_log ORDER BY id")
+        ).all()
+    engine.dispose()
+    assert [tuple(r) for r in audited][-2:] == [
+        ("cli", "workflows.apply_migration", "nurture"),
+        ("cli", "workflows.apply_migration", "nurture"),
+    ]
