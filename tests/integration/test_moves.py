@@ -20,6 +20,7 @@ from tidings.runtime import moves
 from tidings.runtime.approvals import decide_approval
 from tidings.runtime.ingest import Incoming, ingest
 from tidings.storage import enrollments
+from tidings.storage import moves as stored_moves
 from tidings.storage.tables import approvals
 
 V1 = """
@@ -55,13 +56,15 @@ steps:
   - {id: after, type: send, template: after}
 """
 
-# Version 2: `pause` is renamed `hold`, the payment gets five days, `legacy` is gone, and
-# the message after the waits is a new one.
+# Version 2: `pause` is renamed `hold`, the payment gets five days, the reminder comes two
+# hours before the start, the approval three days, `legacy` is gone, and the message after
+# the waits is a new one.
 V2 = (
     V1.replace('after: {subject: "After, version 1"', 'after: {subject: "After, version 2"')
     .replace("next: pause}", "next: hold}")
     .replace("{id: pause, type: wait", "{id: hold, type: wait")
     .replace("event: paid, timeout: 3d", "event: paid, timeout: 5d")
+    .replace("event.starts_at - 1h", "event.starts_at - 2h")
     .replace(
         "approvers: [lead@example.com], timeout: 2d", "approvers: [lead@example.com], timeout: 3d"
     )
@@ -112,7 +115,11 @@ def test_the_dry_run_counts_moves_and_stays_and_changes_nothing(store: Store) ->
     table = {(line.from_step, line.to_step): (line.contacts, line.note) for line in plan.lines()}
     assert table == {
         ("pause", "hold"): (1, "deadline kept"),
-        ("before_start", "before_start"): (1, "deadline kept"),
+        ("before_start", "before_start"): (
+            1,
+            "moment event.starts_at - 1h -> event.starts_at - 2h,"
+            " worked out again for this contact",
+        ),
         ("morning", "morning"): (1, "deadline kept"),
         ("paid", "paid"): (2, "timeout 3d -> 5d, counted from the wait's start"),
         ("either", "either"): (1, "deadline kept"),
@@ -147,7 +154,16 @@ def test_moved_journeys_go_on_in_the_new_version_and_the_stranded_in_the_old(
     # The pending approval follows its journey, with the new deadline.
     with store.engine.connect() as conn:
         expires_at = conn.execute(select(approvals.c.expires_at)).scalar_one()
+        [reminder] = stored_moves.load_waiting(
+            conn,
+            [
+                r[0]
+                for r in rows(store, "SELECT id FROM enrollments WHERE step_id = 'before_start'")
+            ],
+        )
     assert expires_at == datetime(2026, 3, 5, 12, 0, tzinfo=UTC)
+    # The reminder's new moment, from the event's start: two hours before it, not one.
+    assert reminder.state.wake_at == datetime(2026, 3, 4, 10, 0, tzinfo=UTC)
     # The events and the decision reach the moved journeys on their new steps.
     track(store, "event", "paid")
     track(store, "events", "replied")

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 
 from tidings.core.calendar import next_local_time
 from tidings.core.duration import format_duration
+from tidings.core.moment import moment_of, parse_moment
 from tidings.core.problems import Problem
 from tidings.core.spec import (
     ApprovalStep,
@@ -25,7 +26,8 @@ from tidings.core.spec import (
     WaitStep,
     Workflow,
 )
-from tidings.core.state import EnrollmentState, WaitKind
+from tidings.core.state import ContactView, EnrollmentState, WaitKind
+from tidings.core.steps.base import StepContext
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,10 @@ class Waiting:
     timezone: str = "UTC"
     #: The steps the journey has entered, and how often (its `visits`).
     visits: Mapping[str, int] | None = None
+    #: The journey and its contact, for a wait until a moment (`at:`) that changed: the new
+    #: moment is worked out from their data. Without them such a journey stays.
+    state: EnrollmentState | None = None
+    contact: ContactView | None = None
 
 
 @dataclass(frozen=True)
@@ -207,7 +213,7 @@ def _decide(
     after = new.step(target)
     if after is None:
         return f"step {w.step_id} is not in the new version; map it with {w.step_id}=STEP"
-    carried = _carry(before, after, w, now)
+    carried = _carry(new, before, after, w, now)
     if isinstance(carried, str):
         return carried
     wake_at, deadline = carried
@@ -221,7 +227,7 @@ def _decide(
 
 
 def _carry(
-    before: Step, after: Step, w: Waiting, now: datetime
+    new: Workflow, before: Step, after: Step, w: Waiting, now: datetime
 ) -> tuple[datetime | None, str] | str:
     """The wait's deadline on the new step, and what became of it; or why it cannot carry."""
     if isinstance(before, ApprovalStep) and isinstance(after, ApprovalStep):
@@ -247,9 +253,27 @@ def _carry(
         return wake_at, f"until {after.until.time:%H:%M} from now, in the contact's time zone"
     if (before.at, before.at_time) == (after.at, after.at_time):
         return w.wake_at, "deadline kept"
-    # The moment is worked out from the contact's and the event's data on entering the wait;
-    # a move does not enter it, so a changed moment would be a guess.
-    return f"its moment changed ({before.at} -> {after.at}); it is worked out on entering the wait"
+    return _new_moment(new, before, after, w, now)
+
+
+def _new_moment(
+    new: Workflow, before: WaitStep, after: WaitStep, w: Waiting, now: datetime
+) -> tuple[datetime | None, str] | str:
+    """A changed `at:` worked out again, as entering the new wait would, from the journey's
+    trigger and the contact's data; where that finds no time, the journey stays."""
+    changed = f"moment {before.at} -> {after.at}"
+    if w.state is None or w.contact is None or after.at is None:
+        return f"its {changed}, and the journey's data was not at hand to work it out"
+    facts = StepContext(new, w.state, w.contact, now).facts()
+    when = moment_of(
+        parse_moment(after.at), facts, w.state.started_at, w.contact.timezone, after.at_time
+    )
+    if when is None:
+        return f"its {changed}: no date or time there for this contact"
+    if when <= now and after.if_past == "exit":
+        return f"its {changed}, which has passed, and the wait's if_past says exit"
+    due = ", due now" if when <= now else ""
+    return when, f"{changed}, worked out again for this contact{due}"
 
 
 def _rescaled(

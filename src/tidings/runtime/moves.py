@@ -13,7 +13,7 @@ from sqlalchemy import Connection, Engine
 from tidings.clock import Clock
 from tidings.core.moves import MovePlan, Stranded, check_step_map, moved_state, plan_moves
 from tidings.core.spec import ApprovalStep, Workflow
-from tidings.core.state import EnrollmentStatus
+from tidings.core.state import ContactView, EnrollmentStatus
 from tidings.errors import SpecInvalid, WorkflowNotFound
 from tidings.runtime.transactions import transact
 from tidings.storage import moves, step_log
@@ -79,8 +79,8 @@ def plan(
         after = 0
         while ids := moves.waiting_ids(conn, target.workflow_id, target.version, after, BATCH):
             found = moves.load_waiting(conn, ids)
-            zones = moves.timezones(conn, [s.state.contact_id for s in found])
-            result = result.joined(_plan(target, found, zones, step_map, now))
+            people = moves.contact_views(conn, [s.state.contact_id for s in found])
+            result = result.joined(_plan(target, found, people, step_map, now))
             after = ids[-1]
     return result
 
@@ -88,12 +88,12 @@ def plan(
 def _plan(
     target: Target,
     found: list[Stored],
-    zones: Mapping[int, str],
+    people: Mapping[int, ContactView],
     step_map: Mapping[str, str],
     now: datetime,
 ) -> MovePlan:
     waiting = [
-        moves.as_waiting(s.state, zones.get(s.state.contact_id, "UTC"))
+        moves.as_waiting(s.state, people.get(s.state.contact_id))
         for s in found
         if s.state.status is EnrollmentStatus.WAITING and s.state.version < target.version
     ]
@@ -197,12 +197,12 @@ def _move_batch(
     """Move one batch in the caller's transaction; return what it did and the ids a
     worker held."""
     contacts = [s.state.contact_id for s in moves.load_waiting(conn, ids)]
-    zones = moves.timezones(conn, contacts, lock=True)
+    people = moves.contact_views(conn, contacts, lock=True)
     # Read again now that the contacts are locked: an event handled meanwhile may have
     # moved a journey on, and the plan must be made on what is there now.
     fresh = moves.load_waiting(conn, ids, lock=True)
     held = set(ids) - {s.state.id for s in fresh}
-    result = _plan(target, fresh, zones, step_map, now)
+    result = _plan(target, fresh, people, step_map, now)
     return _write(conn, workspace_id, target, fresh, result, now), sorted(held)
 
 

@@ -8,8 +8,9 @@ from datetime import datetime
 from sqlalchemy import Connection, and_, select, update
 
 from tidings.core.moves import Move, Waiting
-from tidings.core.state import EnrollmentState, EnrollmentStatus, WaitKind
+from tidings.core.state import ContactView, EnrollmentState, EnrollmentStatus, WaitKind
 from tidings.storage.approvals import ApprovalStatus
+from tidings.storage.contacts import contact_from_row
 from tidings.storage.dialect import is_postgres
 from tidings.storage.enrollments import Stored, _trigger_to_json, enrollment_from_row
 from tidings.storage.tables import approvals, contacts, enrollments, workflows
@@ -64,25 +65,22 @@ def load_waiting(conn: Connection, ids: Sequence[int], *, lock: bool = False) ->
     return [enrollment_from_row(r) for r in conn.execute(query)]
 
 
-def timezones(
+def contact_views(
     conn: Connection, contact_ids: Sequence[int], *, lock: bool = False
-) -> dict[int, str]:
-    """Each contact's time zone; the rows locked on PostgreSQL when `lock` is set, as
-    ingest locks them before it reads their journeys."""
+) -> dict[int, ContactView]:
+    """These contacts as the core sees them; the rows locked on PostgreSQL when `lock` is
+    set, as ingest locks them before it reads their journeys."""
     if not contact_ids:
         return {}
-    query = (
-        select(contacts.c.id, contacts.c.timezone)
-        .where(contacts.c.id.in_(sorted(set(contact_ids))))
-        .order_by(contacts.c.id)
-    )
+    query = select(contacts).where(contacts.c.id.in_(sorted(set(contact_ids))))
+    query = query.order_by(contacts.c.id)
     if lock and is_postgres(conn):
         query = query.with_for_update()
-    return {r.id: r.timezone for r in conn.execute(query)}
+    return {r.id: contact_from_row(r) for r in conn.execute(query)}
 
 
-def as_waiting(state: EnrollmentState, timezone: str) -> Waiting:
-    """What the planner needs of a stored journey."""
+def as_waiting(state: EnrollmentState, contact: ContactView | None) -> Waiting:
+    """What the planner needs of a stored journey and its contact."""
     assert state.step_id is not None  # a waiting journey always stands on a step
     return Waiting(
         enrollment_id=state.id,
@@ -91,8 +89,10 @@ def as_waiting(state: EnrollmentState, timezone: str) -> Waiting:
         step_id=state.step_id,
         wait_kind=state.wait_kind or WaitKind.TIMER,
         wake_at=state.wake_at,
-        timezone=timezone,
+        timezone=contact.timezone if contact is not None else "UTC",
         visits=state.visits,
+        state=state,
+        contact=contact,
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -16,7 +17,7 @@ from tidings.core.moves import (
     plan_moves,
 )
 from tidings.core.spec import Workflow
-from tidings.core.state import EnrollmentState, EnrollmentStatus, WaitKind
+from tidings.core.state import ContactView, EnrollmentState, EnrollmentStatus, WaitKind
 
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 
@@ -125,16 +126,40 @@ def test_a_changed_local_time_is_worked_out_again_on_the_contacts_clock() -> Non
     assert move.wake_at == datetime(2026, 3, 3, 9, 0, tzinfo=UTC)
 
 
-def test_a_changed_relative_moment_is_not_guessed() -> None:
-    before = """
+BEFORE_START = """
           - {id: soon, type: wait, at: "event.starts_at - 1h"}
           - {id: more, type: send, template: more}
-    """
-    later = flow(before.replace("- 1h", "- 2h"))
-    assert one(flow(before), later, waiting("soon")) == (
-        "soon stays: its moment changed (event.starts_at - 1h -> event.starts_at - 2h);"
-        " it is worked out on entering the wait"
+"""
+
+
+def _waiting_for(starts_at: str | None) -> Waiting:
+    props = {} if starts_at is None else {"starts_at": starts_at}
+    state = EnrollmentState(
+        id=1, workflow_key="flow", version=1, contact_id=7, status=EnrollmentStatus.WAITING,
+        step_id="soon", entered_at=NOW, wake_at=NOW + timedelta(days=1),
+        wait_kind=WaitKind.TIMER, trigger=event("signed_up", NOW, **props),
+    )  # fmt: skip
+    return replace(waiting("soon"), state=state, contact=ContactView(id=7))
+
+
+def test_a_changed_moment_is_worked_out_again_from_the_journeys_data() -> None:
+    later = flow(BEFORE_START.replace("- 1h", "- 2h"))
+    w = _waiting_for("2026-03-03T13:00:00Z")
+    [move] = plan_moves({1: flow(BEFORE_START)}, later, 2, [w], {}, NOW).moves
+    assert move.wake_at == datetime(2026, 3, 3, 11, 0, tzinfo=UTC)
+    assert move.deadline == (
+        "moment event.starts_at - 1h -> event.starts_at - 2h, worked out again for this contact"
     )
+
+
+def test_a_changed_moment_that_finds_no_time_is_not_guessed() -> None:
+    renewal = flow(BEFORE_START.replace("event.starts_at - 1h", "contact.renewal_date - 30d"))
+    assert one(flow(BEFORE_START), renewal, _waiting_for("2026-03-03T13:00:00Z")) == (
+        "soon stays: its moment event.starts_at - 1h -> contact.renewal_date - 30d:"
+        " no date or time there for this contact"
+    )
+    # Without the journey's data at hand the planner says so rather than guess.
+    assert "not at hand" in one(flow(BEFORE_START), renewal, waiting("soon"))
 
 
 def test_a_journey_is_not_moved_where_it_would_get_a_message_again() -> None:
