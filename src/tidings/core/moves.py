@@ -231,7 +231,7 @@ def _carry(
 ) -> tuple[datetime | None, str] | str:
     """The wait's deadline on the new step, and what became of it; or why it cannot carry."""
     if isinstance(before, ApprovalStep) and isinstance(after, ApprovalStep):
-        return _rescaled(w.wake_at, before.timeout, after.timeout, "timeout")
+        return _rescaled(w.wake_at, before.timeout, after.timeout, "timeout", now)
     if not (isinstance(before, WaitStep) and isinstance(after, WaitStep)):
         return f"{after.id} is a {after.type} step now; a {before.type} cannot become one"
     old_form, new_form = _form(before), _form(after)
@@ -241,11 +241,11 @@ def _carry(
             names = ", ".join(sorted(_awaited(before)))
             return f"it awaits {names}, which {after.id} no longer awaits"
         assert before.timeout is not None and after.timeout is not None  # event waits have one
-        return _rescaled(w.wake_at, before.timeout, after.timeout, "timeout")
+        return _rescaled(w.wake_at, before.timeout, after.timeout, "timeout", now)
     if old_form != new_form:
         return f"a wait {_said(before)} cannot become a wait {_said(after)}"
     if before.for_ is not None and after.for_ is not None:
-        return _rescaled(w.wake_at, before.for_, after.for_, "wait")
+        return _rescaled(w.wake_at, before.for_, after.for_, "wait", now)
     if before.until is not None and after.until is not None:
         if before.until == after.until:
             return w.wake_at, "deadline kept"
@@ -277,16 +277,17 @@ def _new_moment(
 
 
 def _rescaled(
-    wake_at: datetime | None, old: timedelta, new: timedelta, what: str
+    wake_at: datetime | None, old: timedelta, new: timedelta, what: str, now: datetime
 ) -> tuple[datetime | None, str]:
     """Keep the deadline when the duration is the same; else count the new duration from
     when the wait began (the old deadline less the old duration)."""
     if old == new or wake_at is None:
         return wake_at, "deadline kept"
-    began = wake_at - old
-    return began + new, (
-        f"{what} {format_duration(old)} -> {format_duration(new)}, counted from the wait's start"
-    )
+    ends = wake_at - old + new
+    # A shorter wait may have ended already: the scheduler takes it on at its next tick.
+    due = ", due now" if ends <= now else ""
+    changed = f"{what} {format_duration(old)} -> {format_duration(new)}"
+    return ends, f"{changed}, counted from the wait's start{due}"
 
 
 def _form(step: WaitStep) -> str:

@@ -214,3 +214,12 @@ def test_a_moved_journey_keeps_what_it_remembers_under_the_new_step_id() -> None
     assert moved.visits == {"hi": 1, "hold": 1}
     assert set(moved.awaited) == {"hold"}
     assert moved.status is EnrollmentStatus.WAITING
+
+
+def test_a_shorter_wait_that_has_ended_already_is_due_now() -> None:
+    shorter = flow(WAIT_2D.replace("for: 2d", "for: 12h"))
+    # Due in a day of a two-day wait: it began a day ago, so twelve hours ended at noon
+    # yesterday; the scheduler takes it on at its next tick.
+    [move] = plan_moves({1: flow(WAIT_2D)}, shorter, 2, [waiting("pause")], {}, NOW).moves
+    assert move.wake_at == NOW - timedelta(hours=12)
+    assert move.deadline == "wait 2d -> 12h, counted from the wait's start, due now"
