@@ -111,8 +111,12 @@ class MovePlan:
         ]
 
     def joined(self, other: MovePlan) -> MovePlan:
-        """Two batches' plans as one."""
-        return MovePlan(self.to_version, self.moves + other.moves, self.stranded + other.stranded)
+        """Two batches' plans as one (the later batch's version, when it knows one)."""
+        return MovePlan(
+            other.to_version or self.to_version,
+            self.moves + other.moves,
+            self.stranded + other.stranded,
+        )
 
 
 def parse_step_map(pairs: Iterable[str]) -> dict[str, str]:

@@ -138,7 +138,7 @@ def apply(
             return (*_move_batch(conn, workspace_id, target, ids, step_map, now), ids[-1])
 
         result, skipped, last = transact(engine, work)
-        done, busy = _joined(done, result), busy + skipped
+        done, busy = done.joined(result), busy + skipped
         if last == after:
             break
         after = last
@@ -153,8 +153,8 @@ def apply(
             return _move_batch(conn, workspace_id, target, list(ids), step_map, now)
 
         result, busy = transact(engine, again)
-        done = _joined(done, result)
-    done = _joined(done, _still_busy(engine, busy, done.to_version))
+        done = done.joined(result)
+    done = done.joined(_still_busy(engine, busy, done.to_version))
     logger.info(
         "moved waiting journeys",
         extra={"action": "move", "moved": len(done.moves), "stranded": len(done.stranded)},
@@ -165,11 +165,6 @@ def apply(
 #: How many times journeys a worker was running are tried again before they are reported.
 BUSY_ROUNDS = 3
 BUSY = "a worker was running it during the move; run the move again"
-
-
-def _joined(done: MovePlan, more: MovePlan) -> MovePlan:
-    return MovePlan(more.to_version or done.to_version, done.moves + more.moves,
-                    done.stranded + more.stranded)  # fmt: skip
 
 
 def _still_busy(engine: Engine, busy: list[int], to_version: int) -> MovePlan:
