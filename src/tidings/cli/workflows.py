@@ -1,4 +1,4 @@
-"""`tidings workflows ...`: validate, deploy, list, pause, resume, simulate."""
+"""`tidings workflows ...`: validate, deploy, publish, migrate, list, pause, resume, simulate."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from tidings.api.segment_file import CallsFile, read_calls
 from tidings.cli.context import open_store
 from tidings.cli.dry_runs import deployed_workflows, show_dry_run
 from tidings.cli.output import console, err_console, run_with_progress, show_figures, show_problems
+from tidings.cli.publish import migrate, publish
 from tidings.clock import SystemClock
 from tidings.config import load_settings
 from tidings.core.duration import parse_duration
@@ -295,3 +296,8 @@ def preview(
         if part is not None:
             console.print(f"[bold]{label}[/bold]", highlight=False)
             console.print(escape(part), highlight=False, soft_wrap=True)
+
+
+# Publishing with a move lives in its own module; registered here, in the group's order.
+app.command()(publish)
+app.command()(migrate)

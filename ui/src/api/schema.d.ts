@@ -767,8 +767,9 @@ export interface paths {
         /**
          * Get Settings
          * @description Sender identity, send-time policies, topics and alert targets; what GET answers,
-         *     PUT takes back unchanged. The webhook secret is not among them: see
-         *     `POST /api/settings/webhook-secret`.
+         *     PUT takes back unchanged. The Slack webhook URL shows only its scheme and host (PUT
+         *     keeps the stored one while it is sent back so), and the webhook secret is not among
+         *     them: see `POST /api/settings/webhook-secret`.
          */
         get: operations["get_settings_api_settings_get"];
         /**
@@ -1060,6 +1061,49 @@ export interface paths {
         get: operations["enrollments_api_workflows__key__enrollments_get"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/workflows/{key}/migration": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Plan Migration
+         * @description The dry run: where each journey waiting in an older version would go on the current
+         *     version (same step id, or as the map says), and which would stay and why. Nothing
+         *     changes.
+         */
+        post: operations["plan_migration_api_workflows__key__migration_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/workflows/{key}/migration/apply": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Apply Migration
+         * @description Move the journeys as the dry run says, each with a `migrated` line on its contact's
+         *     timeline; those who cannot move stay on their version.
+         */
+        post: operations["apply_migration_api_workflows__key__migration_apply_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2548,6 +2592,54 @@ export interface components {
          * @enum {string}
          */
         MessageStatus: "queued" | "sending" | "sent" | "failed" | "dropped";
+        /**
+         * MigrationIn
+         * @description Which steps of older versions become which steps of the current one, for the steps
+         *     renamed or replaced; a step with the same id in both needs no entry.
+         */
+        MigrationIn: {
+            /**
+             * Draft
+             * @default false
+             */
+            draft: boolean;
+            /** Map */
+            map?: {
+                [key: string]: string;
+            };
+        };
+        /**
+         * MigrationLine
+         * @description How many journeys go from one step to another, or stay where they are, and why.
+         */
+        MigrationLine: {
+            /** Contacts */
+            contacts: number;
+            /** From Step */
+            from_step: string;
+            /** From Version */
+            from_version: number;
+            /** Note */
+            note: string;
+            /** To Step */
+            to_step: string | null;
+        };
+        /**
+         * MigrationOut
+         * @description A move's dry run, or what the move did.
+         */
+        MigrationOut: {
+            /** Applied */
+            applied: boolean;
+            /** Lines */
+            lines: components["schemas"]["MigrationLine"][];
+            /** Moved */
+            moved: number;
+            /** Stranded */
+            stranded: number;
+            /** To Version */
+            to_version: number;
+        };
         /**
          * NewKey
          * @description What kind of key to make.
@@ -7459,6 +7551,166 @@ export interface operations {
             };
             /** @description Not found in this workspace */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error: `request_id` is in the server's log */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    plan_migration_api_workflows__key__migration_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MigrationIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MigrationOut"];
+                };
+            };
+            /** @description Invalid request: `errors` gives the path of each mistake */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No key or session, or an unknown, revoked or expired one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not do this, or a session's CSRF token is missing */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found in this workspace */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Understood but not valid: `errors` gives the path of each problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error: `request_id` is in the server's log */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    apply_migration_api_workflows__key__migration_apply_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MigrationIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MigrationOut"];
+                };
+            };
+            /** @description Invalid request: `errors` gives the path of each mistake */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No key or session, or an unknown, revoked or expired one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not do this, or a session's CSRF token is missing */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found in this workspace */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Understood but not valid: `errors` gives the path of each problem */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

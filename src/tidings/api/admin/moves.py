@@ -1,0 +1,130 @@
+"""Moving the journeys that wait in older versions of a workflow onto its current version:
+a dry run, then the move."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, Field
+
+from tidings.api.admin.builder import _validation
+from tidings.api.admin.deps import AdminDep
+from tidings.api.admin.views import WorkflowKey
+from tidings.api.audit import note_change, note_unchanged
+from tidings.api.auth import requires
+from tidings.api.errors import ApiError
+from tidings.api.openapi import problems
+from tidings.core.moves import MovePlan
+from tidings.core.problems import Problem
+from tidings.core.spec import Workflow
+from tidings.errors import SpecInvalid
+from tidings.runtime import moves
+from tidings.storage.drafts import get_draft
+from tidings.storage.people import Role
+
+router = APIRouter(prefix="/workflows", tags=["workflows"], dependencies=[requires(Role.EDITOR)])
+
+#: A step id, held to the spec's own pattern: map entries reach messages and the timeline.
+StepId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_\-]+$")]
+
+
+class MigrationIn(BaseModel):
+    """Which steps of older versions become which steps of the current one, for the steps
+    renamed or replaced; a step with the same id in both needs no entry."""
+
+    map: dict[StepId, StepId] = Field(default_factory=dict, max_length=200)
+    #: Plan against the builder's draft (what publishing it would make) rather than the
+    #: current version; only the dry run takes it, the move is onto the current version.
+    draft: bool = False
+
+
+class MigrationLine(BaseModel):
+    """How many journeys go from one step to another, or stay where they are, and why."""
+
+    from_version: int
+    from_step: str
+    #: The step of the current version they move to; null for those who stay.
+    to_step: str | None
+    contacts: int
+    #: For a move, what becomes of the wait's deadline; for a stay, the reason.
+    note: str
+
+
+class MigrationOut(BaseModel):
+    """A move's dry run, or what the move did."""
+
+    to_version: int
+    moved: int
+    stranded: int
+    lines: list[MigrationLine]
+    applied: bool
+
+
+def _out(plan: MovePlan, applied: bool) -> MigrationOut:
+    return MigrationOut(
+        to_version=plan.to_version,
+        moved=len(plan.moves),
+        stranded=len(plan.stranded),
+        lines=[
+            MigrationLine(
+                from_version=line.from_version,
+                from_step=line.from_step,
+                to_step=line.to_step,
+                contacts=line.contacts,
+                note=line.note,
+            )
+            for line in plan.lines()
+        ],
+        applied=applied,
+    )
+
+
+def _draft_spec(admin: AdminDep, key: str) -> Workflow:
+    with admin.engine.connect() as conn:
+        draft = get_draft(conn, admin.workspace_id, key)
+    if draft is None:
+        raise ApiError(
+            404, "Not found", f"no draft of {key!r}; drop `draft` to plan on the live version"
+        )
+    # Read exactly as publishing will read it, so the plan is the one publishing makes.
+    workflow, verdict = _validation(draft.source, key)
+    if workflow is None:
+        errors = [
+            Problem(p.path, p.message, p.hint) for p in verdict.problems if p.severity == "error"
+        ]
+        raise SpecInvalid(f"draft of {key}", errors)
+    assert isinstance(workflow, Workflow)
+    return workflow
+
+
+@router.post("/{key}/migration", response_model=MigrationOut, responses=problems(400, 404, 422))
+def plan_migration(
+    key: WorkflowKey, body: MigrationIn, request: Request, admin: AdminDep
+) -> MigrationOut:
+    """The dry run: where each journey waiting in an older version would go on the current
+    version (same step id, or as the map says), and which would stay and why. Nothing
+    changes."""
+    new = _draft_spec(admin, key) if body.draft else None
+    plan = moves.plan(
+        admin.engine, admin.clock, admin.catalog, admin.workspace_id, key, dict(body.map), new
+    )
+    note_unchanged(request)
+    return _out(plan, applied=False)
+
+
+@router.post(
+    "/{key}/migration/apply", response_model=MigrationOut, responses=problems(400, 404, 422)
+)
+def apply_migration(
+    key: WorkflowKey, body: MigrationIn, request: Request, admin: AdminDep
+) -> MigrationOut:
+    """Move the journeys as the dry run says, each with a `migrated` line on its contact's
+    timeline; those who cannot move stay on their version."""
+    step_map = dict(body.map)
+    plan = moves.apply(admin.engine, admin.clock, admin.catalog, admin.workspace_id, key, step_map)
+    note_change(
+        request, key, to_version=plan.to_version, moved=len(plan.moves),
+        stranded=len(plan.stranded), map=step_map,
+    )  # fmt: skip
+    return _out(plan, applied=True)
