@@ -540,7 +540,7 @@ class _Facts:
             rivals=recipients.due,
             purchases=purchases,
             alerts_today=alerts_today,
-            blocked=suppressed(conn, ws.id, addresses),
+            blocked=suppressed(conn, ws.id, addresses, secret=ws.secret),
             gone=outbox.disabled_endpoints(conn, ws.id, webhooks),
         )
 
