@@ -9,6 +9,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.request
@@ -38,30 +39,34 @@ def _port() -> int:
 @contextmanager
 def serving(url: str) -> Iterator[tuple[int, subprocess.Popen[bytes]]]:
     """`tidings serve` on a free loopback port, until the block ends (then SIGTERM)."""
-    port = _port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "tidings", "serve", "--port", str(port), "--database", url],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    deadline = time.monotonic() + 30
-    while True:
+    # The log goes to a file, not a pipe: nobody reads a pipe while the benchmark runs, and
+    # the access log of a few thousand requests fills it, which stops the server.
+    with tempfile.TemporaryFile() as log:
+        port = _port()
+        process = subprocess.Popen(
+            [sys.executable, "-m", "tidings", "serve", "--port", str(port), "--database", url],
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+        )
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                    break
+            except OSError:
+                if process.poll() is not None:
+                    log.seek(0)
+                    error = log.read().decode()
+                    raise RuntimeError(f"tidings serve exited: {error[-2000:]}") from None
+                if time.monotonic() > deadline:
+                    process.kill()
+                    raise RuntimeError("tidings serve did not start") from None
+                time.sleep(0.02)
         try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                break
-        except OSError:
-            if process.poll() is not None:
-                error = process.stderr.read().decode() if process.stderr else ""
-                raise RuntimeError(f"tidings serve exited: {error[-2000:]}") from None
-            if time.monotonic() > deadline:
-                process.kill()
-                raise RuntimeError("tidings serve did not start") from None
-            time.sleep(0.02)
-    try:
-        yield port, process
-    finally:
-        process.send_signal(signal.SIGTERM)
-        process.wait(timeout=60)
+            yield port, process
+        finally:
+            process.send_signal(signal.SIGTERM)
+            process.wait(timeout=60)
 
 
 def _write_key(engine: Engine, workspace_id: int) -> str:

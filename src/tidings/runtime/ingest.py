@@ -134,7 +134,7 @@ def _react_to(
     trigger_horizon: timedelta,
 ) -> None:
     """Run the live workflows on the new events, in order, and write what they did."""
-    live = journeys.catalog.live(journeys.conn, journeys.workspace_id)
+    live = journeys.live()
     for workflow_id, deployed in live:
         journeys.know(workflow_id, deployed)
     journeys.preload(list({owner for _, owner in fresh}))

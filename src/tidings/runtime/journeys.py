@@ -172,6 +172,7 @@ class Journeys:
         self._live_history_asked = False
         #: Each contact's history as read for those rules, once per transaction.
         self._history: dict[int, tuple[EventView, ...]] = {}
+        self._live: list[tuple[int, LiveVersion]] | None = None
         self._dirty_contacts: set[int] = set()
         #: Whether any workflow changed a profile in this transaction (segments care).
         self.profiles_changed = False
@@ -200,6 +201,13 @@ class Journeys:
         for view in views:
             self._contacts.setdefault(view.id, view)
 
+    def live(self) -> list[tuple[int, LiveVersion]]:
+        """The workspace's live workflows, read once per `Journeys`: one transaction (or one
+        savepoint of it), so a publish committed before it began is seen, as before."""
+        if self._live is None:
+            self._live = self.catalog.live(self.conn, self.workspace_id)
+        return self._live
+
     def _asks_about_segments(self, mine: Iterable[Stored]) -> bool:
         """Whether a live workflow, or the version of one of these journeys, reads
         `contact.segments`."""
@@ -207,7 +215,7 @@ class Journeys:
         # this question for others: then the segments are simply read.
         try:
             if self._live_mention_segments is None:
-                live = self.catalog.live(self.conn, self.workspace_id)
+                live = self.live()
                 self._live_mention_segments = any(_reads_segments(d.workflow) for _, d in live)
             return self._live_mention_segments or any(
                 _reads_segments(self.catalog.version(self.conn, s.workflow_id, s.state.version))

@@ -51,6 +51,8 @@ def run_due(
 
     def work(conn: Connection) -> list[Stored]:
         claimed = enrollments.claim_due(conn, now, batch)
+        if not claimed:
+            return claimed  # most rounds find nothing due: no savepoint to open
         stopwatch = Stopwatch(replace(limits or JourneyLimits(), batch_seconds=None))
         try:
             with conn.begin_nested():
@@ -80,7 +82,9 @@ def _advance(
         by_workspace[stored.workspace_id].append(stored)
     for workspace_id, group in by_workspace.items():
         journeys = Journeys(conn, workspace_id, catalog, now, stopwatch)
-        journeys.preload([s.state.contact_id for s in group], with_enrollments=False)
+        # Each journey's contact view names the workflows it has a journey in (for
+        # `contact.journeys`): the batch's enrollments are read in one query, not one a contact.
+        journeys.preload([s.state.contact_id for s in group])
         for stored in group:
             journeys.run(stored.workflow_id, stored.state)
             progressed()

@@ -47,7 +47,9 @@ def sweep_time_triggers(
         started = 0
         for workspace_id in sweeps.workspaces_with_live_workflows(conn):
             journeys = Journeys(conn, workspace_id, catalog, now, Stopwatch(timing))
-            for workflow_id, deployed in catalog.live(conn, workspace_id):
+            for workflow_id, deployed in journeys.live():
+                if not isinstance(deployed.workflow.trigger, InactivityTrigger | DateTrigger):
+                    continue  # an event trigger: nothing to sweep, no savepoint to open
                 try:
                     # A savepoint: on PostgreSQL a failed query would end the transaction
                     # for every other workflow too. Entries are only written at flush.

@@ -82,11 +82,15 @@ def _secret(conn: Connection, workspace_id: int) -> str:
     return secret
 
 
-def _keys(conn: Connection, workspace_id: int) -> list[tuple[HashVersion, str | None]]:
+def _keys(
+    conn: Connection, workspace_id: int, secret: str | None = None
+) -> list[tuple[HashVersion, str | None]]:
     """The ways an identifier may have been hashed, the one new entries use first (None:
     the unkeyed legacy hash). With a configured secret key, entries keyed by the workspace
-    secret alone are still matched, and re-keyed when suppressed again."""
-    secret = _secret(conn, workspace_id)
+    secret alone are still matched, and re-keyed when suppressed again. `secret` is the
+    workspace's, when the caller holds it already (it never changes once made)."""
+    if secret is None:
+        secret = _secret(conn, workspace_id)
     secret_key = conn.get_execution_options().get(SECRET_KEY_OPTION)
     ways: list[tuple[HashVersion, str | None]] = []
     if secret_key:
@@ -98,8 +102,13 @@ def _keys(conn: Connection, workspace_id: int) -> list[tuple[HashVersion, str | 
 _Hashes = dict[tuple[str, str], list[tuple[HashVersion, str]]]
 
 
-def _hashes(conn: Connection, workspace_id: int, identifiers: Iterable[tuple[str, str]]) -> _Hashes:
-    ways = _keys(conn, workspace_id)
+def _hashes(
+    conn: Connection,
+    workspace_id: int,
+    identifiers: Iterable[tuple[str, str]],
+    secret: str | None = None,
+) -> _Hashes:
+    ways = _keys(conn, workspace_id, secret)
     return {
         (kind, value): [
             (version, identifier_hash(kind, value, key) if key else legacy_hash(kind, value))
@@ -165,10 +174,19 @@ def suppress(
 
 
 def suppressed(
-    conn: Connection, workspace_id: int, identifiers: Iterable[tuple[str, str]]
+    conn: Connection,
+    workspace_id: int,
+    identifiers: Iterable[tuple[str, str]],
+    *,
+    secret: str | None = None,
 ) -> dict[tuple[str, str], str]:
-    """The (kind, value) identifiers on the list, with the reason code of each."""
-    hashes = _hashes(conn, workspace_id, identifiers)
+    """The (kind, value) identifiers on the list, with the reason code of each. A caller
+    that holds the workspace's `secret` (the dispatcher, once per workspace) passes it,
+    saving a read per call; with no identifiers there is nothing to read."""
+    identifiers = list(identifiers)
+    if not identifiers:
+        return {}
+    hashes = _hashes(conn, workspace_id, identifiers, secret)
     if not hashes:
         return {}
     by_hash: dict[tuple[str, int], tuple[str, str]] = {}

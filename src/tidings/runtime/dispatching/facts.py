@@ -88,7 +88,7 @@ class Facts:
             own=own,
             events=events,
             alerts_today=alerts_today,
-            blocked=suppressed(conn, ws.id, addresses),
+            blocked=suppressed(conn, ws.id, addresses, secret=ws.secret),
             gone=outbox.disabled_endpoints(conn, ws.id, webhooks),
         )
 
