@@ -229,7 +229,7 @@ class Journeys:
         """The events the behaviour rules of the live workflows, and of the versions of
         these journeys, read."""
         if not self._live_history_asked:
-            live = self.catalog.live(self.conn, self.workspace_id)
+            live = self.live()
             self._live_history_need = join_needs(history_need(d.workflow) for _, d in live)
             self._live_history_asked = True
         needs = [self._live_history_need]
