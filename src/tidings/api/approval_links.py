@@ -11,7 +11,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from tidings.api.links import LinkService, _page
+from tidings.api.links import LinkService, message_page
 from tidings.api.throttle import RateLimit, client_address
 from tidings.delivery.approval_links import LINK_PATH, ExpiredLink, read_approval_link
 from tidings.delivery.tokens import BadToken
@@ -37,13 +37,13 @@ def _open(service: LinkService, token: str) -> Response:
     try:
         visit = read_approval_link(token, service.secret_of, service.clock.now())
     except ExpiredLink:
-        return _page(
+        return message_page(
             "This approval link has expired",
             "<p>The time to decide has passed, and the journey went on without a decision.</p>",
             status=410,
         )
     except BadToken:
-        return _page(
+        return message_page(
             "This link is not valid",
             "<p>The link may have been copied incompletely. Please use the link in the "
             "message.</p>",
@@ -54,10 +54,12 @@ def _open(service: LinkService, token: str) -> Response:
             conn, visit.workspace_id, visit.enrollment_id, visit.step_id, visit.attempt
         )
     if row is None:
-        return _page("This approval no longer exists", "<p>Its journey has been erased.</p>", 404)
+        return message_page(
+            "This approval no longer exists", "<p>Its journey has been erased.</p>", 404
+        )
     if row.status != ApprovalStatus.PENDING:
         by = f" by {html.escape(row.decided_by)}" if row.decided_by else ""
-        return _page(
+        return message_page(
             "This approval is closed", f"<p>It was {html.escape(row.status)}{by}.</p>", 410
         )
     response = RedirectResponse(f"{INBOX}?open={int(row.id)}", status_code=303)

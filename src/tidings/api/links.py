@@ -101,7 +101,9 @@ async def _limited(request: Request) -> None:
 _WRITES = [Depends(_limited)]
 
 
-def _page(title: str, body: str, status: int = 200) -> HTMLResponse:
+def message_page(title: str, body: str, status: int = 200) -> HTMLResponse:
+    """A small page of the public links (unsubscribe, preferences, approvals): `body` is
+    HTML the caller has escaped."""
     document = (
         "<!doctype html><html lang=en><head><meta charset=utf-8>"
         '<meta name=viewport content="width=device-width,initial-scale=1">'
@@ -114,7 +116,7 @@ def _page(title: str, body: str, status: int = 200) -> HTMLResponse:
 
 
 def _invalid() -> HTMLResponse:
-    return _page(
+    return message_page(
         "This link is not valid",
         "<p>The link may have been copied incompletely. Please use the link in the message.</p>",
         status=404,
@@ -200,7 +202,7 @@ async def unsubscribe_page(token: str, request: Request) -> Response:
         return _invalid()
     topic = (message.payload or {}).get("topic")
     what = f"the topic “{html.escape(topic)}”" if topic else f"marketing {message.channel}"
-    return _page(
+    return message_page(
         "Unsubscribe",
         f"<p>Stop receiving {what} at <b>{html.escape(message.recipient)}</b>?</p>"
         '<form method="post"><input type="hidden" name="List-Unsubscribe" value="One-Click">'
@@ -228,7 +230,9 @@ async def unsubscribe(token: str, request: Request) -> Response:
     left = await run_in_threadpool(run)
     if left is None:
         return _invalid()
-    return _page("You are unsubscribed", f"<p>You will no longer receive {html.escape(left)}.</p>")
+    return message_page(
+        "You are unsubscribed", f"<p>You will no longer receive {html.escape(left)}.</p>"
+    )
 
 
 # ---------------------------------------------------------------- preference center
@@ -289,7 +293,7 @@ async def preferences_page(token: str, request: Request) -> Response:
         _, contact, settings = await run_in_threadpool(_contact_of, service, token)
     except BadToken:
         return _invalid()
-    return _page("Your preferences", _preferences_form(settings, contact))
+    return message_page("Your preferences", _preferences_form(settings, contact))
 
 
 @router.post("/p/{token}", dependencies=_WRITES)
@@ -319,7 +323,7 @@ async def save_preferences(token: str, request: Request) -> Response:
     if saved is None:
         return _invalid()
     contact, settings = saved
-    return _page("Your preferences", _preferences_form(settings, contact, "Saved."))
+    return message_page("Your preferences", _preferences_form(settings, contact, "Saved."))
 
 
 def _save_preferences(
@@ -415,7 +419,7 @@ async def confirm_page(token: str, request: Request) -> Response:
         _confirmation_of(_service(request), token)
     except BadToken:
         return _invalid()
-    return _page(
+    return message_page(
         "Confirm your subscription",
         "<form method=post><button type=submit>Yes, subscribe me</button></form>",
     )
@@ -448,4 +452,4 @@ async def confirm(token: str, request: Request) -> Response:
 
     if not await run_in_threadpool(run):
         return _invalid()
-    return _page("Subscription confirmed", "<p>Thank you: you are subscribed.</p>")
+    return message_page("Subscription confirmed", "<p>Thank you: you are subscribed.</p>")

@@ -39,8 +39,11 @@ class Approvers:
         return role == OWNER or email.strip().lower() in self.people or role in self.roles
 
     def recipients(self, members: Iterable[tuple[str, str]]) -> list[str]:
-        """Who is told: the people named, and the members (email, role) of the roles named."""
-        found = set(self.people) | {e.lower() for e, r in members if r in self.roles}
+        """Who is told, among the workspace's members (email, role): the people named and
+        the members of the roles named. A named address that is no member is not written
+        to: it could not log in to decide, and a workflow must not make Tidings mail
+        strangers links into the console."""
+        found = {e.lower() for e, r in members if e.lower() in self.people or r in self.roles}
         return sorted(found)
 
     def describe(self) -> str:

@@ -23,7 +23,8 @@ class Stored:
     state: EnrollmentState
 
 
-def _trigger_to_json(event: EventView | None) -> dict[str, Any] | None:
+def event_to_json(event: EventView | None) -> dict[str, Any] | None:
+    """An event kept with a journey (its trigger, an awaited event), as stored."""
     if event is None:
         return None
     return {
@@ -89,7 +90,7 @@ def _values(state: EnrollmentState) -> dict[str, Any]:
         "exit_reason": state.exit_reason,
         "converted_at": state.converted_at,
         "revenue": state.revenue,
-        "awaited": {step: _trigger_to_json(e) for step, e in state.awaited.items()} or None,
+        "awaited": {step: event_to_json(e) for step, e in state.awaited.items()} or None,
     }
 
 
@@ -159,7 +160,7 @@ def insert_enrollments(conn: Connection, new: Sequence[Stored]) -> None:
             "version": s.state.version,
             "contact_id": s.state.contact_id,
             "entry_key": s.state.entry_key,
-            "trigger": _trigger_to_json(s.state.trigger),
+            "trigger": event_to_json(s.state.trigger),
             "entered_at": s.state.entered_at,
             **_values(s.state),
         }

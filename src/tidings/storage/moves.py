@@ -12,7 +12,7 @@ from tidings.core.state import ContactView, EnrollmentState, EnrollmentStatus, W
 from tidings.storage.approvals import ApprovalStatus
 from tidings.storage.contacts import contact_from_row
 from tidings.storage.dialect import is_postgres
-from tidings.storage.enrollments import Stored, _trigger_to_json, enrollment_from_row
+from tidings.storage.enrollments import Stored, enrollment_from_row, event_to_json
 from tidings.storage.tables import approvals, contacts, enrollments, workflows
 
 
@@ -111,7 +111,7 @@ def move_enrollment(conn: Connection, before: EnrollmentState, after: Enrollment
             step_id=after.step_id,
             wake_at=after.wake_at,
             visits=dict(after.visits),
-            awaited={s: _trigger_to_json(e) for s, e in after.awaited.items()} or None,
+            awaited={s: event_to_json(e) for s, e in after.awaited.items()} or None,
         )
     )
     return result.rowcount == 1

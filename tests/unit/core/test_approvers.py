@@ -55,3 +55,8 @@ def test_an_approver_that_is_neither_a_person_nor_a_role_is_named() -> None:
         "steps[0].approvers[1]: 'editor' is neither an email address nor a role that"
         " decides (name a person by email (lead@shop.example) or a role: approver or owner)",
     ]
+
+
+def test_a_named_address_that_is_no_member_is_not_written_to() -> None:
+    named = Approvers.of(["lead@shop.example", "stranger@elsewhere.example"])
+    assert named.recipients(MEMBERS) == ["lead@shop.example"]
