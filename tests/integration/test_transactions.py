@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import psycopg.errors
 import pytest
-from sqlalchemy import text
+from sqlalchemy import Connection, Engine, event, text
 from sqlalchemy.exc import OperationalError
 
 from tidings.runtime.transactions import ATTEMPTS, attempts, transact
@@ -98,3 +98,51 @@ def test_a_block_gives_up_after_the_last_attempt() -> None:
                 tries += 1
                 raise ConcurrentEntry("again")
     assert tries == ATTEMPTS
+
+
+def _failing_commits(engine: Engine, failures: int) -> list[int]:
+    """Make the next `failures` commits fail as PostgreSQL reports a serialization failure."""
+    commits: list[int] = []
+
+    @event.listens_for(engine, "commit")
+    def _commit(conn: object) -> None:
+        commits.append(1)
+        if len(commits) <= failures:
+            raise _db_error(psycopg.errors.SerializationFailure("could not serialize access"))
+
+    return commits
+
+
+def test_work_whose_commit_failed_runs_again_and_its_write_lands(tmp_path: object) -> None:
+    engine = create_engine(f"sqlite:///{tmp_path}/t.db")
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE notes (body TEXT)"))
+    commits = _failing_commits(engine, 1)
+
+    def work(conn: Connection) -> str:
+        conn.execute(text("INSERT INTO notes VALUES ('kept')"))
+        return "done"
+
+    assert transact(engine, work) == "done"
+    assert len(commits) == 2
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT body FROM notes")).scalars().all() == ["kept"]
+
+
+def test_a_block_that_returns_never_hides_a_failed_commit(tmp_path: object) -> None:
+    engine = create_engine(f"sqlite:///{tmp_path}/t.db")
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE notes (body TEXT)"))
+    _failing_commits(engine, 1)
+
+    def write() -> str:
+        for attempt in attempts(engine):
+            with attempt as conn:
+                conn.execute(text("INSERT INTO notes VALUES ('lost?')"))
+                return "written"
+        return "never"
+
+    with pytest.raises(OperationalError):
+        write()
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM notes")).scalar() == 0

@@ -36,16 +36,23 @@ def transact(engine: Engine, work: Callable[[Connection], T]) -> T:
     The rerun reads the other writer's committed enrollment, so the core decides again on
     current facts rather than the shell patching a half-applied result.
     """
-    for attempt in attempts(engine):
-        with attempt as conn:
-            return work(conn)
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            with engine.begin() as conn:
+                return work(conn)
+        except (ConcurrentEntry, OperationalError) as exc:
+            # A failed commit lands here too, and is run again like any conflict.
+            if attempt == ATTEMPTS or not _worth_retrying(exc):
+                raise
+            logger.info("retrying after a conflict", extra={"action": "retry", "attempt": attempt})
     raise AssertionError("unreachable: the last attempt raises")
 
 
 def attempts(engine: Engine) -> Iterator[Attempt]:
     """Up to ATTEMPTS transactions, each a context manager giving its connection; the
-    loop ends with the first that commits. A conflict rolls back and starts the next one;
-    any other error, or a conflict on the last attempt, is raised."""
+    loop ends with the first that commits. A conflict inside the block rolls back and starts
+    the next one; any other error, a conflict on the last attempt, or a failed commit is
+    raised."""
     for number in range(1, ATTEMPTS + 1):
         attempt = Attempt(engine, last=number == ATTEMPTS)
         yield attempt
@@ -72,14 +79,12 @@ class Attempt:
         error: BaseException | None,
         trace: TracebackType | None,
     ) -> bool:
-        try:
-            # Commits, or rolls back when the block raised; a commit can fail too (PostgreSQL
-            # reports some serialization failures only then).
-            self._transaction.__exit__(kind, error, trace)
-        except Exception as failure:
-            if error is None and self._retry(failure):
-                return True
-            raise
+        # Commits, or rolls back when the block raised. A failed commit is raised, never
+        # retried here: the block may have ended with `return`, and swallowing the error
+        # would hand its result back as if it had been written. (`transact` reruns work
+        # whose commit failed; with READ COMMITTED, PostgreSQL's default, conflicts surface
+        # at the statement, inside the block, where they are retried.)
+        self._transaction.__exit__(kind, error, trace)
         if error is None:
             self.committed = True
             return False
