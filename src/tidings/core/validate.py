@@ -1,7 +1,7 @@
 """Validate a workflow document: every problem at once, each with its path and a fix.
 
 Three passes over the same raw document, none stopping at the first problem:
-the pydantic models (shapes, types, durations), the step graph (`graph`), and the
+the pydantic models (shapes, types, durations: `shapes`), the step graph (`graph`), and the
 meaning of conditions and templates against the workspace's schema. The meaning pass
 holds the shared checks and the workflow-wide ones; each step type's own checks live
 beside its handler in `steps/` and receive the shared ones (`steps.checks.MeaningChecks`).
@@ -11,11 +11,9 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
-
-from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from tidings.core import spec
 from tidings.core.conditions import parse_condition, parse_field
@@ -25,16 +23,10 @@ from tidings.core.errors import ConditionSyntaxError
 from tidings.core.graph import check_graph
 from tidings.core.history import rules_of
 from tidings.core.moment import parse_moment
-from tidings.core.pacing import (
-    AfterPurchase,
-    LooseningError,
-    QuietHours,
-    WorkflowCap,
-    WorkflowPolicies,
-)
 from tidings.core.problems import Problem, suggest
 from tidings.core.render import RenderError, compile_template, limit_problems, variables_of
 from tidings.core.schema import OPEN_SCHEMA, Schema
+from tidings.core.shapes import WORKFLOW, shape_problems
 from tidings.core.steps.branch import check_branch
 from tidings.core.steps.calls import check_approval, check_enroll, check_templated
 from tidings.core.steps.checks import StepCheck, as_list, as_map
@@ -43,29 +35,6 @@ from tidings.core.steps.update import check_update
 from tidings.core.steps.wait import check_wait
 from tidings.core.values import unstorable
 
-_STEP_MODELS: dict[str, type[BaseModel]] = {
-    "send": spec.SendStep,
-    "wait": spec.WaitStep,
-    "branch": spec.BranchStep,
-    "split": spec.SplitStep,
-    "update": spec.UpdateStep,
-    "webhook": spec.WebhookStep,
-    "notify": spec.NotifyStep,
-    "approval": spec.ApprovalStep,
-    "enroll": spec.EnrollStep,
-    "exit": spec.ExitStep,
-    "suppress": spec.SuppressStep,
-}
-_TRIGGER_MODELS: dict[str, type[BaseModel]] = {
-    "event": spec.EventTrigger,
-    "date": spec.DateTrigger,
-    "inactivity": spec.InactivityTrigger,
-    "segment": spec.SegmentTrigger,
-    "score": spec.ScoreTrigger,
-    "form": spec.FormTrigger,
-    "enrolled": spec.EnrolledTrigger,
-}
-_WORKFLOW = TypeAdapter(spec.Workflow)
 #: A workflow whose journeys can last longer than this should say when contacts leave.
 LONG_FLOW = timedelta(days=14)
 
@@ -89,139 +58,13 @@ def validate_workflow(
         # The spec is stored as JSON: what cannot be stored is refused before anything
         # else reads it (YAML's .nan, "\ud800" escapes, NUL).
         return None, unstorable_parts
-    problems = list(_model_problems(data))
+    problems = list(shape_problems(data))
     problems += check_graph(as_list(data.get("steps")))
     problems += _MeaningChecks(data, schema, known_workflows, known_forms, seen_events).run()
     unique = list(dict.fromkeys(problems))
     errors = [p for p in unique if p.severity == "error"]
-    workflow = None if errors else _WORKFLOW.validate_python(data)
+    workflow = None if errors else WORKFLOW.validate_python(data)
     return workflow, unique
-
-
-# ---------------------------------------------------------------- pass 1: shapes and types
-
-
-def _model_problems(data: Mapping[str, Any]) -> Iterator[Problem]:
-    try:
-        _WORKFLOW.validate_python(data)
-    except ValidationError as exc:
-        for error in exc.errors():
-            if tuple(error["loc"]) == ("steps",) and error["type"] == "too_short":
-                # Pydantic counts only the steps that validated: a workflow whose one step
-                # is wrong is not also "without steps".
-                if not as_list(data.get("steps")):
-                    yield Problem("steps", "a workflow needs at least one step", "add a step")
-                continue
-            yield _from_pydantic(data, error)
-
-
-def _from_pydantic(data: Mapping[str, Any], error: Any) -> Problem:
-    path = _path_of(data, error["loc"])
-    kind = error["type"]
-    if kind == "extra_forbidden":
-        name = str(error["loc"][-1])
-        allowed = _allowed_keys(error["loc"][:-1], data)
-        hint = suggest(name, allowed) or (
-            f"expected one of {', '.join(sorted(allowed))}" if allowed else ""
-        )
-        return Problem(path, f"unknown field {name!r}", hint)
-    if kind == "missing":
-        return Problem(path, f"missing required field {str(error['loc'][-1])!r}")
-    if kind == "union_tag_invalid":
-        tag = str(error["input"].get("type")) if isinstance(error["input"], Mapping) else "?"
-        choices = _STEP_MODELS if "steps" in error["loc"] else _TRIGGER_MODELS
-        hint = suggest(tag, choices) or f"use one of {', '.join(choices)}"
-        return Problem(f"{path}.type", f"unknown type {tag!r}", hint)
-    if kind == "union_tag_not_found":
-        choices = _STEP_MODELS if "steps" in error["loc"] else _TRIGGER_MODELS
-        return Problem(path, "missing 'type'", f"use one of {', '.join(choices)}")
-    if kind == "string_pattern_mismatch" and path.endswith("id"):
-        what = "workflow ids" if path == "id" else "step ids"
-        letters = "lowercase letters" if path == "id" else "letters"
-        return Problem(
-            path, f"{error['input']!r} is not a valid id", f"{what} use {letters}, digits, _ and -"
-        )
-    cause = (error.get("ctx") or {}).get("error")
-    if isinstance(cause, LooseningError):
-        return Problem(path, cause.message, cause.hint)
-    message = str(error["msg"]).removeprefix("Value error, ")
-    return Problem(path, message)
-
-
-def _path_of(data: Mapping[str, Any], loc: Sequence[Any]) -> str:
-    """Turn pydantic's location into `steps[3].branches[0].when`, dropping union tags.
-
-    Pydantic names the member of a tagged union it tried (`steps.3.wait.for`); the document
-    has no such level, so the part right after `trigger` or `steps[i]` is skipped.
-    """
-    path = ""
-    current: Any = data
-    tag_next = False
-    for part in loc:
-        if tag_next:
-            tag_next = False
-            continue
-        if isinstance(part, int) and isinstance(current, list) and part < len(current):
-            path += f"[{part}]"
-            current = current[part]
-            tag_next = path.startswith("steps[") and path.count("[") == 1
-        elif isinstance(current, Mapping) and part in current:
-            path += f".{part}" if path else str(part)
-            current = current[part]
-            tag_next = path == "trigger" and isinstance(current, Mapping)
-        else:
-            path += f".{part}" if path else str(part)
-            current = None
-    return path
-
-
-def _fields(model: type[BaseModel]) -> set[str]:
-    return {f.alias or name for name, f in model.model_fields.items()}
-
-
-def _allowed_keys(loc: Sequence[Any], data: Mapping[str, Any]) -> set[str]:  # noqa: C901 (walks pydantic's error location through the spec's unions)
-    """The field names a location accepts, for 'did you mean' hints."""
-    parts = [p for p in loc if not isinstance(p, int)]
-    raw: Any = data
-    for part in loc:
-        in_list = isinstance(raw, list) and isinstance(part, int) and part < len(raw)
-        if in_list or (isinstance(raw, Mapping) and part in raw):
-            raw = raw[part]
-    kind = raw.get("type") if isinstance(raw, Mapping) else None
-    match parts:
-        case []:
-            return _fields(spec.Workflow)
-        case ["steps", *_] if len(parts) <= 2 and kind in _STEP_MODELS:
-            return _fields(_STEP_MODELS[kind])
-        case ["trigger", *_] if kind in _TRIGGER_MODELS or kind is None:
-            return _fields(_TRIGGER_MODELS[kind or "event"])
-        case ["entry"]:
-            return _fields(spec.Entry)
-        case ["exit"]:
-            return _fields(spec.ExitRule)
-        case ["goal"]:
-            return _fields(spec.Goal)
-        case ["templates", _]:
-            return _fields(spec.MessageTemplate)
-        case ["layout", _]:
-            return _fields(spec.Position)
-        case ["policies"]:
-            return _fields(WorkflowPolicies)
-        case ["policies", "frequency_caps"]:
-            return _fields(WorkflowCap)
-        case ["policies", "quiet_hours"]:
-            return _fields(QuietHours)
-        case ["policies", "after_purchase"]:
-            return _fields(AfterPurchase)
-        case ["steps", *_, "branches"]:
-            return _fields(spec.BranchRule)
-        case ["steps", *_, "paths"]:
-            return _fields(spec.SplitPath)
-        case ["steps", *_, "variants"]:
-            return _fields(spec.Variant)
-        case ["steps", *_, "until"]:
-            return _fields(spec.UntilTime)
-    return set()
 
 
 # ---------------------------------------------------------------- pass 3: meaning
