@@ -1,23 +1,21 @@
 """Validate a workflow document: every problem at once, each with its path and a fix.
 
 Three passes over the same raw document, none stopping at the first problem:
-the pydantic models (shapes, types, durations), the step graph (`graph`), and the
-meaning of conditions and templates against the workspace's schema.
+the pydantic models (shapes, types, durations: `shapes`), the step graph (`graph`), and the
+meaning of conditions and templates against the workspace's schema. The meaning pass
+holds the shared checks and the workflow-wide ones; each step type's own checks live
+beside its handler in `steps/` and receive the shared ones (`steps.checks.MeaningChecks`).
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
-from pydantic import BaseModel, TypeAdapter, ValidationError
-
 from tidings.core import spec
-from tidings.core.approvers import approver_problem
-from tidings.core.channels import Channel
 from tidings.core.conditions import parse_condition, parse_field
 from tidings.core.conditions.ast import Aggregate, Behaviour, Field, fields_of
 from tidings.core.duration import parse_duration
@@ -25,41 +23,18 @@ from tidings.core.errors import ConditionSyntaxError
 from tidings.core.graph import check_graph
 from tidings.core.history import rules_of
 from tidings.core.moment import parse_moment
-from tidings.core.pacing import (
-    AfterPurchase,
-    LooseningError,
-    QuietHours,
-    WorkflowCap,
-    WorkflowPolicies,
-)
 from tidings.core.problems import Problem, suggest
 from tidings.core.render import RenderError, compile_template, limit_problems, variables_of
 from tidings.core.schema import OPEN_SCHEMA, Schema
+from tidings.core.shapes import WORKFLOW, shape_problems
+from tidings.core.steps.branch import check_branch
+from tidings.core.steps.calls import check_approval, check_enroll, check_templated
+from tidings.core.steps.checks import StepCheck, as_list, as_map
+from tidings.core.steps.send import check_send
+from tidings.core.steps.update import check_update
+from tidings.core.steps.wait import check_wait
 from tidings.core.values import unstorable
 
-_STEP_MODELS: dict[str, type[BaseModel]] = {
-    "send": spec.SendStep,
-    "wait": spec.WaitStep,
-    "branch": spec.BranchStep,
-    "split": spec.SplitStep,
-    "update": spec.UpdateStep,
-    "webhook": spec.WebhookStep,
-    "notify": spec.NotifyStep,
-    "approval": spec.ApprovalStep,
-    "enroll": spec.EnrollStep,
-    "exit": spec.ExitStep,
-    "suppress": spec.SuppressStep,
-}
-_TRIGGER_MODELS: dict[str, type[BaseModel]] = {
-    "event": spec.EventTrigger,
-    "date": spec.DateTrigger,
-    "inactivity": spec.InactivityTrigger,
-    "segment": spec.SegmentTrigger,
-    "score": spec.ScoreTrigger,
-    "form": spec.FormTrigger,
-    "enrolled": spec.EnrolledTrigger,
-}
-_WORKFLOW = TypeAdapter(spec.Workflow)
 #: A workflow whose journeys can last longer than this should say when contacts leave.
 LONG_FLOW = timedelta(days=14)
 
@@ -83,154 +58,21 @@ def validate_workflow(
         # The spec is stored as JSON: what cannot be stored is refused before anything
         # else reads it (YAML's .nan, "\ud800" escapes, NUL).
         return None, unstorable_parts
-    problems = list(_model_problems(data))
-    problems += check_graph(_list(data.get("steps")))
+    problems = list(shape_problems(data))
+    problems += check_graph(as_list(data.get("steps")))
     problems += _MeaningChecks(data, schema, known_workflows, known_forms, seen_events).run()
     unique = list(dict.fromkeys(problems))
     errors = [p for p in unique if p.severity == "error"]
-    workflow = None if errors else _WORKFLOW.validate_python(data)
+    workflow = None if errors else WORKFLOW.validate_python(data)
     return workflow, unique
-
-
-# ---------------------------------------------------------------- pass 1: shapes and types
-
-
-def _model_problems(data: Mapping[str, Any]) -> Iterator[Problem]:
-    try:
-        _WORKFLOW.validate_python(data)
-    except ValidationError as exc:
-        for error in exc.errors():
-            if tuple(error["loc"]) == ("steps",) and error["type"] == "too_short":
-                # Pydantic counts only the steps that validated: a workflow whose one step
-                # is wrong is not also "without steps".
-                if not _list(data.get("steps")):
-                    yield Problem("steps", "a workflow needs at least one step", "add a step")
-                continue
-            yield _from_pydantic(data, error)
-
-
-def _from_pydantic(data: Mapping[str, Any], error: Any) -> Problem:
-    path = _path_of(data, error["loc"])
-    kind = error["type"]
-    if kind == "extra_forbidden":
-        name = str(error["loc"][-1])
-        allowed = _allowed_keys(error["loc"][:-1], data)
-        hint = suggest(name, allowed) or (
-            f"expected one of {', '.join(sorted(allowed))}" if allowed else ""
-        )
-        return Problem(path, f"unknown field {name!r}", hint)
-    if kind == "missing":
-        return Problem(path, f"missing required field {str(error['loc'][-1])!r}")
-    if kind == "union_tag_invalid":
-        tag = str(error["input"].get("type")) if isinstance(error["input"], Mapping) else "?"
-        choices = _STEP_MODELS if "steps" in error["loc"] else _TRIGGER_MODELS
-        hint = suggest(tag, choices) or f"use one of {', '.join(choices)}"
-        return Problem(f"{path}.type", f"unknown type {tag!r}", hint)
-    if kind == "union_tag_not_found":
-        choices = _STEP_MODELS if "steps" in error["loc"] else _TRIGGER_MODELS
-        return Problem(path, "missing 'type'", f"use one of {', '.join(choices)}")
-    if kind == "string_pattern_mismatch" and path.endswith("id"):
-        what = "workflow ids" if path == "id" else "step ids"
-        letters = "lowercase letters" if path == "id" else "letters"
-        return Problem(
-            path, f"{error['input']!r} is not a valid id", f"{what} use {letters}, digits, _ and -"
-        )
-    cause = (error.get("ctx") or {}).get("error")
-    if isinstance(cause, LooseningError):
-        return Problem(path, cause.message, cause.hint)
-    message = str(error["msg"]).removeprefix("Value error, ")
-    return Problem(path, message)
-
-
-def _path_of(data: Mapping[str, Any], loc: Sequence[Any]) -> str:
-    """Turn pydantic's location into `steps[3].branches[0].when`, dropping union tags.
-
-    Pydantic names the member of a tagged union it tried (`steps.3.wait.for`); the document
-    has no such level, so the part right after `trigger` or `steps[i]` is skipped.
-    """
-    path = ""
-    current: Any = data
-    tag_next = False
-    for part in loc:
-        if tag_next:
-            tag_next = False
-            continue
-        if isinstance(part, int) and isinstance(current, list) and part < len(current):
-            path += f"[{part}]"
-            current = current[part]
-            tag_next = path.startswith("steps[") and path.count("[") == 1
-        elif isinstance(current, Mapping) and part in current:
-            path += f".{part}" if path else str(part)
-            current = current[part]
-            tag_next = path == "trigger" and isinstance(current, Mapping)
-        else:
-            path += f".{part}" if path else str(part)
-            current = None
-    return path
-
-
-def _fields(model: type[BaseModel]) -> set[str]:
-    return {f.alias or name for name, f in model.model_fields.items()}
-
-
-def _allowed_keys(loc: Sequence[Any], data: Mapping[str, Any]) -> set[str]:  # noqa: C901 (walks pydantic's error location through the spec's unions)
-    """The field names a location accepts, for 'did you mean' hints."""
-    parts = [p for p in loc if not isinstance(p, int)]
-    raw: Any = data
-    for part in loc:
-        in_list = isinstance(raw, list) and isinstance(part, int) and part < len(raw)
-        if in_list or (isinstance(raw, Mapping) and part in raw):
-            raw = raw[part]
-    kind = raw.get("type") if isinstance(raw, Mapping) else None
-    match parts:
-        case []:
-            return _fields(spec.Workflow)
-        case ["steps", *_] if len(parts) <= 2 and kind in _STEP_MODELS:
-            return _fields(_STEP_MODELS[kind])
-        case ["trigger", *_] if kind in _TRIGGER_MODELS or kind is None:
-            return _fields(_TRIGGER_MODELS[kind or "event"])
-        case ["entry"]:
-            return _fields(spec.Entry)
-        case ["exit"]:
-            return _fields(spec.ExitRule)
-        case ["goal"]:
-            return _fields(spec.Goal)
-        case ["templates", _]:
-            return _fields(spec.MessageTemplate)
-        case ["layout", _]:
-            return _fields(spec.Position)
-        case ["policies"]:
-            return _fields(WorkflowPolicies)
-        case ["policies", "frequency_caps"]:
-            return _fields(WorkflowCap)
-        case ["policies", "quiet_hours"]:
-            return _fields(QuietHours)
-        case ["policies", "after_purchase"]:
-            return _fields(AfterPurchase)
-        case ["steps", *_, "branches"]:
-            return _fields(spec.BranchRule)
-        case ["steps", *_, "paths"]:
-            return _fields(spec.SplitPath)
-        case ["steps", *_, "variants"]:
-            return _fields(spec.Variant)
-        case ["steps", *_, "until"]:
-            return _fields(spec.UntilTime)
-    return set()
 
 
 # ---------------------------------------------------------------- pass 3: meaning
 
 
-def _list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
-
-
-def _map(value: Any) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
-
-
 class _MeaningChecks:
-    """Conditions, fields, templates and consent, checked against the schema."""
+    """Conditions, fields, templates and consent, checked against the schema: the shared
+    checks every step's own receive (`MeaningChecks`), and the workflow-wide ones."""
 
     def __init__(
         self,
@@ -245,7 +87,7 @@ class _MeaningChecks:
         self.known_workflows = known
         self.seen_events = seen_events
         self.problems: list[Problem] = []
-        trigger = _map(data.get("trigger"))
+        trigger = as_map(data.get("trigger"))
         self.trigger_type = trigger.get("type", "event")
         self.trigger_event = trigger.get("event") if self.trigger_type == "event" else None
         if self.trigger_type == "form":
@@ -270,7 +112,7 @@ class _MeaningChecks:
 
     def run(self) -> list[Problem]:  # noqa: C901 (the list of every check, in the order users read them)
         data = self.data
-        trigger = _map(data.get("trigger"))
+        trigger = as_map(data.get("trigger"))
         if self.trigger_event is not None:
             self.event_name("trigger.event", self.trigger_event)
         if isinstance(trigger.get("where"), str):
@@ -279,7 +121,7 @@ class _MeaningChecks:
             self.event_name("trigger.event", trigger["event"])
         if self.trigger_type == "date" and isinstance(trigger.get("field"), str):
             self.contact_field("trigger.field", trigger["field"])
-        entry = _map(data.get("entry"))
+        entry = as_map(data.get("entry"))
         if isinstance(entry.get("when"), str):
             self.condition("entry.when", entry["when"], event=self.trigger_event)
         if isinstance(entry.get("key"), str):
@@ -291,15 +133,15 @@ class _MeaningChecks:
                 "use reentry: period with period: 300d",
                 "warning",
             )
-        for i, rule in enumerate(_list(data.get("exit"))):
-            rule = _map(rule)
+        for i, rule in enumerate(as_list(data.get("exit"))):
+            rule = as_map(rule)
             if isinstance(rule.get("event"), str):
                 self.event_name(f"exit[{i}].event", rule["event"])
             if isinstance(rule.get("where"), str):
                 self.condition(f"exit[{i}].where", rule["where"], event=rule.get("event"))
             if isinstance(rule.get("when"), str):
                 self.condition(f"exit[{i}].when", rule["when"], event=self.trigger_event)
-        goal = _map(data.get("goal"))
+        goal = as_map(data.get("goal"))
         if isinstance(goal.get("event"), str):
             self.event_name("goal.event", goal["event"])
             if isinstance(goal.get("where"), str):
@@ -307,7 +149,7 @@ class _MeaningChecks:
             if isinstance(goal.get("revenue"), str):
                 self.event_property("goal.revenue", goal["event"], goal["revenue"])
         self.templates()
-        for i, step in enumerate(_list(data.get("steps"))):
+        for i, step in enumerate(as_list(data.get("steps"))):
             if isinstance(step, Mapping):
                 self.step(f"steps[{i}]", step)
         self.long_flow()
@@ -316,10 +158,10 @@ class _MeaningChecks:
 
     def layout(self) -> None:
         """Positions of steps that no longer exist: harmless, but worth cleaning up."""
-        steps = [s for s in _list(self.data.get("steps")) if isinstance(s, Mapping)]
+        steps = [s for s in as_list(self.data.get("steps")) if isinstance(s, Mapping)]
         # An id may be any YAML value here (a list is not hashable): keep the strings.
         names = {s["id"] for s in steps if isinstance(s.get("id"), str)} | {"trigger"}
-        for key in _map(self.data.get("layout")):
+        for key in as_map(self.data.get("layout")):
             if key not in names:
                 hint = suggest(str(key), names) or "remove it; the position is not used"
                 self.add(f"layout.{key}", f"no step {key!r} to place", hint, "warning")
@@ -388,7 +230,7 @@ class _MeaningChecks:
         # A wait for one event names it; a wait for any of several reads whichever came.
         waits: dict[str, str | None] = {
             str(s.get("id")): str(s["event"]) if s.get("event") else None
-            for s in _list(self.data.get("steps"))
+            for s in as_list(self.data.get("steps"))
             if isinstance(s, Mapping)
             and s.get("type") == "wait"
             and (s.get("event") or s.get("events"))
@@ -483,9 +325,9 @@ class _MeaningChecks:
                 )
 
     def templates(self) -> None:
-        for name, template in _map(self.data.get("templates")).items():
+        for name, template in as_map(self.data.get("templates")).items():
             for part in ("subject", "html", "text"):
-                source = _map(template).get(part)
+                source = as_map(template).get(part)
                 if isinstance(source, str):
                     self.liquid(f"templates.{name}.{part}", source, self.trigger_event)
 
@@ -496,111 +338,15 @@ class _MeaningChecks:
         if check is not None:
             check(self, path, step)
 
-    def send_step(self, path: str, step: Mapping[str, Any]) -> None:
-        templates = _map(self.data.get("templates"))
-        names = [(f"{path}.template", step.get("template"))]
-        names += [
-            (f"{path}.variants[{j}].template", _map(v).get("template"))
-            for j, v in enumerate(_list(step.get("variants")))
-        ]
-        channel = step.get("channel", Channel.EMAIL)
-        for where, name in names:
-            if not isinstance(name, str):
-                continue
-            if name not in templates:
-                hint = suggest(name, templates) or "define it under templates:"
-                self.add(where, f"unknown template {name!r}", hint)
-            elif channel == Channel.EMAIL and not _map(templates[name]).get("subject"):
-                self.add(f"templates.{name}", "an email template needs a subject")
-            elif channel == Channel.SMS and not _map(templates[name]).get("text"):
-                self.add(f"templates.{name}", "an SMS template needs text")
-        if step.get("kind", "marketing") == "marketing":
-            self.marketing_send(path, step, channel)
-
-    def marketing_send(self, path: str, step: Mapping[str, Any], channel: Any) -> None:
-        if isinstance(channel, str) and channel not in self.schema.consent:
-            self.add(
-                path,
-                f"a marketing send on {channel} has no consent to check",
-                f"record {channel} consent in the schema, or mark the send kind: transactional",
-            )
-        topic = step.get("topic")
-        if isinstance(topic, str) and self.schema.topics and topic not in self.schema.topics:
-            self.add(
-                f"{path}.topic",
-                f"unknown topic {topic!r}",
-                suggest(topic, self.schema.topics) or "add it to the schema's topics",
-            )
-
-    def branch_step(self, path: str, step: Mapping[str, Any]) -> None:
-        for j, arm in enumerate(_list(step.get("branches"))):
-            when = _map(arm).get("when")
-            if isinstance(when, str):
-                self.condition(f"{path}.branches[{j}].when", when, event=self.trigger_event)
-
-    def wait_step(self, path: str, step: Mapping[str, Any]) -> None:
-        if isinstance(step.get("at"), str):
-            self.moment(f"{path}.at", step["at"])
-            return
-        if isinstance(step.get("events"), list):
-            for j, option in enumerate(step["events"]):
-                name = _map(option).get("event")
-                if not isinstance(name, str):
-                    continue
-                self.event_name(f"{path}.events[{j}].event", name)
-                when = _map(option).get("where")
-                if isinstance(when, str):
-                    self.condition(f"{path}.events[{j}].where", when, event=name)
-            return
-        if not isinstance(step.get("event"), str):
-            return
-        self.event_name(f"{path}.event", step["event"])
-        if isinstance(step.get("where"), str):
-            self.condition(f"{path}.where", step["where"], event=step["event"])
-
-    def update_step(self, path: str, step: Mapping[str, Any]) -> None:
-        for name in list(_map(step.get("set"))) + [
-            u for u in _list(step.get("unset")) if isinstance(u, str)
-        ]:
-            self.contact_field(f"{path}.set", name)
-
-    def templated_step(self, path: str, step: Mapping[str, Any]) -> None:
-        """A webhook's body, or a notify's or approval's message: Liquid templates."""
-        field = "body" if step.get("type") == "webhook" else "message"
-        source = step.get(field)
-        if isinstance(source, str):
-            self.liquid(f"{path}.{field}", source, self.trigger_event)
-
-    def approval_step(self, path: str, step: Mapping[str, Any]) -> None:
-        """The approval's message like any template; each approver a person or a role."""
-        self.templated_step(path, step)
-        for i, name in enumerate(_list(step.get("approvers"))):
-            if isinstance(name, str) and (why := approver_problem(name)) is not None:
-                self.add(
-                    f"{path}.approvers[{i}]",
-                    why,
-                    "name a person by email (lead@shop.example) or a role: approver or owner",
-                )
-
-    def enroll_step(self, path: str, step: Mapping[str, Any]) -> None:
-        target = step.get("workflow")
-        if (
-            isinstance(target, str)
-            and self.known_workflows is not None
-            and target not in self.known_workflows
-        ):
-            hint = suggest(target, self.known_workflows) or "deploy that workflow first"
-            self.add(f"{path}.workflow", f"unknown workflow {target!r}", hint)
-
     def long_flow(self) -> None:
         """Long journeys with no way to leave keep messaging people who already bought."""
         if self.data.get("exit") or (
-            _map(self.data.get("goal")).get("exit", True) and self.data.get("goal")
+            as_map(self.data.get("goal")).get("exit", True) and self.data.get("goal")
         ):
             return
         total = timedelta()
-        for step in _list(self.data.get("steps")):
-            step = _map(step)
+        for step in as_list(self.data.get("steps")):
+            step = as_map(step)
             for key in ("for", "timeout"):
                 if isinstance(step.get(key), str):
                     with contextlib.suppress(ValueError):
@@ -614,14 +360,15 @@ class _MeaningChecks:
             )
 
 
-#: The meaning checks of each step type (the other types have none beyond their model).
-_STEP_CHECKS: dict[str, Callable[[_MeaningChecks, str, Mapping[str, Any]], None]] = {
-    "send": _MeaningChecks.send_step,
-    "branch": _MeaningChecks.branch_step,
-    "wait": _MeaningChecks.wait_step,
-    "update": _MeaningChecks.update_step,
-    "webhook": _MeaningChecks.templated_step,
-    "notify": _MeaningChecks.templated_step,
-    "approval": _MeaningChecks.approval_step,
-    "enroll": _MeaningChecks.enroll_step,
+#: The meaning checks of each step type, beside its handler in `steps/` (the other types
+#: have none beyond their model).
+_STEP_CHECKS: dict[str, StepCheck] = {
+    "send": check_send,
+    "branch": check_branch,
+    "wait": check_wait,
+    "update": check_update,
+    "webhook": check_templated,
+    "notify": check_templated,
+    "approval": check_approval,
+    "enroll": check_enroll,
 }

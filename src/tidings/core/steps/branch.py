@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from tidings.core.calendar import stable_fraction
@@ -10,6 +11,7 @@ from tidings.core.conditions.ast import behaviours_of, to_text
 from tidings.core.conditions.evaluate import measure, resolve
 from tidings.core.spec import BranchStep, SplitStep
 from tidings.core.steps.base import Outcome, StepContext, go_to
+from tidings.core.steps.checks import MeaningChecks, as_list, as_map
 
 
 def run_branch(step: BranchStep, ctx: StepContext) -> Outcome:
@@ -61,3 +63,11 @@ def run_split(step: SplitStep, ctx: StepContext) -> Outcome:
             break
     decision = ctx.decision("split", f"path {chosen.name} -> {chosen.next}", path=chosen.name)
     return Outcome(go_to(ctx.state, chosen.next), decisions=(decision,))
+
+
+def check_branch(checks: MeaningChecks, path: str, step: Mapping[str, Any]) -> None:
+    """Each arm's condition, read against the journey's trigger."""
+    for j, arm in enumerate(as_list(step.get("branches"))):
+        when = as_map(arm).get("when")
+        if isinstance(when, str):
+            checks.condition(f"{path}.branches[{j}].when", when, event=checks.trigger_event)

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
+from tidings.core.approvers import approver_problem
 from tidings.core.effects import CallWebhook, Enroll, Notify, RequestApproval
+from tidings.core.problems import suggest
 from tidings.core.render import RenderError, render
 from tidings.core.spec import ApprovalStep, EnrollStep, ExitStep, NotifyStep, WebhookStep
 from tidings.core.state import EnrollmentStatus, WaitKind
 from tidings.core.steps.base import Outcome, StepContext, end, go_to, wait_until
+from tidings.core.steps.checks import MeaningChecks, as_list
 
 
 def run_webhook(step: WebhookStep, ctx: StepContext) -> Outcome:
@@ -115,3 +121,32 @@ def run_exit(step: ExitStep, ctx: StepContext) -> Outcome:
     reason = step.reason or f"exit step {step.id}"
     decision = ctx.decision("exited", reason)
     return Outcome(end(ctx.state, EnrollmentStatus.EXITED, reason, ctx.now), decisions=(decision,))
+
+
+def check_templated(checks: MeaningChecks, path: str, step: Mapping[str, Any]) -> None:
+    """A webhook's body, or a notify's or approval's message: Liquid templates."""
+    field = "body" if step.get("type") == "webhook" else "message"
+    source = step.get(field)
+    if isinstance(source, str):
+        checks.liquid(f"{path}.{field}", source, checks.trigger_event)
+
+
+def check_approval(checks: MeaningChecks, path: str, step: Mapping[str, Any]) -> None:
+    """The approval's message like any template; each approver a person or a role."""
+    check_templated(checks, path, step)
+    for i, name in enumerate(as_list(step.get("approvers"))):
+        if isinstance(name, str) and (why := approver_problem(name)) is not None:
+            checks.add(
+                f"{path}.approvers[{i}]",
+                why,
+                "name a person by email (lead@shop.example) or a role: approver or owner",
+            )
+
+
+def check_enroll(checks: MeaningChecks, path: str, step: Mapping[str, Any]) -> None:
+    """The workflow it enrolls into exists, when the workspace's workflows are known."""
+    target = step.get("workflow")
+    known = checks.known_workflows
+    if isinstance(target, str) and known is not None and target not in known:
+        hint = suggest(target, known) or "deploy that workflow first"
+        checks.add(f"{path}.workflow", f"unknown workflow {target!r}", hint)

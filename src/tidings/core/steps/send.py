@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import timedelta
+from typing import Any
 
 from tidings.core.calendar import stable_fraction
 from tidings.core.channels import Channel
 from tidings.core.duration import format_duration
 from tidings.core.effects import SendMessage
+from tidings.core.problems import suggest
 from tidings.core.render import RenderError, render, text_source_from_html
 from tidings.core.spec import (
     ConsentStatus,
@@ -20,6 +23,7 @@ from tidings.core.spec import (
 from tidings.core.state import WaitKind
 from tidings.core.stats import pick_winner, thompson_pick
 from tidings.core.steps.base import Outcome, StepContext, go_to, wait_until
+from tidings.core.steps.checks import MeaningChecks, as_list, as_map
 
 #: The `rule` in the data of a "held" line that waits for the channel's marketing consent.
 HELD_FOR_CONSENT = "consent"
@@ -150,3 +154,44 @@ def resume_send(step: SendStep, ctx: StepContext) -> Outcome:
     limit = min(HOLD_LIMIT, step.valid_for or HOLD_LIMIT)
     why = f"the message had not gone after {format_duration(limit)}; going on without it"
     return Outcome(following, decisions=(ctx.decision("went_on", why),))
+
+
+def check_send(checks: MeaningChecks, path: str, step: Mapping[str, Any]) -> None:
+    """Its templates exist and suit the channel; a marketing send has consent to check."""
+    templates = as_map(checks.data.get("templates"))
+    names = [(f"{path}.template", step.get("template"))]
+    names += [
+        (f"{path}.variants[{j}].template", as_map(v).get("template"))
+        for j, v in enumerate(as_list(step.get("variants")))
+    ]
+    channel = step.get("channel", Channel.EMAIL)
+    for where, name in names:
+        if not isinstance(name, str):
+            continue
+        if name not in templates:
+            hint = suggest(name, templates) or "define it under templates:"
+            checks.add(where, f"unknown template {name!r}", hint)
+        elif channel == Channel.EMAIL and not as_map(templates[name]).get("subject"):
+            checks.add(f"templates.{name}", "an email template needs a subject")
+        elif channel == Channel.SMS and not as_map(templates[name]).get("text"):
+            checks.add(f"templates.{name}", "an SMS template needs text")
+    if step.get("kind", "marketing") == "marketing":
+        _check_marketing_send(checks, path, step, channel)
+
+
+def _check_marketing_send(
+    checks: MeaningChecks, path: str, step: Mapping[str, Any], channel: Any
+) -> None:
+    if isinstance(channel, str) and channel not in checks.schema.consent:
+        checks.add(
+            path,
+            f"a marketing send on {channel} has no consent to check",
+            f"record {channel} consent in the schema, or mark the send kind: transactional",
+        )
+    topic = step.get("topic")
+    if isinstance(topic, str) and checks.schema.topics and topic not in checks.schema.topics:
+        checks.add(
+            f"{path}.topic",
+            f"unknown topic {topic!r}",
+            suggest(topic, checks.schema.topics) or "add it to the schema's topics",
+        )

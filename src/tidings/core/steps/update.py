@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
+from typing import Any
 
 from tidings.core.effects import UpdateContact
 from tidings.core.spec import UpdateStep
 from tidings.core.state import ContactView
 from tidings.core.steps.base import Outcome, StepContext, go_to
+from tidings.core.steps.checks import MeaningChecks, as_list, as_map
 
 
 def apply_update(contact: ContactView, update: UpdateContact) -> ContactView:
@@ -47,3 +50,11 @@ def run_update(step: UpdateStep, ctx: StepContext) -> Outcome:
         decisions=(decision,),
         contact=apply_update(ctx.contact, update),
     )
+
+
+def check_update(checks: MeaningChecks, path: str, step: Mapping[str, Any]) -> None:
+    """The contact fields it sets or unsets are in the schema."""
+    for name in list(as_map(step.get("set"))) + [
+        u for u in as_list(step.get("unset")) if isinstance(u, str)
+    ]:
+        checks.contact_field(f"{path}.set", name)

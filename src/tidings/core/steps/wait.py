@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from tidings.core.calendar import next_local_time
 from tidings.core.duration import format_duration
 from tidings.core.moment import moment_of, parse_moment
 from tidings.core.spec import WaitStep
 from tidings.core.state import EnrollmentStatus, WaitKind
 from tidings.core.steps.base import Outcome, StepContext, end, go_to, wait_until
+from tidings.core.steps.checks import MeaningChecks, as_map
 
 
 def awaited_names(step: WaitStep) -> str:
@@ -77,3 +81,25 @@ def resume_wait(step: WaitStep, ctx: StepContext) -> Outcome:
     # A timer that ran out needs no line of its own: the next step's line, at the later
     # time, already tells the story.
     return Outcome(go_to(ctx.state, ctx.workflow.next_of(step)))
+
+
+def check_wait(checks: MeaningChecks, path: str, step: Mapping[str, Any]) -> None:
+    """The field an `at` reads, or the awaited events and their conditions."""
+    if isinstance(step.get("at"), str):
+        checks.moment(f"{path}.at", step["at"])
+        return
+    if isinstance(step.get("events"), list):
+        for j, option in enumerate(step["events"]):
+            name = as_map(option).get("event")
+            if not isinstance(name, str):
+                continue
+            checks.event_name(f"{path}.events[{j}].event", name)
+            when = as_map(option).get("where")
+            if isinstance(when, str):
+                checks.condition(f"{path}.events[{j}].where", when, event=name)
+        return
+    if not isinstance(step.get("event"), str):
+        return
+    checks.event_name(f"{path}.event", step["event"])
+    if isinstance(step.get("where"), str):
+        checks.condition(f"{path}.where", step["where"], event=step["event"])
