@@ -86,12 +86,13 @@ def _start(store: Store) -> None:
 
 
 def _subjects(store: Store, user: str) -> list[str]:
+    """The emails the contact received (an approval's notices to its approvers are not)."""
     return [
         r[0]
         for r in rows(
             store,
             "SELECT m.subject FROM messages m JOIN contacts c ON c.id = m.contact_id"
-            " WHERE c.external_id = :user ORDER BY m.id",
+            " WHERE c.external_id = :user AND m.channel = 'email' ORDER BY m.id",
             user=user,
         )
     ]
