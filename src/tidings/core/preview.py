@@ -9,7 +9,7 @@ from typing import Any
 
 from tidings.core.problems import Problem, suggest
 from tidings.core.render import RenderError, TimeLimit, render, text_source_from_html
-from tidings.core.spec import Workflow
+from tidings.core.spec import MessageTemplate, Workflow
 from tidings.core.state import ContactView
 
 
@@ -28,10 +28,14 @@ def preview_template(
     contact: ContactView,
     event: Mapping[str, Any],
     time_limit: TimeLimit | None = None,
+    source: MessageTemplate | None = None,
 ) -> Preview | Problem:
     """Render `template` of `workflow` for `contact`, with `event` as the trigger (and the
-    awaited events of `steps.*` left empty); a problem names what went wrong."""
-    found = workflow.templates.get(template)
+    awaited events of `steps.*` left empty); a problem names what went wrong.
+
+    `source`, when given, is rendered in place of the stored template: the text an editor
+    is typing, not yet saved."""
+    found = source or workflow.templates.get(template)
     if found is None:
         hint = suggest(template, workflow.templates) or (
             f"this workflow has {', '.join(sorted(workflow.templates)) or 'no templates'}"

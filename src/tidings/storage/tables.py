@@ -141,6 +141,26 @@ workflow_drafts = Table(
     UniqueConstraint("workspace_id", "key"),
 )
 
+# Test sends from the builder and `tidings workflows test-send`, kept apart from `messages`
+# so that no figure (reports, caps, duplicate suppression, engagement) can ever count them.
+test_sends = Table(
+    "test_sends",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("workspace_id", ForeignKey("workspaces.id"), nullable=False),
+    Column("workflow_key", String(64), nullable=False),
+    Column("step_id", String(64), nullable=False),
+    Column("channel", String(16), nullable=False),
+    Column("recipient", String(320), nullable=False),
+    Column("subject", Text, nullable=True),
+    Column("sent_by", String(320), nullable=False),
+    Column("sent_at", UTCDateTime, nullable=False),
+    # "sent", or "failed" with the transport's answer in `detail`.
+    Column("status", String(16), nullable=False),
+    Column("detail", Text, nullable=False, server_default=""),
+    Index(None, "workspace_id", "sent_at"),
+)
+
 enrollments = Table(
     "enrollments",
     metadata,

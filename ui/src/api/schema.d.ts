@@ -1146,6 +1146,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/workflows/{key}/steps/{step}/test-send": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Test Send
+         * @description Render send step `step` of the workflow's draft (else its published version) and send
+         *     it through the real transport to `to`, with "[Test]" before the subject. The message is
+         *     recorded as a test and left out of every figure; its links are not tracked.
+         */
+        post: operations["test_send_api_workflows__key__steps__step__test_send_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/healthz": {
         parameters: {
             query?: never;
@@ -2530,10 +2552,16 @@ export interface components {
         PreviewIn: {
             /** Contact */
             contact?: string | null;
+            /**
+             * Draft
+             * @default false
+             */
+            draft: boolean;
             /** Event */
             event?: {
                 [key: string]: unknown;
             };
+            source?: components["schemas"]["TemplateSource"] | null;
             /** Template */
             template: string;
         };
@@ -2933,6 +2961,47 @@ export interface components {
             subject: string | null;
             /** Text */
             text: string | null;
+        };
+        /**
+         * TemplateSource
+         * @description Template text being edited, rendered in place of the stored template.
+         */
+        TemplateSource: {
+            /** Html */
+            html?: string | null;
+            /** Subject */
+            subject?: string | null;
+            /** Text */
+            text?: string | null;
+        };
+        /**
+         * TestSendIn
+         * @description Where to send the test, and what to render it for.
+         */
+        TestSendIn: {
+            /** Contact */
+            contact?: string | null;
+            /** Event */
+            event?: {
+                [key: string]: unknown;
+            };
+            source?: components["schemas"]["TemplateSource"] | null;
+            /** To */
+            to: string;
+        };
+        /**
+         * TestSendOut
+         * @description A test send the transport accepted; it is recorded as a test and counted nowhere.
+         */
+        TestSendOut: {
+            /** Channel */
+            channel: string;
+            /** Id */
+            id: number;
+            /** Subject */
+            subject: string | null;
+            /** To */
+            to: string;
         };
         /**
          * Topic
@@ -7599,6 +7668,105 @@ export interface operations {
             };
             /** @description Internal error: `request_id` is in the server's log */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    test_send_api_workflows__key__steps__step__test_send_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                key: string;
+                step: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TestSendIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TestSendOut"];
+                };
+            };
+            /** @description Invalid request: `errors` gives the path of each mistake */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No key or session, or an unknown, revoked or expired one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not do this, or a session's CSRF token is missing */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found in this workspace */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error: `request_id` is in the server's log */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The mail server or SMS provider refused the message: `detail` gives its answer */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Overloaded, the database is busy, or (on /readyz) not ready */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -17,6 +17,7 @@ from tidings.api.admin import (
     reports,
     scoring,
     segments,
+    test_sends,
     workflows,
 )
 
@@ -25,6 +26,7 @@ router = APIRouter(prefix="/api")
 for _module in (
     builder,
     workflows,
+    test_sends,
     contact_data,
     contacts,
     segments,

@@ -19,9 +19,12 @@ from tidings.api.errors import ApiError
 from tidings.api.openapi import problems
 from tidings.core.preview import preview_template
 from tidings.core.problems import Problem
+from tidings.core.render import TimeLimit
+from tidings.core.spec import MessageTemplate
 from tidings.core.state import ContactView
 from tidings.core.validate import validate_workflow
 from tidings.errors import ContactNotFound, SpecInvalid, WorkflowNotFound
+from tidings.runtime.test_sends import workflow_to_test
 from tidings.simulation.scenario import run_scenario
 from tidings.storage import browse
 from tidings.storage.contacts import find_contact, load_contacts
@@ -260,6 +263,19 @@ def simulate(
     )
 
 
+class TemplateSource(BaseModel):
+    """Template text being edited, rendered in place of the stored template."""
+
+    subject: str | None = Field(None, max_length=2_000)
+    html: str | None = Field(None, max_length=200_000)
+    text: str | None = Field(None, max_length=50_000)
+
+    def template(self) -> MessageTemplate:
+        """As a template; one with a subject alone gets an empty text, so it still renders."""
+        text = "" if self.html is None and self.text is None else self.text
+        return MessageTemplate(subject=self.subject, html=self.html, text=text)
+
+
 class PreviewIn(BaseModel):
     """What to render: a template, for a contact (or a blank one), with a sample event."""
 
@@ -268,6 +284,10 @@ class PreviewIn(BaseModel):
     contact: str | None = Field(None, max_length=320)
     #: The trigger event's properties, as `event.*` and `trigger.*` read them.
     event: dict[str, Any] = Field(default_factory=dict)
+    #: The template's text as an editor has it now, rendered in place of the stored one.
+    source: TemplateSource | None = None
+    #: Render from the workspace's draft of the workflow when it validates (the builder).
+    draft: bool = False
 
 
 class TemplatePreviewOut(BaseModel):
@@ -282,16 +302,21 @@ class TemplatePreviewOut(BaseModel):
 def preview(key: WorkflowKey, body: PreviewIn, admin: AdminDep) -> TemplatePreviewOut:
     """Render one of the current version's templates for a contact and a sample event,
     as its send step would; nothing is sent, stored or counted."""
-    row = _find(admin, key)
     with admin.engine.connect() as conn:
-        spec = admin.catalog.version(conn, row.id, row.current_version)
+        if body.draft:
+            spec = workflow_to_test(conn, admin.catalog, admin.workspace_id, key)
+        else:
+            row = _find(admin, key)
+            spec = admin.catalog.version(conn, row.id, row.current_version)
         person = ContactView(id=0)
         if body.contact is not None:
             found = find_contact(conn, admin.workspace_id, body.contact)
             if found is None:
                 raise ContactNotFound(f"no contact {body.contact!r} in this workspace")
             person = load_contacts(conn, [found])[found]
-    result = preview_template(spec, body.template, person, body.event)
+    source = body.source.template() if body.source is not None else None
+    limit = TimeLimit(admin.limits.render_seconds, admin.limits.render_clock)
+    result = preview_template(spec, body.template, person, body.event, limit, source)
     if isinstance(result, Problem):
         raise ApiError(400, "Bad Request", result.message, [result])
     return TemplatePreviewOut(subject=result.subject, html=result.html, text=result.text)

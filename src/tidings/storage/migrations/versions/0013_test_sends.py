@@ -1,0 +1,52 @@
+"""test sends, kept apart from messages so no figure counts them
+
+Revision ID: 0013
+Revises: 0012
+Create Date: 2026-12-06 03:00:00
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+Id = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+
+def UTCDateTime() -> sa.DateTime:
+    return sa.DateTime(timezone=True)
+
+
+revision = "0013"
+# Other branches add their own 0013; the merge rechains this one after the last of them.
+down_revision = "0012"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "test_sends",
+        sa.Column("id", Id, nullable=False, autoincrement=True),
+        sa.Column("workspace_id", sa.Integer(), nullable=False),
+        sa.Column("workflow_key", sa.String(length=64), nullable=False),
+        sa.Column("step_id", sa.String(length=64), nullable=False),
+        sa.Column("channel", sa.String(length=16), nullable=False),
+        sa.Column("recipient", sa.String(length=320), nullable=False),
+        sa.Column("subject", sa.Text(), nullable=True),
+        sa.Column("sent_by", sa.String(length=320), nullable=False),
+        sa.Column("sent_at", UTCDateTime(), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("detail", sa.Text(), nullable=False, server_default=""),
+        sa.ForeignKeyConstraint(
+            ["workspace_id"], ["workspaces.id"], name=op.f("fk_test_sends_workspace_id_workspaces")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_test_sends")),
+    )
+    op.create_index(
+        op.f("ix_test_sends_workspace_id_sent_at"), "test_sends", ["workspace_id", "sent_at"]
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("test_sends")
