@@ -1,8 +1,12 @@
 // The editing panel: a form for the selected step's fields, by its type. Every change makes a
 // new step object; the page turns it into a new spec (and an undo point).
+import { lazy, Suspense } from "react";
 import { STEP_LABELS, TRIGGER_ID, type NodeKind, type Spec, type Step } from "../canvas/graph";
 import { StepIcon } from "../canvas/StepIcon";
 import type { ProblemOut } from "./problems";
+
+// The preview and test send are a chunk of their own, loaded when a send step is opened.
+const TemplatePreview = lazy(() => import("./editors/TemplatePreview").then((m) => ({ default: m.TemplatePreview })));
 
 type Kind = "text" | "number" | "list" | "step" | { options: string[] };
 
@@ -328,6 +332,17 @@ export function StepForm({ spec, nodeId, kind, problems, onStep, onTrigger, onTe
           </fieldset>
         )}
       </form>
+      {step && templateName && template && (step.channel === undefined || step.channel === "email" || step.channel === "sms") && (
+        <Suspense fallback={<p className="muted">Loading the preview…</p>}>
+          <TemplatePreview
+            workflowKey={String(spec.id ?? "")}
+            stepId={step.id}
+            templateName={templateName}
+            channel={typeof step.channel === "string" ? step.channel : "email"}
+            template={template}
+          />
+        </Suspense>
+      )}
     </aside>
   );
 }
