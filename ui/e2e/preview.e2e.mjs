@@ -1,0 +1,70 @@
+// The template preview and test send in the builder, in a real headless Chromium against a
+// real `tidings serve` that mails through a loopback SMTP server.
+// Driven by tests/e2e/test_console_preview.py, which starts both and checks what arrived.
+import { join } from "node:path";
+import { check, launch, need as needFrom } from "./harness.mjs";
+
+const need = (name) => needFrom(name, "tests/e2e/test_console_preview.py");
+
+const BASE = need("CONSOLE_URL");
+const EMAIL = need("CONSOLE_EMAIL");
+const PASSWORD = need("CONSOLE_PASSWORD");
+const HOSTILE = need("CONSOLE_HOSTILE_NAME");
+const SHOTS = need("CONSOLE_SCREENSHOTS");
+const CONTACT = need("CONSOLE_CONTACT_EMAIL");
+const TEST_TO = need("CONSOLE_TEST_TO");
+
+const browser = await launch(SHOTS);
+const problems = [];
+try {
+  const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+  page.on("console", (message) => {
+    if (message.type() === "error" && !/status of 401/.test(message.text())) problems.push(message.text());
+  });
+  page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
+  page.on("dialog", async (dialog) => {
+    problems.push(`a dialog opened: ${dialog.message()}`);
+    await dialog.dismiss();
+  });
+  const shot = (name) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+
+  await page.goto(`${BASE}/workflows/cart_recovery/edit`);
+  await page.getByLabel("Email").fill(EMAIL);
+  await page.getByLabel("Password").fill(PASSWORD);
+  await page.getByRole("button", { name: "Log in" }).click();
+  await page.getByTestId("node-reminder").click();
+  const panel = page.getByRole("complementary", { name: "Edit reminder" });
+  await panel.waitFor();
+  const frame = panel.getByTitle("Rendered email");
+  await frame.waitFor();
+  check((await frame.getAttribute("sandbox")) === "", "the email shows in a sandboxed frame");
+  const subject = panel.getByTestId("preview-subject");
+  check((await subject.textContent()) === "You left something behind, friend", "the server renders the subject for a blank contact");
+
+  await panel.getByRole("searchbox").fill(CONTACT.slice(0, 3));
+  await panel.getByRole("button", { name: CONTACT }).click();
+  await panel.getByLabel("Sample event (JSON)").fill('{"cart_id": "c42", "value": 30, "items": [{"name": "Teapot"}]}');
+  await panel.getByLabel("Subject").fill("For {{ contact.first_name }}: {{ event.items[0].name }}");
+  await subject.filter({ hasText: `For ${HOSTILE}: Teapot` }).waitFor();
+  check(true, "the preview follows the text as typed, for the chosen contact and event");
+  check((await page.locator("img[src='x']").count()) === 0, "a contact's hostile name shows as text");
+  const inside = page.frameLocator("iframe[title='Rendered email']");
+  await inside.getByText("Teapot").waitFor();
+  check((await inside.locator("a[href='https://fernhill.example/cart/c42']").count()) === 1, "the frame shows the rendered HTML");
+  check((await frame.evaluate((el) => el.getBoundingClientRect().width)) === 640, "desktop width: 640px");
+  await shot("p1-preview-desktop");
+  await panel.getByRole("button", { name: "Mobile" }).click();
+  check((await frame.evaluate((el) => el.getBoundingClientRect().width)) === 375, "mobile width: 375px");
+  await shot("p2-preview-mobile");
+
+  await panel.getByLabel("Send a test to").fill(TEST_TO);
+  await panel.getByRole("button", { name: "Send test" }).click();
+  const sent = panel.getByRole("status");
+  await sent.waitFor();
+  check((await sent.textContent()).includes(`Sent to ${TEST_TO}`), `the test send is confirmed (${await sent.textContent()})`);
+  await shot("p3-test-sent");
+
+  check(problems.length === 0, `no console errors or CSP violations (${problems.join(" | ")})`);
+} finally {
+  await browser.close();
+}
