@@ -593,6 +593,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/schema": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Schema
+         * @description The fields and events the workspace's newest contacts (2,000) and events (5,000)
+         *     carry, with the standard contact fields; read from the data, so nothing is declared.
+         */
+        get: operations["schema_api_schema_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/scoring": {
         parameters: {
             query?: never;
@@ -2098,6 +2119,16 @@ export interface components {
             };
         };
         /**
+         * EventSchemaOut
+         * @description An event name seen lately, with the properties it carried.
+         */
+        EventSchemaOut: {
+            /** Name */
+            name: string;
+            /** Properties */
+            properties: string[];
+        };
+        /**
          * FieldType
          * @description What a field asks for, and so how it is shown and checked.
          * @enum {string}
@@ -2701,6 +2732,19 @@ export interface components {
          */
         RoleChange: {
             role: components["schemas"]["Role"];
+        };
+        /**
+         * SchemaOut
+         * @description The names a condition can use: `contact.*` (standard fields and attributes seen),
+         *     `consent.*` channels, and events with their properties (`event.*`, `trigger.*`).
+         */
+        SchemaOut: {
+            /** Consent */
+            consent: string[];
+            /** Contact */
+            contact: string[];
+            /** Events */
+            events: components["schemas"]["EventSchemaOut"][];
         };
         /**
          * SegmentDetail
@@ -5405,6 +5449,53 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No key or session, or an unknown, revoked or expired one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not do this, or a session's CSRF token is missing */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error: `request_id` is in the server's log */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    schema_api_schema_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SchemaOut"];
                 };
             };
             /** @description No key or session, or an unknown, revoked or expired one */

@@ -15,6 +15,7 @@ from tidings.api.admin import (
     messages,
     people,
     reports,
+    schema,
     scoring,
     segments,
     test_sends,
@@ -40,6 +41,7 @@ for _module in (
     blueprints,
     people,
     forms,
+    schema,
 ):
     router.include_router(_module.router)
 router.include_router(people.invitations)
