@@ -18,8 +18,9 @@ const browser = await launch(SHOTS);
 const problems = [];
 try {
   const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+  // A 422 is the server's answer to the unfinished condition typed below, shown at its field.
   page.on("console", (message) => {
-    if (message.type() === "error" && !/status of 401/.test(message.text())) problems.push(message.text());
+    if (message.type() === "error" && !/status of (401|422)/.test(message.text())) problems.push(message.text());
   });
   page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
   page.on("dialog", async (dialog) => {
@@ -63,6 +64,29 @@ try {
   await sent.waitFor();
   check((await sent.textContent()).includes(`Sent to ${TEST_TO}`), `the test send is confirmed (${await sent.textContent()})`);
   await shot("p3-test-sent");
+
+  // Completion and a live count in a branch's condition.
+  await page.getByTestId("node-big_cart").click();
+  const branch = page.getByRole("complementary", { name: "Edit big_cart" });
+  await branch.waitFor();
+  const condition = branch.getByRole("combobox", { name: "Condition 1" });
+  await branch.getByText("No live count: the condition reads the event").waitFor();
+  check(true, "a condition on the event says it has no live count");
+  await condition.fill("");
+  await condition.pressSequentially("contact.first");
+  const option = branch.getByRole("option", { name: "contact.first_name" });
+  await option.waitFor();
+  check(true, "typing a field offers the names the workspace's contacts carry");
+  await option.click();
+  check((await condition.inputValue()) === "contact.first_name", "choosing a suggestion writes it");
+  await condition.pressSequentially(" is not null");
+  const count = branch.getByTestId("condition-count");
+  await count.filter({ hasText: "1 contact match now" }).waitFor();
+  check(true, "the live count says how many contacts match now");
+  await condition.fill("contact.first_name ==");
+  await branch.getByRole("alert").filter({ hasText: "column" }).waitFor();
+  check(true, `the server's parser error shows at the field (${await branch.getByRole("alert").textContent()})`);
+  await shot("p4-condition-count");
 
   check(problems.length === 0, `no console errors or CSP violations (${problems.join(" | ")})`);
 } finally {

@@ -8,7 +8,10 @@ import type { ProblemOut } from "./problems";
 // The preview and test send are a chunk of their own, loaded when a send step is opened.
 const TemplatePreview = lazy(() => import("./editors/TemplatePreview").then((m) => ({ default: m.TemplatePreview })));
 
-type Kind = "text" | "number" | "list" | "step" | { options: string[] };
+const ConditionInput = lazy(() => import("./editors/ConditionInput").then((m) => ({ default: m.ConditionInput })));
+const EventNameInput = lazy(() => import("./editors/ConditionInput").then((m) => ({ default: m.EventNameInput })));
+
+type Kind = "text" | "number" | "list" | "step" | "condition" | "event" | { options: string[] };
 
 interface FieldSpec {
   name: string;
@@ -22,8 +25,8 @@ const NEXT: FieldSpec = { name: "next", label: "Then go to", kind: "step", hint:
 const FIELDS: Record<string, FieldSpec[]> = {
   trigger: [
     { name: "type", label: "Starts on", kind: { options: ["event", "date", "inactivity", "segment", "score", "enrolled"] } },
-    { name: "event", label: "Event", kind: "text", hint: "e.g. cart_abandoned" },
-    { name: "where", label: "Only when", kind: "text", hint: "a condition, e.g. event.value >= 15" },
+    { name: "event", label: "Event", kind: "event", hint: "e.g. cart_abandoned" },
+    { name: "where", label: "Only when", kind: "condition", hint: "a condition, e.g. event.value >= 15" },
   ],
   send: [
     { name: "channel", label: "Channel", kind: { options: ["email", "sms", "push", "slack"] } },
@@ -33,7 +36,7 @@ const FIELDS: Record<string, FieldSpec[]> = {
   ],
   wait: [
     { name: "for", label: "Wait for", kind: "text", hint: "a duration: 30m, 1h, 2d" },
-    { name: "event", label: "Or until the event", kind: "text" },
+    { name: "event", label: "Or until the event", kind: "event" },
     { name: "timeout", label: "At most", kind: "text", hint: "with an event: how long to wait for it" },
     { name: "on_event", label: "When it happens, go to", kind: "step" },
     { name: "on_timeout", label: "When time is up, go to", kind: "step" },
@@ -91,12 +94,42 @@ function set(record: Record<string, unknown>, name: string, value: unknown): Rec
   return out;
 }
 
+/** A condition field: completion and a live count once the editors' chunk has loaded; a
+ * plain input that works the same until then. */
+function Condition(props: {
+  id?: string;
+  label?: string;
+  value: string;
+  placeholder?: string;
+  invalid: boolean;
+  eventName: string | undefined;
+  onChange: (value: string) => void;
+}) {
+  const { eventName, ...rest } = props;
+  const plain = (
+    <input
+      id={props.id}
+      className={`input${props.invalid ? " input--invalid" : ""}`}
+      aria-label={props.id ? undefined : props.label}
+      placeholder={props.placeholder}
+      value={props.value}
+      onChange={(e) => props.onChange(e.target.value)}
+    />
+  );
+  return (
+    <Suspense fallback={plain}>
+      <ConditionInput {...rest} {...(eventName ? { eventName } : {})} />
+    </Suspense>
+  );
+}
+
 function Field({
   id,
   field,
   value,
   stepIds,
   problem,
+  eventName,
   onChange,
 }: {
   id: string;
@@ -104,6 +137,7 @@ function Field({
   value: unknown;
   stepIds: string[];
   problem?: ProblemOut | undefined;
+  eventName?: string | undefined;
   onChange: (value: unknown) => void;
 }) {
   const inputId = `field-${id}-${field.name}`;
@@ -126,6 +160,25 @@ function Field({
           <option key={o}>{o}</option>
         ))}
       </select>
+    );
+  } else if (field.kind === "event") {
+    const plain = (
+      <input id={inputId} className={`input${problem ? " input--invalid" : ""}`} value={shown(value)} onChange={(e) => onChange(read("text", e.target.value))} />
+    );
+    input = (
+      <Suspense fallback={plain}>
+        <EventNameInput id={inputId} value={shown(value)} invalid={problem !== undefined} onChange={(text) => onChange(read("text", text))} />
+      </Suspense>
+    );
+  } else if (field.kind === "condition") {
+    input = (
+      <Condition
+        id={inputId}
+        value={shown(value)}
+        invalid={problem !== undefined}
+        eventName={eventName}
+        onChange={(text) => onChange(read("text", text))}
+      />
     );
   } else {
     const kind = field.kind;
@@ -164,10 +217,14 @@ function problemAt(problems: ProblemOut[], suffix: string): ProblemOut | undefin
 function Arms({
   step,
   stepIds,
+  problems,
+  eventName,
   onChange,
 }: {
   step: Step;
   stepIds: string[];
+  problems: ProblemOut[];
+  eventName: string | undefined;
   onChange: (step: Step) => void;
 }) {
   const isBranch = step.type === "branch";
@@ -181,12 +238,13 @@ function Arms({
       {arms.map((arm, i) => (
         <div className="form__arm" key={i}>
           {isBranch ? (
-            <input
-              className="input"
-              aria-label={`Condition ${i + 1}`}
+            <Condition
+              label={`Condition ${i + 1}`}
               placeholder="e.g. event.value >= 100"
               value={shown(arm.when)}
-              onChange={(e) => change(i, "when", e.target.value)}
+              invalid={problemAt(problems, `branches[${i}].when`) !== undefined}
+              eventName={eventName}
+              onChange={(text) => change(i, "when", text)}
             />
           ) : (
             <>
@@ -253,6 +311,8 @@ export function StepForm({ spec, nodeId, kind, problems, onStep, onTrigger, onTe
   const templateName = step?.type === "send" && typeof step.template === "string" ? step.template : null;
   const template = templateName ? (templates[templateName] ?? {}) : null;
   const title = isTrigger ? "Trigger" : nodeId;
+  const triggerEvent = (spec.trigger as Record<string, unknown> | undefined)?.event;
+  const eventName = typeof triggerEvent === "string" ? triggerEvent : undefined;
   const change = (name: string, value: unknown) => {
     if (isTrigger) onTrigger(set(values, name, value));
     else if (step) onStep(nodeId, set(step, name, value) as Step);
@@ -306,11 +366,12 @@ export function StepForm({ spec, nodeId, kind, problems, onStep, onTrigger, onTe
             value={values[field.name]}
             stepIds={stepIds}
             problem={problemAt(problems, field.name)}
+            eventName={eventName}
             onChange={(value) => change(field.name, value)}
           />
         ))}
         {step && (step.type === "branch" || step.type === "split") && (
-          <Arms step={step} stepIds={stepIds} onChange={(changed) => onStep(nodeId, changed)} />
+          <Arms step={step} stepIds={stepIds} problems={problems} eventName={eventName} onChange={(changed) => onStep(nodeId, changed)} />
         )}
         {templateName && template && (
           <fieldset className="form__arms">
