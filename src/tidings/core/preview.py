@@ -41,11 +41,24 @@ def preview_template(
             f"this workflow has {', '.join(sorted(workflow.templates)) or 'no templates'}"
         )
         return Problem("template", f"no template {template!r} in {workflow.id}", hint)
+    return render_message(found, template, (workflow.id, workflow.name), contact, event, time_limit)
+
+
+def render_message(
+    found: MessageTemplate,
+    template: str,
+    workflow: tuple[str, str],
+    contact: ContactView,
+    event: Mapping[str, Any],
+    time_limit: TimeLimit | None = None,
+) -> Preview | Problem:
+    """Render the message `found` (named `template`) of the workflow (id, name): what the
+    builder's preview needs before the workflow it is drawing validates."""
     data = {
         "contact": contact.fields(),
         "event": dict(event),
         "trigger": dict(event),
-        "workflow": {"id": workflow.id, "name": workflow.name},
+        "workflow": {"id": workflow[0], "name": workflow[1]},
         "steps": {},
     }
 

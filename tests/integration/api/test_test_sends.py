@@ -188,3 +188,22 @@ def test_the_editor_previews_the_text_it_has_not_saved(store: Store, sending: Se
     )
     assert broken.status_code == 400 and broken.json()["errors"][0]["path"] == "template"
     assert sending.sink.received == []
+
+
+def test_a_workflow_still_being_drawn_previews_the_text_typed(
+    store: Store, sending: Sending
+) -> None:
+    with store.engine.begin() as conn:  # a draft that does not validate yet, never published
+        save_draft(
+            conn, store.workspace_id, "drawing", "id: drawing\nsteps: []\n", store.clock.now(), "ed"
+        )
+    ask = {"template": "hi", "draft": True}
+    headers = {"Authorization": f"Bearer {sending.secret}"}
+    path = "/api/workflows/drawing/preview"
+    typed = sending.client.post(
+        path, json={**ask, "source": {"subject": "Hi {{ workflow.id }}"}}, headers=headers
+    )
+    assert typed.status_code == 200, typed.text
+    assert typed.json()["subject"] == "Hi drawing"
+    # Without the text there is nothing to render: the workflow is not found.
+    assert sending.client.post(path, json=ask, headers=headers).status_code == 404

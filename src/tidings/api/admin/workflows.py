@@ -17,7 +17,7 @@ from tidings.api.audit import note_change
 from tidings.api.auth import requires
 from tidings.api.errors import ApiError
 from tidings.api.openapi import problems
-from tidings.core.preview import preview_template
+from tidings.core.preview import preview_template, render_message
 from tidings.core.problems import Problem
 from tidings.core.render import TimeLimit
 from tidings.core.spec import MessageTemplate
@@ -303,8 +303,14 @@ def preview(key: WorkflowKey, body: PreviewIn, admin: AdminDep) -> TemplatePrevi
     """Render one of the current version's templates for a contact and a sample event,
     as its send step would; nothing is sent, stored or counted."""
     with admin.engine.connect() as conn:
+        spec = None
         if body.draft:
-            spec = workflow_to_test(conn, admin.catalog, admin.workspace_id, key)
+            try:
+                spec = workflow_to_test(conn, admin.catalog, admin.workspace_id, key)
+            except WorkflowNotFound:
+                # A workflow still being drawn: the text typed renders without it.
+                if body.source is None:
+                    raise
         else:
             row = _find(admin, key)
             spec = admin.catalog.version(conn, row.id, row.current_version)
@@ -316,7 +322,11 @@ def preview(key: WorkflowKey, body: PreviewIn, admin: AdminDep) -> TemplatePrevi
             person = load_contacts(conn, [found])[found]
     source = body.source.template() if body.source is not None else None
     limit = TimeLimit(admin.limits.render_seconds, admin.limits.render_clock)
-    result = preview_template(spec, body.template, person, body.event, limit, source)
+    if spec is None:
+        assert source is not None  # only a draft preview with its text gets here
+        result = render_message(source, body.template, (key, key), person, body.event, limit)
+    else:
+        result = preview_template(spec, body.template, person, body.event, limit, source)
     if isinstance(result, Problem):
         raise ApiError(400, "Bad Request", result.message, [result])
     return TemplatePreviewOut(subject=result.subject, html=result.html, text=result.text)
