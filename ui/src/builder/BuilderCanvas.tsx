@@ -234,6 +234,11 @@ export function StepPanel({
       problems={byNode(problems).get(only.id) ?? []}
       onStep={(id, step: Step) => onChange(updateStep(spec, id, step))}
       onTrigger={(trigger) => onChange({ ...spec, trigger })}
+      onEntry={(entry) => {
+        const out: Spec = { ...spec, entry };
+        if (Object.keys(entry).length === 0) delete out.entry;
+        onChange(out);
+      }}
       onTemplate={(name, template) =>
         onChange({ ...spec, templates: { ...((spec.templates as Record<string, unknown> | undefined) ?? {}), [name]: template } })
       }

@@ -18,7 +18,12 @@ interface FieldSpec {
   label: string;
   kind: Kind;
   hint?: string;
+  /** Shown only when this holds of the step's values (fields that apply to one kind of wait). */
+  shownIf?: (values: Record<string, unknown>) => boolean;
 }
+
+const hasAt = (values: Record<string, unknown>) => typeof values.at === "string" && values.at !== "";
+const isPerKey = (values: Record<string, unknown>) => values.reentry === "per_key";
 
 const NEXT: FieldSpec = { name: "next", label: "Then go to", kind: "step", hint: "empty: the step listed after it" };
 
@@ -37,7 +42,11 @@ const FIELDS: Record<string, FieldSpec[]> = {
   wait: [
     { name: "for", label: "Wait for", kind: "text", hint: "a duration: 30m, 1h, 2d" },
     { name: "event", label: "Or until the event", kind: "event" },
-    { name: "timeout", label: "At most", kind: "text", hint: "with an event: how long to wait for it" },
+    { name: "at", label: "Or until the moment", kind: "text", hint: "relative to a field, e.g. event.starts_at - 1h" },
+    { name: "at_time", label: "At the time of day", kind: "text", hint: "for a date field: e.g. 09:00 on the contact's clock", shownIf: hasAt },
+    { name: "if_missing", label: "When the field is empty", kind: { options: ["exit", "go_on"] }, shownIf: hasAt },
+    { name: "if_past", label: "When the moment has passed", kind: { options: ["go_on", "exit"] }, shownIf: hasAt },
+    { name: "timeout", label: "At most", kind: "text", hint: "with an event or events: how long to wait for them" },
     { name: "on_event", label: "When it happens, go to", kind: "step" },
     { name: "on_timeout", label: "When time is up, go to", kind: "step" },
     NEXT,
@@ -72,6 +81,18 @@ const FIELDS: Record<string, FieldSpec[]> = {
   ],
   enroll: [{ name: "workflow", label: "Workflow", kind: "text" }, NEXT],
   exit: [{ name: "reason", label: "Reason", kind: "text" }],
+  suppress: [
+    { name: "channel", label: "Channel", kind: { options: ["email", "sms"] } },
+    { name: "reason", label: "Reason", kind: "text", hint: "shown on the contact's timeline" },
+    NEXT,
+  ],
+  entry: [
+    { name: "when", label: "Only contacts who", kind: "condition", hint: "a condition on entry, e.g. consent.email == \"subscribed\"" },
+    { name: "reentry", label: "May enter", kind: { options: ["once", "always", "period", "per_key"] } },
+    { name: "period", label: "Once per", kind: "text", hint: "with reentry: period, e.g. 30d", shownIf: (v) => v.reentry === "period" },
+    { name: "key", label: "Once per value of", kind: "text", hint: "e.g. event.cart_id", shownIf: isPerKey },
+    { name: "per_key", label: "Per value", kind: { options: ["once", "one_at_a_time"] }, shownIf: isPerKey },
+  ],
 };
 
 function shown(value: unknown): string {
@@ -289,6 +310,66 @@ function Arms({
   );
 }
 
+/** A wait for whichever of several events comes first: each event, its condition and where
+ * it leads (the step after the wait when unset). */
+function AwaitedEvents({
+  step,
+  stepIds,
+  problems,
+  onChange,
+}: {
+  step: Step;
+  stepIds: string[];
+  problems: ProblemOut[];
+  onChange: (step: Step) => void;
+}) {
+  const awaited = (Array.isArray(step.events) ? step.events : []) as Record<string, unknown>[];
+  const change = (i: number, name: string, value: unknown) =>
+    onChange({ ...step, events: awaited.map((e, j) => (j === i ? set(e, name, value) : e)) });
+  const remove = (i: number) => {
+    const rest = awaited.filter((_, j) => j !== i);
+    const out: Step = { ...step, events: rest };
+    if (rest.length === 0) delete out.events;
+    onChange(out);
+  };
+  return (
+    <fieldset className="form__arms">
+      <legend className="field__label">Or wait for any of these events</legend>
+      {awaited.map((e, i) => (
+        <div className="form__arm form__arm--wrap" key={i}>
+          <input
+            className={`input${problemAt(problems, `events[${i}].event`) ? " input--invalid" : ""}`}
+            aria-label={`Awaited event ${i + 1}`}
+            placeholder="event name"
+            value={shown(e.event)}
+            onChange={(ev) => change(i, "event", read("text", ev.target.value))}
+          />
+          <input
+            className="input"
+            aria-label={`Awaited event ${i + 1} only when`}
+            placeholder="only when (optional)"
+            value={shown(e.where)}
+            onChange={(ev) => change(i, "where", read("text", ev.target.value))}
+          />
+          <select className="select" aria-label={`Awaited event ${i + 1} goes to`} value={shown(e.next)} onChange={(ev) => change(i, "next", read("text", ev.target.value))}>
+            <option value="">(the next step)</option>
+            {stepIds.map((s) => (
+              <option key={s}>{s}</option>
+            ))}
+          </select>
+          <button type="button" className="button button--ghost" aria-label={`Remove awaited event ${i + 1}`} onClick={() => remove(i)}>
+            ×
+          </button>
+        </div>
+      ))}
+      <button type="button" className="button" onClick={() => onChange({ ...step, events: [...awaited, { event: "" }] })}>
+        Add an event
+      </button>
+      {awaited.length > 0 && <p className="form__hint">Set “At most” and “When time is up, go to” for the timeout.</p>}
+    </fieldset>
+  );
+}
+
 export interface FormProps {
   spec: Spec;
   nodeId: string;
@@ -297,10 +378,12 @@ export interface FormProps {
   onStep: (id: string, step: Step) => void;
   onTrigger: (trigger: Record<string, unknown>) => void;
   onTemplate: (name: string, template: Record<string, unknown>) => void;
+  /** Changes the workflow's `entry:` (who may enter, how often), edited on the trigger. */
+  onEntry?: (entry: Record<string, unknown>) => void;
   onClose: () => void;
 }
 
-export function StepForm({ spec, nodeId, kind, problems, onStep, onTrigger, onTemplate, onClose }: FormProps) {
+export function StepForm({ spec, nodeId, kind, problems, onStep, onTrigger, onTemplate, onEntry, onClose }: FormProps) {
   const isTrigger = nodeId === TRIGGER_ID;
   const steps = Array.isArray(spec.steps) ? spec.steps : [];
   const step = steps.find((s) => s.id === nodeId);
@@ -311,6 +394,7 @@ export function StepForm({ spec, nodeId, kind, problems, onStep, onTrigger, onTe
   const templateName = step?.type === "send" && typeof step.template === "string" ? step.template : null;
   const template = templateName ? (templates[templateName] ?? {}) : null;
   const title = isTrigger ? "Trigger" : nodeId;
+  const entry = (typeof spec.entry === "object" && spec.entry !== null ? spec.entry : {}) as Record<string, unknown>;
   const triggerEvent = (spec.trigger as Record<string, unknown> | undefined)?.event;
   const eventName = typeof triggerEvent === "string" ? triggerEvent : undefined;
   const change = (name: string, value: unknown) => {
@@ -358,7 +442,7 @@ export function StepForm({ spec, nodeId, kind, problems, onStep, onTrigger, onTe
             />
           </div>
         )}
-        {fields.map((field) => (
+        {fields.filter((field) => field.shownIf?.(values) ?? true).map((field) => (
           <Field
             key={field.name}
             id={nodeId}
@@ -370,6 +454,25 @@ export function StepForm({ spec, nodeId, kind, problems, onStep, onTrigger, onTe
             onChange={(value) => change(field.name, value)}
           />
         ))}
+        {step && step.type === "wait" && (
+          <AwaitedEvents step={step} stepIds={stepIds} problems={problems} onChange={(changed) => onStep(nodeId, changed)} />
+        )}
+        {isTrigger && onEntry && (
+          <fieldset className="form__arms" aria-label="Entry">
+            <legend className="field__label">Entry</legend>
+            {(FIELDS.entry ?? []).filter((field) => field.shownIf?.(entry) ?? true).map((field) => (
+              <Field
+                key={field.name}
+                id="entry"
+                field={field}
+                value={entry[field.name]}
+                stepIds={stepIds}
+                eventName={eventName}
+                onChange={(value) => onEntry(set(entry, field.name, value))}
+              />
+            ))}
+          </fieldset>
+        )}
         {step && (step.type === "branch" || step.type === "split") && (
           <Arms step={step} stepIds={stepIds} problems={problems} eventName={eventName} onChange={(changed) => onStep(nodeId, changed)} />
         )}
