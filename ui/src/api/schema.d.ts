@@ -7328,6 +7328,8 @@ export interface operations {
         parameters: {
             query?: {
                 status?: string | null;
+                /** @description only journeys at this step (where they wait or ended) */
+                step?: string | null;
                 /** @description the last id of the previous page */
                 after?: number;
                 limit?: number;

@@ -212,6 +212,9 @@ def enrollments(
     key: WorkflowKey,
     admin: AdminDep,
     status: str | None = Query(None, pattern="^(active|waiting|completed|exited)$"),
+    step: str | None = Query(
+        None, max_length=64, description="only journeys at this step (where they wait or ended)"
+    ),
     after: AfterQuery = 0,
     limit: int = Query(50, ge=1, le=500),
 ) -> list[EnrollmentOut]:
@@ -219,7 +222,13 @@ def enrollments(
     row = _find(admin, key)
     with admin.engine.connect() as conn:
         found = browse.list_enrollments(
-            conn, admin.workspace_id, workflow_id=row.id, status=status, after=after, limit=limit
+            conn,
+            admin.workspace_id,
+            workflow_id=row.id,
+            status=status,
+            step_id=step,
+            after=after,
+            limit=limit,
         )
     return [enrollment_out(r) for r in found]
 
