@@ -23,6 +23,28 @@ pytestmark = pytest.mark.e2e
 
 HOSTILE = "<img src=x onerror=alert(1)>"
 
+#: The newer step features (suppress, a wait for several events, a relative wait, per_key
+#: entry), to open on the canvas and export unchanged.
+WEBINAR = """\
+id: webinar
+name: Webinar reminders
+trigger: {type: event, event: registered}
+entry: {reentry: per_key, key: event.webinar_id, per_key: one_at_a_time}
+templates:
+  remind: {subject: Starts soon, text: See you}
+steps:
+  - {id: before, type: wait, at: event.starts_at - 1h, if_missing: go_on, if_past: exit}
+  - {id: remind, type: send, template: remind}
+  - id: attended
+    type: wait
+    events:
+      - {event: joined, next: done}
+      - {event: unsubscribed, next: hold}
+    timeout: 2d
+  - {id: hold, type: suppress, channel: email, reason: complained}
+  - {id: done, type: exit}
+"""
+
 
 def test_preview_follows_the_typing_and_a_test_send_arrives(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -30,7 +52,9 @@ def test_preview_follows_the_typing_and_a_test_send_arrives(
     assert (console_files() / "index.html").is_file(), "build the console first: make console"
     assert Path(CHROMIUM).is_file(), "install Chromium: apt-get install -y chromium"
     database = f"sqlite:///{tmp_path / 'tidings.db'}"
-    prepare(database, [ROOT / "examples" / "workflows" / "cart_recovery.yaml"], tmp_path)
+    webinar = tmp_path / "webinar.yaml"
+    webinar.write_text(WEBINAR)
+    prepare(database, [ROOT / "examples" / "workflows" / "cart_recovery.yaml", webinar], tmp_path)
     (tmp_path / "people.csv").write_text(f'email,first_name\nann@example.com,"{HOSTILE}"\n')
     run_tidings(database, "contacts", "import", "people.csv", cwd=tmp_path)
     shots = ROOT / "tests" / "e2e" / "screenshots" / "preview"

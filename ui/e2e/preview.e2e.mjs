@@ -88,6 +88,35 @@ try {
   check(true, `the server's parser error shows at the field (${await branch.getByRole("alert").textContent()})`);
   await shot("p4-condition-count");
 
+  // The newer step features open on the canvas, and the YAML view gives back the same spec.
+  await page.goto(`${BASE}/workflows/webinar/edit`);
+  await page.getByTestId("node-hold").waitFor();
+  check((await page.locator(".step--suppress").count()) >= 1, "a suppress step has its own look");
+  // Zoom to fit leaves the minimap a corner of its own: it covers no node, the last one included.
+  await page.waitForFunction(() => !document.querySelector(".react-flow__viewport")?.closest(".react-flow")?.classList.contains("dragging"));
+  const mini = await page.locator(".react-flow__minimap").boundingBox();
+  const covered = [];
+  for (const node of await page.locator(".react-flow__node").all()) {
+    const box = await node.boundingBox();
+    if (box && mini && box.x < mini.x + mini.width && box.x + box.width > mini.x && box.y < mini.y + mini.height && box.y + box.height > mini.y) {
+      covered.push(await node.getAttribute("data-id"));
+    }
+  }
+  check(covered.length === 0, `the minimap covers no node (${covered.join(", ")})`);
+  // Two ways to the same step share a line, their labels joined by " · ".
+  const labels = (await page.locator(".react-flow__edge-text").allTextContents()).flatMap((t) => t.trim().split(" · "));
+  for (const label of ["on joined", "on unsubscribed", "after 2d", "date passed"]) {
+    check(labels.includes(label), `the edge labelled "${label}" (${labels.join(", ")})`);
+  }
+  await page.getByTestId("node-__trigger").click();
+  check((await page.getByLabel("Per value", { exact: true }).inputValue()) === "one_at_a_time", "the trigger's panel shows per_key entry");
+  await page.getByRole("tab", { name: "YAML" }).click();
+  const exported = await page.getByLabel("Workflow YAML").inputValue();
+  for (const line of ["per_key: one_at_a_time", "if_missing: go_on", "if_past: exit", "type: suppress", "event: unsubscribed"]) {
+    check(exported.includes(line), `the YAML keeps ${line}`);
+  }
+  await shot("p5-newer-steps");
+
   check(problems.length === 0, `no console errors or CSP violations (${problems.join(" | ")})`);
 } finally {
   await browser.close();

@@ -13,7 +13,7 @@ import "../styles/canvas.css";
 import { useMemo, useState } from "react";
 import { figuresLine, type StepFigures } from "./figures";
 import { specToGraph, type FlowNode, type Spec } from "./graph";
-import { NODE_HEIGHT, NODE_WIDTH, layout, layoutKeyOf, withStored } from "./layout";
+import { FIT_PADDING, NODE_HEIGHT, NODE_WIDTH, layout, layoutKeyOf, withStored } from "./layout";
 import { SettingsPanel } from "./SettingsPanel";
 import { StepContacts } from "./StepContacts";
 import { StepNode, type StepFlowNode } from "./StepNode";
@@ -115,7 +115,7 @@ export function FlowCanvas({
           nodesConnectable={false}
           edgesFocusable={false}
           fitView
-          fitViewOptions={{ padding: 0.12, maxZoom: 1, nodes: opening }}
+          fitViewOptions={{ padding: FIT_PADDING, maxZoom: 1, nodes: opening }}
           minZoom={0.1}
           proOptions={{ hideAttribution: true }}
         >
@@ -127,7 +127,7 @@ export function FlowCanvas({
             ariaLabel="Minimap of the workflow"
             style={{ width: 168, height: 120 }}
           />
-          <Controls showInteractive={false} fitViewOptions={{ padding: 0.12, maxZoom: 1 }} />
+          <Controls showInteractive={false} fitViewOptions={{ padding: FIT_PADDING, maxZoom: 1 }} />
         </ReactFlow>
       </div>
       {selected && (
