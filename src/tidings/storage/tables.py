@@ -9,6 +9,7 @@ from __future__ import annotations
 from sqlalchemy import (
     Boolean,
     Column,
+    Date,
     Float,
     ForeignKey,
     Index,
@@ -349,6 +350,16 @@ segments = Table(
     # When membership was last recomputed for everyone; None until the first fill.
     Column("refreshed_at", UTCDateTime),
     UniqueConstraint("workspace_id", "key"),
+)
+
+# A segment's size each day (UTC), as of the day's last full refresh (the sweep's): the
+# segment page's chart.
+segment_sizes = Table(
+    "segment_sizes",
+    metadata,
+    Column("segment_id", ForeignKey("segments.id"), primary_key=True),
+    Column("day", Date, primary_key=True),
+    Column("size", Integer, nullable=False),
 )
 
 segment_members = Table(

@@ -1866,6 +1866,19 @@ export interface components {
             sent_clicked: number;
         };
         /**
+         * DaySize
+         * @description The segment's size on one day (UTC), as of that day's last full refresh.
+         */
+        DaySize: {
+            /**
+             * Day
+             * Format: date
+             */
+            day: string;
+            /** Size */
+            size: number;
+        };
+        /**
          * Decided
          * @description Where the journey stands after the decision.
          */
@@ -2748,11 +2761,14 @@ export interface components {
         };
         /**
          * SegmentDetail
-         * @description A segment with its first members.
+         * @description A segment with its first members and its size on each of the last 90 days that had
+         *     a full refresh (the sweep refreshes every segment; days before this was kept are absent).
          */
         SegmentDetail: {
             /** Condition */
             condition: string;
+            /** History */
+            history: components["schemas"]["DaySize"][];
             /** Key */
             key: string;
             /** Members */

@@ -1,4 +1,4 @@
-"""test sends, kept apart from messages so no figure counts them
+"""test sends, kept apart from messages so no figure counts them; segment sizes by day
 
 Revision ID: 0013
 Revises: 0012
@@ -46,7 +46,18 @@ def upgrade() -> None:
     op.create_index(
         op.f("ix_test_sends_workspace_id_sent_at"), "test_sends", ["workspace_id", "sent_at"]
     )
+    op.create_table(
+        "segment_sizes",
+        sa.Column("segment_id", sa.Integer(), nullable=False),
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("size", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["segment_id"], ["segments.id"], name=op.f("fk_segment_sizes_segment_id_segments")
+        ),
+        sa.PrimaryKeyConstraint("segment_id", "day", name=op.f("pk_segment_sizes")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("segment_sizes")
     op.drop_table("test_sends")
