@@ -164,7 +164,8 @@ def test_no_transport_no_test(store: Store) -> None:
             json={"to": "ed@example.com"},
             headers={"Authorization": f"Bearer {secret}"},
         )
-    assert refused.status_code == 503
+    assert refused.status_code == 409
+    assert "sends nothing" in refused.json()["detail"]
 
 
 def test_the_editor_previews_the_text_it_has_not_saved(store: Store, sending: Sending) -> None:

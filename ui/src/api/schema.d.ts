@@ -7847,6 +7847,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Too many requests: see Retry-After */
             429: {
                 headers: {
@@ -7867,15 +7876,6 @@ export interface operations {
             };
             /** @description The mail server or SMS provider refused the message: `detail` gives its answer */
             502: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Overloaded, the database is busy, or (on /readyz) not ready */
-            503: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -55,7 +55,7 @@ def _limit(admin: AdminDep) -> TimeLimit:
 @router.post(
     "/{key}/steps/{step}/test-send",
     response_model=TestSendOut,
-    responses=problems(400, 404, 429, 502, 503),
+    responses=problems(400, 404, 409, 429, 502),
 )
 def test_send(
     request: Request, key: WorkflowKey, step: str, body: TestSendIn, admin: AdminDep
@@ -69,7 +69,8 @@ def test_send(
     )
     transports = request.app.state.transports
     if transports is None:
-        raise ApiError(503, "No transport", "this server sends nothing (it runs no dispatcher)")
+        # A state of the install, not a fault of the server: 409, like any other conflict.
+        raise ApiError(409, "No transport", "this server sends nothing (it runs no dispatcher)")
     source = body.source.template() if body.source is not None else None
     ask = TestSendRequest(
         workspace_id=admin.workspace_id,
@@ -88,7 +89,7 @@ def test_send(
     except TestSendRefused as exc:
         raise ApiError(400, "Cannot send the test", str(exc), exc.problems) from exc
     except TransportMissing as exc:
-        raise ApiError(503, "No transport", str(exc)) from exc
+        raise ApiError(409, "No transport", str(exc)) from exc
     note_change(request, key, step=step, to=sent.recipient, test_send=sent.id)
     if not sent.sent:
         raise ApiError(502, "The transport refused the test", sent.detail)
