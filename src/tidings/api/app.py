@@ -40,6 +40,7 @@ from tidings.config import (
     DEFAULT_BROWSER_KEY_RATE,
     DEFAULT_FORM_RATE,
 )
+from tidings.delivery.transports import Transports
 from tidings.runtime.dispatch import Dispatcher
 from tidings.runtime.journeys import DEFAULT_INGEST_JOURNEY_SECONDS, JourneyLimits
 from tidings.runtime.loop import SchedulerLoop
@@ -49,6 +50,8 @@ logger = logging.getLogger(__name__)
 
 #: Ingest transactions in flight at once; more calls wait, then get 503.
 DEFAULT_INGEST_SLOTS = 8
+#: Test sends per person (or key): enough to iterate on a template, too few to mail a list.
+DEFAULT_TEST_SEND_RATE = "5/minute;50/day"
 
 
 def create_app(  # noqa: PLR0913 (the engine, then keyword-only options)
@@ -69,6 +72,8 @@ def create_app(  # noqa: PLR0913 (the engine, then keyword-only options)
     browser_key_rate: str = DEFAULT_BROWSER_KEY_RATE,
     browser_address_rate: str = DEFAULT_BROWSER_ADDRESS_RATE,
     form_rate: str = DEFAULT_FORM_RATE,
+    transports: Transports | None = None,
+    test_send_rate: str = DEFAULT_TEST_SEND_RATE,
 ) -> FastAPI:
     """The Tidings HTTP API over `engine` (already migrated).
 
@@ -79,6 +84,8 @@ def create_app(  # noqa: PLR0913 (the engine, then keyword-only options)
     `journey_limits` bound each render and the journeys of one ingest batch.
     `browser_key_rate` and `browser_address_rate` limit calls with public keys (web pages);
     `form_rate` the hosted forms' views and submissions per client address.
+    `transports` (by default the dispatcher's) carry test sends, at most `test_send_rate`
+    per person or key.
     """
 
     @asynccontextmanager
@@ -172,6 +179,8 @@ def create_app(  # noqa: PLR0913 (the engine, then keyword-only options)
     app.include_router(approval_links.router)
     # The hosted forms count their own: a form past the limit is shown, not counted.
     app.state.form_limit = RateLimit("forms", form_rate)
+    app.state.transports = transports or (dispatcher.transports if dispatcher else None)
+    app.state.test_send_limit = RateLimit("test-sends", test_send_rate)
     app.include_router(form_pages.router)
     # Last: the console answers every other GET path with its one page.
     app.include_router(console.make_router())

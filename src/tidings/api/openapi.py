@@ -28,6 +28,7 @@ _DESCRIPTIONS = {
     422: "Understood but not valid: `errors` gives the path of each problem",
     429: "Too many requests: see Retry-After",
     500: "Internal error: `request_id` is in the server's log",
+    502: "The mail server or SMS provider refused the message: `detail` gives its answer",
     503: "Overloaded, the database is busy, or (on /readyz) not ready",
 }
 

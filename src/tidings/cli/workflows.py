@@ -1,4 +1,5 @@
-"""`tidings workflows ...`: validate, deploy, publish, migrate, list, pause, resume, simulate."""
+"""`tidings workflows ...`: validate, deploy, publish, migrate, list, pause, resume, simulate,
+test-send."""
 
 from __future__ import annotations
 
@@ -21,9 +22,16 @@ from tidings.core.duration import parse_duration
 from tidings.core.preview import preview_template
 from tidings.core.problems import Problem
 from tidings.core.state import ContactView
+from tidings.delivery.transports import Transports
 from tidings.errors import ConfigError, ContactNotFound
 from tidings.files import LoadedWorkflow, load_workflows
 from tidings.runtime.dry_run import Sample, dry_run
+from tidings.runtime.test_sends import (
+    TestSendRefused,
+    TestSendRequest,
+    TransportMissing,
+    send_test,
+)
 from tidings.storage.contacts import find_contact, load_contacts
 from tidings.storage.dry_runs import save_dry_run
 from tidings.storage.engine import create_engine
@@ -258,6 +266,16 @@ def _dry_run(  # noqa: PLR0913 (the command's options, passed on)
         console.print(f"kept as {save}; read it again with: tidings report --dry-run {save}")
 
 
+def _event_properties(event: str) -> dict[str, object]:
+    try:
+        properties = json.loads(event)
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"--event: not JSON ({exc.msg} at column {exc.colno})") from exc
+    if not isinstance(properties, dict):
+        raise ConfigError('--event: expected a JSON object, like {"cart_id": "c1"}')
+    return properties
+
+
 @app.command()
 def preview(
     path: Path = typer.Argument(..., exists=True, dir_okay=False, help="a workflow file"),
@@ -274,12 +292,7 @@ def preview(
     nothing is sent or stored."""
     [item] = _checked([path])
     assert item.workflow is not None  # _checked stops on errors
-    try:
-        properties = json.loads(event)
-    except json.JSONDecodeError as exc:
-        raise ConfigError(f"--event: not JSON ({exc.msg} at column {exc.colno})") from exc
-    if not isinstance(properties, dict):
-        raise ConfigError('--event: expected a JSON object, like {"cart_id": "c1"}')
+    properties = _event_properties(event)
     person = ContactView(id=0)
     if contact is not None:
         store = open_store(load_settings(database_url=database))
@@ -301,3 +314,45 @@ def preview(
 # Publishing with a move lives in its own module; registered here, in the group's order.
 app.command()(publish)
 app.command()(migrate)
+
+
+@app.command("test-send")
+def test_send(
+    key: str = typer.Argument(..., help="the workflow's key"),
+    step: str = typer.Argument(..., help="the id of one of its send steps"),
+    to: str = typer.Option(..., "--to", help="the address (email) or number (SMS) to send to"),
+    contact: str | None = typer.Option(
+        None, "--contact", help="render for this contact (id, user id or email)"
+    ),
+    event: str = typer.Option(
+        "{}", "--event", help="the sample trigger event's properties, as a JSON object"
+    ),
+    database: str | None = Database,
+) -> None:
+    """Send one step's message to an address, marked "[Test]", through the configured mail
+    server or SMS provider; it is recorded as a test and counted in no figure."""
+    properties = _event_properties(event)
+    settings = load_settings(database_url=database)
+    store = open_store(settings)
+    transports = Transports.from_settings(settings)
+    ask = TestSendRequest(
+        workspace_id=store.workspace_id,
+        key=key,
+        step_id=step,
+        to=to,
+        sent_by="cli",
+        contact=contact,
+        event=properties,
+    )
+    try:
+        sent = send_test(store.engine, transports, store.catalog, ask, SystemClock().now())
+    except TestSendRefused as exc:
+        raise ConfigError(f"{key} {step}: {exc}") from exc
+    except TransportMissing as exc:
+        raise ConfigError(str(exc)) from exc
+    finally:
+        transports.close()
+    if not sent.sent:
+        raise ConfigError(f"the transport refused the test to {sent.recipient}: {sent.detail}")
+    what = f"{sent.subject!r}" if sent.subject else "the text"
+    console.print(f"sent {escape(what)} to {escape(sent.recipient)} (test {sent.id})")

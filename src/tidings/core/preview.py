@@ -9,7 +9,7 @@ from typing import Any
 
 from tidings.core.problems import Problem, suggest
 from tidings.core.render import RenderError, TimeLimit, render, text_source_from_html
-from tidings.core.spec import Workflow
+from tidings.core.spec import MessageTemplate, Workflow
 from tidings.core.state import ContactView
 
 
@@ -28,20 +28,37 @@ def preview_template(
     contact: ContactView,
     event: Mapping[str, Any],
     time_limit: TimeLimit | None = None,
+    source: MessageTemplate | None = None,
 ) -> Preview | Problem:
     """Render `template` of `workflow` for `contact`, with `event` as the trigger (and the
-    awaited events of `steps.*` left empty); a problem names what went wrong."""
-    found = workflow.templates.get(template)
+    awaited events of `steps.*` left empty); a problem names what went wrong.
+
+    `source`, when given, is rendered in place of the stored template: the text an editor
+    is typing, not yet saved."""
+    found = source or workflow.templates.get(template)
     if found is None:
         hint = suggest(template, workflow.templates) or (
             f"this workflow has {', '.join(sorted(workflow.templates)) or 'no templates'}"
         )
         return Problem("template", f"no template {template!r} in {workflow.id}", hint)
+    return render_message(found, template, (workflow.id, workflow.name), contact, event, time_limit)
+
+
+def render_message(
+    found: MessageTemplate,
+    template: str,
+    workflow: tuple[str, str],
+    contact: ContactView,
+    event: Mapping[str, Any],
+    time_limit: TimeLimit | None = None,
+) -> Preview | Problem:
+    """Render the message `found` (named `template`) of the workflow (id, name): what the
+    builder's preview needs before the workflow it is drawing validates."""
     data = {
         "contact": contact.fields(),
         "event": dict(event),
         "trigger": dict(event),
-        "workflow": {"id": workflow.id, "name": workflow.name},
+        "workflow": {"id": workflow[0], "name": workflow[1]},
         "steps": {},
     }
 

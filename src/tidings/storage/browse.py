@@ -161,10 +161,12 @@ def list_enrollments(
     workflow_id: int | None = None,
     contact_id: int | None = None,
     status: str | None = None,
+    step_id: str | None = None,
     after: int = 0,
     limit: int = 50,
 ) -> list[Row[Any]]:
-    """Enrollments in id order after `after`, by workflow, contact or status."""
+    """Enrollments in id order after `after`, by workflow, contact, status or the step they
+    are at."""
     query = select(enrollments, workflows.c.key.label("workflow_key")).join(
         workflows, workflows.c.id == enrollments.c.workflow_id
     )
@@ -173,6 +175,7 @@ def list_enrollments(
         enrollments.c.workflow_id: workflow_id,
         enrollments.c.contact_id: contact_id,
         enrollments.c.status: status,
+        enrollments.c.step_id: step_id,
     }
     return _page(conn, query, enrollments.c.id, filters, after, limit)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -29,7 +29,7 @@ from sqlalchemy import (
 from tidings.core.conditions import Condition, parse_condition
 from tidings.storage.condition_sql import condition_sql
 from tidings.storage.dialect import insert_for
-from tidings.storage.tables import contacts, segment_members, segments
+from tidings.storage.tables import contacts, segment_members, segment_sizes, segments
 from tidings.storage.types import UTCDateTime
 
 #: How many contact ids one membership statement names at most (SQLite's variable limit).
@@ -111,6 +111,7 @@ def save_segment(
 def delete_segment(conn: Connection, segment: Segment) -> None:
     """Remove a segment and its memberships."""
     conn.execute(delete(segment_members).where(segment_members.c.segment_id == segment.id))
+    conn.execute(delete(segment_sizes).where(segment_sizes.c.segment_id == segment.id))
     conn.execute(delete(segments).where(segments.c.id == segment.id))
 
 
@@ -162,6 +163,7 @@ def refresh(
     if contact_ids is None:
         changes = _refresh_where(conn, workspace_id, segment, now, None)
         conn.execute(update(segments).where(segments.c.id == segment.id).values(refreshed_at=now))
+        _note_size(conn, segment, now)
         return changes
     entered: list[int] = []
     exited: list[int] = []
@@ -171,6 +173,25 @@ def refresh(
         entered += part.entered
         exited += part.exited
     return Changes(entered, exited)
+
+
+def _note_size(conn: Connection, segment: Segment, now: datetime) -> None:
+    """Keep the segment's size for today (UTC); a later full refresh the same day replaces it."""
+    day = now.astimezone(UTC).date()
+    size = size_of(conn, segment)
+    kept = segment_sizes.c.segment_id == segment.id, segment_sizes.c.day == day
+    conn.execute(delete(segment_sizes).where(*kept))
+    conn.execute(insert(segment_sizes).values(segment_id=segment.id, day=day, size=size))
+
+
+def size_history(conn: Connection, segment: Segment, since: date) -> list[tuple[date, int]]:
+    """The segment's size on each day from `since` that had a full refresh, oldest first."""
+    rows = conn.execute(
+        select(segment_sizes.c.day, segment_sizes.c.size)
+        .where(segment_sizes.c.segment_id == segment.id, segment_sizes.c.day >= since)
+        .order_by(segment_sizes.c.day)
+    )
+    return [(r.day, r.size) for r in rows]
 
 
 def _refresh_where(

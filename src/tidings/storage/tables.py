@@ -9,6 +9,7 @@ from __future__ import annotations
 from sqlalchemy import (
     Boolean,
     Column,
+    Date,
     Float,
     ForeignKey,
     Index,
@@ -139,6 +140,26 @@ workflow_drafts = Table(
     Column("updated_at", UTCDateTime, nullable=False),
     Column("updated_by", String(320), nullable=False, server_default=""),
     UniqueConstraint("workspace_id", "key"),
+)
+
+# Test sends from the builder and `tidings workflows test-send`, kept apart from `messages`
+# so that no figure (reports, caps, duplicate suppression, engagement) can ever count them.
+test_sends = Table(
+    "test_sends",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("workspace_id", ForeignKey("workspaces.id"), nullable=False),
+    Column("workflow_key", String(64), nullable=False),
+    Column("step_id", String(64), nullable=False),
+    Column("channel", String(16), nullable=False),
+    Column("recipient", String(320), nullable=False),
+    Column("subject", Text, nullable=True),
+    Column("sent_by", String(320), nullable=False),
+    Column("sent_at", UTCDateTime, nullable=False),
+    # "sent", or "failed" with the transport's answer in `detail`.
+    Column("status", String(16), nullable=False),
+    Column("detail", Text, nullable=False, server_default=""),
+    Index(None, "workspace_id", "sent_at"),
 )
 
 enrollments = Table(
@@ -329,6 +350,16 @@ segments = Table(
     # When membership was last recomputed for everyone; None until the first fill.
     Column("refreshed_at", UTCDateTime),
     UniqueConstraint("workspace_id", "key"),
+)
+
+# A segment's size each day (UTC), as of the day's last full refresh (the sweep's): the
+# segment page's chart.
+segment_sizes = Table(
+    "segment_sizes",
+    metadata,
+    Column("segment_id", ForeignKey("segments.id"), primary_key=True),
+    Column("day", Date, primary_key=True),
+    Column("size", Integer, nullable=False),
 )
 
 segment_members = Table(

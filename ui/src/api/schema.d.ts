@@ -595,6 +595,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/schema": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Schema
+         * @description The fields and events the workspace's newest contacts (2,000) and events (5,000)
+         *     carry, with the standard contact fields; read from the data, so nothing is declared.
+         */
+        get: operations["schema_api_schema_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/scoring": {
         parameters: {
             query?: never;
@@ -1208,6 +1229,28 @@ export interface paths {
         get: operations["stats_api_workflows__key__stats_get"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/workflows/{key}/steps/{step}/test-send": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Test Send
+         * @description Render send step `step` of the workflow's draft (else its published version) and send
+         *     it through the real transport to `to`, with "[Test]" before the subject. The message is
+         *     recorded as a test and left out of every figure; its links are not tracked.
+         */
+        post: operations["test_send_api_workflows__key__steps__step__test_send_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1905,6 +1948,19 @@ export interface components {
             sent_clicked: number;
         };
         /**
+         * DaySize
+         * @description The segment's size on one day (UTC), as of that day's last full refresh.
+         */
+        DaySize: {
+            /**
+             * Day
+             * Format: date
+             */
+            day: string;
+            /** Size */
+            size: number;
+        };
+        /**
          * Decided
          * @description Where the journey stands after the decision.
          */
@@ -2220,6 +2276,16 @@ export interface components {
             properties: {
                 [key: string]: unknown;
             };
+        };
+        /**
+         * EventSchemaOut
+         * @description An event name seen lately, with the properties it carried.
+         */
+        EventSchemaOut: {
+            /** Name */
+            name: string;
+            /** Properties */
+            properties: string[];
         };
         /**
          * FieldType
@@ -2724,10 +2790,16 @@ export interface components {
         PreviewIn: {
             /** Contact */
             contact?: string | null;
+            /**
+             * Draft
+             * @default false
+             */
+            draft: boolean;
             /** Event */
             event?: {
                 [key: string]: unknown;
             };
+            source?: components["schemas"]["TemplateSource"] | null;
             /** Template */
             template: string;
         };
@@ -2869,12 +2941,28 @@ export interface components {
             role: components["schemas"]["Role"];
         };
         /**
+         * SchemaOut
+         * @description The names a condition can use: `contact.*` (standard fields and attributes seen),
+         *     `consent.*` channels, and events with their properties (`event.*`, `trigger.*`).
+         */
+        SchemaOut: {
+            /** Consent */
+            consent: string[];
+            /** Contact */
+            contact: string[];
+            /** Events */
+            events: components["schemas"]["EventSchemaOut"][];
+        };
+        /**
          * SegmentDetail
-         * @description A segment with its first members.
+         * @description A segment with its first members and its size on each of the last 90 days that had
+         *     a full refresh (the sweep refreshes every segment; days before this was kept are absent).
          */
         SegmentDetail: {
             /** Condition */
             condition: string;
+            /** History */
+            history: components["schemas"]["DaySize"][];
             /** Key */
             key: string;
             /** Members */
@@ -3166,6 +3254,47 @@ export interface components {
             subject: string | null;
             /** Text */
             text: string | null;
+        };
+        /**
+         * TemplateSource
+         * @description Template text being edited, rendered in place of the stored template.
+         */
+        TemplateSource: {
+            /** Html */
+            html?: string | null;
+            /** Subject */
+            subject?: string | null;
+            /** Text */
+            text?: string | null;
+        };
+        /**
+         * TestSendIn
+         * @description Where to send the test, and what to render it for.
+         */
+        TestSendIn: {
+            /** Contact */
+            contact?: string | null;
+            /** Event */
+            event?: {
+                [key: string]: unknown;
+            };
+            source?: components["schemas"]["TemplateSource"] | null;
+            /** To */
+            to: string;
+        };
+        /**
+         * TestSendOut
+         * @description A test send the transport accepted; it is recorded as a test and counted nowhere.
+         */
+        TestSendOut: {
+            /** Channel */
+            channel: string;
+            /** Id */
+            id: number;
+            /** Subject */
+            subject: string | null;
+            /** To */
+            to: string;
         };
         /**
          * Topic
@@ -5620,6 +5749,53 @@ export interface operations {
             };
         };
     };
+    schema_api_schema_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SchemaOut"];
+                };
+            };
+            /** @description No key or session, or an unknown, revoked or expired one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not do this, or a session's CSRF token is missing */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error: `request_id` is in the server's log */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     get_scoring_api_scoring_get: {
         parameters: {
             query?: never;
@@ -7501,6 +7677,8 @@ export interface operations {
         parameters: {
             query?: {
                 status?: string | null;
+                /** @description only journeys at this step (where they wait or ended) */
+                step?: string | null;
                 /** @description the last id of the previous page */
                 after?: number;
                 limit?: number;
@@ -8092,6 +8270,105 @@ export interface operations {
             };
             /** @description Internal error: `request_id` is in the server's log */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    test_send_api_workflows__key__steps__step__test_send_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                key: string;
+                step: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TestSendIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TestSendOut"];
+                };
+            };
+            /** @description Invalid request: `errors` gives the path of each mistake */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No key or session, or an unknown, revoked or expired one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not do this, or a session's CSRF token is missing */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found in this workspace */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error: `request_id` is in the server's log */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The mail server or SMS provider refused the message: `detail` gives its answer */
+            502: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -17,7 +17,7 @@ import "@xyflow/react/dist/style.css";
 import "../styles/canvas.css";
 import { useEffect, useMemo, useState, type MutableRefObject } from "react";
 import { END_ID, TRIGGER_ID, specToGraph, type Spec, type Step, type StepType } from "../canvas/graph";
-import { NODE_HEIGHT, NODE_WIDTH, layout, withStored } from "../canvas/layout";
+import { FIT_PADDING, NODE_HEIGHT, NODE_WIDTH, layout, withStored } from "../canvas/layout";
 import { BuilderNode, type BuilderFlowNode } from "./BuilderNode";
 import { addStep, connect, freeSpot, insertAfter, insertOnEdge, layoutKey, layoutOf, moveNodes, removeSteps, STEP_TYPES, updateStep } from "./model";
 import { byNode, type ProblemOut } from "./problems";
@@ -128,7 +128,7 @@ function Canvas({ spec, problems, selected, onSelect, onChange, onOpen, focusRef
     const fresh = layout(graph);
     const moved = Object.fromEntries([...fresh].filter(([id]) => id !== END_ID));
     onChange(moveNodes(spec, moved));
-    window.setTimeout(() => void flow.fitView({ padding: 0.12, maxZoom: 1, duration: 200 }), 0);
+    window.setTimeout(() => void flow.fitView({ padding: FIT_PADDING, maxZoom: 1, duration: 200 }), 0);
   };
 
   return (
@@ -168,13 +168,13 @@ function Canvas({ spec, problems, selected, onSelect, onChange, onOpen, focusRef
           deleteKeyCode={["Backspace", "Delete"]}
           multiSelectionKeyCode={["Shift", "Meta", "Control"]}
           fitView
-          fitViewOptions={{ padding: 0.2, maxZoom: 1 }}
+          fitViewOptions={{ padding: FIT_PADDING, maxZoom: 1 }}
           minZoom={0.1}
           proOptions={{ hideAttribution: true }}
         >
           <Background gap={20} size={1} />
           <MiniMap pannable zoomable ariaLabel="Minimap of the workflow" style={{ width: 168, height: 120 }} />
-          <Controls showInteractive={false} fitViewOptions={{ padding: 0.12, maxZoom: 1 }}>
+          <Controls showInteractive={false} fitViewOptions={{ padding: FIT_PADDING, maxZoom: 1 }}>
             <ControlButton onClick={autoLayout} title="Auto-layout" aria-label="Auto-layout">
               ⇅
             </ControlButton>
@@ -234,6 +234,11 @@ export function StepPanel({
       problems={byNode(problems).get(only.id) ?? []}
       onStep={(id, step: Step) => onChange(updateStep(spec, id, step))}
       onTrigger={(trigger) => onChange({ ...spec, trigger })}
+      onEntry={(entry) => {
+        const out: Spec = { ...spec, entry };
+        if (Object.keys(entry).length === 0) delete out.entry;
+        onChange(out);
+      }}
       onTemplate={(name, template) =>
         onChange({ ...spec, templates: { ...((spec.templates as Record<string, unknown> | undefined) ?? {}), [name]: template } })
       }

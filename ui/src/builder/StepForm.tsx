@@ -1,25 +1,37 @@
 // The editing panel: a form for the selected step's fields, by its type. Every change makes a
 // new step object; the page turns it into a new spec (and an undo point).
+import { lazy, Suspense } from "react";
 import { STEP_LABELS, TRIGGER_ID, type NodeKind, type Spec, type Step } from "../canvas/graph";
 import { StepIcon } from "../canvas/StepIcon";
 import type { ProblemOut } from "./problems";
 
-type Kind = "text" | "number" | "list" | "step" | { options: string[] };
+// The preview and test send are a chunk of their own, loaded when a send step is opened.
+const TemplatePreview = lazy(() => import("./editors/TemplatePreview").then((m) => ({ default: m.TemplatePreview })));
+
+const ConditionInput = lazy(() => import("./editors/ConditionInput").then((m) => ({ default: m.ConditionInput })));
+const EventNameInput = lazy(() => import("./editors/ConditionInput").then((m) => ({ default: m.EventNameInput })));
+
+type Kind = "text" | "number" | "list" | "step" | "condition" | "event" | { options: string[] };
 
 interface FieldSpec {
   name: string;
   label: string;
   kind: Kind;
   hint?: string;
+  /** Shown only when this holds of the step's values (fields that apply to one kind of wait). */
+  shownIf?: (values: Record<string, unknown>) => boolean;
 }
+
+const hasAt = (values: Record<string, unknown>) => typeof values.at === "string" && values.at !== "";
+const isPerKey = (values: Record<string, unknown>) => values.reentry === "per_key";
 
 const NEXT: FieldSpec = { name: "next", label: "Then go to", kind: "step", hint: "empty: the step listed after it" };
 
 const FIELDS: Record<string, FieldSpec[]> = {
   trigger: [
     { name: "type", label: "Starts on", kind: { options: ["event", "date", "inactivity", "segment", "score", "enrolled"] } },
-    { name: "event", label: "Event", kind: "text", hint: "e.g. cart_abandoned" },
-    { name: "where", label: "Only when", kind: "text", hint: "a condition, e.g. event.value >= 15" },
+    { name: "event", label: "Event", kind: "event", hint: "e.g. cart_abandoned" },
+    { name: "where", label: "Only when", kind: "condition", hint: "a condition, e.g. event.value >= 15" },
   ],
   send: [
     { name: "channel", label: "Channel", kind: { options: ["email", "sms", "push", "slack"] } },
@@ -29,8 +41,12 @@ const FIELDS: Record<string, FieldSpec[]> = {
   ],
   wait: [
     { name: "for", label: "Wait for", kind: "text", hint: "a duration: 30m, 1h, 2d" },
-    { name: "event", label: "Or until the event", kind: "text" },
-    { name: "timeout", label: "At most", kind: "text", hint: "with an event: how long to wait for it" },
+    { name: "event", label: "Or until the event", kind: "event" },
+    { name: "at", label: "Or until the moment", kind: "text", hint: "relative to a field, e.g. event.starts_at - 1h" },
+    { name: "at_time", label: "At the time of day", kind: "text", hint: "for a date field: e.g. 09:00 on the contact's clock", shownIf: hasAt },
+    { name: "if_missing", label: "When the field is empty", kind: { options: ["exit", "go_on"] }, shownIf: hasAt },
+    { name: "if_past", label: "When the moment has passed", kind: { options: ["go_on", "exit"] }, shownIf: hasAt },
+    { name: "timeout", label: "At most", kind: "text", hint: "with an event or events: how long to wait for them" },
     { name: "on_event", label: "When it happens, go to", kind: "step" },
     { name: "on_timeout", label: "When time is up, go to", kind: "step" },
     NEXT,
@@ -65,6 +81,18 @@ const FIELDS: Record<string, FieldSpec[]> = {
   ],
   enroll: [{ name: "workflow", label: "Workflow", kind: "text" }, NEXT],
   exit: [{ name: "reason", label: "Reason", kind: "text" }],
+  suppress: [
+    { name: "channel", label: "Channel", kind: { options: ["email", "sms"] } },
+    { name: "reason", label: "Reason", kind: "text", hint: "shown on the contact's timeline" },
+    NEXT,
+  ],
+  entry: [
+    { name: "when", label: "Only contacts who", kind: "condition", hint: "a condition on entry, e.g. consent.email == \"subscribed\"" },
+    { name: "reentry", label: "May enter", kind: { options: ["once", "always", "period", "per_key"] } },
+    { name: "period", label: "Once per", kind: "text", hint: "with reentry: period, e.g. 30d", shownIf: (v) => v.reentry === "period" },
+    { name: "key", label: "Once per value of", kind: "text", hint: "e.g. event.cart_id", shownIf: isPerKey },
+    { name: "per_key", label: "Per value", kind: { options: ["once", "one_at_a_time"] }, shownIf: isPerKey },
+  ],
 };
 
 function shown(value: unknown): string {
@@ -87,12 +115,42 @@ function set(record: Record<string, unknown>, name: string, value: unknown): Rec
   return out;
 }
 
+/** A condition field: completion and a live count once the editors' chunk has loaded; a
+ * plain input that works the same until then. */
+function Condition(props: {
+  id?: string;
+  label?: string;
+  value: string;
+  placeholder?: string;
+  invalid: boolean;
+  eventName: string | undefined;
+  onChange: (value: string) => void;
+}) {
+  const { eventName, ...rest } = props;
+  const plain = (
+    <input
+      id={props.id}
+      className={`input${props.invalid ? " input--invalid" : ""}`}
+      aria-label={props.id ? undefined : props.label}
+      placeholder={props.placeholder}
+      value={props.value}
+      onChange={(e) => props.onChange(e.target.value)}
+    />
+  );
+  return (
+    <Suspense fallback={plain}>
+      <ConditionInput {...rest} {...(eventName ? { eventName } : {})} />
+    </Suspense>
+  );
+}
+
 function Field({
   id,
   field,
   value,
   stepIds,
   problem,
+  eventName,
   onChange,
 }: {
   id: string;
@@ -100,6 +158,7 @@ function Field({
   value: unknown;
   stepIds: string[];
   problem?: ProblemOut | undefined;
+  eventName?: string | undefined;
   onChange: (value: unknown) => void;
 }) {
   const inputId = `field-${id}-${field.name}`;
@@ -122,6 +181,25 @@ function Field({
           <option key={o}>{o}</option>
         ))}
       </select>
+    );
+  } else if (field.kind === "event") {
+    const plain = (
+      <input id={inputId} className={`input${problem ? " input--invalid" : ""}`} value={shown(value)} onChange={(e) => onChange(read("text", e.target.value))} />
+    );
+    input = (
+      <Suspense fallback={plain}>
+        <EventNameInput id={inputId} value={shown(value)} invalid={problem !== undefined} onChange={(text) => onChange(read("text", text))} />
+      </Suspense>
+    );
+  } else if (field.kind === "condition") {
+    input = (
+      <Condition
+        id={inputId}
+        value={shown(value)}
+        invalid={problem !== undefined}
+        eventName={eventName}
+        onChange={(text) => onChange(read("text", text))}
+      />
     );
   } else {
     const kind = field.kind;
@@ -160,10 +238,14 @@ function problemAt(problems: ProblemOut[], suffix: string): ProblemOut | undefin
 function Arms({
   step,
   stepIds,
+  problems,
+  eventName,
   onChange,
 }: {
   step: Step;
   stepIds: string[];
+  problems: ProblemOut[];
+  eventName: string | undefined;
   onChange: (step: Step) => void;
 }) {
   const isBranch = step.type === "branch";
@@ -177,12 +259,13 @@ function Arms({
       {arms.map((arm, i) => (
         <div className="form__arm" key={i}>
           {isBranch ? (
-            <input
-              className="input"
-              aria-label={`Condition ${i + 1}`}
+            <Condition
+              label={`Condition ${i + 1}`}
               placeholder="e.g. event.value >= 100"
               value={shown(arm.when)}
-              onChange={(e) => change(i, "when", e.target.value)}
+              invalid={problemAt(problems, `branches[${i}].when`) !== undefined}
+              eventName={eventName}
+              onChange={(text) => change(i, "when", text)}
             />
           ) : (
             <>
@@ -227,6 +310,66 @@ function Arms({
   );
 }
 
+/** A wait for whichever of several events comes first: each event, its condition and where
+ * it leads (the step after the wait when unset). */
+function AwaitedEvents({
+  step,
+  stepIds,
+  problems,
+  onChange,
+}: {
+  step: Step;
+  stepIds: string[];
+  problems: ProblemOut[];
+  onChange: (step: Step) => void;
+}) {
+  const awaited = (Array.isArray(step.events) ? step.events : []) as Record<string, unknown>[];
+  const change = (i: number, name: string, value: unknown) =>
+    onChange({ ...step, events: awaited.map((e, j) => (j === i ? set(e, name, value) : e)) });
+  const remove = (i: number) => {
+    const rest = awaited.filter((_, j) => j !== i);
+    const out: Step = { ...step, events: rest };
+    if (rest.length === 0) delete out.events;
+    onChange(out);
+  };
+  return (
+    <fieldset className="form__arms">
+      <legend className="field__label">Or wait for any of these events</legend>
+      {awaited.map((e, i) => (
+        <div className="form__arm form__arm--wrap" key={i}>
+          <input
+            className={`input${problemAt(problems, `events[${i}].event`) ? " input--invalid" : ""}`}
+            aria-label={`Awaited event ${i + 1}`}
+            placeholder="event name"
+            value={shown(e.event)}
+            onChange={(ev) => change(i, "event", read("text", ev.target.value))}
+          />
+          <input
+            className="input"
+            aria-label={`Awaited event ${i + 1} only when`}
+            placeholder="only when (optional)"
+            value={shown(e.where)}
+            onChange={(ev) => change(i, "where", read("text", ev.target.value))}
+          />
+          <select className="select" aria-label={`Awaited event ${i + 1} goes to`} value={shown(e.next)} onChange={(ev) => change(i, "next", read("text", ev.target.value))}>
+            <option value="">(the next step)</option>
+            {stepIds.map((s) => (
+              <option key={s}>{s}</option>
+            ))}
+          </select>
+          <button type="button" className="button button--ghost" aria-label={`Remove awaited event ${i + 1}`} onClick={() => remove(i)}>
+            ×
+          </button>
+        </div>
+      ))}
+      <button type="button" className="button" onClick={() => onChange({ ...step, events: [...awaited, { event: "" }] })}>
+        Add an event
+      </button>
+      {awaited.length > 0 && <p className="form__hint">Set “At most” and “When time is up, go to” for the timeout.</p>}
+    </fieldset>
+  );
+}
+
 export interface FormProps {
   spec: Spec;
   nodeId: string;
@@ -235,10 +378,12 @@ export interface FormProps {
   onStep: (id: string, step: Step) => void;
   onTrigger: (trigger: Record<string, unknown>) => void;
   onTemplate: (name: string, template: Record<string, unknown>) => void;
+  /** Changes the workflow's `entry:` (who may enter, how often), edited on the trigger. */
+  onEntry?: (entry: Record<string, unknown>) => void;
   onClose: () => void;
 }
 
-export function StepForm({ spec, nodeId, kind, problems, onStep, onTrigger, onTemplate, onClose }: FormProps) {
+export function StepForm({ spec, nodeId, kind, problems, onStep, onTrigger, onTemplate, onEntry, onClose }: FormProps) {
   const isTrigger = nodeId === TRIGGER_ID;
   const steps = Array.isArray(spec.steps) ? spec.steps : [];
   const step = steps.find((s) => s.id === nodeId);
@@ -249,6 +394,9 @@ export function StepForm({ spec, nodeId, kind, problems, onStep, onTrigger, onTe
   const templateName = step?.type === "send" && typeof step.template === "string" ? step.template : null;
   const template = templateName ? (templates[templateName] ?? {}) : null;
   const title = isTrigger ? "Trigger" : nodeId;
+  const entry = (typeof spec.entry === "object" && spec.entry !== null ? spec.entry : {}) as Record<string, unknown>;
+  const triggerEvent = (spec.trigger as Record<string, unknown> | undefined)?.event;
+  const eventName = typeof triggerEvent === "string" ? triggerEvent : undefined;
   const change = (name: string, value: unknown) => {
     if (isTrigger) onTrigger(set(values, name, value));
     else if (step) onStep(nodeId, set(step, name, value) as Step);
@@ -294,7 +442,7 @@ export function StepForm({ spec, nodeId, kind, problems, onStep, onTrigger, onTe
             />
           </div>
         )}
-        {fields.map((field) => (
+        {fields.filter((field) => field.shownIf?.(values) ?? true).map((field) => (
           <Field
             key={field.name}
             id={nodeId}
@@ -302,11 +450,31 @@ export function StepForm({ spec, nodeId, kind, problems, onStep, onTrigger, onTe
             value={values[field.name]}
             stepIds={stepIds}
             problem={problemAt(problems, field.name)}
+            eventName={eventName}
             onChange={(value) => change(field.name, value)}
           />
         ))}
+        {step && step.type === "wait" && (
+          <AwaitedEvents step={step} stepIds={stepIds} problems={problems} onChange={(changed) => onStep(nodeId, changed)} />
+        )}
+        {isTrigger && onEntry && (
+          <fieldset className="form__arms" aria-label="Entry">
+            <legend className="field__label">Entry</legend>
+            {(FIELDS.entry ?? []).filter((field) => field.shownIf?.(entry) ?? true).map((field) => (
+              <Field
+                key={field.name}
+                id="entry"
+                field={field}
+                value={entry[field.name]}
+                stepIds={stepIds}
+                eventName={eventName}
+                onChange={(value) => onEntry(set(entry, field.name, value))}
+              />
+            ))}
+          </fieldset>
+        )}
         {step && (step.type === "branch" || step.type === "split") && (
-          <Arms step={step} stepIds={stepIds} onChange={(changed) => onStep(nodeId, changed)} />
+          <Arms step={step} stepIds={stepIds} problems={problems} eventName={eventName} onChange={(changed) => onStep(nodeId, changed)} />
         )}
         {templateName && template && (
           <fieldset className="form__arms">
@@ -328,6 +496,17 @@ export function StepForm({ spec, nodeId, kind, problems, onStep, onTrigger, onTe
           </fieldset>
         )}
       </form>
+      {step && templateName && template && (step.channel === undefined || step.channel === "email" || step.channel === "sms") && (
+        <Suspense fallback={<p className="muted">Loading the preview…</p>}>
+          <TemplatePreview
+            workflowKey={String(spec.id ?? "")}
+            stepId={step.id}
+            templateName={templateName}
+            channel={typeof step.channel === "string" ? step.channel : "email"}
+            template={template}
+          />
+        </Suspense>
+      )}
     </aside>
   );
 }

@@ -26,6 +26,7 @@ export const STEP_TYPES: StepType[] = [
   "approval",
   "enroll",
   "exit",
+  "suppress",
 ];
 
 /** What each step type does, for the palette's tooltips. */
@@ -40,6 +41,7 @@ export const STEP_HELP: Record<StepType, string> = {
   approval: "Wait for a person to approve",
   enroll: "Start another workflow",
   exit: "End the journey",
+  suppress: "Hold the contact back from marketing on a channel, in every workflow",
 };
 
 /**
@@ -109,6 +111,8 @@ export function newStep(spec: Spec, type: StepType): { step: Step; templates?: R
       return { step: { id, type, message: "", timeout: "2d" } };
     case "enroll":
       return { step: { id, type, workflow: "" } };
+    case "suppress":
+      return { step: { id, type, channel: "email", reason: "" } };
     default:
       return { step: { id, type } };
   }
@@ -193,7 +197,7 @@ function mapReferences(step: Step, rename: (id: string) => string | undefined): 
     if (to === undefined) delete out[field];
     else out[field] = to;
   }
-  for (const arms of ["branches", "paths"]) {
+  for (const arms of ["branches", "paths", "events"]) {
     const value = out[arms];
     if (!Array.isArray(value)) continue;
     out[arms] = value.map((arm: unknown) => {
@@ -201,7 +205,10 @@ function mapReferences(step: Step, rename: (id: string) => string | undefined): 
       const rule = { ...(arm as Record<string, unknown>) };
       if (typeof rule.next === "string") {
         const to = rename(rule.next);
-        rule.next = to ?? "";
+        // An awaited event without `next` goes on to the step after the wait; a branch's or
+        // split's arm must name one, so it is left empty for the validator to point at.
+        if (to === undefined && arms === "events") delete rule.next;
+        else rule.next = to ?? "";
       }
       return rule;
     });

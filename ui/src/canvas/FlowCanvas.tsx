@@ -13,8 +13,9 @@ import "../styles/canvas.css";
 import { useMemo, useState } from "react";
 import { figuresLine, type StepFigures } from "./figures";
 import { specToGraph, type FlowNode, type Spec } from "./graph";
-import { NODE_HEIGHT, NODE_WIDTH, layout, layoutKeyOf, withStored } from "./layout";
+import { FIT_PADDING, NODE_HEIGHT, NODE_WIDTH, layout, layoutKeyOf, withStored } from "./layout";
 import { SettingsPanel } from "./SettingsPanel";
+import { StepContacts } from "./StepContacts";
 import { StepNode, type StepFlowNode } from "./StepNode";
 
 const nodeTypes = { step: StepNode };
@@ -39,7 +40,16 @@ export interface CanvasFigures {
   steps?: StepFigures[] | undefined;
 }
 
-export function FlowCanvas({ spec, figures }: { spec: Spec; figures?: CanvasFigures | undefined }) {
+export function FlowCanvas({
+  spec,
+  figures,
+  workflowKey,
+}: {
+  spec: Spec;
+  figures?: CanvasFigures | undefined;
+  /** The live workflow's key: a clicked step then lists the contacts at it. */
+  workflowKey?: string | undefined;
+}) {
   const graph = useMemo(() => specToGraph(spec), [spec]);
   // As drawn in the builder when every step has a stored place; laid out by dagre otherwise.
   const positions = useMemo(() => {
@@ -105,7 +115,7 @@ export function FlowCanvas({ spec, figures }: { spec: Spec; figures?: CanvasFigu
           nodesConnectable={false}
           edgesFocusable={false}
           fitView
-          fitViewOptions={{ padding: 0.12, maxZoom: 1, nodes: opening }}
+          fitViewOptions={{ padding: FIT_PADDING, maxZoom: 1, nodes: opening }}
           minZoom={0.1}
           proOptions={{ hideAttribution: true }}
         >
@@ -117,10 +127,16 @@ export function FlowCanvas({ spec, figures }: { spec: Spec; figures?: CanvasFigu
             ariaLabel="Minimap of the workflow"
             style={{ width: 168, height: 120 }}
           />
-          <Controls showInteractive={false} fitViewOptions={{ padding: 0.12, maxZoom: 1 }} />
+          <Controls showInteractive={false} fitViewOptions={{ padding: FIT_PADDING, maxZoom: 1 }} />
         </ReactFlow>
       </div>
-      {selected && <SettingsPanel node={selected} onClose={() => setSelected(null)} />}
+      {selected && (
+        <SettingsPanel node={selected} onClose={() => setSelected(null)}>
+          {workflowKey && selected.kind !== "trigger" && selected.kind !== "end" && (
+            <StepContacts workflowKey={workflowKey} stepId={selected.id} />
+          )}
+        </SettingsPanel>
+      )}
     </div>
   );
 }

@@ -1,4 +1,5 @@
 // The settings of the selected node, read-only, every value shown as text.
+import type { ReactNode } from "react";
 import { STEP_LABELS, type FlowNode } from "./graph";
 import { StepIcon } from "./StepIcon";
 
@@ -7,7 +8,7 @@ function show(value: unknown): string {
   return JSON.stringify(value, null, 2);
 }
 
-export function SettingsPanel({ node, onClose }: { node: FlowNode; onClose: () => void }) {
+export function SettingsPanel({ node, onClose, children }: { node: FlowNode; onClose: () => void; children?: ReactNode }) {
   const fields = Object.entries(node.settings).filter(([name]) => name !== "id");
   return (
     <aside className="panel" aria-label={`Settings of ${node.title}`}>
@@ -38,6 +39,7 @@ export function SettingsPanel({ node, onClose }: { node: FlowNode; onClose: () =
           ))}
         </dl>
       )}
+      {children}
       <p className="panel__note">Read-only in this version of the console. Change the workflow file and deploy it.</p>
     </aside>
   );

@@ -13,6 +13,7 @@ const PATHS: Record<NodeKind, string> = {
   approval: "M9 12l2 2 4-4 M12 3l8 3v6c0 5-3.5 8-8 9-4.5-1-8-4-8-9V6l8-3z",
   enroll: "M5 12h14 M13 6l6 6-6 6",
   exit: "M10 17l5-5-5-5 M15 12H3 M14 3h6v18h-6",
+  suppress: "M12 3a9 9 0 1 0 0 18 9 9 0 0 0 0-18z M5.6 5.6l12.8 12.8",
   end: "M6 6h12v12H6z",
   unknown: "M12 3a9 9 0 1 0 0 18 9 9 0 0 0 0-18z",
 };

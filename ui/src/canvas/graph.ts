@@ -12,7 +12,8 @@ export type StepType =
   | "notify"
   | "approval"
   | "enroll"
-  | "exit";
+  | "exit"
+  | "suppress";
 
 export type NodeKind = StepType | "trigger" | "end" | "unknown";
 
@@ -61,6 +62,7 @@ const STEP_TYPES: ReadonlySet<string> = new Set([
   "approval",
   "enroll",
   "exit",
+  "suppress",
 ]);
 
 function text(value: unknown): string | null {
@@ -93,6 +95,7 @@ export const STEP_LABELS: Record<NodeKind, string> = {
   approval: "Approval",
   enroll: "Enroll",
   exit: "Exit",
+  suppress: "Suppress",
   end: "End",
   unknown: "Step",
 };
@@ -125,7 +128,10 @@ export function stepSummary(step: Step): string {
       return `${text(step.channel) ?? "email"} · ${what}`;
     }
     case "wait": {
+      const awaited = list(step.events).map((e) => text(record(e).event) ?? "?");
+      if (awaited.length) return `for ${awaited.join(" or ")}, at most ${text(step.timeout) ?? "?"}`;
       if (text(step.event)) return `for ${text(step.event)}, at most ${text(step.timeout) ?? "?"}`;
+      if (text(step.at)) return `until ${text(step.at)}${text(step.at_time) ? ` at ${text(step.at_time)}` : ""}`;
       if (text(step.for)) return `for ${text(step.for)}`;
       const until = record(step.until);
       if (text(until.time)) {
@@ -164,6 +170,8 @@ export function stepSummary(step: Step): string {
       return `into ${text(step.workflow) ?? "?"}`;
     case "exit":
       return text(step.reason) ?? "journey ends";
+    case "suppress":
+      return `${text(step.channel) ?? "email"} · ${shorten(text(step.reason) ?? "no reason given", 32)}`;
     default:
       return step.type;
   }
@@ -225,7 +233,21 @@ export function specToGraph(spec: Spec): FlowGraph {
         });
         break;
       case "wait":
-        if (text(step.event)) {
+        if (list(step.events).length) {
+          // Whichever event comes first leads its own way; the timeout leads another.
+          list(step.events).forEach((awaited, j) => {
+            const rule = record(awaited);
+            connect(step.id, text(rule.next) ?? next, `on ${text(rule.event) ?? "?"}`, j);
+          });
+          connect(step.id, text(step.on_timeout) ?? next, `after ${text(step.timeout) ?? "timeout"}`, list(step.events).length);
+        } else if (text(step.at)) {
+          // A missing moment leaves by default (if_missing: exit); a past one goes on.
+          connect(step.id, next, "", 0);
+          if (text(step.if_missing) !== "go_on" || text(step.if_past) === "exit") {
+            const why = [text(step.if_missing) !== "go_on" ? "no date" : "", text(step.if_past) === "exit" ? "date passed" : ""];
+            connect(step.id, null, why.filter(Boolean).join(" · "), 1);
+          }
+        } else if (text(step.event)) {
           connect(step.id, text(step.on_event) ?? next, `on ${text(step.event)}`, 0);
           connect(step.id, text(step.on_timeout) ?? next, `after ${text(step.timeout) ?? "timeout"}`, 1);
         } else {

@@ -5,6 +5,10 @@ import type { FlowGraph } from "./graph";
 export const NODE_WIDTH = 272;
 export const NODE_HEIGHT = 92;
 
+/** Zoom to fit with room at the bottom for the minimap (bottom right, 120 px tall) and the
+ * zoom controls (bottom left), so neither ever covers a node, the end node included. */
+export const FIT_PADDING = { top: "32px", left: "32px", right: "32px", bottom: "150px" } as const;
+
 export interface Position {
   x: number;
   y: number;

@@ -55,7 +55,7 @@ export function WorkflowPage({ workflowKey }: { workflowKey: string }) {
       {workflow.data && workflow.data.versions.length > 0 && (
         <VersionDiff workflowKey={workflowKey} versions={workflow.data.versions.map((v) => v.version)} />
       )}
-      {current && <FlowCanvas spec={current.spec as Spec} figures={stats.data} />}
+      {current && <FlowCanvas spec={current.spec as Spec} figures={stats.data} workflowKey={workflowKey} />}
     </section>
   );
 }

@@ -17,8 +17,10 @@ from tidings.api.admin import (
     moves,
     people,
     reports,
+    schema,
     scoring,
     segments,
+    test_sends,
     workflows,
 )
 
@@ -29,6 +31,7 @@ for _module in (
     workflows,
     dry_runs,
     moves,
+    test_sends,
     contact_data,
     contacts,
     segments,
@@ -42,6 +45,7 @@ for _module in (
     blueprints,
     people,
     forms,
+    schema,
 ):
     router.include_router(_module.router)
 router.include_router(people.invitations)

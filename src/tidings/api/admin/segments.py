@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, date, datetime, timedelta
 
 from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
@@ -21,6 +21,9 @@ from tidings.runtime.transactions import attempts
 from tidings.storage import segments as store
 from tidings.storage.people import Role
 from tidings.storage.segments import Segment
+
+#: How many days of sizes a segment's page shows.
+HISTORY_DAYS = 90
 
 router = APIRouter(
     prefix="/segments",
@@ -61,10 +64,19 @@ class MemberOut(BaseModel):
     email: str | None
 
 
+class DaySize(BaseModel):
+    """The segment's size on one day (UTC), as of that day's last full refresh."""
+
+    day: date
+    size: int
+
+
 class SegmentDetail(SegmentOut):
-    """A segment with its first members."""
+    """A segment with its first members and its size on each of the last 90 days that had
+    a full refresh (the sweep refreshes every segment; days before this was kept are absent)."""
 
     members: list[MemberOut]
+    history: list[DaySize]
 
 
 class PreviewOut(BaseModel):
@@ -135,7 +147,9 @@ def get_one(
     with admin.engine.connect() as conn:
         size = store.size_of(conn, segment)
         members = _members(conn, store.member_ids(conn, segment, after, limit))
-    return SegmentDetail(**_out(segment, size).model_dump(), members=members)
+        since = admin.clock.now().astimezone(UTC).date() - timedelta(days=HISTORY_DAYS - 1)
+        history = [DaySize(day=d, size=n) for d, n in store.size_history(conn, segment, since)]
+    return SegmentDetail(**_out(segment, size).model_dump(), members=members, history=history)
 
 
 @router.get("/{key}/export", response_class=StreamingResponse)

@@ -17,11 +17,14 @@ from tidings.api.audit import note_change
 from tidings.api.auth import requires
 from tidings.api.errors import ApiError
 from tidings.api.openapi import problems
-from tidings.core.preview import preview_template
+from tidings.core.preview import preview_template, render_message
 from tidings.core.problems import Problem
+from tidings.core.render import TimeLimit
+from tidings.core.spec import MessageTemplate
 from tidings.core.state import ContactView
 from tidings.core.validate import validate_workflow
 from tidings.errors import ContactNotFound, SpecInvalid, WorkflowNotFound
+from tidings.runtime.test_sends import workflow_to_test
 from tidings.simulation.scenario import run_scenario
 from tidings.storage import browse
 from tidings.storage.contacts import find_contact, load_contacts
@@ -212,6 +215,9 @@ def enrollments(
     key: WorkflowKey,
     admin: AdminDep,
     status: str | None = Query(None, pattern="^(active|waiting|completed|exited)$"),
+    step: str | None = Query(
+        None, max_length=64, description="only journeys at this step (where they wait or ended)"
+    ),
     after: AfterQuery = 0,
     limit: int = Query(50, ge=1, le=500),
 ) -> list[EnrollmentOut]:
@@ -219,7 +225,13 @@ def enrollments(
     row = _find(admin, key)
     with admin.engine.connect() as conn:
         found = browse.list_enrollments(
-            conn, admin.workspace_id, workflow_id=row.id, status=status, after=after, limit=limit
+            conn,
+            admin.workspace_id,
+            workflow_id=row.id,
+            status=status,
+            step_id=step,
+            after=after,
+            limit=limit,
         )
     return [enrollment_out(r) for r in found]
 
@@ -263,6 +275,19 @@ def simulate(
     )
 
 
+class TemplateSource(BaseModel):
+    """Template text being edited, rendered in place of the stored template."""
+
+    subject: str | None = Field(None, max_length=2_000)
+    html: str | None = Field(None, max_length=200_000)
+    text: str | None = Field(None, max_length=50_000)
+
+    def template(self) -> MessageTemplate:
+        """As a template; one with a subject alone gets an empty text, so it still renders."""
+        text = "" if self.html is None and self.text is None else self.text
+        return MessageTemplate(subject=self.subject, html=self.html, text=text)
+
+
 class PreviewIn(BaseModel):
     """What to render: a template, for a contact (or a blank one), with a sample event."""
 
@@ -271,6 +296,10 @@ class PreviewIn(BaseModel):
     contact: str | None = Field(None, max_length=320)
     #: The trigger event's properties, as `event.*` and `trigger.*` read them.
     event: dict[str, Any] = Field(default_factory=dict)
+    #: The template's text as an editor has it now, rendered in place of the stored one.
+    source: TemplateSource | None = None
+    #: Render from the workspace's draft of the workflow when it validates (the builder).
+    draft: bool = False
 
 
 class TemplatePreviewOut(BaseModel):
@@ -285,16 +314,31 @@ class TemplatePreviewOut(BaseModel):
 def preview(key: WorkflowKey, body: PreviewIn, admin: AdminDep) -> TemplatePreviewOut:
     """Render one of the current version's templates for a contact and a sample event,
     as its send step would; nothing is sent, stored or counted."""
-    row = _find(admin, key)
     with admin.engine.connect() as conn:
-        spec = admin.catalog.version(conn, row.id, row.current_version)
+        spec = None
+        if body.draft:
+            try:
+                spec = workflow_to_test(conn, admin.catalog, admin.workspace_id, key)
+            except WorkflowNotFound:
+                # A workflow still being drawn: the text typed renders without it.
+                if body.source is None:
+                    raise
+        else:
+            row = _find(admin, key)
+            spec = admin.catalog.version(conn, row.id, row.current_version)
         person = ContactView(id=0)
         if body.contact is not None:
             found = find_contact(conn, admin.workspace_id, body.contact)
             if found is None:
                 raise ContactNotFound(f"no contact {body.contact!r} in this workspace")
             person = load_contacts(conn, [found])[found]
-    result = preview_template(spec, body.template, person, body.event)
+    source = body.source.template() if body.source is not None else None
+    limit = TimeLimit(admin.limits.render_seconds, admin.limits.render_clock)
+    if spec is None:
+        assert source is not None  # only a draft preview with its text gets here
+        result = render_message(source, body.template, (key, key), person, body.event, limit)
+    else:
+        result = preview_template(spec, body.template, person, body.event, limit, source)
     if isinstance(result, Problem):
         raise ApiError(400, "Bad Request", result.message, [result])
     return TemplatePreviewOut(subject=result.subject, html=result.html, text=result.text)

@@ -100,6 +100,10 @@ export function Funnel({ workflow }: { workflow: WorkflowFigures }) {
           {count(workflow.entered)} entered · {workflow.has_goal ? `${ratePercent(workflow.converted, workflow.entered)} converted` : "no goal"}
         </span>
       </header>
+      {workflow.entered === 0 ? (
+        // Bars of nothing say nothing: say why there is no funnel instead.
+        <p className="muted funnel__empty">No one entered this workflow in the period, so there is no funnel to draw yet.</p>
+      ) : (
       <table className="table table--flat">
         <thead>
           <tr>
@@ -132,6 +136,7 @@ export function Funnel({ workflow }: { workflow: WorkflowFigures }) {
           ))}
         </tbody>
       </table>
+      )}
     </section>
   );
 }

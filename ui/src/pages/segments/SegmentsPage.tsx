@@ -9,6 +9,7 @@ import type { components } from "../../api/schema";
 import { count, moment } from "../common/format";
 import { Confirm, Empty, Failure, Loading, PageHeader, useRole } from "../common/parts";
 import { conditionOf, FIELD_OPS, keyOf, type FieldOp, type Rule } from "./rules";
+import { SizeChart } from "./SizeChart";
 
 type Segment = components["schemas"]["SegmentOut"];
 
@@ -234,6 +235,7 @@ function Builder({ editing, onSaved }: { editing: Segment | null; onSaved: (s: S
           </>
         )}
       </section>
+      {editing && <SizeChart segmentKey={editing.key} />}
     </div>
   );
 }

@@ -1,0 +1,46 @@
+"""Test sends: one row per message sent to try a step out, never read by any figure."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Connection, insert
+
+from tidings.storage.tables import test_sends
+
+
+@dataclass(frozen=True)
+class TestSendRecord:
+    """A test message as sent (or not) through the real transport."""
+
+    workspace_id: int
+    workflow_key: str
+    step_id: str
+    channel: str
+    recipient: str
+    subject: str | None
+    sent_by: str
+    sent_at: datetime
+    status: str
+    detail: str = ""
+
+
+def record_test_send(conn: Connection, record: TestSendRecord) -> int:
+    """Store `record`; its id."""
+    result = conn.execute(
+        insert(test_sends).values(
+            workspace_id=record.workspace_id,
+            workflow_key=record.workflow_key,
+            step_id=record.step_id,
+            channel=record.channel,
+            recipient=record.recipient,
+            subject=record.subject,
+            sent_by=record.sent_by,
+            sent_at=record.sent_at,
+            status=record.status,
+            detail=record.detail,
+        )
+    )
+    (found,) = result.inserted_primary_key or (0,)
+    return int(found)
