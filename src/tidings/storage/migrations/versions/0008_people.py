@@ -20,7 +20,6 @@ def UTCDateTime() -> sa.DateTime:
 
 
 revision = "0008"
-# 0007-0009 are being written on other branches; the merge rechains this to the last of them.
 down_revision = "0007"
 branch_labels = None
 depends_on = None

@@ -19,7 +19,6 @@ def UTCDateTime() -> sa.DateTime:
 
 
 revision = "0009"
-# Other branches add their own 0009; the merge rechains this after the last of them.
 down_revision = "0008"
 branch_labels = None
 depends_on = None

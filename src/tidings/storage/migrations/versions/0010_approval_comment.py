@@ -11,7 +11,6 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0010"
-# Other branches add their own 0009; the merge rechains this one after the last of them.
 down_revision = "0009"
 branch_labels = None
 depends_on = None

@@ -16,7 +16,6 @@ def UTCDateTime() -> sa.DateTime:
 
 
 revision = "0011"
-# Other branches add their own 0009; the merge rechains this after the last of them.
 down_revision = "0010"
 branch_labels = None
 depends_on = None

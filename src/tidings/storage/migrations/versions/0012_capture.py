@@ -20,7 +20,6 @@ def UTCDateTime() -> sa.DateTime:
 
 
 revision = "0012"
-# Other branches add their own 0009; the merge rechains this one after the last of them.
 down_revision = "0011"
 branch_labels = None
 depends_on = None

@@ -19,7 +19,6 @@ def UTCDateTime() -> sa.DateTime:
 
 
 revision = "0013"
-# Other branches add their own 0013; the merge rechains this one after the last of them.
 down_revision = "0012"
 branch_labels = None
 depends_on = None
