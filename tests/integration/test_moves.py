@@ -98,7 +98,7 @@ def _subjects(store: Store, user: str) -> list[str]:
     ]
 
 
-def _journey(store: Store, user: str) -> tuple[int, str, str]:
+def _journey(store: Store, user: str) -> tuple[int, str | None, str]:
     [found] = rows(
         store,
         "SELECT e.version, e.step_id, e.status FROM enrollments e"

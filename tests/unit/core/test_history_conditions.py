@@ -4,6 +4,7 @@ the history the shell puts on the contact."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from tests.helpers import contact, event, problems_of, workflow
 from tidings.core import EnrollmentState, EnrollmentStatus, advance
@@ -31,7 +32,7 @@ steps:
 """
 
 
-def begin(wf: Workflow, now: datetime, **props: object) -> EnrollmentState:
+def begin(wf: Workflow, now: datetime, **props: Any) -> EnrollmentState:
     return EnrollmentState(
         id=1,
         workflow_key=wf.id,
@@ -44,7 +45,7 @@ def begin(wf: Workflow, now: datetime, **props: object) -> EnrollmentState:
     )
 
 
-def arm(now: datetime, *history: tuple[str, timedelta, dict[str, object]]) -> str | None:
+def arm(now: datetime, *history: tuple[str, timedelta, dict[str, Any]]) -> str | None:
     wf = workflow(BRANCH)
     past = tuple(event(name, now - ago, i, **props) for i, (name, ago, props) in enumerate(history))
     return advance(wf, begin(wf, now), contact(history=past), now).state.exit_reason

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -133,7 +134,7 @@ BEFORE_START = """
 
 
 def _waiting_for(starts_at: str | None) -> Waiting:
-    props = {} if starts_at is None else {"starts_at": starts_at}
+    props: dict[str, Any] = {} if starts_at is None else {"starts_at": starts_at}
     state = EnrollmentState(
         id=1, workflow_key="flow", version=1, contact_id=7, status=EnrollmentStatus.WAITING,
         step_id="soon", entered_at=NOW, wake_at=NOW + timedelta(days=1),
