@@ -275,3 +275,37 @@ def test_the_suppression_list_applies_under_the_servers_secret_key(store: Store)
         keyed.dispose()
     hot = {s.step_id: s for s in summary.workflows[0].steps}["hot"]
     assert (hot.sent, hot.dropped) == (0, {"suppression": 1})
+
+
+def test_a_copied_message_never_takes_the_place_of_a_dry_run_send(store: Store) -> None:
+    """Ann got the cart message for real and abandons again: the dry run sends it again.
+    The copied message's key named the real enrollment, whose id the copy's first
+    enrollment also gets; the dry run's send must not be taken for it."""
+    settings = DeliverySettings.model_validate(
+        {
+            "sender": {"from_email": "news@shop.example", "postal_address": "1 Main St"},
+            "policies": {"caps": [{"limit": 10, "per": "7d", "channel": "email"}]},
+        }
+    )
+    with store.engine.begin() as conn:
+        save_settings(conn, store.workspace_id, settings.model_dump(mode="json", by_alias=True))
+    subscriber(store, "ann")
+    deploy(store, CART)
+    first = store.clock.now()
+    track(store, "ann", "cart_abandoned")
+    recorder = Recorder()
+    transports = Transports("https://x.invalid", http=recorder, smtp=recorder, sms=recorder)
+    assert len(Dispatcher(store.engine, store.clock, transports, store.catalog).run_until_idle())
+    store.clock.advance(timedelta(days=1))
+    track(store, "ann", "cart_abandoned")
+    summary = dry_run(
+        store.engine,
+        store.workspace_id,
+        [spec(CART)],
+        first + timedelta(days=1, hours=6),
+        sample=Sample(contacts=None, since=timedelta(hours=12)),
+        days=1,
+    )
+    [cart] = summary.workflows
+    cold = {s.step_id: s for s in cart.steps}["cold"]
+    assert (cart.entered, cold.reached, cold.sent) == (1, 1, 1)

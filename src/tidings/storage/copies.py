@@ -123,7 +123,11 @@ def copy_sent_messages(
 ) -> int:
     """The messages sent to the contacts from `since` up to `before`, so frequency caps and
     the duplicate check count them; detached from their journeys and workflows (which are
-    not copied). Return how many."""
+    not copied). Return how many.
+
+    Each gets an idempotency key of its own (`copied:{id}`): the real key names an
+    enrollment id, and the copy's enrollments are numbered from 1 again, so a dry-run send
+    with the same enrollment, step and visit would collide with it and be lost."""
     copied = 0
     m = messages.c
     for part in _chunks(ids):
@@ -136,7 +140,13 @@ def copy_sent_messages(
             )
         ).all()
         detached = [
-            {**r._mapping, "enrollment_id": None, "workflow_id": None, "step_id": None}
+            {
+                **r._mapping,
+                "enrollment_id": None,
+                "workflow_id": None,
+                "step_id": None,
+                "idempotency_key": f"copied:{r.id}",
+            }
             for r in rows
         ]
         if detached:
