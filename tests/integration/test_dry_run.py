@@ -309,3 +309,20 @@ def test_a_copied_message_never_takes_the_place_of_a_dry_run_send(store: Store) 
     [cart] = summary.workflows
     cold = {s.step_id: s for s in cart.steps}["cold"]
     assert (cart.entered, cold.reached, cold.sent) == (1, 1, 1)
+
+
+def test_an_old_call_in_an_events_file_cannot_stretch_the_samples_history(store: Store) -> None:
+    """A call two years back would have the sample's history copied and replayed from then."""
+    set_up(store)
+    now = datetime(2026, 3, 4, tzinfo=UTC)
+    calls = [Incoming("f1", "dan", "cart_abandoned", now - timedelta(days=2 * 365))]
+    with pytest.raises(DryRunTooBig, match=r"is at 2026-03-04 00:00, 730 days after line 7"):
+        dry_run(
+            store.engine,
+            store.workspace_id,
+            [spec(CART)],
+            now,
+            calls=calls,
+            where=["line 7"],
+            sample=Sample(contacts=None),
+        )

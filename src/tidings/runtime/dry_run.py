@@ -110,6 +110,7 @@ def dry_run(  # noqa: PLR0913 (keyword-only options)
     now: datetime,
     *,
     calls: Sequence[Incoming | AliasCall] = (),
+    where: Sequence[str] = (),
     sample: Sample | None = None,
     days: float = 7,
     limits: Limits = Limits(),
@@ -118,10 +119,12 @@ def dry_run(  # noqa: PLR0913 (keyword-only options)
 ) -> DryRunSummary:
     """Run `workflows` on a copy of the workspace; return what they would have done.
 
-    `calls` (from an events file) and the `sample`'s history from `now - sample.since` to
-    `now` are replayed; the virtual clock then runs `days` more so waits can end.
+    `calls` (from an events file; `where` says where each is in it, for errors) and the
+    `sample`'s history from `now - sample.since` to `now` are replayed; the virtual clock
+    then runs `days` more so waits can end.
     """
     _check(sample, calls, days, limits)
+    _check_span(sample, calls, where, now)
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="tidings-dry-run-") as folder:
         # The same TIDINGS_SECRET_KEY as the source, so its suppressions are recognised.
@@ -183,6 +186,39 @@ def _check(sample: Sample | None, calls: Sequence[object], days: float, limits: 
         )
     if not 0 <= days <= limits.days:
         raise DryRunTooBig(f"--days {days:g}: a dry run goes on at most {limits.days:g} days")
+
+
+def _check_span(
+    sample: Sample | None,
+    calls: Sequence[Incoming | AliasCall],
+    where: Sequence[str],
+    now: datetime,
+) -> None:
+    """Refuse a replay longer than `MAX_SINCE`, from the sample's window or the file's
+    earliest call to the file's latest call or now: one mistyped year would otherwise
+    make the virtual clock step through decades (and the sample's history reach back as
+    far)."""
+    if not calls:
+        return
+
+    def named(index: int) -> str:
+        return where[index] if index < len(where) else f"call {index + 1}"
+
+    first = min(range(len(calls)), key=lambda i: _time_of(calls[i]))
+    last = max(range(len(calls)), key=lambda i: _time_of(calls[i]))
+    start, start_is = _time_of(calls[first]), f"{named(first)} of the file"
+    stop, stop_is = _time_of(calls[last]), f"{named(last)} of the file"
+    if sample is not None:
+        if now - sample.since < start:
+            start, start_is = now - sample.since, "the start of the sample's history (--since)"
+        if now > stop:
+            stop, stop_is = now, "now (the end of the sample's history)"
+    if stop - start > MAX_SINCE:
+        raise DryRunTooBig(
+            f"--events: {stop_is} is at {stop:%Y-%m-%d %H:%M}, {(stop - start).days:,} days"
+            f" after {start_is} at {start:%Y-%m-%d %H:%M}; a dry run replays at most"
+            f" {MAX_SINCE.days} days: correct the timestamp or split the file"
+        )
 
 
 def _copy(
