@@ -149,3 +149,33 @@ def test_an_events_file_with_a_bad_line(tmp_path: Path) -> None:
     assert "2 events replayed, 1 refused" in result.stdout
     assert "the trigger (event signed_up) never fired" in result.stderr
     assert "did you mean signed_upp?" in result.stderr
+
+
+def test_an_events_file_spanning_decades_is_refused_naming_the_line(tmp_path: Path) -> None:
+    """A mistyped year would keep the virtual clock stepping for hours: the run is refused
+    at once, and the message names the lines that stretch it."""
+    database = f"sqlite:///{tmp_path / 'shop.db'}"
+    assert tidings("init", "--database", database, cwd=tmp_path).returncode == 0
+    (tmp_path / "welcome.yaml").write_text(WELCOME)
+    lines = [
+        {"type": "track", "userId": "cy", "event": "signed_up", "timestamp": "2026-03-02"},
+        {"type": "track", "userId": "cy", "event": "paid", "timestamp": "2026-03-03"},
+        {"type": "track", "userId": "cy", "event": "paid", "timestamp": "2062-03-03"},
+    ]
+    events = tmp_path / "events.ndjson"
+    events.write_text("\n".join(json.dumps(line) for line in lines) + "\n")
+    result = tidings(
+        "workflows",
+        "simulate",
+        "welcome.yaml",
+        "--events",
+        str(events),
+        "--database",
+        database,
+        cwd=tmp_path,
+    )
+    assert result.returncode != 0
+    message = " ".join(result.stderr.split())
+    assert "line 3 of the file is at 2062-03-03 00:00" in message
+    assert "after line 1 of the file at 2026-03-02 00:00" in message
+    assert "a dry run replays at most 365 days" in message

@@ -23,6 +23,7 @@ from tidings.runtime.dry_summary import DryRunSummary
 from tidings.runtime.ingest import IDENTIFY, Incoming
 from tidings.runtime.scoring import set_scoring
 from tidings.runtime.segments import define_segment
+from tidings.storage import copies
 from tidings.storage.engine import create_engine
 from tidings.storage.suppressions import SuppressionReason, suppress
 from tidings.storage.workspaces import save_settings
@@ -199,8 +200,48 @@ def test_a_sample_beyond_the_limit_is_refused(store: Store) -> None:
     with pytest.raises(DryRunTooBig, match="history has more than 4 events"):
         run(store, CART, limits=Limits(events=4))
     # The API's time bound: a run past it stops with the reason (no time is waited for).
-    with pytest.raises(DryRunTooBig, match="took longer than it may"):
+    # It is checked while the sample is copied too, before any replay.
+    with pytest.raises(DryRunTooBig, match=r"took longer than it may \(copying the sample\)"):
         run(store, CART, limits=Limits(seconds=0))
+
+
+VIEWED = CART.replace("'contact.scores.engagement >= 20'", "'performed page_viewed within 30d'")
+
+
+def test_the_copy_takes_only_the_history_the_conditions_read_and_no_more_than_the_cap(
+    store: Store,
+) -> None:
+    """All of set_up's events are from before the replay; ann abandons a cart in it."""
+    set_up(store)
+    now = datetime(2026, 3, 4, tzinfo=UTC)
+    options: dict[str, object] = {
+        "sample": Sample(contacts=None, since=timedelta(hours=1)),
+        "calls": [Incoming("c1", "ann", "cart_abandoned", now - timedelta(minutes=30))],
+        "days": 1,
+    }
+    # The cart workflow reads no events: only ann's 3 score awards are copied.
+    assert run(store, CART, limits=Limits(history=3), **options).workflows[0].entered == 1
+    # Asking about page views of the last 30 days, the 9 events of then come too
+    # (3 identify calls, 3 page views, 3 carts).
+    with pytest.raises(DryRunTooBig, match=r"more than 11 rows to copy \(their events of the 30d"):
+        run(store, VIEWED, limits=Limits(history=11), **options)
+    [viewed] = run(store, VIEWED, limits=Limits(history=12), **options).workflows
+    steps = {s.step_id: s for s in viewed.steps}
+    assert (steps["hot"].sent, steps["cold"].sent) == (1, 0)
+
+
+def test_a_sample_is_drawn_by_the_database_the_same_for_the_same_seed(store: Store) -> None:
+    for user in range(30):
+        subscriber(store, f"u{user}")
+    with store.engine.connect() as conn:
+        everyone = copies.sample_contact_ids(conn, store.workspace_id, None, 7)
+        drawn = copies.sample_contact_ids(conn, store.workspace_id, 10, 7)
+        again = copies.sample_contact_ids(conn, store.workspace_id, 10, 7)
+        other = copies.sample_contact_ids(conn, store.workspace_id, 10, 2**31 - 1)
+    assert len(everyone) == 30
+    assert drawn == again == sorted(set(drawn))
+    assert len(drawn) == 10 and set(drawn) <= set(everyone)
+    assert len(other) == 10 and other != drawn
 
 
 NEWS = """
@@ -275,3 +316,54 @@ def test_the_suppression_list_applies_under_the_servers_secret_key(store: Store)
         keyed.dispose()
     hot = {s.step_id: s for s in summary.workflows[0].steps}["hot"]
     assert (hot.sent, hot.dropped) == (0, {"suppression": 1})
+
+
+def test_a_copied_message_never_takes_the_place_of_a_dry_run_send(store: Store) -> None:
+    """Ann got the cart message for real and abandons again: the dry run sends it again.
+    The copied message's key named the real enrollment, whose id the copy's first
+    enrollment also gets; the dry run's send must not be taken for it."""
+    settings = DeliverySettings.model_validate(
+        {
+            "sender": {"from_email": "news@shop.example", "postal_address": "1 Main St"},
+            "policies": {"caps": [{"limit": 10, "per": "7d", "channel": "email"}]},
+        }
+    )
+    with store.engine.begin() as conn:
+        save_settings(conn, store.workspace_id, settings.model_dump(mode="json", by_alias=True))
+    subscriber(store, "ann")
+    deploy(store, CART)
+    first = store.clock.now()
+    track(store, "ann", "cart_abandoned")
+    recorder = Recorder()
+    transports = Transports("https://x.invalid", http=recorder, smtp=recorder, sms=recorder)
+    assert len(Dispatcher(store.engine, store.clock, transports, store.catalog).run_until_idle())
+    store.clock.advance(timedelta(days=1))
+    track(store, "ann", "cart_abandoned")
+    summary = dry_run(
+        store.engine,
+        store.workspace_id,
+        [spec(CART)],
+        first + timedelta(days=1, hours=6),
+        sample=Sample(contacts=None, since=timedelta(hours=12)),
+        days=1,
+    )
+    [cart] = summary.workflows
+    cold = {s.step_id: s for s in cart.steps}["cold"]
+    assert (cart.entered, cold.reached, cold.sent) == (1, 1, 1)
+
+
+def test_an_old_call_in_an_events_file_cannot_stretch_the_samples_history(store: Store) -> None:
+    """A call two years back would have the sample's history copied and replayed from then."""
+    set_up(store)
+    now = datetime(2026, 3, 4, tzinfo=UTC)
+    calls = [Incoming("f1", "dan", "cart_abandoned", now - timedelta(days=2 * 365))]
+    with pytest.raises(DryRunTooBig, match=r"is at 2026-03-04 00:00, 730 days after line 7"):
+        dry_run(
+            store.engine,
+            store.workspace_id,
+            [spec(CART)],
+            now,
+            calls=calls,
+            where=["line 7"],
+            sample=Sample(contacts=None),
+        )

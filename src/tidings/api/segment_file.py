@@ -27,6 +27,8 @@ class CallsFile:
     """The calls read from a file, and the problems of the lines that could not be."""
 
     calls: list[Incoming | AliasCall] = field(default_factory=list)
+    #: Where each call is in the file (`line 3`, `line 4.batch[0]`), in the same order.
+    where: list[str] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     #: How many calls were refused.
     rejected: int = 0
@@ -72,4 +74,5 @@ def read_calls(text: str, received_at: datetime) -> CallsFile:
             else:
                 untimed = call.timestamp == _NEVER
                 found.calls.append(replace(call, timestamp=received_at) if untimed else call)
+                found.where.append(path)
     return found

@@ -254,6 +254,7 @@ def _dry_run(  # noqa: PLR0913 (the command's options, passed on)
         tested,
         now,
         calls=calls.calls,
+        where=calls.where,
         sample=chosen,
         days=7 if days is None else days,
         rejected=calls.rejected,

@@ -19,7 +19,7 @@ from __future__ import annotations
 import random
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -27,8 +27,11 @@ from pathlib import Path
 from sqlalchemy import Connection, Engine
 
 from tidings.clock import VirtualClock
+from tidings.core.duration import format_days
+from tidings.core.errors import ConditionSyntaxError
+from tidings.core.history import history_need, join_needs, need_of_rules, rules_of
 from tidings.core.scoring import values
-from tidings.core.spec import Workflow
+from tidings.core.spec import InactivityTrigger, Workflow
 from tidings.delivery.settings import DeliverySettings
 from tidings.delivery.transports import Recorder, Transports
 from tidings.errors import ConfigError
@@ -44,6 +47,7 @@ from tidings.storage.dry_runs import event_counts, next_send_after, tally
 from tidings.storage.engine import SECRET_KEY_OPTION, create_engine
 from tidings.storage.enrollments import next_wake_at
 from tidings.storage.migrate import upgrade
+from tidings.storage.segments import list_segments
 from tidings.storage.workflows import Catalog, deploy_workflow
 from tidings.storage.workspaces import load_workspace
 
@@ -55,6 +59,9 @@ MAX_EVENTS = 200_000
 MAX_DAYS = 90
 #: The longest history window a dry run replays.
 MAX_SINCE = timedelta(days=365)
+#: The most rows of history from before the replay a dry run copies (events the
+#: conditions read, score awards, messages sent).
+MAX_HISTORY = 1_000_000
 #: How often time-based triggers, scores and segments are swept on the virtual clock.
 SWEEP_EVERY = timedelta(hours=6)
 #: The smallest step of the virtual clock: events within it are replayed together, at its
@@ -85,6 +92,8 @@ class Limits:
     contacts: int = MAX_CONTACTS
     events: int = MAX_EVENTS
     days: float = MAX_DAYS
+    #: Rows of history from before the replay.
+    history: int = MAX_HISTORY
     #: Wall-clock seconds; None for no limit (the CLI), set by the API.
     seconds: float | None = None
 
@@ -110,6 +119,7 @@ def dry_run(  # noqa: PLR0913 (keyword-only options)
     now: datetime,
     *,
     calls: Sequence[Incoming | AliasCall] = (),
+    where: Sequence[str] = (),
     sample: Sample | None = None,
     days: float = 7,
     limits: Limits = Limits(),
@@ -118,10 +128,12 @@ def dry_run(  # noqa: PLR0913 (keyword-only options)
 ) -> DryRunSummary:
     """Run `workflows` on a copy of the workspace; return what they would have done.
 
-    `calls` (from an events file) and the `sample`'s history from `now - sample.since` to
-    `now` are replayed; the virtual clock then runs `days` more so waits can end.
+    `calls` (from an events file; `where` says where each is in it, for errors) and the
+    `sample`'s history from `now - sample.since` to `now` are replayed; the virtual clock
+    then runs `days` more so waits can end.
     """
     _check(sample, calls, days, limits)
+    _check_span(sample, calls, where, now)
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="tidings-dry-run-") as folder:
         # The same TIDINGS_SECRET_KEY as the source, so its suppressions are recognised.
@@ -132,8 +144,18 @@ def dry_run(  # noqa: PLR0913 (keyword-only options)
             begin = now - sample.since if sample is not None else now
             if calls:
                 begin = min(begin, min(_time_of(c) for c in calls))
+            deadline = started + limits.seconds if limits.seconds is not None else None
             with source.connect() as src, scratch.begin() as dst:
-                due, contacts = _copy(src, dst, workspace_id, sample, begin, now, limits)
+                due, contacts = _copy(
+                    src,
+                    dst,
+                    workspace_id,
+                    [w for w, _ in workflows],
+                    sample,
+                    (begin, now),
+                    limits,
+                    _stopwatch(deadline, "copying the sample"),
+                )
                 for workflow, text in workflows:
                     deploy_workflow(dst, workspace_id, workflow, text, begin)
             due += [_Due(_time_of(c), None, c) for c in calls]
@@ -144,7 +166,6 @@ def dry_run(  # noqa: PLR0913 (keyword-only options)
                 )
             due.sort(key=lambda d: d.at)
             end = max([begin] + [d.at for d in due]) + timedelta(days=days)
-            deadline = started + limits.seconds if limits.seconds is not None else None
             _replay(scratch, workspace_id, due, begin, end, deadline, sample)
             with scratch.connect() as conn:
                 found = tally(conn, workspace_id)
@@ -185,17 +206,90 @@ def _check(sample: Sample | None, calls: Sequence[object], days: float, limits: 
         raise DryRunTooBig(f"--days {days:g}: a dry run goes on at most {limits.days:g} days")
 
 
+def _check_span(
+    sample: Sample | None,
+    calls: Sequence[Incoming | AliasCall],
+    where: Sequence[str],
+    now: datetime,
+) -> None:
+    """Refuse a replay longer than `MAX_SINCE`, from the sample's window or the file's
+    earliest call to the file's latest call or now: one mistyped year would otherwise
+    make the virtual clock step through decades (and the sample's history reach back as
+    far)."""
+    if not calls:
+        return
+
+    def named(index: int) -> str:
+        return where[index] if index < len(where) else f"call {index + 1}"
+
+    first = min(range(len(calls)), key=lambda i: _time_of(calls[i]))
+    last = max(range(len(calls)), key=lambda i: _time_of(calls[i]))
+    start, start_is = _time_of(calls[first]), f"{named(first)} of the file"
+    stop, stop_is = _time_of(calls[last]), f"{named(last)} of the file"
+    if sample is not None:
+        if now - sample.since < start:
+            start, start_is = now - sample.since, "the start of the sample's history (--since)"
+        if now > stop:
+            stop, stop_is = now, "now (the end of the sample's history)"
+    if stop - start > MAX_SINCE:
+        raise DryRunTooBig(
+            f"--events: {stop_is} is at {stop:%Y-%m-%d %H:%M}, {(stop - start).days:,} days"
+            f" after {start_is} at {start:%Y-%m-%d %H:%M}; a dry run replays at most"
+            f" {MAX_SINCE.days} days: correct the timestamp or split the file"
+        )
+
+
+def _stopwatch(deadline: float | None, doing: str) -> Callable[[], None]:
+    """A check that stops the run once past `deadline` (time.monotonic), saying why."""
+
+    def check() -> None:
+        if deadline is not None and time.monotonic() > deadline:
+            raise DryRunTooBig(
+                f"the dry run took longer than it may ({doing}); sample fewer contacts, replay"
+                " a shorter window or fewer days"
+            )
+
+    return check
+
+
+def _lookback(
+    dst: Connection, workspace_id: int, workflows: Sequence[Workflow]
+) -> timedelta | None:
+    """How long before the replay the copy needs the contacts' events: the longest `within`
+    of the behaviour rules of the workflows under test and of the segments, and the
+    longest inactivity trigger (the last event before its quiet spell is enough); None
+    when a rule reads all time. Events older than that change nothing, so are not copied."""
+    needs = [history_need(w) for w in workflows]
+    for segment in list_segments(dst, workspace_id):
+        try:
+            needs.append(need_of_rules(rules_of(segment.parsed)))
+        except ConditionSyntaxError:
+            return None  # a segment that no longer parses: read everything, as before
+    need = join_needs(needs)
+    spans = [timedelta(0)] + [
+        w.trigger.for_ for w in workflows if isinstance(w.trigger, InactivityTrigger)
+    ]
+    if need is not None:
+        if need.window is None:
+            return None
+        spans.append(need.window)
+    return max(spans)
+
+
 def _copy(
     src: Connection,
     dst: Connection,
     workspace_id: int,
+    workflows: Sequence[Workflow],
     sample: Sample | None,
-    begin: datetime,
-    now: datetime,
+    window: tuple[datetime, datetime],
     limits: Limits,
+    tick: Callable[[], None],
 ) -> tuple[list[_Due], int]:
     """Copy the workspace and the sample; return the sample's events to replay and how
-    many contacts were copied."""
+    many contacts were copied. `window` is when the replay begins and the sample's
+    history ends; `tick` stops a run past its time."""
+    begin, now = window
     copies.copy_workspace(src, dst, workspace_id)
     if sample is None:
         return [], 0
@@ -206,15 +300,36 @@ def _copy(
                 f"--contacts all: the workspace has {total:,} contacts; a dry run copies at"
                 f" most {limits.contacts:,}: use --sample N"
             )
+    tick()
     ids = copies.sample_contact_ids(src, workspace_id, sample.contacts, sample.seed)
-    copies.copy_contacts(src, dst, ids, begin)
+    lookback = _lookback(dst, workspace_id, workflows)
+    copied = copies.copy_contacts(
+        src,
+        dst,
+        ids,
+        begin,
+        events_since=None if lookback is None else begin - lookback,
+        limit=limits.history,
+        tick=tick,
+    )
     # What the contacts were sent before the replay, for the caps and the duplicate check.
     record = load_workspace(dst, workspace_id)
-    if record is not None:
+    if record is not None and copied <= limits.history:
         history = DeliverySettings.model_validate(record.settings).policies.history
-        copies.copy_sent_messages(src, dst, ids, begin - history, begin)
+        copied += copies.copy_sent_messages(src, dst, ids, begin - history, begin, tick)
+    if copied > limits.history:
+        back = (
+            "all their events"
+            if lookback is None
+            else f"their events of the {format_days(lookback)} before"
+        )
+        raise DryRunTooBig(
+            f"the sample's history before {begin:%Y-%m-%d %H:%M} has more than"
+            f" {limits.history:,} rows to copy ({back}, as the conditions read them, score"
+            " awards and messages sent): use a smaller --sample"
+        )
     _score_at(dst, workspace_id, ids, begin)
-    rows = copies.events_between(src, ids, begin, now, limits.events)
+    rows = copies.events_between(src, ids, begin, now, limits.events, tick)
     if len(rows) > limits.events:
         raise DryRunTooBig(
             f"the sample's history has more than {limits.events:,} events since"
@@ -273,6 +388,7 @@ def _replay(
         jitter=random.Random(sample.seed if sample else 7).random,
     )
     next_sweep, at = begin, 0
+    too_long = _stopwatch(deadline, "replaying")
     try:
         while True:
             now = clock.now()
@@ -287,11 +403,7 @@ def _replay(
                 next_sweep = now + SWEEP_EVERY
             run_until_idle(engine, clock, catalog)
             dispatcher.run_until_idle()
-            if deadline is not None and time.monotonic() > deadline:
-                raise DryRunTooBig(
-                    "the dry run took longer than it may; sample fewer contacts, replay a"
-                    " shorter window or fewer days"
-                )
+            too_long()
             if now >= end:
                 return
             moments = [end, next_sweep]

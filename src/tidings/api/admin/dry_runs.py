@@ -32,7 +32,7 @@ from tidings.storage.workspaces import report_time
 router = APIRouter(prefix="/workflows", tags=["workflows"], dependencies=[requires(Role.EDITOR)])
 
 #: What one dry run may take when asked over HTTP.
-API_LIMITS = Limits(contacts=2_000, events=50_000, days=30, seconds=60)
+API_LIMITS = Limits(contacts=2_000, events=50_000, days=30, history=200_000, seconds=60)
 #: One dry run at a time: each copies contacts and keeps a worker thread busy.
 _RUNNING = threading.BoundedSemaphore(1)
 
