@@ -4,9 +4,14 @@ branch conditions, counted from the contact's stored events when the step runs."
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
+
+import pytest
+import sqlalchemy
 
 from tests.integration.conftest import Store
 from tests.integration.journeys import deploy, rows, subscriber, tick, track
+from tidings.storage import events as event_store
 
 NUDGE = """
 id: nudge
@@ -130,3 +135,56 @@ def test_deploying_a_rule_on_an_event_never_received_warns_with_did_you_mean(
         [warning] = [w for w in deployed.json()["warnings"] if "product_veiwed" in w["message"]]
         assert warning["message"] == "no 'product_veiwed' event has been received lately"
         assert warning["hint"] == "did you mean product_viewed?"
+
+
+KEEN = """
+id: keen
+name: Keen reader
+trigger: {event: signed_in}
+entry: {when: 'performed page_viewed where event.path contains "/pricing" more than 3 times'}
+steps:
+  - {id: wait, type: wait, for: 1d}
+"""
+
+
+def test_a_rule_without_a_window_is_added_up_by_the_database_not_read_row_by_row(
+    store: Store,
+) -> None:
+    # Every ingest runs the rule for the contact; its events are summed in SQL, so a
+    # contact's hundred thousand page views are never read into memory.
+    deploy(store, KEEN)
+    for path in ("/pricing", "/pricing/teams", "/blog", "/pricing", "/pricing"):
+        track(store, "ann", "page_viewed", path=path)
+    statements: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    sqlalchemy.event.listen(store.engine, "before_cursor_execute", seen)
+    try:
+        track(store, "ann", "signed_in")
+    finally:
+        sqlalchemy.event.remove(store.engine, "before_cursor_execute", seen)
+    assert len(rows(store, "SELECT id FROM enrollments")) == 1  # four pricing views
+    assert not [s for s in statements if "SELECT" in s and "events.properties" in s]
+
+
+def test_a_rule_the_database_cannot_add_up_counts_among_the_newest_events(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A `where` on the trigger is evaluated in memory, over at most HISTORY_ROWS events.
+    monkeypatch.setattr(event_store, "HISTORY_ROWS", 3)
+    deploy(
+        store,
+        """
+        id: again
+        name: Again
+        trigger: {event: product_viewed}
+        entry: {when: 'performed product_viewed where event.sku == trigger.sku at least 4 times'}
+        steps:
+          - {id: wait, type: wait, for: 1d}
+        """,
+    )
+    for _ in range(5):
+        track(store, "ann", "product_viewed", sku="a")
+    assert rows(store, "SELECT id FROM enrollments") == []

@@ -108,6 +108,7 @@ def exit_rule_met(
         consent=contact.consent,
         trigger=event,
         history=contact.history,
+        measures=contact.measures,
         now=now,
     )
     for when in rules:

@@ -4,7 +4,9 @@ An approval step's `approvers` names people by email (`lead@shop.example`) and/o
 (`approver`, `owner`): everyone in the workspace with that role. A step that names nobody
 is for every approver and owner. Owners may always decide, named or not, so a journey
 never waits on a person who has left; they are told only when the step names their role
-or nobody at all.
+or nobody at all. Only approvers and owners decide: a person named by email whose role is
+viewer or editor is neither told nor allowed (the inbox would refuse them), and deploying
+such a step warns (`undeciding`).
 """
 
 from __future__ import annotations
@@ -12,6 +14,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+
+from tidings.core.problems import Problem
+from tidings.core.spec import ApprovalStep, Workflow
 
 #: The roles that can decide approvals (an editor cannot: see `Role.allows`).
 DECIDING_ROLES = frozenset({"approver", "owner"})
@@ -35,7 +40,10 @@ class Approvers:
         return cls(frozenset(people), frozenset(roles) if people or roles else DECIDING_ROLES)
 
     def may_decide(self, email: str, role: str) -> bool:
-        """Whether this person (their email, their role in the workspace) may decide."""
+        """Whether this person (their email, their role in the workspace) may decide: an
+        owner, or an approver named or of a role named."""
+        if role not in DECIDING_ROLES:
+            return False
         return role == OWNER or email.strip().lower() in self.people or role in self.roles
 
     def recipients(self, members: Iterable[tuple[str, str]]) -> list[str]:
@@ -43,8 +51,21 @@ class Approvers:
         the members of the roles named. A named address that is no member is not written
         to: it could not log in to decide, and a workflow must not make Tidings mail
         strangers links into the console."""
-        found = {e.lower() for e, r in members if e.lower() in self.people or r in self.roles}
+        found = {e.lower() for e, r in members if self._told(e, r)}
         return sorted(found)
+
+    def _told(self, email: str, role: str) -> bool:
+        return role in DECIDING_ROLES and (email.lower() in self.people or role in self.roles)
+
+    def undeciding(self, members: Iterable[tuple[str, str]]) -> list[tuple[str, str | None]]:
+        """The people named who could not decide, each with their role: None for no member
+        of the workspace, else a role (viewer, editor) that decides no approvals."""
+        roles = {e.lower(): r for e, r in members}
+        return [
+            (email, roles.get(email))
+            for email in sorted(self.people)
+            if roles.get(email) not in DECIDING_ROLES
+        ]
 
     def describe(self) -> str:
         """Who may decide, for a refusal: 'lead@shop.example, or an owner'."""
@@ -59,3 +80,29 @@ def approver_problem(name: str) -> str | None:
     if _EMAIL.fullmatch(name.strip()) or name.strip().lower() in DECIDING_ROLES:
         return None
     return f"{name!r} is neither an email address nor a role that decides"
+
+
+def member_problems(workflow: Workflow, members: Iterable[tuple[str, str]]) -> list[Problem]:
+    """Warnings for approval steps that name a person who could not decide in this
+    workspace (members as (email, role)): they would get no notice, and the step would
+    wait for someone else or its timeout."""
+    known = list(members)
+    found = []
+    for i, step in enumerate(workflow.steps):
+        if not isinstance(step, ApprovalStep):
+            continue
+        for email, role in Approvers.of(step.approvers).undeciding(known):
+            found.append(
+                Problem(
+                    f"steps[{i}].approvers",
+                    f"{email} is no member of this workspace, so is not told and cannot decide"
+                    if role is None
+                    else f"{email} is a member with the {role} role, so is not told and"
+                    " cannot decide",
+                    "invite them as an approver (POST /api/people), or name a role"
+                    if role is None
+                    else "give them the approver role (PATCH /api/people/{email}), or name a role",
+                    severity="warning",
+                )
+            )
+    return found

@@ -47,6 +47,7 @@ def enter(
         consent=contact.consent,
         trigger=event,
         history=contact.history,
+        measures=contact.measures,
         now=now,
     )
 

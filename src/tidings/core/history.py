@@ -2,8 +2,11 @@
 
 A workflow condition may hold the behaviour rules segments have (`performed product_viewed
 within 3d`, `total event.revenue of order_completed within 90d > 200`). The core never
-reads the database: the shell asks `history_need` which events, back to when, and puts
-them on `ContactView.history` before the core evaluates.
+reads the database. A rule whose `where` reads only its events (`summable`) is added up by
+the database, in the same SQL a segment uses, and put on `ContactView.measures`: a rule
+with no `within` reads no rows however many events the contact has. For the other rules
+(their `where` reads the trigger, the journey's steps or the contact) the shell asks
+`history_need` which events, back to when, and puts them on `ContactView.history`.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from tidings.core.conditions import Condition, parse_condition
-from tidings.core.conditions.ast import And, Behaviour, Not, Or
+from tidings.core.conditions.ast import And, Behaviour, Not, Or, behaviours_of, fields_of
 from tidings.core.errors import ConditionSyntaxError
 from tidings.core.spec import Workflow
 
@@ -68,19 +71,41 @@ def need_of_rules(rules: Iterable[Behaviour]) -> HistoryNeed | None:
     return need
 
 
-def history_need(spec: Workflow) -> HistoryNeed | None:
-    """The events a workflow version's conditions read; None when they read no history.
+def summable(rule: Behaviour) -> bool:
+    """Whether the database can add up this rule alone: its `where` (and that of any rule
+    inside it) reads only the events' own properties, not the trigger, the journey's steps
+    or the contact as the journey has it."""
+    if rule.where is None:
+        return True
+    return all(ref.root == "event" for ref in fields_of(rule.where)) and all(
+        summable(inner) for inner in behaviours_of(rule.where)
+    )
+
+
+def workflow_rules(spec: Workflow) -> tuple[Behaviour, ...]:
+    """The behaviour rules of a workflow version's conditions (not those inside another
+    rule's `where`), each once.
 
     Kept on the (frozen, immutable) spec once known: every journey run asks.
     """
-    cached = spec.__dict__.get("_history_need", False)
-    if cached is not False:
+    cached = spec.__dict__.get("_workflow_rules")
+    if cached is not None:
         return cached  # type: ignore[no-any-return]
-    found = need_of_rules(
-        rule for text in _condition_texts(spec.model_dump()) for rule in _parsed_rules(text)
+    found = tuple(
+        dict.fromkeys(
+            rule for text in _condition_texts(spec.model_dump()) for rule in _top_rules(text)
+        )
     )
-    spec.__dict__["_history_need"] = found
+    spec.__dict__["_workflow_rules"] = found
     return found
+
+
+def history_need(spec: Workflow) -> HistoryNeed | None:
+    """The events a workflow version's rules that the database cannot add up read; None
+    when they read no history."""
+    return need_of_rules(
+        inner for rule in workflow_rules(spec) if not summable(rule) for inner in rules_of(rule)
+    )
 
 
 def join_needs(needs: Iterable[HistoryNeed | None]) -> HistoryNeed | None:
@@ -92,12 +117,12 @@ def join_needs(needs: Iterable[HistoryNeed | None]) -> HistoryNeed | None:
     return joined
 
 
-def _parsed_rules(text: str) -> Iterator[Behaviour]:
+def _top_rules(text: str) -> Iterator[Behaviour]:
     try:
         cond = parse_condition(text)
     except ConditionSyntaxError:
         return  # a valid spec has none; a field named `when` elsewhere is not a condition
-    yield from rules_of(cond)
+    yield from behaviours_of(cond)
 
 
 def _condition_texts(data: Any) -> Iterator[str]:

@@ -108,6 +108,7 @@ def _facts(
         consent=contact.consent,
         trigger=trigger.properties if trigger else {},
         history=contact.history,
+        measures=contact.measures,
         now=now,
     )
 

@@ -68,6 +68,9 @@ class ContactView:
     #: The contact's events that the live workflows' behaviour rules ask about (`performed
     #: product_viewed within 3d`), oldest first; the shell reads only those (`history_need`).
     history: tuple[EventView, ...] = ()
+    #: What those rules add up to, summed by the database (a rule with no `within` would
+    #: otherwise read every event of its name); keyed by the rule (`Behaviour`).
+    measures: Mapping[Any, int | float | None] = field(default_factory=dict)
 
     def fields(self) -> dict[str, Any]:
         """What `contact.*` means in conditions and templates: attributes plus standard fields."""

@@ -26,6 +26,7 @@ from sqlalchemy import Connection
 from tidings.core import Advanced
 from tidings.core import advance as core_advance
 from tidings.core.channels import MessageChannel, alert_channel
+from tidings.core.conditions.ast import Behaviour
 from tidings.core.effects import (
     CallWebhook,
     Effect,
@@ -41,7 +42,7 @@ from tidings.core.effects import (
     UpdateContact,
 )
 from tidings.core.entry import LiveVersion, Refused, admit, enter
-from tidings.core.history import HistoryNeed, history_need, join_needs
+from tidings.core.history import history_need, join_needs, summable, workflow_rules
 from tidings.core.render import TimeLimit
 from tidings.core.spec import SendStep, WinnerMetric, Workflow
 from tidings.core.state import ContactView, EnrollmentState, EventView, WaitKind
@@ -167,11 +168,10 @@ class Journeys:
         self._segments: dict[int, frozenset[str]] = {}
         self._segments_read: set[int] = set()
         self._live_mention_segments: bool | None = None
-        #: The events the live workflows' behaviour rules read, once asked.
-        self._live_history_need: HistoryNeed | None = None
-        self._live_history_asked = False
         #: Each contact's history as read for those rules, once per transaction.
-        self._history: dict[int, tuple[EventView, ...]] = {}
+        self._history: dict[
+            int, tuple[tuple[EventView, ...], Mapping[Behaviour, int | float | None]]
+        ] = {}
         self._live: list[tuple[int, LiveVersion]] | None = None
         self._dirty_contacts: set[int] = set()
         #: Whether any workflow changed a profile in this transaction (segments care).
@@ -225,30 +225,33 @@ class Journeys:
         except Exception:  # any failure to load a spec: see above
             return True
 
-    def _history_need(self, mine: Iterable[Stored]) -> HistoryNeed | None:
-        """The events the behaviour rules of the live workflows, and of the versions of
-        these journeys, read."""
-        if not self._live_history_asked:
-            live = self.live()
-            self._live_history_need = join_needs(history_need(d.workflow) for _, d in live)
-            self._live_history_asked = True
-        needs = [self._live_history_need]
+    def _specs(self, mine: Iterable[Stored]) -> list[Workflow]:
+        """The live workflows' versions, and those of these open journeys."""
+        specs = [d.workflow for _, d in self.live()]
         for s in mine:
             if s.state.status.is_open:
                 # A version that no longer loads fails its own journey, not this read.
                 with contextlib.suppress(Exception):
-                    spec = self.catalog.version(self.conn, s.workflow_id, s.state.version)
-                    needs.append(history_need(spec))
-        return join_needs(needs)
+                    specs.append(self.catalog.version(self.conn, s.workflow_id, s.state.version))
+        return specs
 
-    def _read_history(self, contact_id: int, mine: Iterable[Stored]) -> tuple[EventView, ...]:
+    def _read_history(
+        self, contact_id: int, mine: Iterable[Stored]
+    ) -> tuple[tuple[EventView, ...], Mapping[Behaviour, int | float | None]]:
+        """What the behaviour rules of the live workflows and of these journeys' versions
+        read: the database adds up those it can (one query, no event rows), and the
+        events of the others' names are read."""
         if contact_id not in self._history:
-            need = self._history_need(mine)
-            self._history[contact_id] = (
+            specs = self._specs(mine)
+            rules = dict.fromkeys(r for spec in specs for r in workflow_rules(spec) if summable(r))
+            measures = events.contact_measures(self.conn, contact_id, list(rules), self.now)
+            need = join_needs(history_need(spec) for spec in specs)
+            history = (
                 ()
                 if need is None
                 else events.contact_history(self.conn, contact_id, need.names, need.since(self.now))
             )
+            self._history[contact_id] = (history, measures)
         return self._history[contact_id]
 
     def _read_segments(self, contact_ids: Iterable[int]) -> None:
@@ -284,9 +287,16 @@ class Journeys:
             member_of = self._segments.get(contact_id, frozenset())
         running = frozenset(s.state.workflow_key for s in mine if s.state.status.is_open)
         # The events behaviour rules count, read only when a workflow has such rules.
-        history = self._read_history(contact_id, mine)
-        if view.segments != member_of or view.journeys != running or view.history != history:
-            view = replace(view, segments=member_of, journeys=running, history=history)
+        history, measures = self._read_history(contact_id, mine)
+        if (
+            view.segments != member_of
+            or view.journeys != running
+            or view.history != history
+            or view.measures != measures
+        ):
+            view = replace(
+                view, segments=member_of, journeys=running, history=history, measures=measures
+            )
             self._contacts[contact_id] = view
         return view
 

@@ -428,6 +428,14 @@ class _Compiler:
         """Two shapes, the same meaning. For a few contacts, one indexed look-up of each
         contact's events; for everyone, one pass that groups the events by contact (the
         look-up per contact is several times slower over a million of them: bench/)."""
+        row, measure, tests = self.measure(rule)
+        if not self.whole:
+            return _measured(rule, self.total(row, measure, tests))
+        return self.grouped(rule, row, measure, tests)
+
+    def measure(self, rule: Behaviour) -> tuple[Any, Any, list[ColumnElement[bool]]]:
+        """The events table the rule reads (its own alias), what it adds up, and which of
+        the events count."""
         row = events.alias(f"ev{next(self.aliases)}")
         tests: list[ColumnElement[bool]] = []
         if rule.event is not None:
@@ -450,9 +458,17 @@ class _Compiler:
                 measure = func.coalesce(func.sum(value), 0)
             else:
                 measure = getattr(func, _SQL_AGGREGATES[rule.aggregate])(value)
-        if not self.whole:
-            total = select(measure).where(row.c.contact_id == contacts.c.id, *tests)
-            return _measured(rule, total.scalar_subquery())
+        return row, measure, tests
+
+    def total(self, row: Any, measure: Any, tests: list[ColumnElement[bool]]) -> Any:
+        """What the rule adds up for the contact at hand: one indexed look-up."""
+        found = select(measure).where(row.c.contact_id == contacts.c.id, *tests)
+        return found.scalar_subquery()
+
+    def grouped(
+        self, rule: Behaviour, row: Any, measure: Any, tests: list[ColumnElement[bool]]
+    ) -> ColumnElement[bool]:
+        """The rule for every contact at once, from one pass grouping the events."""
         # Grouping sees only contacts with matching events; those without are the empty
         # case, decided here once: `not performed X` holds for them, `performed X` does not.
         holds_for_none = evaluate(rule, Facts(contact={}, now=self.now))
@@ -491,3 +507,14 @@ def condition_sql(
         NotInSql: for what a segment cannot compute (two fields compared, trigger fields).
     """
     return _Compiler(dialect == "postgresql", now, whole).compile(cond)
+
+
+def behaviour_measure_sql(rule: Behaviour, dialect: str, now: datetime | None) -> Any:
+    """What a behaviour rule adds up (a count, total, average, min or max) for the row of
+    `contacts` at hand, as a segment's rule adds it up: a workflow's rule means the same.
+
+    Raises:
+        NotInSql: for a `where` a segment cannot compute.
+    """
+    compiler = _Compiler(dialect == "postgresql", now, whole=False)
+    return compiler.total(*compiler.measure(rule))

@@ -161,6 +161,32 @@ def test_a_role_named_as_approver_tells_its_members_and_an_owner_may_always_deci
     )
 
 
+def test_a_named_editor_is_not_told_and_deploying_warns_about_them(
+    store: Store, dispatcher: Dispatcher, smtp: tuple[SmtpSink, int], client: TestClient
+) -> None:
+    # An editor cannot decide: a link would only lead to a 403 while the journey waits.
+    boss = Browser(client)
+    boss.login("boss@shop.example")
+    deployed = boss.call(
+        "POST",
+        "/api/workflows",
+        content=HANDOFF.replace("APPROVERS", "approvers: [ed@shop.example, lead@shop.example],"),
+    )
+    assert deployed.status_code == 201, deployed.text
+    assert [w for w in deployed.json()["warnings"] if w["path"] == "steps[0].approvers"] == [
+        {
+            "path": "steps[0].approvers",
+            "message": "ed@shop.example is a member with the editor role, so is not told and"
+            " cannot decide",
+            "hint": "give them the approver role (PATCH /api/people/{email}), or name a role",
+        }
+    ]
+    subscriber(store, "ann")
+    track(store, "ann", "demo_requested")
+    assert dispatcher.run_once().sent == 1
+    assert [m.rcpt_to for m in smtp[0].received] == [["lead@shop.example"]]
+
+
 def test_the_workspace_slack_webhook_gets_the_notice_with_its_link(
     store: Store,
     dispatcher: Dispatcher,

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from tests.helpers import problems_of
-from tidings.core.approvers import Approvers
+from tests.helpers import problems_of, workflow
+from tidings.core.approvers import Approvers, member_problems
 
 MEMBERS = [
     ("lead@shop.example", "approver"),
@@ -60,3 +60,38 @@ def test_an_approver_that_is_neither_a_person_nor_a_role_is_named() -> None:
 def test_a_named_address_that_is_no_member_is_not_written_to() -> None:
     named = Approvers.of(["lead@shop.example", "stranger@elsewhere.example"])
     assert named.recipients(MEMBERS) == ["lead@shop.example"]
+
+
+def test_a_named_person_without_a_deciding_role_is_neither_told_nor_allowed() -> None:
+    named = Approvers.of(["ed@shop.example", "lead@shop.example"])
+    assert named.recipients(MEMBERS) == ["lead@shop.example"]
+    assert not named.may_decide("ed@shop.example", "editor")
+    assert not named.may_decide("viewer@shop.example", "viewer")
+    assert named.undeciding([*MEMBERS, ("viewer@shop.example", "viewer")]) == [
+        ("ed@shop.example", "editor")
+    ]
+
+
+def test_deploying_warns_about_a_named_person_who_cannot_decide() -> None:
+    wf = workflow(
+        """
+        id: h
+        name: H
+        trigger: {event: demo_requested}
+        steps:
+          - {id: wait, type: wait, for: 1h}
+          - id: ask
+            type: approval
+            message: "ok?"
+            approvers: [ed@shop.example, gone@shop.example, lead@shop.example]
+            timeout: 2d
+        """
+    )
+    assert [str(p) for p in member_problems(wf, MEMBERS)] == [
+        "warning: steps[1].approvers: ed@shop.example is a member with the editor role, so is"
+        " not told and cannot decide (give them the approver role"
+        " (PATCH /api/people/{email}), or name a role)",
+        "warning: steps[1].approvers: gone@shop.example is no member of this workspace, so is"
+        " not told and cannot decide (invite them as an approver (POST /api/people), or name"
+        " a role)",
+    ]

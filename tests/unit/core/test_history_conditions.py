@@ -8,7 +8,7 @@ from typing import Any
 
 from tests.helpers import contact, event, problems_of, workflow
 from tidings.core import EnrollmentState, EnrollmentStatus, advance
-from tidings.core.history import HistoryNeed, history_need
+from tidings.core.history import HistoryNeed, history_need, summable, workflow_rules
 from tidings.core.schema import Schema
 from tidings.core.spec import Workflow
 
@@ -96,22 +96,32 @@ def test_a_branch_on_the_last_time(now: datetime) -> None:
     assert arm(now) == "other"  # never ordered: not "more than 30d ago"
 
 
-def test_the_history_a_workflow_reads_is_its_rules_names_back_to_the_longest_window() -> None:
-    # `last ... more than 30d ago` asks whether it happened at all: all time.
+def test_the_rows_a_workflow_reads_are_for_rules_the_database_cannot_add_up() -> None:
+    # Only the rule whose `where` reads the trigger needs rows; the others are summed in SQL.
     assert history_need(workflow(BRANCH)) == HistoryNeed(
-        frozenset({"product_viewed", "order_completed"}), None
+        frozenset({"product_viewed"}), timedelta(days=3)
     )
-    windowed = workflow(
-        BRANCH.replace("last order_completed more than 30d ago", "performed signed_up within 7d")
-    )
-    assert history_need(windowed) == HistoryNeed(
-        frozenset({"product_viewed", "order_completed", "signed_up"}), timedelta(days=90)
-    )
+    assert [summable(rule) for rule in workflow_rules(workflow(BRANCH))] == [
+        False,
+        True,
+        True,
+        True,
+    ]
+    unwindowed = workflow(BRANCH.replace(" at least 2 times within 3d", " at least 2 times"))
+    assert history_need(unwindowed) == HistoryNeed(frozenset({"product_viewed"}), None)
     plain = workflow(
         BRANCH.split("    branches:")[0]
         + "    branches: [{when: 'contact.plan == \"pro\"', next: a}]\n  - {id: a, type: exit}\n"
     )
     assert history_need(plain) is None
+    assert workflow_rules(plain) == ()
+
+
+def test_a_measure_the_database_summed_is_used_instead_of_the_history(now: datetime) -> None:
+    wf = workflow(BRANCH)
+    big = next(r for r in workflow_rules(wf) if r.aggregate.value == "total")
+    summed = contact(measures={big: 250})
+    assert advance(wf, begin(wf, now), summed, now).state.exit_reason == "big"
 
 
 SCHEMA = Schema(

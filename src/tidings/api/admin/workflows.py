@@ -17,6 +17,7 @@ from tidings.api.audit import note_change
 from tidings.api.auth import requires
 from tidings.api.errors import ApiError
 from tidings.api.openapi import problems
+from tidings.core.approvers import member_problems
 from tidings.core.preview import preview_template, render_message
 from tidings.core.problems import Problem
 from tidings.core.render import TimeLimit
@@ -31,7 +32,7 @@ from tidings.storage.contacts import find_contact, load_contacts
 from tidings.storage.engine import create_engine
 from tidings.storage.events import recent_event_names
 from tidings.storage.forms import form_fields
-from tidings.storage.people import Role
+from tidings.storage.people import Role, list_members
 from tidings.storage.reports import Period, WorkflowFigures, workflow_figures
 from tidings.storage.workflows import WorkflowStatus, deploy_workflow, list_workflows, set_status
 
@@ -121,12 +122,15 @@ def create(request: Request, admin: AdminDep, raw: RawBody) -> Deployed:
     with admin.engine.connect() as conn:
         forms = form_fields(conn, admin.workspace_id)
         seen = recent_event_names(conn, admin.workspace_id)
+        members = [(m.email, m.role.value) for m in list_members(conn, admin.workspace_id)]
     # A form trigger names a form of this workspace, and reads that form's fields; a
     # behaviour rule's event is checked against the events received lately.
     workflow, problems = validate_workflow(document, known_forms=forms, seen_events=seen)
     errors = [p for p in problems if p.severity == "error"]
     if workflow is None or errors:
         raise SpecInvalid("workflow", errors or [Problem("", "not a workflow")])
+    # A person named to approve who cannot decide here would wait the step out.
+    problems = [*problems, *member_problems(workflow, members)]
     with admin.engine.begin() as conn:
         _, version, created = deploy_workflow(
             conn, admin.workspace_id, workflow, source, admin.clock.now()

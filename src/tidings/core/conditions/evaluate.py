@@ -45,6 +45,9 @@ class Facts:
     history: Sequence[EventView] = ()
     #: The moment `within` counts back from; behaviour rules with `within` need it.
     now: datetime | None = None
+    #: What behaviour rules add up to, already summed where the events are stored (the
+    #: shell's per-rule query); a rule found here is not counted from `history`.
+    measures: Mapping[Behaviour, int | float | None] = field(default_factory=dict)
 
 
 def evaluate(cond: Condition, facts: Facts) -> bool:
@@ -73,6 +76,8 @@ def _behaviour(rule: Behaviour, facts: Facts) -> bool:
 def measure(rule: Behaviour, facts: Facts) -> int | float | None:
     """What a behaviour rule adds up from the history: the count of its events, or the
     total, average, min or max of their property (None when there is nothing to average)."""
+    if rule in facts.measures:
+        return facts.measures[rule]
     since = None
     if rule.within is not None:
         if facts.now is None:

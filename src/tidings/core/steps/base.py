@@ -37,6 +37,7 @@ class StepContext:
             trigger=event,
             steps=self.state.step_facts(),
             history=self.contact.history,
+            measures=self.contact.measures,
             now=self.now,
         )
 
