@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from tests.integration.api.people import add_member
 from tests.integration.conftest import Store
 from tests.integration.journeys import (
     HANDOFF,
@@ -16,6 +17,7 @@ from tests.integration.journeys import (
     track,
 )
 from tidings.runtime.approvals import decide_approval
+from tidings.storage.people import Role
 from tidings.storage.step_log import contact_story
 
 ROUTED = """
@@ -60,6 +62,7 @@ def test_the_story_tells_trigger_branch_values_and_holds(store: Store) -> None:
 
 
 def test_an_approved_journey_goes_on_and_the_request_is_closed(store: Store) -> None:
+    add_member(store, "lead@example.com", Role.APPROVER)  # the approver the step names
     deploy(store, HANDOFF)
     subscriber(store, "lead")
     track(store, "lead", "demo_requested")

@@ -11,11 +11,13 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
+from tests.integration.api.people import add_member
 from tests.integration.conftest import Store
 from tests.integration.journeys import HANDOFF, rows, tick
 from tidings.api.app import create_app
 from tidings.storage.api_keys import KeyKind, create_key
 from tidings.storage.messages import MessageStatus
+from tidings.storage.people import Role
 from tidings.storage.suppressions import suppressed
 from tidings.storage.workspaces import ensure_workspace, mark_simulated
 
@@ -107,6 +109,7 @@ def test_an_invalid_workflow_comes_back_with_every_problem_and_its_path(api: Api
 
 
 def test_approvals_inbox_and_decision(store: Store, api: Api) -> None:
+    add_member(store, "lead@example.com", Role.APPROVER)  # the approver the step names
     api.admin("POST", "/api/workflows", content=HANDOFF)
     api.track(
         {
