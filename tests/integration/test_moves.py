@@ -285,16 +285,33 @@ def test_a_journey_a_worker_is_running_is_passed_by_and_reported_not_moved_under
     _start(store)
     store.clock.advance(timedelta(days=1, minutes=1))  # `morning` and `legacy` are due
     busy = "a worker was running it during the move; run the move again"
+    done: list[MovePlan] = []
+    mover = threading.Thread(
+        target=lambda: done.append(
+            moves.apply(
+                store.engine, store.clock, store.catalog, store.workspace_id, "waits",
+                {"pause": "hold", "legacy": "hold"},
+            )
+        )
+    )  # fmt: skip
     with store.engine.connect() as worker, worker.begin():
         claimed = enrollments.claim_due(worker, store.clock.now(), 10)  # a tick, mid-batch
         assert sorted(c.state.step_id or "" for c in claimed) == ["legacy", "morning"]
-        done = moves.apply(
-            store.engine, store.clock, store.catalog, store.workspace_id, "waits",
-            {"pause": "hold", "legacy": "hold"},
-        )  # fmt: skip
-        stayed = {(s.from_step, s.reason) for s in done.stranded}
-        assert stayed == {("legacy", busy), ("morning", busy)}
-        assert len(done.moves) == 6
+        mover.start()
+        # The move passes the held journeys by, and waits only to write their timeline
+        # lines (which name the journeys) until the worker is done.
+        _until_one_waits_on_a_lock(store)
+    mover.join(120)
+    [plan] = done
+    stayed = {(s.from_step, s.reason) for s in plan.stranded}
+    assert stayed == {("legacy", busy), ("morning", busy)}
+    assert len(plan.moves) == 6
+    # Each journey that stays says so on its contact's timeline, the busy ones too.
+    lines = rows(store, "SELECT step_id, detail FROM step_log WHERE action = 'not_migrated'")
+    assert sorted(lines) == [
+        ("legacy", f"stays on version 1 at legacy: {busy}"),
+        ("morning", f"stays on version 1 at morning: {busy}"),
+    ]
     assert _journey(store, "legacy") == (1, "legacy", "waiting")
     again = moves.apply(
         store.engine, store.clock, store.catalog, store.workspace_id, "waits",

@@ -13,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 
 from tidings.api.links import LinkService, message_page
 from tidings.api.throttle import RateLimit, client_address
-from tidings.delivery.approval_links import LINK_PATH, ExpiredLink, read_approval_link
+from tidings.delivery.approval_links import LINK_PATH, read_approval_link
 from tidings.delivery.tokens import BadToken
 from tidings.storage.approvals import ApprovalStatus, approval_of_visit
 
@@ -35,13 +35,7 @@ async def open_approval(token: str, request: Request) -> Response:
 
 def _open(service: LinkService, token: str) -> Response:
     try:
-        visit = read_approval_link(token, service.secret_of, service.clock.now())
-    except ExpiredLink:
-        return message_page(
-            "This approval link has expired",
-            "<p>The time to decide has passed, and the journey went on without a decision.</p>",
-            status=410,
-        )
+        visit = read_approval_link(token, service.secret_of)
     except BadToken:
         return message_page(
             "This link is not valid",
@@ -53,10 +47,19 @@ def _open(service: LinkService, token: str) -> Response:
         row = approval_of_visit(
             conn, visit.workspace_id, visit.enrollment_id, visit.step_id, visit.attempt
         )
+    now = service.clock.now()
     if row is None:
+        if now >= visit.expires_at:
+            return _expired()
         return message_page(
             "This approval no longer exists", "<p>Its journey has been erased.</p>", 404
         )
+    # The approval's own deadline, not the token's: a move onto a new version may have
+    # changed it since the notice was sent.
+    if row.status == ApprovalStatus.EXPIRED or (
+        row.status == ApprovalStatus.PENDING and now >= row.expires_at
+    ):
+        return _expired()
     if row.status != ApprovalStatus.PENDING:
         by = f" by {html.escape(row.decided_by)}" if row.decided_by else ""
         return message_page(
@@ -66,3 +69,11 @@ def _open(service: LinkService, token: str) -> Response:
     response.headers["Cache-Control"] = "no-store"
     response.headers["Referrer-Policy"] = "no-referrer"
     return response
+
+
+def _expired() -> Response:
+    return message_page(
+        "This approval link has expired",
+        "<p>The time to decide has passed, and the journey went on without a decision.</p>",
+        status=410,
+    )

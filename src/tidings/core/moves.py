@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 
 from tidings.core.calendar import next_local_time
 from tidings.core.duration import format_duration
+from tidings.core.effects import RequestApproval
 from tidings.core.moment import moment_of, parse_moment
 from tidings.core.problems import Problem
 from tidings.core.spec import (
@@ -28,6 +29,7 @@ from tidings.core.spec import (
 )
 from tidings.core.state import ContactView, EnrollmentState, WaitKind
 from tidings.core.steps.base import StepContext
+from tidings.core.steps.calls import approval_request
 
 
 @dataclass(frozen=True)
@@ -213,6 +215,11 @@ def _decide(
     before = spec.step(w.step_id) if spec is not None else None
     if spec is None or before is None:
         return f"step {w.step_id} is not in version {w.version}"
+    if isinstance(before, SendStep):
+        return (
+            f"it is held at send {before.id} until its message goes (on_deferral: hold); "
+            "only journeys in a wait or an approval step move"
+        )
     target = step_map.get(w.step_id, w.step_id)
     after = new.step(target)
     if after is None:
@@ -374,3 +381,17 @@ def moved_state(state: EnrollmentState, move: Move, to_version: int) -> Enrollme
         visits={renamed(k): v for k, v in state.visits.items()},
         awaited={renamed(k): e for k, e in state.awaited.items()},
     )
+
+
+def moved_request(
+    new: Workflow, moved: EnrollmentState, contact: ContactView, now: datetime
+) -> RequestApproval | None:
+    """What a journey moved onto an approval step of `new` asks: the new step's message
+    and approvers, until the journey's (carried) deadline; None when the step is no
+    approval. The pending request follows it, so only the new approvers may decide, and
+    they are told."""
+    step = new.step(moved.step_id or "")
+    if not isinstance(step, ApprovalStep):
+        return None
+    expires_at = moved.wake_at or now + step.timeout
+    return approval_request(step, StepContext(new, moved, contact, now), expires_at)

@@ -1,7 +1,9 @@
 """The signed link in an approval notice: it opens the console's inbox at that approval.
 
 The token names the approval by its journey visit (enrollment, step, attempt), which is
-what the outbox knows when the notice is queued, and carries the deadline: after it, the
+what the outbox knows when the notice is queued, and carries the deadline of that time.
+The page the link opens finds the approval even if its journey moved to another step
+since, and goes by the approval's own deadline (a move may change it): after it, the
 link is refused. The link never decides anything: deciding needs a logged-in person (and
 the CSRF token), and the page it leads to is a fixed path on this server, so the link
 cannot send anyone elsewhere.
@@ -31,10 +33,6 @@ class ApprovalVisit:
     expires_at: datetime
 
 
-class ExpiredLink(BadToken):
-    """The approval's deadline has passed."""
-
-
 def notice_payload(
     enrollment_id: int, step_id: str, attempt: int, expires_at: datetime
 ) -> dict[str, Any]:
@@ -53,14 +51,11 @@ def approval_link(
     return f"{public_url.rstrip('/')}{LINK_PATH}{token}"
 
 
-def read_approval_link(
-    token: str, secret_of: Callable[[int], str | None], now: datetime
-) -> ApprovalVisit:
-    """What a link's token names.
+def read_approval_link(token: str, secret_of: Callable[[int], str | None]) -> ApprovalVisit:
+    """What a link's token names; whether it is too late is for its approval to say.
 
     Raises:
         BadToken: not made by this install, changed, or not in canonical form.
-        ExpiredLink: the approval's deadline has passed.
     """
     opened = read_token(token, Purpose.APPROVAL, secret_of)
     match opened.payload:
@@ -69,6 +64,4 @@ def read_approval_link(
         case _:
             raise BadToken("malformed payload")
     expires_at = datetime.fromtimestamp(expires, UTC)
-    if now >= expires_at:
-        raise ExpiredLink("the approval's deadline has passed")
     return ApprovalVisit(opened.workspace_id, enrollment_id, step_id, attempt, expires_at)

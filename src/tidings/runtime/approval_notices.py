@@ -4,6 +4,7 @@ alert (retried, recorded). The dispatcher adds the signed link to the inbox when
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection
@@ -12,6 +13,7 @@ from tidings.core.approvers import Approvers
 from tidings.core.channels import MessageChannel
 from tidings.core.effects import RequestApproval
 from tidings.delivery.approval_links import notice_payload
+from tidings.storage.messages import MessageStatus
 from tidings.storage.people import list_members
 from tidings.storage.workspaces import load_workspace
 
@@ -61,3 +63,30 @@ def approval_notices(
             }
         )
     return found
+
+
+def queued_notices(
+    conn: Connection, workspace_id: int, workflow_id: int, effect: RequestApproval, now: datetime
+) -> list[dict[str, Any]]:
+    """The notices as whole outbox rows, queued now: for a request made outside a step's
+    run (a journey moved onto an approval step). Each person's key names the step and
+    the visit, so one already told of this visit is not told twice."""
+    return [
+        {
+            "workspace_id": workspace_id,
+            "contact_id": effect.contact_id,
+            "enrollment_id": effect.enrollment_id,
+            "workflow_id": workflow_id,
+            "step_id": effect.step_id,
+            "kind": "internal",
+            "subject": None,
+            "body_html": None,
+            "status": MessageStatus.QUEUED,
+            "created_at": now,
+            "send_after": now,
+            "priority": 0,
+            "expires_at": None,
+            **notice,
+        }
+        for notice in approval_notices(conn, workspace_id, effect)
+    ]

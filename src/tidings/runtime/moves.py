@@ -7,18 +7,29 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Connection, Engine
 
 from tidings.clock import Clock
-from tidings.core.moves import MovePlan, Stranded, check_step_map, moved_state, plan_moves
-from tidings.core.spec import ApprovalStep, Workflow
+from tidings.core.moves import (
+    MovePlan,
+    Stranded,
+    check_step_map,
+    moved_request,
+    moved_state,
+    plan_moves,
+)
+from tidings.core.spec import Workflow
 from tidings.core.state import ContactView, EnrollmentStatus
 from tidings.errors import SpecInvalid, WorkflowNotFound
+from tidings.runtime.approval_notices import queued_notices
 from tidings.runtime.transactions import transact
 from tidings.storage import moves, step_log
 from tidings.storage.browse import get_workflow
 from tidings.storage.enrollments import Stored
+from tidings.storage.messages import enqueue_messages
+from tidings.storage.step_log import NewLine
 from tidings.storage.workflows import Catalog, spec_to_json
 
 logger = logging.getLogger(__name__)
@@ -154,7 +165,7 @@ def apply(
 
         result, busy = transact(engine, again)
         done = done.joined(result)
-    done = done.joined(_still_busy(engine, busy, done.to_version))
+    done = done.joined(_still_busy(engine, clock, busy, done.to_version))
     logger.info(
         "moved waiting journeys",
         extra={"action": "move", "moved": len(done.moves), "stranded": len(done.stranded)},
@@ -167,18 +178,32 @@ BUSY_ROUNDS = 3
 BUSY = "a worker was running it during the move; run the move again"
 
 
-def _still_busy(engine: Engine, busy: list[int], to_version: int) -> MovePlan:
-    """Journeys a worker held through every round: counted as staying, never left out."""
-    with engine.connect() as conn:
-        found = moves.load_waiting(conn, busy)
-    return MovePlan(
-        to_version,
-        stranded=tuple(
+def _still_busy(engine: Engine, clock: Clock, busy: list[int], to_version: int) -> MovePlan:
+    """Journeys a worker held through every round: counted as staying, never left out,
+    each with its `not_migrated` line like any journey that stays."""
+    if not busy:
+        return MovePlan(to_version)
+
+    def work(conn: Connection, now: datetime = clock.now()) -> MovePlan:
+        found = [
+            s
+            for s in moves.load_waiting(conn, busy)
+            if s.state.status is EnrollmentStatus.WAITING and s.state.version < to_version
+        ]
+        stays = [
             Stranded(s.state.id, s.state.contact_id, s.state.version, s.state.step_id or "", BUSY)
             for s in found
-            if s.state.status is EnrollmentStatus.WAITING and s.state.version < to_version
-        ),
-    )
+        ]
+        step_log.append_lines(
+            conn,
+            [
+                _stay_line(s.workspace_id, s.workflow_id, stay, now)
+                for s, stay in zip(found, stays, strict=True)
+            ],
+        )
+        return MovePlan(to_version, stranded=tuple(stays))
+
+    return transact(engine, work)
 
 
 def _move_batch(
@@ -198,7 +223,7 @@ def _move_batch(
     fresh = moves.load_waiting(conn, ids, lock=True)
     held = set(ids) - {s.state.id for s in fresh}
     result = _plan(target, fresh, people, step_map, now)
-    return _write(conn, workspace_id, target, fresh, result, now), sorted(held)
+    return _write(conn, workspace_id, target, fresh, people, result, now), sorted(held)
 
 
 def _write(
@@ -206,20 +231,25 @@ def _write(
     workspace_id: int,
     target: Target,
     found: list[Stored],
+    people: Mapping[int, ContactView],
     result: MovePlan,
     now: datetime,
 ) -> MovePlan:
     states = {s.state.id: s.state for s in found}
     lines = []
     written = []
+    notices: list[dict[str, Any]] = []
     for move in result.moves:
         before = states[move.enrollment_id]
         after = moved_state(before, move, target.version)
         if not moves.move_enrollment(conn, before, after):
             continue
         written.append(move)
-        if isinstance(target.spec.step(move.to_step), ApprovalStep):
-            moves.move_approval(conn, move, move.wake_at)
+        request = moved_request(target.spec, after, people[move.contact_id], now)
+        # The pending request takes the new step's approvers and message: only they may
+        # decide now, and they are told (those told of this step and visit already are not).
+        if request is not None and moves.move_approval(conn, move, request):
+            notices += queued_notices(conn, workspace_id, target.workflow_id, request, now)
         lines.append(
             step_log.line(
                 workspace_id,
@@ -240,19 +270,21 @@ def _write(
                 step_id=move.to_step,
             )
         )
-    for stay in result.stranded:
-        lines.append(
-            step_log.line(
-                workspace_id,
-                stay.contact_id,
-                "not_migrated",
-                f"stays on version {stay.from_version} at {stay.from_step}: {stay.reason}",
-                now,
-                enrollment_id=stay.enrollment_id,
-                workflow_id=target.workflow_id,
-                version=stay.from_version,
-                step_id=stay.from_step,
-            )
-        )
+    lines += [_stay_line(workspace_id, target.workflow_id, s, now) for s in result.stranded]
     step_log.append_lines(conn, lines)
+    enqueue_messages(conn, notices)
     return MovePlan(result.to_version, tuple(written), result.stranded)
+
+
+def _stay_line(workspace_id: int, workflow_id: int, stay: Stranded, now: datetime) -> NewLine:
+    return step_log.line(
+        workspace_id,
+        stay.contact_id,
+        "not_migrated",
+        f"stays on version {stay.from_version} at {stay.from_step}: {stay.reason}",
+        now,
+        enrollment_id=stay.enrollment_id,
+        workflow_id=workflow_id,
+        version=stay.from_version,
+        step_id=stay.from_step,
+    )

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Connection, Row, select, update
 
 from tidings.storage.dialect import insert_for
-from tidings.storage.tables import approvals
+from tidings.storage.tables import approvals, step_log
 
 
 class ApprovalStatus(StrEnum):
@@ -68,12 +68,32 @@ def close_approvals(
 def approval_of_visit(
     conn: Connection, workspace_id: int, enrollment_id: int, step_id: str, attempt: int
 ) -> Row[Any] | None:
-    """The request one visit of an approval step made, in this workspace."""
-    return conn.execute(
-        select(approvals).where(
-            approvals.c.workspace_id == workspace_id,
-            approvals.c.enrollment_id == enrollment_id,
-            approvals.c.step_id == step_id,
-            approvals.c.attempt == attempt,
-        )
-    ).first()
+    """The request one visit of an approval step made, in this workspace, wherever it is
+    now: a move takes a pending request to the journey's new step (same enrollment, same
+    attempt), and the journey's `migrated` lines say which step that was."""
+    for step in _steps_since(conn, enrollment_id, step_id):
+        found = conn.execute(
+            select(approvals).where(
+                approvals.c.workspace_id == workspace_id,
+                approvals.c.enrollment_id == enrollment_id,
+                approvals.c.step_id == step,
+                approvals.c.attempt == attempt,
+            )
+        ).first()
+        if found is not None:
+            return found
+    return None
+
+
+def _steps_since(conn: Connection, enrollment_id: int, step_id: str) -> list[str]:
+    """`step_id`, then each step the journey's moves took it to from there, latest last."""
+    moved = conn.execute(
+        select(step_log.c.data)
+        .where(step_log.c.enrollment_id == enrollment_id, step_log.c.action == "migrated")
+        .order_by(step_log.c.id)
+    )
+    steps = [step_id]
+    for (data,) in moved:
+        if isinstance(data, dict) and data.get("from_step") == steps[-1]:
+            steps.append(str(data.get("to_step")))
+    return list(reversed(steps))

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 
 from sqlalchemy import Connection, and_, select, update
 
+from tidings.core.effects import RequestApproval
 from tidings.core.moves import Move, Waiting
 from tidings.core.state import ContactView, EnrollmentState, EnrollmentStatus, WaitKind
 from tidings.storage.approvals import ApprovalStatus
@@ -117,12 +117,10 @@ def move_enrollment(conn: Connection, before: EnrollmentState, after: Enrollment
     return result.rowcount == 1
 
 
-def move_approval(conn: Connection, move: Move, expires_at: datetime | None) -> None:
-    """A pending approval follows its journey to the new step, with the new deadline."""
-    values: dict[str, object] = {"step_id": move.to_step}
-    if expires_at is not None:
-        values["expires_at"] = expires_at
-    conn.execute(
+def move_approval(conn: Connection, move: Move, request: RequestApproval) -> bool:
+    """A pending approval follows its journey to the new step, with that step's approvers
+    and message and the new deadline; True if there was one to move."""
+    result = conn.execute(
         update(approvals)
         .where(
             and_(
@@ -131,5 +129,11 @@ def move_approval(conn: Connection, move: Move, expires_at: datetime | None) -> 
                 approvals.c.status == ApprovalStatus.PENDING.value,
             )
         )
-        .values(**values)
+        .values(
+            step_id=request.step_id,
+            approvers=list(request.approvers),
+            message=request.message,
+            expires_at=request.expires_at,
+        )
     )
+    return result.rowcount == 1

@@ -15,6 +15,7 @@ from tests.integration.conftest import Store
 from tests.integration.delivery.conftest import PUBLIC, configure
 from tests.integration.journeys import deploy, rows, stored_json, subscriber, track
 from tests.servers import HttpSink, SmtpSink
+from tidings.runtime import moves
 from tidings.runtime.dispatch import Dispatcher
 from tidings.storage.people import Role
 
@@ -202,3 +203,52 @@ def test_the_workspace_slack_webhook_gets_the_notice_with_its_link(
     text = call.json()["text"]
     assert text.startswith("Approval needed: Call ann@example.com?")
     assert client.get(link_in(text)).status_code == 303
+
+
+def test_a_moved_approval_is_for_the_new_approvers_who_are_told_and_old_links_still_open_it(
+    store: Store, dispatcher: Dispatcher, smtp: tuple[SmtpSink, int], client: TestClient
+) -> None:
+    ask(store, "approvers: [lead@shop.example],")
+    dispatcher.run_once()
+    old_link = link_in(smtp[0].received[0].message.get_content())
+    # Version 2 renames the step, hands it to another approver and gives it four days.
+    deploy(
+        store,
+        HANDOFF.replace("id: ask", "id: review")
+        .replace("Call {{", "Review {{")
+        .replace("APPROVERS timeout: 2d", "approvers: [other@shop.example], timeout: 4d"),
+    )
+    done = moves.apply(
+        store.engine, store.clock, store.catalog, store.workspace_id, "handoff", {"ask": "review"}
+    )
+    assert [(m.from_step, m.to_step) for m in done.moves] == [("ask", "review")]
+    [(approval_id, step_id, approvers, message)] = rows(
+        store, "SELECT id, step_id, approvers, message FROM approvals"
+    )
+    assert (step_id, stored_json(approvers), message) == (
+        "review", ["other@shop.example"], "Review ann@example.com?",
+    )  # fmt: skip
+    # The new approver is told, with a link that opens the inbox at the moved approval.
+    assert dispatcher.run_once().sent == 1
+    notice = smtp[0].received[1]
+    assert notice.rcpt_to == ["other@shop.example"]
+    assert "Review ann@example.com?" in notice.message["Subject"]
+    new_link = link_in(notice.message.get_content())
+    assert client.get(new_link).headers["location"] == f"/approvals?open={approval_id}"
+    # The old notice's link still finds it, past its own two days: the approval has four.
+    store.clock.advance(timedelta(days=2, seconds=1))
+    opened = client.get(old_link)
+    assert opened.status_code == 303, opened.text
+    assert opened.headers["location"] == f"/approvals?open={approval_id}"
+    # The old approver may no longer decide it.
+    lead = Browser(client)
+    assert lead.login("lead@shop.example").status_code == 200
+    (listed,) = lead.call("GET", "/api/approvals").json()
+    assert listed["may_decide"] is False
+    refused = lead.call("POST", f"/api/approvals/{approval_id}/approve", json={"by": "x"})
+    assert refused.status_code == 403
+    lead.call("DELETE", "/api/session")
+    # At the approval's real deadline, both links say it has expired.
+    store.clock.advance(timedelta(days=2))
+    assert client.get(old_link).status_code == 410
+    assert client.get(new_link).status_code == 410

@@ -95,6 +95,14 @@ def test_a_wait_that_became_a_send_keeps_its_journeys() -> None:
     )
 
 
+def test_a_journey_held_at_a_send_stays_with_the_true_reason() -> None:
+    held = flow(WAIT_2D.replace("template: more}", "template: more, on_deferral: hold}"))
+    assert one(held, held, waiting("more", WaitKind.MESSAGE)) == (
+        "more stays: it is held at send more until its message goes (on_deferral: hold); "
+        "only journeys in a wait or an approval step move"
+    )
+
+
 EITHER = """
           - id: either
             type: wait

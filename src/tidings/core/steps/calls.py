@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from tidings.core.approvers import approver_problem
@@ -71,14 +72,14 @@ def run_enroll(step: EnrollStep, ctx: StepContext) -> Outcome:
     )
 
 
-def start_approval(step: ApprovalStep, ctx: StepContext) -> Outcome:
-    """Ask for a decision and wait for it until the timeout."""
-    expires_at = ctx.now + step.timeout
+def approval_request(step: ApprovalStep, ctx: StepContext, expires_at: datetime) -> RequestApproval:
+    """The request this visit of `step` makes: its message rendered for the contact, its
+    approvers, its deadline. A journey moved onto an approval step asks again with it."""
     try:
         message = render(step.message, ctx.template_context(), time_limit=ctx.time_limit)
     except RenderError as exc:
         message = f"{step.message} (template error: {exc})"
-    request = RequestApproval(
+    return RequestApproval(
         enrollment_id=ctx.state.id,
         contact_id=ctx.contact.id,
         step_id=step.id,
@@ -87,8 +88,14 @@ def start_approval(step: ApprovalStep, ctx: StepContext) -> Outcome:
         approvers=step.approvers,
         expires_at=expires_at,
     )
+
+
+def start_approval(step: ApprovalStep, ctx: StepContext) -> Outcome:
+    """Ask for a decision and wait for it until the timeout."""
+    expires_at = ctx.now + step.timeout
+    request = approval_request(step, ctx, expires_at)
     state = wait_until(ctx.state, expires_at, WaitKind.APPROVAL)
-    decision = ctx.decision("awaiting_approval", message, expires_at=expires_at.isoformat())
+    decision = ctx.decision("awaiting_approval", request.message, expires_at=expires_at.isoformat())
     return Outcome(state, effects=(request,), decisions=(decision,))
 
 
