@@ -227,7 +227,10 @@ class Journeys:
 
     def _specs(self, mine: Iterable[Stored]) -> list[Workflow]:
         """The live workflows' versions, and those of these open journeys."""
-        specs = [d.workflow for _, d in self.live()]
+        try:
+            specs = [d.workflow for _, d in self.live()]
+        except Exception:  # a live version that no longer loads fails its own journeys only
+            specs = []
         for s in mine:
             if s.state.status.is_open:
                 # A version that no longer loads fails its own journey, not this read.
