@@ -48,3 +48,22 @@ def test_core_never_reads_the_clock_or_global_randomness(path: Path) -> None:
     for node in ast.walk(ast.parse(path.read_text())):
         if isinstance(node, ast.Call):
             assert _impure(node) is None, f"{path.name}:{node.lineno} calls {_impure(node)}()"
+
+
+SHELL_TOP_FILES = sorted([*(SRC / "api").rglob("*.py"), *(SRC / "cli").rglob("*.py")])
+
+
+@pytest.mark.parametrize("path", SHELL_TOP_FILES, ids=lambda p: str(p.relative_to(SRC)))
+def test_the_api_and_cli_write_through_the_runtimes_retried_transactions(path: Path) -> None:
+    """A write opened with `engine.begin()` would fail on the first deadlock instead of
+    running again: requests and commands use `runtime.transactions` (`attempts`, `transact`)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found = [
+        node.lineno
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "begin"
+        and not node.args
+    ]
+    assert not found, f"{path.name}: engine.begin() on lines {found}; use attempts(engine)"

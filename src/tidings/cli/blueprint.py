@@ -8,7 +8,7 @@ import typer
 from rich.markup import escape
 
 from tidings.blueprints import Blueprint, blueprints, find_blueprint, use_blueprint
-from tidings.cli.context import open_store
+from tidings.cli.context import open_context
 from tidings.cli.output import console, make_table, show_problems
 from tidings.clock import SystemClock
 from tidings.config import load_settings
@@ -88,10 +88,10 @@ def use(
     target.write_text(used.source, encoding="utf-8")
     console.print(f"{escape(name)}: written to [bold]{escape(str(target))}[/bold]")
     if deploy:
-        store = open_store(load_settings(database_url=database))
-        for attempt in attempts(store.engine):
+        ctx = open_context(load_settings(database_url=database))
+        for attempt in attempts(ctx.engine):
             with attempt as conn:
                 _, version, _ = deploy_workflow(
-                    conn, store.workspace_id, used.workflow, used.source, SystemClock().now()
+                    conn, ctx.workspace_id, used.workflow, used.source, SystemClock().now()
                 )
         console.print(f"{escape(used.workflow.id)}: deployed, version {version}")

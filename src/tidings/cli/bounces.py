@@ -12,7 +12,7 @@ from pathlib import Path
 import typer
 from sqlalchemy import Connection
 
-from tidings.cli.context import open_store
+from tidings.cli.context import open_context
 from tidings.cli.output import console, err_console
 from tidings.clock import SystemClock
 from tidings.config import load_settings
@@ -32,7 +32,7 @@ def read(
 ) -> None:
     """Apply delivery status (RFC 3464) and abuse (ARF) reports: hard bounces and
     complaints suppress the address; every report becomes an event on the contact."""
-    store = open_store(load_settings(database_url=database))
+    ctx = open_context(load_settings(database_url=database))
     if files:
         sources = [(str(f), f.read_bytes()) for f in files]
     else:
@@ -51,17 +51,17 @@ def read(
             def apply(conn: Connection, r: BounceNotice = report) -> list[int]:
                 return engagement.report_failure(
                     conn,
-                    store.workspace_id,
+                    ctx.workspace_id,
                     channel=Channel.EMAIL,
                     address=r.recipient,
                     kind=r.kind,
                     reason=r.reason,
                     provider_id=r.message_id,
                     now=now,
-                    catalog=store.catalog,
+                    catalog=ctx.catalog,
                 )
 
-            owners = transact(store.engine, apply)
+            owners = transact(ctx.engine, apply)
             console.print(
                 f"{name}: {report.kind.value} for {report.recipient} "
                 f"({len(owners)} contact{'s' if len(owners) != 1 else ''}): {report.reason}",

@@ -11,7 +11,7 @@ from rich.markup import escape
 from rich.progress import Progress
 
 from tidings.cleaning import Unclean, clean_region
-from tidings.cli.context import open_store
+from tidings.cli.context import open_context
 from tidings.cli.output import console, err_console, show_problems, show_story
 from tidings.clock import SystemClock
 from tidings.config import load_settings
@@ -33,11 +33,11 @@ def why(
     database: str | None = typer.Option(None, "--database", help="database URL"),
 ) -> None:
     """Tell the story of each decision: which trigger, which branch and why, what was held."""
-    store = open_store(load_settings(database_url=database))
-    with store.engine.connect() as conn:
-        contact_id = find_contact(conn, store.workspace_id, ref)
+    ctx = open_context(load_settings(database_url=database))
+    with ctx.engine.connect() as conn:
+        contact_id = find_contact(conn, ctx.workspace_id, ref)
         if contact_id is None:
-            raise ContactNotFound(f"no contact {ref!r} in workspace {store.workspace_id}")
+            raise ContactNotFound(f"no contact {ref!r} in workspace {ctx.workspace_id}")
         show_story(f"Contact {ref} (id {contact_id})", contact_story(conn, contact_id))
 
 
@@ -72,7 +72,7 @@ def import_file(
         phone_region = clean_region(region) if region else None
     except Unclean as exc:
         raise typer.BadParameter(str(exc), param_hint="--region") from exc
-    store = open_store(load_settings(database_url=database))
+    ctx = open_context(load_settings(database_url=database))
     try:
         with path.open(encoding=encoding, newline="") as handle:
             total = sum(1 for _ in handle)
@@ -80,8 +80,8 @@ def import_file(
             with Progress(transient=True, console=err_console) as progress:
                 task = progress.add_task("importing", total=max(total - 1, 1))
                 report = import_contacts(
-                    store.engine,
-                    store.workspace_id,
+                    ctx.engine,
+                    ctx.workspace_id,
                     handle,
                     SystemClock().now(),
                     mapping=mapping,
@@ -108,8 +108,8 @@ def dedupe(
 ) -> None:
     """Merge contacts that share an email or a phone; events, journeys and consent
     withdrawals move to one profile. Prints what was (or would be) merged."""
-    store = open_store(load_settings(database_url=database))
-    found = merge_duplicates(store.engine, store.workspace_id, SystemClock().now(), dry_run=dry_run)
+    ctx = open_context(load_settings(database_url=database))
+    found = merge_duplicates(ctx.engine, ctx.workspace_id, SystemClock().now(), dry_run=dry_run)
     for group in found:
         others = ", ".join(str(i) for i in group.merged)
         if group.skipped:
@@ -132,12 +132,12 @@ def export_data(
     database: str | None = typer.Option(None, "--database", help="database URL"),
 ) -> None:
     """Everything stored about one contact, as JSON (a data-subject access request)."""
-    store = open_store(load_settings(database_url=database))
-    with store.engine.connect() as conn:
-        contact_id = find_contact(conn, store.workspace_id, ref)
-        data = personal_data(conn, store.workspace_id, contact_id) if contact_id else None
+    ctx = open_context(load_settings(database_url=database))
+    with ctx.engine.connect() as conn:
+        contact_id = find_contact(conn, ctx.workspace_id, ref)
+        data = personal_data(conn, ctx.workspace_id, contact_id) if contact_id else None
     if data is None:
-        raise ContactNotFound(f"no contact {ref!r} in workspace {store.workspace_id}")
+        raise ContactNotFound(f"no contact {ref!r} in workspace {ctx.workspace_id}")
     text = json.dumps(data, indent=2, ensure_ascii=False, default=str)
     if out is None:
         sys.stdout.write(text + "\n")

@@ -20,7 +20,7 @@ _LISTED = 10
 
 
 @dataclass(frozen=True)
-class Store:
+class Context:
     """An open, migrated database and the workspace commands act on."""
 
     engine: Engine
@@ -54,7 +54,7 @@ def open_database(settings: Settings) -> Engine:
     return engine
 
 
-def open_store(settings: Settings) -> Store:
+def open_context(settings: Settings) -> Context:
     """The database and the workspace the settings name, which must exist already."""
     engine = open_database(settings)
     with engine.connect() as conn:
@@ -62,10 +62,10 @@ def open_store(settings: Settings) -> Store:
         if workspace_id is None:
             known = list_workspace_keys(conn)
             raise NotFound(_unknown_workspace(settings.workspace, known))
-    return Store(engine, workspace_id, Catalog())
+    return Context(engine, workspace_id, Catalog())
 
 
-def create_store(settings: Settings) -> Store:
+def create_context(settings: Settings) -> Context:
     """The database and the workspace the settings name, creating the workspace if new."""
     engine = open_database(settings)
     for attempt in attempts(engine):
@@ -73,7 +73,7 @@ def create_store(settings: Settings) -> Store:
             workspace_id = ensure_workspace(
                 conn, settings.workspace, settings.workspace, SystemClock().now()
             )
-    return Store(engine, workspace_id, Catalog())
+    return Context(engine, workspace_id, Catalog())
 
 
 def _unknown_workspace(key: str, known: list[str]) -> str:

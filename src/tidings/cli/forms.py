@@ -9,7 +9,7 @@ from pydantic import ValidationError
 from rich.markup import escape
 from rich.table import Table
 
-from tidings.cli.context import Store, open_store
+from tidings.cli.context import Context, open_context
 from tidings.cli.output import console, show_problems
 from tidings.clock import SystemClock
 from tidings.config import load_settings
@@ -28,8 +28,8 @@ EXIT_INVALID = 3
 Database = typer.Option(None, "--database", help="database URL (default: TIDINGS_DATABASE_URL)")
 
 
-def _store(database: str | None) -> Store:
-    return open_store(load_settings(database_url=database))
+def _context(database: str | None) -> Context:
+    return open_context(load_settings(database_url=database))
 
 
 def _problems(data: object) -> tuple[FormSpec | None, list[Problem]]:
@@ -52,19 +52,19 @@ def deploy(
     data, _, problems = read_document(path)
     spec, found = (None, problems) if problems else _problems(data)
     settings = load_settings(database_url=database)
-    store = open_store(settings)
+    ctx = open_context(settings)
     if spec is not None:
-        with store.engine.connect() as conn:
-            record = load_workspace(conn, store.workspace_id)
+        with ctx.engine.connect() as conn:
+            record = load_workspace(conn, ctx.workspace_id)
         allowed = tuple((record.settings if record else {}).get("allowed_origins") or ())
         if why := redirect_problem(spec.redirect, allowed):
             found = [Problem("redirect", why)]
     if spec is None or found:
         show_problems(str(path), found)
         raise typer.Exit(EXIT_INVALID)
-    for attempt in attempts(store.engine):
+    for attempt in attempts(ctx.engine):
         with attempt as conn:
-            version = form_store.save_form(conn, store.workspace_id, spec, SystemClock().now())
+            version = form_store.save_form(conn, ctx.workspace_id, spec, SystemClock().now())
     url = f"{settings.public_url.rstrip('/')}/f/{settings.workspace}/{spec.key}"
     console.print(f"form {escape(spec.key)} at version {version}: {escape(url)}", soft_wrap=True)
 
@@ -72,13 +72,13 @@ def deploy(
 @app.command("list")
 def list_all(database: str | None = Database) -> None:
     """Every form, with its version and figures."""
-    store = _store(database)
+    ctx = _context(database)
     table = Table(title="Forms", title_justify="left")
     for header in ("form", "name", "version", "views", "starts", "submissions", "conversion"):
         table.add_column(header, justify="left" if header in ("form", "name") else "right")
-    with store.engine.connect() as conn:
-        for form in form_store.list_forms(conn, store.workspace_id):
-            [total] = form_store.form_figures(conn, store.workspace_id, form.key, "")
+    with ctx.engine.connect() as conn:
+        for form in form_store.list_forms(conn, ctx.workspace_id):
+            [total] = form_store.form_figures(conn, ctx.workspace_id, form.key, "")
             views, starts, submits = (int(total.view), int(total.start), int(total.submit))
             rate = f"{submits / views:.1%}" if views else "-"
             table.add_row(
@@ -97,11 +97,11 @@ def figures(
     """Views, starts, submissions and conversion rate by page or by source."""
     if by not in ("page", "source"):
         raise typer.BadParameter("--by is page or source")
-    store = _store(database)
-    with store.engine.connect() as conn:
-        if form_store.load_form(conn, store.workspace_id, key) is None:
+    ctx = _context(database)
+    with ctx.engine.connect() as conn:
+        if form_store.load_form(conn, ctx.workspace_id, key) is None:
             raise NotFound(f"no form {key!r}; `tidings forms list` shows them")
-        rows = form_store.form_figures(conn, store.workspace_id, key, by)
+        rows = form_store.form_figures(conn, ctx.workspace_id, key, by)
     table = Table(title=f"Form {escape(key)} by {by}", title_justify="left")
     for header in (by, "views", "starts", "submissions", "conversion"):
         table.add_column(header, justify="left" if header == by else "right")

@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 from rich.markup import escape
 
-from tidings.cli.context import Store, open_store
+from tidings.cli.context import Context, open_context
 from tidings.cli.output import console, make_table, show_problems
 from tidings.clock import SystemClock
 from tidings.config import load_settings
@@ -17,6 +17,7 @@ from tidings.core.spec import Workflow
 from tidings.errors import ConfigError, WorkflowNotFound
 from tidings.files import load_workflows
 from tidings.runtime import moves
+from tidings.runtime.transactions import attempts
 from tidings.storage.audit import record_change
 from tidings.storage.workflows import deploy_workflow
 
@@ -65,35 +66,34 @@ def _confirmed(plan: MovePlan, yes: bool, question: str) -> bool:
     return typer.confirm(question, default=False)
 
 
-def _move(store: Store, key: str, step_map: dict[str, str]) -> None:
+def _move(ctx: Context, key: str, step_map: dict[str, str]) -> None:
     clock = SystemClock()
-    done = moves.apply(store.engine, clock, store.catalog, store.workspace_id, key, step_map)
-    with store.engine.begin() as conn:
-        # Audited like `POST /api/workflows/{key}/migration/apply`.
-        record_change(
-            conn,
-            store.workspace_id,
-            actor_type="cli",
-            actor="cli",
-            at=clock.now(),
-            action="workflows.apply_migration",
-            subject_type="workflows",
-            subject_key=key,
-            details={"to_version": done.to_version, "moved": len(done.moves),
-                     "stranded": len(done.stranded), "map": step_map},
-        )  # fmt: skip
+    done = moves.apply(ctx.engine, clock, ctx.catalog, ctx.workspace_id, key, step_map)
+    for attempt in attempts(ctx.engine):
+        with attempt as conn:
+            # Audited like `POST /api/workflows/{key}/migration/apply`.
+            record_change(
+                conn,
+                ctx.workspace_id,
+                actor_type="cli",
+                actor="cli",
+                at=clock.now(),
+                action="workflows.apply_migration",
+                subject_type="workflows",
+                subject_key=key,
+                details={"to_version": done.to_version, "moved": len(done.moves),
+                         "stranded": len(done.stranded), "map": step_map},
+            )  # fmt: skip
     console.print(
         f"{key}: moved {len(done.moves):,} to version {done.to_version}; "
         f"{len(done.stranded):,} stay on their version"
     )
 
 
-def _dry_run(store: Store, key: str, step_map: dict[str, str], new: Workflow | None) -> MovePlan:
+def _dry_run(ctx: Context, key: str, step_map: dict[str, str], new: Workflow | None) -> MovePlan:
     clock = SystemClock()
     try:
-        return moves.plan(
-            store.engine, clock, store.catalog, store.workspace_id, key, step_map, new
-        )
+        return moves.plan(ctx.engine, clock, ctx.catalog, ctx.workspace_id, key, step_map, new)
     except WorkflowNotFound:
         if new is None:
             raise
@@ -119,21 +119,22 @@ def publish(
     if maps and not migrate:
         raise ConfigError("--map only applies with --migrate")
     workflow = item.workflow
-    store = open_store(load_settings(database_url=database))
+    ctx = open_context(load_settings(database_url=database))
     step_map = _step_map(maps)
     if migrate:
-        plan = _dry_run(store, workflow.id, step_map, workflow)
+        plan = _dry_run(ctx, workflow.id, step_map, workflow)
         _show(plan, workflow.id)
         if not _confirmed(plan, yes, "Publish, and move these journeys?"):
             console.print("nothing changed")
             raise typer.Exit(1)
-    with store.engine.begin() as conn:
-        _, version, new = deploy_workflow(
-            conn, store.workspace_id, workflow, item.source, SystemClock().now()
-        )
+    for attempt in attempts(ctx.engine):
+        with attempt as conn:
+            _, version, new = deploy_workflow(
+                conn, ctx.workspace_id, workflow, item.source, SystemClock().now()
+            )
     console.print(f"{workflow.id}: {'deployed' if new else 'unchanged'}, version {version}, active")
     if migrate:
-        _move(store, workflow.id, step_map)
+        _move(ctx, workflow.id, step_map)
 
 
 def migrate(
@@ -144,13 +145,13 @@ def migrate(
 ) -> None:
     """Move the journeys waiting in older versions of a workflow onto its current version,
     after a dry run."""
-    store = open_store(load_settings(database_url=database))
+    ctx = open_context(load_settings(database_url=database))
     step_map = _step_map(maps)
-    plan = _dry_run(store, key, step_map, None)
+    plan = _dry_run(ctx, key, step_map, None)
     _show(plan, key)
     if not (plan.moves or plan.stranded):
         return
     if not _confirmed(plan, yes, "Move these journeys?"):
         console.print("nothing changed")
         raise typer.Exit(1)
-    _move(store, key, step_map)
+    _move(ctx, key, step_map)

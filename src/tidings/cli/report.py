@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 from rich.markup import escape
 
-from tidings.cli.context import open_store
+from tidings.cli.context import open_context
 from tidings.cli.dry_runs import show_dry_run
 from tidings.cli.output import console, make_table, show_figures
 from tidings.clock import SystemClock
@@ -67,10 +67,10 @@ def report(
         attribution_window=_duration(window, "--window"),
         half_life=_duration(half_life, "--half-life"),
     )
-    store = open_store(load_settings(database_url=database))
-    with store.engine.connect() as conn:
-        now = report_time(conn, store.workspace_id, SystemClock().now())
-        found = build_report(conn, store.workspace_id, store.catalog, now, options)
+    ctx = open_context(load_settings(database_url=database))
+    with ctx.engine.connect() as conn:
+        now = report_time(conn, ctx.workspace_id, SystemClock().now())
+        found = build_report(conn, ctx.workspace_id, ctx.catalog, now, options)
     if html is not None:
         written = write_html(found, html)
         console.print(f"report written to [bold]{escape(str(written))}[/bold]")
@@ -80,10 +80,10 @@ def report(
 
 def show_saved_dry_run(name: str, database: str | None) -> None:
     """A dry run kept with --save, as it was printed then."""
-    store = open_store(load_settings(database_url=database))
-    with store.engine.connect() as conn:
-        found = load_dry_run(conn, store.workspace_id, name)
-        names = dry_run_names(conn, store.workspace_id) if found is None else []
+    ctx = open_context(load_settings(database_url=database))
+    with ctx.engine.connect() as conn:
+        found = load_dry_run(conn, ctx.workspace_id, name)
+        names = dry_run_names(conn, ctx.workspace_id) if found is None else []
     if found is None:
         kept = f"; kept: {', '.join(names[:10])}" if names else "; none is kept yet"
         raise NotFound(f"--dry-run: no dry run kept as {name!r}{kept}")

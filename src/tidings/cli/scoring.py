@@ -8,7 +8,7 @@ import typer
 import yaml
 from rich.markup import escape
 
-from tidings.cli.context import open_store
+from tidings.cli.context import open_context
 from tidings.cli.output import console, err_console, show_problems
 from tidings.config import load_settings
 from tidings.errors import SpecInvalid
@@ -34,9 +34,9 @@ def set_model(
     except yaml.YAMLError as exc:
         err_console.print(f"[red]{escape(str(path))}: {escape(str(exc))}[/red]")
         raise typer.Exit(EXIT_INVALID) from exc
-    store = open_store(load_settings(database_url=database))
+    ctx = open_context(load_settings(database_url=database))
     try:
-        scoring = set_scoring(store.engine, store.workspace_id, document)
+        scoring = set_scoring(ctx.engine, ctx.workspace_id, document)
     except SpecInvalid as exc:
         show_problems(str(path), exc.problems)
         raise typer.Exit(EXIT_INVALID) from exc
@@ -47,7 +47,7 @@ def set_model(
 @app.command()
 def show(database: str | None = Database) -> None:
     """Print the workspace's scoring model as YAML."""
-    store = open_store(load_settings(database_url=database))
-    with store.engine.connect() as conn:
-        document = load_scoring_document(conn, store.workspace_id)
+    ctx = open_context(load_settings(database_url=database))
+    with ctx.engine.connect() as conn:
+        document = load_scoring_document(conn, ctx.workspace_id)
     console.print(escape(yaml.safe_dump(document, sort_keys=False)) if document else "no scoring")

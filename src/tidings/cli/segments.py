@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from tidings.cli.context import Store, open_store
+from tidings.cli.context import Context, open_context
 from tidings.cli.output import console, show_problems
 from tidings.clock import SystemClock
 from tidings.config import load_settings
@@ -30,20 +30,20 @@ Database = typer.Option(None, "--database", help="database URL (default: TIDINGS
 Key = typer.Argument(..., help="the segment's key, such as hot-leads")
 
 
-def _store(database: str | None) -> Store:
-    return open_store(load_settings(database_url=database))
+def _context(database: str | None) -> Context:
+    return open_context(load_settings(database_url=database))
 
 
-def _find(store: Store, key: str) -> Segment:
-    with store.engine.connect() as conn:
-        segment = segment_store.find_segment(conn, store.workspace_id, key)
+def _find(ctx: Context, key: str) -> Segment:
+    with ctx.engine.connect() as conn:
+        segment = segment_store.find_segment(conn, ctx.workspace_id, key)
     if segment is None:
         raise SegmentNotFound(f"no segment {key!r}; `tidings segments list` shows them")
     return segment
 
 
-def _print_members(store: Store, ids: list[int]) -> None:
-    with store.engine.connect() as conn:
+def _print_members(ctx: Context, ids: list[int]) -> None:
+    with ctx.engine.connect() as conn:
         found = segment_store.who(conn, ids)
     for contact_id, user_id, email in found:
         console.print(f"  {contact_id}  {escape(user_id or '')}  {escape(email or '')}")
@@ -57,10 +57,10 @@ def define(
     database: str | None = Database,
 ) -> None:
     """Create or change a segment and fill it now."""
-    store = _store(database)
+    ctx = _context(database)
     try:
         defined = define_segment(
-            store.engine, store.workspace_id, key, name or key, condition, SystemClock().now()
+            ctx.engine, ctx.workspace_id, key, name or key, condition, SystemClock().now()
         )
     except SpecInvalid as exc:
         show_problems(exc.source, exc.problems)
@@ -72,10 +72,10 @@ def define(
 @app.command("list")
 def list_all(database: str | None = Database) -> None:
     """Every segment with its size."""
-    store = _store(database)
-    with store.engine.connect() as conn:
-        found = segment_store.list_segments(conn, store.workspace_id)
-        sizes = segment_store.sizes(conn, store.workspace_id)
+    ctx = _context(database)
+    with ctx.engine.connect() as conn:
+        found = segment_store.list_segments(conn, ctx.workspace_id)
+        sizes = segment_store.sizes(conn, ctx.workspace_id)
     table = Table(title="Segments", title_justify="left")
     for header in ("segment", "name", "contacts", "condition"):
         table.add_column(header, justify="right" if header == "contacts" else "left")
@@ -96,14 +96,14 @@ def show(
     database: str | None = Database,
 ) -> None:
     """A segment's size and its first members."""
-    store = _store(database)
-    segment = _find(store, key)
-    with store.engine.connect() as conn:
+    ctx = _context(database)
+    segment = _find(ctx, key)
+    with ctx.engine.connect() as conn:
         size = segment_store.size_of(conn, segment)
         ids = segment_store.member_ids(conn, segment, 0, limit)
     console.print(f"[bold]{escape(segment.name)}[/bold] ({escape(segment.key)}): {size:,} contacts")
     console.print(f"  {escape(segment.condition)}")
-    _print_members(store, ids)
+    _print_members(ctx, ids)
 
 
 @app.command("preview")
@@ -112,22 +112,22 @@ def preview_condition(
     database: str | None = Database,
 ) -> None:
     """How many contacts a condition would hold now, and a few of them."""
-    store = _store(database)
+    ctx = _context(database)
     try:
-        size, sample = preview(store.engine, store.workspace_id, condition, SystemClock().now())
+        size, sample = preview(ctx.engine, ctx.workspace_id, condition, SystemClock().now())
     except SpecInvalid as exc:
         show_problems(exc.source, exc.problems)
         raise typer.Exit(EXIT_INVALID) from exc
     console.print(f"{size:,} contacts")
-    _print_members(store, sample)
+    _print_members(ctx, sample)
 
 
 @app.command()
 def refresh(database: str | None = Database) -> None:
     """Recompute every segment now (the scheduler does this every minute) and announce
     who entered and left."""
-    store = _store(database)
-    moved = sweep_segments(store.engine, SystemClock(), store.catalog)
+    ctx = _context(database)
+    moved = sweep_segments(ctx.engine, SystemClock(), ctx.catalog)
     console.print(f"{moved:,} memberships changed")
 
 
@@ -138,9 +138,9 @@ def export(
     database: str | None = Database,
 ) -> None:
     """Write the members as CSV."""
-    store = _store(database)
-    segment = _find(store, key)
-    with store.engine.connect() as conn:
+    ctx = _context(database)
+    segment = _find(ctx, key)
+    with ctx.engine.connect() as conn:
         if out is None:
             rows = write_segment_csv(conn, segment, sys.stdout)
         else:
@@ -153,9 +153,9 @@ def export(
 @app.command()
 def delete(key: str = Key, database: str | None = Database) -> None:
     """Delete a segment and its memberships."""
-    store = _store(database)
-    segment = _find(store, key)
-    for attempt in attempts(store.engine):
+    ctx = _context(database)
+    segment = _find(ctx, key)
+    for attempt in attempts(ctx.engine):
         with attempt as conn:
             segment_store.delete_segment(conn, segment)
     console.print(f"segment {escape(key)} deleted")

@@ -17,7 +17,7 @@ from sqlalchemy import Engine
 
 from tidings.api.access_log import scrub_access_log
 from tidings.api.app import create_app
-from tidings.cli.context import create_store, describe_database, open_runtime
+from tidings.cli.context import create_context, describe_database, open_runtime
 from tidings.cli.output import console
 from tidings.clock import Clock, SystemClock
 from tidings.config import Settings, load_settings
@@ -49,13 +49,13 @@ def init(
     every key sees only its own workspace.
     """
     settings = load_settings(database_url=database, workspace=workspace)
-    store = create_store(settings)
+    ctx = create_context(settings)
     now = SystemClock().now()
-    for attempt in attempts(store.engine):
+    for attempt in attempts(ctx.engine):
         with attempt as conn:
-            write = create_key(conn, store.workspace_id, KeyKind.WRITE, now)
-            secret = create_key(conn, store.workspace_id, KeyKind.SECRET, now)
-            public = create_key(conn, store.workspace_id, KeyKind.PUBLIC, now)
+            write = create_key(conn, ctx.workspace_id, KeyKind.WRITE, now)
+            secret = create_key(conn, ctx.workspace_id, KeyKind.SECRET, now)
+            public = create_key(conn, ctx.workspace_id, KeyKind.PUBLIC, now)
     where = escape(describe_database(settings))  # an IPv6 host's [::1] is no markup
     console.print(f"workspace [bold]{settings.workspace}[/bold] in {where}", soft_wrap=True)
     console.print(f"write key  (send events; safe in apps):  [bold]{write}[/bold]")
@@ -74,17 +74,17 @@ def serve(
     """Run the HTTP API and the scheduler in one process until SIGTERM or Ctrl-C."""
     settings = load_settings(database_url=database)
     configure_logging(settings)
-    store = open_runtime(settings)
+    ctx = open_runtime(settings)
     clock = SystemClock()
     limits = JourneyLimits(render_seconds=settings.render_seconds)
     scheduler = SchedulerLoop(
-        store.engine, clock, store.catalog, batch=settings.scheduler_batch, limits=limits
+        ctx.engine, clock, ctx.catalog, batch=settings.scheduler_batch, limits=limits
     )
-    dispatcher = make_dispatcher(settings, store.engine, clock, store.catalog)
+    dispatcher = make_dispatcher(settings, ctx.engine, clock, ctx.catalog)
     app = create_app(
-        store.engine,
+        ctx.engine,
         clock=clock,
-        catalog=store.catalog,
+        catalog=ctx.catalog,
         scheduler=scheduler,
         dispatcher=dispatcher,
         public_url=settings.public_url,
@@ -128,20 +128,20 @@ def worker(
     """
     settings = load_settings(database_url=database)
     configure_logging(settings)
-    store = open_runtime(settings)
-    if store.engine.dialect.name == "sqlite":
+    ctx = open_runtime(settings)
+    if ctx.engine.dialect.name == "sqlite":
         logger.warning(
             "SQLite has one writer: extra workers wait on each other; use PostgreSQL to scale out"
         )
     clock = SystemClock()
     loop = SchedulerLoop(
-        store.engine,
+        ctx.engine,
         clock,
-        store.catalog,
+        ctx.catalog,
         batch=batch or settings.scheduler_batch,
         limits=JourneyLimits(render_seconds=settings.render_seconds),
     )
-    dispatcher = make_dispatcher(settings, store.engine, clock, store.catalog) if send else None
+    dispatcher = make_dispatcher(settings, ctx.engine, clock, ctx.catalog) if send else None
 
     def finish(signum: int, _frame: object) -> None:
         # Stop between batches: the batch in hand is finished and committed first.
@@ -167,7 +167,7 @@ def worker(
         dispatcher.stop.set()
         sending.join(60)
         dispatcher.close()
-    store.engine.dispose()
+    ctx.engine.dispose()
     logger.info(
         "worker %d stopped after %d steps",
         os.getpid(),

@@ -11,7 +11,7 @@ import yaml
 from pydantic import ValidationError
 from rich.markup import escape
 
-from tidings.cli.context import open_store
+from tidings.cli.context import open_context
 from tidings.cli.output import console, err_console, show_problems
 from tidings.clock import SystemClock
 from tidings.config import load_settings
@@ -71,18 +71,18 @@ def set_settings(
     if settings is None:
         show_problems(str(path), problems)
         raise typer.Exit(EXIT_INVALID)
-    store = open_store(load_settings(database_url=database))
-    for attempt in attempts(store.engine):
+    ctx = open_context(load_settings(database_url=database))
+    for attempt in attempts(ctx.engine):
         with attempt as conn:
-            record = load_workspace(conn, store.workspace_id)
+            record = load_workspace(conn, ctx.workspace_id)
             stored = record.settings if record is not None else {}
             wanted = keep_masked(settings.model_dump(mode="json", by_alias=True), stored)
-            save_settings(conn, store.workspace_id, wanted)
+            save_settings(conn, ctx.workspace_id, wanted)
             # Audited like `PUT /api/settings`, so the log answers who changed the settings
             # whichever way they were changed.
             record_change(
                 conn,
-                store.workspace_id,
+                ctx.workspace_id,
                 actor_type="cli",
                 actor="cli",
                 at=SystemClock().now(),
@@ -102,9 +102,9 @@ def show(
 ) -> None:
     """Print the workspace's delivery settings as YAML (defaults included); credentials
     show only their scheme and host unless --reveal."""
-    store = open_store(load_settings(database_url=database))
-    with store.engine.connect() as conn:
-        record = load_workspace(conn, store.workspace_id)
+    ctx = open_context(load_settings(database_url=database))
+    with ctx.engine.connect() as conn:
+        record = load_workspace(conn, ctx.workspace_id)
     stored = record.settings if record is not None else {}
     settings = DeliverySettings.model_validate(stored).model_dump(mode="json", by_alias=True)
     if not reveal:

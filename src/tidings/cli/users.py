@@ -8,7 +8,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from tidings.cli.context import open_store
+from tidings.cli.context import open_context
 from tidings.cli.output import console
 from tidings.clock import SystemClock
 from tidings.config import load_settings
@@ -57,10 +57,10 @@ def add(
     if problem:
         raise TidingsError(f"password: {problem}")
     settings = load_settings(database_url=database, workspace=workspace)
-    store = open_store(settings)
+    ctx = open_context(settings)
     now = SystemClock().now()
     hashed = hash_password(password)
-    for attempt in attempts(store.engine):
+    for attempt in attempts(ctx.engine):
         with attempt as conn:
             person = find_person(conn, email)
             if person is None:
@@ -68,7 +68,7 @@ def add(
             else:
                 person_id = person.id
                 set_password(conn, person_id, hashed)
-            set_role(conn, person_id, store.workspace_id, role, now)
+            set_role(conn, person_id, ctx.workspace_id, role, now)
     console.print(
         f"{escape(email.strip().lower())} is {role.value} in workspace "
         f"{escape(settings.workspace)}; they log in at {escape(settings.public_url)}/"
@@ -78,9 +78,9 @@ def add(
 @app.command("list")
 def list_people(database: str | None = Database, workspace: str | None = Workspace) -> None:
     """The workspace's people and roles."""
-    store = open_store(load_settings(database_url=database, workspace=workspace))
-    with store.engine.connect() as conn:
-        members = list_members(conn, store.workspace_id)
+    ctx = open_context(load_settings(database_url=database, workspace=workspace))
+    with ctx.engine.connect() as conn:
+        members = list_members(conn, ctx.workspace_id)
     if not members:
         console.print("no people yet: add one with `tidings users add EMAIL --role owner`")
         return
@@ -98,16 +98,16 @@ def remove(
     workspace: str | None = Workspace,
 ) -> None:
     """Take a person out of the workspace; their sessions end at once."""
-    store = open_store(load_settings(database_url=database, workspace=workspace))
-    for attempt in attempts(store.engine):
+    ctx = open_context(load_settings(database_url=database, workspace=workspace))
+    for attempt in attempts(ctx.engine):
         with attempt as conn:
             person = find_person(conn, email)
-            role = None if person is None else role_in(conn, person.id, store.workspace_id)
+            role = None if person is None else role_in(conn, person.id, ctx.workspace_id)
             if person is None or role is None:
                 raise TidingsError(
                     f"no person {email!r} in this workspace; see `tidings users list`"
                 )
-            if role is Role.OWNER and count_owners(conn, store.workspace_id) <= 1:
+            if role is Role.OWNER and count_owners(conn, ctx.workspace_id) <= 1:
                 raise TidingsError(f"{email} is the last owner; add another owner first")
-            remove_member(conn, person.id, store.workspace_id)
+            remove_member(conn, person.id, ctx.workspace_id)
     console.print(f"removed {escape(email)}")

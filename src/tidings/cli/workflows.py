@@ -12,7 +12,7 @@ import typer
 from rich.markup import escape
 
 from tidings.api.segment_file import CallsFile, read_calls
-from tidings.cli.context import open_store
+from tidings.cli.context import open_context
 from tidings.cli.dry_runs import deployed_workflows, show_dry_run
 from tidings.cli.output import console, err_console, run_with_progress, show_figures, show_problems
 from tidings.cli.publish import migrate, publish
@@ -32,6 +32,7 @@ from tidings.runtime.test_sends import (
     TransportMissing,
     send_test,
 )
+from tidings.runtime.transactions import attempts
 from tidings.storage.contacts import find_contact, load_contacts
 from tidings.storage.dry_runs import save_dry_run
 from tidings.storage.engine import create_engine
@@ -81,23 +82,24 @@ def validate(paths: list[Path] = Files) -> None:
 def deploy(paths: list[Path] = Files, database: str | None = Database) -> None:
     """Validate and deploy workflows; a changed file becomes a new version."""
     loaded = _checked(paths)
-    store = open_store(load_settings(database_url=database))
-    with store.engine.begin() as conn:
-        for item in loaded:
-            assert item.workflow is not None
-            _, version, new = deploy_workflow(
-                conn, store.workspace_id, item.workflow, item.source, SystemClock().now()
-            )
-            state = "deployed" if new else "unchanged"
-            console.print(f"{item.workflow.id}: {state}, version {version}, active")
+    ctx = open_context(load_settings(database_url=database))
+    for attempt in attempts(ctx.engine):
+        with attempt as conn:
+            for item in loaded:
+                assert item.workflow is not None
+                _, version, new = deploy_workflow(
+                    conn, ctx.workspace_id, item.workflow, item.source, SystemClock().now()
+                )
+                state = "deployed" if new else "unchanged"
+                console.print(f"{item.workflow.id}: {state}, version {version}, active")
 
 
 @app.command("list")
 def list_(database: str | None = Database) -> None:
     """List the workspace's workflows."""
-    store = open_store(load_settings(database_url=database))
-    with store.engine.connect() as conn:
-        rows = list_workflows(conn, store.workspace_id)
+    ctx = open_context(load_settings(database_url=database))
+    with ctx.engine.connect() as conn:
+        rows = list_workflows(conn, ctx.workspace_id)
     if not rows:
         console.print("no workflows yet; deploy one with: tidings workflows deploy FILE")
     for row in rows:
@@ -105,9 +107,10 @@ def list_(database: str | None = Database) -> None:
 
 
 def _set(key: str, status: WorkflowStatus, database: str | None) -> None:
-    store = open_store(load_settings(database_url=database))
-    with store.engine.begin() as conn:
-        set_status(conn, store.workspace_id, key, status, SystemClock().now())
+    ctx = open_context(load_settings(database_url=database))
+    for attempt in attempts(ctx.engine):
+        with attempt as conn:
+            set_status(conn, ctx.workspace_id, key, status, SystemClock().now())
     console.print(f"{key}: {status.value}")
 
 
@@ -230,11 +233,11 @@ def _dry_run(  # noqa: PLR0913 (the command's options, passed on)
     paths = [Path(t) for t in targets if Path(t).exists()]
     keys = [t for t in targets if not Path(t).exists()]
     loaded = _checked(paths) if paths else []
-    store = open_store(load_settings(database_url=database))
-    with store.engine.connect() as conn:
-        now = report_time(conn, store.workspace_id, SystemClock().now())
+    ctx = open_context(load_settings(database_url=database))
+    with ctx.engine.connect() as conn:
+        now = report_time(conn, ctx.workspace_id, SystemClock().now())
         tested = [(i.workflow, i.source) for i in loaded if i.workflow is not None]
-        tested += deployed_workflows(keys, conn, store.workspace_id, store.catalog)
+        tested += deployed_workflows(keys, conn, ctx.workspace_id, ctx.catalog)
     calls = CallsFile()
     if events is not None:
         try:
@@ -249,8 +252,8 @@ def _dry_run(  # noqa: PLR0913 (the command's options, passed on)
         who = "all contacts" if everyone else f"a sample of {sample:,} contacts"
         parts.append(f"{who} with their events of the last {since}")
     summary = dry_run(
-        store.engine,
-        store.workspace_id,
+        ctx.engine,
+        ctx.workspace_id,
         tested,
         now,
         calls=calls.calls,
@@ -262,8 +265,9 @@ def _dry_run(  # noqa: PLR0913 (the command's options, passed on)
     )
     show_dry_run(summary)
     if save is not None:
-        with store.engine.begin() as conn:
-            save_dry_run(conn, store.workspace_id, save, summary.model_dump(mode="json"), now)
+        for attempt in attempts(ctx.engine):
+            with attempt as conn:
+                save_dry_run(conn, ctx.workspace_id, save, summary.model_dump(mode="json"), now)
         console.print(f"kept as {save}; read it again with: tidings report --dry-run {save}")
 
 
@@ -296,9 +300,9 @@ def preview(
     properties = _event_properties(event)
     person = ContactView(id=0)
     if contact is not None:
-        store = open_store(load_settings(database_url=database))
-        with store.engine.connect() as conn:
-            found = find_contact(conn, store.workspace_id, contact)
+        ctx = open_context(load_settings(database_url=database))
+        with ctx.engine.connect() as conn:
+            found = find_contact(conn, ctx.workspace_id, contact)
             if found is None:
                 raise ContactNotFound(f"no contact {contact!r} in this workspace")
             person = load_contacts(conn, [found])[found]
@@ -334,10 +338,10 @@ def test_send(
     server or SMS provider; it is recorded as a test and counted in no figure."""
     properties = _event_properties(event)
     settings = load_settings(database_url=database)
-    store = open_store(settings)
+    ctx = open_context(settings)
     transports = Transports.from_settings(settings)
     ask = TestSendRequest(
-        workspace_id=store.workspace_id,
+        workspace_id=ctx.workspace_id,
         key=key,
         step_id=step,
         to=to,
@@ -346,7 +350,7 @@ def test_send(
         event=properties,
     )
     try:
-        sent = send_test(store.engine, transports, store.catalog, ask, SystemClock().now())
+        sent = send_test(ctx.engine, transports, ctx.catalog, ask, SystemClock().now())
     except TestSendRefused as exc:
         raise ConfigError(f"{key} {step}: {exc}") from exc
     except TransportMissing as exc:

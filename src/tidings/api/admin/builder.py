@@ -27,6 +27,7 @@ from tidings.core.problems import Problem
 from tidings.core.spec import Workflow
 from tidings.core.validate import validate_workflow
 from tidings.errors import SpecInvalid, WorkflowNotFound
+from tidings.runtime.transactions import attempts
 from tidings.storage import browse
 from tidings.storage.drafts import Draft, discard_draft, draft_keys, get_draft, save_draft
 from tidings.storage.people import Role
@@ -217,10 +218,11 @@ def save(key: WorkflowKey, request: Request, raw: RawBody, admin: AdminDep) -> D
     """Keep the text as the workflow's draft, valid or not; the answer says what the validator
     thinks of it. The engine keeps running the published version."""
     source = _text(raw)
-    with admin.engine.begin() as conn:
-        draft = save_draft(
-            conn, admin.workspace_id, key, source, admin.clock.now(), admin.caller.actor
-        )
+    for attempt in attempts(admin.engine):
+        with attempt as conn:
+            draft = save_draft(
+                conn, admin.workspace_id, key, source, admin.clock.now(), admin.caller.actor
+            )
     note_change(request, key, draft=True)
     return _draft_out(draft)
 
@@ -228,9 +230,10 @@ def save(key: WorkflowKey, request: Request, raw: RawBody, admin: AdminDep) -> D
 @router.delete("/workflows/{key}/draft", status_code=204, responses=problems(404))
 def discard(key: WorkflowKey, request: Request, admin: AdminDep) -> None:
     """Throw the draft away; the published version stays as it is."""
-    with admin.engine.begin() as conn:
-        if not discard_draft(conn, admin.workspace_id, key):
-            raise ApiError(404, "Not found", f"no draft of {key!r}")
+    for attempt in attempts(admin.engine):
+        with attempt as conn:
+            if not discard_draft(conn, admin.workspace_id, key):
+                raise ApiError(404, "Not found", f"no draft of {key!r}")
     note_change(request, key, draft=True)
 
 
@@ -238,22 +241,23 @@ def discard(key: WorkflowKey, request: Request, admin: AdminDep) -> None:
 def publish(key: WorkflowKey, request: Request, admin: AdminDep) -> Deployed:
     """Deploy the draft as the workflow's next version and make it active; the draft is then
     gone. Problems come back as 422 and the draft stays."""
-    with admin.engine.begin() as conn:
-        draft = get_draft(conn, admin.workspace_id, key)
-        if draft is None:
-            raise ApiError(404, "Not found", f"no draft of {key!r} to publish")
-        workflow, verdict = _validation(draft.source, key)
-        if workflow is None:
-            errors = [
-                Problem(p.path, p.message, p.hint)
-                for p in verdict.problems
-                if p.severity == "error"
-            ]
-            raise SpecInvalid(f"draft of {key}", errors)
-        _, version, created = deploy_workflow(
-            conn, admin.workspace_id, workflow, draft.source, admin.clock.now()
-        )
-        discard_draft(conn, admin.workspace_id, key)
+    for attempt in attempts(admin.engine):
+        with attempt as conn:
+            draft = get_draft(conn, admin.workspace_id, key)
+            if draft is None:
+                raise ApiError(404, "Not found", f"no draft of {key!r} to publish")
+            workflow, verdict = _validation(draft.source, key)
+            if workflow is None:
+                errors = [
+                    Problem(p.path, p.message, p.hint)
+                    for p in verdict.problems
+                    if p.severity == "error"
+                ]
+                raise SpecInvalid(f"draft of {key}", errors)
+            _, version, created = deploy_workflow(
+                conn, admin.workspace_id, workflow, draft.source, admin.clock.now()
+            )
+            discard_draft(conn, admin.workspace_id, key)
     note_change(request, key, version=version, created_version=created, published=True)
     return Deployed(
         key=workflow.id,

@@ -26,6 +26,7 @@ from tidings.core.state import ContactView
 from tidings.core.validate import validate_workflow
 from tidings.errors import ContactNotFound, SpecInvalid, WorkflowNotFound
 from tidings.runtime.test_sends import workflow_to_test
+from tidings.runtime.transactions import attempts
 from tidings.simulation.scenario import run_scenario
 from tidings.storage import browse
 from tidings.storage.contacts import find_contact, load_contacts
@@ -131,10 +132,11 @@ def create(request: Request, admin: AdminDep, raw: RawBody) -> Deployed:
         raise SpecInvalid("workflow", errors or [Problem("", "not a workflow")])
     # A person named to approve who cannot decide here would wait the step out.
     problems = [*problems, *member_problems(workflow, members)]
-    with admin.engine.begin() as conn:
-        _, version, created = deploy_workflow(
-            conn, admin.workspace_id, workflow, source, admin.clock.now()
-        )
+    for attempt in attempts(admin.engine):
+        with attempt as conn:
+            _, version, created = deploy_workflow(
+                conn, admin.workspace_id, workflow, source, admin.clock.now()
+            )
     note_change(request, workflow.id, version=version, created_version=created)
     warnings = [{"path": p.path, "message": p.message, "hint": p.hint} for p in problems]
     return Deployed(
@@ -165,8 +167,9 @@ def get_one(key: WorkflowKey, admin: AdminDep) -> WorkflowDetail:
 
 
 def _set(key: WorkflowKey, admin: AdminDep, status: WorkflowStatus) -> WorkflowOut:
-    with admin.engine.begin() as conn:
-        set_status(conn, admin.workspace_id, key, status, admin.clock.now())
+    for attempt in attempts(admin.engine):
+        with attempt as conn:
+            set_status(conn, admin.workspace_id, key, status, admin.clock.now())
     row = _find(admin, key)
     return WorkflowOut(key=row.key, name=row.name, status=row.status, version=row.current_version)
 
