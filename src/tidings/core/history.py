@@ -108,6 +108,12 @@ def history_need(spec: Workflow) -> HistoryNeed | None:
     )
 
 
+def rules_need(spec: Workflow) -> HistoryNeed | None:
+    """The events all of a workflow version's rules read, those the database adds up
+    included: what a copy of the database must hold for them to mean the same there."""
+    return need_of_rules(inner for rule in workflow_rules(spec) for inner in rules_of(rule))
+
+
 def join_needs(needs: Iterable[HistoryNeed | None]) -> HistoryNeed | None:
     """What all these needs read together."""
     joined: HistoryNeed | None = None

@@ -29,7 +29,7 @@ from sqlalchemy import Connection, Engine
 from tidings.clock import VirtualClock
 from tidings.core.duration import format_days
 from tidings.core.errors import ConditionSyntaxError
-from tidings.core.history import history_need, join_needs, need_of_rules, rules_of
+from tidings.core.history import join_needs, need_of_rules, rules_need, rules_of
 from tidings.core.scoring import values
 from tidings.core.spec import InactivityTrigger, Workflow
 from tidings.delivery.settings import DeliverySettings
@@ -259,7 +259,8 @@ def _lookback(
     of the behaviour rules of the workflows under test and of the segments, and the
     longest inactivity trigger (the last event before its quiet spell is enough); None
     when a rule reads all time. Events older than that change nothing, so are not copied."""
-    needs = [history_need(w) for w in workflows]
+    # Every rule's events, summed or not: the copy's database adds up the summed ones.
+    needs = [rules_need(w) for w in workflows]
     for segment in list_segments(dst, workspace_id):
         try:
             needs.append(need_of_rules(rules_of(segment.parsed)))
