@@ -2126,6 +2126,11 @@ export interface components {
              */
             days: number;
             /**
+             * Draft
+             * @default false
+             */
+            draft: boolean;
+            /**
              * Sample
              * @description contacts, at random
              * @default 500
@@ -7646,6 +7651,15 @@ export interface operations {
             };
             /** @description Not found in this workspace */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Understood but not valid: `errors` gives the path of each problem */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
 from tidings.api.admin.deps import AdminDep
+from tidings.api.admin.moves import draft_spec
 from tidings.api.admin.views import WorkflowKey
 from tidings.api.audit import note_unchanged
 from tidings.api.auth import requires
@@ -25,6 +26,7 @@ from tidings.errors import ConfigError, WorkflowNotFound
 from tidings.runtime.dry_run import Limits, Sample, dry_run
 from tidings.runtime.dry_summary import DryRunSummary
 from tidings.storage import browse
+from tidings.storage.drafts import get_draft
 from tidings.storage.people import Role
 from tidings.storage.workflows import version_sources
 from tidings.storage.workspaces import report_time
@@ -44,14 +46,18 @@ class DryRunIn(BaseModel):
     since: str = Field("30d", max_length=16, description="replay the events of this long ago")
     days: float = Field(7, ge=0, le=API_LIMITS.days, description="virtual days after")
     seed: int = Field(7, ge=0, le=2**31 - 1)
+    #: Run the builder's unpublished draft of the workflow instead of its live version: the
+    #: publish dialog's "on your contacts" before anything is published.
+    draft: bool = False
 
 
-@router.post("/{key}/dry-run", response_model=DryRunSummary, responses=problems(400, 404, 429))
+@router.post("/{key}/dry-run", response_model=DryRunSummary, responses=problems(400, 404, 422, 429))
 def dry_run_workflow(
     key: WorkflowKey, body: DryRunIn, admin: AdminDep, request: Request
 ) -> DryRunSummary:
     """Replay a sample of the workspace's contacts and their recent events through the
-    workflow's current version, with the workspace's policies, scoring model and segments;
+    workflow's current version (or, with `draft`, its unpublished draft), with the
+    workspace's policies, scoring model and segments;
     per step: reached, sent, deferred and dropped by each policy, arms taken."""
     note_unchanged(request)  # a dry run changes nothing: nothing for the audit trail
     try:
@@ -59,13 +65,22 @@ def dry_run_workflow(
     except ValueError as exc:
         raise ConfigError(f"since: {exc}") from exc
     with admin.engine.connect() as conn:
-        row = browse.get_workflow(conn, admin.workspace_id, key)
-        if row is None:
-            raise WorkflowNotFound(f"no workflow {key!r} in this workspace")
-        spec = admin.catalog.version(conn, row.id, row.current_version)
-        version = (row.current_version, row.current_version)
-        source = version_sources(conn, admin.workspace_id, key, version).get(row.current_version)
         now = report_time(conn, admin.workspace_id, admin.clock.now())
+        if body.draft:
+            draft = get_draft(conn, admin.workspace_id, key)
+            source = None if draft is None else draft.source
+        else:
+            row = browse.get_workflow(conn, admin.workspace_id, key)
+            if row is None:
+                raise WorkflowNotFound(f"no workflow {key!r} in this workspace")
+            spec = admin.catalog.version(conn, row.id, row.current_version)
+            version = (row.current_version, row.current_version)
+            source = version_sources(conn, admin.workspace_id, key, version).get(
+                row.current_version
+            )
+    if body.draft:
+        # Read exactly as publishing will read it (the migration dry run does the same).
+        spec = draft_spec(admin, key)
     if not _RUNNING.acquire(blocking=False):
         raise ApiError(429, "Busy", "another dry run is running; try again when it is done")
     try:

@@ -80,7 +80,8 @@ def _out(plan: MovePlan, applied: bool) -> MigrationOut:
     )
 
 
-def _draft_spec(admin: AdminDep, key: str) -> Workflow:
+def draft_spec(admin: AdminDep, key: str) -> Workflow:
+    """The draft of `key` read as publishing reads it: 404 without a draft, 422 if invalid."""
     with admin.engine.connect() as conn:
         draft = get_draft(conn, admin.workspace_id, key)
     if draft is None:
@@ -105,7 +106,7 @@ def plan_migration(
     """The dry run: where each journey waiting in an older version would go on the current
     version (same step id, or as the map says), and which would stay and why. Nothing
     changes."""
-    new = _draft_spec(admin, key) if body.draft else None
+    new = draft_spec(admin, key) if body.draft else None
     plan = moves.plan(
         admin.engine, admin.clock, admin.catalog, admin.workspace_id, key, dict(body.map), new
     )
