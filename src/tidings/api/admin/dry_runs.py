@@ -26,7 +26,6 @@ from tidings.errors import ConfigError, WorkflowNotFound
 from tidings.runtime.dry_run import Limits, Sample, dry_run
 from tidings.runtime.dry_summary import DryRunSummary
 from tidings.storage import browse
-from tidings.storage.drafts import get_draft
 from tidings.storage.people import Role
 from tidings.storage.workflows import version_sources
 from tidings.storage.workspaces import report_time
@@ -66,10 +65,7 @@ def dry_run_workflow(
         raise ConfigError(f"since: {exc}") from exc
     with admin.engine.connect() as conn:
         now = report_time(conn, admin.workspace_id, admin.clock.now())
-        if body.draft:
-            draft = get_draft(conn, admin.workspace_id, key)
-            source = None if draft is None else draft.source
-        else:
+        if not body.draft:
             row = browse.get_workflow(conn, admin.workspace_id, key)
             if row is None:
                 raise WorkflowNotFound(f"no workflow {key!r} in this workspace")
@@ -80,7 +76,7 @@ def dry_run_workflow(
             )
     if body.draft:
         # Read exactly as publishing will read it (the migration dry run does the same).
-        spec = draft_spec(admin, key)
+        spec, source = draft_spec(admin, key)
     if not _RUNNING.acquire(blocking=False):
         raise ApiError(429, "Busy", "another dry run is running; try again when it is done")
     try:
