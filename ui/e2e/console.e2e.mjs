@@ -170,6 +170,9 @@ try {
   const summary = page.getByRole("region", { name: "Publish summary" });
   await summary.waitFor();
   check((await summary.textContent()).includes("the validator accepts it"), "publishing first shows a summary");
+  const dryRun = summary.getByTestId("publish-dry-run");
+  await dryRun.waitFor();
+  check(/Of \d+ contacts .* would enter/.test(await dryRun.textContent()), "the summary dry-runs the draft on the workspace's contacts");
   await shot("10-builder-publish-summary");
   await summary.getByRole("button", { name: "Publish now" }).click();
   await page.getByText("Published as version 1.").waitFor();
@@ -207,6 +210,23 @@ try {
   await page.getByRole("button", { name: "Resume" }).click();
   await page.locator(".pill--active").waitFor();
   check(true, "pause and resume from the workflow's page");
+
+  // A third version while the shopper waits in version 2: the summary shows the move plan,
+  // and "move them" publishes, then moves the waiting contact onto the new version.
+  await page.goto(`${BASE}/workflows/cart_builder/edit`);
+  await page.getByRole("tab", { name: "YAML" }).click();
+  await yamlView.fill((await yamlView.inputValue()).replace("for: 30m", "for: 45m"));
+  await page.getByTestId("node-wait").filter({ hasText: "for 45m" }).waitFor();
+  await page.getByRole("button", { name: "Publish…" }).click();
+  const plan = summary.getByTestId("move-plan");
+  await plan.waitFor();
+  check((await plan.textContent()).includes("2waitwait1"), `the summary shows who would move where (${await plan.textContent()})`);
+  check(await summary.getByRole("radio", { name: "Leave them on their version (default)" }).isChecked(), "leaving them is the default");
+  await summary.getByRole("radio", { name: "Move them" }).check();
+  await shot("11b-builder-move-plan");
+  await summary.getByRole("button", { name: "Publish and move them" }).click();
+  await page.getByText(/Published as version 3\. Moved 1 waiting contact onto it/).waitFor();
+  check(true, "publishing with 'move them' moves the waiting contact onto version 3");
 
   // A viewer may look, but the server refuses their publish.
   const viewer = await browser.newPage({ viewport: { width: 1280, height: 800 } });

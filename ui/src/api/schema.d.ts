@@ -1058,7 +1058,8 @@ export interface paths {
         /**
          * Dry Run Workflow
          * @description Replay a sample of the workspace's contacts and their recent events through the
-         *     workflow's current version, with the workspace's policies, scoring model and segments;
+         *     workflow's current version (or, with `draft`, its unpublished draft), with the
+         *     workspace's policies, scoring model and segments;
          *     per step: reached, sent, deferred and dropped by each policy, arms taken.
          */
         post: operations["dry_run_workflow_api_workflows__key__dry_run_post"];
@@ -2125,6 +2126,11 @@ export interface components {
              * @default 7
              */
             days: number;
+            /**
+             * Draft
+             * @default false
+             */
+            draft: boolean;
             /**
              * Sample
              * @description contacts, at random
@@ -7646,6 +7652,15 @@ export interface operations {
             };
             /** @description Not found in this workspace */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Understood but not valid: `errors` gives the path of each problem */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -1,7 +1,7 @@
 // The builder: edit a workflow on the canvas or as YAML, validated by the server as you go,
 // saved as a draft as you go, and published only when you say so.
 import { useQuery, useQueryClient } from "@tanstack/react-query";
-import { useCallback, useEffect, useMemo, useRef, useState } from "react";
+import { lazy, Suspense, useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { Link } from "wouter";
 import { api, unwrap } from "../api/client";
 import { ApiError, describe } from "../api/problem";
@@ -21,6 +21,9 @@ import { nodeOf, type ProblemOut } from "../builder/problems";
 import { STEP_LABELS, type Spec } from "../canvas/graph";
 import { StepIcon } from "../canvas/StepIcon";
 import "../styles/builder.css";
+
+// The dialog's dry run and move plan: a chunk of its own, loaded when the dialog opens.
+const PublishPreview = lazy(() => import("../builder/PublishPreview"));
 
 /** The builder's state: the text (what is saved) and the last spec it could be read as. */
 export interface Editing {
@@ -115,7 +118,10 @@ function Builder({
   const [publishing, setPublishing] = useState<string | null>(null);
   const [publishError, setPublishError] = useState<string | null>(null);
   const [version, setVersion] = useState<number | null>(published);
-  const [summary, setSummary] = useState<{ diff: string } | null>(null);
+  // The diff shown, and whether a draft (rather than the live version) is what publishes.
+  const [summary, setSummary] = useState<{ diff: string; draft: boolean } | null>(null);
+  // Move the journeys waiting in older versions onto the new one after publishing.
+  const [moveWaiting, setMoveWaiting] = useState(false);
   const clip = useRef<Clip | null>(null);
   const lastSaved = useRef(initial);
   // Whether the server holds a draft of this workflow (publishing drops it).
@@ -187,13 +193,14 @@ function Builder({
   const review = async () => {
     setPublishError(null);
     setPublishing(null);
+    setMoveWaiting(false);
     const unsaved = await save(editing.source);
     if (unsaved) {
       setPublishError(`The draft could not be saved, so nothing can be published: ${unsaved}`);
       return;
     }
     if (version === null || !hasDraft.current) {
-      setSummary({ diff: "" });
+      setSummary({ diff: "", draft: hasDraft.current });
       return;
     }
     try {
@@ -202,7 +209,7 @@ function Builder({
           params: { path: { key: workflowKey }, query: { from: String(version), to: "draft" } },
         }),
       );
-      setSummary({ diff: diff.diff });
+      setSummary({ diff: diff.diff, draft: true });
     } catch (error) {
       setPublishError(describe(error));
     }
@@ -226,7 +233,19 @@ function Builder({
       lastSaved.current = editing.source;
       hasDraft.current = false;
       setVersion(done.version);
-      setPublishing(done.created_version ? `Published as version ${done.version}.` : `Nothing changed: version ${done.version} is live.`);
+      let said = done.created_version ? `Published as version ${done.version}.` : `Nothing changed: version ${done.version} is live.`;
+      if (moveWaiting && done.created_version) {
+        // Published already: a failed move leaves everyone on their version, and says so.
+        try {
+          const moved = await unwrap(
+            api.POST("/api/workflows/{key}/migration/apply", { params: { path: { key: workflowKey } }, body: { map: {}, draft: false } }),
+          );
+          said += ` Moved ${moved.moved.toLocaleString()} waiting contact${moved.moved === 1 ? "" : "s"} onto it; ${moved.stranded.toLocaleString()} stayed on their version.`;
+        } catch (error) {
+          setPublishError(`Published as version ${done.version}, but the waiting contacts were not moved: ${describe(error)}`);
+        }
+      }
+      setPublishing(said);
       void queries.invalidateQueries({ queryKey: ["workflows"] });
       void queries.invalidateQueries({ queryKey: ["workflow", workflowKey] });
     } catch (error) {
@@ -328,7 +347,7 @@ function Builder({
             {steps.length} step{steps.length === 1 ? "" : "s"};{" "}
             {errors ? `${errors} problem${errors === 1 ? "" : "s"} to fix first (the server will refuse)` : "the validator accepts it"}
             {warnings ? `, ${warnings} warning${warnings === 1 ? "" : "s"}` : ""}. New contacts start on the new version;
-            journeys already running stay on theirs.
+            journeys already running stay on theirs unless you move them.
           </p>
           {version !== null && (
             <pre className="versions__diff" data-testid="publish-diff">
@@ -342,9 +361,20 @@ function Builder({
                 : `No change from version ${version}.`}
             </pre>
           )}
+          {(summary.draft || version !== null) && (
+            <Suspense fallback={<p className="muted">Loading the dry run…</p>}>
+              <PublishPreview
+                workflowKey={workflowKey}
+                draft={summary.draft}
+                live={version !== null}
+                move={moveWaiting}
+                onMove={setMoveWaiting}
+              />
+            </Suspense>
+          )}
           <div className="publish-summary__actions">
             <button type="button" className="button button--primary" onClick={() => void publish()}>
-              Publish now
+              {moveWaiting ? "Publish and move them" : "Publish now"}
             </button>
             <button type="button" className="button" onClick={() => setSummary(null)}>
               Keep editing

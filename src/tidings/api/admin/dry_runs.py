@@ -15,6 +15,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
 from tidings.api.admin.deps import AdminDep
+from tidings.api.admin.moves import draft_spec
 from tidings.api.admin.views import WorkflowKey
 from tidings.api.audit import note_unchanged
 from tidings.api.auth import requires
@@ -44,14 +45,18 @@ class DryRunIn(BaseModel):
     since: str = Field("30d", max_length=16, description="replay the events of this long ago")
     days: float = Field(7, ge=0, le=API_LIMITS.days, description="virtual days after")
     seed: int = Field(7, ge=0, le=2**31 - 1)
+    #: Run the builder's unpublished draft of the workflow instead of its live version: the
+    #: publish dialog's "on your contacts" before anything is published.
+    draft: bool = False
 
 
-@router.post("/{key}/dry-run", response_model=DryRunSummary, responses=problems(400, 404, 429))
+@router.post("/{key}/dry-run", response_model=DryRunSummary, responses=problems(400, 404, 422, 429))
 def dry_run_workflow(
     key: WorkflowKey, body: DryRunIn, admin: AdminDep, request: Request
 ) -> DryRunSummary:
     """Replay a sample of the workspace's contacts and their recent events through the
-    workflow's current version, with the workspace's policies, scoring model and segments;
+    workflow's current version (or, with `draft`, its unpublished draft), with the
+    workspace's policies, scoring model and segments;
     per step: reached, sent, deferred and dropped by each policy, arms taken."""
     note_unchanged(request)  # a dry run changes nothing: nothing for the audit trail
     try:
@@ -59,13 +64,19 @@ def dry_run_workflow(
     except ValueError as exc:
         raise ConfigError(f"since: {exc}") from exc
     with admin.engine.connect() as conn:
-        row = browse.get_workflow(conn, admin.workspace_id, key)
-        if row is None:
-            raise WorkflowNotFound(f"no workflow {key!r} in this workspace")
-        spec = admin.catalog.version(conn, row.id, row.current_version)
-        version = (row.current_version, row.current_version)
-        source = version_sources(conn, admin.workspace_id, key, version).get(row.current_version)
         now = report_time(conn, admin.workspace_id, admin.clock.now())
+        if not body.draft:
+            row = browse.get_workflow(conn, admin.workspace_id, key)
+            if row is None:
+                raise WorkflowNotFound(f"no workflow {key!r} in this workspace")
+            spec = admin.catalog.version(conn, row.id, row.current_version)
+            version = (row.current_version, row.current_version)
+            source = version_sources(conn, admin.workspace_id, key, version).get(
+                row.current_version
+            )
+    if body.draft:
+        # Read exactly as publishing will read it (the migration dry run does the same).
+        spec, source = draft_spec(admin, key)
     if not _RUNNING.acquire(blocking=False):
         raise ApiError(429, "Busy", "another dry run is running; try again when it is done")
     try:

@@ -80,12 +80,14 @@ def _out(plan: MovePlan, applied: bool) -> MigrationOut:
     )
 
 
-def _draft_spec(admin: AdminDep, key: str) -> Workflow:
+def draft_spec(admin: AdminDep, key: str) -> tuple[Workflow, str]:
+    """The draft of `key` read as publishing reads it, and its text: 404 without a draft,
+    422 with the validator's errors when publishing it would be refused."""
     with admin.engine.connect() as conn:
         draft = get_draft(conn, admin.workspace_id, key)
     if draft is None:
         raise ApiError(
-            404, "Not found", f"no draft of {key!r}; drop `draft` to plan on the live version"
+            404, "Not found", f"no draft of {key!r}; drop `draft` to use the live version"
         )
     # Read exactly as publishing will read it, so the plan is the one publishing makes.
     workflow, verdict = _validation(draft.source, key)
@@ -95,7 +97,7 @@ def _draft_spec(admin: AdminDep, key: str) -> Workflow:
         ]
         raise SpecInvalid(f"draft of {key}", errors)
     assert isinstance(workflow, Workflow)
-    return workflow
+    return workflow, draft.source
 
 
 @router.post("/{key}/migration", response_model=MigrationOut, responses=problems(400, 404, 422))
@@ -105,7 +107,7 @@ def plan_migration(
     """The dry run: where each journey waiting in an older version would go on the current
     version (same step id, or as the map says), and which would stay and why. Nothing
     changes."""
-    new = _draft_spec(admin, key) if body.draft else None
+    new = draft_spec(admin, key)[0] if body.draft else None
     plan = moves.plan(
         admin.engine, admin.clock, admin.catalog, admin.workspace_id, key, dict(body.map), new
     )
