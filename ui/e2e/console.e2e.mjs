@@ -131,7 +131,15 @@ try {
   check(true, "the draft saves itself");
 
   // Adding on a line: click it, then drop a step; Ctrl+Z takes it away again.
-  await page.locator('[data-testid^="rf__edge-wait->send#"]').first().dispatchEvent("click");
+  const waitToSend = page.locator('[data-testid^="rf__edge-wait->send#"]').first();
+  try {
+    await waitToSend.waitFor({ state: "attached", timeout: 20_000 });
+  } catch {
+    const now = await page.locator(".react-flow__edge").evaluateAll((els) => els.map((e) => e.dataset.testid));
+    const nodes = await page.locator(".react-flow__node").evaluateAll((els) => els.map((e) => e.dataset.testid));
+    throw new Error(`the wait → send line is gone after the save; lines: ${now.join(", ")}; nodes: ${nodes.join(", ")}`);
+  }
+  await waitToSend.dispatchEvent("click");
   await page.getByText("Drop a step to add it on this line.").waitFor();
   await page.getByTestId("palette-update").dragTo(canvas, { targetPosition: { x: 60, y: 300 } });
   await page.getByTestId("node-update").waitFor();

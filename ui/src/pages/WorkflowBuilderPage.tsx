@@ -17,6 +17,7 @@ import {
   toYaml,
   type Clip,
 } from "../builder/model";
+import { inTurn, type Line } from "../builder/inTurn";
 import { nodeOf, type ProblemOut } from "../builder/problems";
 import { STEP_LABELS, type Spec } from "../canvas/graph";
 import { StepIcon } from "../canvas/StepIcon";
@@ -148,9 +149,10 @@ function Builder({
     return () => window.clearTimeout(timer);
   }, [editing.source]);
 
-  // Autosave: the draft, valid or not, shortly after the last change.
-  const save = useCallback(
-    /** Save the text as the draft; the reason when it could not be saved. */
+  // Autosave: the draft, valid or not, shortly after the last change. One save at a time:
+  // on a slow server an older save could otherwise land after a newer one and leave the
+  // server holding the older text while the page says "All changes saved".
+  const saveNow = useCallback(
     async (source: string): Promise<string | null> => {
       if (source === lastSaved.current) return null;
       setSaveState("saving");
@@ -169,6 +171,10 @@ function Builder({
     },
     [workflowKey],
   );
+  /** Save the text as the draft, after any save still on its way; the reason when it
+   * could not be saved. */
+  const saving = useRef<Line["current"]>(Promise.resolve());
+  const save = useCallback((source: string) => inTurn(saving, () => saveNow(source)), [saveNow]);
   useEffect(() => {
     if (editing.source === lastSaved.current) return;
     setSaveState("unsaved");
