@@ -60,6 +60,10 @@ function Canvas({ spec, problems, selected, onSelect, onChange, onOpen, focusRef
     data: { ...node, problems: grouped.get(node.id) ?? [] },
     width: NODE_WIDTH,
     height: NODE_HEIGHT,
+    // Every render makes these node objects afresh; a node given without `measured` has
+    // its handles forgotten and is measured again, and until that lands its lines are not
+    // drawn (a busy browser showed a canvas with no lines at all). Nodes are this size.
+    measured: { width: NODE_WIDTH, height: NODE_HEIGHT },
     selected: chosen.has(node.id),
     deletable: node.id !== TRIGGER_ID && node.id !== END_ID,
     draggable: node.id !== END_ID,

@@ -76,6 +76,9 @@ export function FlowCanvas({
       // changes, and fit-view and the minimap need a size before the first paint.
       width: NODE_WIDTH,
       height: NODE_HEIGHT,
+      // Kept across renders (the figures refresh makes new node objects): without it the
+      // handles are forgotten and the lines vanish until each node is measured again.
+      measured: { width: NODE_WIDTH, height: NODE_HEIGHT },
       draggable: false,
       connectable: false,
     }));
