@@ -211,7 +211,9 @@ class Simulation:
         with self.engine.connect() as conn:
             self._learn_contacts(conn, {m.contact_id for m in sent})
         self.totals.delivered += len(sent)
-        for message in sent:
+        # In id order, not the order the sending threads finished in: each answer draws
+        # from the one random stream, so the run must not depend on thread timing.
+        for message in sorted(sent, key=lambda m: m.id):
             person = self._person_of_contact.get(message.contact_id)
             if person is None or message.channel != MessageChannel.EMAIL:
                 continue
