@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -65,6 +66,16 @@ def seed(database: str) -> None:
         calls.append(Incoming(f"{user}-2", user, "signed_up", clock.now()))
     ingest(engine, workspace_id, calls, clock, Catalog())
     engine.dispose()
+
+
+def _replay(
+    tmp_path: Path, database: str, lines: Sequence[object]
+) -> tuple[Path, subprocess.CompletedProcess[str]]:
+    """Write `lines` as an events file and dry-run welcome.yaml on it."""
+    events = tmp_path / "events.ndjson"
+    events.write_text("\n".join(json.dumps(line) for line in lines) + "\n")
+    command = ("workflows", "simulate", "welcome.yaml", "--events", str(events))
+    return events, tidings(*command, "--database", database, cwd=tmp_path)
 
 
 def test_a_dry_run_on_the_workspaces_contacts_kept_and_reported(tmp_path: Path) -> None:
@@ -132,18 +143,7 @@ def test_an_events_file_with_a_bad_line(tmp_path: Path) -> None:
             "timestamp": "2026-03-02T10:02:00Z",
         },
     ]
-    events = tmp_path / "events.ndjson"
-    events.write_text("\n".join(json.dumps(line) for line in lines) + "\n")
-    result = tidings(
-        "workflows",
-        "simulate",
-        "welcome.yaml",
-        "--events",
-        str(events),
-        "--database",
-        database,
-        cwd=tmp_path,
-    )
+    events, result = _replay(tmp_path, database, lines)
     assert result.returncode == 0, result.stderr
     assert f"{events}: line 2.event: track needs the event's name" in result.stderr
     assert "2 events replayed, 1 refused" in result.stdout
@@ -162,18 +162,7 @@ def test_an_events_file_spanning_decades_is_refused_naming_the_line(tmp_path: Pa
         {"type": "track", "userId": "cy", "event": "paid", "timestamp": "2026-03-03"},
         {"type": "track", "userId": "cy", "event": "paid", "timestamp": "2062-03-03"},
     ]
-    events = tmp_path / "events.ndjson"
-    events.write_text("\n".join(json.dumps(line) for line in lines) + "\n")
-    result = tidings(
-        "workflows",
-        "simulate",
-        "welcome.yaml",
-        "--events",
-        str(events),
-        "--database",
-        database,
-        cwd=tmp_path,
-    )
+    _, result = _replay(tmp_path, database, lines)
     assert result.returncode != 0
     message = " ".join(result.stderr.split())
     assert "line 3 of the file is at 2062-03-03 00:00" in message

@@ -17,7 +17,7 @@ const TEST_TO = need("CONSOLE_TEST_TO");
 const browser = await launch(SHOTS);
 const problems = [];
 try {
-  const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   // A 422 is the server's answer to the unfinished condition typed below, shown at its field.
   page.on("console", (message) => {
     if (message.type() === "error" && !/status of (401|422)/.test(message.text())) problems.push(message.text());

@@ -50,7 +50,7 @@ function ContactPicker({ chosen, onChoose }: { chosen: Chosen | null; onChoose: 
         Render for
       </label>
       {chosen ? (
-        <p className="preview__chosen">
+        <p className="template-preview__chosen">
           <span>{chosen.label}</span>{" "}
           <button type="button" className="button button--ghost" onClick={() => onChoose(null)}>
             Change
@@ -69,7 +69,7 @@ function ContactPicker({ chosen, onChoose }: { chosen: Chosen | null; onChoose: 
           {found.isError && <p className="form__problem">{describe(found.error)}</p>}
           {found.data && found.data.length === 0 && <p className="form__hint">No contact matches.</p>}
           {found.data && found.data.length > 0 && (
-            <ul className="preview__results" aria-label="Contacts found">
+            <ul className="template-preview__results" aria-label="Contacts found">
               {found.data.map((c) => {
                 const label = c.email ?? c.user_id ?? c.phone ?? `contact ${c.id}`;
                 return (
@@ -127,7 +127,7 @@ export function TemplatePreview({ workflowKey, stepId, templateName, channel, te
   const shown = rendered.data;
   const isEmail = channel === "email";
   return (
-    <section className="preview" aria-label="Preview and test">
+    <section className="template-preview" aria-label="Preview and test">
       <h3 className="field__label">Preview</h3>
       <ContactPicker chosen={contact} onChoose={setContact} />
       <div className="form__row">
@@ -144,7 +144,7 @@ export function TemplatePreview({ workflowKey, stepId, templateName, channel, te
         {"error" in read && <p className="form__problem">{read.error}</p>}
       </div>
       {isEmail && (
-        <div className="preview__widths" role="group" aria-label="Width">
+        <div className="template-preview__widths" role="group" aria-label="Width">
           {(Object.keys(WIDTHS) as Width[]).map((w) => (
             <button
               key={w}
@@ -164,30 +164,30 @@ export function TemplatePreview({ workflowKey, stepId, templateName, channel, te
         </p>
       )}
       {shown && !rendered.isError && (
-        <div className="preview__message" aria-busy={rendered.isFetching || undefined}>
+        <div className="template-preview__message" aria-busy={rendered.isFetching || undefined}>
           {shown.subject !== null && (
-            <p className="preview__subject">
+            <p className="template-preview__subject">
               <span className="muted">Subject:</span> <span data-testid="preview-subject">{shown.subject}</span>
             </p>
           )}
           {isEmail && shown.html !== null ? (
             <iframe
               title="Rendered email"
-              className="preview__frame"
+              className="template-preview__frame"
               sandbox=""
               referrerPolicy="no-referrer"
               srcDoc={previewDocument(shown.html)}
               style={{ width: WIDTHS[width] }}
             />
           ) : (
-            <pre className="preview__text" data-testid="preview-text">
+            <pre className="template-preview__text" data-testid="preview-text">
               {shown.text ?? ""}
             </pre>
           )}
         </div>
       )}
       <form
-        className="preview__test"
+        className="template-preview__test"
         onSubmit={(e) => {
           e.preventDefault();
           if (to.trim()) testSend.mutate();
@@ -196,7 +196,7 @@ export function TemplatePreview({ workflowKey, stepId, templateName, channel, te
         <label className="field__label" htmlFor={`${ids}-to`}>
           Send a test to
         </label>
-        <div className="preview__row">
+        <div className="template-preview__row">
           <input
             id={`${ids}-to`}
             className="input"
