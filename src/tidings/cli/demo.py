@@ -1,4 +1,4 @@
-"""`tidings demo`: the whole product on a simulated store, in well under a minute."""
+"""`tidings demo`: the whole product on a simulated store, in about a minute."""
 
 from __future__ import annotations
 
