@@ -303,26 +303,6 @@ def test_erasure_deletes_everything_and_keeps_only_hashes(store: Store, api: Api
         assert not suppressed(conn, store.workspace_id, [("email", "stays@example.com")])
 
 
-def test_simulate_a_workflow_before_it_meets_real_contacts(store: Store, api: Api) -> None:
-    cart = (Path(__file__).parents[3] / "examples" / "workflows" / "cart_recovery.yaml").read_text()
-    api.admin("POST", "/api/workflows", content=cart)
-    result = api.admin(
-        "POST", "/api/workflows/cart_recovery/simulate", params={"contacts": 300, "days": 4}
-    )
-    assert result.status_code == 200
-    body = result.json()
-    assert body["stats"]["entered"] > 0 and body["messages"] > 0
-    assert [s["step_id"] for s in body["stats"]["steps"]][:3] == ["holdout", "wait_1h", "reminder"]
-    # the dry run touched nothing real
-    assert api.admin("GET", "/api/contacts").json() == []
-    assert (
-        api.admin(
-            "POST", "/api/workflows/cart_recovery/simulate", params={"contacts": 10**6}
-        ).status_code
-        == 400
-    )
-
-
 def test_segments_defined_previewed_paged_and_exported(store: Store, api: Api) -> None:
     for n, plan in enumerate(["pro", "pro", "free"]):
         api.track({"userId": f"u{n}", "event": "signed_up", "properties": {"plan": plan}})

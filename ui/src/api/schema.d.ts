@@ -1194,26 +1194,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/workflows/{key}/simulate": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Simulate
-         * @description Run the current version on a simulated store (its own scratch database); nothing is sent.
-         */
-        post: operations["simulate_api_workflows__key__simulate_post"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/api/workflows/{key}/stats": {
         parameters: {
             query?: never;
@@ -3054,21 +3034,6 @@ export interface components {
             email: string;
             /** Name */
             name: string;
-        };
-        /**
-         * SimulationOut
-         * @description A dry run's figures: what the workflow would have done to a simulated store.
-         */
-        SimulationOut: {
-            /** Contacts */
-            contacts: number;
-            /** Days */
-            days: number;
-            /** Events */
-            events: number;
-            /** Messages */
-            messages: number;
-            stats: components["schemas"]["WorkflowFigures"];
         };
         /**
          * StepFigures
@@ -8127,79 +8092,6 @@ export interface operations {
             };
             /** @description Understood but not valid: `errors` gives the path of each problem */
             422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Internal error: `request_id` is in the server's log */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    simulate_api_workflows__key__simulate_post: {
-        parameters: {
-            query?: {
-                /** @description simulated contacts */
-                contacts?: number;
-                /** @description virtual days */
-                days?: number;
-                seed?: number;
-            };
-            header?: never;
-            path: {
-                key: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["SimulationOut"];
-                };
-            };
-            /** @description Invalid request: `errors` gives the path of each mistake */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No key or session, or an unknown, revoked or expired one */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The caller's role may not do this, or a session's CSRF token is missing */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not found in this workspace */
-            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import tempfile
 from datetime import date, datetime
 from typing import Any
 
@@ -27,10 +26,8 @@ from tidings.core.validate import validate_workflow
 from tidings.errors import ContactNotFound, SpecInvalid, WorkflowNotFound
 from tidings.runtime.test_sends import workflow_to_test
 from tidings.runtime.transactions import attempts
-from tidings.simulation.scenario import run_scenario
 from tidings.storage import browse
 from tidings.storage.contacts import find_contact, load_contacts
-from tidings.storage.engine import create_engine
 from tidings.storage.events import recent_event_names
 from tidings.storage.forms import form_fields
 from tidings.storage.people import Role, list_members
@@ -241,45 +238,6 @@ def enrollments(
             limit=limit,
         )
     return [enrollment_out(r) for r in found]
-
-
-class SimulationOut(BaseModel):
-    """A dry run's figures: what the workflow would have done to a simulated store."""
-
-    contacts: int
-    days: float
-    events: int
-    messages: int
-    stats: WorkflowFigures
-
-
-@router.post("/{key}/simulate", response_model=SimulationOut)
-def simulate(
-    key: WorkflowKey,
-    admin: AdminDep,
-    contacts: int = Query(500, ge=10, le=5_000, description="simulated contacts"),
-    days: float = Query(7, ge=0.5, le=60, description="virtual days"),
-    seed: int = Query(7, ge=0, le=2**31 - 1),
-) -> SimulationOut:
-    """Run the current version on a simulated store (its own scratch database); nothing is sent."""
-    row = _find(admin, key)
-    with admin.engine.connect() as conn:
-        spec = admin.catalog.version(conn, row.id, row.current_version)
-    with tempfile.TemporaryDirectory(prefix="tidings-sim-") as folder:
-        engine = create_engine(f"sqlite:///{folder}/simulation.db")
-        try:
-            result = run_scenario(engine, [(spec, "")], contacts=contacts, days=days, seed=seed)
-            with engine.connect() as conn:
-                (figures,) = workflow_figures(conn, result.workspace_id, result.catalog)
-        finally:
-            engine.dispose()
-    return SimulationOut(
-        contacts=contacts,
-        days=days,
-        events=result.totals.events,
-        messages=result.totals.delivered,
-        stats=figures,
-    )
 
 
 class TemplateSource(BaseModel):
