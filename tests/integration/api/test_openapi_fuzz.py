@@ -55,7 +55,6 @@ def test_every_operation_is_fuzzed() -> None:
 
 
 def _fuzz(operation: Any, auth: str) -> None:
-
     @given(case=operation.as_strategy())
     @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
     def call(case: Any) -> None:
