@@ -100,11 +100,23 @@ class SmtpChannel:
 
     def send(self, sender: str, recipient: str, raw: bytes) -> Result:
         """Hand one message to the server."""
-        # The envelope is ASCII: internationalised domains go in their IDNA form.
+        # Internationalised domains go in their IDNA form; a name before the @ that is not
+        # ASCII can only travel with SMTPUTF8 (RFC 6531), which the server must offer.
         sender, recipient = ascii_address(sender), ascii_address(recipient)
+        utf8 = not (sender.isascii() and recipient.isascii())
         for attempt in (1, 2):
             try:
-                self._connection().sendmail(sender, [recipient], raw)
+                client = self._connection()
+                if utf8:
+                    client.ehlo_or_helo_if_needed()
+                    if not client.has_extn("smtputf8"):
+                        return Failed(
+                            f"{recipient if not recipient.isascii() else sender} has characters "
+                            "before the @ that are not ASCII, and the SMTP server does not "
+                            "offer SMTPUTF8 to carry them",
+                            permanent=True,
+                        )
+                client.sendmail(sender, [recipient], raw, mail_options=["SMTPUTF8"] if utf8 else [])
                 return Sent()
             except smtplib.SMTPRecipientsRefused as exc:
                 code, reply = next(iter(exc.recipients.values()))
