@@ -68,10 +68,8 @@ def smtp_server(
     *,
     tls: ssl.SSLContext | None = None,
     credentials: tuple[str, str] | None = None,
-    smtputf8: bool = False,
 ) -> Iterator[tuple[SmtpSink, int]]:
-    """An SMTP server on 127.0.0.1 (STARTTLS with `tls`, AUTH with `credentials`,
-    SMTPUTF8 offered with `smtputf8`)."""
+    """An SMTP server on 127.0.0.1 (STARTTLS with `tls`, AUTH with `credentials`)."""
     sink = SmtpSink()
 
     def authenticate(server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> Any:
@@ -82,7 +80,7 @@ def smtp_server(
         )
         return AuthResult(success=ok, handled=False)
 
-    options: dict[str, Any] = {"enable_SMTPUTF8": smtputf8}
+    options: dict[str, Any] = {}
     if credentials is not None:
         options.update(authenticator=authenticate, auth_require_tls=tls is not None)
     if tls is not None:

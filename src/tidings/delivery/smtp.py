@@ -100,23 +100,21 @@ class SmtpChannel:
 
     def send(self, sender: str, recipient: str, raw: bytes) -> Result:
         """Hand one message to the server."""
-        # Internationalised domains go in their IDNA form; a name before the @ that is not
-        # ASCII can only travel with SMTPUTF8 (RFC 6531), which the server must offer.
+        # The envelope is ASCII: internationalised domains go in their IDNA form. A name
+        # before the @ that is not ASCII would need SMTPUTF8, which Tidings does not ask for
+        # (the preparers drop such addresses first); smtplib would raise mid-transaction and
+        # leave the connection to fail the next message, so it is refused here too.
         sender, recipient = ascii_address(sender), ascii_address(recipient)
-        utf8 = not (sender.isascii() and recipient.isascii())
+        for address in (sender, recipient):
+            if not address.isascii():
+                return Failed(
+                    f"{address} has non-ASCII characters before the @, which Tidings cannot "
+                    "send to",
+                    permanent=True,
+                )
         for attempt in (1, 2):
             try:
-                client = self._connection()
-                if utf8:
-                    client.ehlo_or_helo_if_needed()
-                    if not client.has_extn("smtputf8"):
-                        return Failed(
-                            f"{recipient if not recipient.isascii() else sender} has characters "
-                            "before the @ that are not ASCII, and the SMTP server does not "
-                            "offer SMTPUTF8 to carry them",
-                            permanent=True,
-                        )
-                client.sendmail(sender, [recipient], raw, mail_options=["SMTPUTF8"] if utf8 else [])
+                self._connection().sendmail(sender, [recipient], raw)
                 return Sent()
             except smtplib.SMTPRecipientsRefused as exc:
                 code, reply = next(iter(exc.recipients.values()))
