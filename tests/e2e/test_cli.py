@@ -364,3 +364,21 @@ def test_command_groups_are_plural_and_the_singular_spellings_still_work(tmp_pat
         assert (old.returncode, old.stdout) == (new.returncode, new.stdout) == (0, new.stdout)
     old = tidings("contact", "why", "nobody", "--database", database, cwd=tmp_path)
     assert old.returncode == 1 and "no contact 'nobody'" in old.stderr
+
+
+def test_an_unreachable_database_is_named_once_with_its_reason(tmp_path: Path) -> None:
+    # SQLAlchemy wraps the driver's error (its class before, a link after), and the message
+    # that explains it quotes it: the reason is told once, not three times.
+    missing = ("--database", f"sqlite:///{tmp_path}/no/such/folder/t.db")
+    result = tidings("migrate", *missing, cwd=tmp_path)
+    assert result.returncode == 4
+    assert result.stderr.strip().splitlines() == [
+        f"cannot connect to sqlite:///{tmp_path}/no/such/folder/t.db: unable to open database file"
+    ]
+
+
+def test_a_database_tidings_cannot_use_is_a_setting_error(tmp_path: Path) -> None:
+    result = tidings("migrate", "--database", "mysql://shop:s3cret@db/shop", cwd=tmp_path)
+    assert result.returncode == 3
+    assert "not a database Tidings can use" in result.stderr
+    assert "s3cret" not in result.stderr and "Traceback" not in result.stderr

@@ -21,6 +21,9 @@ from tidings.api.access_log import ACCESS_LOGGER, ScrubAccessLog, scrub_access_l
         ("/u/MTI.abc", "/u/…"),
         ("/p/MTI.abc", "/p/…"),
         ("/confirm/MTI.abc", "/confirm/…"),
+        ("/approvals/open/MTI.abc", "/approvals/open/…"),  # opens a decision
+        ("/api/people/bo%40example.com", "/api/people/…"),  # a person of the console
+        ("/api/people", "/api/people"),
         ("/v1/batch", "/v1/batch"),
         ("/unsubscribe-help", "/unsubscribe-help"),  # not a link route
     ],

@@ -49,3 +49,16 @@ def test_a_postgres_url_without_the_driver_names_the_extra(
 def test_a_url_that_is_no_url_is_a_setting_error() -> None:
     with pytest.raises(ConfigError, match="TIDINGS_DATABASE_URL"):
         create_engine("tidings.db")
+
+
+@pytest.mark.parametrize(
+    "url", ["mysql://u:s3cret@db/x", "postgresql+psycopg2://u:s3cret@db/x", "oracle://db/x"]
+)
+def test_a_database_tidings_cannot_use_is_a_setting_error_naming_the_two_it_can(
+    url: str,
+) -> None:
+    # Not a missing module or a failing statement later on.
+    with pytest.raises(ConfigError, match="not a database Tidings can use") as caught:
+        create_engine(url)
+    assert "sqlite:///FILE or postgresql://" in str(caught.value)
+    assert "s3cret" not in str(caught.value)

@@ -22,6 +22,10 @@ from tidings.delivery.netguard import NetGuard, UrlRefused
         "http://0x7f000001/",  # and in hex
         "http://127.1/",
         "http://[::ffff:127.0.0.1]/",  # IPv4-mapped IPv6
+        "http://[::ffff:7f00:1]/",  # the same, in hex
+        "http://0x7f.1/",  # 127.0.0.1 in hex and short
+        "http://0177.0.0.1/",  # and in octal
+        "http://192.0.0.8/",  # the IPv4 dummy address, which older Pythons call global
         "http://[fc00::1]/",
         "http://100.64.0.1/",  # carrier-grade NAT
     ],
@@ -80,12 +84,17 @@ def test_allow_list_names_hosts_and_networks() -> None:
         "http://[64:ff9b::7f00:1]/",  # NAT64 well-known prefix, loopback inside
         "http://[64:ff9b::a00:5]/",  # NAT64, 10.0.0.5 inside
         "http://[64:ff9b:1::808:808]/",  # NAT64 for local use: never global
+        "http://[::ffff:0:7f00:1]/",  # IPv4-translated (SIIT), loopback inside
+        "http://[::ffff:0:a9fe:a9fe]/",  # IPv4-translated, cloud metadata inside
         "http://[2002:7f00:1::]/",  # 6to4 of 127.0.0.1
         "http://[2002:c0a8:101::1]/",  # 6to4 of 192.168.1.1
         "http://[2001:0:4136:e378:8000:63bf:80ff:fffe]/",  # Teredo, client 127.0.0.1
         "http://[fe80::1]/",  # link local
         "http://[fec0::1]/",  # site local
         "http://[2001:db8::1]/",  # documentation
+        "http://[3fff::1]/",  # documentation, the newer range
+        "http://[5f00::1]/",  # segment routing identifiers
+        "http://[2001::7f00:1]/",  # Teredo, server 0.0.0.0 and client inside
         "http://[::]/",  # unspecified
     ],
 )

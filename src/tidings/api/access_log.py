@@ -3,8 +3,9 @@
 uvicorn logs each request's path with its query string, so `GET
 /api/suppressions/check?address=ann@example.com` would keep the address in the logs after
 the person is erased; and the tokens in `/t/`, `/u/`, `/p/` and `/confirm/` links open a
-person's preferences. This filter rewrites the path of each access record before any
-handler sees it: the query string goes, a token is replaced by `…`.
+person's preferences, as those in `/approvals/open/` open a decision; `/api/people/ADDRESS`
+names a person of the console. This filter rewrites the path of each access record before
+any handler sees it: the query string goes, a token or an address is replaced by `…`.
 """
 
 from __future__ import annotations
@@ -12,13 +13,14 @@ from __future__ import annotations
 import logging
 import re
 
-#: Public link routes whose last segment is a token: `/t/o/TOKEN`, `/u/TOKEN`, ...
-_TOKEN_PATH = re.compile(r"^(/(?:t/[oc]|u|p|confirm))/[^/?]+")
+#: Routes whose next segment is a token or an address: `/t/o/TOKEN`, `/u/TOKEN`,
+#: `/approvals/open/TOKEN`, `/api/people/ADDRESS`, ...
+_TOKEN_PATH = re.compile(r"^(/(?:t/[oc]|u|p|confirm|approvals/open|api/people))/[^/?]+")
 ACCESS_LOGGER = "uvicorn.access"
 
 
 def scrub_path(path: str) -> str:
-    """The path as the access log may keep it: no query string, no link token."""
+    """The path as the access log may keep it: no query string, no link token, no address."""
     bare = path.split("?", 1)[0]
     return _TOKEN_PATH.sub(r"\1/…", bare)
 

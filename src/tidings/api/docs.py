@@ -10,11 +10,18 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import FastAPI
-from fastapi.responses import HTMLResponse
+from fastapi.responses import FileResponse, HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 from swagger_ui_bundle import swagger_ui_path
 
 _OWN = Path(__file__).parent / "static"
+#: The two files of Swagger UI's bundle the page loads, and only those: the bundle also holds
+#: its demo page (index.html, which loads the petstore's API from the internet) and an OAuth
+#: redirect page with an inline script, which must not be pages of this server.
+_SWAGGER_FILES = {
+    "swagger-ui-bundle.js": "text/javascript; charset=utf-8",
+    "swagger-ui.css": "text/css; charset=utf-8",
+}
 #: Swagger UI sets inline style attributes, so styles (never scripts) may be inline.
 DOCS_POLICY = (
     "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
@@ -33,9 +40,19 @@ _PAGE = """<!doctype html>
 
 def install_docs(app: FastAPI) -> None:
     """Serve /docs from local files; the app must be built with docs_url=None, redoc_url=None."""
-    app.mount("/docs/static", StaticFiles(directory=swagger_ui_path), name="swagger-ui")
     app.mount("/docs/own", StaticFiles(directory=_OWN), name="docs-own")
     page = _PAGE.format(title=app.title)
+
+    @app.get("/docs/static/{name}", include_in_schema=False)
+    def swagger_file(name: str) -> Response:
+        media_type = _SWAGGER_FILES.get(name)
+        if media_type is None:
+            return Response("not found", status_code=404, media_type="text/plain")
+        return FileResponse(
+            Path(swagger_ui_path) / name,
+            media_type=media_type,
+            headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "public, max-age=3600"},
+        )
 
     @app.get("/docs", include_in_schema=False)
     def docs() -> HTMLResponse:

@@ -72,5 +72,15 @@ def limited(limit: RateLimit) -> Callable[[Request], Awaitable[None]]:
 
 
 def client_address(request: Request) -> str:
-    """The address a request is counted against."""
+    """The address a request is counted against: the peer's, or behind a trusted proxy
+    (TIDINGS_TRUST_PROXY) the address that proxy added to X-Forwarded-For.
+
+    The last entry, not the first: a proxy appends the address it saw to whatever the
+    client sent, so every entry before its own can be made up, and counting against a
+    made-up address would let one client escape its limit."""
+    auth = getattr(request.app.state, "auth", None)
+    if getattr(auth, "trust_proxy", False):
+        forwarded = request.headers.get("x-forwarded-for", "").split(",")[-1].strip()
+        if forwarded:
+            return forwarded
     return request.client.host if request.client else "unknown"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 
 import typer
@@ -107,6 +108,25 @@ def _exit_code(exc: TidingsError) -> int:
     return 1
 
 
+#: How SQLAlchemy wraps a driver's error: its class before, a link to its docs after.
+_DRIVER_CLASS = re.compile(r"^\([\w.]+\) ")
+_BACKGROUND = re.compile(r"\n\(Background on this error at: [^)]*\)$")
+
+
+def _told(exc: BaseException) -> list[str]:
+    """What to print for `exc` and its causes: each cause once, without what an earlier
+    message already said (a driver's error is quoted by the one that explains it, and
+    SQLAlchemy wraps it again with its class and a link)."""
+    told: list[str] = []
+    cause: BaseException | None = exc
+    while cause is not None:
+        text = _BACKGROUND.sub("", _DRIVER_CLASS.sub("", str(cause).strip()))
+        if text and not any(text in earlier for earlier in told):
+            told.append(text)
+        cause = cause.__cause__
+    return told
+
+
 def main() -> None:
     """Run the CLI; usage errors exit 2 (Typer's own handling), our errors as documented,
     anything unexpected as one line on stderr and exit 1 (the traceback with -v)."""
@@ -115,10 +135,8 @@ def main() -> None:
     except TidingsError as exc:
         if _verbose:
             raise
-        cause: BaseException | None = exc
-        while cause is not None:
-            err_console.print(f"[red]{escape(redact(str(cause)))}[/red]", soft_wrap=True)
-            cause = cause.__cause__
+        for line in _told(exc):
+            err_console.print(f"[red]{escape(redact(line))}[/red]", soft_wrap=True)
         sys.exit(_exit_code(exc))
     except Exception as exc:
         if _verbose:

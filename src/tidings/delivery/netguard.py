@@ -33,6 +33,7 @@ def _resolve(host: str, port: int) -> list[str]:
 #: stack itself may deliver to that IPv4 address, so it must be public too.
 _EMBEDS_IPV4_LOW = (
     ipaddress.IPv6Network("::ffff:0:0/96"),  # IPv4-mapped
+    ipaddress.IPv6Network("::ffff:0:0:0/96"),  # IPv4-translated (SIIT, RFC 2765)
     ipaddress.IPv6Network("::/96"),  # IPv4-compatible (deprecated, still routed by some stacks)
     ipaddress.IPv6Network("64:ff9b::/96"),  # NAT64 well-known prefix (RFC 6052)
 )
@@ -44,6 +45,8 @@ _NOT_GLOBAL_V6 = tuple(
         "64:ff9b:1::/48",  # NAT64 for local use (RFC 8215)
         "100::/64",  # discard-only
         "2001:db8::/32",  # documentation
+        "3fff::/20",  # documentation (RFC 9637)
+        "5f00::/16",  # segment routing (SRv6) identifiers (RFC 9602)
         "2001:10::/28",  # ORCHID
         "fc00::/7",  # unique local
         "fe80::/10",  # link local
@@ -51,6 +54,9 @@ _NOT_GLOBAL_V6 = tuple(
         "ff00::/8",  # multicast
     )
 )
+#: IPv4 ranges older Pythons count as global: the IETF's protocol assignments (192.0.0.8,
+#: the dummy address, among them), whose few anycast services no webhook needs.
+_NOT_GLOBAL_V4 = (ipaddress.IPv4Network("192.0.0.0/24"),)
 _SIX_TO_FOUR = ipaddress.IPv6Network("2002::/16")
 _TEREDO = ipaddress.IPv6Network("2001::/32")
 
@@ -70,13 +76,18 @@ def _embedded_ipv4(address: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address
 def _is_public(address: IPAddress) -> bool:
     """Globally routable, and so is every IPv4 address it embeds."""
     if isinstance(address, ipaddress.IPv4Address):
-        return address.is_global and not address.is_multicast
+        return (
+            address.is_global
+            and not address.is_multicast
+            and not any(address in net for net in _NOT_GLOBAL_V4)
+        )
     if address.is_loopback or address.is_unspecified:
         return False
     embedded = _embedded_ipv4(address)
     if embedded:
         return all(_is_public(inner) for inner in embedded)
-    if any(address in net for net in _NOT_GLOBAL_V6):
+    # Reserved: the IETF's unassigned ranges (after the embedding ones, which lie in ::/8).
+    if address.is_reserved or any(address in net for net in _NOT_GLOBAL_V6):
         return False
     return address.is_global and not address.is_multicast
 

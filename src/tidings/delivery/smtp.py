@@ -100,8 +100,18 @@ class SmtpChannel:
 
     def send(self, sender: str, recipient: str, raw: bytes) -> Result:
         """Hand one message to the server."""
-        # The envelope is ASCII: internationalised domains go in their IDNA form.
+        # The envelope is ASCII: internationalised domains go in their IDNA form. A name
+        # before the @ that is not ASCII would need SMTPUTF8, which Tidings does not ask for
+        # (the preparers drop such addresses first); smtplib would raise mid-transaction and
+        # leave the connection to fail the next message, so it is refused here too.
         sender, recipient = ascii_address(sender), ascii_address(recipient)
+        for address in (sender, recipient):
+            if not address.isascii():
+                return Failed(
+                    f"{address} has non-ASCII characters before the @, which Tidings cannot "
+                    "send to",
+                    permanent=True,
+                )
         for attempt in (1, 2):
             try:
                 self._connection().sendmail(sender, [recipient], raw)

@@ -23,13 +23,14 @@ QUEUE_SECONDS = 60.0
 #: Spellings of a PostgreSQL URL that name no driver (Heroku and libpq write `postgres://`);
 #: SQLAlchemy would pick psycopg2, which Tidings does not use.
 _POSTGRES_SCHEMES = ("postgres://", "postgresql://")
+_PSYCOPG = "postgresql+psycopg"
 
 
 def normalise_url(url: str) -> str:
     """`url` with PostgreSQL's driverless spellings mapped to the psycopg 3 driver."""
     for scheme in _POSTGRES_SCHEMES:
         if url.startswith(scheme):
-            return "postgresql+psycopg://" + url.removeprefix(scheme)
+            return f"{_PSYCOPG}://" + url.removeprefix(scheme)
     return url
 
 
@@ -63,11 +64,16 @@ def create_engine(
         kwargs["execution_options"] = {**options, SECRET_KEY_OPTION: secret_key}
     url = normalise_url(url)
     try:
-        make_url(url)
+        parsed = make_url(url)
     except ArgumentError:
+        parsed = None
+    # SQLite and PostgreSQL (through psycopg 3) are what the storage is written and tested
+    # for: another database or driver would fail later, on an import or a statement.
+    if parsed is None or parsed.drivername not in ("sqlite", "sqlite+pysqlite", _PSYCOPG):
+        what = "not a database URL" if parsed is None else "not a database Tidings can use"
         raise ConfigError(
-            f"TIDINGS_DATABASE_URL (--database) has value {mask_url(url)!r}: not a database "
-            "URL; write sqlite:///FILE or postgresql://USER@HOST/DB"
+            f"TIDINGS_DATABASE_URL (--database) has value {mask_url(url)!r}: {what}; write "
+            "sqlite:///FILE or postgresql://USER@HOST/DB"
         ) from None
     if url.startswith("postgresql+psycopg"):
         _require_psycopg(url)

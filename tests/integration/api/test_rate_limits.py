@@ -4,6 +4,7 @@ a person's open or click past the limit is answered as usual and not recorded.""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 
 import pytest
 from fastapi import FastAPI
@@ -104,3 +105,36 @@ def test_an_unreadable_rate_setting_is_named(rate: str, monkeypatch: pytest.Monk
     monkeypatch.setenv("TIDINGS_LINK_RATE_LIMIT", rate)
     with pytest.raises(ConfigError, match=r"TIDINGS_LINK_RATE_LIMIT.*120/minute"):
         load_settings()
+
+
+def test_behind_a_trusted_proxy_each_client_is_counted_by_the_address_it_added(
+    store: Store,
+) -> None:
+    app = create_app(store.engine, clock=store.clock, catalog=store.catalog, link_rate="3/day")
+    app.state.auth = replace(app.state.auth, trust_proxy=True)
+    # Every call comes from the proxy's address; the proxy appends the client's own.
+    with TestClient(app, client=("10.0.0.2", 40000), follow_redirects=False) as proxy:
+
+        def confirm(forwarded: str) -> int:
+            answer = proxy.post("/confirm/forged", headers={"X-Forwarded-For": forwarded})
+            return answer.status_code
+
+        for _ in range(3):
+            assert confirm("198.51.100.7") != 429
+        assert confirm("198.51.100.7") == 429
+        # A made-up entry before the proxy's own changes nothing...
+        assert confirm("203.0.113.99, 198.51.100.7") == 429
+        # ...and another client behind the same proxy has its own count.
+        assert confirm("198.51.100.8") != 429
+
+
+def test_without_a_trusted_proxy_x_forwarded_for_is_ignored(
+    clients: tuple[TestClient, TestClient],
+) -> None:
+    first, _ = clients
+    for hop in range(3):
+        headers = {"X-Forwarded-For": f"203.0.113.{hop}"}
+        assert first.post("/confirm/forged", headers=headers).status_code != 429
+    assert (
+        first.post("/confirm/forged", headers={"X-Forwarded-For": "203.0.113.9"}).status_code == 429
+    )
