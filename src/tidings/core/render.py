@@ -344,6 +344,10 @@ def render(
         raise RenderError(_limit_message(exc)) from exc
     except LiquidError as exc:
         raise RenderError(str(exc).splitlines()[0]) from exc
+    except (ValueError, ArithmeticError) as exc:
+        # Arithmetic filters keep Python's numbers: `times` in a loop builds integers of
+        # thousands of digits, which Python refuses to write out, and floats overflow.
+        raise RenderError(f"the template's arithmetic failed: {exc}") from exc
 
 
 def _limit_message(exc: ResourceLimitError) -> str:
