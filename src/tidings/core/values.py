@@ -26,6 +26,11 @@ MAX_DEPTH = 64
 MAX_SAFE_INTEGER = 2**53
 #: Problems reported per value; a flood of bad parts is summed up after this many.
 MAX_PROBLEMS = 20
+#: Parts (strings, numbers, lists, mappings...) one value may hold. A call of 32 KB holds at
+#: most about 16,000 and a real workflow a few hundred; a YAML document whose aliases repeat
+#: one another ("billion laughs") holds billions in a few hundred bytes, and walking or
+#: storing them all would hold a worker for hours.
+MAX_PARTS = 100_000
 #: Characters no database keeps: NUL, and UTF-16 surrogates, which are only ever valid in
 #: pairs inside UTF-16 and never in a Python string read from UTF-8.
 _BAD_CHARACTER = re.compile("[\x00\ud800-\udfff]")
@@ -61,7 +66,8 @@ def number_problem(number: float | int) -> str | None:
 
 
 def unstorable(value: Any, path: str = "") -> list[Problem]:
-    """Every part of a JSON value that cannot be stored and read back faithfully.
+    """Every part of a JSON value that cannot be stored and read back faithfully, or one
+    problem when it holds more than `MAX_PARTS` parts.
 
     Args:
         value: a value as `json.loads` gives it (dict, list, str, int, float, bool, None).
@@ -82,8 +88,16 @@ def unstorable(value: Any, path: str = "") -> list[Problem]:
 
 def _walk(value: Any, path: str) -> Iterator[tuple[str, str]]:
     stack: list[tuple[Any, str, int]] = [(value, path, 0)]
+    parts = 0
     while stack:
         item, where, depth = stack.pop()
+        parts += 1
+        if parts > MAX_PARTS:
+            yield (
+                path,
+                f"holds more than {MAX_PARTS:,} values (each use of a YAML alias counts)",
+            )
+            return
         if isinstance(item, str):
             if (why := text_problem(item)) is not None:
                 yield where, why

@@ -7,12 +7,13 @@ import math
 from typing import Any
 
 import pytest
+import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
 from tidings.core import validate_workflow
 from tidings.core.scoring import parse_scoring
-from tidings.core.values import MAX_DEPTH, scrubbed, unstorable
+from tidings.core.values import MAX_DEPTH, MAX_PARTS, scrubbed, unstorable
 
 
 def _nested(depth: int) -> Any:
@@ -61,6 +62,32 @@ def test_problems_are_capped() -> None:
     problems = unstorable([float("nan")] * 100, "x")
     assert len(problems) == 21
     assert problems[-1].message.startswith("more problems")
+
+
+def _laughs(levels: int) -> str:
+    """A workflow whose update step sets a list of lists of ... each of ten aliases of the
+    level below: a few hundred bytes of YAML that read as 10**levels strings."""
+    anchors = ['  - &l0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    anchors += [f"  - &l{i} [{', '.join([f'*l{i - 1}'] * 10)}]" for i in range(1, levels)]
+    return (
+        "laughs:\n" + "\n".join(anchors) + f"\n  - &top [*l{levels - 1}]\n"
+        "id: w\nname: W\ntrigger: {event: signed_up}\n"
+        "steps: [{id: u, type: update, set: {plan: *top}}]\n"
+    )
+
+
+def test_a_yaml_document_whose_aliases_multiply_is_refused_for_its_size() -> None:
+    document = yaml.safe_load(_laughs(6))
+    workflow, problems = validate_workflow(document)
+    assert workflow is None
+    assert [p.message for p in problems] == [
+        f"holds more than {MAX_PARTS:,} values (each use of a YAML alias counts)"
+    ]
+
+
+def test_values_up_to_the_part_limit_are_walked() -> None:
+    assert unstorable(["x"] * (MAX_PARTS - 1)) == []
+    assert unstorable(["x"] * MAX_PARTS)[0].message.startswith("holds more than")
 
 
 JSON_VALUES = st.recursive(
