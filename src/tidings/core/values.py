@@ -98,30 +98,45 @@ def _walk(value: Any, path: str) -> Iterator[tuple[str, str]]:
                 f"holds more than {MAX_PARTS:,} values (each use of a YAML alias counts)",
             )
             return
-        if isinstance(item, str):
-            if (why := text_problem(item)) is not None:
-                yield where, why
-        elif isinstance(item, int | float):
-            if (why := number_problem(item)) is not None:
-                yield where, why
-        elif isinstance(item, Mapping | list | tuple):
+        if isinstance(item, Mapping | list | tuple | set | frozenset):
             if depth >= MAX_DEPTH:
                 yield where, f"nested deeper than {MAX_DEPTH} levels"
                 continue
             children: list[tuple[Any, str, int]] = []
-            pairs = item.items() if isinstance(item, Mapping) else enumerate(item)
-            for key, child in pairs:
-                if isinstance(item, Mapping):
-                    name = str(key)
-                    if (why := text_problem(name)) is not None:
-                        # The key is named by its escaped form: it may not even print.
-                        yield _join(where, ascii(name)), f"the key {why}"
-                        continue
-                    children.append((child, _join(where, name), depth + 1))
-                else:
-                    children.append((child, f"{where}[{key}]", depth + 1))
+            yield from _children(item, where, depth + 1, children)
             # Reversed so problems come out in the order they appear in the value.
             stack.extend(reversed(children))
+        elif (why := _leaf_problem(item)) is not None:
+            yield where, why
+
+
+def _leaf_problem(item: Any) -> str | None:
+    if isinstance(item, str):
+        return text_problem(item)
+    if isinstance(item, int | float):
+        return number_problem(item)
+    if isinstance(item, bytes | bytearray):
+        # YAML's !!binary: stored as text it is whatever its bytes decode to, or fails.
+        return "binary data (YAML !!binary) cannot be stored; write it as text"
+    return None
+
+
+def _children(
+    item: Any, where: str, depth: int, children: list[tuple[Any, str, int]]
+) -> Iterator[tuple[str, str]]:
+    """Add a container's members to `children`; yield the problems of a mapping's keys."""
+    if not isinstance(item, Mapping):
+        children.extend((child, f"{where}[{i}]", depth) for i, child in enumerate(item))
+        return
+    for key, child in item.items():
+        name = str(key)
+        if isinstance(key, bytes | bytearray):
+            yield _join(where, name), "the key is binary data (YAML !!binary)"
+        elif (why := text_problem(name)) is not None:
+            # The key is named by its escaped form: it may not even print.
+            yield _join(where, ascii(name)), f"the key {why}"
+        else:
+            children.append((child, _join(where, name), depth))
 
 
 def _join(where: str, name: str) -> str:

@@ -76,6 +76,28 @@ def _laughs(levels: int) -> str:
     )
 
 
+@pytest.mark.parametrize(
+    ("plan", "path"),
+    [
+        # Bytes that are no UTF-8, NUL, a CESU-8 surrogate: each once a 500 at deploy.
+        ("!!binary /w==", "steps[0].set.plan"),
+        ("!!binary AA==", "steps[0].set.plan"),
+        ("!!binary 7aCA", "steps[0].set.plan"),
+        ("{!!binary /w==: a}", "steps[0].set.plan.b'\\xff'"),
+        # A set's members pass the gate like a list's
+        ('!!set {"a\\0": null}', "steps[0].set.plan[0]"),
+    ],
+)
+def test_yaml_binary_data_and_sets_pass_the_gate(plan: str, path: str) -> None:
+    source = (
+        "id: w\nname: W\ntrigger: {event: signed_up}\n"
+        f"steps: [{{id: u, type: update, set: {{plan: {plan}}}}}]\n"
+    )
+    workflow, problems = validate_workflow(yaml.safe_load(source))
+    assert workflow is None
+    assert [p.path for p in problems] == [path]
+
+
 def test_a_yaml_document_whose_aliases_multiply_is_refused_for_its_size() -> None:
     document = yaml.safe_load(_laughs(6))
     workflow, problems = validate_workflow(document)
