@@ -126,6 +126,38 @@ def test_check_refuses_an_out_of_date_schema_until_migrated(tmp_path: Path) -> N
     assert again.communicate(timeout=60) and again.returncode == 0
 
 
+def test_a_command_run_beside_a_migrated_server_leaves_its_writes_in_place(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "shared.db"
+    # Given a process that connects and migrates on start, as `serve` and `worker` do
+    engine = create_engine(f"sqlite:///{path}")
+    with engine.connect() as conn:
+        conn.execute(text("SELECT 1"))
+    upgrade(engine)
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO workspaces (key, name, created_at) VALUES ('a', 'A', '')"))
+    # when another process reads the database and closes it again (any CLI command)
+    read = "import sqlite3; print([r[0] for r in sqlite3.connect({!r}).execute('{}')])"
+    subprocess.run(
+        [sys.executable, "-c", read.format(str(path), "SELECT count(*) FROM workspaces")],
+        check=True,
+        capture_output=True,
+    )
+    # the first process's write-ahead log is still the database's: what it writes next is
+    # seen by every other process (a deleted log hid every later write, then lost it)
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO workspaces (key, name, created_at) VALUES ('b', 'B', '')"))
+    seen = subprocess.run(
+        [sys.executable, "-c", read.format(str(path), "SELECT key FROM workspaces ORDER BY key")],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    engine.dispose()
+    assert seen.stdout.strip() == "['a', 'b']"
+
+
 @pytest.mark.postgres
 def test_worker_logs_json_lines_with_their_fields_and_no_secret(pg_engine: Engine) -> None:
     password, token = "db-pw-4be1", "sms-tok-90c2"

@@ -34,6 +34,7 @@ from tidings.api.login_throttle import LoginThrottle
 from tidings.api.openapi import install_openapi, problems
 from tidings.api.request_ids import RequestIdMiddleware
 from tidings.api.throttle import DEFAULT_LINK_RATE, DEFAULT_SMS_RATE, RateLimit, limited
+from tidings.api.url_gate import UrlGate
 from tidings.clock import Clock, SystemClock
 from tidings.config import (
     DEFAULT_BROWSER_ADDRESS_RATE,
@@ -159,6 +160,8 @@ def create_app(  # noqa: PLR0913 (the engine, then keyword-only options)
     install_error_handlers(app)
     # Added last, so it runs first: the audit trail and every error see the request's id.
     app.add_middleware(AuditTrail, engine=engine, clock=app.state.ingest.clock)
+    # Before any route or the audit trail reads the URL: a NUL in it would reach SQL.
+    app.add_middleware(UrlGate)
     app.add_middleware(RequestIdMiddleware)
     # Outermost: a preflight is answered before anything else, and every answer under /v1,
     # errors included, carries the CORS headers the page needs to read it.

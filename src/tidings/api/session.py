@@ -10,11 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from fastapi import APIRouter, Request, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from tidings.api.auth import COOKIE, Caller, check_csrf, csrf_token_for, public, session_of
 from tidings.api.errors import ApiError
 from tidings.api.login_throttle import LoginThrottle
+from tidings.core.values import text_problem
 from tidings.passwords import verify_password
 from tidings.runtime.transactions import attempts
 from tidings.storage.people import Membership, Person, find_person, memberships_of
@@ -38,6 +39,14 @@ class Login(BaseModel):
     email: str = Field(min_length=1, max_length=320)
     password: str = Field(min_length=1, max_length=1024)
     workspace: str | None = Field(None, max_length=64)
+
+    @field_validator("email", "workspace")
+    @classmethod
+    def _storable(cls, value: str | None) -> str | None:
+        # Both are looked up in the database, which refuses NUL (PostgreSQL) with a 500.
+        if value is not None and (why := text_problem(value)) is not None:
+            raise ValueError(why)
+        return value
 
 
 class SwitchWorkspace(BaseModel):

@@ -57,7 +57,7 @@ def demo(
     if broken:
         raise TidingsError(f"example workflow {broken[0].path} is invalid: {broken[0].errors[0]}")
     if database == DEFAULT_DATABASE:
-        for suffix in ("", "-wal", "-shm"):
+        for suffix in ("", "-wal", "-shm", "-migrate.lock"):
             Path(f"tidings-demo.db{suffix}").unlink(missing_ok=True)
     engine = create_engine(database)
     _require_empty(engine)

@@ -50,8 +50,8 @@ Files = typer.Argument(..., help="workflow files (YAML or JSON), or folders of t
 Database = typer.Option(None, "--database", help="database URL (default: TIDINGS_DATABASE_URL)")
 
 
-def _checked(paths: list[Path]) -> list[LoadedWorkflow]:
-    loaded = load_workflows(paths)
+def _checked(paths: list[Path], known: frozenset[str] = frozenset()) -> list[LoadedWorkflow]:
+    loaded = load_workflows(paths, known)
     failed = False
     for item in loaded:
         show_problems(str(item.path), item.problems)
@@ -81,8 +81,11 @@ def validate(paths: list[Path] = Files) -> None:
 @app.command()
 def deploy(paths: list[Path] = Files, database: str | None = Database) -> None:
     """Validate and deploy workflows; a changed file becomes a new version."""
-    loaded = _checked(paths)
     ctx = open_context(load_settings(database_url=database))
+    # An `enroll` step may name a workflow deployed before, not only one in these files.
+    with ctx.engine.connect() as conn:
+        deployed = frozenset(row.key for row in list_workflows(conn, ctx.workspace_id))
+    loaded = _checked(paths, deployed)
     for attempt in attempts(ctx.engine):
         with attempt as conn:
             for item in loaded:

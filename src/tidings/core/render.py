@@ -344,6 +344,18 @@ def render(
         raise RenderError(_limit_message(exc)) from exc
     except LiquidError as exc:
         raise RenderError(str(exc).splitlines()[0]) from exc
+    except (ValueError, ArithmeticError) as exc:
+        # Arithmetic filters keep Python's numbers: `times` in a loop builds integers of
+        # thousands of digits, which Python refuses to write out, and floats overflow.
+        raise RenderError(_arithmetic_message(exc)) from exc
+
+
+def _arithmetic_message(exc: Exception) -> str:
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    if "integer string conversion" in text:
+        # Python's default limit, which Tidings leaves as it is.
+        return "the template's arithmetic makes a number of more than 4,300 digits"
+    return f"the template's arithmetic failed: {text}"
 
 
 def _limit_message(exc: ResourceLimitError) -> str:

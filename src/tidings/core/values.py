@@ -26,6 +26,11 @@ MAX_DEPTH = 64
 MAX_SAFE_INTEGER = 2**53
 #: Problems reported per value; a flood of bad parts is summed up after this many.
 MAX_PROBLEMS = 20
+#: Parts (strings, numbers, lists, mappings...) one value may hold. A call of 32 KB holds at
+#: most about 16,000 and a real workflow a few hundred; a YAML document whose aliases repeat
+#: one another ("billion laughs") holds billions in a few hundred bytes, and walking or
+#: storing them all would hold a worker for hours.
+MAX_PARTS = 100_000
 #: Characters no database keeps: NUL, and UTF-16 surrogates, which are only ever valid in
 #: pairs inside UTF-16 and never in a Python string read from UTF-8.
 _BAD_CHARACTER = re.compile("[\x00\ud800-\udfff]")
@@ -61,7 +66,8 @@ def number_problem(number: float | int) -> str | None:
 
 
 def unstorable(value: Any, path: str = "") -> list[Problem]:
-    """Every part of a JSON value that cannot be stored and read back faithfully.
+    """Every part of a JSON value that cannot be stored and read back faithfully, or one
+    problem when it holds more than `MAX_PARTS` parts.
 
     Args:
         value: a value as `json.loads` gives it (dict, list, str, int, float, bool, None).
@@ -82,32 +88,55 @@ def unstorable(value: Any, path: str = "") -> list[Problem]:
 
 def _walk(value: Any, path: str) -> Iterator[tuple[str, str]]:
     stack: list[tuple[Any, str, int]] = [(value, path, 0)]
+    parts = 0
     while stack:
         item, where, depth = stack.pop()
-        if isinstance(item, str):
-            if (why := text_problem(item)) is not None:
-                yield where, why
-        elif isinstance(item, int | float):
-            if (why := number_problem(item)) is not None:
-                yield where, why
-        elif isinstance(item, Mapping | list | tuple):
+        parts += 1
+        if parts > MAX_PARTS:
+            yield (
+                path,
+                f"holds more than {MAX_PARTS:,} values (each use of a YAML alias counts)",
+            )
+            return
+        if isinstance(item, Mapping | list | tuple | set | frozenset):
             if depth >= MAX_DEPTH:
                 yield where, f"nested deeper than {MAX_DEPTH} levels"
                 continue
             children: list[tuple[Any, str, int]] = []
-            pairs = item.items() if isinstance(item, Mapping) else enumerate(item)
-            for key, child in pairs:
-                if isinstance(item, Mapping):
-                    name = str(key)
-                    if (why := text_problem(name)) is not None:
-                        # The key is named by its escaped form: it may not even print.
-                        yield _join(where, ascii(name)), f"the key {why}"
-                        continue
-                    children.append((child, _join(where, name), depth + 1))
-                else:
-                    children.append((child, f"{where}[{key}]", depth + 1))
+            yield from _children(item, where, depth + 1, children)
             # Reversed so problems come out in the order they appear in the value.
             stack.extend(reversed(children))
+        elif (why := _leaf_problem(item)) is not None:
+            yield where, why
+
+
+def _leaf_problem(item: Any) -> str | None:
+    if isinstance(item, str):
+        return text_problem(item)
+    if isinstance(item, int | float):
+        return number_problem(item)
+    if isinstance(item, bytes | bytearray):
+        # YAML's !!binary: stored as text it is whatever its bytes decode to, or fails.
+        return "binary data (YAML !!binary) cannot be stored; write it as text"
+    return None
+
+
+def _children(
+    item: Any, where: str, depth: int, children: list[tuple[Any, str, int]]
+) -> Iterator[tuple[str, str]]:
+    """Add a container's members to `children`; yield the problems of a mapping's keys."""
+    if not isinstance(item, Mapping):
+        children.extend((child, f"{where}[{i}]", depth) for i, child in enumerate(item))
+        return
+    for key, child in item.items():
+        name = str(key)
+        if isinstance(key, bytes | bytearray):
+            yield _join(where, name), "the key is binary data (YAML !!binary)"
+        elif (why := text_problem(name)) is not None:
+            # The key is named by its escaped form: it may not even print.
+            yield _join(where, ascii(name)), f"the key {why}"
+        else:
+            children.append((child, _join(where, name), depth))
 
 
 def _join(where: str, name: str) -> str:

@@ -105,11 +105,14 @@ def _between(before: str | None, after: str | None) -> tuple[str, ...]:
 
 @contextmanager
 def _file_lock(engine: Engine) -> Iterator[None]:
-    """On a SQLite file, an exclusive lock on the file while migrating.
+    """On a SQLite file, an exclusive lock on a file beside it while migrating.
 
     SQLite's own write lock is only taken when a transaction writes, and Alembic reads the
-    version table first, so the second process must wait before reading. flock(2) is apart
-    from the POSIX record locks SQLite takes on the same file, so neither disturbs the other.
+    version table first, so the second process must wait before reading. The lock is on
+    `<database>-migrate.lock`, never the database itself: closing any handle on the
+    database file drops every POSIX lock this process holds on it, SQLite's included, and
+    then the next process that closed the database deleted the write-ahead log that a
+    running server still wrote into (its later writes were lost).
     """
     database = engine.url.database if engine.dialect.name == "sqlite" else None
     if not database or database == ":memory:" or database.startswith("file:"):
@@ -117,7 +120,7 @@ def _file_lock(engine: Engine) -> Iterator[None]:
         return
     import fcntl  # POSIX only; imported here so PostgreSQL users elsewhere need not have it
 
-    with Path(database).open("ab") as handle:
+    with Path(f"{database}-migrate.lock").open("ab") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield

@@ -232,3 +232,45 @@ def test_a_workflow_nested_past_the_readers_is_a_400(
         )
     assert response.status_code == 400, response.text
     assert response.json()["detail"] == "the document is nested too deeply"
+
+
+#: (method, URL): a NUL (%00) in a path parameter or query value that routes compare with
+#: stored text; each once answered 500 on PostgreSQL, the public form pages included.
+NUL_URLS = [
+    ("GET", "/f/default/%00"),
+    ("POST", "/f/default/a%00b"),
+    ("GET", "/f/a%00b/signup"),
+    ("GET", "/f/default/signup%00/embed.js"),
+    ("GET", "/api/forms/%00"),
+    ("GET", "/api/forms/a%00/figures"),
+    ("PATCH", "/api/people/a%00b@example.com"),
+    ("DELETE", "/api/people/%00"),
+    ("GET", "/api/audit?subject=%00"),
+    ("GET", "/api/contacts?q=a%00b"),
+    ("GET", "/api/contacts?a%00=1"),
+]
+
+
+@pytest.mark.parametrize(("method", "url"), NUL_URLS)
+def test_a_nul_in_the_url_is_a_400_before_any_route(
+    store: Store, api: tuple[TestClient, str], method: str, url: str
+) -> None:
+    client, _ = api
+    with store.engine.begin() as conn:
+        secret = create_key(conn, store.workspace_id, KeyKind.SECRET, store.clock.now())
+    body = {"role": "viewer"} if method == "PATCH" else None
+    response = client.request(method, url, json=body, headers={"Authorization": f"Bearer {secret}"})
+    assert response.status_code == 400, response.text
+    assert response.json()["title"] == "Bad URL"
+    assert response.json()["errors"][0]["message"].startswith("contains a NUL character")
+
+
+@pytest.mark.parametrize("field", ["email", "workspace"])
+def test_a_login_naming_what_no_database_holds_is_a_400(
+    api: tuple[TestClient, str], field: str
+) -> None:
+    client, _ = api
+    credentials = {"email": "a@example.com", "password": "p", field: "a\u0000b"}
+    response = client.post("/api/session", json=credentials)
+    assert response.status_code == 400, response.text
+    assert response.json()["errors"][0]["path"] == f"body.{field}"

@@ -93,6 +93,20 @@ BIG = "{% assign s = 'x' %}{% for i in (1..16) %}{% assign s = s | append: s %}{
             {},
             "renders more than",
         ),
+        # a number squared in a loop has more digits than Python writes out
+        (
+            "{% assign n = event.n %}{% for i in (1..12) %}{% assign n = n | times: n %}"
+            "{% endfor %}{{ n }}",
+            {"event": {"n": 99999}},
+            "arithmetic makes a number of more than 4,300 digits",
+        ),
+        # the same number as JSON (a webhook body), or in text a filter builds
+        (
+            "{% assign n = 99999 %}{% for i in (1..12) %}{% assign n = n | times: n %}"
+            "{% endfor %}{{ n | json }}{{ n | append: 'x' }}",
+            {},
+            "arithmetic makes a number",
+        ),
     ],
 )
 def test_a_render_over_a_limit_fails_with_the_limit_named(

@@ -7,12 +7,13 @@ import math
 from typing import Any
 
 import pytest
+import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
 from tidings.core import validate_workflow
 from tidings.core.scoring import parse_scoring
-from tidings.core.values import MAX_DEPTH, scrubbed, unstorable
+from tidings.core.values import MAX_DEPTH, MAX_PARTS, scrubbed, unstorable
 
 
 def _nested(depth: int) -> Any:
@@ -61,6 +62,54 @@ def test_problems_are_capped() -> None:
     problems = unstorable([float("nan")] * 100, "x")
     assert len(problems) == 21
     assert problems[-1].message.startswith("more problems")
+
+
+def _laughs(levels: int) -> str:
+    """A workflow whose update step sets a list of lists of ... each of ten aliases of the
+    level below: a few hundred bytes of YAML that read as 10**levels strings."""
+    anchors = ['  - &l0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    anchors += [f"  - &l{i} [{', '.join([f'*l{i - 1}'] * 10)}]" for i in range(1, levels)]
+    return (
+        "laughs:\n" + "\n".join(anchors) + f"\n  - &top [*l{levels - 1}]\n"
+        "id: w\nname: W\ntrigger: {event: signed_up}\n"
+        "steps: [{id: u, type: update, set: {plan: *top}}]\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("plan", "path"),
+    [
+        # Bytes that are no UTF-8, NUL, a CESU-8 surrogate: each once a 500 at deploy.
+        ("!!binary /w==", "steps[0].set.plan"),
+        ("!!binary AA==", "steps[0].set.plan"),
+        ("!!binary 7aCA", "steps[0].set.plan"),
+        ("{!!binary /w==: a}", "steps[0].set.plan.b'\\xff'"),
+        # A set's members pass the gate like a list's
+        ('!!set {"a\\0": null}', "steps[0].set.plan[0]"),
+    ],
+)
+def test_yaml_binary_data_and_sets_pass_the_gate(plan: str, path: str) -> None:
+    source = (
+        "id: w\nname: W\ntrigger: {event: signed_up}\n"
+        f"steps: [{{id: u, type: update, set: {{plan: {plan}}}}}]\n"
+    )
+    workflow, problems = validate_workflow(yaml.safe_load(source))
+    assert workflow is None
+    assert [p.path for p in problems] == [path]
+
+
+def test_a_yaml_document_whose_aliases_multiply_is_refused_for_its_size() -> None:
+    document = yaml.safe_load(_laughs(6))
+    workflow, problems = validate_workflow(document)
+    assert workflow is None
+    assert [p.message for p in problems] == [
+        f"holds more than {MAX_PARTS:,} values (each use of a YAML alias counts)"
+    ]
+
+
+def test_values_up_to_the_part_limit_are_walked() -> None:
+    assert unstorable(["x"] * (MAX_PARTS - 1)) == []
+    assert unstorable(["x"] * MAX_PARTS)[0].message.startswith("holds more than")
 
 
 JSON_VALUES = st.recursive(
