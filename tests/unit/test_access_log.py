@@ -21,6 +21,7 @@ from tidings.api.access_log import ACCESS_LOGGER, ScrubAccessLog, scrub_access_l
         ("/u/MTI.abc", "/u/…"),
         ("/p/MTI.abc", "/p/…"),
         ("/confirm/MTI.abc", "/confirm/…"),
+        ("/preview-frames/Zm9vYmFyYmF6cXV4cXV1eA", "/preview-frames/…"),
         ("/v1/batch", "/v1/batch"),
         ("/unsubscribe-help", "/unsubscribe-help"),  # not a link route
     ],

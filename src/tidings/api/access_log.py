@@ -3,7 +3,8 @@
 uvicorn logs each request's path with its query string, so `GET
 /api/suppressions/check?address=ann@example.com` would keep the address in the logs after
 the person is erased; and the tokens in `/t/`, `/u/`, `/p/` and `/confirm/` links open a
-person's preferences. This filter rewrites the path of each access record before any
+person's preferences (and a `/preview-frames/` id shows a message rendered for them).
+This filter rewrites the path of each access record before any
 handler sees it: the query string goes, a token is replaced by `…`.
 """
 
@@ -13,7 +14,7 @@ import logging
 import re
 
 #: Public link routes whose last segment is a token: `/t/o/TOKEN`, `/u/TOKEN`, ...
-_TOKEN_PATH = re.compile(r"^(/(?:t/[oc]|u|p|confirm))/[^/?]+")
+_TOKEN_PATH = re.compile(r"^(/(?:t/[oc]|u|p|confirm|preview-frames))/[^/?]+")
 ACCESS_LOGGER = "uvicorn.access"
 
 
