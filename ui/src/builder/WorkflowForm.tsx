@@ -168,7 +168,7 @@ export function WorkflowForm({ spec, problems, onChange }: { spec: Spec; problem
                 aria-label={`Remove cap ${i + 1}`}
                 onClick={() => setPolicies(withCaps(policies, caps.filter((_, j) => j !== i)))}
               >
-                ×
+                Remove this cap
               </button>
             </div>
           ))}
