@@ -24,6 +24,7 @@ from tidings.api.access_log import ACCESS_LOGGER, ScrubAccessLog, scrub_access_l
         ("/approvals/open/MTI.abc", "/approvals/open/…"),  # opens a decision
         ("/api/people/bo%40example.com", "/api/people/…"),  # a person of the console
         ("/api/people", "/api/people"),
+        ("/preview-frames/Zm9vYmFyYmF6cXV4cXV1eA", "/preview-frames/…"),
         ("/v1/batch", "/v1/batch"),
         ("/unsubscribe-help", "/unsubscribe-help"),  # not a link route
     ],

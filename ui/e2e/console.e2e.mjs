@@ -219,22 +219,70 @@ try {
   await page.locator(".pill--active").waitFor();
   check(true, "pause and resume from the workflow's page");
 
-  // A third version while the shopper waits in version 2: the summary shows the move plan,
-  // and "move them" publishes, then moves the waiting contact onto the new version.
+  // A third version while the shopper waits in version 2: the wait is renamed, so the move
+  // plan says the shopper would stay until the old step is mapped to the new one; then the
+  // publish and the move go in one request.
   await page.goto(`${BASE}/workflows/cart_builder/edit`);
   await page.getByRole("tab", { name: "YAML" }).click();
   await yamlView.fill((await yamlView.inputValue()).replace("for: 30m", "for: 45m"));
   await page.getByTestId("node-wait").filter({ hasText: "for 45m" }).waitFor();
+  await page.getByTestId("node-wait").click();
+  await page.getByRole("complementary", { name: "Edit wait" }).getByLabel("Step id").fill("pause");
+  await page.getByTestId("node-pause").waitFor();
+  await page.getByRole("complementary", { name: "Edit pause" }).waitFor();
+  check(true, "renaming a step keeps its form open under the new id");
+
+  // The goal and the workflow's own policies, in their form, checked by the server as typed.
+  await page.getByRole("tab", { name: "Goal & policies" }).click();
+  const settings = page.getByRole("complementary", { name: "Goal and policies" });
+  await settings.getByRole("button", { name: "Set a goal" }).click();
+  await settings.getByLabel("Reached when this event arrives").fill("order_completed");
+  await settings.getByRole("combobox", { name: "Only when" }).fill("event.total >= 20");
+  await settings.getByLabel("Within").fill("3d");
+  await settings.getByRole("button", { name: "Add a cap" }).click();
+  const cap = settings.getByRole("group", { name: "Cap 1" });
+  await cap.getByLabel("Per").fill("zz");
+  const capProblem = cap.getByText(/is not a duration/);
+  await capProblem.waitFor();
+  check(true, `the server's problem shows at the cap's field (${await capProblem.textContent()})`);
+  await shot("11a-builder-goal-policies");
+  await cap.getByLabel("Per").fill("1w");
+  await capProblem.waitFor({ state: "detached" });
+  await settings.getByRole("button", { name: "Add quiet hours" }).click();
+  await page.getByTestId("node-send").click();
+  await page.getByRole("complementary", { name: "Edit send" }).getByLabel("While the policies hold it back").selectOption("hold");
+  await page.getByRole("tab", { name: "YAML" }).click();
+  const written = await yamlView.inputValue();
+  for (const line of ["event: order_completed", "where: event.total >= 20", "within: 3d", "per: 1w", "start: 21:00", "on_deferral: hold"]) {
+    check(written.includes(line), `the YAML has ${line}`);
+  }
+  await page.getByRole("tab", { name: /Problems/ }).click();
+  await page.getByText("No problems: the validator accepts this workflow").waitFor();
+
+  const requests = [];
+  page.on("request", (request) => {
+    if (request.method() === "POST" && /\/api\/workflows\/cart_builder\/(publish|migration\/apply)$/.test(request.url())) {
+      requests.push({ url: new URL(request.url()).pathname, body: request.postData() });
+    }
+  });
   await page.getByRole("button", { name: "Publish…" }).click();
   const plan = summary.getByTestId("move-plan");
   await plan.waitFor();
-  check((await plan.textContent()).includes("2waitwait1"), `the summary shows who would move where (${await plan.textContent()})`);
+  check((await plan.textContent()).includes("2waitstays1"), `the plan says the shopper at the renamed step would stay (${await plan.textContent()})`);
+  check(await summary.getByRole("radio", { name: "Move them" }).isDisabled(), "nobody to move yet: moving is not offered");
+  await summary.getByRole("combobox", { name: "Move contacts at wait to" }).selectOption("pause");
+  await plan.filter({ hasText: "2waitpause1" }).waitFor();
+  check(true, "mapping the old step to the new one updates the plan: the shopper would move to pause");
   check(await summary.getByRole("radio", { name: "Leave them on their version (default)" }).isChecked(), "leaving them is the default");
   await summary.getByRole("radio", { name: "Move them" }).check();
   await shot("11b-builder-move-plan");
   await summary.getByRole("button", { name: "Publish and move them" }).click();
   await page.getByText(/Published as version 3\. Moved 1 waiting contact onto it/).waitFor();
   check(true, "publishing with 'move them' moves the waiting contact onto version 3");
+  check(
+    requests.length === 1 && requests[0].url.endsWith("/publish") && JSON.parse(requests[0].body ?? "{}").map?.wait === "pause",
+    `publish and move are one request, with the map (${JSON.stringify(requests)})`,
+  );
 
   // A viewer may look, but the server refuses their publish.
   const viewer = await browser.newPage({ viewport: { width: 1280, height: 800 } });

@@ -3,7 +3,8 @@
 uvicorn logs each request's path with its query string, so `GET
 /api/suppressions/check?address=ann@example.com` would keep the address in the logs after
 the person is erased; and the tokens in `/t/`, `/u/`, `/p/` and `/confirm/` links open a
-person's preferences, as those in `/approvals/open/` open a decision; `/api/people/ADDRESS`
+person's preferences, as those in `/approvals/open/` open a decision (and a
+`/preview-frames/` id shows a message rendered for a contact); `/api/people/ADDRESS`
 names a person of the console. This filter rewrites the path of each access record before
 any handler sees it: the query string goes, a token or an address is replaced by `…`.
 """
@@ -14,8 +15,11 @@ import logging
 import re
 
 #: Routes whose next segment is a token or an address: `/t/o/TOKEN`, `/u/TOKEN`,
-#: `/approvals/open/TOKEN`, `/api/people/ADDRESS`, ...
-_TOKEN_PATH = re.compile(r"^(/(?:t/[oc]|u|p|confirm|approvals/open|api/people))/[^/?]+")
+#: `/approvals/open/TOKEN`, `/api/people/ADDRESS`,
+#: `/preview-frames/ID`, ...
+_TOKEN_PATH = re.compile(
+    r"^(/(?:t/[oc]|u|p|confirm|approvals/open|api/people|preview-frames))/[^/?]+"
+)
 ACCESS_LOGGER = "uvicorn.access"
 
 

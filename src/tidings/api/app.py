@@ -22,6 +22,7 @@ from tidings.api import (
     inbound,
     ingest,
     links,
+    preview_frames,
     session,
 )
 from tidings.api.audit import AuditTrail
@@ -144,6 +145,8 @@ def create_app(  # noqa: PLR0913 (the engine, then keyword-only options)
         sms_token=sms_token,
         sms_region=sms_region,
     )
+    # The console's rendered email previews, each at a URL of its own (see preview_frames).
+    app.state.preview_frames = preview_frames.FrameStore(app.state.ingest.clock)
     app.state.browser = browser.BrowserGate(
         origins=browser.OriginCache(engine),
         public_url=public_url.rstrip("/"),
@@ -180,6 +183,7 @@ def create_app(  # noqa: PLR0913 (the engine, then keyword-only options)
     app.state.link_limit = RateLimit("links", link_rate)
     app.include_router(links.router)
     app.include_router(approval_links.router)
+    app.include_router(preview_frames.router)
     # The hosted forms count their own: a form past the limit is shown, not counted.
     app.state.form_limit = RateLimit("forms", form_rate)
     app.state.transports = transports or (dispatcher.transports if dispatcher else None)

@@ -30,7 +30,19 @@ NO_CACHE = "no-cache"
 
 #: First path segments that belong to the API, tracking and probes, never to the console.
 API_PREFIXES = frozenset(
-    {"api", "v1", "t", "u", "p", "healthz", "readyz", "docs", "redoc", "openapi.json"}
+    {
+        "api",
+        "v1",
+        "t",
+        "u",
+        "p",
+        "preview-frames",
+        "healthz",
+        "readyz",
+        "docs",
+        "redoc",
+        "openapi.json",
+    }
 )
 
 _TYPES = {

@@ -71,6 +71,21 @@ def _checked_map(target: Target, step_map: Mapping[str, str]) -> None:
         raise SpecInvalid("map", problems, kind="map")
 
 
+def check_map(
+    conn: Connection,
+    catalog: Catalog,
+    workspace_id: int,
+    key: str,
+    step_map: Mapping[str, str],
+    new: Workflow,
+) -> None:
+    """Refuse (SpecInvalid) a map that would not fit `new`, the spec about to be published,
+    and the older versions journeys wait in: checked before publishing, so a move asked for
+    with the publish cannot fail on its map after the new version is live."""
+    if get_workflow(conn, workspace_id, key) is not None:
+        _checked_map(_target(conn, catalog, workspace_id, key, new), step_map)
+
+
 def plan(
     engine: Engine,
     clock: Clock,

@@ -147,3 +147,66 @@ def test_the_dry_run_can_plan_on_the_draft_before_it_is_published(
         "POST", "/api/workflows/nurture/migration/apply", json={"map": {"pause": "hold"}}
     )
     assert done.json()["moved"] == 1
+
+
+def _drafted(store: Store, ed: Browser) -> None:
+    """Version 1 live with two journeys waiting at `pause`; version 2, which renames it
+    `hold`, saved as the builder's draft."""
+    deploy(store, V1)
+    for user in ("ann", "bob"):
+        subscriber(store, user)
+        track(store, user, "signed_up")
+    saved = ed.call(
+        "PUT",
+        "/api/workflows/nurture/draft",
+        content=V2,
+        headers={"Content-Type": "application/yaml"},
+    )
+    assert saved.status_code == 200 and saved.json()["valid"], saved.text
+
+
+def test_publish_and_move_in_one_request(store: Store, client: TestClient) -> None:
+    ed = _as(client, "ed@example.com")
+    _drafted(store, ed)
+    body = {"move": True, "map": {"pause": "hold"}}
+    done = ed.call("POST", "/api/workflows/nurture/publish", json=body)
+    assert done.status_code == 200, done.text
+    answer = done.json()
+    assert (answer["version"], answer["move_error"]) == (2, None)
+    assert (answer["moved"]["moved"], answer["moved"]["applied"]) == (2, True)
+    assert rows(store, "SELECT DISTINCT version, step_id FROM enrollments") == [(2, "hold")]
+    # One act, one line on the audit log, with the map it moved by.
+    logged = rows(
+        store,
+        "SELECT action, details FROM audit_log WHERE subject_type = 'workflows' ORDER BY id",
+    )
+    actions = [r.action for r in logged]
+    assert actions[-1] == "workflows.publish" and "workflows.apply_migration" not in actions
+    details = logged[-1].details
+    details = details if isinstance(details, dict) else yaml.safe_load(details)
+    assert (details["map"], details["moved"], details["version"]) == ({"pause": "hold"}, 2, 2)
+
+
+def test_a_map_that_does_not_fit_publishes_nothing(store: Store, client: TestClient) -> None:
+    ed = _as(client, "ed@example.com")
+    _drafted(store, ed)
+    refused = ed.call(
+        "POST", "/api/workflows/nurture/publish", json={"move": True, "map": {"pause": "tip"}}
+    )
+    assert refused.status_code == 422
+    assert "'tip' is a send step; only waits take contacts" in refused.text
+    # Still version 1, its journeys where they were, the draft kept for another try.
+    assert rows(store, "SELECT current_version FROM workflows") == [(1,)]
+    assert rows(store, "SELECT DISTINCT version, step_id FROM enrollments") == [(1, "pause")]
+    assert ed.call("GET", "/api/workflows/nurture/draft").status_code == 200
+
+
+def test_publish_without_move_leaves_the_waiting_where_they_are(
+    store: Store, client: TestClient
+) -> None:
+    ed = _as(client, "ed@example.com")
+    _drafted(store, ed)
+    done = ed.call("POST", "/api/workflows/nurture/publish")
+    assert done.status_code == 200, done.text
+    assert (done.json()["version"], done.json()["moved"]) == (2, None)
+    assert rows(store, "SELECT DISTINCT version, step_id FROM enrollments") == [(1, "pause")]

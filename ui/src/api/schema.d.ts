@@ -1185,7 +1185,9 @@ export interface paths {
         /**
          * Publish
          * @description Deploy the draft as the workflow's next version and make it active; the draft is then
-         *     gone. Problems come back as 422 and the draft stays.
+         *     gone. Problems come back as 422 and the draft stays. With `move`, the journeys waiting
+         *     in older versions then move onto it, as `migration/apply` moves them; a map that does
+         *     not fit is refused (422) before anything is published.
          */
         post: operations["publish_api_workflows__key__publish_post"];
         delete?: never;
@@ -2862,6 +2864,50 @@ export interface components {
             step_id: string | null;
         };
         /**
+         * PublishIn
+         * @description Publishing's options: move the journeys waiting in older versions onto the new one,
+         *     in the same request, with the map for the steps renamed or replaced.
+         */
+        PublishIn: {
+            /** Map */
+            map?: {
+                [key: string]: string;
+            };
+            /**
+             * Move
+             * @default false
+             */
+            move: boolean;
+        };
+        /**
+         * Published
+         * @description The version published and, when asked for, what the move of the waiting journeys did.
+         *
+         *     The move comes after the publish has committed, a batch of journeys per transaction (as
+         *     `migration/apply` does): when it fails part way, the new version is live, each journey is
+         *     on its old version or its new one (never between), and `move_error` says what happened;
+         *     asking for the move again (`migration/apply` with the same map) moves the rest.
+         */
+        Published: {
+            /** Created Version */
+            created_version: boolean;
+            /** Key */
+            key: string;
+            /** Move Error */
+            move_error?: string | null;
+            moved?: components["schemas"]["MigrationOut"] | null;
+            /** Name */
+            name: string;
+            /** Status */
+            status: string;
+            /** Version */
+            version: number;
+            /** Warnings */
+            warnings: {
+                [key: string]: string;
+            }[];
+        };
+        /**
          * QuietHours
          * @description No marketing messages between `start` and `end` in the contact's own timezone.
          */
@@ -3219,6 +3265,8 @@ export interface components {
          * @description A rendered message; nothing was sent or stored.
          */
         TemplatePreviewOut: {
+            /** Frame */
+            frame?: string | null;
             /** Html */
             html: string | null;
             /** Subject */
@@ -8034,7 +8082,11 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["PublishIn"] | null;
+            };
+        };
         responses: {
             /** @description Successful Response */
             200: {
@@ -8042,7 +8094,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Deployed"];
+                    "application/json": components["schemas"]["Published"];
                 };
             };
             /** @description Invalid request: `errors` gives the path of each mistake */

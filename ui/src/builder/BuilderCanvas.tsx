@@ -95,7 +95,8 @@ function Canvas({ spec, problems, selected, onSelect, onChange, onOpen, focusRef
   const onNodesChange = (changes: NodeChange<BuilderFlowNode>[]) => {
     const picks = changes.filter((c) => c.type === "select");
     if (picks.length) {
-      const next = new Set(selected);
+      // Only steps still drawn: an id renamed or removed since it was selected goes.
+      const next = new Set(selected.filter((id) => graph.nodes.some((n) => n.id === id)));
       for (const c of picks) {
         if (c.type !== "select") continue;
         if (c.selected) next.add(c.id);
@@ -212,12 +213,15 @@ export function StepPanel({
   problems,
   onChange,
   onClose,
+  onRename,
 }: {
   spec: Spec;
   selected: string[];
   problems: ProblemOut[];
   onChange: (spec: Spec) => void;
   onClose: () => void;
+  /** A step's id changed in its form: the selection follows it, so its form stays open. */
+  onRename?: (from: string, to: string) => void;
 }) {
   const graph = useMemo(() => specToGraph(spec), [spec]);
   const only = selected.length === 1 ? graph.nodes.find((n) => n.id === selected[0] && n.id !== END_ID) : undefined;
@@ -236,7 +240,10 @@ export function StepPanel({
       nodeId={only.id}
       kind={only.kind}
       problems={byNode(problems).get(only.id) ?? []}
-      onStep={(id, step: Step) => onChange(updateStep(spec, id, step))}
+      onStep={(id, step: Step) => {
+        onChange(updateStep(spec, id, step));
+        if (step.id !== id) onRename?.(id, step.id);
+      }}
       onTrigger={(trigger) => onChange({ ...spec, trigger })}
       onEntry={(entry) => {
         const out: Spec = { ...spec, entry };

@@ -1,7 +1,7 @@
 import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import { render, screen, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
-import type { ReactNode } from "react";
+import { useState, type ReactNode } from "react";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import { PublishPreview, type DryRunSummary, type MigrationOut } from "./PublishPreview";
 
@@ -60,6 +60,7 @@ interface Seen {
 
 let seen: Seen[] = [];
 let dryRun: () => Response;
+let plan: (map: Record<string, string>) => Response;
 
 const json = (body: unknown, status = 200) =>
   new Response(JSON.stringify(body), { status, headers: { "Content-Type": "application/json" } });
@@ -74,12 +75,13 @@ const server = vi.hoisted(() => {
 beforeEach(() => {
   seen = [];
   dryRun = () => json(SUMMARY);
+  plan = () => json(PLAN);
   server.answer = (async (request: Request) => {
     const path = new URL(request.url, "http://console.test").pathname;
     const text = await request.text();
     seen.push({ path, body: text ? JSON.parse(text) : null });
     if (path.endsWith("/dry-run")) return dryRun();
-    if (path.endsWith("/migration")) return json(PLAN);
+    if (path.endsWith("/migration")) return plan(text ? (JSON.parse(text) as { map: Record<string, string> }).map : {});
     return json({ title: "Not found", status: 404 }, 404);
   });
 });
@@ -141,5 +143,52 @@ describe("PublishPreview", () => {
     expect(leave).toHaveProperty("checked", true);
     await userEvent.click(screen.getByRole("radio", { name: "Move them" }));
     expect(chosen).toEqual([true]);
+  });
+
+  it("maps a removed step to a new one, shows the plan it makes, and refuses a map that does not fit", async () => {
+    plan = (map) => {
+      if (map.gone === "tip") {
+        return json({ title: "Invalid", status: 422, errors: [{ path: "map.gone", message: "'tip' is a send step; only waits take contacts", hint: "" }] }, 422);
+      }
+      if (map.gone === "hold") {
+        return json({ ...PLAN, moved: 9, stranded: 0, lines: [PLAN.lines[0], { ...PLAN.lines[1], to_step: "hold", note: "deadline kept" }] });
+      }
+      return json(PLAN);
+    };
+    const maps: Record<string, string>[] = [];
+    function Dialog() {
+      const [map, setMap] = useState<Record<string, string>>({});
+      return (
+        <PublishPreview
+          workflowKey="cart"
+          draft
+          live
+          move={false}
+          onMove={() => {}}
+          map={map}
+          onMap={(m) => {
+            maps.push(m);
+            setMap(m);
+          }}
+          targets={["pause", "hold", "tip"]}
+        />
+      );
+    }
+    render(wrap(<Dialog />));
+    const choose = await screen.findByRole("combobox", { name: "Move contacts at gone to" });
+    await userEvent.selectOptions(choose, "hold");
+    expect(maps.at(-1)).toEqual({ gone: "hold" });
+    await screen.findByText(/9 could move to the new version; 0 would stay/);
+    expect(seen).toContainEqual({ path: "/api/workflows/cart/migration", body: { map: { gone: "hold" }, draft: true } });
+    const rows = within(screen.getByTestId("move-plan")).getAllByRole("row").map((r) => r.textContent);
+    expect(rows.at(-1)).toBe("1gonehold2deadline kept");
+    // Still offered, to change it back; a target that takes no contacts is refused, said why.
+    await userEvent.selectOptions(screen.getByRole("combobox", { name: "Move contacts at gone to" }), "tip");
+    expect((await screen.findByRole("alert")).textContent).toBe(
+      "The map does not fit: gone: 'tip' is a send step; only waits take contacts. The plan above is without it.",
+    );
+    expect(screen.getByRole("radio", { name: "Move them" })).toHaveProperty("disabled", true);
+    await userEvent.selectOptions(screen.getByRole("combobox", { name: "Move contacts at gone to" }), "");
+    expect(maps.at(-1)).toEqual({});
   });
 });

@@ -6,6 +6,7 @@ import { useState, type FormEvent } from "react";
 import { api, unwrap } from "../api/client";
 import { ApiError, describe } from "../api/problem";
 import type { components } from "../api/schema";
+import { mappableSteps, withMapping, type StepMap } from "./moveMap";
 
 export type DryRunSummary = components["schemas"]["DryRunSummary"];
 export type StepSummary = components["schemas"]["StepSummary"];
@@ -139,16 +140,62 @@ export function OnYourContacts({ workflowKey, draft }: { workflowKey: string; dr
   );
 }
 
-/** Journeys waiting in older versions: where each would go, and the choice to move them. */
-export function WaitingMove({ workflowKey, move, onMove }: { workflowKey: string; move: boolean; onMove: (move: boolean) => void }) {
-  const plan = useQuery({
-    queryKey: ["publish-move-plan", workflowKey],
+/** The choices of the step map: for each step contacts would stay at, a step of the new
+ * version to move them to instead. */
+function StepMapForm({ steps, targets, map, onMap }: { steps: string[]; targets: string[]; map: StepMap; onMap: (map: StepMap) => void }) {
+  if (!steps.length) return null;
+  return (
+    <fieldset className="publish-preview__map" aria-label="Step map">
+      <legend>Steps renamed or removed: send their contacts to</legend>
+      {steps.map((from) => (
+        <label key={from} className="publish-preview__mapping">
+          <code>{from}</code> →{" "}
+          <select className="select" aria-label={`Move contacts at ${from} to`} value={map[from] ?? ""} onChange={(e) => onMap(withMapping(map, from, e.target.value))}>
+            <option value="">(they stay on their version)</option>
+            {targets.map((to) => (
+              <option key={to} value={to}>
+                {to}
+              </option>
+            ))}
+          </select>
+        </label>
+      ))}
+    </fieldset>
+  );
+}
+
+/** Journeys waiting in older versions: where each would go, the map for steps renamed or
+ * removed, and the choice to move them. */
+export function WaitingMove({
+  workflowKey,
+  move,
+  onMove,
+  map = {},
+  onMap = () => {},
+  targets = [],
+}: {
+  workflowKey: string;
+  move: boolean;
+  onMove: (move: boolean) => void;
+  map?: StepMap;
+  onMap?: (map: StepMap) => void;
+  targets?: string[];
+}) {
+  const ask = (with_: StepMap) => ({
+    queryKey: ["publish-move-plan", workflowKey, with_],
     queryFn: () =>
-      unwrap(api.POST("/api/workflows/{key}/migration", { params: { path: { key: workflowKey } }, body: { map: {}, draft: true } })),
+      unwrap(api.POST("/api/workflows/{key}/migration", { params: { path: { key: workflowKey } }, body: { map: with_, draft: true } })),
     retry: false,
     gcTime: 0,
     refetchOnWindowFocus: false,
   });
+  const mapped = Object.keys(map).length > 0;
+  // The plan without a map, and with it: a map the server refuses leaves the plan without it
+  // on screen, with the reason; the plan of the map before stays while a new one is worked out.
+  const bare = useQuery(ask({}));
+  const withMap = useQuery({ ...ask(map), enabled: mapped, placeholderData: (previous) => previous });
+  const refused = mapped && withMap.isError ? mapProblems(withMap.error) : null;
+  const plan = mapped && !refused ? withMap : bare;
   if (plan.isPending) return <p className="muted">Looking for contacts waiting in older versions…</p>;
   if (plan.isError) {
     return (
@@ -158,11 +205,11 @@ export function WaitingMove({ workflowKey, move, onMove }: { workflowKey: string
     );
   }
   const { lines, moved, stranded } = plan.data;
-  if (!lines.length) return null;
+  if (!lines.length && !mapped) return null;
   return (
     <section className="publish-preview" aria-label="Contacts waiting in older versions">
       <h3 className="publish-preview__title">Contacts waiting in older versions</h3>
-      <p>
+      <p aria-busy={plan.isFetching || undefined}>
         {moved.toLocaleString()} could move to the new version; {stranded.toLocaleString()} would stay on theirs.
       </p>
       <table className="table" data-testid="move-plan">
@@ -187,17 +234,31 @@ export function WaitingMove({ workflowKey, move, onMove }: { workflowKey: string
           ))}
         </tbody>
       </table>
+      <StepMapForm steps={mappableSteps(lines, map)} targets={targets} map={map} onMap={onMap} />
+      {refused && (
+        <p className="alert alert--error" role="alert">
+          The map does not fit: {refused}. The plan above is without it.
+        </p>
+      )}
       <fieldset className="publish-preview__choice">
         <legend>After publishing, the waiting contacts:</legend>
         <label>
           <input type="radio" name="waiting" checked={!move} onChange={() => onMove(false)} /> Leave them on their version (default)
         </label>
         <label>
-          <input type="radio" name="waiting" checked={move} disabled={moved === 0} onChange={() => onMove(true)} /> Move them
+          <input type="radio" name="waiting" checked={move} disabled={moved === 0 || refused !== null} onChange={() => onMove(true)} /> Move them
         </label>
       </fieldset>
     </section>
   );
+}
+
+/** The validator's words on a map it refused, or the error as it came. */
+export function mapProblems(error: unknown): string {
+  if (error instanceof ApiError && error.status === 422 && error.problem?.errors?.length) {
+    return error.problem.errors.map((e) => `${e.path.replace(/^map\./, "")}: ${e.message}${e.hint ? ` (${e.hint})` : ""}`).join("; ");
+  }
+  return describe(error);
 }
 
 /** Both parts of the look ahead, as the dialog shows them. */
@@ -207,17 +268,33 @@ export function PublishPreview({
   live,
   move,
   onMove,
+  map,
+  onMap,
+  targets,
 }: {
   workflowKey: string;
   draft: boolean;
   live: boolean;
   move: boolean;
   onMove: (move: boolean) => void;
+  map?: StepMap;
+  onMap?: (map: StepMap) => void;
+  /** The new version's steps that can take waiting contacts (its waits and approvals). */
+  targets?: string[];
 }) {
   return (
     <>
       <OnYourContacts workflowKey={workflowKey} draft={draft} />
-      {live && draft && <WaitingMove workflowKey={workflowKey} move={move} onMove={onMove} />}
+      {live && draft && (
+        <WaitingMove
+          workflowKey={workflowKey}
+          move={move}
+          onMove={onMove}
+          {...(map ? { map } : {})}
+          {...(onMap ? { onMap } : {})}
+          {...(targets ? { targets } : {})}
+        />
+      )}
     </>
   );
 }

@@ -14,7 +14,9 @@ const spec: Spec = {
     { id: "before", type: "wait", at: "event.starts_at - 1h" },
     { id: "attended", type: "wait", events: [{ event: "joined" }], timeout: "2d" },
     { id: "hold", type: "suppress", channel: "sms", reason: "complained" },
+    { id: "remind", type: "send", template: "remind" },
   ],
+  templates: { remind: { subject: "Soon", text: "See you" } },
 };
 
 function wrap(children: ReactNode) {
@@ -63,6 +65,16 @@ describe("StepForm for the newer step features", () => {
     expect(screen.queryByLabelText("When the field is empty")).toBeNull();
     await userEvent.click(screen.getByRole("button", { name: "Add an event" }));
     expect(changes.step?.at(-1)?.events).toEqual([{ event: "joined" }, { event: "" }]);
+  });
+
+  it("sets what a send's journey does while the policies hold its message back", async () => {
+    const changes = form("remind");
+    const choice = screen.getByLabelText("While the policies hold it back");
+    expect(choice).toHaveProperty("value", "go_on");
+    await userEvent.selectOptions(choice, "hold");
+    expect(changes.step?.at(-1)).toMatchObject({ id: "remind", type: "send", on_deferral: "hold" });
+    await userEvent.type(screen.getByLabelText("Worth sending for"), "2");
+    expect(changes.step?.at(-1)).toMatchObject({ valid_for: "2" });
   });
 
   it("edits entry on the trigger, per_key included", async () => {

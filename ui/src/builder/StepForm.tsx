@@ -11,9 +11,9 @@ const TemplatePreview = lazy(() => import("./editors/TemplatePreview").then((m) 
 const ConditionInput = lazy(() => import("./editors/ConditionInput").then((m) => ({ default: m.ConditionInput })));
 const EventNameInput = lazy(() => import("./editors/ConditionInput").then((m) => ({ default: m.EventNameInput })));
 
-type Kind = "text" | "number" | "list" | "step" | "condition" | "event" | { options: string[] };
+export type Kind = "text" | "number" | "list" | "step" | "condition" | "event" | { options: string[] };
 
-interface FieldSpec {
+export interface FieldSpec {
   name: string;
   label: string;
   kind: Kind;
@@ -37,6 +37,14 @@ const FIELDS: Record<string, FieldSpec[]> = {
     { name: "channel", label: "Channel", kind: { options: ["email", "sms", "push", "slack"] } },
     { name: "template", label: "Template", kind: "text" },
     { name: "topic", label: "Topic", kind: "text" },
+    { name: "kind", label: "Kind", kind: { options: ["marketing", "transactional"] }, hint: "transactional: a receipt or reset, outside the marketing rules" },
+    { name: "valid_for", label: "Worth sending for", kind: "text", hint: "e.g. 2h: a message the policies would hold back longer is dropped" },
+    {
+      name: "on_deferral",
+      label: "While the policies hold it back",
+      kind: { options: ["go_on", "hold"] },
+      hint: "go_on: the journey moves on, the message goes later; hold: it waits here until the message goes",
+    },
     NEXT,
   ],
   wait: [
@@ -144,7 +152,7 @@ function Condition(props: {
   );
 }
 
-function Field({
+export function Field({
   id,
   field,
   value,

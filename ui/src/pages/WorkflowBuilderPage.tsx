@@ -19,12 +19,16 @@ import {
 } from "../builder/model";
 import { inTurn, type Line } from "../builder/inTurn";
 import { nodeOf, type ProblemOut } from "../builder/problems";
+import { mapTargets, type StepMap } from "../builder/moveMap";
+import { sectionOf } from "../builder/settings";
+import { WorkflowForm } from "../builder/WorkflowForm";
 import { STEP_LABELS, type Spec } from "../canvas/graph";
 import { StepIcon } from "../canvas/StepIcon";
 import "../styles/builder.css";
 
 // The dialog's dry run and move plan: a chunk of its own, loaded when the dialog opens.
 const PublishPreview = lazy(() => import("../builder/PublishPreview"));
+
 
 /** The builder's state: the text (what is saved) and the last spec it could be read as. */
 export interface Editing {
@@ -70,6 +74,11 @@ async function loadSource(key: string): Promise<{ source: string; published: num
   return { source: toYaml(emptySpec(key, key.replace(/[_-]+/g, " "))), published: null, draft: false };
 }
 
+/** What a move did, in a sentence. */
+function movedSentence(moved: { moved: number; stranded: number }): string {
+  return `Moved ${moved.moved.toLocaleString()} waiting contact${moved.moved === 1 ? "" : "s"} onto it; ${moved.stranded.toLocaleString()} stayed on their version.`;
+}
+
 export function WorkflowBuilderPage({ workflowKey }: { workflowKey: string }) {
   const loaded = useQuery({
     queryKey: ["workflow-source", workflowKey],
@@ -110,7 +119,7 @@ function Builder({
   const [history, setHistory] = useState<History<Editing>>(() => start(fromText(initial, emptySpec(workflowKey, workflowKey))));
   const editing = history.present;
   const [selected, setSelected] = useState<string[]>([]);
-  const [tab, setTab] = useState<"step" | "problems" | "yaml">("problems");
+  const [tab, setTab] = useState<"step" | "workflow" | "problems" | "yaml">("problems");
   const [problems, setProblems] = useState<ProblemOut[]>([]);
   const [checked, setChecked] = useState<string | null>(null);
   const [validationError, setValidationError] = useState<string | null>(null);
@@ -123,6 +132,10 @@ function Builder({
   const [summary, setSummary] = useState<{ diff: string; draft: boolean } | null>(null);
   // Move the journeys waiting in older versions onto the new one after publishing.
   const [moveWaiting, setMoveWaiting] = useState(false);
+  // Where journeys at steps renamed or removed go in the new version (the CLI's --map).
+  const [moveMap, setMoveMap] = useState<StepMap>({});
+  // A move that failed after its publish: the map to try it again with.
+  const [retryMove, setRetryMove] = useState<StepMap | null>(null);
   const clip = useRef<Clip | null>(null);
   const lastSaved = useRef(initial);
   // Whether the server holds a draft of this workflow (publishing drops it).
@@ -200,6 +213,8 @@ function Builder({
     setPublishError(null);
     setPublishing(null);
     setMoveWaiting(false);
+    setMoveMap({});
+    setRetryMove(null);
     const unsaved = await save(editing.source);
     if (unsaved) {
       setPublishError(`The draft could not be saved, so nothing can be published: ${unsaved}`);
@@ -228,7 +243,10 @@ function Builder({
     try {
       const unsaved = await save(editing.source);
       if (unsaved) throw new Error(`The draft could not be saved, so nothing was published: ${unsaved}`);
-      const answer = api.POST("/api/workflows/{key}/publish", { params: { path: { key: workflowKey } } });
+      // One request: the publish and, when chosen, the move of the waiting journeys. A map
+      // that does not fit is refused before anything is published.
+      const move = moveWaiting ? { move: true, map: moveMap } : undefined;
+      const answer = api.POST("/api/workflows/{key}/publish", { params: { path: { key: workflowKey } }, ...(move ? { body: move } : {}) });
       if (!hasDraft.current && version !== null && (await answer).response.status === 404) {
         // No draft: what is on screen is the live version.
         setPublishing(`Nothing changed: version ${version} is live.`);
@@ -240,16 +258,10 @@ function Builder({
       hasDraft.current = false;
       setVersion(done.version);
       let said = done.created_version ? `Published as version ${done.version}.` : `Nothing changed: version ${done.version} is live.`;
-      if (moveWaiting && done.created_version) {
-        // Published already: a failed move leaves everyone on their version, and says so.
-        try {
-          const moved = await unwrap(
-            api.POST("/api/workflows/{key}/migration/apply", { params: { path: { key: workflowKey } }, body: { map: {}, draft: false } }),
-          );
-          said += ` Moved ${moved.moved.toLocaleString()} waiting contact${moved.moved === 1 ? "" : "s"} onto it; ${moved.stranded.toLocaleString()} stayed on their version.`;
-        } catch (error) {
-          setPublishError(`Published as version ${done.version}, but the waiting contacts were not moved: ${describe(error)}`);
-        }
+      if (done.moved) said += ` ${movedSentence(done.moved)}`;
+      if (done.move_error) {
+        setPublishError(`Published as version ${done.version}, but ${done.move_error}.`);
+        setRetryMove(moveMap);
       }
       setPublishing(said);
       void queries.invalidateQueries({ queryKey: ["workflows"] });
@@ -257,6 +269,20 @@ function Builder({
     } catch (error) {
       setPublishing(null);
       setPublishError(error instanceof Error && !(error instanceof ApiError) ? error.message : describe(error));
+    }
+  };
+
+  // A move that failed after the publish, tried again as it was asked for.
+  const moveAgain = async (map: StepMap) => {
+    setPublishError(null);
+    try {
+      const moved = await unwrap(
+        api.POST("/api/workflows/{key}/migration/apply", { params: { path: { key: workflowKey } }, body: { map, draft: false } }),
+      );
+      setRetryMove(null);
+      setPublishing(movedSentence(moved));
+    } catch (error) {
+      setPublishError(`The waiting contacts were not all moved: ${describe(error)}`);
     }
   };
 
@@ -375,6 +401,9 @@ function Builder({
                 live={version !== null}
                 move={moveWaiting}
                 onMove={setMoveWaiting}
+                map={moveMap}
+                onMap={setMoveMap}
+                targets={mapTargets(editing.spec)}
               />
             </Suspense>
           )}
@@ -391,6 +420,14 @@ function Builder({
       {publishError && (
         <p className="alert alert--error" role="alert">
           {publishError}
+          {retryMove && (
+            <>
+              {" "}
+              <button type="button" className="button" onClick={() => void moveAgain(retryMove)}>
+                Move them again
+              </button>
+            </>
+          )}
         </p>
       )}
       <div className="builder__body">
@@ -430,6 +467,7 @@ function Builder({
             {(
               [
                 ["step", "Step"],
+                ["workflow", "Goal & policies"],
                 ["problems", `Problems${current.length ? ` (${current.length})` : ""}`],
                 ["yaml", "YAML"],
               ] as const
@@ -453,7 +491,11 @@ function Builder({
               problems={current}
               onChange={(spec) => change(fromSpec(spec))}
               onClose={() => setSelected([])}
+              onRename={(from, to) => setSelected((chosen) => chosen.map((id) => (id === from ? to : id)))}
             />
+          )}
+          {tab === "workflow" && (
+            <WorkflowForm spec={editing.spec} problems={current} onChange={(spec) => change(fromSpec(spec))} />
           )}
           {tab === "problems" && (
             <div className="problems">
@@ -466,9 +508,13 @@ function Builder({
               <ul className="problems__list" aria-label="Problems">
                 {current.map((p, i) => {
                   const node = nodeOf(p);
+                  // A problem of the goal or the policies opens their form.
+                  const section = node === null ? sectionOf(p) : null;
                   return (
                     <li key={i} className={`problems__item problems__item--${p.severity}`}>
-                      <button type="button" className="problems__button" disabled={node === null} onClick={() => node && selectNode(node)}>
+                      <button type="button" className="problems__button" disabled={node === null && section === null}
+                        onClick={() => (node !== null ? selectNode(node) : setTab("workflow"))}
+                      >
                         <span className="problems__where">{p.step_id ?? "workflow"}</span>
                         <span>
                           {p.message}

@@ -8,16 +8,17 @@ published versions; publishing is a separate act that validates the draft and de
 from __future__ import annotations
 
 import difflib
+import logging
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
 import yaml
 from fastapi import APIRouter, Query, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from tidings.api.admin.deps import AdminDep, RawBody
-from tidings.api.admin.views import WorkflowKey
+from tidings.api.admin.views import MigrationOut, StepId, WorkflowKey, migration_out
 from tidings.api.admin.workflows import MAX_SPEC_BYTES, Deployed
 from tidings.api.audit import note_change, note_unchanged
 from tidings.api.auth import requires
@@ -26,12 +27,15 @@ from tidings.api.openapi import problems
 from tidings.core.problems import Problem
 from tidings.core.spec import Workflow
 from tidings.core.validate import validate_workflow
-from tidings.errors import SpecInvalid, WorkflowNotFound
+from tidings.errors import SpecInvalid, TidingsError, WorkflowNotFound
+from tidings.runtime import moves
 from tidings.runtime.transactions import attempts
 from tidings.storage import browse
 from tidings.storage.drafts import Draft, discard_draft, draft_keys, get_draft, save_draft
 from tidings.storage.people import Role
 from tidings.storage.workflows import deploy_workflow, spec_to_json
+
+logger = logging.getLogger(__name__)
 
 # Validation stores nothing: viewers may check a workflow too.
 router = APIRouter(
@@ -237,10 +241,38 @@ def discard(key: WorkflowKey, request: Request, admin: AdminDep) -> None:
     note_change(request, key, draft=True)
 
 
-@router.post("/workflows/{key}/publish", response_model=Deployed, responses=problems(404, 409, 422))
-def publish(key: WorkflowKey, request: Request, admin: AdminDep) -> Deployed:
+class PublishIn(BaseModel):
+    """Publishing's options: move the journeys waiting in older versions onto the new one,
+    in the same request, with the map for the steps renamed or replaced."""
+
+    move: bool = False
+    map: dict[StepId, StepId] = Field(default_factory=dict, max_length=200)
+
+
+class Published(Deployed):
+    """The version published and, when asked for, what the move of the waiting journeys did.
+
+    The move comes after the publish has committed, a batch of journeys per transaction (as
+    `migration/apply` does): when it fails part way, the new version is live, each journey is
+    on its old version or its new one (never between), and `move_error` says what happened;
+    asking for the move again (`migration/apply` with the same map) moves the rest."""
+
+    moved: MigrationOut | None = None
+    move_error: str | None = None
+
+
+@router.post(
+    "/workflows/{key}/publish", response_model=Published, responses=problems(400, 404, 409, 422)
+)
+def publish(
+    key: WorkflowKey, request: Request, admin: AdminDep, body: PublishIn | None = None
+) -> Published:
     """Deploy the draft as the workflow's next version and make it active; the draft is then
-    gone. Problems come back as 422 and the draft stays."""
+    gone. Problems come back as 422 and the draft stays. With `move`, the journeys waiting
+    in older versions then move onto it, as `migration/apply` moves them; a map that does
+    not fit is refused (422) before anything is published."""
+    options = body or PublishIn()
+    step_map = dict(options.map)
     for attempt in attempts(admin.engine):
         with attempt as conn:
             draft = get_draft(conn, admin.workspace_id, key)
@@ -254,19 +286,52 @@ def publish(key: WorkflowKey, request: Request, admin: AdminDep) -> Deployed:
                     if p.severity == "error"
                 ]
                 raise SpecInvalid(f"draft of {key}", errors)
+            if options.move and step_map:
+                moves.check_map(conn, admin.catalog, admin.workspace_id, key, step_map, workflow)
             _, version, created = deploy_workflow(
                 conn, admin.workspace_id, workflow, draft.source, admin.clock.now()
             )
             discard_draft(conn, admin.workspace_id, key)
-    note_change(request, key, version=version, created_version=created, published=True)
-    return Deployed(
+    moved, move_error = None, None
+    if options.move:
+        moved, move_error = _move_waiting(admin, key, step_map)
+    # One request, one line on the audit log: the publish and, when asked, the move.
+    details: dict[str, Any] = {"version": version, "created_version": created, "published": True}
+    if options.move:
+        details["map"] = step_map
+        details["moved"] = moved.moved if moved else None
+        details["stranded"] = moved.stranded if moved else None
+        details["move_error"] = move_error
+    note_change(request, key, **details)
+    return Published(
         key=workflow.id,
         name=workflow.name,
         status="active",
         version=version,
         created_version=created,
         warnings=[{"path": p.path, "message": p.message, "hint": p.hint} for p in verdict.problems],
+        moved=moved,
+        move_error=move_error,
     )
+
+
+def _move_waiting(
+    admin: AdminDep, key: str, step_map: dict[str, str]
+) -> tuple[MigrationOut | None, str | None]:
+    """Move the waiting journeys onto the version just published; what was done, or why
+    not. The publish stands either way, so a failure is answered, not raised."""
+    try:
+        plan = moves.apply(
+            admin.engine, admin.clock, admin.catalog, admin.workspace_id, key, step_map
+        )
+    except Exception as exc:  # the version is live: say what failed, never hide the publish
+        logger.exception("moving waiting journeys after a publish failed", extra={"key": key})
+        reason = str(exc).splitlines()[0] if isinstance(exc, TidingsError) else "a server error"
+        return None, (
+            f"the waiting contacts were not all moved ({reason}); each is on its old version "
+            "or the new one; move them again to move the rest"
+        )
+    return migration_out(plan, applied=True), None
 
 
 def _as_yaml(spec: Any) -> str:

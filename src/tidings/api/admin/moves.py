@@ -3,19 +3,15 @@ a dry run, then the move."""
 
 from __future__ import annotations
 
-from typing import Annotated
-
 from fastapi import APIRouter, Request
-from pydantic import BaseModel, Field
 
 from tidings.api.admin.builder import _validation
 from tidings.api.admin.deps import AdminDep
-from tidings.api.admin.views import WorkflowKey
+from tidings.api.admin.views import MigrationIn, MigrationOut, WorkflowKey, migration_out
 from tidings.api.audit import note_change, note_unchanged
 from tidings.api.auth import requires
 from tidings.api.errors import ApiError
 from tidings.api.openapi import problems
-from tidings.core.moves import MovePlan
 from tidings.core.problems import Problem
 from tidings.core.spec import Workflow
 from tidings.errors import SpecInvalid
@@ -24,60 +20,6 @@ from tidings.storage.drafts import get_draft
 from tidings.storage.people import Role
 
 router = APIRouter(prefix="/workflows", tags=["workflows"], dependencies=[requires(Role.EDITOR)])
-
-#: A step id, held to the spec's own pattern: map entries reach messages and the timeline.
-StepId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_\-]+$")]
-
-
-class MigrationIn(BaseModel):
-    """Which steps of older versions become which steps of the current one, for the steps
-    renamed or replaced; a step with the same id in both needs no entry."""
-
-    map: dict[StepId, StepId] = Field(default_factory=dict, max_length=200)
-    #: Plan against the builder's draft (what publishing it would make) rather than the
-    #: current version; only the dry run takes it, the move is onto the current version.
-    draft: bool = False
-
-
-class MigrationLine(BaseModel):
-    """How many journeys go from one step to another, or stay where they are, and why."""
-
-    from_version: int
-    from_step: str
-    #: The step of the current version they move to; null for those who stay.
-    to_step: str | None
-    contacts: int
-    #: For a move, what becomes of the wait's deadline; for a stay, the reason.
-    note: str
-
-
-class MigrationOut(BaseModel):
-    """A move's dry run, or what the move did."""
-
-    to_version: int
-    moved: int
-    stranded: int
-    lines: list[MigrationLine]
-    applied: bool
-
-
-def _out(plan: MovePlan, applied: bool) -> MigrationOut:
-    return MigrationOut(
-        to_version=plan.to_version,
-        moved=len(plan.moves),
-        stranded=len(plan.stranded),
-        lines=[
-            MigrationLine(
-                from_version=line.from_version,
-                from_step=line.from_step,
-                to_step=line.to_step,
-                contacts=line.contacts,
-                note=line.note,
-            )
-            for line in plan.lines()
-        ],
-        applied=applied,
-    )
 
 
 def draft_spec(admin: AdminDep, key: str) -> tuple[Workflow, str]:
@@ -112,7 +54,7 @@ def plan_migration(
         admin.engine, admin.clock, admin.catalog, admin.workspace_id, key, dict(body.map), new
     )
     note_unchanged(request)
-    return _out(plan, applied=False)
+    return migration_out(plan, applied=False)
 
 
 @router.post(
@@ -129,4 +71,4 @@ def apply_migration(
         request, key, to_version=plan.to_version, moved=len(plan.moves),
         stranded=len(plan.stranded), map=step_map,
     )  # fmt: skip
-    return _out(plan, applied=True)
+    return migration_out(plan, applied=True)

@@ -6,7 +6,9 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import Path, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
+
+from tidings.core.moves import MovePlan
 
 #: Ids are 64-bit: anything larger is a bad request, not a database error.
 MAX_ID = 2**63 - 1
@@ -54,4 +56,61 @@ def enrollment_out(row: Any) -> EnrollmentOut:
         exit_reason=row.exit_reason,
         converted_at=row.converted_at,
         revenue=row.revenue,
+    )
+
+
+# ---------------------------------------------------------------- moves
+
+#: A step id, held to the spec's own pattern: map entries reach messages and the timeline.
+StepId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_\-]+$")]
+
+
+class MigrationIn(BaseModel):
+    """Which steps of older versions become which steps of the current one, for the steps
+    renamed or replaced; a step with the same id in both needs no entry."""
+
+    map: dict[StepId, StepId] = Field(default_factory=dict, max_length=200)
+    #: Plan against the builder's draft (what publishing it would make) rather than the
+    #: current version; only the dry run takes it, the move is onto the current version.
+    draft: bool = False
+
+
+class MigrationLine(BaseModel):
+    """How many journeys go from one step to another, or stay where they are, and why."""
+
+    from_version: int
+    from_step: str
+    #: The step of the current version they move to; null for those who stay.
+    to_step: str | None
+    contacts: int
+    #: For a move, what becomes of the wait's deadline; for a stay, the reason.
+    note: str
+
+
+class MigrationOut(BaseModel):
+    """A move's dry run, or what the move did."""
+
+    to_version: int
+    moved: int
+    stranded: int
+    lines: list[MigrationLine]
+    applied: bool
+
+
+def migration_out(plan: MovePlan, applied: bool) -> MigrationOut:
+    return MigrationOut(
+        to_version=plan.to_version,
+        moved=len(plan.moves),
+        stranded=len(plan.stranded),
+        lines=[
+            MigrationLine(
+                from_version=line.from_version,
+                from_step=line.from_step,
+                to_step=line.to_step,
+                contacts=line.contacts,
+                note=line.note,
+            )
+            for line in plan.lines()
+        ],
+        applied=applied,
     )

@@ -16,6 +16,7 @@ from tidings.api.audit import note_change
 from tidings.api.auth import requires
 from tidings.api.errors import ApiError
 from tidings.api.openapi import problems
+from tidings.api.preview_frames import FrameStore
 from tidings.core.approvers import member_problems
 from tidings.core.preview import preview_template, render_message
 from tidings.core.problems import Problem
@@ -273,10 +274,15 @@ class TemplatePreviewOut(BaseModel):
     subject: str | None
     html: str | None
     text: str | None
+    #: Where the HTML can be shown as a page of its own, with its inline styles, under a
+    #: strict policy of its own (no scripts): for a sandboxed iframe, for a few minutes.
+    frame: str | None = None
 
 
 @router.post("/{key}/preview", response_model=TemplatePreviewOut, responses=problems(400, 404))
-def preview(key: WorkflowKey, body: PreviewIn, admin: AdminDep) -> TemplatePreviewOut:
+def preview(
+    key: WorkflowKey, body: PreviewIn, request: Request, admin: AdminDep
+) -> TemplatePreviewOut:
     """Render one of the current version's templates for a contact and a sample event,
     as its send step would; nothing is sent, stored or counted."""
     with admin.engine.connect() as conn:
@@ -306,4 +312,8 @@ def preview(key: WorkflowKey, body: PreviewIn, admin: AdminDep) -> TemplatePrevi
         result = preview_template(spec, body.template, person, body.event, limit, source)
     if isinstance(result, Problem):
         raise ApiError(400, "Bad Request", result.message, [result])
-    return TemplatePreviewOut(subject=result.subject, html=result.html, text=result.text)
+    frames: FrameStore = request.app.state.preview_frames
+    frame = frames.keep(result.html) if result.html is not None else None
+    return TemplatePreviewOut(
+        subject=result.subject, html=result.html, text=result.text, frame=frame
+    )

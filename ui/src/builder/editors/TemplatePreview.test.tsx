@@ -2,10 +2,11 @@ import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import { render, screen, waitFor } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { describe, expect, it, vi } from "vitest";
-import { PREVIEW_CSP, previewDocument, readEvent } from "./previewFrame";
+import { isFrameUrl, readEvent } from "./previewFrame";
 import { TemplatePreview } from "./TemplatePreview";
 
 const HOSTILE = "<img src=x onerror=alert(1)>";
+const FRAME = "/preview-frames/0123456789abcdefghij_-ABCDEFGHIJ";
 
 interface Call {
   method: string;
@@ -56,7 +57,7 @@ describe("TemplatePreview", () => {
     server.calls = [];
     server.answer = (path) =>
       path.endsWith("/preview")
-        ? { status: 200, json: { subject: HOSTILE, html: `<p>${HOSTILE}</p>`, text: null } }
+        ? { status: 200, json: { subject: HOSTILE, html: `<p>${HOSTILE}</p>`, text: null, frame: FRAME } }
         : { status: 404, json: {} };
     const { container } = shown();
     const frame = await screen.findByTitle("Rendered email");
@@ -67,10 +68,12 @@ describe("TemplatePreview", () => {
       event: {},
       contact: null,
     });
-    // The subject is text; the HTML lives only in the frame's srcdoc, behind its own CSP.
+    // The subject is text; the HTML is only in the frame, loaded from the server's preview
+    // page (its own policy), sandboxed without scripts or same origin.
     expect(screen.getByTestId("preview-subject").textContent).toBe(HOSTILE);
     expect(frame.getAttribute("sandbox")).toBe("");
-    expect(frame.getAttribute("srcdoc")).toContain(PREVIEW_CSP);
+    expect(frame.getAttribute("src")).toBe(FRAME);
+    expect(frame.hasAttribute("srcdoc")).toBe(false);
     expect(container.querySelector("img")).toBeNull();
     // Mobile width: the same message, narrower.
     await userEvent.click(screen.getByRole("button", { name: "Mobile" }));
@@ -108,7 +111,7 @@ describe("TemplatePreview", () => {
     server.answer = (path) =>
       path.endsWith("/test-send")
         ? { status: 200, json: { id: 1, channel: "email", to: "ed@example.com", subject: "[Test] Hi" } }
-        : { status: 200, json: { subject: "Hi", html: "<p>x</p>", text: null } };
+        : { status: 200, json: { subject: "Hi", html: "<p>x</p>", text: null, frame: FRAME } };
     shown();
     await userEvent.type(screen.getByLabelText("Send a test to"), "ed@example.com");
     await userEvent.click(screen.getByRole("button", { name: "Send test" }));
@@ -127,8 +130,18 @@ describe("previewFrame", () => {
     expect(readEvent("{oops")).toHaveProperty("error");
   });
 
-  it("puts the CSP before the message", () => {
-    const doc = previewDocument("<style>p{}</style><p>x</p>");
-    expect(doc.indexOf("Content-Security-Policy")).toBeLessThan(doc.indexOf("<style>"));
+  it("loads only the server's own preview pages in the frame", () => {
+    expect(isFrameUrl(FRAME)).toBe(true);
+    for (const url of [null, undefined, "", "https://evil.example/preview-frames/0123456789abcdefghij",
+      "javascript:alert(1)", "/preview-frames/../../workflows", "//evil.example/preview-frames/0123456789abcdefghij"]) {
+      expect(isFrameUrl(url)).toBe(false);
+    }
+  });
+
+  it("says so when the server gives HTML but no preview page", async () => {
+    server.answer = () => ({ status: 200, json: { subject: "Hi", html: "<p>x</p>", text: null, frame: "https://elsewhere.example/x" } });
+    shown();
+    await screen.findByText("The server gave no preview page for this message.");
+    expect(screen.queryByTitle("Rendered email")).toBeNull();
   });
 });

@@ -5,7 +5,7 @@ import { useMutation, useQuery } from "@tanstack/react-query";
 import { useId, useMemo, useState } from "react";
 import { api, unwrap } from "../../api/client";
 import { describe } from "../../api/problem";
-import { previewDocument, readEvent, WIDTHS, type Width } from "./previewFrame";
+import { FRAME_SANDBOX, isFrameUrl, readEvent, WIDTHS, type Width } from "./previewFrame";
 import { useDebounced } from "./useDebounced";
 import "../../styles/preview.css";
 
@@ -171,14 +171,18 @@ export function TemplatePreview({ workflowKey, stepId, templateName, channel, te
             </p>
           )}
           {isEmail && shown.html !== null ? (
-            <iframe
-              title="Rendered email"
-              className="template-preview__frame"
-              sandbox=""
-              referrerPolicy="no-referrer"
-              srcDoc={previewDocument(shown.html)}
-              style={{ width: WIDTHS[width] }}
-            />
+            isFrameUrl(shown.frame) ? (
+              <iframe
+                title="Rendered email"
+                className="template-preview__frame"
+                sandbox={FRAME_SANDBOX}
+                referrerPolicy="no-referrer"
+                src={shown.frame}
+                style={{ width: WIDTHS[width] }}
+              />
+            ) : (
+              <p className="form__problem">The server gave no preview page for this message.</p>
+            )
           ) : (
             <pre className="template-preview__text" data-testid="preview-text">
               {shown.text ?? ""}

@@ -1,18 +1,20 @@
-// How the server's rendered email HTML is shown: only ever as the `srcdoc` of a sandboxed
-// iframe (no scripts, no same-origin, no forms), never inserted into the console's page.
+// How the server's rendered email HTML is shown: only ever in a sandboxed iframe (no
+// scripts, no same-origin, no forms) that loads the preview from its own URL, where the
+// server serves it under a policy of its own that keeps the message's inline styles. It is
+// never inserted into the console's page, whose policy would drop them.
 
-/** The preview's own policy: nothing loads but inline styles and images from data: or https. */
-export const PREVIEW_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data: https:; font-src data:";
+/** What the preview frame may do: nothing. No scripts, no same origin, no forms, popups or
+ * navigation of the page; the frame's own policy (server side) says `sandbox` too. */
+export const FRAME_SANDBOX = "";
 
 /** The widths the preview is shown at, in CSS pixels. */
 export const WIDTHS = { desktop: 640, mobile: 375 } as const;
 export type Width = keyof typeof WIDTHS;
 
-/** The document the iframe shows: the rendered HTML, behind a CSP meta tag placed first so
- * it applies before anything in the message is read. */
-export function previewDocument(html: string): string {
-  const meta = `<meta http-equiv="Content-Security-Policy" content="${PREVIEW_CSP}">`;
-  return `<!doctype html><html><head>${meta}<meta name="viewport" content="width=device-width"></head><body>${html}</body></html>`;
+/** Whether a frame URL from the server may be loaded: only the server's own preview path,
+ * never another origin or scheme, whatever an answer says. */
+export function isFrameUrl(url: string | null | undefined): url is string {
+  return typeof url === "string" && /^\/preview-frames\/[\w-]{20,64}$/.test(url);
 }
 
 /** Parse the sample event typed as JSON: an object, or the reason it is not one. */

@@ -1,0 +1,74 @@
+// The workflow's own settings beside its steps: its goal (the conversion, within a window of
+// entering) and its send-time policies. Pure edits of the spec, like model.ts: a setting
+// left empty is left out, never written as null or [], which the server reads as an attempt
+// to switch the workspace's rules off (policies can only tighten them).
+import type { Spec } from "../canvas/graph";
+import type { ProblemOut } from "./problems";
+
+export type Values = Record<string, unknown>;
+
+/** The workflow-wide sections this form edits. */
+export type Section = "goal" | "policies";
+
+export function recordOf(value: unknown): Values {
+  return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Values) : {};
+}
+
+/** A record with one field set, or removed when `value` is undefined. */
+export function withField(record: Values, name: string, value: unknown): Values {
+  const out = { ...record };
+  if (value === undefined) delete out[name];
+  else out[name] = value;
+  return out;
+}
+
+/** The spec with a section replaced; an undefined or empty one is removed. */
+export function withSection(spec: Spec, section: Section, value: Values | undefined): Spec {
+  const out: Spec = { ...spec };
+  if (value === undefined || Object.keys(value).length === 0) delete out[section];
+  else out[section] = value;
+  return out;
+}
+
+/** A new goal: the event to fill in; the server's defaults (within 7d, exit on reaching it)
+ * apply until they are changed. */
+export const NEW_GOAL: Values = { event: "" };
+/** A new frequency cap of the workflow's own, counting its own messages. */
+export const NEW_CAP: Values = { limit: 1, per: "1d" };
+/** New quiet hours: the evening and night, on the contact's clock. */
+export const NEW_QUIET: Values = { start: "21:00", end: "08:00" };
+/** A new purchase window: no marketing for three days after an order. */
+export const NEW_PURCHASE: Values = { event: "order_completed", for: "3d" };
+
+/** The workflow's frequency caps, as a list (empty when it has none). */
+export function capsOf(policies: Values): Values[] {
+  const caps = policies.frequency_caps;
+  return Array.isArray(caps) ? caps.map(recordOf) : [];
+}
+
+/** Policies with their caps replaced: no caps at all leaves the field out. */
+export function withCaps(policies: Values, caps: Values[]): Values {
+  return withField(policies, "frequency_caps", caps.length ? caps : undefined);
+}
+
+/** Whether a problem's path is in `prefix` (`policies` covers `policies.quiet_hours.start`
+ * and `policies.frequency_caps[0].per`). */
+export function isUnder(path: string, prefix: string): boolean {
+  return path === prefix || path.startsWith(`${prefix}.`) || path.startsWith(`${prefix}[`);
+}
+
+export function problemsUnder(problems: ProblemOut[], prefix: string): ProblemOut[] {
+  return problems.filter((p) => isUnder(p.path, prefix));
+}
+
+/** The problem at exactly this field, if any. */
+export function problemAtPath(problems: ProblemOut[], path: string): ProblemOut | undefined {
+  return problems.find((p) => p.path === path);
+}
+
+/** The settings section a problem belongs to, for a problem about no step. */
+export function sectionOf(problem: ProblemOut): Section | null {
+  if (isUnder(problem.path, "goal")) return "goal";
+  if (isUnder(problem.path, "policies")) return "policies";
+  return null;
+}
