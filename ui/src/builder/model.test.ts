@@ -142,6 +142,16 @@ describe("YAML both ways", () => {
     expect(fromYaml(text)).toEqual({ spec });
   });
 
+  it("reads and writes YAML as the server does (1.1), so a string stays a string", () => {
+    const spec = { ...cart(), policies: { quiet_hours: { start: "21:00", end: "08:00" } }, name: "yes" };
+    const text = toYaml(spec);
+    expect(text).toContain('"21:00"');
+    expect(text).toContain('name: "yes"');
+    expect(fromYaml(text)).toEqual({ spec });
+    // Typed plain, these are what PyYAML reads too: a boolean and a base-60 number.
+    expect(fromYaml("id: a\nflag: yes\nat: 21:00")).toEqual({ spec: { id: "a", flag: true, at: 1260 } });
+  });
+
   it("says why text cannot be read", () => {
     const read = fromYaml("steps: [\n  {id: a");
     expect(read).toHaveProperty("error");

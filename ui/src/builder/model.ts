@@ -325,17 +325,24 @@ export function pasteSteps(spec: Spec, clip: Clip, offset: Point): { spec: Spec;
   return { spec: withSteps(spec, [...stepsOf(spec), ...pasted], layout), ids: pasted.map((s) => s.id) };
 }
 
+/**
+ * The server reads workflows as YAML 1.1 (PyYAML), where a plain `yes`, `off` or `21:00` is a
+ * boolean or a number; the console reads and writes the same version, so a string it writes
+ * comes back a string and the canvas never shows a value the server would read differently.
+ */
+const YAML_VERSION = { version: "1.1" } as const;
+
 /** The spec as YAML, in the order people write it (layout last). */
 export function toYaml(spec: Spec): string {
   const { layout, ...rest } = spec;
   const ordered = layout && Object.keys(layout as object).length ? { ...rest, layout } : rest;
-  return stringify(ordered, { lineWidth: 0, flowCollectionPadding: false });
+  return stringify(ordered, { ...YAML_VERSION, lineWidth: 0, flowCollectionPadding: false });
 }
 
 /** A spec from YAML text, or the reason it cannot be read. */
 export function fromYaml(text: string): { spec: Spec } | { error: string } {
   try {
-    const value: unknown = parse(text);
+    const value: unknown = parse(text, YAML_VERSION);
     if (typeof value !== "object" || value === null || Array.isArray(value)) {
       return { error: "a workflow is a mapping with id, name, trigger and steps" };
     }
