@@ -423,16 +423,7 @@ export function StepForm({ spec, nodeId, kind, problems, onStep, onTrigger, onTe
           ×
         </button>
       </header>
-      {problems.length > 0 && (
-        <ul className="form__problems" aria-label="Problems of this step">
-          {problems.map((p, i) => (
-            <li key={i}>
-              <code>{p.path}</code> {p.message}
-              {p.hint ? ` (${p.hint})` : ""}
-            </li>
-          ))}
-        </ul>
-      )}
+      <ProblemList problems={problems} label="Problems of this step" />
       <form className="form" onSubmit={(e) => e.preventDefault()}>
         {step && (
           <div className="form__row">
@@ -516,5 +507,20 @@ export function StepForm({ spec, nodeId, kind, problems, onStep, onTrigger, onTe
         </Suspense>
       )}
     </aside>
+  );
+}
+
+/** The server's problems of one part of the spec, each with its path and hint. */
+export function ProblemList({ problems, label }: { problems: ProblemOut[]; label: string }) {
+  if (!problems.length) return null;
+  return (
+    <ul className="form__problems" aria-label={label}>
+      {problems.map((p, i) => (
+        <li key={i}>
+          <code>{p.path}</code> {p.message}
+          {p.hint ? ` (${p.hint})` : ""}
+        </li>
+      ))}
+    </ul>
   );
 }

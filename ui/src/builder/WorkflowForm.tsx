@@ -1,6 +1,7 @@
 // The workflow's settings beside its steps: the goal that counts as a conversion, and the
 // send-time policies of its own (transactional, caps, quiet hours, a purchase window). The
 // server's validator checks them as it checks the steps; its problems show at their field.
+import type { components } from "../api/schema";
 import type { Spec } from "../canvas/graph";
 import type { ProblemOut } from "./problems";
 import {
@@ -17,7 +18,7 @@ import {
   withSection,
   type Values,
 } from "./settings";
-import { Field, type FieldSpec } from "./StepForm";
+import { Field, ProblemList, type FieldSpec } from "./StepForm";
 
 const GOAL_FIELDS: FieldSpec[] = [
   { name: "event", label: "Reached when this event arrives", kind: "event", hint: "e.g. order_completed" },
@@ -26,10 +27,16 @@ const GOAL_FIELDS: FieldSpec[] = [
   { name: "revenue", label: "Revenue", kind: "text", hint: "the event's field with the amount, e.g. event.total" },
 ];
 
+/** The channels a cap can count, as the server's model names them (a missing one fails tsc). */
+const CAP_CHANNELS = ["email", "sms"] as const satisfies readonly components["schemas"]["Channel"][];
+type Missing = Exclude<components["schemas"]["Channel"], (typeof CAP_CHANNELS)[number]>;
+const everyChannel: [Missing] extends [never] ? true : never = true;
+void everyChannel;
+
 const CAP_FIELDS: FieldSpec[] = [
   { name: "limit", label: "At most", kind: "number" },
   { name: "per", label: "Per", kind: "text", hint: "a duration: 1d, 1w" },
-  { name: "channel", label: "Channel", kind: { options: ["", "email", "sms", "push", "slack"] }, hint: "empty: every channel" },
+  { name: "channel", label: "Channel", kind: { options: ["", ...CAP_CHANNELS] }, hint: "empty: every channel" },
   { name: "counts", label: "Counting", kind: { options: ["workflow", "all"] }, hint: "workflow: its own messages; all: every marketing message" },
 ];
 
@@ -43,20 +50,6 @@ const PURCHASE_FIELDS: FieldSpec[] = [
   { name: "event", label: "After the event", kind: "event" },
   { name: "for", label: "Hold marketing for", kind: "text", hint: "e.g. 3d" },
 ];
-
-function Problems({ problems, label }: { problems: ProblemOut[]; label: string }) {
-  if (!problems.length) return null;
-  return (
-    <ul className="form__problems" aria-label={label}>
-      {problems.map((p, i) => (
-        <li key={i}>
-          <code>{p.path}</code> {p.message}
-          {p.hint ? ` (${p.hint})` : ""}
-        </li>
-      ))}
-    </ul>
-  );
-}
 
 /** Fields of one record of the spec, each with the problem at its own path. */
 function Fields({
@@ -109,7 +102,7 @@ export function WorkflowForm({ spec, problems, onChange }: { spec: Spec; problem
       <form className="form" onSubmit={(e) => e.preventDefault()}>
         <fieldset className="form__arms" aria-label="Goal">
           <legend className="field__label">Goal</legend>
-          <Problems problems={problemsUnder(problems, "goal")} label="Problems of the goal" />
+          <ProblemList problems={problemsUnder(problems, "goal")} label="Problems of the goal" />
           {goal === undefined ? (
             <>
               <p className="form__hint">A goal counts a conversion when its event arrives within a while of entering.</p>
@@ -141,7 +134,7 @@ export function WorkflowForm({ spec, problems, onChange }: { spec: Spec; problem
             They add to the workspace&apos;s policies and can only tighten them; transactional messages are exempt from the
             workspace&apos;s caps, quiet hours and purchase window.
           </p>
-          <Problems problems={problemsUnder(problems, "policies")} label="Problems of the policies" />
+          <ProblemList problems={problemsUnder(problems, "policies")} label="Problems of the policies" />
           <label className="form__check">
             <input
               type="checkbox"
