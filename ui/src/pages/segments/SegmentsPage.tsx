@@ -301,9 +301,11 @@ export function SegmentsPage() {
   return (
     <section className="page">
       <PageHeader title="Segments" count={segments.data?.length}>
-        <button type="button" className="button button--primary" onClick={() => setBuilding({ segment: null, n: Date.now() })}>
-          New segment
-        </button>
+        {canEdit && (
+          <button type="button" className="button button--primary" onClick={() => setBuilding({ segment: null, n: Date.now() })}>
+            New segment
+          </button>
+        )}
       </PageHeader>
       {building && <Builder key={building.n} editing={building.segment} onSaved={() => setBuilding(null)} />}
       {remove.isError && <Failure error={remove.error} />}
@@ -312,7 +314,7 @@ export function SegmentsPage() {
       {segments.data && segments.data.length === 0 && !building && (
         <Empty badge="+" title="No segments yet">
           <p className="empty__text">
-            A segment is a named condition, kept current as events arrive: press <strong>New segment</strong> and add rules,
+            A segment is a named condition, kept current as events arrive: {canEdit ? <>press <strong>New segment</strong> and</> : "an editor or owner can"} add rules,
             like <code>plan is pro</code> or <code>performed order_completed at least 2 times within 30 days</code>.
           </p>
         </Empty>

@@ -6,8 +6,10 @@ import { useState, type FormEvent } from "react";
 import { api, unwrap } from "../../api/client";
 import { ApiError, toApiError } from "../../api/problem";
 import type { components } from "../../api/schema";
-import { moment, plain } from "../common/format";
+import { moment } from "../common/format";
 import { Confirm, Empty, Failure, Loading, PageHeader, Tabs, useRole } from "../common/parts";
+import { DiffLines } from "../WorkflowVersions";
+import { auditDiff, auditFacts, auditSentence, type AuditEntry } from "./auditEntry";
 
 type Settings = components["schemas"]["DeliverySettings-Output"];
 type SettingsIn = components["schemas"]["DeliverySettings-Input"];
@@ -415,6 +417,36 @@ function People() {
   );
 }
 
+function AuditWhat({ entry }: { entry: AuditEntry }) {
+  const facts = auditFacts(entry.details);
+  const diff = auditDiff(entry.details);
+  return (
+    <div className="audit-what">
+      <span>{auditSentence(entry)}</span>
+      {facts.length > 0 && (
+        <dl className="audit-what__facts small">
+          {facts.map(([label, value]) => (
+            <div key={label}>
+              <dt className="muted">{label}</dt>
+              <dd>{value}</dd>
+            </div>
+          ))}
+        </dl>
+      )}
+      {diff && (
+        <details className="audit-what__diff">
+          <summary className="small">
+            What changed: <span className="diff--add">+{diff.added}</span> <span className="diff--del">−{diff.removed}</span> lines
+          </summary>
+          <pre className="audit-what__pre">
+            <DiffLines diff={diff.text} />
+          </pre>
+        </details>
+      )}
+    </div>
+  );
+}
+
 function Audit() {
   const [before, setBefore] = useState<number[]>([]);
   const page = before[before.length - 1];
@@ -440,7 +472,6 @@ function Audit() {
             <th scope="col">When</th>
             <th scope="col">Who</th>
             <th scope="col">What</th>
-            <th scope="col">Details</th>
           </tr>
         </thead>
         <tbody>
@@ -451,10 +482,7 @@ function Audit() {
                 {e.actor} <span className="muted small">{e.actor_type}</span>
               </td>
               <td>
-                {e.action} <code>{e.subject_type}:{e.subject_key}</code>
-              </td>
-              <td className="small">
-                <code className="events__props">{plain(e.details)}</code>
+                <AuditWhat entry={e} />
               </td>
             </tr>
           ))}
