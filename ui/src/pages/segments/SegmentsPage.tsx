@@ -220,7 +220,7 @@ function Builder({ editing, onSaved }: { editing: Segment | null; onSaved: (s: S
         {preview.data && (
           <>
             <p className="size" data-testid="size">
-              {count(preview.data.size)} <span className="muted small">contacts</span>
+              {count(preview.data.size)} <span className="muted small">{preview.data.size === 1 ? "contact" : "contacts"}</span>
             </p>
             <ul className="plain-list">
               {preview.data.sample.map((m) => (

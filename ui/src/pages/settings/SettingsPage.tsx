@@ -466,7 +466,7 @@ function Audit() {
   }
   return (
     <>
-      <table className="table">
+      <table className="table audit-log">
         <thead>
           <tr>
             <th scope="col">When</th>
