@@ -36,6 +36,7 @@ function FiguresBar({
           <span className="field__label">Version</span>
           <select
             className="select input--small"
+            aria-label="Version"
             value={String(choice.version)}
             onChange={(e) => onChange({ ...choice, version: e.target.value === "all" ? "all" : Number(e.target.value) })}
           >
