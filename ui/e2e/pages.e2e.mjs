@@ -233,6 +233,12 @@ try {
   await refusedSettings.waitFor();
   const refusal = await refusedSettings.textContent();
   check(refusal.includes("sender.from_email") && refusal.includes("contains spaces"), `a bad sender address is refused, naming the field (${refusal})`);
+  check(
+    (await page.getByLabel("From address", { exact: true }).getAttribute("aria-invalid")) === "true",
+    "the refused field itself is marked, with the reason under it",
+  );
+  const rules = await page.getByTestId("policies-summary").textContent();
+  check(rules.includes("follow UTC") && !rules.includes("{"), `the policies read as sentences (${rules})`);
   await page.getByLabel("From address", { exact: true }).fill("news@shop.example");
   await page.getByRole("button", { name: "Save delivery settings" }).click();
   await page.getByText("Saved. New messages follow these settings.").waitFor();

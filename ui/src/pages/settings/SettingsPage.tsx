@@ -10,6 +10,7 @@ import { moment } from "../common/format";
 import { Confirm, Empty, Failure, Loading, PageHeader, Tabs, useRole } from "../common/parts";
 import { DiffLines } from "../WorkflowVersions";
 import { auditDiff, auditFacts, auditSentence, type AuditEntry } from "./auditEntry";
+import { fieldProblem, policiesSummary } from "./policies";
 
 type Settings = components["schemas"]["DeliverySettings-Output"];
 type SettingsIn = components["schemas"]["DeliverySettings-Input"];
@@ -44,14 +45,37 @@ function Problems({ error }: { error: unknown }) {
   return <Failure error={error} />;
 }
 
-function Text({ label, value, onChange, hint, type = "text" }: { label: string; value: string; onChange: (v: string) => void; hint?: string; type?: string }) {
+function Text({
+  label,
+  value,
+  onChange,
+  hint,
+  problem,
+  type = "text",
+}: {
+  label: string;
+  value: string;
+  onChange: (v: string) => void;
+  hint?: string;
+  problem?: string | undefined;
+  type?: string;
+}) {
   return (
     <label className="field">
       <span className="field__label">{label}</span>
-      <input className="input" type={type} value={value} onChange={(e) => onChange(e.target.value)} />
-      {hint && <span className="muted small">{hint}</span>}
+      <input className="input" type={type} value={value} aria-invalid={problem ? true : undefined} onChange={(e) => onChange(e.target.value)} />
+      {problem ? <span className="form__problem small">{problem}</span> : hint && <span className="muted small">{hint}</span>}
     </label>
   );
+}
+
+/** The rules in words while the JSON parses; what is wrong with it when it does not. */
+function policyLines(source: string): string[] {
+  try {
+    return policiesSummary(JSON.parse(source));
+  } catch (error) {
+    return [`The JSON below does not parse yet: ${(error as Error).message}`];
+  }
 }
 
 function DeliveryForm({ initial }: { initial: Settings }) {
@@ -71,6 +95,7 @@ function DeliveryForm({ initial }: { initial: Settings }) {
       setSaved(true);
     },
   });
+  const problem = (path: string) => (save.isError ? fieldProblem(save.error, path) : undefined);
   const submit = (event: FormEvent) => {
     event.preventDefault();
     setSaved(false);
@@ -89,14 +114,15 @@ function DeliveryForm({ initial }: { initial: Settings }) {
       <section className="card card--wide">
         <h2 className="card__title">Sender identity</h2>
         <div className="form-grid">
-          <Text label="From address" value={sender.from_email ?? ""} onChange={(v) => setSender({ from_email: v })} />
-          <Text label="From name" value={sender.from_name ?? ""} onChange={(v) => setSender({ from_name: v })} />
-          <Text label="Reply-to" value={sender.reply_to ?? ""} onChange={(v) => setSender({ reply_to: v || null })} />
+          <Text label="From address" value={sender.from_email ?? ""} onChange={(v) => setSender({ from_email: v })} problem={problem("sender.from_email")} />
+          <Text label="From name" value={sender.from_name ?? ""} onChange={(v) => setSender({ from_name: v })} problem={problem("sender.from_name")} />
+          <Text label="Reply-to" value={sender.reply_to ?? ""} onChange={(v) => setSender({ reply_to: v || null })} problem={problem("sender.reply_to")} />
           <Text
             label="DKIM domain"
             value={sender.dkim_domain ?? ""}
             onChange={(v) => setSender({ dkim_domain: v || null })}
             hint="Defaults to the from address's domain."
+            problem={problem("sender.dkim_domain")}
           />
         </div>
         <Text
@@ -104,6 +130,7 @@ function DeliveryForm({ initial }: { initial: Settings }) {
           value={sender.postal_address ?? ""}
           onChange={(v) => setSender({ postal_address: v })}
           hint="Shown in the footer of every marketing email, as the law asks."
+          problem={problem("sender.postal_address")}
         />
       </section>
       <section className="card card--wide">
@@ -152,6 +179,7 @@ function DeliveryForm({ initial }: { initial: Settings }) {
           value={form.alerts.slack_webhook_url ?? ""}
           onChange={(v) => setForm({ ...form, alerts: { ...form.alerts, slack_webhook_url: v || null } })}
           hint="Where notify steps on the slack channel post."
+          problem={problem("alerts.slack_webhook_url")}
         />
         <label className="field">
           <span className="field__label">
@@ -163,10 +191,18 @@ function DeliveryForm({ initial }: { initial: Settings }) {
       <section className="card card--wide">
         <h2 className="card__title">Policies</h2>
         <p className="muted small">
-          Frequency caps, quiet hours, the pause after a purchase, duplicate suppression and the alert budget, as JSON. Every rule is
-          off until it is set; the dispatcher applies them within seconds.
+          Frequency caps, quiet hours, the pause after a purchase, duplicate suppression and the alert budget. Every rule is off until
+          it is set; the dispatcher applies them within seconds.
         </p>
-        <textarea className="input textarea textarea--code" aria-label="Policies" rows={10} value={policies} onChange={(e) => setPolicies(e.target.value)} />
+        <ul className="policy-lines" data-testid="policies-summary" aria-label="What the policies do">
+          {policyLines(policies).map((line) => (
+            <li key={line}>{line}</li>
+          ))}
+        </ul>
+        <details className="policy-json">
+          <summary className="small">Edit the rules as JSON</summary>
+          <textarea className="input textarea textarea--code" aria-label="Policies" rows={10} value={policies} onChange={(e) => setPolicies(e.target.value)} />
+        </details>
       </section>
       {policiesProblem && (
         <p className="alert alert--error" role="alert">
