@@ -2,7 +2,7 @@
 // revocable), people and roles, and the audit log. The server lets owners change these (and
 // editors read the audit log); the page says so to others instead of failing at them.
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useState, type FormEvent } from "react";
+import { useId, useState, type FormEvent } from "react";
 import { api, unwrap } from "../../api/client";
 import { ApiError, toApiError } from "../../api/problem";
 import type { components } from "../../api/schema";
@@ -60,12 +60,29 @@ function Text({
   problem?: string | undefined;
   type?: string;
 }) {
+  // The hint or the problem describes the input; it is not part of the field's name.
+  const id = useId();
+  const note = problem ?? hint;
   return (
-    <label className="field">
-      <span className="field__label">{label}</span>
-      <input className="input" type={type} value={value} aria-invalid={problem ? true : undefined} onChange={(e) => onChange(e.target.value)} />
-      {problem ? <span className="form__problem small">{problem}</span> : hint && <span className="muted small">{hint}</span>}
-    </label>
+    <div className="field">
+      <label className="field__label" htmlFor={id}>
+        {label}
+      </label>
+      <input
+        id={id}
+        className="input"
+        type={type}
+        value={value}
+        aria-invalid={problem ? true : undefined}
+        aria-describedby={note ? `${id}-note` : undefined}
+        onChange={(e) => onChange(e.target.value)}
+      />
+      {note && (
+        <span id={`${id}-note`} className={problem ? "form__problem small" : "muted small"}>
+          {note}
+        </span>
+      )}
+    </div>
   );
 }
 
