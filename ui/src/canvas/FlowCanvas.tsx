@@ -116,13 +116,16 @@ export function FlowCanvas({
           proOptions={{ hideAttribution: true }}
         >
           <Background gap={20} size={1} />
-          <MiniMap
-            pannable
-            zoomable
-            nodeColor={(node) => MINIMAP_COLOURS[String(node.data.kind)] ?? "#94a3b8"}
-            ariaLabel="Minimap of the workflow"
-            style={{ width: 168, height: 120 }}
-          />
+          {/* With a step's panel open the canvas is narrower: the minimap would cover its nodes. */}
+          {!selected && (
+            <MiniMap
+              pannable
+              zoomable
+              nodeColor={(node) => MINIMAP_COLOURS[String(node.data.kind)] ?? "#94a3b8"}
+              ariaLabel="Minimap of the workflow"
+              style={{ width: 168, height: 120 }}
+            />
+          )}
           <Controls showInteractive={false} fitViewOptions={{ padding: FIT_PADDING, maxZoom: 1 }} />
         </ReactFlow>
       </div>

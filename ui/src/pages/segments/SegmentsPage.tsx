@@ -272,7 +272,7 @@ export function SegmentsTable({ rows, onOpen, onDelete }: { rows: Segment[]; onO
             <td className="muted">{moment(s.refreshed_at)}</td>
             <td className="num">
               {onDelete && (
-                <button type="button" className="button button--ghost button--small" onClick={() => onDelete(s)}>
+                <button type="button" className="button button--small button--danger-outline" onClick={() => onDelete(s)}>
                   Delete
                 </button>
               )}
