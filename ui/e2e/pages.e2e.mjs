@@ -233,6 +233,12 @@ try {
   await refusedSettings.waitFor();
   const refusal = await refusedSettings.textContent();
   check(refusal.includes("sender.from_email") && refusal.includes("contains spaces"), `a bad sender address is refused, naming the field (${refusal})`);
+  check(
+    (await page.getByLabel("From address", { exact: true }).getAttribute("aria-invalid")) === "true",
+    "the refused field itself is marked, with the reason under it",
+  );
+  const rules = await page.getByTestId("policies-summary").textContent();
+  check(rules.includes("follow UTC") && !rules.includes("{"), `the policies read as sentences (${rules})`);
   await page.getByLabel("From address", { exact: true }).fill("news@shop.example");
   await page.getByRole("button", { name: "Save delivery settings" }).click();
   await page.getByText("Saved. New messages follow these settings.").waitFor();
@@ -250,9 +256,43 @@ try {
   check((await page.getByLabel(`Role of ${APPROVER}`).inputValue()) === "approver", "people are listed with their roles");
   await shot(`${String(n++).padStart(2, "0")}-settings-people`);
   await page.goto(`${BASE}/settings/audit`);
-  await page.getByRole("cell", { name: /segments:named_ana/ }).waitFor();
+  await page.getByRole("cell", { name: /saved segment named_ana/ }).waitFor();
   check(true, "the audit log names the segment just saved");
+  const log = await page.locator("table").textContent();
+  check(log.includes("created a write key tdw_"), "the audit log says which kind of key was made, by its prefix");
+  check(!log.includes('"method"') && !log.includes("segments.preview"), "the audit log reads as sentences, without request JSON or previews");
   await shot(`${String(n++).padStart(2, "0")}-settings-audit`);
+
+  // The live canvas: its figures for a chosen version and period; archiving asks first.
+  await page.goto(`${BASE}/workflows/handoff`);
+  const entered = page.getByTestId("figures-__trigger");
+  await entered.filter({ hasText: "1 entered" }).waitFor();
+  check(
+    (await page.getByTestId("figures-caption").textContent()).startsWith("Journeys on version 1, all time"),
+    "the canvas says which journeys its figures count",
+  );
+  await page.getByLabel("From", { exact: true }).fill("2026-03-10");
+  await page.getByLabel("To", { exact: true }).fill("2026-03-01");
+  const badPeriod = await page.getByRole("alert").textContent();
+  check(badPeriod.includes("(2026-03-01) is before") && (await page.getByRole("button", { name: "Apply" }).isDisabled()), "a period that ends before it starts is refused, naming both days");
+  await page.getByLabel("From", { exact: true }).fill("2099-01-01");
+  await page.getByLabel("To", { exact: true }).fill("");
+  await page.getByRole("button", { name: "Apply" }).click();
+  await page.getByTestId("figures-caption").filter({ hasText: "since 2099-01-01" }).waitFor();
+  await entered.waitFor({ state: "detached" });
+  check(true, "a period with no journey shows no figures on the canvas");
+  await page.getByRole("button", { name: "All time" }).click();
+  await page.getByLabel("Version", { exact: true }).selectOption("all");
+  await page.getByTestId("figures-caption").filter({ hasText: "all versions, all time" }).waitFor();
+  await entered.filter({ hasText: "1 entered" }).waitFor();
+  check(true, "all versions over all time count the journey again");
+  await shot(`${String(n++).padStart(2, "0")}-canvas-figures`);
+  await page.getByRole("button", { name: "Archive" }).click();
+  const archiving = page.getByRole("dialog", { name: "Archive handoff?" });
+  await archiving.waitFor();
+  await archiving.getByRole("button", { name: "Cancel" }).click();
+  await archiving.waitFor({ state: "detached" });
+  check((await page.locator(".pill--active").count()) === 1, "archiving asks first, and Cancel leaves the workflow active");
 
   await page.goto(`${BASE}/reports/funnels`);
   await page.getByRole("region", { name: "Funnel of handoff" }).waitFor();
@@ -267,6 +307,12 @@ try {
   await page.getByRole("heading", { name: "ana@example.com" }).waitFor();
   check(await page.getByRole("button", { name: "Erase contact" }).isDisabled(), "a viewer's erase button is off");
   await shot(`${String(n++).padStart(2, "0")}-contact-as-viewer`);
+  await page.goto(`${BASE}/workflows/handoff`);
+  await page.getByTestId("read-only").waitFor();
+  check(
+    (await page.getByRole("button", { name: "Archive" }).count()) === 0 && (await page.getByRole("link", { name: "Edit" }).count()) === 0,
+    "a viewer sees the canvas read only, without pause, archive or edit",
+  );
   await page.goto(`${BASE}/forms/demo`);
   await page.getByRole("heading", { name: `Demo ${HOSTILE}` }).waitFor();
   check(

@@ -167,8 +167,15 @@ def list_enrollments(
 ) -> list[Row[Any]]:
     """Enrollments in id order after `after`, by workflow, contact, status or the step they
     are at."""
-    query = select(enrollments, workflows.c.key.label("workflow_key")).join(
-        workflows, workflows.c.id == enrollments.c.workflow_id
+    # The contact's email comes along so a list of journeys can name people, not ids.
+    query = (
+        select(
+            enrollments,
+            workflows.c.key.label("workflow_key"),
+            contacts.c.email.label("contact_email"),
+        )
+        .join(workflows, workflows.c.id == enrollments.c.workflow_id)
+        .outerjoin(contacts, contacts.c.id == enrollments.c.contact_id)
     )
     filters = {
         enrollments.c.workspace_id: workspace_id,

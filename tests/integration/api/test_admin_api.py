@@ -317,6 +317,9 @@ def test_segments_defined_previewed_paged_and_exported(store: Store, api: Api) -
     assert previewed.status_code == 200
     assert previewed.json()["size"] == 2
     assert [m["external_id"] for m in previewed.json()["sample"]] == ["u0", "u1"]
+    # A preview changes nothing, so it is no change on the audit log.
+    audit = api.admin("GET", "/api/audit", params={"subject": "segments"}).json()
+    assert [e["action"] for e in audit["entries"]] == []
 
     bad = api.admin(
         "PUT", "/api/segments/pro", json={"name": "Pro", "condition": "contact.plan =="}

@@ -109,6 +109,36 @@ def test_removing_a_person_ends_their_sessions(store: Store, client: TestClient)
     assert owner.call("DELETE", "/api/people/ed@example.com").status_code == 404
 
 
+def test_the_audit_log_names_the_person_invited_their_role_and_the_key_made(
+    client: TestClient,
+) -> None:
+    owner = _owner(client)
+    assert (
+        owner.call(
+            "POST", "/api/people", json={"email": "Vic@Example.com", "role": "viewer"}
+        ).status_code
+        == 201
+    )
+    assert (
+        owner.call("PATCH", "/api/people/vic@example.com", json={"role": "approver"}).status_code
+        == 200
+    )
+    made = owner.call("POST", "/api/keys", json={"kind": "write"})
+    assert made.status_code == 201
+
+    entries = owner.call("GET", "/api/audit").json()["entries"]
+    said = [(e["action"], e["subject_key"], e["details"]) for e in entries[:3]]
+    key_entry, role_entry, invite_entry = said
+    assert key_entry[:2] == ("keys.create", made.json()["key"][:10])
+    assert key_entry[2]["kind"] == "write"
+    # The whole key is shown once, to its maker; the log keeps only its prefix.
+    assert made.json()["key"] not in str(entries)
+    assert role_entry[:2] == ("people.change_role", "vic@example.com")
+    assert role_entry[2]["role"] == "approver"
+    assert invite_entry[:2] == ("people.invite", "vic@example.com")
+    assert (invite_entry[2]["role"], invite_entry[2]["invited"]) == ("viewer", True)
+
+
 def test_the_audit_log_names_who_changed_what_with_the_workflow_diff(
     store: Store, client: TestClient
 ) -> None:

@@ -2216,6 +2216,8 @@ export interface components {
          * @description One contact's journey through one workflow version.
          */
         EnrollmentOut: {
+            /** Contact Email */
+            contact_email?: string | null;
             /** Contact Id */
             contact_id: number;
             /** Converted At */

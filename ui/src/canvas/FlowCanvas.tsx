@@ -13,15 +13,12 @@ import "../styles/canvas.css";
 import { useMemo, useState } from "react";
 import { figuresLine, type StepFigures } from "./figures";
 import { specToGraph, type FlowNode, type Spec } from "./graph";
-import { FIT_PADDING, NODE_HEIGHT, NODE_WIDTH, layout, layoutKeyOf, withStored } from "./layout";
+import { FIT_PADDING, NODE_HEIGHT, NODE_WIDTH, layout, layoutKeyOf, openingNodes, withStored } from "./layout";
 import { SettingsPanel } from "./SettingsPanel";
 import { StepContacts } from "./StepContacts";
 import { StepNode, type StepFlowNode } from "./StepNode";
 
 const nodeTypes = { step: StepNode };
-const LONG_WORKFLOW = 16;
-const OPENING_RANKS = 6;
-const RANK_HEIGHT = NODE_HEIGHT + 64;
 
 const MINIMAP_COLOURS: Record<string, string> = {
   trigger: "#2f5bea",
@@ -93,13 +90,9 @@ export function FlowCanvas({
       labelBgPadding: [6, 3] as [number, number],
       labelBgBorderRadius: 4,
     }));
-    // A long workflow fitted whole would be too small to read: open on its first ranks
-    // instead; the zoom-to-fit control still shows all of it.
-    const top = Math.min(...nodes.map((n) => n.position.y));
-    const opening =
-      nodes.length > LONG_WORKFLOW
-        ? nodes.filter((n) => n.position.y < top + OPENING_RANKS * RANK_HEIGHT).map((n) => ({ id: n.id }))
-        : undefined;
+    // A deep workflow fitted whole would be too small to read at 1280x800: open on its
+    // first ranks instead; the minimap and the zoom-to-fit control still show all of it.
+    const opening = openingNodes(nodes.map((n) => ({ id: n.id, y: n.position.y })));
     return { nodes, edges, opening };
   }, [graph, positions, figures]);
 
@@ -123,13 +116,16 @@ export function FlowCanvas({
           proOptions={{ hideAttribution: true }}
         >
           <Background gap={20} size={1} />
-          <MiniMap
-            pannable
-            zoomable
-            nodeColor={(node) => MINIMAP_COLOURS[String(node.data.kind)] ?? "#94a3b8"}
-            ariaLabel="Minimap of the workflow"
-            style={{ width: 168, height: 120 }}
-          />
+          {/* With a step's panel open the canvas is narrower: the minimap would cover its nodes. */}
+          {!selected && (
+            <MiniMap
+              pannable
+              zoomable
+              nodeColor={(node) => MINIMAP_COLOURS[String(node.data.kind)] ?? "#94a3b8"}
+              ariaLabel="Minimap of the workflow"
+              style={{ width: 168, height: 120 }}
+            />
+          )}
           <Controls showInteractive={false} fitViewOptions={{ padding: FIT_PADDING, maxZoom: 1 }} />
         </ReactFlow>
       </div>

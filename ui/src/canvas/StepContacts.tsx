@@ -4,6 +4,7 @@ import { useQuery } from "@tanstack/react-query";
 import { Link } from "wouter";
 import { api, unwrap } from "../api/client";
 import { describe } from "../api/problem";
+import { moment } from "../pages/common/format";
 
 const SHOWN = 20;
 
@@ -31,10 +32,10 @@ export function StepContacts({ workflowKey, stepId }: { workflowKey: string; ste
         <ul className="step-contacts__list">
           {found.data.map((e) => (
             <li key={e.id}>
-              <Link href={`/contacts/${e.contact_id}`}>contact {e.contact_id}</Link>{" "}
+              <Link href={`/contacts/${e.contact_id}`}>{e.contact_email ?? `contact #${e.contact_id}`}</Link>{" "}
               <span className="muted small">
                 {e.status}
-                {e.wake_at ? ` until ${new Date(e.wake_at).toLocaleString()}` : ""}
+                {e.wake_at ? ` until ${moment(e.wake_at)}` : ""}
               </span>
             </li>
           ))}

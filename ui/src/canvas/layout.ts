@@ -66,3 +66,22 @@ export function withStored(
   }
   return out;
 }
+
+/** How many ranks the read-only canvas opens on: at 1280x800 three ranks fill the canvas at
+ * a zoom where a node's text is still readable; a fourth would shrink every label below 10px. */
+export const OPENING_RANKS = 3;
+const RANK_HEIGHT = NODE_HEIGHT + 64;
+
+/**
+ * The nodes to zoom to when a canvas opens: all of them (undefined) when the workflow is at
+ * most OPENING_RANKS ranks deep, else those in its first OPENING_RANKS ranks, so a deep
+ * workflow opens readable at its top instead of whole and tiny.
+ */
+export function openingNodes(nodes: { id: string; y: number }[]): { id: string }[] | undefined {
+  if (nodes.length === 0) return undefined;
+  const top = Math.min(...nodes.map((n) => n.y));
+  const bottom = Math.max(...nodes.map((n) => n.y));
+  const reach = top + OPENING_RANKS * RANK_HEIGHT;
+  if (bottom < reach) return undefined;
+  return nodes.filter((n) => n.y < reach).map((n) => ({ id: n.id }));
+}

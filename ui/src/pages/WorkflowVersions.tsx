@@ -4,6 +4,7 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { api, unwrap } from "../api/client";
 import { describe } from "../api/problem";
+import { Confirm } from "./common/parts";
 
 type Action = "pause" | "activate" | "archive";
 
@@ -19,14 +20,33 @@ export function StatusActions({ workflowKey, status }: { workflowKey: string; st
     mutationFn: (action: Action) => unwrap(api.POST(ACTIONS[action].path, { params: { path: { key: workflowKey } } })),
     onSuccess: () => queries.invalidateQueries({ queryKey: ["workflow", workflowKey] }),
   });
+  const [archiving, setArchiving] = useState(false);
   const offered: Action[] = status === "active" ? ["pause", "archive"] : status === "paused" ? ["activate", "archive"] : ["activate"];
   return (
     <span className="status-actions">
       {offered.map((action) => (
-        <button key={action} type="button" className="button" disabled={act.isPending} onClick={() => act.mutate(action)}>
+        <button
+          key={action}
+          type="button"
+          className="button"
+          disabled={act.isPending}
+          // Archiving retires the workflow: asked first, like every step that is hard to take back.
+          onClick={() => (action === "archive" ? setArchiving(true) : act.mutate(action))}
+        >
           {ACTIONS[action].label}
         </button>
       ))}
+      {archiving && (
+        <Confirm
+          title={`Archive ${workflowKey}?`}
+          action="Archive workflow"
+          busy={act.isPending}
+          onConfirm={() => act.mutate("archive", { onSettled: () => setArchiving(false) })}
+          onCancel={() => setArchiving(false)}
+        >
+          <p>It takes no new contacts and is marked retired. Resume makes it active again.</p>
+        </Confirm>
+      )}
       {act.isError && (
         <span className="form__problem" role="alert">
           {describe(act.error)}
@@ -70,16 +90,23 @@ export function VersionDiff({ workflowKey, versions }: { workflowKey: string; ve
       {diff.isError && <p className="alert alert--error">{describe(diff.error)}</p>}
       {diff.data && (
         <pre className="versions__diff" data-testid="version-diff">
-          {diff.data.diff
-            ? diff.data.diff.split("\n").map((line, i) => (
-                <span key={i} className={line.startsWith("+") ? "diff--add" : line.startsWith("-") ? "diff--del" : undefined}>
-                  {line}
-                  {"\n"}
-                </span>
-              ))
-            : "No difference."}
+          {diff.data.diff ? <DiffLines diff={diff.data.diff} /> : "No difference."}
         </pre>
       )}
     </details>
+  );
+}
+
+/** A unified diff's lines, added ones green and removed ones red (by class, under the CSP). */
+export function DiffLines({ diff }: { diff: string }) {
+  return (
+    <>
+      {diff.split("\n").map((line, i) => (
+        <span key={i} className={line.startsWith("+") ? "diff--add" : line.startsWith("-") ? "diff--del" : undefined}>
+          {line}
+          {"\n"}
+        </span>
+      ))}
+    </>
   );
 }

@@ -5,6 +5,7 @@ import { Link, useLocation } from "wouter";
 import { api, unwrap } from "../api/client";
 import { describe } from "../api/problem";
 import type { components } from "../api/schema";
+import { changesWorkflows, useRole } from "./common/parts";
 
 export type WorkflowRow = components["schemas"]["WorkflowOut"];
 
@@ -103,6 +104,7 @@ export function NewWorkflow() {
 }
 
 export function WorkflowsPage() {
+  const role = useRole();
   const workflows = useQuery({
     queryKey: ["workflows"],
     queryFn: () => unwrap(api.GET("/api/workflows")),
@@ -113,7 +115,11 @@ export function WorkflowsPage() {
         <h1 className="page__title">Workflows</h1>
         {workflows.data && <span className="page__count">{workflows.data.length}</span>}
       </header>
-      <NewWorkflow />
+      {changesWorkflows(role) ? (
+        <NewWorkflow />
+      ) : (
+        <p className="muted small new-workflow">You can read workflows and their figures; editors and owners make and change them.</p>
+      )}
       {workflows.isPending && <p className="muted">Loading workflows…</p>}
       {workflows.isError && (
         <p className="alert alert--error" role="alert">

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from pydantic import BaseModel
 
 from tidings.api.admin.deps import AdminDep
 from tidings.api.admin.views import KeyIdPath
+from tidings.api.audit import note_change
 from tidings.api.auth import requires
 from tidings.errors import NotFound
 from tidings.runtime.transactions import attempts
@@ -56,11 +57,13 @@ def list_all(admin: AdminDep) -> list[KeyOut]:
 
 
 @router.post("", response_model=CreatedKey, status_code=201)
-def create(request: NewKey, admin: AdminDep) -> CreatedKey:
+def create(request: NewKey, admin: AdminDep, http: Request) -> CreatedKey:
     """A new key; Tidings keeps only its hash, so copy it from this response."""
     for attempt in attempts(admin.engine):
         with attempt as conn:
             key = create_key(conn, admin.workspace_id, request.kind, admin.clock.now())
+    # The log names the key by the prefix the keys list shows, never by the key itself.
+    note_change(http, key[:10], kind=request.kind.value)
     return CreatedKey(kind=request.kind.value, key=key)
 
 

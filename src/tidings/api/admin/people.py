@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import Connection
 
 from tidings.api.admin.deps import AdminDep
+from tidings.api.audit import note_change
 from tidings.api.auth import public, requires
 from tidings.api.errors import ApiError
 from tidings.api.invitations import make_invitation, read_invitation, workspace_of
@@ -136,6 +137,7 @@ def invite(body: Invite, request: Request, admin: AdminDep) -> Invited:
             else:
                 person_id = person.id  # already has a password from another workspace
             set_role(conn, person_id, admin.workspace_id, body.role, now)
+    note_change(request, email, role=body.role.value, invited=token is not None)
     base = request.app.state.links.public_url
     return Invited(
         email=email,
@@ -149,7 +151,7 @@ def invite(body: Invite, request: Request, admin: AdminDep) -> Invited:
 
 
 @router.patch("/{email}", response_model=PersonOut)
-def change_role(email: str, body: RoleChange, admin: AdminDep) -> PersonOut:
+def change_role(email: str, body: RoleChange, admin: AdminDep, request: Request) -> PersonOut:
     """Give a person another role; the last owner cannot stop being one."""
     for attempt in attempts(admin.engine):
         with attempt as conn:
@@ -160,6 +162,7 @@ def change_role(email: str, body: RoleChange, admin: AdminDep) -> PersonOut:
             member = next(
                 m for m in list_members(conn, admin.workspace_id) if m.email == email.lower()
             )
+    note_change(request, member.email, role=Role(member.role).value)
     return PersonOut(
         email=member.email,
         name=member.name,

@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import Connection
 
 from tidings.api.admin.deps import AdminDep
 from tidings.api.admin.views import AfterQuery, SegmentKey
+from tidings.api.audit import note_unchanged
 from tidings.api.auth import requires
 from tidings.api.openapi import problems
 from tidings.errors import SegmentNotFound
@@ -128,8 +129,11 @@ def put(key: SegmentKey, body: SegmentIn, admin: AdminDep) -> SegmentOut:
 
 
 @router.post("/preview", response_model=PreviewOut, responses=problems(422))
-def preview_condition(body: ConditionIn, admin: AdminDep) -> PreviewOut:
+def preview_condition(body: ConditionIn, admin: AdminDep, request: Request) -> PreviewOut:
     """How many contacts a condition holds now, and the first 20, without saving it."""
+    # Asked at every keystroke of the rule builder, and it changes nothing: not a change on
+    # the audit log.
+    note_unchanged(request)
     size, sample = preview(admin.engine, admin.workspace_id, body.condition, admin.clock.now())
     with admin.engine.connect() as conn:
         return PreviewOut(size=size, sample=_members(conn, sample))

@@ -31,6 +31,8 @@ class EnrollmentOut(BaseModel):
     workflow: str
     version: int
     contact_id: int
+    #: The contact's email, when they have one (none once erased).
+    contact_email: str | None = None
     status: str
     step_id: str | None
     wake_at: datetime | None
@@ -48,6 +50,7 @@ def enrollment_out(row: Any) -> EnrollmentOut:
         workflow=row.workflow_key,
         version=row.version,
         contact_id=row.contact_id,
+        contact_email=row.contact_email,
         status=row.status,
         step_id=row.step_id,
         wake_at=row.wake_at,

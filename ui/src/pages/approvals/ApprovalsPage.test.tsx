@@ -16,10 +16,14 @@ const approval: Approval = {
 };
 
 describe("an approval card", () => {
-  it("says that only the named approvers or an owner decide it", () => {
+  it("names who decides it, and offers no decision to anyone else", () => {
     render(<ApprovalCard approval={approval} now={new Date()} canDecide={false} busy={false} onDecide={() => undefined} />);
-    expect(screen.getByText("Only the approvers this step names, or an owner, may decide it.")).toBeTruthy();
+    expect(screen.getByTestId("not-yours").textContent).toBe(
+      "Only lead@shop.example, or an owner, may decide this one; you can read it.",
+    );
     expect(screen.getByText("lead@shop.example")).toBeTruthy();
+    expect(screen.queryByRole("button", { name: "Approve" })).toBeNull();
+    expect(screen.queryByLabelText(/Comment/)).toBeNull();
   });
 
   it("marks the approval a notice's link opened", () => {
@@ -35,6 +39,7 @@ describe("an approval card", () => {
     );
     const card = screen.getByRole("article", { name: "Approval 4" });
     expect(card.getAttribute("aria-current")).toBe("true");
-    expect(screen.queryByText("Only the approvers this step names, or an owner, may decide it.")).toBeNull();
+    expect(screen.queryByTestId("not-yours")).toBeNull();
+    expect(screen.getByRole("button", { name: "Approve" })).toBeTruthy();
   });
 });

@@ -103,39 +103,45 @@ export function ApprovalCard({
       </dl>
       <Preview approval={approval} />
       {!approval.may_decide && (
-        <p className="muted">Only the approvers this step names, or an owner, may decide it.</p>
+        <p className="muted" data-testid="not-yours">
+          {approval.approvers.length > 0
+            ? `Only ${approval.approvers.join(" or ")}, or an owner, may decide this one; you can read it.`
+            : "Only approvers and owners may decide this one; you can read it."}
+        </p>
       )}
-      <div className="approval__decide">
-        <label className="field approval__comment">
-          <span className="field__label">Comment (kept on the contact's timeline)</span>
-          <textarea
-            className="input textarea"
-            rows={2}
-            maxLength={2000}
-            value={comment}
-            onChange={(e) => setComment(e.target.value)}
-            disabled={!canDecide || busy}
-          />
-        </label>
-        <div className="approval__buttons">
-          <button
-            type="button"
-            className="button button--danger-outline"
-            disabled={!canDecide || busy}
-            onClick={() => onDecide("reject", comment)}
-          >
-            Reject
-          </button>
-          <button
-            type="button"
-            className="button button--primary"
-            disabled={!canDecide || busy}
-            onClick={() => onDecide("approve", comment)}
-          >
-            Approve
-          </button>
+      {canDecide && (
+        <div className="approval__decide">
+          <label className="field approval__comment">
+            <span className="field__label">Comment (kept on the contact's timeline)</span>
+            <textarea
+              className="input textarea"
+              rows={2}
+              maxLength={2000}
+              value={comment}
+              onChange={(e) => setComment(e.target.value)}
+              disabled={!canDecide || busy}
+            />
+          </label>
+          <div className="approval__buttons">
+            <button
+              type="button"
+              className="button button--danger-outline"
+              disabled={!canDecide || busy}
+              onClick={() => onDecide("reject", comment)}
+            >
+              Reject
+            </button>
+            <button
+              type="button"
+              className="button button--primary"
+              disabled={!canDecide || busy}
+              onClick={() => onDecide("approve", comment)}
+            >
+              Approve
+            </button>
+          </div>
         </div>
-      </div>
+      )}
     </article>
   );
 }

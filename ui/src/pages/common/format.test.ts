@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { count, duration, fromNow, percent, plain, points, rate, ratePercent } from "./format";
+import { count, duration, fromNow, percent, plain, points, propertyPairs, rate, ratePercent } from "./format";
 
 describe("rates", () => {
   it("divides a part by its whole", () => {
@@ -63,5 +63,23 @@ describe("money differences", () => {
     const { signedMoney } = await import("./format");
     expect(signedMoney(5.956)).toBe("+5.96");
     expect(signedMoney(-1)).toBe("−1.00");
+  });
+});
+
+describe("propertyPairs", () => {
+  it("reads an event's properties as names and values, not JSON", () => {
+    expect(
+      propertyPairs({ cart_id: "c6", value: 24.38, items: [{ sku: "SKU-567", name: "canvas tote" }], note: "<b>x</b>" }),
+    ).toEqual([
+      ["cart_id", "c6"],
+      ["value", "24.38"],
+      ["items", "sku SKU-567, name canvas tote"],
+      ["note", "<b>x</b>"],
+    ]);
+    expect(propertyPairs({ tags: ["a", "b", "c"], empty: [], gone: null })).toEqual([
+      ["tags", "3 items: a, …"],
+      ["empty", "none"],
+      ["gone", "—"],
+    ]);
   });
 });

@@ -95,3 +95,24 @@ export function plain(value: unknown): string {
   if (value === null || value === undefined) return "—";
   return JSON.stringify(value);
 }
+
+/**
+ * An event's properties as label and value a person reads: top-level names with their
+ * values; a list says how many it holds and shows its first item, an object its fields.
+ */
+export function propertyPairs(properties: Record<string, unknown>): [string, string][] {
+  const inline = (value: unknown): string => {
+    if (value === null || value === undefined) return "—";
+    if (typeof value === "string") return value;
+    if (typeof value === "number" || typeof value === "boolean") return String(value);
+    if (Array.isArray(value)) {
+      if (value.length === 0) return "none";
+      const first = inline(value[0]);
+      return value.length === 1 ? first : `${value.length} items: ${first}, …`;
+    }
+    return Object.entries(value as Record<string, unknown>)
+      .map(([k, v]) => `${k} ${inline(v)}`)
+      .join(", ");
+  };
+  return Object.entries(properties).map(([name, value]) => [name, inline(value)]);
+}

@@ -98,3 +98,8 @@ export function Tabs({ tabs, active, base }: { tabs: readonly { key: string; lab
 export function useRole(): string {
   return useSession().data?.role ?? "";
 }
+
+/** Editors and owners change workflows, segments and forms; the server refuses everyone else. */
+export function changesWorkflows(role: string): boolean {
+  return role === "owner" || role === "editor";
+}

@@ -6,7 +6,7 @@ import { Link, useLocation } from "wouter";
 import { api, unwrap } from "../../api/client";
 import { toApiError } from "../../api/problem";
 import type { components } from "../../api/schema";
-import { moment, plain } from "../common/format";
+import { moment, plain, propertyPairs } from "../common/format";
 import { Confirm, Failure, Loading, useRole } from "../common/parts";
 import { contactLabel } from "./ContactsPage";
 import { actionLabel, decisions, splitConsent, type Verdict } from "./story";
@@ -214,7 +214,16 @@ function Events({ rows }: { rows: Detail["events"] }) {
             <li key={e.id} className="events__item">
               <span className="events__name">{e.name}</span>
               <time className="muted">{moment(e.occurred_at)}</time>
-              {Object.keys(e.properties).length > 0 && <code className="events__props">{JSON.stringify(e.properties)}</code>}
+              {Object.keys(e.properties).length > 0 && (
+                <dl className="events__props">
+                  {propertyPairs(e.properties).map(([name, value]) => (
+                    <div key={name}>
+                      <dt className="muted">{name}</dt>
+                      <dd>{value}</dd>
+                    </div>
+                  ))}
+                </dl>
+              )}
             </li>
           ))}
         </ol>

@@ -411,7 +411,15 @@ function Audit({ report }: { report: Report }) {
             <span className={`pill pill--finding-${f.kind}`}>{f.kind.replaceAll("_", " ")}</span>
             <div>
               <p className="finding__summary">
-                {workflow ? <WorkflowLink workflowKey={workflow} /> : <strong>{f.subject}</strong>}: {f.summary}
+                {workflow ? (
+                  <>
+                    <WorkflowLink workflowKey={workflow} />
+                    {f.subject.slice(workflow.length) && <strong>{f.subject.slice(workflow.length)}</strong>}
+                  </>
+                ) : (
+                  <strong>{f.subject}</strong>
+                )}
+                : {f.summary}
               </p>
               <p className="muted finding__advice">{f.advice}</p>
             </div>

@@ -149,7 +149,9 @@ export const MODEL_LABELS: Record<string, string> = {
   position: "Position based",
 };
 
-/** The workflow an audit finding is about, when its subject names one of the report's. */
+/** The workflow an audit finding is about, when its subject names one of the report's:
+ * the workflow itself (`welcome`) or one of its steps (`welcome > wait_1d`). */
 export function findingWorkflow(finding: Finding, workflows: { key: string }[]): string | null {
-  return workflows.some((w) => w.key === finding.subject) ? finding.subject : null;
+  const key = finding.subject.split(" > ")[0] ?? "";
+  return workflows.some((w) => w.key === key) ? key : null;
 }

@@ -220,7 +220,7 @@ function Builder({ editing, onSaved }: { editing: Segment | null; onSaved: (s: S
         {preview.data && (
           <>
             <p className="size" data-testid="size">
-              {count(preview.data.size)} <span className="muted small">contacts</span>
+              {count(preview.data.size)} <span className="muted small">{preview.data.size === 1 ? "contact" : "contacts"}</span>
             </p>
             <ul className="plain-list">
               {preview.data.sample.map((m) => (
@@ -272,7 +272,7 @@ export function SegmentsTable({ rows, onOpen, onDelete }: { rows: Segment[]; onO
             <td className="muted">{moment(s.refreshed_at)}</td>
             <td className="num">
               {onDelete && (
-                <button type="button" className="button button--ghost button--small" onClick={() => onDelete(s)}>
+                <button type="button" className="button button--small button--danger-outline" onClick={() => onDelete(s)}>
                   Delete
                 </button>
               )}
@@ -301,9 +301,11 @@ export function SegmentsPage() {
   return (
     <section className="page">
       <PageHeader title="Segments" count={segments.data?.length}>
-        <button type="button" className="button button--primary" onClick={() => setBuilding({ segment: null, n: Date.now() })}>
-          New segment
-        </button>
+        {canEdit && (
+          <button type="button" className="button button--primary" onClick={() => setBuilding({ segment: null, n: Date.now() })}>
+            New segment
+          </button>
+        )}
       </PageHeader>
       {building && <Builder key={building.n} editing={building.segment} onSaved={() => setBuilding(null)} />}
       {remove.isError && <Failure error={remove.error} />}
@@ -312,7 +314,7 @@ export function SegmentsPage() {
       {segments.data && segments.data.length === 0 && !building && (
         <Empty badge="+" title="No segments yet">
           <p className="empty__text">
-            A segment is a named condition, kept current as events arrive: press <strong>New segment</strong> and add rules,
+            A segment is a named condition, kept current as events arrive: {canEdit ? <>press <strong>New segment</strong> and</> : "an editor or owner can"} add rules,
             like <code>plan is pro</code> or <code>performed order_completed at least 2 times within 30 days</code>.
           </p>
         </Empty>

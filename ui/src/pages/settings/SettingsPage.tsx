@@ -2,12 +2,15 @@
 // revocable), people and roles, and the audit log. The server lets owners change these (and
 // editors read the audit log); the page says so to others instead of failing at them.
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useState, type FormEvent } from "react";
+import { useId, useState, type FormEvent } from "react";
 import { api, unwrap } from "../../api/client";
 import { ApiError, toApiError } from "../../api/problem";
 import type { components } from "../../api/schema";
-import { moment, plain } from "../common/format";
+import { moment } from "../common/format";
 import { Confirm, Empty, Failure, Loading, PageHeader, Tabs, useRole } from "../common/parts";
+import { DiffLines } from "../WorkflowVersions";
+import { auditDiff, auditFacts, auditSentence, type AuditEntry } from "./auditEntry";
+import { fieldProblem, policiesSummary } from "./policies";
 
 type Settings = components["schemas"]["DeliverySettings-Output"];
 type SettingsIn = components["schemas"]["DeliverySettings-Input"];
@@ -42,14 +45,54 @@ function Problems({ error }: { error: unknown }) {
   return <Failure error={error} />;
 }
 
-function Text({ label, value, onChange, hint, type = "text" }: { label: string; value: string; onChange: (v: string) => void; hint?: string; type?: string }) {
+function Text({
+  label,
+  value,
+  onChange,
+  hint,
+  problem,
+  type = "text",
+}: {
+  label: string;
+  value: string;
+  onChange: (v: string) => void;
+  hint?: string;
+  problem?: string | undefined;
+  type?: string;
+}) {
+  // The hint or the problem describes the input; it is not part of the field's name.
+  const id = useId();
+  const note = problem ?? hint;
   return (
-    <label className="field">
-      <span className="field__label">{label}</span>
-      <input className="input" type={type} value={value} onChange={(e) => onChange(e.target.value)} />
-      {hint && <span className="muted small">{hint}</span>}
-    </label>
+    <div className="field">
+      <label className="field__label" htmlFor={id}>
+        {label}
+      </label>
+      <input
+        id={id}
+        className="input"
+        type={type}
+        value={value}
+        aria-invalid={problem ? true : undefined}
+        aria-describedby={note ? `${id}-note` : undefined}
+        onChange={(e) => onChange(e.target.value)}
+      />
+      {note && (
+        <span id={`${id}-note`} className={problem ? "form__problem small" : "muted small"}>
+          {note}
+        </span>
+      )}
+    </div>
   );
+}
+
+/** The rules in words while the JSON parses; what is wrong with it when it does not. */
+function policyLines(source: string): string[] {
+  try {
+    return policiesSummary(JSON.parse(source));
+  } catch (error) {
+    return [`The JSON below does not parse yet: ${(error as Error).message}`];
+  }
 }
 
 function DeliveryForm({ initial }: { initial: Settings }) {
@@ -69,6 +112,7 @@ function DeliveryForm({ initial }: { initial: Settings }) {
       setSaved(true);
     },
   });
+  const problem = (path: string) => (save.isError ? fieldProblem(save.error, path) : undefined);
   const submit = (event: FormEvent) => {
     event.preventDefault();
     setSaved(false);
@@ -87,14 +131,15 @@ function DeliveryForm({ initial }: { initial: Settings }) {
       <section className="card card--wide">
         <h2 className="card__title">Sender identity</h2>
         <div className="form-grid">
-          <Text label="From address" value={sender.from_email ?? ""} onChange={(v) => setSender({ from_email: v })} />
-          <Text label="From name" value={sender.from_name ?? ""} onChange={(v) => setSender({ from_name: v })} />
-          <Text label="Reply-to" value={sender.reply_to ?? ""} onChange={(v) => setSender({ reply_to: v || null })} />
+          <Text label="From address" value={sender.from_email ?? ""} onChange={(v) => setSender({ from_email: v })} problem={problem("sender.from_email")} />
+          <Text label="From name" value={sender.from_name ?? ""} onChange={(v) => setSender({ from_name: v })} problem={problem("sender.from_name")} />
+          <Text label="Reply-to" value={sender.reply_to ?? ""} onChange={(v) => setSender({ reply_to: v || null })} problem={problem("sender.reply_to")} />
           <Text
             label="DKIM domain"
             value={sender.dkim_domain ?? ""}
             onChange={(v) => setSender({ dkim_domain: v || null })}
             hint="Defaults to the from address's domain."
+            problem={problem("sender.dkim_domain")}
           />
         </div>
         <Text
@@ -102,6 +147,7 @@ function DeliveryForm({ initial }: { initial: Settings }) {
           value={sender.postal_address ?? ""}
           onChange={(v) => setSender({ postal_address: v })}
           hint="Shown in the footer of every marketing email, as the law asks."
+          problem={problem("sender.postal_address")}
         />
       </section>
       <section className="card card--wide">
@@ -150,6 +196,7 @@ function DeliveryForm({ initial }: { initial: Settings }) {
           value={form.alerts.slack_webhook_url ?? ""}
           onChange={(v) => setForm({ ...form, alerts: { ...form.alerts, slack_webhook_url: v || null } })}
           hint="Where notify steps on the slack channel post."
+          problem={problem("alerts.slack_webhook_url")}
         />
         <label className="field">
           <span className="field__label">
@@ -161,10 +208,18 @@ function DeliveryForm({ initial }: { initial: Settings }) {
       <section className="card card--wide">
         <h2 className="card__title">Policies</h2>
         <p className="muted small">
-          Frequency caps, quiet hours, the pause after a purchase, duplicate suppression and the alert budget, as JSON. Every rule is
-          off until it is set; the dispatcher applies them within seconds.
+          Frequency caps, quiet hours, the pause after a purchase, duplicate suppression and the alert budget. Every rule is off until
+          it is set; the dispatcher applies them within seconds.
         </p>
-        <textarea className="input textarea textarea--code" aria-label="Policies" rows={10} value={policies} onChange={(e) => setPolicies(e.target.value)} />
+        <ul className="policy-lines" data-testid="policies-summary" aria-label="What the policies do">
+          {policyLines(policies).map((line) => (
+            <li key={line}>{line}</li>
+          ))}
+        </ul>
+        <details className="policy-json">
+          <summary className="small">Edit the rules as JSON</summary>
+          <textarea className="input textarea textarea--code" aria-label="Policies" rows={10} value={policies} onChange={(e) => setPolicies(e.target.value)} />
+        </details>
       </section>
       {policiesProblem && (
         <p className="alert alert--error" role="alert">
@@ -415,6 +470,36 @@ function People() {
   );
 }
 
+function AuditWhat({ entry }: { entry: AuditEntry }) {
+  const facts = auditFacts(entry.details);
+  const diff = auditDiff(entry.details);
+  return (
+    <div className="audit-what">
+      <span>{auditSentence(entry)}</span>
+      {facts.length > 0 && (
+        <dl className="audit-what__facts small">
+          {facts.map(([label, value]) => (
+            <div key={label}>
+              <dt className="muted">{label}</dt>
+              <dd>{value}</dd>
+            </div>
+          ))}
+        </dl>
+      )}
+      {diff && (
+        <details className="audit-what__diff">
+          <summary className="small">
+            What changed: <span className="diff--add">+{diff.added}</span> <span className="diff--del">−{diff.removed}</span> lines
+          </summary>
+          <pre className="audit-what__pre">
+            <DiffLines diff={diff.text} />
+          </pre>
+        </details>
+      )}
+    </div>
+  );
+}
+
 function Audit() {
   const [before, setBefore] = useState<number[]>([]);
   const page = before[before.length - 1];
@@ -434,13 +519,12 @@ function Audit() {
   }
   return (
     <>
-      <table className="table">
+      <table className="table audit-log">
         <thead>
           <tr>
             <th scope="col">When</th>
             <th scope="col">Who</th>
             <th scope="col">What</th>
-            <th scope="col">Details</th>
           </tr>
         </thead>
         <tbody>
@@ -451,10 +535,7 @@ function Audit() {
                 {e.actor} <span className="muted small">{e.actor_type}</span>
               </td>
               <td>
-                {e.action} <code>{e.subject_type}:{e.subject_key}</code>
-              </td>
-              <td className="small">
-                <code className="events__props">{plain(e.details)}</code>
+                <AuditWhat entry={e} />
               </td>
             </tr>
           ))}
