@@ -19,6 +19,9 @@ from tidings.api.app import create_app
 from tidings.cleaning import clean_email
 from tidings.cli.context import open_database
 from tidings.config import load_settings
+from tidings.delivery.transports import Recorder, Transports
+from tidings.runtime.ingest import IDENTIFY, Incoming, ingest
+from tidings.runtime.merges import merge_duplicates
 from tidings.storage.api_keys import KeyKind, create_key
 from tidings.storage.engine import create_engine as tidings_engine
 from tidings.storage.migrate import upgrade
@@ -45,17 +48,30 @@ templates:
 steps:
   - {id: hello, type: send, template: hi, kind: transactional}
   - {id: tell, type: notify, channel: email, to: rep@shop.example, message: "New: {{ contact.first_name }} {{ contact.email }}"}
+  - {id: text, type: send, channel: sms, template: hi, kind: transactional}
 """
+EDITOR = "ed@shop.example"
 
 
 @pytest.fixture
 def admin(store: Store) -> Iterator[TestClient]:
     with store.engine.begin() as conn:
         secret = create_key(conn, store.workspace_id, KeyKind.SECRET, store.clock.now())
-    app = create_app(store.engine, clock=store.clock, catalog=store.catalog)
+    # Test sends go through the simulator's channels: what is stored about them is the point.
+    channels = Recorder()
+    transports = Transports(
+        "http://tidings.test", channels, smtp=channels, sms=channels, sms_region="US"
+    )
+    app = create_app(store.engine, clock=store.clock, catalog=store.catalog, transports=transports)
     with TestClient(app, follow_redirects=False) as client:
         client.headers["Authorization"] = f"Bearer {secret}"
         yield client
+
+
+def send_test(admin: TestClient, step: str, to: str, contact: str | None = None) -> None:
+    body = {"to": to} if contact is None else {"to": to, "contact": contact}
+    sent = admin.post(f"/api/workflows/welcome/steps/{step}/test-send", json=body)
+    assert sent.status_code == 200, sent.text
 
 
 def traces(store: Store, *needles: str) -> list[str]:
@@ -84,6 +100,18 @@ def test_erasure_leaves_no_trace_of_the_person(store: Store, admin: TestClient) 
         "reason": f"550 5.1.1 <{ADDRESS}> ({NAME} Zed): mailbox unknown",
     }
     assert admin.post("/api/bounces", json=bounce).status_code == 200
+    # and tests of the welcome: one rendered for them and sent to the editor (its subject
+    # names them), one sent to their address (as typed) and one to their phone (as typed),
+    # both rendered for no one, and one that is not about them at all
+    send_test(admin, "hello", EDITOR, contact="u1")
+    send_test(admin, "hello", ADDRESS.title())
+    send_test(admin, "text", "(415) 555-0123")
+    send_test(admin, "hello", EDITOR)
+    assert {r.recipient for r in rows(store, "SELECT recipient FROM test_sends")} == {
+        EDITOR,
+        ADDRESS.title(),
+        PHONE,
+    }
     assert traces(store, ADDRESS, NAME)  # the test can see them before
 
     # When: the contact is erased
@@ -97,6 +125,32 @@ def test_erasure_leaves_no_trace_of_the_person(store: Store, admin: TestClient) 
     assert check == {"address": ADDRESS, "suppressed": True, "reason": "hard_bounce"}
     reasons = {r.reason for r in rows(store, "SELECT reason FROM suppressions")}
     assert reasons <= {"hard_bounce", "erased"}
+    # and the test that was about someone else is still there
+    kept = rows(store, "SELECT recipient, subject, contact_id FROM test_sends")
+    assert [tuple(r) for r in kept] == [(EDITOR, "[Test] Welcome", None)]
+
+
+def test_erasure_finds_the_tests_rendered_for_a_profile_merged_into_the_contact(
+    store: Store, admin: TestClient
+) -> None:
+    # Given: a test rendered for the person's anonymous profile, later merged into the
+    # profile with their user id
+    deploy(store, WELCOME)
+    identify(store, "u1", email=ADDRESS)
+    traits = {"email": ADDRESS, "first_name": NAME}
+    seen = Incoming("a1", None, IDENTIFY, store.clock.now(), anonymous_id="anon-1", traits=traits)
+    ingest(store.engine, store.workspace_id, [seen], store.clock, store.catalog)
+    [anonymous] = rows(store, "SELECT id FROM contacts WHERE anonymous_id = 'anon-1'")
+    send_test(admin, "hello", EDITOR, contact=str(anonymous.id))
+    merge_duplicates(store.engine, store.workspace_id, store.clock.now())
+    [contact] = rows(store, "SELECT id FROM contacts")
+    assert [r[0] for r in rows(store, "SELECT contact_id FROM test_sends")] == [contact.id]
+
+    # When: the merged contact is erased
+    assert admin.delete(f"/api/contacts/{contact.id}").status_code == 204
+
+    # Then: the test, whose subject named them, went with it
+    assert traces(store, ADDRESS, NAME) == []
 
 
 def _secret(store: Store) -> str:
