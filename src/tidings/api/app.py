@@ -25,6 +25,7 @@ from tidings.api import (
     session,
 )
 from tidings.api.audit import AuditTrail
+from tidings.api.client_address import ForwardedClient
 from tidings.api.committer import GroupCommitter
 from tidings.api.cors import BrowserCors
 from tidings.api.docs import install_docs
@@ -160,6 +161,8 @@ def create_app(  # noqa: PLR0913 (the engine, then keyword-only options)
     # Added last, so it runs first: the audit trail and every error see the request's id.
     app.add_middleware(AuditTrail, engine=engine, clock=app.state.ingest.clock)
     app.add_middleware(RequestIdMiddleware)
+    # Before the limits and the access log read it: the client's address, one way for all.
+    app.add_middleware(ForwardedClient)
     # Outermost: a preflight is answered before anything else, and every answer under /v1,
     # errors included, carries the CORS headers the page needs to read it.
     app.add_middleware(BrowserCors, origins=app.state.browser.origins)
