@@ -10,11 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from alembic import command
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, create_engine, select, text
 
 from tests.integration.conftest import Store
-from tests.integration.journeys import deploy, identify, rows, track
+from tests.integration.journeys import deploy, identify, rows, stored_json, track
 from tidings.api.app import create_app
 from tidings.cleaning import clean_email
 from tidings.cli.context import open_database
@@ -23,8 +24,9 @@ from tidings.delivery.transports import Recorder, Transports
 from tidings.runtime.ingest import IDENTIFY, Incoming, ingest
 from tidings.runtime.merges import merge_duplicates
 from tidings.storage.api_keys import KeyKind, create_key
+from tidings.storage.audit import record_change
 from tidings.storage.engine import create_engine as tidings_engine
-from tidings.storage.migrate import upgrade
+from tidings.storage.migrate import alembic_config, upgrade
 from tidings.storage.suppressions import (
     SuppressionReason,
     identifier_hash,
@@ -230,6 +232,31 @@ def test_the_upgrade_turns_stored_reasons_into_codes(tmp_path: Path) -> None:
         )
     engine.dispose()
     assert [(r.reason, r.hash_version) for r in found] == [(code, 1) for code in old.values()]
+
+
+def test_the_upgrade_drops_test_send_addresses_from_the_audit_trail(store: Store) -> None:
+    # Given: the trail as 0014 wrote it, a test send's entry holding the address sent to
+    config = alembic_config()
+    with store.engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, "0014")
+        record_change(
+            conn,
+            store.workspace_id,
+            actor_type="person",
+            actor="ed@shop.example",
+            at=NOW,
+            action="workflows.test_send",
+            subject_type="workflows",
+            subject_key="welcome",
+            details={"method": "POST", "step": "hello", "to": ADDRESS, "test_send": 1},
+        )
+    # When
+    upgrade(store.engine)
+    # Then: the entry says who sent which step's test, and no longer to whom
+    [entry] = rows(store, "SELECT actor, details FROM audit_log")
+    assert entry.actor == "ed@shop.example"
+    assert stored_json(entry.details) == {"method": "POST", "step": "hello", "test_send": 1}
 
 
 def _with_key(store: Store, secret_key: str | None) -> Engine:
