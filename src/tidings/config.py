@@ -48,7 +48,8 @@ class Settings(BaseSettings):
     )
     trust_proxy: bool = Field(
         False,
-        description="believe X-Forwarded-Proto/-For: set only behind a proxy that sets them",
+        description="believe X-Forwarded-Proto and the last X-Forwarded-For entry: set only "
+        "behind a proxy that sets them",
     )
     smtp_url: SecretStr | None = Field(
         None, description="smtp://user:pass@host:587?starttls=1 or smtps://...; unset: no email"

@@ -10,18 +10,23 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from alembic import command
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, create_engine, select, text
 
 from tests.integration.conftest import Store
-from tests.integration.journeys import deploy, identify, rows, track
+from tests.integration.journeys import deploy, identify, rows, stored_json, track
 from tidings.api.app import create_app
 from tidings.cleaning import clean_email
 from tidings.cli.context import open_database
 from tidings.config import load_settings
+from tidings.delivery.transports import Recorder, Transports
+from tidings.runtime.ingest import IDENTIFY, Incoming, ingest
+from tidings.runtime.merges import merge_duplicates
 from tidings.storage.api_keys import KeyKind, create_key
+from tidings.storage.audit import record_change
 from tidings.storage.engine import create_engine as tidings_engine
-from tidings.storage.migrate import upgrade
+from tidings.storage.migrate import alembic_config, upgrade
 from tidings.storage.suppressions import (
     SuppressionReason,
     identifier_hash,
@@ -45,17 +50,30 @@ templates:
 steps:
   - {id: hello, type: send, template: hi, kind: transactional}
   - {id: tell, type: notify, channel: email, to: rep@shop.example, message: "New: {{ contact.first_name }} {{ contact.email }}"}
+  - {id: text, type: send, channel: sms, template: hi, kind: transactional}
 """
+EDITOR = "ed@shop.example"
 
 
 @pytest.fixture
 def admin(store: Store) -> Iterator[TestClient]:
     with store.engine.begin() as conn:
         secret = create_key(conn, store.workspace_id, KeyKind.SECRET, store.clock.now())
-    app = create_app(store.engine, clock=store.clock, catalog=store.catalog)
+    # Test sends go through the simulator's channels: what is stored about them is the point.
+    channels = Recorder()
+    transports = Transports(
+        "http://tidings.test", channels, smtp=channels, sms=channels, sms_region="US"
+    )
+    app = create_app(store.engine, clock=store.clock, catalog=store.catalog, transports=transports)
     with TestClient(app, follow_redirects=False) as client:
         client.headers["Authorization"] = f"Bearer {secret}"
         yield client
+
+
+def send_test(admin: TestClient, step: str, to: str, contact: str | None = None) -> None:
+    body = {"to": to} if contact is None else {"to": to, "contact": contact}
+    sent = admin.post(f"/api/workflows/welcome/steps/{step}/test-send", json=body)
+    assert sent.status_code == 200, sent.text
 
 
 def traces(store: Store, *needles: str) -> list[str]:
@@ -84,6 +102,18 @@ def test_erasure_leaves_no_trace_of_the_person(store: Store, admin: TestClient) 
         "reason": f"550 5.1.1 <{ADDRESS}> ({NAME} Zed): mailbox unknown",
     }
     assert admin.post("/api/bounces", json=bounce).status_code == 200
+    # and tests of the welcome: one rendered for them and sent to the editor (its subject
+    # names them), one sent to their address (as typed) and one to their phone (as typed),
+    # both rendered for no one, and one that is not about them at all
+    send_test(admin, "hello", EDITOR, contact="u1")
+    send_test(admin, "hello", ADDRESS.title())
+    send_test(admin, "text", "(415) 555-0123")
+    send_test(admin, "hello", EDITOR)
+    assert {r.recipient for r in rows(store, "SELECT recipient FROM test_sends")} == {
+        EDITOR,
+        ADDRESS.title(),
+        PHONE,
+    }
     assert traces(store, ADDRESS, NAME)  # the test can see them before
 
     # When: the contact is erased
@@ -97,6 +127,32 @@ def test_erasure_leaves_no_trace_of_the_person(store: Store, admin: TestClient) 
     assert check == {"address": ADDRESS, "suppressed": True, "reason": "hard_bounce"}
     reasons = {r.reason for r in rows(store, "SELECT reason FROM suppressions")}
     assert reasons <= {"hard_bounce", "erased"}
+    # and the test that was about someone else is still there
+    kept = rows(store, "SELECT recipient, subject, contact_id FROM test_sends")
+    assert [tuple(r) for r in kept] == [(EDITOR, "[Test] Welcome", None)]
+
+
+def test_erasure_finds_the_tests_rendered_for_a_profile_merged_into_the_contact(
+    store: Store, admin: TestClient
+) -> None:
+    # Given: a test rendered for the person's anonymous profile, later merged into the
+    # profile with their user id
+    deploy(store, WELCOME)
+    identify(store, "u1", email=ADDRESS)
+    traits = {"email": ADDRESS, "first_name": NAME}
+    seen = Incoming("a1", None, IDENTIFY, store.clock.now(), anonymous_id="anon-1", traits=traits)
+    ingest(store.engine, store.workspace_id, [seen], store.clock, store.catalog)
+    [anonymous] = rows(store, "SELECT id FROM contacts WHERE anonymous_id = 'anon-1'")
+    send_test(admin, "hello", EDITOR, contact=str(anonymous.id))
+    merge_duplicates(store.engine, store.workspace_id, store.clock.now())
+    [contact] = rows(store, "SELECT id FROM contacts")
+    assert [r[0] for r in rows(store, "SELECT contact_id FROM test_sends")] == [contact.id]
+
+    # When: the merged contact is erased
+    assert admin.delete(f"/api/contacts/{contact.id}").status_code == 204
+
+    # Then: the test, whose subject named them, went with it
+    assert traces(store, ADDRESS, NAME) == []
 
 
 def _secret(store: Store) -> str:
@@ -176,6 +232,31 @@ def test_the_upgrade_turns_stored_reasons_into_codes(tmp_path: Path) -> None:
         )
     engine.dispose()
     assert [(r.reason, r.hash_version) for r in found] == [(code, 1) for code in old.values()]
+
+
+def test_the_upgrade_drops_test_send_addresses_from_the_audit_trail(store: Store) -> None:
+    # Given: the trail as 0014 wrote it, a test send's entry holding the address sent to
+    config = alembic_config()
+    with store.engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, "0014")
+        record_change(
+            conn,
+            store.workspace_id,
+            actor_type="person",
+            actor="ed@shop.example",
+            at=NOW,
+            action="workflows.test_send",
+            subject_type="workflows",
+            subject_key="welcome",
+            details={"method": "POST", "step": "hello", "to": ADDRESS, "test_send": 1},
+        )
+    # When
+    upgrade(store.engine)
+    # Then: the entry says who sent which step's test, and no longer to whom
+    [entry] = rows(store, "SELECT actor, details FROM audit_log")
+    assert entry.actor == "ed@shop.example"
+    assert stored_json(entry.details) == {"method": "POST", "step": "hello", "test_send": 1}
 
 
 def _with_key(store: Store, secret_key: str | None) -> Engine:

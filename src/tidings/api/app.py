@@ -26,6 +26,7 @@ from tidings.api import (
     session,
 )
 from tidings.api.audit import AuditTrail
+from tidings.api.client_address import ForwardedClient
 from tidings.api.committer import GroupCommitter
 from tidings.api.cors import BrowserCors
 from tidings.api.docs import install_docs
@@ -166,6 +167,8 @@ def create_app(  # noqa: PLR0913 (the engine, then keyword-only options)
     # Before any route or the audit trail reads the URL: a NUL in it would reach SQL.
     app.add_middleware(UrlGate)
     app.add_middleware(RequestIdMiddleware)
+    # Before the limits and the access log read it: the client's address, one way for all.
+    app.add_middleware(ForwardedClient)
     # Outermost: a preflight is answered before anything else, and every answer under /v1,
     # errors included, carries the CORS headers the page needs to read it.
     app.add_middleware(BrowserCors, origins=app.state.browser.origins)

@@ -11,8 +11,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from tidings.api.client_address import client_address
 from tidings.api.links import LinkService, message_page
-from tidings.api.throttle import RateLimit, client_address
+from tidings.api.throttle import RateLimit
 from tidings.delivery.approval_links import LINK_PATH, read_approval_link
 from tidings.delivery.tokens import BadToken
 from tidings.storage.approvals import ApprovalStatus, approval_of_visit

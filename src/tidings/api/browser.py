@@ -26,10 +26,11 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
+from tidings.api.client_address import client_address
 from tidings.api.errors import ApiError
 from tidings.api.keys import KeyCache
 from tidings.api.segment_protocol import Rejected, read_call
-from tidings.api.throttle import RateLimit, client_address
+from tidings.api.throttle import RateLimit
 from tidings.config import DEFAULT_BROWSER_ADDRESS_RATE, DEFAULT_BROWSER_KEY_RATE
 from tidings.core.capture import FIRST_TOUCH_TRAIT, browser_trait_problems, first_touch
 from tidings.core.problems import Problem

@@ -26,9 +26,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from tidings.api import form_html
+from tidings.api.client_address import client_address
 from tidings.api.form_submit import LoadedForm, load_form, source_of, store_submission
 from tidings.api.ingest import IngestService
-from tidings.api.throttle import RateLimit, client_address
+from tidings.api.throttle import RateLimit
 from tidings.core.forms import (
     HONEYPOT,
     FormSpec,

@@ -19,7 +19,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import Connection, Engine
 from starlette.concurrency import run_in_threadpool
 
-from tidings.api.throttle import RateLimit, client_address
+from tidings.api.client_address import client_address
+from tidings.api.throttle import RateLimit
 from tidings.clock import Clock
 from tidings.delivery.settings import DeliverySettings
 from tidings.delivery.tokens import BadToken, Opened, Purpose, make_token, read_token

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field, field_validator
 
 from tidings.api.auth import COOKIE, Caller, check_csrf, csrf_token_for, public, session_of
+from tidings.api.client_address import client_address
 from tidings.api.errors import ApiError
 from tidings.api.login_throttle import LoginThrottle
 from tidings.core.values import text_problem
@@ -29,7 +30,8 @@ class AuthSettings:
     """How sessions are issued, shared by the session routes."""
 
     throttle: LoginThrottle
-    #: Believe X-Forwarded-Proto and X-Forwarded-For: only behind a proxy that sets them.
+    #: Believe X-Forwarded-Proto and the last X-Forwarded-For entry (api/client_address.py):
+    #: only behind a proxy that sets them.
     trust_proxy: bool = False
 
 
@@ -89,15 +91,6 @@ def settings_of(request: Request) -> AuthSettings:
     """The app's session settings."""
     found: AuthSettings = request.app.state.auth
     return found
-
-
-def client_address(request: Request) -> str:
-    """The caller's address, from X-Forwarded-For only when the proxy is trusted."""
-    if settings_of(request).trust_proxy:
-        forwarded = request.headers.get("x-forwarded-for", "")
-        if forwarded:
-            return forwarded.split(",")[0].strip()
-    return request.client.host if request.client else "unknown"
 
 
 def is_https(request: Request) -> bool:

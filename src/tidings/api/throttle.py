@@ -16,10 +16,11 @@ from limits import RateLimitItem, parse_many
 from limits.storage import MemoryStorage
 from limits.strategies import SlidingWindowCounterRateLimiter
 
+from tidings.api.client_address import client_address
 from tidings.api.errors import ApiError
 from tidings.config import DEFAULT_LINK_RATE, DEFAULT_SMS_RATE
 
-__all__ = ["DEFAULT_LINK_RATE", "DEFAULT_SMS_RATE", "RateLimit", "client_address", "limited"]
+__all__ = ["DEFAULT_LINK_RATE", "DEFAULT_SMS_RATE", "RateLimit", "limited"]
 
 
 class RateLimit:
@@ -69,18 +70,3 @@ def limited(limit: RateLimit) -> Callable[[Request], Awaitable[None]]:
         limit.hit(client_address(request))
 
     return check
-
-
-def client_address(request: Request) -> str:
-    """The address a request is counted against: the peer's, or behind a trusted proxy
-    (TIDINGS_TRUST_PROXY) the address that proxy added to X-Forwarded-For.
-
-    The last entry, not the first: a proxy appends the address it saw to whatever the
-    client sent, so every entry before its own can be made up, and counting against a
-    made-up address would let one client escape its limit."""
-    auth = getattr(request.app.state, "auth", None)
-    if getattr(auth, "trust_proxy", False):
-        forwarded = request.headers.get("x-forwarded-for", "").split(",")[-1].strip()
-        if forwarded:
-            return forwarded
-    return request.client.host if request.client else "unknown"

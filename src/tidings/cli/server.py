@@ -103,9 +103,17 @@ def serve(
     # uvicorn stops accepting on SIGTERM or Ctrl-C, lets requests in flight finish, then runs
     # the app's shutdown, where the scheduler commits its batch in hand. log_config=None: its
     # loggers go through configure_logging's handler, format and secret filter.
+    # proxy_headers=False: uvicorn would otherwise believe X-Forwarded-For and -Proto from
+    # any local peer, setting or not, and take the first entry when told to trust all;
+    # TIDINGS_TRUST_PROXY alone decides (api/client_address.py).
     uvicorn.Server(
         uvicorn.Config(
-            app, host=host, port=port, log_config=None, log_level=settings.log_level.lower()
+            app,
+            host=host,
+            port=port,
+            log_config=None,
+            log_level=settings.log_level.lower(),
+            proxy_headers=False,
         )
     ).run()
 

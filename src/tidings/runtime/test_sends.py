@@ -201,6 +201,8 @@ def send_test(
         sent_at=now,
         status="failed" if detail else "sent",
         detail=detail,
+        # Kept so that erasing the contact deletes the test too: its subject can name them.
+        contact_id=person.id or None,
     )
     with engine.begin() as conn:
         test_id = record_test_send(conn, row)

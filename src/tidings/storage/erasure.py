@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete
+from sqlalchemy import Connection, delete, func, or_
 
 from tidings.storage.suppressions import SuppressionReason, suppress
 from tidings.storage.tables import (
@@ -19,6 +19,7 @@ from tidings.storage.tables import (
     score_awards,
     segment_members,
     step_log,
+    test_sends,
 )
 
 
@@ -51,5 +52,22 @@ def erase_contact(conn: Connection, workspace_id: int, contact: Any, now: dateti
     )
     for table in tables:
         conn.execute(delete(table).where(table.c.contact_id == contact.id))
+    _erase_test_sends(conn, workspace_id, contact)
     conn.execute(delete(contacts).where(contacts.c.id == contact.id))
     return kept
+
+
+def _erase_test_sends(conn: Connection, workspace_id: int, contact: Any) -> None:
+    """Test sends rendered for the contact (their subject can name them), and those sent to
+    one of their addresses, whoever they were rendered for: the recipient is the address."""
+    sent_to = [
+        func.lower(test_sends.c.recipient) == value.lower()
+        for value in (contact.email, contact.phone)
+        if value
+    ]
+    conn.execute(
+        delete(test_sends).where(
+            test_sends.c.workspace_id == workspace_id,
+            or_(test_sends.c.contact_id == contact.id, *sent_to),
+        )
+    )

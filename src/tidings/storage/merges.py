@@ -21,6 +21,7 @@ from tidings.storage.tables import (
     score_awards,
     segment_members,
     step_log,
+    test_sends,
 )
 
 #: A scored_at so old that the next decay sweep recomputes the contact's scores first.
@@ -114,8 +115,10 @@ def merge_contacts(conn: Connection, old: Any, new: Any, now: datetime) -> Merge
             score_awards.c.contact_id == old.id, score_awards.c.kind == "fit"
         )
     )
-    # A consent's proof follows the person it was given by.
-    for table in (events, enrollments, step_log, messages, approvals, score_awards, form_consents):
+    # A consent's proof follows the person it was given by; a test rendered for the old
+    # profile follows too, so that erasing the survivor finds it.
+    tables = (events, enrollments, step_log, messages, approvals, score_awards, form_consents)
+    for table in (*tables, test_sends):
         result = conn.execute(
             update(table).where(table.c.contact_id == old.id).values(contact_id=new.id)
         )

@@ -159,7 +159,11 @@ test_sends = Table(
     # "sent", or "failed" with the transport's answer in `detail`.
     Column("status", String(16), nullable=False),
     Column("detail", Text, nullable=False, server_default=""),
+    # The contact the message was rendered for, if any: erasing them deletes the row, whose
+    # subject can hold their name.
+    Column("contact_id", ForeignKey("contacts.id")),
     Index(None, "workspace_id", "sent_at"),
+    Index(None, "contact_id"),
 )
 
 enrollments = Table(

@@ -24,6 +24,8 @@ class TestSendRecord:
     sent_at: datetime
     status: str
     detail: str = ""
+    #: The contact the message was rendered for (None for a contact with no fields).
+    contact_id: int | None = None
 
 
 def record_test_send(conn: Connection, record: TestSendRecord) -> int:
@@ -40,6 +42,7 @@ def record_test_send(conn: Connection, record: TestSendRecord) -> int:
             sent_at=record.sent_at,
             status=record.status,
             detail=record.detail,
+            contact_id=record.contact_id,
         )
     )
     (found,) = result.inserted_primary_key or (0,)

@@ -14,6 +14,7 @@ from tests.integration.api.people import PASSWORD, Browser, add_member, secret_k
 from tests.integration.conftest import Store
 from tests.integration.journeys import HANDOFF
 from tidings import passwords
+from tidings.api.app import create_app
 from tidings.api.auth import COOKIE
 from tidings.storage.people import Role
 from tidings.storage.workspaces import ensure_workspace
@@ -129,6 +130,27 @@ def test_one_address_guessing_many_emails_is_throttled(store: Store, client: Tes
         assert client.post("/api/session", json=attempt).status_code == 401
     attempt = {"email": "ann@example.com", "password": PASSWORD}
     assert client.post("/api/session", json=attempt).status_code == 429
+
+
+@pytest.mark.parametrize("trusted", [False, True])
+def test_a_made_up_x_forwarded_for_does_not_escape_the_address_limit(
+    store: Store, trusted: bool
+) -> None:
+    app = create_app(store.engine, clock=store.clock, catalog=store.catalog, trust_proxy=trusted)
+    # Every call comes from one peer, a proxy when trusted, which appends what it saw.
+    with TestClient(app, client=("10.0.0.2", 40000)) as peer:
+
+        def attempt(n: int, forwarded: str) -> int:
+            guess = {"email": f"guess{n}@example.com", "password": "wrong password"}
+            headers = {"X-Forwarded-For": forwarded}
+            return peer.post("/api/session", json=guess, headers=headers).status_code
+
+        for n in range(20):
+            assert attempt(n, f"203.0.113.{n}, 198.51.100.7") == 401
+        assert attempt(20, "203.0.113.99, 198.51.100.7") == 429
+        # Behind a trusted proxy another client has its own count; without one, the
+        # header is not believed at all.
+        assert attempt(21, "198.51.100.8") == (401 if trusted else 429)
 
 
 def test_cookie_changes_need_the_csrf_token_and_keys_do_not(
