@@ -471,6 +471,7 @@ def test_a_template_previewed_for_a_contact_and_a_sample_event(store: Store, api
     assert api.client.post("/v1/identify", json={"userId": "ann", "traits": traits}, auth=(api.write, "")).status_code == 200  # fmt: skip
     name = "cart_reminder"
     sample = {"cart_id": "c1", "value": 42, "items": [{"name": "Mug", "price": 12}]}
+    audited = rows(store, "SELECT count(*) FROM audit_log")[0][0]
     found = api.admin(
         "POST",
         "/api/workflows/cart_recovery/preview",
@@ -481,8 +482,10 @@ def test_a_template_previewed_for_a_contact_and_a_sample_event(store: Store, api
     assert shown["subject"] == "You left something behind, Ann"
     assert "<li>Mug</li>" in shown["html"] and "cart/c1" in shown["html"]
     assert "Mug" in shown["text"]  # the text part derived from the HTML
-    # Nothing was sent, stored or counted.
+    # Nothing was sent, stored or counted, nor written on the audit trail (an editor's
+    # preview follows each keystroke).
     assert rows(store, "SELECT count(*) FROM messages")[0][0] == 0
+    assert rows(store, "SELECT count(*) FROM audit_log")[0][0] == audited
     missing = api.admin(
         "POST", "/api/workflows/cart_recovery/preview", json={"template": "remindr"}
     )

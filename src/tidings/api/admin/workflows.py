@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 
 from tidings.api.admin.deps import AdminDep, RawBody
 from tidings.api.admin.views import AfterQuery, EnrollmentOut, WorkflowKey, enrollment_out
-from tidings.api.audit import note_change
+from tidings.api.audit import note_change, note_unchanged
 from tidings.api.auth import requires
 from tidings.api.errors import ApiError
 from tidings.api.openapi import problems
@@ -285,6 +285,7 @@ def preview(
 ) -> TemplatePreviewOut:
     """Render one of the current version's templates for a contact and a sample event,
     as its send step would; nothing is sent, stored or counted."""
+    note_unchanged(request)  # the builder previews as the editor types: no audit entry each
     with admin.engine.connect() as conn:
         spec = None
         if body.draft:
