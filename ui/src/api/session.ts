@@ -37,12 +37,43 @@ export async function currentSession(): Promise<Session | null> {
   return read(response);
 }
 
+/**
+ * The workspace each person last worked in, kept by this browser (no secret: a workspace key),
+ * so someone in several workspaces logs in where they left off, not in the first by name.
+ */
+const LAST_WORKSPACE = "tidings.last-workspace";
+
+function lastWorkspaces(): Record<string, string> {
+  try {
+    const kept: unknown = JSON.parse(localStorage.getItem(LAST_WORKSPACE) ?? "{}");
+    return typeof kept === "object" && kept !== null ? (kept as Record<string, string>) : {};
+  } catch {
+    return {};
+  }
+}
+
+function remember(session: Session): Session {
+  try {
+    const kept = { ...lastWorkspaces(), [session.person.email.toLowerCase()]: session.workspace.name };
+    localStorage.setItem(LAST_WORKSPACE, JSON.stringify(kept));
+  } catch {
+    // Storage refused (private mode, quota): the next login opens the server's choice.
+  }
+  return session;
+}
+
 export async function logIn(credentials: Credentials): Promise<Session> {
-  return read(await call("POST", "/api/session", credentials));
+  const last = credentials.workspace ?? lastWorkspaces()[credentials.email.trim().toLowerCase()];
+  if (last) {
+    const response = await call("POST", "/api/session", { ...credentials, workspace: last });
+    // 403: no longer a member there; the server's choice then, with the same credentials.
+    if (response.status !== 403 || credentials.workspace) return remember(await read(response));
+  }
+  return remember(await read(await call("POST", "/api/session", credentials)));
 }
 
 export async function switchWorkspace(workspace: string): Promise<Session> {
-  return read(await call("POST", "/api/session/workspace", { workspace }));
+  return remember(await read(await call("POST", "/api/session/workspace", { workspace })));
 }
 
 export async function logOut(): Promise<void> {
