@@ -253,7 +253,7 @@ try {
   await page.getByRole("complementary", { name: "Edit send" }).getByLabel("While the policies hold it back").selectOption("hold");
   await page.getByRole("tab", { name: "YAML" }).click();
   const written = await yamlView.inputValue();
-  for (const line of ["event: order_completed", "where: event.total >= 20", "within: 3d", "per: 1w", "start: 21:00", "on_deferral: hold"]) {
+  for (const line of ["event: order_completed", "where: event.total >= 20", "within: 3d", "per: 1w", 'start: "21:00"', "on_deferral: hold"]) {
     check(written.includes(line), `the YAML has ${line}`);
   }
   await page.getByRole("tab", { name: /Problems/ }).click();
