@@ -355,6 +355,13 @@ try {
       (await page.getByRole("button", { name: "Save new version" }).count()) === 0,
     "a viewer reads a form's definition but cannot save it",
   );
+  await page.goto(`${BASE}/settings/delivery`);
+  const readRules = await page.getByTestId("policies-summary").textContent();
+  check(
+    readRules.includes("between 22:30 and 07:15") && (await page.getByRole("button", { name: "Save delivery settings" }).count()) === 0 && (await page.getByRole("textbox").count()) === 0,
+    `a viewer reads the policies as sentences, with nothing to change them (${readRules})`,
+  );
+  await shot(`${String(n++).padStart(2, "0")}-settings-as-viewer`);
   await page.goto(`${BASE}/contacts?q=ana`);
   await page.getByRole("link", { name: "ana@example.com" }).click();
   await page.getByRole("heading", { name: "ana@example.com" }).waitFor();

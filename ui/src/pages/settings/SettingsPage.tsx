@@ -270,6 +270,24 @@ function Delivery() {
   return <DeliveryForm initial={settings.data} />;
 }
 
+/** What the workspace's policies do, for those who may read them (everyone) but not change
+ * them (owners only): the sentences, without a form. */
+function PoliciesReadOnly() {
+  const settings = useQuery({ queryKey: ["settings"], queryFn: () => unwrap(api.GET("/api/settings")) });
+  if (settings.isPending) return <Loading what="the policies" />;
+  if (settings.isError) return <Failure error={settings.error} />;
+  return (
+    <section className="card card--wide">
+      <h2 className="card__title">Policies</h2>
+      <ul className="policy-lines" data-testid="policies-summary" aria-label="What the policies do">
+        {policiesSummary(settings.data.policies).map((line) => (
+          <li key={line}>{line}</li>
+        ))}
+      </ul>
+    </section>
+  );
+}
+
 function Keys() {
   const client = useQueryClient();
   const [kind, setKind] = useState<KeyKind>("public");
@@ -585,7 +603,15 @@ export function SettingsPage({ tab }: { tab: string }) {
     <section className="page">
       <PageHeader title="Settings" />
       <Tabs tabs={SETTINGS_TABS} active={active} base="/settings" />
-      {!allowed ? (
+      {!allowed && active === "delivery" ? (
+        <div className="stack">
+          <p className="alert alert--info">
+            Only an owner of this workspace changes the delivery settings. You are {role === "editor" || role === "approver" ? "an" : "a"} {role}; here is what
+            the policies do.
+          </p>
+          <PoliciesReadOnly />
+        </div>
+      ) : !allowed ? (
         <p className="alert alert--info">
           Only an owner of this workspace sees and changes {active === "audit" ? "the audit log (editors read it too)" : "these settings"}. You are{" "}
           {role === "editor" || role === "approver" ? "an" : "a"} {role}; ask an owner to change your role.
