@@ -243,6 +243,41 @@ try {
   await page.getByRole("button", { name: "Save delivery settings" }).click();
   await page.getByText("Saved. New messages follow these settings.").waitFor();
   check(true, "the sender identity saves");
+
+  // The policies as a form: quiet hours set, saved, and still there after a reload; a bad
+  // value refused at its own field; the JSON one click away.
+  const saveSettings = async () => {
+    const answered = page.waitForResponse((r) => r.url().endsWith("/api/settings") && r.request().method() === "PUT");
+    await page.getByRole("button", { name: "Save delivery settings" }).click();
+    return (await answered).status();
+  };
+  await page.getByRole("button", { name: "Add quiet hours" }).click();
+  const quiet = page.getByRole("group", { name: "Quiet hours" });
+  await quiet.getByLabel("From", { exact: true }).fill("22:30");
+  await quiet.getByLabel("Until", { exact: true }).fill("07:15");
+  check((await saveSettings()) === 200, "quiet hours set through the form save");
+  await page.reload();
+  await quiet.getByLabel("From", { exact: true }).waitFor();
+  check(
+    (await quiet.getByLabel("From", { exact: true }).inputValue()) === "22:30" && (await quiet.getByLabel("Until", { exact: true }).inputValue()) === "07:15",
+    "the saved quiet hours are in the form after a reload",
+  );
+  const saidQuiet = await page.getByTestId("policies-summary").textContent();
+  check(saidQuiet.includes("between 22:30 and 07:15"), `the policies' sentences say the quiet hours (${saidQuiet})`);
+  await quiet.getByLabel("Until", { exact: true }).fill("25:00");
+  check((await saveSettings()) === 400, "an hour that does not exist is refused");
+  const until = quiet.getByLabel("Until", { exact: true });
+  await page.locator("[aria-invalid=true]").first().waitFor();
+  const untilRow = await until.locator("xpath=..").textContent();
+  check((await until.getAttribute("aria-invalid")) === "true" && untilRow.length > "Until".length, `the refused hour is marked at its field, with why (${untilRow})`);
+  check((await quiet.getByLabel("From", { exact: true }).getAttribute("aria-invalid")) === null, "the field that was fine is not marked");
+  await shot(`${String(n++).padStart(2, "0")}-settings-policy-refused`);
+  await page.getByRole("button", { name: "JSON", exact: true }).click();
+  const source = await page.getByLabel("Policies", { exact: true }).inputValue();
+  check(source.includes('"start": "22:30"') && source.includes('"end": "25:00"'), "the JSON view, one click away, holds the same rules as the form");
+  await page.getByRole("button", { name: "Form", exact: true }).click();
+  await quiet.getByLabel("Until", { exact: true }).fill("07:15");
+  check((await saveSettings()) === 200, "the corrected hour saves");
   await shot(`${String(n++).padStart(2, "0")}-settings-delivery`);
   await page.goto(`${BASE}/settings/keys`);
   await page.getByRole("button", { name: "Create key" }).click();
@@ -320,6 +355,13 @@ try {
       (await page.getByRole("button", { name: "Save new version" }).count()) === 0,
     "a viewer reads a form's definition but cannot save it",
   );
+  await page.goto(`${BASE}/settings/delivery`);
+  const readRules = await page.getByTestId("policies-summary").textContent();
+  check(
+    readRules.includes("between 22:30 and 07:15") && (await page.getByRole("button", { name: "Save delivery settings" }).count()) === 0 && (await page.getByRole("textbox").count()) === 0,
+    `a viewer reads the policies as sentences, with nothing to change them (${readRules})`,
+  );
+  await shot(`${String(n++).padStart(2, "0")}-settings-as-viewer`);
   await page.goto(`${BASE}/contacts?q=ana`);
   await page.getByRole("link", { name: "ana@example.com" }).click();
   await page.getByRole("heading", { name: "ana@example.com" }).waitFor();

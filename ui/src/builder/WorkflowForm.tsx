@@ -1,7 +1,6 @@
 // The workflow's settings beside its steps: the goal that counts as a conversion, and the
 // send-time policies of its own (transactional, caps, quiet hours, a purchase window). The
 // server's validator checks them as it checks the steps; its problems show at their field.
-import type { components } from "../api/schema";
 import type { Spec } from "../canvas/graph";
 import type { ProblemOut } from "./problems";
 import {
@@ -10,7 +9,6 @@ import {
   NEW_PURCHASE,
   NEW_QUIET,
   capsOf,
-  problemAtPath,
   problemsUnder,
   recordOf,
   withCaps,
@@ -18,7 +16,9 @@ import {
   withSection,
   type Values,
 } from "./settings";
-import { Field, ProblemList, type FieldSpec } from "./StepForm";
+import { ProblemList, type FieldSpec } from "../forms/Field";
+import { RecordFields as Fields } from "../forms/RecordFields";
+import { CAP_FIELDS, PURCHASE_FIELDS, QUIET_FIELDS } from "../policies/fields";
 
 const GOAL_FIELDS: FieldSpec[] = [
   { name: "event", label: "Reached when this event arrives", kind: "event", hint: "e.g. order_completed" },
@@ -27,66 +27,11 @@ const GOAL_FIELDS: FieldSpec[] = [
   { name: "revenue", label: "Revenue", kind: "text", hint: "the event's field with the amount, e.g. event.total" },
 ];
 
-/** The channels a cap can count, as the server's model names them (a missing one fails tsc). */
-const CAP_CHANNELS = ["email", "sms"] as const satisfies readonly components["schemas"]["Channel"][];
-type Missing = Exclude<components["schemas"]["Channel"], (typeof CAP_CHANNELS)[number]>;
-const everyChannel: [Missing] extends [never] ? true : never = true;
-void everyChannel;
-
-const CAP_FIELDS: FieldSpec[] = [
-  { name: "limit", label: "At most", kind: "number" },
-  { name: "per", label: "Per", kind: "text", hint: "a duration: 1d, 1w" },
-  { name: "channel", label: "Channel", kind: { options: ["", ...CAP_CHANNELS] }, hint: "empty: every channel" },
+/** A workflow's own cap also says whose messages it counts. */
+const WORKFLOW_CAP_FIELDS: FieldSpec[] = [
+  ...CAP_FIELDS,
   { name: "counts", label: "Counting", kind: { options: ["workflow", "all"] }, hint: "workflow: its own messages; all: every marketing message" },
 ];
-
-const QUIET_FIELDS: FieldSpec[] = [
-  { name: "start", label: "From", kind: "text", hint: "on the contact's clock, e.g. 21:00" },
-  { name: "end", label: "Until", kind: "text", hint: "e.g. 08:00" },
-  { name: "channels", label: "Channels", kind: "list", hint: "comma separated; email, sms when empty" },
-];
-
-const PURCHASE_FIELDS: FieldSpec[] = [
-  { name: "event", label: "After the event", kind: "event" },
-  { name: "for", label: "Hold marketing for", kind: "text", hint: "e.g. 3d" },
-];
-
-/** Fields of one record of the spec, each with the problem at its own path. */
-function Fields({
-  id,
-  path,
-  fields,
-  values,
-  problems,
-  eventName,
-  onChange,
-}: {
-  id: string;
-  path: string;
-  fields: FieldSpec[];
-  values: Values;
-  problems: ProblemOut[];
-  eventName?: string | undefined;
-  onChange: (values: Values) => void;
-}) {
-  return (
-    <>
-      {fields.map((field) => (
-        <Field
-          key={field.name}
-          id={id}
-          field={field}
-          value={values[field.name]}
-          stepIds={[]}
-          problem={problemAtPath(problems, `${path}.${field.name}`)}
-          eventName={eventName}
-          // An option left empty (a cap on every channel) is left out of the spec.
-          onChange={(value) => onChange(withField(values, field.name, value === "" ? undefined : value))}
-        />
-      ))}
-    </>
-  );
-}
 
 export function WorkflowForm({ spec, problems, onChange }: { spec: Spec; problems: ProblemOut[]; onChange: (spec: Spec) => void }) {
   const goal = spec.goal === undefined ? undefined : recordOf(spec.goal);
@@ -150,7 +95,7 @@ export function WorkflowForm({ spec, problems, onChange }: { spec: Spec; problem
               <Fields
                 id={`cap-${i}`}
                 path={`policies.frequency_caps[${i}]`}
-                fields={CAP_FIELDS}
+                fields={WORKFLOW_CAP_FIELDS}
                 values={cap}
                 problems={problems}
                 onChange={(changed) => setPolicies(withCaps(policies, caps.map((c, j) => (j === i ? changed : c))))}

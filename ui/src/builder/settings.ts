@@ -3,24 +3,14 @@
 // left empty is left out, never written as null or [], which the server reads as an attempt
 // to switch the workspace's rules off (policies can only tighten them).
 import type { Spec } from "../canvas/graph";
+import { listOf, recordOf, withField, withList, type Values } from "../forms/values";
 import type { ProblemOut } from "./problems";
 
-export type Values = Record<string, unknown>;
+export { recordOf, withField, type Values };
+export { NEW_CAP, NEW_PURCHASE, NEW_QUIET } from "../policies/fields";
 
 /** The workflow-wide sections this form edits. */
 export type Section = "goal" | "policies";
-
-export function recordOf(value: unknown): Values {
-  return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Values) : {};
-}
-
-/** A record with one field set, or removed when `value` is undefined. */
-export function withField(record: Values, name: string, value: unknown): Values {
-  const out = { ...record };
-  if (value === undefined) delete out[name];
-  else out[name] = value;
-  return out;
-}
 
 /** The spec with a section replaced; an undefined or empty one is removed. */
 export function withSection(spec: Spec, section: Section, value: Values | undefined): Spec {
@@ -33,22 +23,15 @@ export function withSection(spec: Spec, section: Section, value: Values | undefi
 /** A new goal: the event to fill in; the server's defaults (within 7d, exit on reaching it)
  * apply until they are changed. */
 export const NEW_GOAL: Values = { event: "" };
-/** A new frequency cap of the workflow's own, counting its own messages. */
-export const NEW_CAP: Values = { limit: 1, per: "1d" };
-/** New quiet hours: the evening and night, on the contact's clock. */
-export const NEW_QUIET: Values = { start: "21:00", end: "08:00" };
-/** A new purchase window: no marketing for three days after an order. */
-export const NEW_PURCHASE: Values = { event: "order_completed", for: "3d" };
 
 /** The workflow's frequency caps, as a list (empty when it has none). */
 export function capsOf(policies: Values): Values[] {
-  const caps = policies.frequency_caps;
-  return Array.isArray(caps) ? caps.map(recordOf) : [];
+  return listOf(policies, "frequency_caps");
 }
 
 /** Policies with their caps replaced: no caps at all leaves the field out. */
 export function withCaps(policies: Values, caps: Values[]): Values {
-  return withField(policies, "frequency_caps", caps.length ? caps : undefined);
+  return withList(policies, "frequency_caps", caps);
 }
 
 /** Whether a problem's path is in `prefix` (`policies` covers `policies.quiet_hours.start`

@@ -10,7 +10,9 @@ import { moment } from "../common/format";
 import { Confirm, Empty, Failure, Loading, PageHeader, Tabs, useRole } from "../common/parts";
 import { DiffLines } from "../WorkflowVersions";
 import { auditDiff, auditFacts, auditSentence, type AuditEntry } from "./auditEntry";
-import { fieldProblem, policiesSummary } from "./policies";
+import { recordOf, type Values } from "../../forms/values";
+import { PoliciesForm } from "./PoliciesForm";
+import { fieldProblem, parsePolicies, policiesSummary, serverProblems } from "./policies";
 
 type Settings = components["schemas"]["DeliverySettings-Output"];
 type SettingsIn = components["schemas"]["DeliverySettings-Input"];
@@ -35,7 +37,7 @@ function Problems({ error }: { error: unknown }) {
         <strong>{error.problem.title}</strong>
         {error.problem.errors.map((e) => (
           <div key={`${e.path}-${e.message}`}>
-            <code>{e.path.replace(/^body\./, "")}</code>: {e.message}
+            <code>{e.path.replace(/^body\./, "")}</code>: {e.message.replace(/^Value error, /, "")}
             {e.hint ? ` (${e.hint})` : ""}
           </div>
         ))}
@@ -91,15 +93,28 @@ function policyLines(source: string): string[] {
   try {
     return policiesSummary(JSON.parse(source));
   } catch (error) {
-    return [`The JSON below does not parse yet: ${(error as Error).message}`];
+    return [`The JSON does not parse yet: ${(error as Error).message}`];
   }
 }
 
 function DeliveryForm({ initial }: { initial: Settings }) {
   const client = useQueryClient();
   const [form, setForm] = useState<Settings>(initial);
+  // The form and the JSON editor show the same rules: the form edits the parsed rules and
+  // rewrites the JSON; the JSON, while it parses, is the rules.
+  const [rules, setRules] = useState<Values>(recordOf(initial.policies));
   const [policies, setPolicies] = useState(JSON.stringify(initial.policies, null, 2));
+  const [asJson, setAsJson] = useState(false);
   const [policiesProblem, setPoliciesProblem] = useState<string | null>(null);
+  const editRules = (next: Values) => {
+    setRules(next);
+    setPolicies(JSON.stringify(next, null, 2));
+  };
+  const editJson = (source: string) => {
+    setPolicies(source);
+    const parsed = parsePolicies(source);
+    if ("policies" in parsed) setRules(parsed.policies);
+  };
   const [saved, setSaved] = useState(false);
   const sender = form.sender;
   const setSender = (changes: Partial<Settings["sender"]>) => setForm({ ...form, sender: { ...sender, ...changes } });
@@ -116,15 +131,13 @@ function DeliveryForm({ initial }: { initial: Settings }) {
   const submit = (event: FormEvent) => {
     event.preventDefault();
     setSaved(false);
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(policies);
-      setPoliciesProblem(null);
-    } catch (error) {
-      setPoliciesProblem(`Policies are not valid JSON: ${(error as Error).message}`);
+    const parsed = parsePolicies(policies);
+    if ("problem" in parsed) {
+      setPoliciesProblem(parsed.problem);
       return;
     }
-    save.mutate({ ...form, policies: parsed } as SettingsIn);
+    setPoliciesProblem(null);
+    save.mutate({ ...form, policies: parsed.policies } as SettingsIn);
   };
   return (
     <form onSubmit={submit} aria-label="Delivery settings">
@@ -206,7 +219,17 @@ function DeliveryForm({ initial }: { initial: Settings }) {
         </label>
       </section>
       <section className="card card--wide">
-        <h2 className="card__title">Policies</h2>
+        <div className="card__header">
+          <h2 className="card__title">Policies</h2>
+          <div className="toolbar__buttons" role="group" aria-label="Edit the policies">
+            <button type="button" className="button button--small" aria-pressed={!asJson} onClick={() => setAsJson(false)}>
+              Form
+            </button>
+            <button type="button" className="button button--small" aria-pressed={asJson} onClick={() => setAsJson(true)}>
+              JSON
+            </button>
+          </div>
+        </div>
         <p className="muted small">
           Frequency caps, quiet hours, the pause after a purchase, duplicate suppression and the alert budget. Every rule is off until
           it is set; the dispatcher applies them within seconds.
@@ -216,10 +239,11 @@ function DeliveryForm({ initial }: { initial: Settings }) {
             <li key={line}>{line}</li>
           ))}
         </ul>
-        <details className="policy-json">
-          <summary className="small">Edit the rules as JSON</summary>
-          <textarea className="input textarea textarea--code" aria-label="Policies" rows={10} value={policies} onChange={(e) => setPolicies(e.target.value)} />
-        </details>
+        {asJson ? (
+          <textarea className="input textarea textarea--code" aria-label="Policies" rows={12} value={policies} onChange={(e) => editJson(e.target.value)} />
+        ) : (
+          <PoliciesForm policies={rules} problems={save.isError ? serverProblems(save.error) : []} onChange={editRules} />
+        )}
       </section>
       {policiesProblem && (
         <p className="alert alert--error" role="alert">
@@ -244,6 +268,24 @@ function Delivery() {
   if (settings.isPending) return <Loading what="the settings" />;
   if (settings.isError) return <Failure error={settings.error} />;
   return <DeliveryForm initial={settings.data} />;
+}
+
+/** What the workspace's policies do, for those who may read them (everyone) but not change
+ * them (owners only): the sentences, without a form. */
+function PoliciesReadOnly() {
+  const settings = useQuery({ queryKey: ["settings"], queryFn: () => unwrap(api.GET("/api/settings")) });
+  if (settings.isPending) return <Loading what="the policies" />;
+  if (settings.isError) return <Failure error={settings.error} />;
+  return (
+    <section className="card card--wide">
+      <h2 className="card__title">Policies</h2>
+      <ul className="policy-lines" data-testid="policies-summary" aria-label="What the policies do">
+        {policiesSummary(settings.data.policies).map((line) => (
+          <li key={line}>{line}</li>
+        ))}
+      </ul>
+    </section>
+  );
 }
 
 function Keys() {
@@ -561,7 +603,15 @@ export function SettingsPage({ tab }: { tab: string }) {
     <section className="page">
       <PageHeader title="Settings" />
       <Tabs tabs={SETTINGS_TABS} active={active} base="/settings" />
-      {!allowed ? (
+      {!allowed && active === "delivery" ? (
+        <div className="stack">
+          <p className="alert alert--info">
+            Only an owner of this workspace changes the delivery settings. You are {role === "editor" || role === "approver" ? "an" : "a"} {role}; here is what
+            the policies do.
+          </p>
+          <PoliciesReadOnly />
+        </div>
+      ) : !allowed ? (
         <p className="alert alert--info">
           Only an owner of this workspace sees and changes {active === "audit" ? "the audit log (editors read it too)" : "these settings"}. You are{" "}
           {role === "editor" || role === "approver" ? "an" : "a"} {role}; ask an owner to change your role.

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ApiError } from "../../api/problem";
-import { fieldProblem, policiesSummary } from "./policies";
+import { fieldProblem, parsePolicies, policiesSummary, serverProblems } from "./policies";
 
 describe("policiesSummary", () => {
   it("says what each rule that is set does", () => {
@@ -43,5 +43,25 @@ describe("fieldProblem", () => {
   it("has nothing to say about another field, or about an error without fields", () => {
     expect(fieldProblem(refused, "sender.from_name")).toBeUndefined();
     expect(fieldProblem(new Error("offline"), "sender.from_email")).toBeUndefined();
+  });
+});
+
+describe("serverProblems", () => {
+  it("names each refused value by its path in the form", () => {
+    const refused = new ApiError(400, {
+      title: "Invalid request",
+      status: 400,
+      errors: [{ path: "body.policies.quiet_hours.start", message: "Value error, not a time", hint: "like 21:00" }],
+    });
+    expect(serverProblems(refused)).toEqual([{ path: "policies.quiet_hours.start", message: "not a time", hint: "like 21:00" }]);
+    expect(serverProblems(new Error("offline"))).toEqual([]);
+  });
+});
+
+describe("parsePolicies", () => {
+  it("takes a JSON object, and says why anything else is not policies", () => {
+    expect(parsePolicies('{"timezone": "UTC"}')).toEqual({ policies: { timezone: "UTC" } });
+    expect(parsePolicies("{")).toHaveProperty("problem", expect.stringContaining("not valid JSON"));
+    expect(parsePolicies("[1]")).toHaveProperty("problem", expect.stringContaining("must be a JSON object"));
   });
 });

@@ -3,6 +3,8 @@
 // server's problem with one field, to show under that field.
 
 import { ApiError } from "../../api/problem";
+import type { PathProblem } from "../../forms/Field";
+import type { Values } from "../../forms/values";
 
 type Json = Record<string, unknown>;
 
@@ -41,10 +43,31 @@ export function policiesSummary(policies: unknown): string[] {
   return lines;
 }
 
+/** The server's problems with the settings, each with its path without "body." (as the
+ * form names its fields) and its message without pydantic's "Value error, ". */
+export function serverProblems(error: unknown): PathProblem[] {
+  if (!(error instanceof ApiError)) return [];
+  return (error.problem?.errors ?? []).map((e) => ({
+    path: e.path.replace(/^body\./, ""),
+    message: e.message.replace(/^Value error, /, ""),
+    hint: e.hint,
+  }));
+}
+
 /** What the server said about one settings field (its path without "body."), to show under
  * the field itself rather than only in the list at the bottom of the form. */
 export function fieldProblem(error: unknown, path: string): string | undefined {
-  if (!(error instanceof ApiError)) return undefined;
-  const found = error.problem?.errors?.find((e) => e.path.replace(/^body\./, "") === path);
-  return found ? found.message.replace(/^Value error, /, "") : undefined;
+  return serverProblems(error).find((p) => p.path === path)?.message;
+}
+
+/** The policies the JSON editor holds, or why they are not policies yet. */
+export function parsePolicies(source: string): { policies: Values } | { problem: string } {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(source);
+  } catch (error) {
+    return { problem: `Policies are not valid JSON: ${(error as Error).message}` };
+  }
+  if (object(parsed) === null) return { problem: 'Policies must be a JSON object, like {"caps": []}.' };
+  return { policies: parsed as Values };
 }
