@@ -1,4 +1,5 @@
-"""`tidings contacts ...`: the story of one contact, and imports from CSV."""
+"""`tidings contacts ...`: the story of one contact, imports from CSV, one person's data
+exported or erased."""
 
 from __future__ import annotations
 
@@ -18,11 +19,18 @@ from tidings.config import load_settings
 from tidings.errors import ContactNotFound, SpecInvalid
 from tidings.runtime.imports import import_contacts, report_text
 from tidings.runtime.merges import merge_duplicates
+from tidings.runtime.transactions import attempts
+from tidings.storage.audit import record_change
+from tidings.storage.browse import get_contact
 from tidings.storage.contacts import find_contact
+from tidings.storage.erasure import Erased, erase_contact
 from tidings.storage.personal_data import personal_data
 from tidings.storage.step_log import contact_story
 
-app = typer.Typer(help="Look at contacts, import them from CSV.", no_args_is_help=True)
+app = typer.Typer(
+    help="Look at contacts, import them from CSV, export or erase one person's data.",
+    no_args_is_help=True,
+)
 
 EXIT_INVALID = 3
 
@@ -144,3 +152,54 @@ def export_data(
     else:
         out.write_text(text + "\n", encoding="utf-8")
         console.print(f"written to {escape(str(out))}")
+
+
+@app.command()
+def erase(
+    ref: str = typer.Argument(..., help="the contact's id, your user id for them, or their email"),
+    yes: bool = typer.Option(False, "--yes", help="erase without asking"),
+    database: str | None = typer.Option(None, "--database", help="database URL"),
+) -> None:
+    """Erase a contact and everything about them (the right to erasure), as
+    `DELETE /api/contacts/ID` does: only hashes of their email, phone and ids remain, on the
+    suppression list. Asks first unless --yes; prints what was erased."""
+    ctx = open_context(load_settings(database_url=database))
+    with ctx.engine.connect() as conn:
+        contact_id = find_contact(conn, ctx.workspace_id, ref)
+    if contact_id is None:
+        raise ContactNotFound(f"no contact {ref!r} in workspace {ctx.workspace_id}")
+    if not yes and not typer.confirm(
+        f"Erase contact {ref} (id {contact_id}) and everything about them? This cannot be undone",
+        default=False,
+    ):
+        console.print("nothing changed")
+        raise typer.Exit(1)
+    for attempt in attempts(ctx.engine):
+        with attempt as conn:
+            row = get_contact(conn, ctx.workspace_id, contact_id)
+            if row is None:  # erased (or merged away) since it was looked up
+                raise ContactNotFound(f"no contact {ref!r} in workspace {ctx.workspace_id}")
+            erased = erase_contact(conn, ctx.workspace_id, row, SystemClock().now())
+            # Audited like `DELETE /api/contacts/ID`, so the log answers who erased whom
+            # whichever way it was done; the id only, never what named the person.
+            record_change(
+                conn,
+                ctx.workspace_id,
+                actor_type="cli",
+                actor="cli",
+                at=SystemClock().now(),
+                action="contacts.erase",
+                subject_type="contacts",
+                subject_key=str(contact_id),
+                details={"command": "tidings contacts erase"},
+            )
+    console.print(escape(erased_text(contact_id, erased)))
+
+
+def erased_text(contact_id: int, erased: Erased) -> str:
+    """What an erasure removed, table by table, for the terminal."""
+    counts = ", ".join(f"{name} {count}" for name, count in erased.rows.items() if count)
+    return (
+        f"erased contact {contact_id}: {counts}\n"
+        f"{erased.suppressed} identifier(s) kept as hashes on the suppression list"
+    )
