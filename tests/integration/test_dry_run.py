@@ -18,7 +18,7 @@ from tidings.core.validate import validate_workflow
 from tidings.delivery.settings import DeliverySettings
 from tidings.delivery.transports import Recorder, Transports
 from tidings.runtime.dispatch import Dispatcher
-from tidings.runtime.dry_run import DryRunTooBig, Limits, Sample, dry_run
+from tidings.runtime.dry_run import ContactSample, DryRunTooBig, Limits, dry_run
 from tidings.runtime.dry_summary import DryRunSummary
 from tidings.runtime.ingest import IDENTIFY, Incoming
 from tidings.runtime.scoring import set_scoring
@@ -106,7 +106,7 @@ def fingerprint(engine: Engine) -> dict[str, tuple[int, str]]:
 
 
 def run(store: Store, *workflows: str, **options: object) -> DryRunSummary:
-    sample = options.pop("sample", Sample(contacts=None, since=timedelta(days=30)))
+    sample = options.pop("sample", ContactSample(contacts=None, since=timedelta(days=30)))
     return dry_run(
         store.engine,
         store.workspace_id,
@@ -143,7 +143,9 @@ def test_the_dry_run_applies_the_workspaces_policies_scores_and_segments(store: 
 def test_sampling_real_contacts_from_postgresql_leaves_it_unchanged(pg_store: Store) -> None:
     set_up(pg_store)
     before = fingerprint(pg_store.engine)
-    summary = run(pg_store, CART, sample=Sample(contacts=2, since=timedelta(days=30), seed=3))
+    summary = run(
+        pg_store, CART, sample=ContactSample(contacts=2, since=timedelta(days=30), seed=3)
+    )
     assert fingerprint(pg_store.engine) == before
     assert summary.contacts == 2
     assert summary.workflows[0].entered == 2
@@ -194,7 +196,7 @@ def test_an_events_file_is_replayed_through_ingest(store: Store) -> None:
 def test_a_sample_beyond_the_limit_is_refused(store: Store) -> None:
     set_up(store)
     with pytest.raises(DryRunTooBig, match="at most 2 contacts"):
-        run(store, CART, sample=Sample(contacts=5), limits=Limits(contacts=2))
+        run(store, CART, sample=ContactSample(contacts=5), limits=Limits(contacts=2))
     with pytest.raises(DryRunTooBig, match="has 3 contacts; a dry run copies at most 2"):
         run(store, CART, limits=Limits(contacts=2))
     with pytest.raises(DryRunTooBig, match="history has more than 4 events"):
@@ -215,7 +217,7 @@ def test_the_copy_takes_only_the_history_the_conditions_read_and_no_more_than_th
     set_up(store)
     now = datetime(2026, 3, 4, tzinfo=UTC)
     options: dict[str, object] = {
-        "sample": Sample(contacts=None, since=timedelta(hours=1)),
+        "sample": ContactSample(contacts=None, since=timedelta(hours=1)),
         "calls": [Incoming("c1", "ann", "cart_abandoned", now - timedelta(minutes=30))],
         "days": 1,
     }
@@ -280,7 +282,7 @@ def test_messages_sent_before_the_replay_count_against_the_caps(store: Store) ->
         store.workspace_id,
         [spec(CART)],
         datetime(2026, 3, 3, 18, tzinfo=UTC),
-        sample=Sample(contacts=None, since=timedelta(hours=12)),
+        sample=ContactSample(contacts=None, since=timedelta(hours=12)),
         days=1,
     )
     [cart] = summary.workflows
@@ -310,7 +312,7 @@ def test_the_suppression_list_applies_under_the_servers_secret_key(store: Store)
             store.workspace_id,
             [spec(CART)],
             datetime(2026, 3, 4, tzinfo=UTC),
-            sample=Sample(contacts=None),
+            sample=ContactSample(contacts=None),
         )
     finally:
         keyed.dispose()
@@ -344,7 +346,7 @@ def test_a_copied_message_never_takes_the_place_of_a_dry_run_send(store: Store) 
         store.workspace_id,
         [spec(CART)],
         first + timedelta(days=1, hours=6),
-        sample=Sample(contacts=None, since=timedelta(hours=12)),
+        sample=ContactSample(contacts=None, since=timedelta(hours=12)),
         days=1,
     )
     [cart] = summary.workflows
@@ -365,5 +367,5 @@ def test_an_old_call_in_an_events_file_cannot_stretch_the_samples_history(store:
             now,
             calls=calls,
             where=["line 7"],
-            sample=Sample(contacts=None),
+            sample=ContactSample(contacts=None),
         )

@@ -41,7 +41,7 @@ class ProblemItem(BaseModel):
     hint: str | None = None
 
 
-class Problem(BaseModel):
+class ProblemDocument(BaseModel):
     """An error answer (RFC 9457 problem details)."""
 
     type: str = Field(description="always about:blank")
@@ -83,9 +83,9 @@ def describe_problems(document: dict[str, Any]) -> dict[str, Any]:
     schemas = document.setdefault("components", {}).setdefault("schemas", {})
     for name in ("HTTPValidationError", "ValidationError"):
         schemas.pop(name, None)
-    defs = Problem.model_json_schema(ref_template=_REF).pop("$defs", {})
+    defs = ProblemDocument.model_json_schema(ref_template=_REF).pop("$defs", {})
     schemas.update(defs)
-    schemas["Problem"] = Problem.model_json_schema(ref_template=_REF)
+    schemas["Problem"] = ProblemDocument.model_json_schema(ref_template=_REF)
     schemas["Problem"].pop("$defs", None)
     return document
 

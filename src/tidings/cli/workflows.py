@@ -25,7 +25,7 @@ from tidings.core.state import ContactView
 from tidings.delivery.transports import Transports
 from tidings.errors import ConfigError, ContactNotFound
 from tidings.files import LoadedWorkflow, load_workflows
-from tidings.runtime.dry_run import Sample, dry_run
+from tidings.runtime.dry_run import ContactSample, dry_run
 from tidings.runtime.test_sends import (
     TestSendRefused,
     TestSendRequest,
@@ -249,7 +249,9 @@ def _dry_run(  # noqa: PLR0913 (the command's options, passed on)
             raise ConfigError(f"{events}: not UTF-8 text (byte {exc.start})") from exc
         calls = read_calls(text, now)
         show_problems(str(events), calls.problems)
-    chosen = Sample(None if everyone else sample, window, seed) if everyone or sample else None
+    chosen = (
+        ContactSample(None if everyone else sample, window, seed) if everyone or sample else None
+    )
     parts = [f"{events.name}" if events is not None else ""]
     if chosen is not None:
         who = "all contacts" if everyone else f"a sample of {sample:,} contacts"

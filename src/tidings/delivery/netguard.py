@@ -93,7 +93,7 @@ def _is_public(address: IPAddress) -> bool:
 
 
 @dataclass(frozen=True)
-class Target:
+class CheckedUrl:
     """A checked URL: where to connect, and the name to present (Host header, TLS SNI)."""
 
     url: str  # with the host replaced by the checked address
@@ -122,7 +122,7 @@ class NetGuard:
                 hosts.add(entry.lower())
         return cls(frozenset(hosts), tuple(networks), resolver or _resolve)
 
-    def check(self, url: str) -> Target:
+    def check(self, url: str) -> CheckedUrl:
         """The address to call for `url`, or `UrlRefused` with the reason."""
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https"):
@@ -151,7 +151,7 @@ class NetGuard:
                     f"{host} resolves to {address}, a private, loopback or reserved address; "
                     "add it to TIDINGS_WEBHOOK_ALLOW to call it anyway"
                 )
-        return Target(_with_address(parts, addresses[0]), host, addresses[0])
+        return CheckedUrl(_with_address(parts, addresses[0]), host, addresses[0])
 
     def _allowed(self, host: str, address: IPAddress) -> bool:
         return host in self.allow_hosts or any(address in net for net in self.allow_networks)

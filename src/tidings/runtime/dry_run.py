@@ -76,7 +76,7 @@ class DryRunTooBig(ConfigError):
 
 
 @dataclass(frozen=True)
-class Sample:
+class ContactSample:
     """Which real contacts to copy, and how far back their history is replayed."""
 
     #: How many contacts to draw at random; None for all of them.
@@ -120,7 +120,7 @@ def dry_run(  # noqa: PLR0913 (keyword-only options)
     *,
     calls: Sequence[Incoming | AliasCall] = (),
     where: Sequence[str] = (),
-    sample: Sample | None = None,
+    sample: ContactSample | None = None,
     days: float = 7,
     limits: Limits = Limits(),
     rejected: int = 0,
@@ -191,7 +191,9 @@ def dry_run(  # noqa: PLR0913 (keyword-only options)
     )
 
 
-def _check(sample: Sample | None, calls: Sequence[object], days: float, limits: Limits) -> None:
+def _check(
+    sample: ContactSample | None, calls: Sequence[object], days: float, limits: Limits
+) -> None:
     if sample is not None and sample.contacts is not None and sample.contacts > limits.contacts:
         raise DryRunTooBig(
             f"--sample {sample.contacts:,}: a dry run copies at most {limits.contacts:,} contacts"
@@ -207,7 +209,7 @@ def _check(sample: Sample | None, calls: Sequence[object], days: float, limits: 
 
 
 def _check_span(
-    sample: Sample | None,
+    sample: ContactSample | None,
     calls: Sequence[Incoming | AliasCall],
     where: Sequence[str],
     now: datetime,
@@ -282,7 +284,7 @@ def _copy(
     dst: Connection,
     workspace_id: int,
     workflows: Sequence[Workflow],
-    sample: Sample | None,
+    sample: ContactSample | None,
     window: tuple[datetime, datetime],
     limits: Limits,
     tick: Callable[[], None],
@@ -372,7 +374,7 @@ def _replay(
     begin: datetime,
     end: datetime,
     deadline: float | None,
-    sample: Sample | None,
+    sample: ContactSample | None,
 ) -> None:
     """Move the virtual clock from `begin` to `end`, stopping wherever something happens:
     an event, a wake-up, a message due, a sweep."""

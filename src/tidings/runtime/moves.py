@@ -39,7 +39,7 @@ BATCH = 500
 
 
 @dataclass(frozen=True)
-class Target:
+class MoveTarget:
     """The version journeys would move to."""
 
     workflow_id: int
@@ -51,7 +51,7 @@ class Target:
 
 def _target(
     conn: Connection, catalog: Catalog, workspace_id: int, key: str, new: Workflow | None
-) -> Target:
+) -> MoveTarget:
     row = get_workflow(conn, workspace_id, key)
     if row is None:
         raise WorkflowNotFound(f"no workflow {key!r} in this workspace")
@@ -62,10 +62,10 @@ def _target(
         version, spec = row.current_version + 1, new
     found = moves.waiting_versions(conn, row.id, version)
     older = {v: catalog.version(conn, row.id, v) for v in found}
-    return Target(row.id, version, spec, older)
+    return MoveTarget(row.id, version, spec, older)
 
 
-def _checked_map(target: Target, step_map: Mapping[str, str]) -> None:
+def _checked_map(target: MoveTarget, step_map: Mapping[str, str]) -> None:
     problems = check_step_map(step_map, target.older, target.spec) if step_map else []
     if problems:
         raise SpecInvalid("map", problems, kind="map")
@@ -112,7 +112,7 @@ def plan(
 
 
 def _plan(
-    target: Target,
+    target: MoveTarget,
     found: list[Stored],
     people: Mapping[int, ContactView],
     step_map: Mapping[str, str],
@@ -224,7 +224,7 @@ def _still_busy(engine: Engine, clock: Clock, busy: list[int], to_version: int) 
 def _move_batch(
     conn: Connection,
     workspace_id: int,
-    target: Target,
+    target: MoveTarget,
     ids: list[int],
     step_map: Mapping[str, str],
     now: datetime,
@@ -244,7 +244,7 @@ def _move_batch(
 def _write(
     conn: Connection,
     workspace_id: int,
-    target: Target,
+    target: MoveTarget,
     found: list[Stored],
     people: Mapping[int, ContactView],
     result: MovePlan,

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from tidings.simulation.population import Person
+from tidings.simulation.population import Shopper
 
 
 @dataclass(frozen=True)
@@ -21,13 +21,13 @@ class Act:
     properties: dict[str, Any] = field(default_factory=dict)
 
 
-def next_visit(person: Person, after: datetime, rng: random.Random) -> datetime:
+def next_visit(person: Shopper, after: datetime, rng: random.Random) -> datetime:
     """When the person next visits the store on their own."""
     days = rng.expovariate(max(person.session_rate, 1e-4))
     return after + timedelta(days=min(days, 3650))
 
 
-def visit(person: Person, at: datetime, rng: random.Random, serial: int) -> list[Act]:
+def visit(person: Shopper, at: datetime, rng: random.Random, serial: int) -> list[Act]:
     """A visit: a session, and perhaps an abandoned cart or an order."""
     acts = [Act(at, person.index, "session_started", {"url": "/"})]
     if person.open_cart is not None and rng.random() < 0.12:
@@ -51,7 +51,7 @@ OPENED, CLICKED = "email_opened", "email_clicked"
 
 
 def answer(
-    person: Person,
+    person: Shopper,
     message: dict[str, Any],
     delivered_at: datetime,
     rng: random.Random,
@@ -95,7 +95,7 @@ _ITEMS = ["linen shirt", "canvas tote", "ceramic mug", "wool scarf", "running ca
 
 
 def _order(
-    person: Person, at: datetime, value: float, cart_id: str | None, rng: random.Random
+    person: Shopper, at: datetime, value: float, cart_id: str | None, rng: random.Random
 ) -> Act:
     person.orders += 1
     person.open_cart = None
@@ -108,7 +108,7 @@ def _order(
     return Act(at, person.index, "order_completed", props)
 
 
-def _reading_time(person: Person, after: datetime, rng: random.Random) -> datetime:
+def _reading_time(person: Shopper, after: datetime, rng: random.Random) -> datetime:
     """The person's next reading hour in their timezone, or soon when it is reading time now."""
     tz = ZoneInfo(person.timezone)
     local = after.astimezone(tz)

@@ -76,7 +76,7 @@ _ZONES = [
 
 
 @dataclass
-class Person:
+class Shopper:
     """One simulated customer. Propensities move as messages reach them."""
 
     index: int
@@ -126,7 +126,7 @@ def _beta(rng: random.Random, a: float, b: float) -> float:
     return rng.betavariate(a, b)
 
 
-def make_population(count: int, start: datetime, days: int, rng: random.Random) -> list[Person]:
+def make_population(count: int, start: datetime, days: int, rng: random.Random) -> list[Shopper]:
     """`count` people: about 60% already customers (some long quiet), the rest joining later."""
     zones = [z for z, _ in _ZONES]
     weights = [w for _, w in _ZONES]
@@ -140,7 +140,7 @@ def make_population(count: int, start: datetime, days: int, rng: random.Random) 
         evening = rng.random() < 0.45
         source, spend = _source(i)
         people.append(
-            Person(
+            Shopper(
                 index=i,
                 external_id=f"cus_{i:05d}",
                 email=f"{first.lower()}.{last.lower()}.{i}@example.com",

@@ -20,7 +20,7 @@ from tidings.runtime.ingest import IDENTIFY, Incoming, ingest
 from tidings.runtime.scheduler import run_until_idle
 from tidings.runtime.sweeps import sweep_scores, sweep_segments, sweep_time_triggers
 from tidings.simulation.behaviour import CLICKED, OPENED, Act, answer, next_visit, visit
-from tidings.simulation.population import Person
+from tidings.simulation.population import Shopper
 from tidings.storage import contacts, outbox
 from tidings.storage.workflows import Catalog
 
@@ -45,13 +45,13 @@ class SimulationTotals:
 
 
 class Simulation:
-    """A population of `Person` acting in the store and answering the messages Tidings sends."""
+    """A population of `Shopper` acting in the store and answering the messages Tidings sends."""
 
     def __init__(
         self,
         engine: Engine,
         workspace_id: int,
-        people: list[Person],
+        people: list[Shopper],
         clock: VirtualClock,
         rng: random.Random,
         catalog: Catalog | None = None,
@@ -70,7 +70,7 @@ class Simulation:
         self.totals = SimulationTotals()
         self._queue: list[tuple[datetime, int, Act | int]] = []
         self._serial = itertools.count()
-        self._person_of_contact: dict[int, Person] = {}
+        self._person_of_contact: dict[int, Shopper] = {}
         # The real dispatcher and its policies; only the wire is a stand-in, unless the
         # caller passes real channels (the demo's --smtp).
         stand_in = Recorder()
@@ -97,7 +97,7 @@ class Simulation:
             properties=act.properties,
         )
 
-    def _identify(self, person: Person, at: datetime) -> Incoming:
+    def _identify(self, person: Shopper, at: datetime) -> Incoming:
         traits = {
             "email": person.email,
             "first_name": person.first_name,

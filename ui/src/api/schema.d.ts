@@ -2804,7 +2804,7 @@ export interface components {
             size: number;
         };
         /**
-         * Problem
+         * ProblemDocument
          * @description An error answer (RFC 9457 problem details).
          */
         Problem: {

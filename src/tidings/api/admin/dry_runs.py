@@ -23,7 +23,7 @@ from tidings.api.errors import ApiError
 from tidings.api.openapi import problems
 from tidings.core.duration import parse_duration
 from tidings.errors import ConfigError, WorkflowNotFound
-from tidings.runtime.dry_run import Limits, Sample, dry_run
+from tidings.runtime.dry_run import ContactSample, Limits, dry_run
 from tidings.runtime.dry_summary import DryRunSummary
 from tidings.storage import browse
 from tidings.storage.people import Role
@@ -85,7 +85,7 @@ def dry_run_workflow(
             admin.workspace_id,
             [(spec, source or "")],
             now,
-            sample=Sample(body.sample, since, body.seed),
+            sample=ContactSample(body.sample, since, body.seed),
             days=body.days,
             limits=API_LIMITS,
             label=f"a sample of {body.sample:,} contacts, events of the last {body.since}",
