@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import threading
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -13,7 +15,9 @@ from tidings.core.entry import LiveVersion
 from tidings.core.spec import Workflow
 from tidings.errors import WorkflowNotFound
 from tidings.storage.dialect import prepared
+from tidings.storage.segments import Segment, list_segments
 from tidings.storage.tables import workflow_versions, workflows
+from tidings.storage.workspaces import config_stamp, load_scoring_document, touch_config
 
 
 class WorkflowStatus(StrEnum):
@@ -85,6 +89,7 @@ def deploy_workflow(
                 .where(workflows.c.id == row.id)
                 .values(status=WorkflowStatus.ACTIVE, updated_at=now)
             )
+            touch_config(conn, workspace_id)
             return row.id, row.current_version, False
         version = row.current_version + 1
         conn.execute(
@@ -108,6 +113,7 @@ def deploy_workflow(
             created_at=now,
         )
     )
+    touch_config(conn, workspace_id)
     return workflow_id, version, True
 
 
@@ -122,6 +128,7 @@ def set_status(
     )
     if result.rowcount == 0:
         raise WorkflowNotFound(f"no workflow {key!r} in this workspace")
+    touch_config(conn, workspace_id)
 
 
 def list_workflows(conn: Connection, workspace_id: int) -> list[WorkflowRow]:
@@ -135,8 +142,22 @@ def list_workflows(conn: Connection, workspace_id: int) -> list[WorkflowRow]:
     ]
 
 
+@dataclass(frozen=True)
+class WorkspaceConfig:
+    """What every transaction of a workspace asks about its setup: the live workflows,
+    the scoring model and the segments, as of one `config_stamp`."""
+
+    stamp: int
+    #: The active workflows at their current versions, highest priority first.
+    live: tuple[tuple[int, LiveVersion], ...]
+    #: The stored scoring model as JSON text with sorted keys ("{}" when there is none).
+    scoring: str
+    segments: tuple[Segment, ...]
+
+
 class Catalog:
     """Workflow versions by id, parsed once: versions never change, so caching is safe.
+    And each workspace's `WorkspaceConfig`, kept until its stamp moves.
 
     One catalog belongs to one database; ids mean nothing across databases.
     """
@@ -145,6 +166,32 @@ class Catalog:
         self._versions: dict[tuple[int, int], Workflow] = {}
         self._ids: dict[tuple[int, str], int] = {}
         self._keys: dict[int, str] = {}
+        self._configs: dict[int, WorkspaceConfig] = {}
+        self._lock = threading.Lock()
+
+    def config(self, conn: Connection, workspace_id: int) -> WorkspaceConfig:
+        """The workspace's live workflows, scoring model and segments as this transaction
+        sees them: one small read of the workspace's stamp while nothing changed, since
+        every change to them gives the workspace a new stamp in its own transaction
+        (`touch_config`). A publish committed before a transaction begins is seen by it,
+        on every worker, as when they were read each time."""
+        stamp = config_stamp(conn, workspace_id)
+        with self._lock:
+            found = self._configs.get(workspace_id)
+        if found is not None and stamp is not None and found.stamp == stamp:
+            return found
+        # Read after the stamp: what is read is at least as new as the stamp says, and a
+        # newer stamp, once committed, is what the next transaction reads and misses on.
+        found = WorkspaceConfig(
+            stamp=stamp if stamp is not None else 0,
+            live=tuple(self.live(conn, workspace_id)),
+            scoring=json.dumps(load_scoring_document(conn, workspace_id), sort_keys=True),
+            segments=tuple(list_segments(conn, workspace_id)),
+        )
+        if stamp is not None:
+            with self._lock:
+                self._configs[workspace_id] = found
+        return found
 
     def version(self, conn: Connection, workflow_id: int, version: int) -> Workflow:
         """The spec of one workflow version."""
