@@ -9,7 +9,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import yaml
 from sqlalchemy import Engine, event
 
 from tests.integration.conftest import Store
@@ -105,7 +104,9 @@ def test_a_scoring_model_and_a_segment_made_elsewhere_are_used_at_once(
     rule = {"id": "signup", "event": "signed_up", "points": 5}
     set_scoring(other.engine, other.workspace_id, {"scores": {"activity": {"rules": [rule]}}})
     condition = "contact.scores.activity >= 10"
-    define_segment(other.engine, other.workspace_id, "active", "Active", condition, other.clock.now())
+    define_segment(
+        other.engine, other.workspace_id, "active", "Active", condition, other.clock.now()
+    )
     members = "SELECT count(*) FROM segment_members"
     signed_up(store, "ann")
     [row] = rows(store, "SELECT scores FROM contacts WHERE external_id = 'ann'")
