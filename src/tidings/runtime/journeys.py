@@ -173,6 +173,7 @@ class Journeys:
             int, tuple[tuple[EventView, ...], Mapping[Behaviour, int | float | None]]
         ] = {}
         self._config: WorkspaceConfig | None = None
+        self._live: list[tuple[int, LiveVersion]] | None = None
         self._dirty_contacts: set[int] = set()
         #: Whether any workflow changed a profile in this transaction (segments care).
         self.profiles_changed = False
@@ -210,8 +211,11 @@ class Journeys:
         return self._config
 
     def live(self) -> list[tuple[int, LiveVersion]]:
-        """The workspace's live workflows, highest priority first (see `config`)."""
-        return list(self.config().live)
+        """The workspace's live workflows, highest priority first (see `config`); raises
+        when one of their specs no longer loads."""
+        if self._live is None:
+            self._live = self.catalog.resolve(self.conn, self.config().live)
+        return self._live
 
     def _asks_about_segments(self, mine: Iterable[Stored]) -> bool:
         """Whether a live workflow, or the version of one of these journeys, reads

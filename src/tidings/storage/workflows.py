@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -148,8 +149,10 @@ class WorkspaceConfig:
     the scoring model and the segments, as of one `config_stamp`."""
 
     stamp: int
-    #: The active workflows at their current versions, highest priority first.
-    live: tuple[tuple[int, LiveVersion], ...]
+    #: The active workflows' ids and current versions, highest priority first. Their specs
+    #: are parsed when asked for (`Catalog.version`): one that no longer loads fails the
+    #: journeys that need it, never the reads of the scoring model and the segments.
+    live: tuple[tuple[int, int], ...]
     #: The stored scoring model as JSON text with sorted keys ("{}" when there is none).
     scoring: str
     segments: tuple[Segment, ...]
@@ -184,7 +187,7 @@ class Catalog:
         # newer stamp, once committed, is what the next transaction reads and misses on.
         found = WorkspaceConfig(
             stamp=stamp if stamp is not None else 0,
-            live=tuple(self.live(conn, workspace_id)),
+            live=tuple(self._live_rows(conn, workspace_id)),
             scoring=json.dumps(load_scoring_document(conn, workspace_id), sort_keys=True),
             segments=tuple(list_segments(conn, workspace_id)),
         )
@@ -223,6 +226,15 @@ class Catalog:
 
     def live(self, conn: Connection, workspace_id: int) -> list[tuple[int, LiveVersion]]:
         """The active workflows at their current versions, highest priority first."""
+        return self.resolve(conn, self._live_rows(conn, workspace_id))
+
+    def resolve(
+        self, conn: Connection, live: Iterable[tuple[int, int]]
+    ) -> list[tuple[int, LiveVersion]]:
+        """(workflow id, version) pairs with their specs."""
+        return [(i, LiveVersion(self.version(conn, i, version), version)) for i, version in live]
+
+    def _live_rows(self, conn: Connection, workspace_id: int) -> list[tuple[int, int]]:
         stmt = prepared(
             conn,
             "workflows_live",
@@ -236,10 +248,7 @@ class Catalog:
             ),
         )
         rows = conn.execute(stmt, {"workspace_id": workspace_id}).all()
-        return [
-            (r.id, LiveVersion(self.version(conn, r.id, r.current_version), r.current_version))
-            for r in rows
-        ]
+        return [(r.id, r.current_version) for r in rows]
 
     def by_key(
         self, conn: Connection, workspace_id: int, key: str
