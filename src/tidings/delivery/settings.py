@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -22,9 +23,11 @@ from tidings.core.policies import Policies
 MAX_ADDRESS = 254
 
 
+@lru_cache(maxsize=8192)
 def address_problem(value: str) -> str | None:
     """Why `value` cannot be used as one email address in a header and the SMTP envelope,
-    or None when it can. Checked for form only (email-validator without DNS)."""
+    or None when it can. Checked for form only (email-validator without DNS); the answer
+    depends on the text alone, and the dispatcher asks it of every email it composes."""
     if any(unicodedata.category(c) == "Cc" for c in value):
         return "contains a line break or another control character"
     if not value or value != value.strip() or any(c.isspace() for c in value):

@@ -16,7 +16,7 @@ from tidings.core.state import ContactView, EventView
 from tidings.runtime import segments as segment_changes
 from tidings.runtime.journeys import JourneyLimits, Journeys, Stopwatch
 from tidings.runtime.merges import AliasCall, apply_alias
-from tidings.runtime.scoring import load_scoring, score_batch
+from tidings.runtime.scoring import score_batch, scoring_of
 from tidings.runtime.segments import Announcement
 from tidings.runtime.supervision import is_outage
 from tidings.runtime.transactions import transact
@@ -115,7 +115,7 @@ def _score(
     """Points for the batch's events, fit re-checked for its contacts (after the journeys'
     own profile updates); returns threshold crossings to announce, and whether scoring is
     on (scores may have changed)."""
-    scoring = load_scoring(conn, workspace_id)
+    scoring = scoring_of(journeys.config())
     if not scoring.scores:
         return [], False
     happened = [
@@ -359,7 +359,14 @@ def _store_and_react(  # noqa: PLR0913 (keyword-only after the events and their 
             or journeys.profiles_changed
             or any(item.name == IDENTIFY for item, _ in fresh)
         )
-        news += segment_changes.follow_events(conn, workspace_id, touched, now, profiles_changed)
+        news += segment_changes.follow_events(
+            conn,
+            workspace_id,
+            touched,
+            now,
+            profiles_changed,
+            defined=journeys.config().segments,
+        )
         if news:
             announced = announce(conn, workspace_id, news, now, catalog, stopwatch)
             report.enrolled += announced.enrolled

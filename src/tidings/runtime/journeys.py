@@ -62,7 +62,7 @@ from tidings.storage import segments as segment_store
 from tidings.storage.approvals import ApprovalStatus
 from tidings.storage.enrollments import Stored
 from tidings.storage.messages import MessageStatus
-from tidings.storage.workflows import Catalog
+from tidings.storage.workflows import Catalog, WorkspaceConfig
 
 logger = logging.getLogger(__name__)
 
@@ -172,6 +172,7 @@ class Journeys:
         self._history: dict[
             int, tuple[tuple[EventView, ...], Mapping[Behaviour, int | float | None]]
         ] = {}
+        self._config: WorkspaceConfig | None = None
         self._live: list[tuple[int, LiveVersion]] | None = None
         self._dirty_contacts: set[int] = set()
         #: Whether any workflow changed a profile in this transaction (segments care).
@@ -201,11 +202,19 @@ class Journeys:
         for view in views:
             self._contacts.setdefault(view.id, view)
 
+    def config(self) -> WorkspaceConfig:
+        """The workspace's live workflows, scoring model and segments, asked once per
+        `Journeys`: one transaction (or one savepoint of it), so a publish committed before
+        it began is seen, on every worker (`Catalog.config`)."""
+        if self._config is None:
+            self._config = self.catalog.config(self.conn, self.workspace_id)
+        return self._config
+
     def live(self) -> list[tuple[int, LiveVersion]]:
-        """The workspace's live workflows, read once per `Journeys`: one transaction (or one
-        savepoint of it), so a publish committed before it began is seen, as before."""
+        """The workspace's live workflows, highest priority first (see `config`); raises
+        when one of their specs no longer loads."""
         if self._live is None:
-            self._live = self.catalog.live(self.conn, self.workspace_id)
+            self._live = self.catalog.resolve(self.conn, self.config().live)
         return self._live
 
     def _asks_about_segments(self, mine: Iterable[Stored]) -> bool:

@@ -31,6 +31,7 @@ from tidings.runtime.transactions import transact
 from tidings.storage import scores as ledger_store
 from tidings.storage import step_log
 from tidings.storage.contacts import load_contacts
+from tidings.storage.workflows import WorkspaceConfig
 from tidings.storage.workspaces import load_scoring_document, save_scoring_document
 
 SCORE_CROSSED = "score_crossed"
@@ -42,6 +43,11 @@ def load_scoring(conn: Connection, workspace_id: int) -> Scoring:
     """The workspace's scoring model, or none."""
     raw = load_scoring_document(conn, workspace_id)
     return _parsed(json.dumps(raw, sort_keys=True)) if raw else NO_SCORING
+
+
+def scoring_of(config: WorkspaceConfig) -> Scoring:
+    """The scoring model of a workspace's `config` (as `load_scoring` reads it), or none."""
+    return _parsed(config.scoring) if config.scoring != "{}" else NO_SCORING
 
 
 @lru_cache(maxsize=64)

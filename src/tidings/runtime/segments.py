@@ -70,15 +70,19 @@ def follow_events(
     touched: Sequence[tuple[int, str]],
     now: datetime,
     profiles_changed: bool = True,
+    defined: Sequence[Segment] | None = None,
 ) -> list[Announcement]:
     """Recompute the segments that these (contact, event name) pairs can change, for those
-    contacts only; return the segment events to store."""
+    contacts only; return the segment events to store. `defined`: the workspace's
+    segments, when the caller has them (read here otherwise)."""
     names = {name for _, name in touched if name not in SEGMENT_EVENTS}
     contact_ids = sorted({cid for cid, name in touched if name not in SEGMENT_EVENTS})
     if not contact_ids:
         return []
     out: list[Announcement] = []
-    for segment in store.list_segments(conn, workspace_id):
+    if defined is None:
+        defined = store.list_segments(conn, workspace_id)
+    for segment in defined:
         # A segment not yet filled is filled whole, silently, by the sweep or its creator.
         if segment.refreshed_at is None or not changed_by(segment.parsed, names, profiles_changed):
             continue

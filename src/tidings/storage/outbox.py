@@ -31,7 +31,7 @@ from tidings.core.message_ids import message_of
 from tidings.core.policies import Rival, content_digest
 from tidings.storage.dialect import insert_for, is_postgres, prepared
 from tidings.storage.messages import MessageStatus
-from tidings.storage.tables import contacts, endpoints, events, messages
+from tidings.storage.tables import contacts, endpoints, enrollments, events, messages
 
 #: Statuses that used a slot under a frequency cap (sending counts: it may have gone out).
 SPENT = (MessageStatus.SENDING, MessageStatus.SENT)
@@ -42,6 +42,8 @@ def claim_messages(
 ) -> list[Row[Any]]:
     """Lock due messages for this worker: queued ones whose time has come, and ones whose
     sender's lease ran out (it stopped mid-round). Higher priority first at the same time.
+    Each row also carries `enrollment_workflow_id` and `enrollment_version`: its journey's
+    workflow and version (None when it came from no journey, or the journey is gone).
     """
 
     def build(c: Connection) -> Any:
@@ -51,8 +53,16 @@ def claim_messages(
         # A message being sent carries its lease in `lease_until`; one claimed but not yet
         # handed to its channel has none, and waits in `send_after` (see `mark_sending`).
         expired = or_(m.lease_until <= now_, and_(m.lease_until.is_(None), m.send_after <= now_))
+        e = enrollments.c
         query = (
-            select(messages)
+            # With the workflow version that queued each message, which the send-time
+            # policies read: in the claim, not in a query of their own each round.
+            select(
+                messages,
+                e.workflow_id.label("enrollment_workflow_id"),
+                e.version.label("enrollment_version"),
+            )
+            .outerjoin(enrollments, e.id == m.enrollment_id)
             .where(
                 m.channel.in_(channels_),
                 or_(
@@ -63,22 +73,30 @@ def claim_messages(
             .order_by(messages.c.send_after, messages.c.priority.desc(), messages.c.id)
             .limit(bindparam("limit"))
         )
-        return query.with_for_update(skip_locked=True) if is_postgres(c) else query
+        if is_postgres(c):
+            return query.with_for_update(skip_locked=True, of=messages)
+        return query
 
     stmt = prepared(conn, "messages_claim", build)
     return list(conn.execute(stmt, {"now": now, "channels": list(channels), "limit": limit}))
 
 
 def lock_contacts(conn: Connection, ids: Iterable[int]) -> dict[int, Row[Any]]:
-    """The recipients, locked in id order: two workers deciding caps for one contact take
-    turns, so neither counts before the other's send is recorded."""
+    """The recipients' consent and time zone, their rows locked in id order: two workers
+    deciding caps for one contact take turns, so neither counts before the other's send is
+    recorded."""
     wanted = sorted(set(ids))
     if not wanted:
         return {}
 
     def build(c: Connection) -> Any:
         ids: Any = bindparam("ids", expanding=True)
-        query = select(contacts).where(contacts.c.id.in_(ids)).order_by(contacts.c.id)
+        # Only what the policies read: the profile's other JSON is not decoded each round.
+        query = (
+            select(contacts.c.id, contacts.c.consent, contacts.c.timezone)
+            .where(contacts.c.id.in_(ids))
+            .order_by(contacts.c.id)
+        )
         return query.with_for_update() if is_postgres(c) else query
 
     stmt = prepared(conn, "delivery_lock_contacts", build)
@@ -116,14 +134,17 @@ def marketing_of(
     found = Recipients()
     if not contact_ids:
         return found
-    m = messages.c
-    # Bodies only of the messages sent within the window: older ones cannot be duplicates,
-    # and a contact's whole history of bodies would be a lot to read for nothing.
-    recent = m.sent_at > since
-    wanted = (m.recipient, m.subject, m.body_html, m.body_text) if contents else ()
-    content = [case((recent, column), else_=null()).label(column.name) for column in wanted]
-    rows = conn.execute(
-        select(
+
+    def build(_c: Connection) -> Any:
+        m = messages.c
+        # Bodies only of the messages sent within the window: older ones cannot be
+        # duplicates, and a contact's whole history of bodies would be a lot to read for
+        # nothing.
+        recent = m.sent_at > bindparam("since", type_=m.sent_at.type)
+        wanted = (m.recipient, m.subject, m.body_html, m.body_text) if contents else ()
+        content = [case((recent, column), else_=null()).label(column.name) for column in wanted]
+        ids: Any = bindparam("ids", expanding=True)
+        return select(
             m.id,
             m.contact_id,
             m.channel,
@@ -134,8 +155,14 @@ def marketing_of(
             m.created_at,
             m.workflow_id,
             *content,
-        ).where(m.contact_id.in_(list(contact_ids)), m.kind == "marketing")
-    )
+        ).where(m.contact_id.in_(ids), m.kind == "marketing")
+
+    # Built once per dialect and kind (building it cost more than running it, each round).
+    stmt = prepared(conn, f"marketing_of_{'contents' if contents else 'plain'}", build)
+    params: dict[str, Any] = {"ids": list(contact_ids)}
+    if contents:
+        params["since"] = since
+    rows = conn.execute(stmt, params)
     for row in rows:
         if row.status in SPENT and row.sent_at is not None and row.sent_at > since:
             digest = content_digest_of(row) if contents else None

@@ -31,6 +31,7 @@ from tidings.storage.condition_sql import condition_sql
 from tidings.storage.dialect import insert_for
 from tidings.storage.tables import contacts, segment_members, segment_sizes, segments
 from tidings.storage.types import UTCDateTime
+from tidings.storage.workspaces import touch_config
 
 #: How many contact ids one membership statement names at most (SQLite's variable limit).
 ID_CHUNK = 5000
@@ -103,6 +104,7 @@ def save_segment(
             conn.execute(delete(segment_members).where(segment_members.c.segment_id == found.id))
             values["refreshed_at"] = None
         conn.execute(update(segments).where(segments.c.id == found.id).values(**values))
+    touch_config(conn, workspace_id)
     saved = find_segment(conn, workspace_id, key)
     assert saved is not None
     return saved, found is None
@@ -110,6 +112,8 @@ def save_segment(
 
 def delete_segment(conn: Connection, segment: Segment) -> None:
     """Remove a segment and its memberships."""
+    owner = select(segments.c.workspace_id).where(segments.c.id == segment.id).scalar_subquery()
+    touch_config(conn, owner)
     conn.execute(delete(segment_members).where(segment_members.c.segment_id == segment.id))
     conn.execute(delete(segment_sizes).where(segment_sizes.c.segment_id == segment.id))
     conn.execute(delete(segments).where(segments.c.id == segment.id))
@@ -163,6 +167,7 @@ def refresh(
     if contact_ids is None:
         changes = _refresh_where(conn, workspace_id, segment, now, None)
         conn.execute(update(segments).where(segments.c.id == segment.id).values(refreshed_at=now))
+        touch_config(conn, workspace_id)
         _note_size(conn, segment, now)
         return changes
     entered: list[int] = []

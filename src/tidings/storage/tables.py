@@ -7,6 +7,7 @@ so a distributed PostgreSQL can shard them by contact.
 from __future__ import annotations
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     Date,
@@ -55,6 +56,10 @@ workspaces = Table(
     # Set when a simulation filled the workspace: its virtual clock's time at the end,
     # which reports take for "now" (the wall clock would age the data by months).
     Column("simulated_at", UTCDateTime),
+    # Changes (to a random number) in every transaction that changes the live workflows,
+    # the scoring model or the segments: each process keeps what it read of those and
+    # reads again only when the stamp moved, so every worker sees a publish at once.
+    Column("config_stamp", BigInteger, nullable=False, server_default="0"),
 )
 
 contacts = Table(

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import threading
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -13,7 +16,9 @@ from tidings.core.entry import LiveVersion
 from tidings.core.spec import Workflow
 from tidings.errors import WorkflowNotFound
 from tidings.storage.dialect import prepared
+from tidings.storage.segments import Segment, list_segments
 from tidings.storage.tables import workflow_versions, workflows
+from tidings.storage.workspaces import config_stamp, load_scoring_document, touch_config
 
 
 class WorkflowStatus(StrEnum):
@@ -85,6 +90,7 @@ def deploy_workflow(
                 .where(workflows.c.id == row.id)
                 .values(status=WorkflowStatus.ACTIVE, updated_at=now)
             )
+            touch_config(conn, workspace_id)
             return row.id, row.current_version, False
         version = row.current_version + 1
         conn.execute(
@@ -108,6 +114,7 @@ def deploy_workflow(
             created_at=now,
         )
     )
+    touch_config(conn, workspace_id)
     return workflow_id, version, True
 
 
@@ -122,6 +129,7 @@ def set_status(
     )
     if result.rowcount == 0:
         raise WorkflowNotFound(f"no workflow {key!r} in this workspace")
+    touch_config(conn, workspace_id)
 
 
 def list_workflows(conn: Connection, workspace_id: int) -> list[WorkflowRow]:
@@ -135,8 +143,24 @@ def list_workflows(conn: Connection, workspace_id: int) -> list[WorkflowRow]:
     ]
 
 
+@dataclass(frozen=True)
+class WorkspaceConfig:
+    """What every transaction of a workspace asks about its setup: the live workflows,
+    the scoring model and the segments, as of one `config_stamp`."""
+
+    stamp: int
+    #: The active workflows' ids and current versions, highest priority first. Their specs
+    #: are parsed when asked for (`Catalog.version`): one that no longer loads fails the
+    #: journeys that need it, never the reads of the scoring model and the segments.
+    live: tuple[tuple[int, int], ...]
+    #: The stored scoring model as JSON text with sorted keys ("{}" when there is none).
+    scoring: str
+    segments: tuple[Segment, ...]
+
+
 class Catalog:
     """Workflow versions by id, parsed once: versions never change, so caching is safe.
+    And each workspace's `WorkspaceConfig`, kept until its stamp moves.
 
     One catalog belongs to one database; ids mean nothing across databases.
     """
@@ -145,6 +169,32 @@ class Catalog:
         self._versions: dict[tuple[int, int], Workflow] = {}
         self._ids: dict[tuple[int, str], int] = {}
         self._keys: dict[int, str] = {}
+        self._configs: dict[int, WorkspaceConfig] = {}
+        self._lock = threading.Lock()
+
+    def config(self, conn: Connection, workspace_id: int) -> WorkspaceConfig:
+        """The workspace's live workflows, scoring model and segments as this transaction
+        sees them: one small read of the workspace's stamp while nothing changed, since
+        every change to them gives the workspace a new stamp in its own transaction
+        (`touch_config`). A publish committed before a transaction begins is seen by it,
+        on every worker, as when they were read each time."""
+        stamp = config_stamp(conn, workspace_id)
+        with self._lock:
+            found = self._configs.get(workspace_id)
+        if found is not None and stamp is not None and found.stamp == stamp:
+            return found
+        # Read after the stamp: what is read is at least as new as the stamp says, and a
+        # newer stamp, once committed, is what the next transaction reads and misses on.
+        found = WorkspaceConfig(
+            stamp=stamp if stamp is not None else 0,
+            live=tuple(self._live_rows(conn, workspace_id)),
+            scoring=json.dumps(load_scoring_document(conn, workspace_id), sort_keys=True),
+            segments=tuple(list_segments(conn, workspace_id)),
+        )
+        if stamp is not None:
+            with self._lock:
+                self._configs[workspace_id] = found
+        return found
 
     def version(self, conn: Connection, workflow_id: int, version: int) -> Workflow:
         """The spec of one workflow version."""
@@ -176,6 +226,15 @@ class Catalog:
 
     def live(self, conn: Connection, workspace_id: int) -> list[tuple[int, LiveVersion]]:
         """The active workflows at their current versions, highest priority first."""
+        return self.resolve(conn, self._live_rows(conn, workspace_id))
+
+    def resolve(
+        self, conn: Connection, live: Iterable[tuple[int, int]]
+    ) -> list[tuple[int, LiveVersion]]:
+        """(workflow id, version) pairs with their specs."""
+        return [(i, LiveVersion(self.version(conn, i, version), version)) for i, version in live]
+
+    def _live_rows(self, conn: Connection, workspace_id: int) -> list[tuple[int, int]]:
         stmt = prepared(
             conn,
             "workflows_live",
@@ -189,10 +248,7 @@ class Catalog:
             ),
         )
         rows = conn.execute(stmt, {"workspace_id": workspace_id}).all()
-        return [
-            (r.id, LiveVersion(self.version(conn, r.id, r.current_version), r.current_version))
-            for r in rows
-        ]
+        return [(r.id, r.current_version) for r in rows]
 
     def by_key(
         self, conn: Connection, workspace_id: int, key: str

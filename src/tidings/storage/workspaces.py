@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import ColumnElement, Connection, bindparam, select, update
 
-from tidings.storage.dialect import insert_for
+from tidings.storage.dialect import insert_for, prepared
 from tidings.storage.tables import workspaces
 
 
@@ -76,6 +76,33 @@ def load_scoring_document(conn: Connection, workspace_id: int) -> dict[str, Any]
 def save_scoring_document(conn: Connection, workspace_id: int, document: dict[str, Any]) -> None:
     """Replace the workspace's lead-scoring model."""
     conn.execute(update(workspaces).where(workspaces.c.id == workspace_id).values(scoring=document))
+    touch_config(conn, workspace_id)
+
+
+def touch_config(conn: Connection, workspace_id: int | ColumnElement[int]) -> None:
+    """Say that the workspace's live workflows, scoring model or segments changed, in the
+    transaction that changes them: every process reads them again at its next transaction
+    (`Catalog.config`). The stamp is random, so it never names an older state again, nor
+    one of another database, and a rolled-back change leaves the old stamp in force."""
+    conn.execute(
+        update(workspaces)
+        .where(workspaces.c.id == workspace_id)
+        .values(config_stamp=secrets.randbits(62))
+    )
+
+
+def config_stamp(conn: Connection, workspace_id: int) -> int | None:
+    """The workspace's current stamp (see `touch_config`), or None if there is no such
+    workspace."""
+    stmt = prepared(
+        conn,
+        "workspace_config_stamp",
+        lambda c: select(workspaces.c.config_stamp).where(
+            workspaces.c.id == bindparam("workspace_id")
+        ),
+    )
+    found: int | None = conn.execute(stmt, {"workspace_id": workspace_id}).scalar_one_or_none()
+    return found
 
 
 def save_settings(conn: Connection, workspace_id: int, settings: dict[str, Any]) -> None:

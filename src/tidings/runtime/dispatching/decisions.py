@@ -18,6 +18,7 @@ from tidings.runtime.dispatching.facts import Facts, outgoing
 from tidings.runtime.dispatching.round import Ready, Round, held_by, line
 from tidings.runtime.supervision import is_outage
 from tidings.storage import step_log
+from tidings.storage.dialect import is_postgres
 from tidings.storage.messages import MessageStatus
 from tidings.storage.outbox import Lease, Outcome
 from tidings.storage.workflows import Catalog
@@ -77,9 +78,14 @@ def decide_workspace(how: Deciding, rows: list[Row[Any]], written: Written) -> l
     def together(some: list[Row[Any]], keep: bool = True) -> list[Ready]:
         # A failed try must leave no half of its lines and outcomes behind.
         part = Written()
-        # A savepoint: on PostgreSQL a failed statement aborts the whole transaction,
-        # and every later try (and the round's own writes) would fail with it.
-        with how.conn.begin_nested():
+        if is_postgres(how.conn):
+            # A savepoint: on PostgreSQL a failed statement aborts the whole transaction,
+            # and every later try (and the round's own writes) would fail with it.
+            with how.conn.begin_nested():
+                ready = _decide_all(how, some, part)
+        else:
+            # Deciding only reads (what it writes is kept in `part`), and on SQLite a
+            # failed read leaves the transaction as it was: no savepoint to pay for.
             ready = _decide_all(how, some, part)
         if keep:
             written.extend(part)

@@ -15,7 +15,7 @@ from tidings.core.channels import ALERTS, TO_EMAIL_ADDRESSES, MessageChannel
 from tidings.core.pacing import WorkflowPolicies
 from tidings.core.policies import Circumstances, Outgoing, Policies
 from tidings.delivery.preparers import Workspace
-from tidings.storage import enrollments, outbox
+from tidings.storage import outbox
 from tidings.storage.suppressions import suppressed
 from tidings.storage.workflows import Catalog
 
@@ -140,12 +140,15 @@ class Facts:
 def _workflow_policies(
     conn: Connection, rows: list[Row[Any]], catalog: Catalog
 ) -> dict[int, WorkflowPolicies]:
-    """The `policies:` of each message's workflow version, by enrollment id; versions are
-    parsed once per catalog, so this is one small query a round."""
-    versions = enrollments.versions_of(conn, (r.enrollment_id for r in rows if r.enrollment_id))
+    """The `policies:` of each message's workflow version, by enrollment id: the claim
+    read each message's version with it (`outbox.claim_messages`), and versions are parsed
+    once per catalog, so this reads nothing."""
     return {
-        enrollment_id: catalog.version(conn, workflow_id, version).policies
-        for enrollment_id, (workflow_id, version) in versions.items()
+        r.enrollment_id: catalog.version(
+            conn, r.enrollment_workflow_id, r.enrollment_version
+        ).policies
+        for r in rows
+        if r.enrollment_id and r.enrollment_version is not None
     }
 
 
