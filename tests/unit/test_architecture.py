@@ -67,3 +67,16 @@ def test_the_api_and_cli_write_through_the_runtimes_retried_transactions(path: P
         and not node.args
     ]
     assert not found, f"{path.name}: engine.begin() on lines {found}; use attempts(engine)"
+
+
+def test_one_class_name_one_meaning() -> None:
+    """Two classes of one name in the shell and the core are two meanings of one word: a
+    reader who meets `Outcome` must know which one it is without looking at the import."""
+    seen: dict[str, list[str]] = {}
+    for path in sorted(SRC.rglob("*.py")):
+        if "migrations" in path.parts:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.ClassDef):
+                seen.setdefault(node.name, []).append(str(path.relative_to(SRC)))
+    assert {name: where for name, where in seen.items() if len(where) > 1} == {}

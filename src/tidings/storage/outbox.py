@@ -361,7 +361,7 @@ def leased(conn: Connection, expected: dict[int, int]) -> set[int]:
 
 
 @dataclass(frozen=True)
-class Outcome:
+class MessageOutcome:
     """What became of a message in a round: its new status, and why. The lease ends."""
 
     message_id: int
@@ -384,7 +384,7 @@ class Outcome:
         return found
 
 
-def set_outcomes(conn: Connection, outcomes: Sequence[Outcome]) -> None:
+def set_outcomes(conn: Connection, outcomes: Sequence[MessageOutcome]) -> None:
     """Write each message's new status (and whatever else changed)."""
     by_shape: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
     for outcome in outcomes:

@@ -14,13 +14,13 @@ from sqlalchemy import Connection, Row
 from tidings.core.policies import WORKFLOW, Action, Verdict, decide
 from tidings.delivery.preparers import Outbound, Workspace, prepare
 from tidings.delivery.transports import Transports
-from tidings.runtime.dispatching.facts import Facts, outgoing
+from tidings.runtime.dispatching.facts import RecipientFacts, outgoing
 from tidings.runtime.dispatching.round import Ready, Round, held_by, line
 from tidings.runtime.supervision import is_outage
 from tidings.storage import step_log
 from tidings.storage.dialect import is_postgres
 from tidings.storage.messages import MessageStatus
-from tidings.storage.outbox import Lease, Outcome
+from tidings.storage.outbox import Lease, MessageOutcome
 from tidings.storage.workflows import Catalog
 
 logger = logging.getLogger(__name__)
@@ -36,7 +36,7 @@ class Written:
     """What deciding wrote: timeline lines, message outcomes, and the counts."""
 
     log: list[step_log.NewLine] = field(default_factory=list)
-    outcomes: list[Outcome] = field(default_factory=list)
+    outcomes: list[MessageOutcome] = field(default_factory=list)
     counts: Round = field(default_factory=Round)
     #: Journeys held at a send whose message is now dropped or failed: they go on.
     released: list[tuple[int, str]] = field(default_factory=list)
@@ -115,7 +115,7 @@ def _fail_message(how: Deciding, row: Row[Any], exc: Exception, written: Written
         "message failed", exc_info=exc, extra={"action": "decide_failed", "message_id": row.id}
     )
     written.counts.failed += 1
-    written.outcomes.append(Outcome(row.id, MessageStatus.FAILED, last_error=reason))
+    written.outcomes.append(MessageOutcome(row.id, MessageStatus.FAILED, last_error=reason))
     written.log.append(line(how.ws.id, row, "failed", reason, how.now))
     written.release(row)
 
@@ -142,7 +142,7 @@ def _decide_all(how: Deciding, rows: list[Row[Any]], written: Written) -> list[R
     """Decide the workspace's messages in priority order, each seeing the ones before
     it (a cap filled by an earlier message holds a later one); compose the allowed."""
     ws, now = how.ws, how.now
-    facts = Facts.read(how.conn, ws, rows, now, how.catalog)
+    facts = RecipientFacts.read(how.conn, ws, rows, now, how.catalog)
     decided: set[int] = set()
     ready: list[Ready] = []
     order = sorted(rows, key=lambda r: (r.contact_id, -r.priority, r.created_at, r.id))
@@ -189,13 +189,15 @@ def _hold(how: Deciding, row: Row[Any], verdict: Verdict, written: Written) -> N
     if verdict.action is Action.DEFER:
         written.counts.deferred += 1
         written.outcomes.append(
-            Outcome(
+            MessageOutcome(
                 row.id, MessageStatus.QUEUED, last_error=verdict.reason, send_after=verdict.until
             )
         )
         written.log.append(line(ws.id, row, "deferred", verdict.reason, now, **data))
     else:
         written.counts.dropped += 1
-        written.outcomes.append(Outcome(row.id, MessageStatus.DROPPED, last_error=verdict.reason))
+        written.outcomes.append(
+            MessageOutcome(row.id, MessageStatus.DROPPED, last_error=verdict.reason)
+        )
         written.log.append(line(ws.id, row, "dropped", verdict.reason, now, **data))
         written.release(row)

@@ -21,7 +21,7 @@ from tidings.storage.workflows import Catalog
 
 
 @dataclass
-class Facts:
+class RecipientFacts:
     """The recipients' consent, recent sends, purchases and blocks, for one workspace."""
 
     policies: Policies
@@ -48,7 +48,7 @@ class Facts:
         rows: list[Row[Any]],
         now: datetime,
         catalog: Catalog,
-    ) -> Facts:
+    ) -> RecipientFacts:
         """Read the facts for `rows`, locking their recipients."""
         policies = ws.settings.policies
         contact_ids = sorted({r.contact_id for r in rows})

@@ -17,7 +17,7 @@ from tidings.runtime import engagement
 from tidings.runtime.dispatching.round import Ready, Round, held_by, line
 from tidings.storage import enrollments, outbox, step_log
 from tidings.storage.messages import MessageStatus
-from tidings.storage.outbox import Outcome
+from tidings.storage.outbox import MessageOutcome
 from tidings.storage.workflows import Catalog
 
 
@@ -43,7 +43,7 @@ def record(
     """Write the outcomes of the messages `still_ours`; return the messages sent, and
     how many were retried and given up."""
     done = Round()
-    rows: list[Outcome] = []
+    rows: list[MessageOutcome] = []
     log: list[step_log.NewLine] = []
     released: list[tuple[int, str]] = []
     for item, outcome in outcomes:
@@ -58,7 +58,7 @@ def record(
             # Kept where the provider reports back by its own id (SMS status, Slack).
             reports_back = row.channel in (MessageChannel.SMS, MessageChannel.ALERT_SLACK)
             provider_id = outcome.provider_id if reports_back else None
-            rows.append(Outcome(row.id, MessageStatus.SENT, provider_id=provider_id or None))
+            rows.append(MessageOutcome(row.id, MessageStatus.SENT, provider_id=provider_id or None))
             detail = f"{row.channel} to {row.recipient}; {item.allowed}"
             log.append(line(row.workspace_id, row, "sent", detail, now))
             continue
@@ -70,7 +70,7 @@ def record(
                 if outcome.permanent
                 else f"gave up after {attempts} attempts: {outcome.error}"
             )
-            rows.append(Outcome(row.id, MessageStatus.FAILED, last_error=why))
+            rows.append(MessageOutcome(row.id, MessageStatus.FAILED, last_error=why))
             log.append(line(row.workspace_id, row, "failed", why, now))
             _after_failure(conn, row, outcome, now, catalog)
         else:
@@ -78,7 +78,9 @@ def record(
             delay = retry_delay(attempts, retrying.base, retrying.cap, retrying.jitter())
             retry_at = now + delay
             rows.append(
-                Outcome(row.id, MessageStatus.QUEUED, last_error=outcome.error, send_after=retry_at)
+                MessageOutcome(
+                    row.id, MessageStatus.QUEUED, last_error=outcome.error, send_after=retry_at
+                )
             )
             detail = f"attempt {attempts} failed ({outcome.error}); retry at {retry_at:%H:%M:%S}"
             log.append(line(row.workspace_id, row, "retrying", detail, now))
