@@ -189,6 +189,9 @@ enrollments = Table(
     # The event that ended each wait for an event, by step id: later steps read it.
     Column("awaited", Json),
     Index(None, "contact_id"),
+    # The workflows list counts, per workflow, who entered and who converted lately.
+    Index("ix_enrollments_entered", "workflow_id", "entered_at", "converted_at"),
+    Index("ix_enrollments_converted", "workflow_id", "converted_at"),
     # The scheduler's claim scans only open enrollments, in wake order.
     Index(
         "ix_enrollments_due",
