@@ -54,6 +54,7 @@ def test_a_viewer_reads_how_each_workflow_is_doing(store: Store, client: TestCli
         "converted": 1,
         "entered_converted": 1,
         "last_entered_at": entered_at.isoformat().replace("+00:00", "Z"),
+        "has_goal": True,
     }
     # A month on, the period holds nothing but bob, still waiting, is in the journey.
     tick(store, timedelta(days=31))
@@ -61,6 +62,7 @@ def test_a_viewer_reads_how_each_workflow_is_doing(store: Store, client: TestCli
     [later] = viewer.call("GET", "/api/workflows", params={"figures": "30d"}).json()
     assert later["figures"]["in_journey"] == 1
     assert (later["figures"]["entered"], later["figures"]["converted"]) == (0, 0)
+    assert later["figures"]["last_entered_at"] is None
     [plain] = viewer.call("GET", "/api/workflows").json()
     assert plain["figures"] is None
 

@@ -92,7 +92,10 @@ class ListedFigures(BaseModel):
         description="of the journeys that entered inside the period, those that converted: "
         "the conversion rate is this over `entered`"
     )
-    last_entered_at: datetime | None = Field(description="the latest entry ever, if any")
+    last_entered_at: datetime | None = Field(
+        description="the latest entry inside the period, if any"
+    )
+    has_goal: bool = Field(description="whether the current version has a goal to convert on")
 
 
 class WorkflowListed(WorkflowOut):
@@ -128,16 +131,25 @@ def list_all(
         if figures is not None:
             since = _figures_since(admin, conn, figures)
             found = list_figures(conn, admin.workspace_id, since)
+        # The catalog keeps the specs it has read: no statement per workflow once warm.
+        goals = {
+            r.id: admin.catalog.version(conn, r.id, r.current_version).goal is not None
+            for r in rows
+            if r.id in found
+        }
     listed = []
     for r in rows:
         counted = found.get(r.id)
+        shown = None
+        if counted is not None:
+            shown = ListedFigures(**asdict(counted), has_goal=goals[r.id])
         listed.append(
             WorkflowListed(
                 key=r.key,
                 name=r.name,
                 status=r.status.value,
                 version=r.current_version,
-                figures=None if counted is None else ListedFigures(**asdict(counted)),
+                figures=shown,
             )
         )
     return listed
