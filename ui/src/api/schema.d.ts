@@ -2562,13 +2562,18 @@ export interface components {
              */
             entered_converted: number;
             /**
+             * Has Goal
+             * @description whether the current version has a goal to convert on
+             */
+            has_goal: boolean;
+            /**
              * In Journey
              * @description journeys active or waiting now, whatever the period
              */
             in_journey: number;
             /**
              * Last Entered At
-             * @description the latest entry ever, if any
+             * @description the latest entry inside the period, if any
              */
             last_entered_at: string | null;
         };
