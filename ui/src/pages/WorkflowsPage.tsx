@@ -32,6 +32,11 @@ export function WorkflowsTable({ rows }: { rows: WorkflowRow[] }) {
   const withFigures = rows.some((row) => row.figures);
   return (
     <>
+      {withFigures && (
+        <p className="muted small">
+          Entries and conversions of the last {PERIOD_LABEL}; in a journey: active or waiting now.
+        </p>
+      )}
       <table className="table">
         <thead>
           <tr>
@@ -44,12 +49,12 @@ export function WorkflowsTable({ rows }: { rows: WorkflowRow[] }) {
                 <th scope="col" className="num" title="Journeys active or waiting now">
                   In journey
                 </th>
-                <th scope="col" className="num">Entered ({PERIOD_LABEL})</th>
-                <th scope="col" className="num">Converted ({PERIOD_LABEL})</th>
+                <th scope="col" className="num">Entered</th>
+                <th scope="col" className="num">Converted</th>
                 <th scope="col" className="num" title={`Of those who entered in the last ${PERIOD_LABEL}, the share that converted`}>
                   Conversion
                 </th>
-                <th scope="col">Last entry ({PERIOD_LABEL})</th>
+                <th scope="col">Last entry</th>
               </>
             )}
           </tr>
