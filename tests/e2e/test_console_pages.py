@@ -116,6 +116,7 @@ def test_approve_read_why_report_and_refuse_a_viewer(database: str, tmp_path: Pa
     )
     assert "ok - no console errors or CSP violations" in run.stdout
     assert "ok - the server refuses a viewer's erasure" in run.stdout
+    assert "ok - the workflows list shows the hand-off's entry in the last 30 days" in run.stdout
     assert "ok - an owner creates a form in the console" in run.stdout
     assert "ok - hostile values make no element on the form's page" in run.stdout
     assert "ok - a viewer reads a form's definition but cannot save it" in run.stdout

@@ -342,6 +342,22 @@ try {
   await page.getByRole("heading", { name: "ana@example.com" }).waitFor();
   check(await page.getByRole("button", { name: "Erase contact" }).isDisabled(), "a viewer's erase button is off");
   await shot(`${String(n++).padStart(2, "0")}-contact-as-viewer`);
+  // The list shows how each workflow is doing: Ana's demo request entered the hand-off.
+  await page.goto(`${BASE}/workflows`);
+  const handoffRow = page.locator('tr[data-workflow="handoff"]');
+  await handoffRow.waitFor();
+  const figure = async (name) => (await handoffRow.locator(`[data-figure="${name}"]`).textContent()).trim();
+  const lastEntry = await figure("last_entry");
+  check(
+    (await figure("entered")) === "1" && /\d/.test(lastEntry),
+    `the workflows list shows the hand-off's entry in the last 30 days (last entry ${lastEntry})`,
+  );
+  const workflowsText = await page.locator(".content").textContent();
+  check(
+    [...workflowsText.matchAll(/(\d+(?:\.\d+)?)%/g)].every((m) => Number(m[1]) <= 100),
+    "no conversion rate above 100% on the workflows list",
+  );
+  await shot(`${String(n++).padStart(2, "0")}-workflows-as-viewer`);
   await page.goto(`${BASE}/workflows/handoff`);
   await page.getByTestId("read-only").waitFor();
   check(

@@ -194,6 +194,24 @@ enrollments = Table(
     # The event that ended each wait for an event, by step id: later steps read it.
     Column("awaited", Json),
     Index(None, "contact_id"),
+    # The workflows list counts who entered and who converted lately, each from an index
+    # led by the moment (see storage/list_figures.py for why not by workflow).
+    Index("ix_enrollments_entered", "entered_at", "workflow_id", "converted_at"),
+    Index(
+        "ix_enrollments_converted",
+        "converted_at",
+        "workflow_id",
+        sqlite_where=text("converted_at IS NOT NULL"),
+        postgresql_where=text("converted_at IS NOT NULL"),
+    ),
+    # ... and who is in a journey now (status in it, so SQLite need not read the rows).
+    Index(
+        "ix_enrollments_open_by_workflow",
+        "workflow_id",
+        "status",
+        sqlite_where=OPEN_PREDICATE,
+        postgresql_where=OPEN_PREDICATE,
+    ),
     # The scheduler's claim scans only open enrollments, in wake order.
     Index(
         "ix_enrollments_due",

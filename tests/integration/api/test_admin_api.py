@@ -94,7 +94,13 @@ def test_create_a_workflow_from_yaml_and_see_its_versions(api: Api) -> None:
     assert api.admin("POST", "/api/workflows/handoff/pause").json()["status"] == "paused"
     listed = api.admin("GET", "/api/workflows").json()
     assert listed == [
-        {"key": "handoff", "name": "Sales hand-off", "status": "paused", "version": 2}
+        {
+            "key": "handoff",
+            "name": "Sales hand-off",
+            "status": "paused",
+            "version": 2,
+            "figures": None,
+        }
     ]
 
 

@@ -900,7 +900,7 @@ export interface paths {
         };
         /**
          * List All
-         * @description Every workflow in the workspace.
+         * @description Every workflow in the workspace; with `figures`, how each is doing.
          */
         get: operations["list_all_api_workflows_get"];
         put?: never;
@@ -2542,6 +2542,42 @@ export interface components {
             revoked_at: string | null;
         };
         /**
+         * ListedFigures
+         * @description A workflow's figures for the list, over the period asked for.
+         */
+        ListedFigures: {
+            /**
+             * Converted
+             * @description conversions inside the period
+             */
+            converted: number;
+            /**
+             * Entered
+             * @description journeys that entered inside the period
+             */
+            entered: number;
+            /**
+             * Entered Converted
+             * @description of the journeys that entered inside the period, those that converted: the conversion rate is this over `entered`
+             */
+            entered_converted: number;
+            /**
+             * Has Goal
+             * @description whether the current version has a goal to convert on
+             */
+            has_goal: boolean;
+            /**
+             * In Journey
+             * @description journeys active or waiting now, whatever the period
+             */
+            in_journey: number;
+            /**
+             * Last Entered At
+             * @description the latest entry inside the period, if any
+             */
+            last_entered_at: string | null;
+        };
+        /**
          * Login
          * @description Credentials, and optionally the workspace to open (by its key).
          */
@@ -3543,6 +3579,21 @@ export interface components {
              * @default 0
              */
             waiting: number;
+        };
+        /**
+         * WorkflowListed
+         * @description A workflow in the list, with its figures when they were asked for.
+         */
+        WorkflowListed: {
+            figures?: components["schemas"]["ListedFigures"] | null;
+            /** Key */
+            key: string;
+            /** Name */
+            name: string;
+            /** Status */
+            status: string;
+            /** Version */
+            version: number;
         };
         /**
          * WorkflowOut
@@ -6936,7 +6987,10 @@ export interface operations {
     };
     list_all_api_workflows_get: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description add each workflow's figures over this period back from now, like 30d */
+                figures?: string | null;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -6949,7 +7003,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["WorkflowOut"][];
+                    "application/json": components["schemas"]["WorkflowListed"][];
+                };
+            };
+            /** @description Invalid request: `errors` gives the path of each mistake */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description No key or session, or an unknown, revoked or expired one */

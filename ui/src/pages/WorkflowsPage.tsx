@@ -1,4 +1,4 @@
-// Every workflow in the workspace, with where it stands; a row opens its canvas.
+// Every workflow in the workspace, with where it stands and how it is doing; a row opens its canvas.
 import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import { Link, useLocation } from "wouter";
@@ -6,8 +6,9 @@ import { api, unwrap } from "../api/client";
 import { describe } from "../api/problem";
 import type { components } from "../api/schema";
 import { changesWorkflows, useRole } from "./common/parts";
+import { FIGURES_PERIOD, PERIOD_LABEL, figureCells, nobodyEntered } from "./workflowFigures";
 
-export type WorkflowRow = components["schemas"]["WorkflowOut"];
+export type WorkflowRow = components["schemas"]["WorkflowListed"];
 
 export function StatusPill({ status }: { status: string }) {
   return <span className={`pill pill--${status}`}>{status}</span>;
@@ -28,35 +29,75 @@ export function WorkflowsTable({ rows }: { rows: WorkflowRow[] }) {
       </div>
     );
   }
+  const withFigures = rows.some((row) => row.figures);
   return (
-    <table className="table">
-      <thead>
-        <tr>
-          <th scope="col">Name</th>
-          <th scope="col">Key</th>
-          <th scope="col">Status</th>
-          <th scope="col" className="num">Version</th>
-        </tr>
-      </thead>
-      <tbody>
-        {rows.map((row) => (
-          <tr key={row.key}>
-            <td>
-              <Link className="table__link" href={`/workflows/${encodeURIComponent(row.key)}`}>
-                {row.name}
-              </Link>
-            </td>
-            <td>
-              <code>{row.key}</code>
-            </td>
-            <td>
-              <StatusPill status={row.status} />
-            </td>
-            <td className="num">v{row.version}</td>
+    <>
+      {withFigures && (
+        <p className="muted small">
+          Entries and conversions of the last {PERIOD_LABEL}; in a journey: active or waiting now.
+        </p>
+      )}
+      <table className="table">
+        <thead>
+          <tr>
+            <th scope="col">Name</th>
+            <th scope="col">Key</th>
+            <th scope="col">Status</th>
+            <th scope="col" className="num">Version</th>
+            {withFigures && (
+              <>
+                <th scope="col" className="num" title="Journeys active or waiting now">
+                  In journey
+                </th>
+                <th scope="col" className="num">Entered</th>
+                <th scope="col" className="num">Converted</th>
+                <th scope="col" className="num" title={`Of those who entered in the last ${PERIOD_LABEL}, the share that converted`}>
+                  Conversion
+                </th>
+                <th scope="col">Last entry</th>
+              </>
+            )}
           </tr>
-        ))}
-      </tbody>
-    </table>
+        </thead>
+        <tbody>
+          {rows.map((row) => {
+            const cells = figureCells(row.figures);
+            return (
+              <tr key={row.key} data-workflow={row.key}>
+                <td>
+                  <Link className="table__link" href={`/workflows/${encodeURIComponent(row.key)}`}>
+                    {row.name}
+                  </Link>
+                </td>
+                <td>
+                  <code>{row.key}</code>
+                </td>
+                <td>
+                  <StatusPill status={row.status} />
+                </td>
+                <td className="num">v{row.version}</td>
+                {withFigures && (
+                  <>
+                    <td className="num" data-figure="in_journey">{cells.inJourney}</td>
+                    <td className="num" data-figure="entered">{cells.entered}</td>
+                    <td className="num" data-figure="converted">{cells.converted}</td>
+                    <td className="num" data-figure="conversion">{cells.conversion}</td>
+                    <td data-figure="last_entry">{cells.lastEntry}</td>
+                  </>
+                )}
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+      {nobodyEntered(rows) && (
+        <p className="muted small">
+          Nobody entered a workflow in the last {PERIOD_LABEL}. A journey starts when a contact sends the workflow's
+          trigger event (<code>POST /v1/track</code> with a write key) or fills in its form: open a workflow to see its
+          trigger.
+        </p>
+      )}
+    </>
   );
 }
 
@@ -106,8 +147,8 @@ export function NewWorkflow() {
 export function WorkflowsPage() {
   const role = useRole();
   const workflows = useQuery({
-    queryKey: ["workflows"],
-    queryFn: () => unwrap(api.GET("/api/workflows")),
+    queryKey: ["workflows", FIGURES_PERIOD],
+    queryFn: () => unwrap(api.GET("/api/workflows", { params: { query: { figures: FIGURES_PERIOD } } })),
   });
   return (
     <section className="page">

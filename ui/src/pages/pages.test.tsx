@@ -70,6 +70,16 @@ describe("server text", () => {
     expect(container.querySelector("img")).toBeNull();
   });
 
+  it("shows each workflow's figures in its row, and how journeys start when nobody entered", () => {
+    const figures = { in_journey: 3, entered: 0, converted: 0, entered_converted: 0, last_entered_at: null, has_goal: true };
+    const { container } = render(
+      wrap(<WorkflowsTable rows={[{ key: "welcome", name: "Welcome", status: "active", version: 2, figures }]} />),
+    );
+    const cells = [...container.querySelectorAll("[data-figure]")].map((cell) => cell.textContent);
+    expect(cells).toEqual(["3", "0", "0", "—", "none in 30 days"]);
+    expect(screen.getByText(/Nobody entered a workflow in the last 30 days/)).toBeTruthy();
+  });
+
   it("shows an empty state that says how to deploy a workflow", () => {
     render(wrap(<WorkflowsTable rows={[]} />));
     expect(screen.getByText("No workflows yet")).toBeTruthy();

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from datetime import date, datetime
 from typing import Any
 
 import yaml
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
+from sqlalchemy import Connection
 
 from tidings.api.admin.deps import AdminDep, RawBody
 from tidings.api.admin.views import AfterQuery, EnrollmentOut, WorkflowKey, enrollment_out
@@ -18,6 +20,7 @@ from tidings.api.errors import ApiError
 from tidings.api.openapi import problems
 from tidings.api.preview_frames import FrameStore
 from tidings.core.approvers import member_problems
+from tidings.core.duration import parse_duration
 from tidings.core.preview import preview_template, render_message
 from tidings.core.problems import Problem
 from tidings.core.render import TimeLimit
@@ -31,9 +34,11 @@ from tidings.storage import browse
 from tidings.storage.contacts import find_contact, load_contacts
 from tidings.storage.events import recent_event_names
 from tidings.storage.forms import form_fields
+from tidings.storage.list_figures import ListFigures, list_figures
 from tidings.storage.people import Role, list_members
-from tidings.storage.reports import Period, WorkflowFigures, workflow_figures
+from tidings.storage.reports import Period, WorkflowFigures, earlier, workflow_figures
 from tidings.storage.workflows import WorkflowStatus, deploy_workflow, list_workflows, set_status
+from tidings.storage.workspaces import report_time
 
 router = APIRouter(prefix="/workflows", tags=["workflows"], dependencies=[requires(Role.EDITOR)])
 MAX_SPEC_BYTES = 256 * 1024
@@ -77,15 +82,77 @@ def _find(admin: AdminDep, key: str) -> Any:
     return row
 
 
-@router.get("", response_model=list[WorkflowOut])
-def list_all(admin: AdminDep) -> list[WorkflowOut]:
-    """Every workflow in the workspace."""
+class ListedFigures(BaseModel):
+    """A workflow's figures for the list, over the period asked for."""
+
+    in_journey: int = Field(description="journeys active or waiting now, whatever the period")
+    entered: int = Field(description="journeys that entered inside the period")
+    converted: int = Field(description="conversions inside the period")
+    entered_converted: int = Field(
+        description="of the journeys that entered inside the period, those that converted: "
+        "the conversion rate is this over `entered`"
+    )
+    last_entered_at: datetime | None = Field(
+        description="the latest entry inside the period, if any"
+    )
+    has_goal: bool = Field(description="whether the current version has a goal to convert on")
+
+
+class WorkflowListed(WorkflowOut):
+    """A workflow in the list, with its figures when they were asked for."""
+
+    figures: ListedFigures | None = None
+
+
+def _figures_since(admin: AdminDep, conn: Connection, text: str) -> datetime:
+    """The start of the period `figures` asks for, back from the workspace's now."""
+    try:
+        span = parse_duration(text)
+    except ValueError as exc:
+        raise ApiError(400, "Invalid query", problems=[Problem("figures", str(exc))]) from exc
+    except OverflowError as exc:
+        problem = Problem("figures", f"{text!r} is longer than the calendar", "like 30d")
+        raise ApiError(400, "Invalid query", problems=[problem]) from exc
+    return earlier(report_time(conn, admin.workspace_id, admin.clock.now()), span)
+
+
+@router.get("", response_model=list[WorkflowListed], responses=problems(400))
+def list_all(
+    admin: AdminDep,
+    figures: str | None = Query(
+        None,
+        description="add each workflow's figures over this period back from now, like 30d",
+    ),
+) -> list[WorkflowListed]:
+    """Every workflow in the workspace; with `figures`, how each is doing."""
     with admin.engine.connect() as conn:
         rows = list_workflows(conn, admin.workspace_id)
-    return [
-        WorkflowOut(key=r.key, name=r.name, status=r.status.value, version=r.current_version)
-        for r in rows
-    ]
+        found: dict[int, ListFigures] = {}
+        if figures is not None:
+            since = _figures_since(admin, conn, figures)
+            found = list_figures(conn, admin.workspace_id, since)
+        # The catalog keeps the specs it has read: no statement per workflow once warm.
+        goals = {
+            r.id: admin.catalog.version(conn, r.id, r.current_version).goal is not None
+            for r in rows
+            if r.id in found
+        }
+    listed = []
+    for r in rows:
+        counted = found.get(r.id)
+        shown = None
+        if counted is not None:
+            shown = ListedFigures(**asdict(counted), has_goal=goals[r.id])
+        listed.append(
+            WorkflowListed(
+                key=r.key,
+                name=r.name,
+                status=r.status.value,
+                version=r.current_version,
+                figures=shown,
+            )
+        )
+    return listed
 
 
 @router.post(
