@@ -66,6 +66,12 @@ def test_the_cookie_is_secure_over_https_and_behind_a_trusted_proxy_only(store: 
             "Secure"
             in client.post("/api/session", json=login, headers=proxied).headers["set-cookie"]
         )
+        # The proxy's own line comes last; a client's line before it is not believed.
+        two_lines = [("X-Forwarded-Proto", "https"), ("X-Forwarded-Proto", "http")]
+        assert (
+            "Secure"
+            not in client.post("/api/session", json=login, headers=two_lines).headers["set-cookie"]
+        )
     app = client.app
     with TestClient(app, base_url="https://testserver") as direct:
         assert "Secure" in direct.post("/api/session", json=login).headers["set-cookie"]
@@ -151,6 +157,24 @@ def test_a_made_up_x_forwarded_for_does_not_escape_the_address_limit(
         # Behind a trusted proxy another client has its own count; without one, the
         # header is not believed at all.
         assert attempt(21, "198.51.100.8") == (401 if trusted else 429)
+
+
+def test_a_made_up_x_forwarded_for_line_before_the_proxys_own_line_is_not_counted(
+    store: Store,
+) -> None:
+    app = create_app(store.engine, clock=store.clock, catalog=store.catalog, trust_proxy=True)
+    # A proxy such as HAProxy adds its own header line after the client's rather than
+    # extending it: the client's line must not be the address counted.
+    with TestClient(app, client=("10.0.0.2", 40000)) as proxy:
+
+        def attempt(n: int, made_up: str) -> int:
+            guess = {"email": f"guess{n}@example.com", "password": "wrong password"}
+            lines = [("X-Forwarded-For", made_up), ("X-Forwarded-For", "198.51.100.7")]
+            return proxy.post("/api/session", json=guess, headers=lines).status_code
+
+        for n in range(20):
+            assert attempt(n, f"203.0.113.{n}") == 401
+        assert attempt(20, "203.0.113.99") == 429
 
 
 def test_cookie_changes_need_the_csrf_token_and_keys_do_not(
