@@ -2895,9 +2895,9 @@ export interface components {
             created_version: boolean;
             /** Key */
             key: string;
+            move?: components["schemas"]["MigrationOut"] | null;
             /** Move Error */
             move_error?: string | null;
-            moved?: components["schemas"]["MigrationOut"] | null;
             /** Name */
             name: string;
             /** Status */
