@@ -65,14 +65,16 @@ class SignedInPerson(BaseModel):
 
 
 class WorkspaceOut(BaseModel):
-    """A workspace, by its key."""
+    """A workspace: its key (what login and switching take) and its display name."""
 
+    key: str
     name: str
 
 
 class WorkspaceRole(BaseModel):
     """A workspace the person belongs to, and their role there."""
 
+    key: str
     name: str
     role: str
 
@@ -123,8 +125,11 @@ def session_body(
     return SessionOut(
         person=person,
         role=here.role.value,
-        workspace=WorkspaceOut(name=here.workspace_key),
-        workspaces=[WorkspaceRole(name=m.workspace_key, role=m.role.value) for m in all_],
+        workspace=WorkspaceOut(key=here.workspace_key, name=here.workspace_name),
+        workspaces=[
+            WorkspaceRole(key=m.workspace_key, name=m.workspace_name, role=m.role.value)
+            for m in all_
+        ],
         csrf_token=csrf_token_for(token),
     )
 

@@ -38,10 +38,11 @@ def test_login_answers_who_where_and_as_what_and_sets_a_strict_cookie(
     body = response.json()
     assert body["person"] == {"email": "ann@example.com", "name": "ann"}
     assert body["role"] == "editor"
-    assert body["workspace"] == {"name": "test"}
+    # The key is what login and switching take; the name is what people read.
+    assert body["workspace"] == {"key": "test", "name": "Test"}
     assert body["workspaces"] == [
-        {"name": "brand-b", "role": "viewer"},
-        {"name": "test", "role": "editor"},
+        {"key": "brand-b", "name": "Brand B", "role": "viewer"},
+        {"key": "test", "name": "Test", "role": "editor"},
     ]
     assert len(body["csrf_token"]) >= 32
     cookie = response.headers["set-cookie"]
@@ -82,10 +83,16 @@ def test_workspace_choice_at_login_and_switching(store: Store, client: TestClien
     add_member(store, "ann@example.com", Role.VIEWER, other)
     browser = Browser(client)
     chosen = browser.login("ann@example.com", workspace="brand-b").json()
-    assert (chosen["workspace"], chosen["role"]) == ({"name": "brand-b"}, "viewer")
+    assert (chosen["workspace"], chosen["role"]) == (
+        {"key": "brand-b", "name": "Brand B"},
+        "viewer",
+    )
     switched = browser.call("POST", "/api/session/workspace", json={"workspace": "test"})
     assert switched.status_code == 200, switched.text
-    assert (switched.json()["workspace"], switched.json()["role"]) == ({"name": "test"}, "editor")
+    assert (switched.json()["workspace"], switched.json()["role"]) == (
+        {"key": "test", "name": "Test"},
+        "editor",
+    )
     browser.csrf = switched.json()["csrf_token"]
     # The new workspace's role applies at once: ann may deploy here.
     deployed = browser.call("POST", "/api/workflows", content=HANDOFF)
@@ -226,4 +233,5 @@ def test_sessions_end_when_idle(store: Store, client: TestClient) -> None:
 
 def _workspace(store: Store, key: str) -> int:
     with store.engine.begin() as conn:
-        return ensure_workspace(conn, key, key, store.clock.now())
+        name = key.replace("-", " ").title()  # brand-b is "Brand B": a key and a name differ
+        return ensure_workspace(conn, key, name, store.clock.now())

@@ -3580,9 +3580,11 @@ export interface components {
         };
         /**
          * WorkspaceOut
-         * @description A workspace, by its key.
+         * @description A workspace: its key (what login and switching take) and its display name.
          */
         WorkspaceOut: {
+            /** Key */
+            key: string;
             /** Name */
             name: string;
         };
@@ -3591,6 +3593,8 @@ export interface components {
          * @description A workspace the person belongs to, and their role there.
          */
         WorkspaceRole: {
+            /** Key */
+            key: string;
             /** Name */
             name: string;
             /** Role */
