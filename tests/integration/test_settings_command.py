@@ -65,3 +65,10 @@ def test_settings_show_hides_the_slack_webhook_unless_revealed(
     _set(store, tmp_path, shown.stdout)
     again = _tidings(store, "settings", "show", "--reveal", cwd=tmp_path)
     assert yaml.safe_load(again.stdout)["alerts"]["slack_webhook_url"] == HOOK
+
+
+def test_settings_set_refuses_a_timezone_that_is_not_a_zone(store: Store, tmp_path: Path) -> None:
+    (tmp_path / "settings.yaml").write_text("policies: {timezone: Nowhere/Place}\n", "utf-8")
+    done = _tidings(store, "settings", "set", "settings.yaml", cwd=tmp_path)
+    assert done.returncode == 3
+    assert "policies.timezone" in done.stderr and "Europe/Paris" in done.stderr

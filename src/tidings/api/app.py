@@ -147,7 +147,7 @@ def create_app(  # noqa: PLR0913 (the engine, then keyword-only options)
         sms_region=sms_region,
     )
     # The console's rendered email previews, each at a URL of its own (see preview_frames).
-    app.state.preview_frames = preview_frames.FrameStore(app.state.ingest.clock)
+    app.state.preview_frames = preview_frames.FrameStore(engine, app.state.ingest.clock)
     app.state.browser = browser.BrowserGate(
         origins=browser.OriginCache(engine),
         public_url=public_url.rstrip("/"),

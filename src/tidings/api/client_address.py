@@ -12,14 +12,22 @@ from __future__ import annotations
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-__all__ = ["ForwardedClient", "client_address"]
+__all__ = ["ForwardedClient", "client_address", "last_entry"]
 
 
 def _forwarded(connection: HTTPConnection) -> str | None:
     auth = getattr(connection.app.state, "auth", None)
     if not getattr(auth, "trust_proxy", False):
         return None
-    return connection.headers.get("x-forwarded-for", "").split(",")[-1].strip() or None
+    return last_entry(connection.headers.getlist("x-forwarded-for"))
+
+
+def last_entry(lines: list[str]) -> str | None:
+    """The last comma-separated entry over all of a header's lines: a proxy may append its
+    own line (HAProxy does) rather than extend the client's, so the first line alone can be
+    entirely the client's invention."""
+    entries = [entry.strip() for line in lines for entry in line.split(",")]
+    return entries[-1] if entries and entries[-1] else None
 
 
 def client_address(connection: HTTPConnection) -> str:

@@ -9,29 +9,35 @@ and images, and nothing else: no scripts, no fetches, no forms, an opaque origin
 The id is the credential. The iframe is sandboxed without `allow-same-origin`, so it has no
 origin to send cookies from, and it needs none: the id is 256 random bits, minted only for
 a caller the render route authenticated and authorised, and forgotten after
-`FRAME_TTL`. Previews live in the memory of the process that rendered them (`tidings
-serve` runs one); a restart forgets them, and the console renders again on the next edit.
+`FRAME_TTL`. Previews are kept in the database, under the SHA-256 of the id (never the id
+itself), so that with several servers behind a load balancer the iframe's request may
+reach any of them.
+
+A preview can show a contact's data. It is kept `FRAME_TTL` (ten minutes) and tied to no
+contact: erasing a contact leaves their previews to expire within those minutes, and
+every insert deletes the expired ones.
 """
 
 from __future__ import annotations
 
 import secrets
-import threading
-from collections import OrderedDict
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse
+from sqlalchemy import Engine
 
 from tidings.clock import Clock
+from tidings.runtime.transactions import transact
+from tidings.storage.preview_frames import keep_frame, open_frame
 
 #: Where frames are served: outside /api, whose routes all take a session or key, and among
 #: the prefixes the console's catch-all leaves alone (console.API_PREFIXES).
 FRAME_PATH = "/preview-frames/"
 #: How long a rendered preview can be opened: the console asks for a new one on each edit.
 FRAME_TTL = timedelta(minutes=10)
-#: At most this many previews, and this many bytes of them, are kept; the oldest go first.
+#: At most this many previews, and this many bytes (UTF-8) of them, are kept; the oldest go
+#: first.
 MAX_FRAMES = 500
 MAX_FRAME_BYTES = 64 * 1024 * 1024
 
@@ -56,47 +62,36 @@ _GONE = (
 )
 
 
-@dataclass(frozen=True)
-class _Frame:
-    html: str
-    expires_at: datetime
-
-
 class FrameStore:
-    """Rendered previews by id, each until it expires; thread-safe (routes run in a pool)."""
+    """Rendered previews by id, each until it expires, in the database every server shares."""
 
-    def __init__(self, clock: Clock) -> None:
+    def __init__(self, engine: Engine, clock: Clock) -> None:
+        self._engine = engine
         self._clock = clock
-        self._frames: OrderedDict[str, _Frame] = OrderedDict()
-        self._bytes = 0
-        self._lock = threading.Lock()
 
-    def keep(self, html: str) -> str:
+    def keep(self, workspace_id: int, html: str) -> str:
         """Keep a rendered document; the URL path that shows it."""
         frame_id = secrets.token_urlsafe(32)
-        frame = _Frame(html, self._clock.now() + FRAME_TTL)
-        with self._lock:
-            self._frames[frame_id] = frame
-            self._bytes += len(html)
-            self._forget_old()
+        now = self._clock.now()
+        transact(
+            self._engine,
+            lambda conn: keep_frame(
+                conn,
+                workspace_id,
+                frame_id,
+                html,
+                now=now,
+                expires_at=now + FRAME_TTL,
+                max_frames=MAX_FRAMES,
+                max_bytes=MAX_FRAME_BYTES,
+            ),
+        )
         return FRAME_PATH + frame_id
 
     def open(self, frame_id: str) -> str | None:
         """The document kept under `frame_id`, or None when unknown or expired."""
-        with self._lock:
-            self._forget_old()
-            frame = self._frames.get(frame_id)
-        return frame.html if frame is not None else None
-
-    def _forget_old(self) -> None:
-        now = self._clock.now()
-        while self._frames:
-            oldest_id, oldest = next(iter(self._frames.items()))
-            too_many = len(self._frames) > MAX_FRAMES or self._bytes > MAX_FRAME_BYTES
-            if not too_many and oldest.expires_at > now:
-                break
-            del self._frames[oldest_id]
-            self._bytes -= len(oldest.html)
+        with self._engine.connect() as conn:
+            return open_frame(conn, frame_id, self._clock.now())
 
 
 def frame_document(html: str) -> str:

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field, field_validator
 
 from tidings.api.auth import COOKIE, Caller, check_csrf, csrf_token_for, public, session_of
-from tidings.api.client_address import client_address
+from tidings.api.client_address import client_address, last_entry
 from tidings.api.errors import ApiError
 from tidings.api.login_throttle import LoginThrottle
 from tidings.core.values import text_problem
@@ -65,14 +65,16 @@ class SignedInPerson(BaseModel):
 
 
 class WorkspaceOut(BaseModel):
-    """A workspace, by its key."""
+    """A workspace: its key (what login and switching take) and its display name."""
 
+    key: str
     name: str
 
 
 class WorkspaceRole(BaseModel):
     """A workspace the person belongs to, and their role there."""
 
+    key: str
     name: str
     role: str
 
@@ -96,9 +98,10 @@ def settings_of(request: Request) -> AuthSettings:
 def is_https(request: Request) -> bool:
     """Whether the browser reached us over https (directly, or through a trusted proxy)."""
     if settings_of(request).trust_proxy:
-        proto = request.headers.get("x-forwarded-proto", "")
+        # The proxy's own entry is the last one: the ones before it came from the client.
+        proto = last_entry(request.headers.getlist("x-forwarded-proto"))
         if proto:
-            return proto.split(",")[0].strip().lower() == "https"
+            return proto.lower() == "https"
     return request.url.scheme == "https"
 
 
@@ -122,8 +125,11 @@ def session_body(
     return SessionOut(
         person=person,
         role=here.role.value,
-        workspace=WorkspaceOut(name=here.workspace_key),
-        workspaces=[WorkspaceRole(name=m.workspace_key, role=m.role.value) for m in all_],
+        workspace=WorkspaceOut(key=here.workspace_key, name=here.workspace_name),
+        workspaces=[
+            WorkspaceRole(key=m.workspace_key, name=m.workspace_name, role=m.role.value)
+            for m in all_
+        ],
         csrf_token=csrf_token_for(token),
     )
 

@@ -17,7 +17,12 @@ from tidings.clock import SystemClock
 from tidings.config import load_settings
 from tidings.core.problems import Problem
 from tidings.core.values import unstorable
-from tidings.delivery.settings import DeliverySettings, keep_masked, mask_credentials
+from tidings.delivery.settings import (
+    DeliverySettings,
+    keep_masked,
+    mask_credentials,
+    with_known_timezone,
+)
 from tidings.runtime.transactions import attempts
 from tidings.storage.audit import record_change
 from tidings.storage.workspaces import load_workspace, save_settings
@@ -52,7 +57,8 @@ def check_settings(document: Any) -> tuple[DeliverySettings | None, list[Problem
     bad = unstorable(settings.model_dump(mode="json"), "")
     if bad:
         return None, [Problem(p.path.lstrip("."), p.message, p.hint) for p in bad]
-    return settings, []
+    settings, wrong = with_known_timezone(settings)
+    return (None, wrong) if wrong else (settings, [])
 
 
 @app.command("set")

@@ -15,9 +15,11 @@ from urllib.parse import urlsplit
 from email_validator import EmailNotValidError, validate_email
 from pydantic import Field, field_validator
 
+from tidings.cleaning import Unclean, clean_timezone
 from tidings.core.capture import normalize_origin
 from tidings.core.model import StrictModel
 from tidings.core.policies import Policies
+from tidings.core.problems import Problem
 
 #: Longest address SMTP can carry (RFC 5321's path limit, less the angle brackets).
 MAX_ADDRESS = 254
@@ -188,3 +190,19 @@ def keep_masked(new: dict[str, Any], stored: dict[str, Any]) -> dict[str, Any]:
         if isinstance(value, str) and isinstance(kept, str) and value == _masked(kept):
             part[name] = kept
     return new
+
+
+def with_known_timezone(settings: DeliverySettings) -> tuple[DeliverySettings, list[Problem]]:
+    """`settings` with the workspace timezone in its proper IANA case, or the problem with
+    it. Checked here, when settings are written, and not by the model: whether a name is a
+    zone depends on the tz database this machine has (I/O the core does not do), and the
+    core falls back to UTC for a name it cannot load, so an unknown one would silently make
+    the alert budget's day and the default local time UTC's."""
+    name = settings.policies.timezone
+    try:
+        proper = clean_timezone(name)
+    except Unclean:
+        why = f"{name!r} is not an IANA timezone" if name.strip() else "the timezone is empty"
+        return settings, [Problem("policies.timezone", why, 'use a name like "Europe/Paris"')]
+    policies = settings.policies.model_copy(update={"timezone": proper})
+    return settings.model_copy(update={"policies": policies}), []

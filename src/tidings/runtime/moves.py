@@ -84,6 +84,12 @@ def check_map(
     with the publish cannot fail on its map after the new version is live."""
     if get_workflow(conn, workspace_id, key) is not None:
         _checked_map(_target(conn, catalog, workspace_id, key, new), step_map)
+        return
+    # A first publish: nobody waits in an older version, but every target must still be a
+    # wait of the new spec, or the move after the publish would fail on it.
+    problems = check_step_map(step_map, {}, new)
+    if problems:
+        raise SpecInvalid("map", problems, kind="map")
 
 
 def plan(

@@ -30,6 +30,7 @@ from tidings.delivery.results import Failed
 from tidings.delivery.settings import DeliverySettings, address_problem
 from tidings.delivery.transports import Transports
 from tidings.errors import ContactNotFound, TidingsError, WorkflowNotFound
+from tidings.runtime.transactions import attempts
 from tidings.storage import browse
 from tidings.storage.contacts import find_contact, load_contacts
 from tidings.storage.drafts import get_draft
@@ -204,6 +205,9 @@ def send_test(
         # Kept so that erasing the contact deletes the test too: its subject can name them.
         contact_id=person.id or None,
     )
-    with engine.begin() as conn:
-        test_id = record_test_send(conn, row)
+    # Retried on a conflict like every write: the message is out, its row must be kept so the
+    # daily limit counts it.
+    for attempt in attempts(engine):
+        with attempt as conn:
+            test_id = record_test_send(conn, row)
     return TestSent(test_id, row.channel, to, subject, not detail, detail)

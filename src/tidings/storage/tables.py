@@ -529,3 +529,19 @@ dry_runs = Table(
     Column("created_at", UTCDateTime, nullable=False),
     UniqueConstraint("workspace_id", "name"),
 )
+
+preview_frames = Table(
+    "preview_frames",
+    metadata,
+    # The SHA-256 of the frame's random id, in hex: the id is the credential that opens the
+    # frame, so a copy of this table opens none.
+    Column("id_hash", String(64), primary_key=True),
+    Column("workspace_id", ForeignKey("workspaces.id"), nullable=False),
+    # The rendered HTML, which can show a contact's data: kept for minutes only (FRAME_TTL
+    # in api/preview_frames.py), so erasure has no row to look for and none is tied to them.
+    Column("html", Text, nullable=False),
+    # Its length in UTF-8 bytes, summed against the limit on all frames kept.
+    Column("size", Integer, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Index(None, "expires_at"),
+)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, insert
+from sqlalchemy import Connection, insert, select
 
-from tidings.storage.tables import test_sends
+from tidings.storage.tables import contacts, test_sends
 
 
 @dataclass(frozen=True)
@@ -29,7 +29,18 @@ class TestSendRecord:
 
 
 def record_test_send(conn: Connection, record: TestSendRecord) -> int:
-    """Store `record`; its id."""
+    """Store `record`; its id.
+
+    The message is already sent, so the row must be kept even when the contact was erased
+    or merged away while it was on its way: the contact is looked up in the same statement,
+    and a contact gone by then leaves `contact_id` empty (what ON DELETE SET NULL would do;
+    SQLite enforces no foreign key actions here) instead of failing on the foreign key.
+    """
+    contact_id = (
+        select(contacts.c.id).where(contacts.c.id == record.contact_id).scalar_subquery()
+        if record.contact_id is not None
+        else None
+    )
     result = conn.execute(
         insert(test_sends).values(
             workspace_id=record.workspace_id,
@@ -42,7 +53,7 @@ def record_test_send(conn: Connection, record: TestSendRecord) -> int:
             sent_at=record.sent_at,
             status=record.status,
             detail=record.detail,
-            contact_id=record.contact_id,
+            contact_id=contact_id,
         )
     )
     (found,) = result.inserted_primary_key or (0,)

@@ -173,7 +173,7 @@ def test_publish_and_move_in_one_request(store: Store, client: TestClient) -> No
     assert done.status_code == 200, done.text
     answer = done.json()
     assert (answer["version"], answer["move_error"]) == (2, None)
-    assert (answer["moved"]["moved"], answer["moved"]["applied"]) == (2, True)
+    assert (answer["move"]["moved"], answer["move"]["applied"]) == (2, True)
     assert rows(store, "SELECT DISTINCT version, step_id FROM enrollments") == [(2, "hold")]
     # One act, one line on the audit log, with the map it moved by.
     logged = rows(
@@ -208,5 +208,33 @@ def test_publish_without_move_leaves_the_waiting_where_they_are(
     _drafted(store, ed)
     done = ed.call("POST", "/api/workflows/nurture/publish")
     assert done.status_code == 200, done.text
-    assert (done.json()["version"], done.json()["moved"]) == (2, None)
+    assert (done.json()["version"], done.json()["move"]) == (2, None)
     assert rows(store, "SELECT DISTINCT version, step_id FROM enrollments") == [(1, "pause")]
+
+
+def test_a_first_publish_checks_the_map_too(store: Store, client: TestClient) -> None:
+    ed = _as(client, "ed@example.com")
+    saved = ed.call(
+        "PUT",
+        "/api/workflows/nurture/draft",
+        content=V1,
+        headers={"Content-Type": "application/yaml"},
+    )
+    assert saved.status_code == 200, saved.text
+    refused = ed.call(
+        "POST", "/api/workflows/nurture/publish", json={"move": True, "map": {"pause": "tip"}}
+    )
+    assert refused.status_code == 422, refused.text
+    assert "'tip' is a send step; only waits take contacts" in refused.text
+    # Nothing published, the draft kept for another try.
+    assert rows(store, "SELECT count(*) FROM workflows") == [(0,)]
+    assert ed.call("GET", "/api/workflows/nurture/draft").status_code == 200
+
+
+def test_a_map_without_move_is_refused(store: Store, client: TestClient) -> None:
+    ed = _as(client, "ed@example.com")
+    _drafted(store, ed)
+    refused = ed.call("POST", "/api/workflows/nurture/publish", json={"map": {"pause": "hold"}})
+    assert refused.status_code == 422
+    assert "map needs move: true" in refused.text
+    assert rows(store, "SELECT current_version FROM workflows") == [(1,)]

@@ -126,6 +126,9 @@ def test_behind_a_trusted_proxy_each_client_is_counted_by_the_address_it_added(
         assert confirm("203.0.113.99, 198.51.100.7") == 429
         # ...and another client behind the same proxy has its own count.
         assert confirm("198.51.100.8") != 429
+        # A made-up line before the proxy's own line changes nothing either.
+        two_lines = [("X-Forwarded-For", "203.0.113.98"), ("X-Forwarded-For", "198.51.100.7")]
+        assert proxy.post("/confirm/forged", headers=two_lines).status_code == 429
 
 
 def test_without_a_trusted_proxy_x_forwarded_for_is_ignored(

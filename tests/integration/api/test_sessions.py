@@ -38,10 +38,11 @@ def test_login_answers_who_where_and_as_what_and_sets_a_strict_cookie(
     body = response.json()
     assert body["person"] == {"email": "ann@example.com", "name": "ann"}
     assert body["role"] == "editor"
-    assert body["workspace"] == {"name": "test"}
+    # The key is what login and switching take; the name is what people read.
+    assert body["workspace"] == {"key": "test", "name": "Test"}
     assert body["workspaces"] == [
-        {"name": "brand-b", "role": "viewer"},
-        {"name": "test", "role": "editor"},
+        {"key": "brand-b", "name": "Brand B", "role": "viewer"},
+        {"key": "test", "name": "Test", "role": "editor"},
     ]
     assert len(body["csrf_token"]) >= 32
     cookie = response.headers["set-cookie"]
@@ -66,6 +67,12 @@ def test_the_cookie_is_secure_over_https_and_behind_a_trusted_proxy_only(store: 
             "Secure"
             in client.post("/api/session", json=login, headers=proxied).headers["set-cookie"]
         )
+        # The proxy's own line comes last; a client's line before it is not believed.
+        two_lines = [("X-Forwarded-Proto", "https"), ("X-Forwarded-Proto", "http")]
+        assert (
+            "Secure"
+            not in client.post("/api/session", json=login, headers=two_lines).headers["set-cookie"]
+        )
     app = client.app
     with TestClient(app, base_url="https://testserver") as direct:
         assert "Secure" in direct.post("/api/session", json=login).headers["set-cookie"]
@@ -76,10 +83,16 @@ def test_workspace_choice_at_login_and_switching(store: Store, client: TestClien
     add_member(store, "ann@example.com", Role.VIEWER, other)
     browser = Browser(client)
     chosen = browser.login("ann@example.com", workspace="brand-b").json()
-    assert (chosen["workspace"], chosen["role"]) == ({"name": "brand-b"}, "viewer")
+    assert (chosen["workspace"], chosen["role"]) == (
+        {"key": "brand-b", "name": "Brand B"},
+        "viewer",
+    )
     switched = browser.call("POST", "/api/session/workspace", json={"workspace": "test"})
     assert switched.status_code == 200, switched.text
-    assert (switched.json()["workspace"], switched.json()["role"]) == ({"name": "test"}, "editor")
+    assert (switched.json()["workspace"], switched.json()["role"]) == (
+        {"key": "test", "name": "Test"},
+        "editor",
+    )
     browser.csrf = switched.json()["csrf_token"]
     # The new workspace's role applies at once: ann may deploy here.
     deployed = browser.call("POST", "/api/workflows", content=HANDOFF)
@@ -153,6 +166,24 @@ def test_a_made_up_x_forwarded_for_does_not_escape_the_address_limit(
         assert attempt(21, "198.51.100.8") == (401 if trusted else 429)
 
 
+def test_a_made_up_x_forwarded_for_line_before_the_proxys_own_line_is_not_counted(
+    store: Store,
+) -> None:
+    app = create_app(store.engine, clock=store.clock, catalog=store.catalog, trust_proxy=True)
+    # A proxy such as HAProxy adds its own header line after the client's rather than
+    # extending it: the client's line must not be the address counted.
+    with TestClient(app, client=("10.0.0.2", 40000)) as proxy:
+
+        def attempt(n: int, made_up: str) -> int:
+            guess = {"email": f"guess{n}@example.com", "password": "wrong password"}
+            lines = [("X-Forwarded-For", made_up), ("X-Forwarded-For", "198.51.100.7")]
+            return proxy.post("/api/session", json=guess, headers=lines).status_code
+
+        for n in range(20):
+            assert attempt(n, f"203.0.113.{n}") == 401
+        assert attempt(20, "203.0.113.99") == 429
+
+
 def test_cookie_changes_need_the_csrf_token_and_keys_do_not(
     store: Store, client: TestClient
 ) -> None:
@@ -202,4 +233,5 @@ def test_sessions_end_when_idle(store: Store, client: TestClient) -> None:
 
 def _workspace(store: Store, key: str) -> int:
     with store.engine.begin() as conn:
-        return ensure_workspace(conn, key, key, store.clock.now())
+        name = key.replace("-", " ").title()  # brand-b is "Brand B": a key and a name differ
+        return ensure_workspace(conn, key, name, store.clock.now())

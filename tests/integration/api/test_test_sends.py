@@ -8,16 +8,20 @@ from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import text
 
 from tests.integration.api.people import Browser, add_member
 from tests.integration.conftest import Store
 from tests.integration.journeys import deploy, rows, subscriber, tick, track
 from tests.servers import SmtpSink, smtp_server
 from tidings.api.app import create_app
+from tidings.delivery.results import Result
 from tidings.delivery.smtp import SmtpChannel, SmtpConfig
 from tidings.delivery.transports import Recorder, Transports
 from tidings.storage.api_keys import KeyKind, create_key
+from tidings.storage.contacts import find_contact
 from tidings.storage.drafts import save_draft
+from tidings.storage.erasure import erase_contact
 from tidings.storage.people import Role
 
 WELCOME = """
@@ -211,3 +215,40 @@ def test_a_workflow_still_being_drawn_previews_the_text_typed(
     assert typed.json()["subject"] == "Hi drawing"
     # Without the text there is nothing to render: the workflow is not found.
     assert sending.client.post(path, json=ask, headers=headers).status_code == 404
+
+
+class ErasingWhileSending(SmtpChannel):
+    """Erases the contact the message was rendered for while the message is on its way."""
+
+    def __init__(self, config: SmtpConfig, store: Store, contact: str) -> None:
+        super().__init__(config)
+        self.store, self.contact = store, contact
+
+    def send(self, sender: str, recipient: str, raw: bytes) -> Result:
+        with self.store.engine.begin() as conn:
+            found = find_contact(conn, self.store.workspace_id, self.contact)
+            (row,) = conn.execute(text("SELECT * FROM contacts WHERE id = :id"), {"id": found})
+            erase_contact(conn, self.store.workspace_id, row, self.store.clock.now())
+        return super().send(sender, recipient, raw)
+
+
+def test_a_contact_erased_while_the_test_is_sent_leaves_the_test_recorded(store: Store) -> None:
+    deploy(store, WELCOME)
+    subscriber(store, "ann", first_name="Ann")
+    with store.engine.begin() as conn:
+        secret = create_key(conn, store.workspace_id, KeyKind.SECRET, store.clock.now())
+    with smtp_server() as (sink, port):
+        smtp = ErasingWhileSending(SmtpConfig.from_url(f"smtp://127.0.0.1:{port}"), store, "ann")
+        transports = Transports("http://tidings.test", Recorder(), smtp=smtp)
+        app = create_app(
+            store.engine, clock=store.clock, catalog=store.catalog, transports=transports
+        )
+        with TestClient(app) as client:
+            sent = Sending(client, secret, sink).test_send(to="editor@example.com", contact="ann")
+        smtp.close()
+    assert sent.status_code == 200, sent.text  # type: ignore[attr-defined]
+    assert len(sink.received) == 1
+    assert rows(store, "SELECT count(*) FROM contacts") == [(0,)]
+    # Recorded, so the daily limit counts it, and tied to no contact any more.
+    recorded = rows(store, "SELECT recipient, status, contact_id FROM test_sends")
+    assert [tuple(r) for r in recorded] == [("editor@example.com", "sent", None)]

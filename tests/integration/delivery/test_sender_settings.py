@@ -96,3 +96,21 @@ def test_a_request_body_that_cannot_be_stored_names_the_value_and_the_reason(
     assert answer.status_code == 400
     text = str(answer.json()["errors"])
     assert "subject" in text and "surrogate" in text and "NUL" not in text
+
+
+@pytest.mark.parametrize("timezone", ["Nowhere/Place", "", "  "])
+def test_a_workspace_timezone_that_is_not_a_zone_is_refused_naming_the_fix(
+    admin: TestClient, timezone: str
+) -> None:
+    answer = admin.put("/api/settings", json={"policies": {"timezone": timezone}})
+    assert answer.status_code == 400, answer.text
+    (error,) = answer.json()["errors"]
+    assert error["path"] == "body.policies.timezone"
+    assert "Europe/Paris" in error["hint"]
+    assert admin.get("/api/settings").json()["policies"]["timezone"] == "UTC"
+
+
+def test_a_workspace_timezone_is_kept_in_its_proper_case(admin: TestClient) -> None:
+    answer = admin.put("/api/settings", json={"policies": {"timezone": "europe/paris"}})
+    assert answer.status_code == 200, answer.text
+    assert admin.get("/api/settings").json()["policies"]["timezone"] == "Europe/Paris"

@@ -2931,9 +2931,9 @@ export interface components {
             created_version: boolean;
             /** Key */
             key: string;
+            move?: components["schemas"]["MigrationOut"] | null;
             /** Move Error */
             move_error?: string | null;
-            moved?: components["schemas"]["MigrationOut"] | null;
             /** Name */
             name: string;
             /** Status */
@@ -3631,9 +3631,11 @@ export interface components {
         };
         /**
          * WorkspaceOut
-         * @description A workspace, by its key.
+         * @description A workspace: its key (what login and switching take) and its display name.
          */
         WorkspaceOut: {
+            /** Key */
+            key: string;
             /** Name */
             name: string;
         };
@@ -3642,6 +3644,8 @@ export interface components {
          * @description A workspace the person belongs to, and their role there.
          */
         WorkspaceRole: {
+            /** Key */
+            key: string;
             /** Name */
             name: string;
             /** Role */

@@ -38,23 +38,37 @@ export async function currentSession(): Promise<Session | null> {
 }
 
 /**
- * The workspace each person last worked in, kept by this browser (no secret: a workspace key),
- * so someone in several workspaces logs in where they left off, not in the first by name.
+ * The workspace each person last worked in, kept by this browser (a workspace key, no
+ * secret), so someone in several workspaces logs in where they left off, not in the first by
+ * name. Each person is kept under the SHA-256 of their lower-cased email, so the browser's
+ * storage does not list who logged in on it.
  */
 const LAST_WORKSPACE = "tidings.last-workspace";
+const HASHED = /^[0-9a-f]{64}$/;
+
+async function personKey(email: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(email.trim().toLowerCase()));
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+}
 
 function lastWorkspaces(): Record<string, string> {
   try {
     const kept: unknown = JSON.parse(localStorage.getItem(LAST_WORKSPACE) ?? "{}");
-    return typeof kept === "object" && kept !== null ? (kept as Record<string, string>) : {};
+    if (typeof kept !== "object" || kept === null) return {};
+    // Entries kept under a plain email (as earlier versions did) are dropped.
+    return Object.fromEntries(
+      Object.entries(kept as Record<string, unknown>).filter(
+        (entry): entry is [string, string] => HASHED.test(entry[0]) && typeof entry[1] === "string",
+      ),
+    );
   } catch {
     return {};
   }
 }
 
-function remember(session: Session): Session {
+async function remember(session: Session): Promise<Session> {
   try {
-    const kept = { ...lastWorkspaces(), [session.person.email.toLowerCase()]: session.workspace.name };
+    const kept = { ...lastWorkspaces(), [await personKey(session.person.email)]: session.workspace.key };
     localStorage.setItem(LAST_WORKSPACE, JSON.stringify(kept));
   } catch {
     // Storage refused (private mode, quota): the next login opens the server's choice.
@@ -63,7 +77,7 @@ function remember(session: Session): Session {
 }
 
 export async function logIn(credentials: Credentials): Promise<Session> {
-  const last = credentials.workspace ?? lastWorkspaces()[credentials.email.trim().toLowerCase()];
+  const last = credentials.workspace ?? lastWorkspaces()[await personKey(credentials.email)];
   if (last) {
     const response = await call("POST", "/api/session", { ...credentials, workspace: last });
     // 403: no longer a member there; the server's choice then, with the same credentials.

@@ -258,7 +258,7 @@ function Builder({
       hasDraft.current = false;
       setVersion(done.version);
       let said = done.created_version ? `Published as version ${done.version}.` : `Nothing changed: version ${done.version} is live.`;
-      if (done.moved) said += ` ${movedSentence(done.moved)}`;
+      if (done.move) said += ` ${movedSentence(done.move)}`;
       if (done.move_error) {
         setPublishError(`Published as version ${done.version}, but ${done.move_error}.`);
         setRetryMove(moveMap);

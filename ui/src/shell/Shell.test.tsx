@@ -10,10 +10,10 @@ import { Shell } from "./Shell";
 const session: Session = {
   person: { email: "ana@shop.example", name: "Ana" },
   role: "editor",
-  workspace: { name: "shop" },
+  workspace: { key: "shop", name: "The Shop" },
   workspaces: [
-    { name: "shop", role: "editor" },
-    { name: "outlet", role: "viewer" },
+    { key: "shop", name: "The Shop", role: "editor" },
+    { key: "outlet", name: "The Outlet", role: "viewer" },
   ],
   csrf_token: "token-1",
 };
@@ -26,7 +26,7 @@ afterEach(() => {
 describe("Shell", () => {
   it("switches workspace with the CSRF token and shows the new one", async () => {
     const calls: { url: string; init: RequestInit }[] = [];
-    const moved = { ...session, role: "viewer", workspace: { name: "outlet" }, csrf_token: "token-2" };
+    const moved = { ...session, role: "viewer", workspace: { key: "outlet", name: "The Outlet" }, csrf_token: "token-2" };
     vi.stubGlobal("fetch", async (url: string, init: RequestInit) => {
       calls.push({ url, init });
       return new Response(JSON.stringify(moved), { status: 200, headers: { "Content-Type": "application/json" } });
@@ -58,7 +58,7 @@ describe("Shell", () => {
         <Shell session={{ ...session, workspaces: [session.workspaces[0]!] }}>page</Shell>
       </QueryClientProvider>,
     );
-    expect(screen.getByTestId("workspace").textContent).toBe("shop");
+    expect(screen.getByTestId("workspace").textContent).toBe("The Shop");
     expect(screen.getByRole("navigation", { name: "Console" }).querySelectorAll("a")).toHaveLength(7);
   });
 });

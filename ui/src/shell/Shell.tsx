@@ -73,12 +73,12 @@ export function Shell({ session, children }: { session: Session; children: React
               <select
                 className="select"
                 aria-label="Workspace"
-                value={session.workspace.name}
+                value={session.workspace.key}
                 disabled={switcher.isPending}
                 onChange={(e) => switcher.mutate(e.target.value)}
               >
                 {session.workspaces.map((w) => (
-                  <option key={w.name} value={w.name}>
+                  <option key={w.key} value={w.key}>
                     {w.name}
                   </option>
                 ))}

@@ -257,7 +257,7 @@ class Published(Deployed):
     on its old version or its new one (never between), and `move_error` says what happened;
     asking for the move again (`migration/apply` with the same map) moves the rest."""
 
-    moved: MigrationOut | None = None
+    move: MigrationOut | None = None
     move_error: str | None = None
 
 
@@ -273,6 +273,14 @@ def publish(
     not fit is refused (422) before anything is published."""
     options = body or PublishIn()
     step_map = dict(options.map)
+    if step_map and not options.move:
+        # A map alone would be ignored silently: the editor meant to move someone.
+        raise ApiError(
+            422,
+            "Invalid request",
+            "map needs move: true",
+            [Problem("map", "map needs move: true", "add move: true, or leave the map out")],
+        )
     for attempt in attempts(admin.engine):
         with attempt as conn:
             draft = get_draft(conn, admin.workspace_id, key)
@@ -286,7 +294,7 @@ def publish(
                     if p.severity == "error"
                 ]
                 raise SpecInvalid(f"draft of {key}", errors)
-            if options.move and step_map:
+            if options.move:
                 moves.check_map(conn, admin.catalog, admin.workspace_id, key, step_map, workflow)
             _, version, created = deploy_workflow(
                 conn, admin.workspace_id, workflow, draft.source, admin.clock.now()
@@ -310,7 +318,7 @@ def publish(
         version=version,
         created_version=created,
         warnings=[{"path": p.path, "message": p.message, "hint": p.hint} for p in verdict.problems],
-        moved=moved,
+        move=moved,
         move_error=move_error,
     )
 
@@ -323,6 +331,13 @@ def _move_waiting(
     try:
         plan = moves.apply(
             admin.engine, admin.clock, admin.catalog, admin.workspace_id, key, step_map
+        )
+    except SpecInvalid as exc:  # the version is live: say which problems stopped the move
+        logger.warning("the move after a publish was refused", extra={"key": key})
+        problems = "; ".join(f"{p.path}: {p.message}" for p in exc.problems)
+        return None, (
+            f"the waiting contacts were not moved ({problems}); each is on its old version; "
+            "move them again with a map that fits"
         )
     except Exception as exc:  # the version is live: say what failed, never hide the publish
         logger.exception("moving waiting journeys after a publish failed", extra={"key": key})

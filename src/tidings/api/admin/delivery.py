@@ -3,6 +3,7 @@ disabled webhook endpoints, and double opt-in requests."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -20,7 +21,12 @@ from tidings.api.openapi import problems
 from tidings.core.values import unstorable
 from tidings.delivery.dsn import NotAReport, parse_report
 from tidings.delivery.results import Bounce
-from tidings.delivery.settings import DeliverySettings, keep_masked, mask_credentials
+from tidings.delivery.settings import (
+    DeliverySettings,
+    keep_masked,
+    mask_credentials,
+    with_known_timezone,
+)
 from tidings.delivery.webhooks import webhook_secret
 from tidings.errors import ContactNotFound, NotFound
 from tidings.runtime import engagement
@@ -78,6 +84,11 @@ def put_settings(settings: DeliverySettings, admin: AdminDep) -> DeliverySetting
     found = unstorable(settings.model_dump(mode="json"), "body")
     if found:
         raise ApiError(400, "Bad Request", "settings that cannot be stored", found)
+    settings, wrong = with_known_timezone(settings)
+    if wrong:
+        # A 400 like the body's other bad values, the path said the same way.
+        named = [replace(p, path=f"body.{p.path}") for p in wrong]
+        raise ApiError(400, "Bad Request", wrong[0].message, named)
     wanted = settings.model_dump(mode="json", by_alias=True)
 
     def save(conn: Connection) -> None:

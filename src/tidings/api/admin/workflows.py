@@ -381,7 +381,7 @@ def preview(
     if isinstance(result, Problem):
         raise ApiError(400, "Bad Request", result.message, [result])
     frames: FrameStore = request.app.state.preview_frames
-    frame = frames.keep(result.html) if result.html is not None else None
+    frame = frames.keep(admin.workspace_id, result.html) if result.html is not None else None
     return TemplatePreviewOut(
         subject=result.subject, html=result.html, text=result.text, frame=frame
     )

@@ -97,7 +97,7 @@ function policyLines(source: string): string[] {
   }
 }
 
-function DeliveryForm({ initial }: { initial: Settings }) {
+export function DeliveryForm({ initial }: { initial: Settings }) {
   const client = useQueryClient();
   const [form, setForm] = useState<Settings>(initial);
   // The form and the JSON editor show the same rules: the form edits the parsed rules and
@@ -106,20 +106,31 @@ function DeliveryForm({ initial }: { initial: Settings }) {
   const [policies, setPolicies] = useState(JSON.stringify(initial.policies, null, 2));
   const [asJson, setAsJson] = useState(false);
   const [policiesProblem, setPoliciesProblem] = useState<string | null>(null);
+  // "Saved" is about what was sent: any edit after it makes it untrue, so every edit clears it.
+  const [saved, setSaved] = useState(false);
+  const edit = (next: Settings) => {
+    setForm(next);
+    setSaved(false);
+  };
   const editRules = (next: Values) => {
     setRules(next);
     setPolicies(JSON.stringify(next, null, 2));
+    setSaved(false);
   };
   const editJson = (source: string) => {
     setPolicies(source);
+    setSaved(false);
     const parsed = parsePolicies(source);
     if ("policies" in parsed) setRules(parsed.policies);
   };
-  const [saved, setSaved] = useState(false);
+  // While the JSON does not parse, the form would show (and an edit there would write over)
+  // the last rules that did: the form stays closed until the JSON is fixed.
+  const typed = parsePolicies(policies);
+  const jsonProblem = asJson && "problem" in typed ? typed.problem : null;
   const sender = form.sender;
-  const setSender = (changes: Partial<Settings["sender"]>) => setForm({ ...form, sender: { ...sender, ...changes } });
+  const setSender = (changes: Partial<Settings["sender"]>) => edit({ ...form, sender: { ...sender, ...changes } });
   const setTopic = (i: number, changes: Partial<Topic>) =>
-    setForm({ ...form, topics: form.topics.map((t, j) => (j === i ? { ...t, ...changes } : t)) });
+    edit({ ...form, topics: form.topics.map((t, j) => (j === i ? { ...t, ...changes } : t)) });
   const save = useMutation({
     mutationFn: (body: SettingsIn) => unwrap(api.PUT("/api/settings", { body })),
     onSuccess: (next) => {
@@ -169,7 +180,7 @@ function DeliveryForm({ initial }: { initial: Settings }) {
           <button
             type="button"
             className="button button--small"
-            onClick={() => setForm({ ...form, topics: [...form.topics, { key: "", name: "", description: "" }] })}
+            onClick={() => edit({ ...form, topics: [...form.topics, { key: "", name: "", description: "" }] })}
           >
             + Topic
           </button>
@@ -193,7 +204,7 @@ function DeliveryForm({ initial }: { initial: Settings }) {
                   type="button"
                   className="button button--ghost button--small"
                   aria-label="Remove topic"
-                  onClick={() => setForm({ ...form, topics: form.topics.filter((_, j) => j !== i) })}
+                  onClick={() => edit({ ...form, topics: form.topics.filter((_, j) => j !== i) })}
                 >
                   ×
                 </button>
@@ -207,13 +218,13 @@ function DeliveryForm({ initial }: { initial: Settings }) {
         <Text
           label="Slack webhook URL"
           value={form.alerts.slack_webhook_url ?? ""}
-          onChange={(v) => setForm({ ...form, alerts: { ...form.alerts, slack_webhook_url: v || null } })}
+          onChange={(v) => edit({ ...form, alerts: { ...form.alerts, slack_webhook_url: v || null } })}
           hint="Where notify steps on the slack channel post."
           problem={problem("alerts.slack_webhook_url")}
         />
         <label className="field">
           <span className="field__label">
-            <input type="checkbox" checked={form.double_opt_in ?? false} onChange={(e) => setForm({ ...form, double_opt_in: e.target.checked })} />{" "}
+            <input type="checkbox" checked={form.double_opt_in ?? false} onChange={(e) => edit({ ...form, double_opt_in: e.target.checked })} />{" "}
             Double opt-in: email consent waits for the confirmation link
           </span>
         </label>
@@ -222,7 +233,14 @@ function DeliveryForm({ initial }: { initial: Settings }) {
         <div className="card__header">
           <h2 className="card__title">Policies</h2>
           <div className="toolbar__buttons" role="group" aria-label="Edit the policies">
-            <button type="button" className="button button--small" aria-pressed={!asJson} onClick={() => setAsJson(false)}>
+            <button
+              type="button"
+              className="button button--small"
+              aria-pressed={!asJson}
+              disabled={jsonProblem !== null}
+              aria-describedby={jsonProblem !== null ? "policies-form-closed" : undefined}
+              onClick={() => setAsJson(false)}
+            >
               Form
             </button>
             <button type="button" className="button button--small" aria-pressed={asJson} onClick={() => setAsJson(true)}>
@@ -239,6 +257,11 @@ function DeliveryForm({ initial }: { initial: Settings }) {
             <li key={line}>{line}</li>
           ))}
         </ul>
+        {jsonProblem !== null && (
+          <p className="muted small" id="policies-form-closed">
+            The form opens again once the JSON parses: it would otherwise show, and save over, the rules as they were.
+          </p>
+        )}
         {asJson ? (
           <textarea className="input textarea textarea--code" aria-label="Policies" rows={12} value={policies} onChange={(e) => editJson(e.target.value)} />
         ) : (
