@@ -1,8 +1,8 @@
 """the console's rendered email previews, kept in the database so that any server behind a
 load balancer can show a frame another one rendered
 
-Revision ID: 0017
-Revises: 0016
+Revision ID: 0018
+Revises: 0017
 Create Date: 2026-12-06 07:40:00
 """
 
@@ -16,8 +16,8 @@ def UTCDateTime() -> sa.DateTime:
     return sa.DateTime(timezone=True)
 
 
-revision = "0017"
-down_revision = "0016"
+revision = "0018"
+down_revision = "0017"
 branch_labels = None
 depends_on = None
 
