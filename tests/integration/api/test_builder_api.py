@@ -200,3 +200,40 @@ def test_a_discarded_draft_is_gone_and_the_published_version_stays(client: TestC
     assert ed.call("DELETE", "/api/workflows/cart/draft").status_code == 204
     assert ed.call("DELETE", "/api/workflows/cart/draft").status_code == 404
     assert ed.call("GET", "/api/workflows/cart").json()["version"] == 1
+
+
+def test_the_builder_checks_against_the_workspace_as_a_deploy_does(client: TestClient) -> None:
+    """An enroll into a workflow the workspace lacks, or a form trigger naming no form, is a
+    problem on the canvas as the editor types, not only once the publish is refused."""
+    ed = _as(client, "ed@example.com")
+    enrolls = CART.replace(
+        "  - {id: nudge, type: send, template: nudge}",
+        "  - {id: nudge, type: send, template: nudge}\n  - {id: next, type: enroll, workflow: wellcome}",
+    )
+    for answer in (
+        ed.call("POST", "/api/workflows/validate", **_yaml(enrolls)).json(),
+        ed.call("PUT", "/api/workflows/cart/draft", **_yaml(enrolls)).json(),
+    ):
+        assert answer["valid"] is False
+        (problem,) = answer["problems"]
+        assert (problem["step_id"], problem["path"]) == ("next", "steps[2].workflow")
+    refused = ed.call("POST", "/api/workflows/cart/publish")
+    assert refused.status_code == 422
+    assert refused.json()["errors"][0]["path"] == "steps[2].workflow"
+    # The same workflow sent straight to the API's deploy is refused the same way.
+    deployed = ed.call("POST", "/api/workflows", **_yaml(enrolls))
+    assert deployed.status_code == 422
+    assert deployed.json()["errors"][0]["path"] == "steps[2].workflow"
+
+    # Enrolling into itself, or into a workflow the workspace has, is fine.
+    itself = enrolls.replace("workflow: wellcome", "workflow: cart")
+    assert ed.call("PUT", "/api/workflows/cart/draft", **_yaml(itself)).json()["valid"] is True
+    assert ed.call("POST", "/api/workflows/cart/publish").status_code == 200
+    other = enrolls.replace("id: cart", "id: browse").replace(
+        "workflow: wellcome", "workflow: cart"
+    )
+    assert ed.call("POST", "/api/workflows/validate", **_yaml(other)).json()["valid"] is True
+
+    form = CART.replace("trigger: {event: cart_abandoned}", "trigger: {type: form, form: signup}")
+    answer = ed.call("POST", "/api/workflows/validate", **_yaml(form)).json()
+    assert answer["valid"] is False and answer["problems"][0]["path"].startswith("trigger")

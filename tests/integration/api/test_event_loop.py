@@ -108,7 +108,7 @@ CASES: dict[str, tuple[str, MakeRequest]] = {
         lambda s: ("POST", "/api/bounces/dsn", {"content": "not a report"}),
     ),
     "workflow deploy": (
-        "tidings.api.admin.workflows.validate_workflow",
+        "tidings.api.admin.knowledge.validate_workflow",
         lambda s: ("POST", "/api/workflows", {"content": HANDOFF}),
     ),
     "key look-up": (

@@ -18,6 +18,7 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
 from tidings.api.admin.deps import AdminDep, RawBody
+from tidings.api.admin.knowledge import Knowledge, workspace_knowledge
 from tidings.api.admin.views import MigrationOut, StepId, WorkflowKey, migration_out
 from tidings.api.admin.workflows import MAX_SPEC_BYTES, Deployed
 from tidings.api.audit import note_change, note_unchanged
@@ -135,12 +136,16 @@ def _step_id(document: Any, path: str) -> str | None:
     return found if isinstance(found, str) else None
 
 
-def _validation(source: str, key: str | None = None) -> tuple[Any, Validation]:
-    """Read and validate `source`; the workflow model (None when invalid) and the verdict."""
+def _validation(
+    source: str, key: str | None = None, known: Knowledge | None = None
+) -> tuple[Any, Validation]:
+    """Read and validate `source`; the workflow model (None when invalid) and the verdict.
+    With `known`, against the workspace as a deploy checks it (its workflows, forms and
+    events), so the builder shows every problem that would refuse the publish."""
     document, found = _read(source)
     workflow = None
     if not found:
-        workflow, found = validate_workflow(document)
+        workflow, found = known.validate(document) if known else validate_workflow(document)
     if key is not None and isinstance(document, Mapping) and document.get("id") != key:
         found = [
             Problem(
@@ -165,8 +170,8 @@ def _validation(source: str, key: str | None = None) -> tuple[Any, Validation]:
     return (workflow if valid else None), Validation(valid=valid, problems=out)
 
 
-def _draft_out(draft: Draft) -> DraftOut:
-    _, verdict = _validation(draft.source, draft.key)
+def _draft_out(draft: Draft, known: Knowledge) -> DraftOut:
+    _, verdict = _validation(draft.source, draft.key, known)
     return DraftOut(
         key=draft.key,
         source=draft.source,
@@ -183,12 +188,15 @@ def _draft_out(draft: Draft) -> DraftOut:
     responses=problems(400, 413),
     openapi_extra=SPEC_BODY,
 )
-def validate(request: Request, raw: RawBody, _: AdminDep) -> Validation:
+def validate(request: Request, raw: RawBody, admin: AdminDep) -> Validation:
     """Every problem the validator finds in a workflow (YAML or JSON), each with its step id,
     field path, message and 'did you mean'; nothing is stored. Always 200: the problems are
     the answer."""
     note_unchanged(request)
-    return _validation(_text(raw))[1]
+    source = _text(raw)
+    with admin.engine.connect() as conn:
+        known = workspace_knowledge(conn, admin.workspace_id)
+    return _validation(source, known=known)[1]
 
 
 @router.get("/workflow-drafts", response_model=list[DraftSummary])
@@ -207,9 +215,10 @@ def get_saved_draft(key: WorkflowKey, admin: AdminDep) -> DraftOut:
     """The draft of a workflow, with the validator's problems; 404 when there is none."""
     with admin.engine.connect() as conn:
         draft = get_draft(conn, admin.workspace_id, key)
+        known = workspace_knowledge(conn, admin.workspace_id)
     if draft is None:
         raise ApiError(404, "Not found", f"no draft of {key!r}; the published version is current")
-    return _draft_out(draft)
+    return _draft_out(draft, known)
 
 
 @router.put(
@@ -227,8 +236,9 @@ def save(key: WorkflowKey, request: Request, raw: RawBody, admin: AdminDep) -> D
             draft = save_draft(
                 conn, admin.workspace_id, key, source, admin.clock.now(), admin.caller.actor
             )
+            known = workspace_knowledge(conn, admin.workspace_id)
     note_change(request, key, draft=True)
-    return _draft_out(draft)
+    return _draft_out(draft, known)
 
 
 @router.delete("/workflows/{key}/draft", status_code=204, responses=problems(404))
@@ -286,7 +296,9 @@ def publish(
             draft = get_draft(conn, admin.workspace_id, key)
             if draft is None:
                 raise ApiError(404, "Not found", f"no draft of {key!r} to publish")
-            workflow, verdict = _validation(draft.source, key)
+            workflow, verdict = _validation(
+                draft.source, key, workspace_knowledge(conn, admin.workspace_id)
+            )
             if workflow is None:
                 errors = [
                     Problem(p.path, p.message, p.hint)

@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import Connection
 
 from tidings.api.admin.deps import AdminDep, RawBody
+from tidings.api.admin.knowledge import workspace_knowledge
 from tidings.api.admin.views import AfterQuery, EnrollmentOut, WorkflowKey, enrollment_out
 from tidings.api.audit import note_change, note_unchanged
 from tidings.api.auth import requires
@@ -26,14 +27,11 @@ from tidings.core.problems import Problem
 from tidings.core.render import TimeLimit
 from tidings.core.spec import MessageTemplate
 from tidings.core.state import ContactView
-from tidings.core.validate import validate_workflow
 from tidings.errors import ContactNotFound, SpecInvalid, WorkflowNotFound
 from tidings.runtime.test_sends import workflow_to_test
 from tidings.runtime.transactions import attempts
 from tidings.storage import browse
 from tidings.storage.contacts import find_contact, load_contacts
-from tidings.storage.events import recent_event_names
-from tidings.storage.forms import form_fields
 from tidings.storage.list_figures import ListFigures, list_figures
 from tidings.storage.people import Role, list_members
 from tidings.storage.reports import Period, WorkflowFigures, earlier, workflow_figures
@@ -186,12 +184,9 @@ def create(request: Request, admin: AdminDep, raw: RawBody) -> Deployed:
         # Both readers recurse; a document this deep is never a workflow.
         raise ApiError(400, "Unreadable workflow", "the document is nested too deeply") from exc
     with admin.engine.connect() as conn:
-        forms = form_fields(conn, admin.workspace_id)
-        seen = recent_event_names(conn, admin.workspace_id)
+        known = workspace_knowledge(conn, admin.workspace_id)
         members = [(m.email, m.role.value) for m in list_members(conn, admin.workspace_id)]
-    # A form trigger names a form of this workspace, and reads that form's fields; a
-    # behaviour rule's event is checked against the events received lately.
-    workflow, problems = validate_workflow(document, known_forms=forms, seen_events=seen)
+    workflow, problems = known.validate(document)
     errors = [p for p in problems if p.severity == "error"]
     if workflow is None or errors:
         raise SpecInvalid("workflow", errors or [Problem("", "not a workflow")])
