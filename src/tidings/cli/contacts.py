@@ -12,6 +12,7 @@ from rich.markup import escape
 from rich.progress import Progress
 
 from tidings.cleaning import Unclean, clean_region
+from tidings.cli.audit import note_cli_change
 from tidings.cli.context import open_context
 from tidings.cli.output import console, err_console, show_problems, show_story
 from tidings.clock import SystemClock
@@ -20,7 +21,6 @@ from tidings.errors import ContactNotFound, SpecInvalid
 from tidings.runtime.imports import import_contacts, report_text
 from tidings.runtime.merges import merge_duplicates
 from tidings.runtime.transactions import attempts
-from tidings.storage.audit import record_change
 from tidings.storage.browse import get_contact
 from tidings.storage.contacts import find_contact
 from tidings.storage.erasure import Erased, erase_contact
@@ -182,16 +182,13 @@ def erase(
             erased = erase_contact(conn, ctx.workspace_id, row, SystemClock().now())
             # Audited like `DELETE /api/contacts/ID`, so the log answers who erased whom
             # whichever way it was done; the id only, never what named the person.
-            record_change(
+            note_cli_change(
                 conn,
                 ctx.workspace_id,
-                actor_type="cli",
-                actor="cli",
-                at=SystemClock().now(),
-                action="contacts.erase",
-                subject_type="contacts",
-                subject_key=str(contact_id),
-                details={"command": "tidings contacts erase"},
+                "contacts.erase",
+                "contacts",
+                str(contact_id),
+                command="tidings contacts erase",
             )
     console.print(escape(erased_text(contact_id, erased)))
 

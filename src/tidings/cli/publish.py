@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 from rich.markup import escape
 
+from tidings.cli.audit import note_cli_change
 from tidings.cli.context import Context, open_context
 from tidings.cli.output import console, make_table, show_problems
 from tidings.clock import SystemClock
@@ -18,7 +19,6 @@ from tidings.errors import ConfigError, WorkflowNotFound
 from tidings.files import load_workflows
 from tidings.runtime import moves
 from tidings.runtime.transactions import attempts
-from tidings.storage.audit import record_change
 from tidings.storage.workflows import deploy_workflow
 
 EXIT_INVALID = 3
@@ -72,18 +72,17 @@ def _move(ctx: Context, key: str, step_map: dict[str, str]) -> None:
     for attempt in attempts(ctx.engine):
         with attempt as conn:
             # Audited like `POST /api/workflows/{key}/migration/apply`.
-            record_change(
+            note_cli_change(
                 conn,
                 ctx.workspace_id,
-                actor_type="cli",
-                actor="cli",
-                at=clock.now(),
-                action="workflows.apply_migration",
-                subject_type="workflows",
-                subject_key=key,
-                details={"to_version": done.to_version, "moved": len(done.moves),
-                         "stranded": len(done.stranded), "map": step_map},
-            )  # fmt: skip
+                "workflows.apply_migration",
+                "workflows",
+                key,
+                to_version=done.to_version,
+                moved=len(done.moves),
+                stranded=len(done.stranded),
+                map=step_map,
+            )
     console.print(
         f"{key}: moved {len(done.moves):,} to version {done.to_version}; "
         f"{len(done.stranded):,} stay on their version"

@@ -11,9 +11,9 @@ import yaml
 from pydantic import ValidationError
 from rich.markup import escape
 
+from tidings.cli.audit import note_cli_change
 from tidings.cli.context import open_context
 from tidings.cli.output import console, err_console, show_problems
-from tidings.clock import SystemClock
 from tidings.config import load_settings
 from tidings.core.problems import Problem
 from tidings.core.values import unstorable
@@ -24,7 +24,6 @@ from tidings.delivery.settings import (
     with_known_timezone,
 )
 from tidings.runtime.transactions import attempts
-from tidings.storage.audit import record_change
 from tidings.storage.workspaces import load_workspace, save_settings
 
 app = typer.Typer(
@@ -86,15 +85,13 @@ def set_settings(
             save_settings(conn, ctx.workspace_id, wanted)
             # Audited like `PUT /api/settings`, so the log answers who changed the settings
             # whichever way they were changed.
-            record_change(
+            note_cli_change(
                 conn,
                 ctx.workspace_id,
-                actor_type="cli",
-                actor="cli",
-                at=SystemClock().now(),
-                action="delivery.put_settings",
-                subject_type="delivery",
-                details={"command": "tidings settings set", "file": path.name},
+                "delivery.put_settings",
+                "delivery",
+                command="tidings settings set",
+                file=path.name,
             )
     console.print(f"settings set from {escape(str(path))}")
 
