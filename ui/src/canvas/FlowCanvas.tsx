@@ -13,12 +13,14 @@ import "../styles/canvas.css";
 import { useMemo, useState } from "react";
 import { figuresLine, type StepFigures } from "./figures";
 import { specToGraph, type FlowNode, type Spec } from "./graph";
-import { FIT_PADDING, NODE_HEIGHT, NODE_WIDTH, layout, layoutKeyOf, openingNodes, withStored } from "./layout";
+import { FIT_PADDING, NODE_HEIGHT, NODE_WIDTH, layoutKeyOf, layoutWithRoutes, openingNodes, withStored, type Route } from "./layout";
+import { RoutedEdge } from "./RoutedEdge";
 import { SettingsPanel } from "./SettingsPanel";
 import { StepContacts } from "./StepContacts";
 import { StepNode, type StepFlowNode } from "./StepNode";
 
 const nodeTypes = { step: StepNode };
+const edgeTypes = { routed: RoutedEdge };
 
 const MINIMAP_COLOURS: Record<string, string> = {
   trigger: "#2f5bea",
@@ -49,13 +51,15 @@ export function FlowCanvas({
 }) {
   const graph = useMemo(() => specToGraph(spec), [spec]);
   // As drawn in the builder when every step has a stored place; laid out by dagre otherwise.
-  const positions = useMemo(() => {
-    const auto = layout(graph);
+  // Lines that cross ranks follow dagre's free columns; on places stored by the builder, which
+  // dagre did not choose, they keep React Flow's step lines.
+  const { positions, routes } = useMemo((): { positions: Map<string, { x: number; y: number }>; routes: Map<string, Route> } => {
+    const auto = layoutWithRoutes(graph);
     const stored = spec.layout;
     if (typeof stored !== "object" || stored === null || Array.isArray(stored)) return auto;
     const places = stored as Record<string, { x: number; y: number }>;
     const complete = graph.nodes.every((n) => n.kind === "end" || n.kind === "trigger" || places[layoutKeyOf(n.id)]);
-    return complete ? withStored(graph, auto, places) : auto;
+    return complete ? { positions: withStored(graph, auto.positions, places), routes: new Map() } : auto;
   }, [graph, spec.layout]);
   const [selected, setSelected] = useState<FlowNode | null>(null);
   const { nodes, edges, opening } = useMemo(() => {
@@ -84,7 +88,7 @@ export function FlowCanvas({
       source: edge.source,
       target: edge.target,
       label: edge.label || undefined,
-      type: "smoothstep",
+      ...(routes.has(edge.id) ? { type: "routed", data: { route: routes.get(edge.id)! } } : { type: "smoothstep" }),
       markerEnd: { type: MarkerType.ArrowClosed, width: 16, height: 16 },
       className: edge.label ? "edge edge--labelled" : "edge",
       labelBgPadding: [6, 3] as [number, number],
@@ -94,7 +98,7 @@ export function FlowCanvas({
     // first ranks instead; the minimap and the zoom-to-fit control still show all of it.
     const opening = openingNodes(nodes.map((n) => ({ id: n.id, y: n.position.y })));
     return { nodes, edges, opening };
-  }, [graph, positions, figures]);
+  }, [graph, positions, routes, figures]);
 
   const onNodeClick: NodeMouseHandler<StepFlowNode> = (_, node) => setSelected(node.data);
 
@@ -105,6 +109,7 @@ export function FlowCanvas({
           nodes={nodes}
           edges={edges}
           nodeTypes={nodeTypes}
+          edgeTypes={edgeTypes}
           onNodeClick={onNodeClick}
           onPaneClick={() => setSelected(null)}
           nodesDraggable={false}

@@ -14,8 +14,30 @@ export interface Position {
   y: number;
 }
 
+/**
+ * Where a line that crosses ranks runs: dagre routes it through a free column (its dummy
+ * nodes), where React Flow's own step line would cut straight through the nodes between.
+ */
+export interface Route {
+  /** The x of the free column the line runs down. */
+  column: number;
+  /** Where its label goes on that column. */
+  labelY: number;
+}
+
+/** The top-left corner of every node, and the route of every line that crosses ranks. */
+export interface Laid {
+  positions: Map<string, Position>;
+  routes: Map<string, Route>;
+}
+
 /** The top-left corner of every node, keyed by node id. */
 export function layout(graph: FlowGraph): Map<string, Position> {
+  return layoutWithRoutes(graph).positions;
+}
+
+/** The layout, and a route for each edge that passes ranks with nodes of their own. */
+export function layoutWithRoutes(graph: FlowGraph): Laid {
   const g = new dagre.graphlib.Graph({ multigraph: true });
   g.setGraph({ rankdir: "TB", nodesep: 48, ranksep: 64, edgesep: 24, marginx: 16, marginy: 16 });
   g.setDefaultEdgeLabel(() => ({}));
@@ -31,7 +53,17 @@ export function layout(graph: FlowGraph): Map<string, Position> {
     const placed = g.node(node.id);
     positions.set(node.id, { x: placed.x - NODE_WIDTH / 2, y: placed.y - NODE_HEIGHT / 2 });
   }
-  return positions;
+  const routes = new Map<string, Route>();
+  for (const edge of graph.edges) {
+    const placed = g.edge(edge.source, edge.target, edge.id) as { points?: Position[]; y?: number } | undefined;
+    const points = placed?.points ?? [];
+    // Three points: from one rank to the next (its label's half rank included). More: the
+    // line passes ranks that hold other nodes, down the column dagre kept free for it.
+    if (points.length <= 3) continue;
+    const middle = points[Math.floor(points.length / 2)]!;
+    routes.set(edge.id, { column: middle.x, labelY: placed?.y ?? middle.y });
+  }
+  return { positions, routes };
 }
 
 /** The key a node's position has in a spec's `layout` field: steps by id, the trigger as "trigger". */
