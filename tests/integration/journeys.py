@@ -5,16 +5,21 @@ from __future__ import annotations
 import itertools
 import json
 import textwrap
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
 import yaml
+from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from tests.integration.conftest import Store
+from tidings.api.app import create_app
 from tidings.core import validate_workflow
+from tidings.delivery.transports import Recorder, Transports
 from tidings.runtime.ingest import IDENTIFY, Incoming, IngestReport, ingest
 from tidings.runtime.scheduler import run_until_idle
+from tidings.storage.api_keys import KeyKind, create_key
 from tidings.storage.workflows import deploy_workflow
 
 _ids = itertools.count()
@@ -97,3 +102,30 @@ def consent_of(store: Store, user: str | None = None) -> dict[str, str]:
     [row] = rows(store, f"SELECT consent FROM contacts{where}", user=user)
     found: dict[str, str] = stored_json(row.consent)
     return found
+
+
+def recorded_admin(store: Store) -> Iterator[TestClient]:
+    """The admin API with a secret key, its messages (test sends included) caught by the
+    simulator's channels, so a test reads what was sent and what was stored about it."""
+    with store.engine.begin() as conn:
+        secret = create_key(conn, store.workspace_id, KeyKind.SECRET, store.clock.now())
+    channels = Recorder()
+    transports = Transports(
+        "http://tidings.test", channels, smtp=channels, sms=channels, sms_region="US"
+    )
+    app = create_app(store.engine, clock=store.clock, catalog=store.catalog, transports=transports)
+    with TestClient(app, follow_redirects=False) as client:
+        client.headers["Authorization"] = f"Bearer {secret}"
+        yield client
+
+
+#: A welcome whose journeys wait 90 days with a goal: the list's and the report's figures.
+WAITING_WELCOME = """
+id: welcome
+name: Welcome
+trigger: {type: event, event: signed_up}
+goal: {event: order_completed, within: 60d}
+steps:
+  - {id: wait, type: wait, for: 90d, next: done}
+  - {id: done, type: exit, reason: finished}
+"""

@@ -15,15 +15,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, create_engine, select, text
 
 from tests.integration.conftest import Store
-from tests.integration.journeys import deploy, identify, rows, stored_json, track
-from tidings.api.app import create_app
+from tests.integration.journeys import deploy, identify, recorded_admin, rows, stored_json, track
 from tidings.cleaning import clean_email
 from tidings.cli.context import open_database
 from tidings.config import load_settings
-from tidings.delivery.transports import Recorder, Transports
 from tidings.runtime.ingest import IDENTIFY, Incoming, ingest
 from tidings.runtime.merges import merge_duplicates
-from tidings.storage.api_keys import KeyKind, create_key
 from tidings.storage.audit import record_change
 from tidings.storage.engine import create_engine as tidings_engine
 from tidings.storage.migrate import alembic_config, upgrade
@@ -57,17 +54,7 @@ EDITOR = "ed@shop.example"
 
 @pytest.fixture
 def admin(store: Store) -> Iterator[TestClient]:
-    with store.engine.begin() as conn:
-        secret = create_key(conn, store.workspace_id, KeyKind.SECRET, store.clock.now())
-    # Test sends go through the simulator's channels: what is stored about them is the point.
-    channels = Recorder()
-    transports = Transports(
-        "http://tidings.test", channels, smtp=channels, sms=channels, sms_region="US"
-    )
-    app = create_app(store.engine, clock=store.clock, catalog=store.catalog, transports=transports)
-    with TestClient(app, follow_redirects=False) as client:
-        client.headers["Authorization"] = f"Bearer {secret}"
-        yield client
+    yield from recorded_admin(store)
 
 
 def send_test(admin: TestClient, step: str, to: str, contact: str | None = None) -> None:

@@ -6,19 +6,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 from tests.integration.conftest import Store
-from tests.integration.journeys import deploy, subscriber, tick, track
+from tests.integration.journeys import WAITING_WELCOME, deploy, subscriber, tick, track
 from tidings.storage.list_figures import list_figures
 from tidings.storage.reports import Period, workflow_figures
-
-WELCOME = """
-id: welcome
-name: Welcome
-trigger: {type: event, event: signed_up}
-goal: {event: order_completed, within: 60d}
-steps:
-  - {id: wait, type: wait, for: 90d, next: done}
-  - {id: done, type: exit, reason: finished}
-"""
 
 QUIET = """
 id: quiet
@@ -36,7 +26,7 @@ def _sign_up(store: Store, *users: str) -> None:
 
 
 def test_list_figures_agree_with_the_report(store: Store) -> None:
-    welcome_id = deploy(store, WELCOME)
+    welcome_id = deploy(store, WAITING_WELCOME)
     quiet_id = deploy(store, QUIET)
     _sign_up(store, "u0", "u1", "u2", "u3")
     tick(store, timedelta(days=10))

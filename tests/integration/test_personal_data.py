@@ -14,11 +14,8 @@ from sqlalchemy import Column, Table, func, or_, select
 
 from tests.integration.api.people import add_member
 from tests.integration.conftest import Store
-from tests.integration.journeys import HANDOFF, deploy, identify, rows, track
-from tidings.api.app import create_app
-from tidings.delivery.transports import Recorder, Transports
+from tests.integration.journeys import HANDOFF, deploy, identify, recorded_admin, rows, track
 from tidings.runtime.approvals import decide_approval
-from tidings.storage.api_keys import KeyKind, create_key
 from tidings.storage.erasure import ERASED
 from tidings.storage.forms import load_form, record_consents
 from tidings.storage.people import Role
@@ -94,16 +91,7 @@ def test_every_table_about_a_contact_is_erased() -> None:
 
 @pytest.fixture
 def admin(store: Store) -> Iterator[TestClient]:
-    with store.engine.begin() as conn:
-        secret = create_key(conn, store.workspace_id, KeyKind.SECRET, store.clock.now())
-    channels = Recorder()
-    transports = Transports(
-        "http://tidings.test", channels, smtp=channels, sms=channels, sms_region="US"
-    )
-    app = create_app(store.engine, clock=store.clock, catalog=store.catalog, transports=transports)
-    with TestClient(app, follow_redirects=False) as client:
-        client.headers["Authorization"] = f"Bearer {secret}"
-        yield client
+    yield from recorded_admin(store)
 
 
 def _ok(answer: object) -> None:

@@ -10,18 +10,8 @@ from fastapi.testclient import TestClient
 
 from tests.integration.api.people import Browser, add_member, served
 from tests.integration.conftest import Store
-from tests.integration.journeys import deploy, subscriber, tick, track
+from tests.integration.journeys import WAITING_WELCOME, deploy, subscriber, tick, track
 from tidings.storage.people import Role
-
-WELCOME = """
-id: welcome
-name: Welcome
-trigger: {type: event, event: signed_up}
-goal: {event: order_completed, within: 60d}
-steps:
-  - {id: wait, type: wait, for: 90d, next: done}
-  - {id: done, type: exit, reason: finished}
-"""
 
 
 @pytest.fixture
@@ -37,7 +27,7 @@ def _viewer(client: TestClient) -> Browser:
 
 
 def test_a_viewer_reads_how_each_workflow_is_doing(store: Store, client: TestClient) -> None:
-    deploy(store, WELCOME)
+    deploy(store, WAITING_WELCOME)
     for user in ("ann", "bob"):
         subscriber(store, user)
         track(store, user, "signed_up")
