@@ -37,7 +37,7 @@ export function WorkflowsTable({ rows }: { rows: WorkflowRow[] }) {
           Entries and conversions of the last {PERIOD_LABEL}; in a journey: active or waiting now.
         </p>
       )}
-      <table className="table">
+      <table className="table table--dense">
         <thead>
           <tr>
             <th scope="col">Name</th>

@@ -36,7 +36,7 @@ describe("figureCells", () => {
   });
 
   it("says when nobody entered in the period, and dashes when there are no figures", () => {
-    expect(figureCells({ ...WELCOME, last_entered_at: null }).lastEntry).toBe("none in 30 days");
+    expect(figureCells({ ...WELCOME, last_entered_at: null }).lastEntry).toBe("none");
     expect(Object.values(figureCells(null))).toEqual(["—", "—", "—", "—", "—"]);
   });
 });

@@ -30,7 +30,7 @@ export function figureCells(figures: ListedFigures | null | undefined): FigureCe
     entered: count(figures.entered),
     converted: figures.has_goal ? count(figures.converted) : "—",
     conversion: figures.has_goal ? ratePercent(figures.entered_converted, figures.entered) : "no goal",
-    lastEntry: figures.last_entered_at ? moment(figures.last_entered_at) : `none in ${PERIOD_LABEL}`,
+    lastEntry: figures.last_entered_at ? moment(figures.last_entered_at) : "none", // the caption above the table names the period
   };
 }
 
