@@ -143,6 +143,11 @@ try {
   await page.getByText("Drop a step to add it on this line.").waitFor();
   await page.getByTestId("palette-update").dragTo(canvas, { targetPosition: { x: 60, y: 300 } });
   await page.getByTestId("node-update").waitFor();
+  // React Flow draws a new node's lines once it has measured the node, a frame or more
+  // after the node appears: wait for them (up to 10 s) before counting.
+  await page
+    .waitForFunction(() => document.querySelectorAll(".react-flow__edge").length === 4, null, { timeout: 10_000 })
+    .catch(() => {});
   const withUpdate = await page.locator(".react-flow__edge").count();
   check(withUpdate === 4, `a step dropped on a line goes between its ends (${withUpdate} lines)`);
   await page.locator(".react-flow__pane").click({ position: { x: 40, y: 40 } });
